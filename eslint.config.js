@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'infra/cdk.out/**', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: ['error', 'warn'] }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'bench/**', '**/cli/**', 'infra/**'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // Browser code for the player page.
+    files: ['server/public/**/*.js', 'web/**/*.{js,ts}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', localStorage: 'readonly', WebSocket: 'readonly',
+        AudioContext: 'readonly', location: 'readonly', history: 'readonly', navigator: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', btoa: 'readonly',
+        Notification: 'readonly', performance: 'readonly', TextDecoder: 'readonly',
+      },
+    },
+  },
+);

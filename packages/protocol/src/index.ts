@@ -1,0 +1,3 @@
+export * from './player.js';
+export * from './settings.js';
+export * from './rest.js';

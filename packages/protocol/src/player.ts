@@ -1,0 +1,93 @@
+import type { UserSettings } from './settings.js';
+
+/**
+ * The player channel (`GET /ws`): what the server and a browser player say to each other.
+ * Text frames carry these JSON messages; binary frames carry the audio of the speech most recently
+ * started and not yet ended, in order.
+ */
+
+/** Subprotocol the server selects; the client also offers `bearer.<base64url(key)>` to authenticate. */
+export const PLAYER_SUBPROTOCOL = 'earshot.v1';
+export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
+
+export interface AudioFormat {
+  /** `audio/pcm` is signed 16-bit little-endian; `audio/mpeg` is MP3 frames. */
+  readonly mimeType: 'audio/pcm' | 'audio/mpeg';
+  readonly sampleRate?: number;
+  readonly channels?: number;
+}
+
+export interface VoiceRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Where a speech request came from, shown in history and the player. */
+export type SpeechSource = 'mcp' | 'console' | 'cli' | 'api';
+
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly user: string;
+  readonly engine: string;
+}
+export interface SpeechStartMessage {
+  readonly type: 'speech.start';
+  readonly id: string;
+  readonly text: string;
+  readonly voice: VoiceRef;
+  readonly audio: AudioFormat;
+  readonly source: SpeechSource;
+}
+export interface SpeechAlignmentMessage {
+  readonly type: 'speech.alignment';
+  readonly id: string;
+  readonly chars: readonly string[];
+  readonly startMs: readonly number[];
+  readonly durationMs: readonly number[];
+}
+export interface SpeechEndMessage {
+  readonly type: 'speech.end';
+  readonly id: string;
+  readonly durationMs: number;
+  readonly bytes: number;
+}
+export interface SpeechErrorMessage {
+  readonly type: 'speech.error';
+  readonly id: string;
+  readonly code: string;
+  readonly message: string;
+}
+export interface SpeechStoppedMessage {
+  readonly type: 'speech.stopped';
+  readonly id: string;
+}
+export interface SettingsChangedMessage {
+  readonly type: 'settings.changed';
+  readonly settings: UserSettings;
+}
+export interface PongMessage {
+  readonly type: 'pong';
+}
+
+export type ServerMessage =
+  | HelloMessage
+  | SpeechStartMessage
+  | SpeechAlignmentMessage
+  | SpeechEndMessage
+  | SpeechErrorMessage
+  | SpeechStoppedMessage
+  | SettingsChangedMessage
+  | PongMessage;
+
+export type ClientMessage =
+  | { readonly type: 'stop' }
+  | { readonly type: 'played'; readonly id: string }
+  | { readonly type: 'ping' };
+
+/** Close codes the server uses besides the standard ones (1001 going away, 1008 policy). */
+export const CLOSE_CODES = {
+  goingAway: 1001,
+  policyViolation: 1008,
+  /** The player fell too far behind (its send buffer passed the limit); reconnecting resets it. */
+  tooSlow: 4000,
+} as const;

@@ -1,0 +1,57 @@
+import type { AudioFormat, SpeechSource, VoiceRef } from './player.js';
+
+/** Every REST error body: `{ "error": { "code", "message" } }`. */
+export interface ApiError {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export interface Voice {
+  readonly id: string;
+  readonly name: string;
+  readonly category?: string;
+  readonly description?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly previewUrl?: string;
+}
+
+export interface Model {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly maxCharacters?: number;
+  /** Credits per character (ElevenLabs: 0.5 for Flash/Turbo, 1 otherwise; 0 offline). */
+  readonly creditsPerCharacter: number;
+}
+
+export interface HistoryItem {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly text: string;
+  readonly voice: VoiceRef;
+  readonly model: string | null;
+  readonly source: SpeechSource;
+  readonly engine: string;
+  readonly characters: number;
+  readonly credits: number;
+  readonly durationMs: number;
+  readonly audio: (AudioFormat & { readonly bytes: number }) | null;
+  readonly status: 'completed' | 'stopped' | 'failed';
+}
+
+export interface SpeakResult {
+  readonly id: string;
+  readonly status: 'completed' | 'stopped' | 'failed';
+  readonly characters: number;
+  readonly credits: number;
+  readonly durationMs: number;
+  readonly playersReached: number;
+  readonly played: boolean;
+  readonly audioUrl: string | null;
+  readonly voice: VoiceRef;
+}
+
+export interface Usage {
+  readonly user: string;
+  readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
+  readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
+}
