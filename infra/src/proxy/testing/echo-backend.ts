@@ -1,0 +1,100 @@
+/**
+ * A stand-in Earshot task for proxy tests: says which backend answered and which key it saw, streams SSE on /mcp,
+ * speaks the player subprotocol on /ws, and implements the route-key endpoint the proxy asks for players' keys.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+export interface EchoBackend {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  /** Requests seen, as "METHOD path key". */
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+/** The server side of the route-key contract (infra/proxy/README.md). */
+export function routeKeyFromSubprotocols(header: string | undefined): string | undefined {
+  for (const offered of (header ?? '').split(',')) {
+    const value = offered.trim();
+    if (!value.startsWith('bearer.')) continue;
+    const key = Buffer.from(value.slice('bearer.'.length), 'base64url').toString('utf8');
+    if (/^[\x21-\x7e]{1,512}$/.test(key)) return key;
+  }
+  return undefined;
+}
+
+function bearerKey(request: IncomingMessage): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+  return match?.[1] ?? '';
+}
+
+export async function startEchoBackend(name: string, port = 0): Promise<EchoBackend> {
+  const seen: string[] = [];
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/_earshot/route-key') {
+      const key = routeKeyFromSubprotocols(request.headers['sec-websocket-protocol']);
+      response.writeHead(204, key === undefined ? {} : { 'X-Earshot-Route-Key': key }).end();
+      return;
+    }
+    seen.push(`${request.method ?? ''} ${path} ${bearerKey(request)}`);
+    if (path === '/mcp' && request.method === 'POST') {
+      // Two SSE events 500 ms apart: a buffering proxy would deliver them together.
+      response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      response.write(`event: message\ndata: ${JSON.stringify({ backend: name, n: 1 })}\n\n`);
+      setTimeout(() => {
+        response.end(`event: message\ndata: ${JSON.stringify({ backend: name, n: 2, writtenAt: Date.now() })}\n\n`);
+      }, 500);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      response.writeHead(200, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+      response.end(
+        JSON.stringify({
+          backend: name,
+          method: request.method,
+          path,
+          key: bearerKey(request),
+          bytes: Buffer.concat(chunks).length,
+          headers: {
+            host: request.headers.host,
+            'x-forwarded-for': request.headers['x-forwarded-for'],
+            'x-forwarded-proto': request.headers['x-forwarded-proto'],
+            'x-request-id': request.headers['x-request-id'],
+            origin: request.headers.origin,
+          },
+        }),
+      );
+    });
+  });
+  const sockets = new WebSocketServer({
+    server,
+    path: '/ws',
+    handleProtocols: (protocols) => (protocols.has('earshot.v1') ? 'earshot.v1' : false),
+  });
+  sockets.on('connection', (socket, request) => {
+    const key = routeKeyFromSubprotocols(request.headers['sec-websocket-protocol']) ?? '';
+    seen.push(`WS /ws ${key}`);
+    socket.send(JSON.stringify({ type: 'hello', backend: name, key }));
+    socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary }));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    name,
+    port: actualPort,
+    address: `127.0.0.1:${actualPort}`,
+    seen,
+    close: async () => {
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Runs the rendered nginx config with the machine's real nginx, unprivileged-style: its own prefix, logs, temp
+ * folders and pid under a temporary folder, listening on 127.0.0.1 only. For tests and local experiments.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { proxyAssetsDir, renderNginxConfig, type NginxRuntime, type ProxyRenderOptions } from '../render.js';
+
+const run = promisify(execFile);
+export const nginxBinary = process.env.EARSHOT_TEST_NGINX ?? '/usr/sbin/nginx';
+export const upstreamsScript = fileURLToPath(new URL('earshot-upstreams.sh', proxyAssetsDir));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns true, at most `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    if (await check().catch(() => false)) return;
+    await sleep(Math.min(25 * 2 ** attempt, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface LocalNginxOptions {
+  readonly proxy?: Partial<ProxyRenderOptions>;
+  readonly runtime?: Partial<NginxRuntime>;
+  /** Initial task addresses ("127.0.0.1:PORT"); none: the sleeping upstream. */
+  readonly tasks?: readonly string[];
+}
+
+export interface LocalNginx {
+  readonly dir: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly configText: string;
+  readonly certFile: string;
+  readonly upstreamsFile: string;
+  /** Rewrites the stub DNS answer and runs the real earshot-upstreams script once (which reloads on change). */
+  discover(tasks: readonly string[]): Promise<{ readonly stdout: string; readonly stderr: string }>;
+  accessLog(): Promise<string>;
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function generateSelfSigned(dir: string, name: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'fullchain.pem');
+  const key = join(dir, 'privkey.pem');
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`, '-keyout', key, '-out', cert,
+  ]);
+  return { cert, key };
+}
+
+export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<LocalNginx> {
+  const dir = await mkdtemp(join(tmpdir(), 'earshot-nginx-'));
+  // Workers run as root only if the test does (then `user root` keeps the temp folder readable to them).
+  await chmod(dir, 0o755);
+  const stopped = { value: false };
+  let child: ChildProcess | undefined;
+  try {
+    await mkdir(join(dir, 'tmp'));
+    await mkdir(join(dir, 'acme'));
+    const proxy: ProxyRenderOptions = {
+      upstreamHost: 'api.earshot.test',
+      upstreamPort: 8080,
+      resolver: '127.0.0.1',
+      ...options.proxy,
+    };
+    const tls = await generateSelfSigned(dir, proxy.domain ?? 'localhost');
+    const [httpPort, httpsPort] = [await freePort(), await freePort()];
+    const runtime: Partial<NginxRuntime> = {
+      runUser: process.getuid?.() === 0 ? 'root' : null,
+      workerProcesses: 1,
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'error.log'),
+      accessLog: join(dir, 'access.log'),
+      tempDir: join(dir, 'tmp'),
+      upstreamsFile: join(dir, 'upstreams.conf'),
+      sleepingServer: `unix:${join(dir, 'sleeping.sock')}`,
+      certFile: tls.cert,
+      keyFile: tls.key,
+      acmeWebroot: join(dir, 'acme'),
+      listenAddress: '127.0.0.1',
+      httpPort,
+      httpsPort,
+      ...options.runtime,
+    };
+    const configText = renderNginxConfig(proxy, runtime);
+    const confFile = join(dir, 'nginx.conf');
+    await writeFile(confFile, configText);
+    const nginxArgs = ['-p', dir, '-e', join(dir, 'error.log'), '-c', confFile];
+    const tasksFile = join(dir, 'tasks.txt');
+    const resolver = join(dir, 'resolve.sh');
+    // The stub DNS: answers the name with whatever the test wrote into tasks.txt.
+    await writeFile(resolver, `#!/bin/sh\ncat '${tasksFile}'\n`, { mode: 0o755 });
+
+    let nginxRunning = false;
+    const discover = async (tasks: readonly string[]): Promise<{ stdout: string; stderr: string }> => {
+      await writeFile(tasksFile, tasks.map((task) => `${task}\n`).join(''));
+      const reload = [nginxBinary, ...nginxArgs].join(' ');
+      const result = await run('bash', [upstreamsScript], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          EARSHOT_UPSTREAM_HOST: proxy.upstreamHost,
+          EARSHOT_UPSTREAM_PORT: String(proxy.upstreamPort),
+          EARSHOT_UPSTREAMS_FILE: runtime.upstreamsFile ?? '',
+          EARSHOT_SLEEPING_SERVER: runtime.sleepingServer ?? '',
+          EARSHOT_RESOLVE_CMD: resolver,
+          EARSHOT_EMPTY_CONFIRMATIONS: '1',
+          EARSHOT_NGINX_RELOAD_CMD: nginxRunning ? `${reload} -t -q && ${reload} -s reload` : 'none',
+        },
+      });
+      return { stdout: result.stdout, stderr: result.stderr };
+    };
+    await discover(options.tasks ?? []);
+    await run(nginxBinary, [...nginxArgs, '-t', '-q']);
+
+    const started = spawn(nginxBinary, [...nginxArgs, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = started;
+    let stderr = '';
+    started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+    await waitFor('nginx to answer /nginx-health', async () => {
+      if (started.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+      const response = await fetch(`http://127.0.0.1:${httpPort}/nginx-health`);
+      return response.status === 200;
+    });
+    nginxRunning = true;
+
+    const stop = async (): Promise<void> => {
+      if (stopped.value) return;
+      stopped.value = true;
+      if (started.exitCode === null) {
+        started.kill('SIGTERM');
+        const timer = setTimeout(() => started.kill('SIGKILL'), 3_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    };
+    return {
+      dir,
+      httpPort,
+      httpsPort,
+      configText,
+      certFile: tls.cert,
+      upstreamsFile: runtime.upstreamsFile ?? '',
+      discover,
+      accessLog: () => readFile(join(dir, 'access.log'), 'utf8'),
+      errorLog: () => readFile(join(dir, 'error.log'), 'utf8'),
+      stop,
+    };
+  } catch (error) {
+    child?.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}

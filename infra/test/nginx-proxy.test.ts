@@ -1,0 +1,202 @@
+// The rendered nginx config, run with the machine's real nginx in front of two stand-in tasks.
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEchoBackend, type EchoBackend } from '../src/proxy/testing/echo-backend.js';
+import { openPlayer, rawRequest } from '../src/proxy/testing/clients.js';
+import { startLocalNginx, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
+
+let a: EchoBackend;
+let b: EchoBackend;
+let nginx: LocalNginx;
+let base: string;
+
+beforeAll(async () => {
+  a = await startEchoBackend('a');
+  b = await startEchoBackend('b');
+  nginx = await startLocalNginx({ tasks: [a.address, b.address] });
+  base = `http://127.0.0.1:${nginx.httpPort}`;
+});
+
+afterAll(async () => {
+  await nginx?.stop();
+  await a?.close();
+  await b?.close();
+});
+
+interface Echo {
+  readonly backend: string;
+  readonly key: string;
+  readonly bytes: number;
+  readonly headers: Record<string, string | undefined>;
+}
+
+async function apiAs(key: string, path = '/api/v1/settings'): Promise<Echo> {
+  const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Echo;
+}
+
+/** The body of a `location` block in the rendered config. */
+function locationBlock(config: string, location: string): string {
+  const start = config.indexOf(`location ${location} {`);
+  expect(start, `location ${location}`).toBeGreaterThanOrEqual(0);
+  return config.slice(start, config.indexOf('}', start));
+}
+
+describe('nginx in front of two tasks', () => {
+  it('answers its own health check with security headers and no version', async () => {
+    const response = await fetch(`${base}/nginx-health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+    expect(response.headers.get('server')).toBe('nginx');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    // No domain: no HSTS (it would pin browsers to a self-signed certificate).
+    expect(response.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('routes each user to one task for REST, MCP and the player WebSocket, spreading users over both', async () => {
+    const users = Array.from({ length: 24 }, (_, index) => `key-user-${index}-${'x'.repeat(index % 5)}`);
+    const placement = new Map<string, string>();
+    for (const key of users) {
+      const rest = await apiAs(key);
+      expect(rest.key).toBe(key);
+      const again = await apiAs(key, '/api/v1/history');
+      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key);
+      socket.close();
+      expect(hello.key).toBe(key);
+      expect([again.backend, hello.backend]).toEqual([rest.backend, rest.backend]);
+      placement.set(key, rest.backend);
+    }
+    const counts = [...placement.values()].reduce<Record<string, number>>(
+      (tally, backend) => ({ ...tally, [backend]: (tally[backend] ?? 0) + 1 }),
+      {},
+    );
+    expect(Object.keys(counts).sort()).toEqual(['a', 'b']);
+    // Both tasks saw MCP-style traffic only for their own users.
+    for (const [key, backend] of placement) {
+      const other = backend === 'a' ? b : a;
+      expect(other.seen.some((line) => line.endsWith(` ${key}`))).toBe(false);
+    }
+  });
+
+  it('upgrades /ws to a WebSocket with the earshot.v1 subprotocol and exchanges frames both ways', async () => {
+    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'frame-key');
+    try {
+      expect(hello.type).toBe('hello');
+      expect(socket.protocol).toBe('earshot.v1');
+      const text = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+      socket.send('ping');
+      expect(await text).toBe('echo:ping');
+      const binary = new Promise<Buffer>((resolve) => socket.once('message', (data) => resolve(data as Buffer)));
+      socket.send(Buffer.from([0, 1, 2, 255]));
+      expect([...(await binary)]).toEqual([0, 1, 2, 255]);
+    } finally {
+      socket.close();
+    }
+    // Streams outlive nginx's 60 s default: the timeout is raised where they flow.
+    for (const location of ['= /ws', '= /mcp']) {
+      expect(locationBlock(nginx.configText, location)).toMatch(/proxy_read_timeout 3600s;/);
+    }
+    expect(locationBlock(nginx.configText, '= /ws')).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
+  });
+
+  it('streams /mcp server-sent events without buffering', async () => {
+    const events: { readonly receivedAt: number; readonly data: { n: number; writtenAt?: number } }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = request(
+        `${base}/mcp`,
+        {
+          method: 'POST',
+          // Like the MCP SDK's fetch, offer gzip: compressing an event stream would hold events back too.
+          headers: {
+            Authorization: 'Bearer sse-user',
+            Accept: 'application/json, text/event-stream',
+            'Accept-Encoding': 'gzip, deflate',
+          },
+        },
+        (response) => {
+          expect(response.statusCode).toBe(200);
+          expect(response.headers['content-type']).toBe('text/event-stream');
+          let pending = '';
+          response.on('data', (chunk: Buffer) => {
+            pending += chunk.toString();
+            for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
+              const data = /^data: (.*)$/m.exec(pending.slice(0, end))?.[1] ?? '{}';
+              events.push({ receivedAt: Date.now(), data: JSON.parse(data) as { n: number } });
+              pending = pending.slice(end + 2);
+            }
+          });
+          response.on('end', resolve);
+          response.on('error', reject);
+        },
+      );
+      call.on('error', reject);
+      call.end('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+    });
+    expect(events.map((event) => event.data.n)).toEqual([1, 2]);
+    const [first, second] = events;
+    // The first event reached the client before the backend even wrote the second.
+    expect(first!.receivedAt).toBeLessThan(second!.data.writtenAt!);
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(400);
+    expect(locationBlock(nginx.configText, '= /mcp')).toMatch(/proxy_buffering off;[\s\S]*proxy_cache off;/);
+  });
+
+  it('rejects a body over 1 MB with a JSON 413 and passes one under it', async () => {
+    const big = await fetch(`${base}/api/v1/speak`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    });
+    expect(big.status).toBe(413);
+    expect(big.headers.get('content-type')).toBe('application/json');
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    const small = await fetch(`${base}/api/v1/speak`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json' },
+      body: 'x'.repeat(512 * 1024),
+    });
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as Echo).bytes).toBe(512 * 1024);
+  });
+
+  it('forwards Host, client address, scheme and a request id, and hides the internal route-key endpoint', async () => {
+    const response = await rawRequest(`${base}/api/v1/voices`, {
+      headers: { Authorization: 'Bearer header-user', Host: 'earshot.example:8443', Origin: 'https://console.example' },
+    });
+    const echo = JSON.parse(response.body) as Echo;
+    expect(echo.headers.host).toBe('earshot.example:8443');
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+    expect(echo.headers.origin).toBe('https://console.example');
+    expect(echo.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(response.headers['x-request-id']).toBe(echo.headers['x-request-id']);
+    // One security header, not the task's and nginx's both.
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+
+    const hidden = await fetch(`${base}/_earshot/route-key`, {
+      headers: { 'Sec-WebSocket-Protocol': `earshot.v1, bearer.${Buffer.from('secret').toString('base64url')}` },
+    });
+    expect(hidden.status).toBe(404);
+    expect(hidden.headers.get('x-earshot-route-key')).toBeNull();
+  });
+
+  it('writes a JSON access log without keys', async () => {
+    await apiAs('log-secret-key-1');
+    await (await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'log-secret-key-2')).socket.close();
+    let lines: Record<string, unknown>[] = [];
+    for (let attempt = 0; attempt < 20 && !lines.some((line) => line.uri === '/ws'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      lines = (await nginx.accessLog())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    }
+    expect(lines.find((line) => line.uri === '/api/v1/settings')).toMatchObject({ method: 'GET', status: 200 });
+    expect(lines.find((line) => line.uri === '/ws')).toMatchObject({ status: 101 });
+    const raw = await nginx.accessLog();
+    expect(raw).not.toContain('log-secret-key');
+    expect(raw).not.toContain(Buffer.from('log-secret-key-2').toString('base64url'));
+  });
+});
