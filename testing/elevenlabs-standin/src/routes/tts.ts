@@ -1,0 +1,156 @@
+import type { FliteSynthesizer } from '@earshot/flite';
+import { emptyAlignment, appendAlignment, takeAlignment, type Alignment } from '../alignment.js';
+import { contentTypeOf, secondsPerByte } from '../audio/formats.js';
+import { BodyWriter } from '../delivery.js';
+import { defaultErrorBody, newElevenLabsId } from '../errors.js';
+import { sendJson, type Exchange } from '../exchange.js';
+import type { ByteFault } from '../faults.js';
+import { ChunkSchedule, type Pacing } from '../pacing.js';
+import { synthesizeSpeech, synthesizeWhole, type SpeechRequest } from '../speech.js';
+import { validateTtsRequest, type TtsJob } from './tts-request.js';
+
+export type TtsMode = 'convert' | 'stream' | 'with-timestamps' | 'stream-with-timestamps';
+
+export interface TtsDeps {
+  readonly synthesizer: FliteSynthesizer;
+  readonly pacing: Pacing;
+  readonly maxConcurrentRequests: number;
+  /** Requests currently generating (this one not included). */
+  concurrentRequests(): number;
+  /** Marks a request as generating; the returned function ends it. */
+  beginRequest(): () => void;
+  bill(credits: number): void;
+  takeByteFault(): ByteFault | undefined;
+}
+
+/** POST /v1/text-to-speech/{voice_id}[/stream][/with-timestamps] */
+export async function textToSpeech(
+  exchange: Exchange,
+  deps: TtsDeps,
+  voiceId: string,
+  mode: TtsMode,
+): Promise<void> {
+  const checked = validateTtsRequest(voiceId, exchange.url.searchParams, exchange.body, exchange.requestId);
+  if (!checked.ok) return sendJson(exchange.res, checked.status, checked.body);
+  if (deps.concurrentRequests() >= deps.maxConcurrentRequests) {
+    return sendJson(exchange.res, 429, defaultErrorBody(429, exchange.requestId));
+  }
+  const end = deps.beginRequest();
+  try {
+    const job = checked.job;
+    deps.bill(job.characterCost);
+    const headers = {
+      'character-cost': String(job.characterCost),
+      'history-item-id': newElevenLabsId(),
+      'current-concurrent-requests': String(deps.concurrentRequests()),
+      'maximum-concurrent-requests': String(deps.maxConcurrentRequests),
+    };
+    const run = new TtsRun(exchange, deps, job, headers);
+    if (mode === 'stream' || mode === 'stream-with-timestamps')
+      await run.stream(mode === 'stream-with-timestamps');
+    else await run.whole(mode === 'with-timestamps');
+  } catch (error) {
+    if (exchange.signal.aborted) return;
+    if (!exchange.res.headersSent) sendJson(exchange.res, 500, defaultErrorBody(500, exchange.requestId));
+    else exchange.res.destroy(error instanceof Error ? error : undefined);
+  } finally {
+    end();
+  }
+}
+
+class TtsRun {
+  private readonly schedule: ChunkSchedule;
+  private readonly writer: BodyWriter;
+  private readonly request: SpeechRequest;
+  private readonly secondsPerByte: number;
+  private readonly chunkBytes: number;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly deps: TtsDeps,
+    private readonly job: TtsJob,
+    private readonly headers: Record<string, string>,
+  ) {
+    this.schedule = new ChunkSchedule(deps.pacing, exchange.startedAt);
+    this.writer = new BodyWriter(exchange.res, deps.takeByteFault(), exchange.signal);
+    this.request = { text: job.text, fliteVoice: job.voice.fliteVoice, speed: job.speed, format: job.format };
+    this.secondsPerByte = secondsPerByte(job.format);
+    // Keep PCM chunks on whole samples.
+    const unit = job.format.codec === 'pcm' ? 2 : 1;
+    this.chunkBytes = Math.max(unit, deps.pacing.chunkBytes - (deps.pacing.chunkBytes % unit));
+  }
+
+  /** Audio (or NDJSON lines) written chunk by chunk as each one's time comes. */
+  async stream(withTimestamps: boolean): Promise<void> {
+    const alignment = emptyAlignment();
+    const normalized = emptyAlignment();
+    let carry = Buffer.alloc(0);
+    let index = 0;
+    let sentSeconds = 0;
+    const emit = async (chunk: Buffer, last: boolean) => {
+      await this.schedule.waitUntil(this.schedule.dueMs(index, sentSeconds), this.exchange.signal);
+      const endSeconds = sentSeconds + chunk.length * this.secondsPerByte;
+      this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
+      index++;
+      sentSeconds = endSeconds;
+      if (!withTimestamps) return this.writer.write(chunk);
+      const line = {
+        audio_base64: chunk.toString('base64'),
+        alignment: orNull(takeAlignment(alignment, last ? undefined : endSeconds)),
+        normalized_alignment: orNull(takeAlignment(normalized, last ? undefined : endSeconds)),
+      };
+      return this.writer.write(Buffer.from(`${JSON.stringify(line)}\n`));
+    };
+    for await (const piece of synthesizeSpeech(this.deps.synthesizer, this.request, this.exchange.signal)) {
+      appendAlignment(alignment, piece.alignment);
+      appendAlignment(normalized, piece.normalizedAlignment);
+      carry = Buffer.concat([carry, piece.audio]);
+      // Keep the tail back so the last chunk always carries the remaining character timings.
+      while (carry.length > this.chunkBytes) {
+        if (!(await emit(carry.subarray(0, this.chunkBytes), false))) return;
+        carry = carry.subarray(this.chunkBytes);
+      }
+    }
+    if (carry.length > 0 && !(await emit(carry, true))) return;
+    this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
+    await this.writer.end();
+  }
+
+  /** The whole clip (or one JSON object), sent once all of it has been "generated". */
+  async whole(withTimestamps: boolean): Promise<void> {
+    const clip = await synthesizeWhole(this.deps.synthesizer, this.request, this.exchange.signal);
+    const generationSeconds = clip.audio.length * this.secondsPerByte;
+    await this.schedule.waitUntil(this.schedule.dueMs(0, generationSeconds), this.exchange.signal);
+    const body = withTimestamps
+      ? Buffer.from(
+          JSON.stringify({
+            audio_base64: clip.audio.toString('base64'),
+            alignment: clip.alignment,
+            normalized_alignment: clip.normalizedAlignment,
+          }),
+        )
+      : clip.audio;
+    this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format), body.length);
+    for (let offset = 0; offset < body.length; offset += this.chunkBytes) {
+      if (!(await this.writer.write(body.subarray(offset, offset + this.chunkBytes)))) return;
+    }
+    await this.writer.end();
+  }
+
+  private sendHeaders(contentType: string, contentLength?: number): void {
+    const res = this.exchange.res;
+    if (res.headersSent || res.destroyed) return;
+    const latency = Math.round(performance.now() - this.exchange.startedAt);
+    res.writeHead(200, {
+      ...this.headers,
+      'content-type': contentType,
+      'tts-latency-ms': String(latency),
+      ...(contentLength === undefined ? {} : { 'content-length': String(contentLength) }),
+    });
+    res.flushHeaders();
+  }
+}
+
+function orNull(alignment: Alignment): Alignment | null {
+  return alignment.characters.length > 0 ? alignment : null;
+}
