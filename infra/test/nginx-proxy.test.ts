@@ -89,7 +89,9 @@ describe('nginx in front of two tasks', () => {
       const text = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
       socket.send('ping');
       expect(await text).toBe('echo:ping');
-      const binary = new Promise<Buffer>((resolve) => socket.once('message', (data) => resolve(data as Buffer)));
+      const binary = new Promise<Buffer>((resolve) =>
+        socket.once('message', (data) => resolve(data as Buffer)),
+      );
       socket.send(Buffer.from([0, 1, 2, 255]));
       expect([...(await binary)]).toEqual([0, 1, 2, 255]);
     } finally {
@@ -99,7 +101,9 @@ describe('nginx in front of two tasks', () => {
     for (const location of ['= /ws', '= /mcp']) {
       expect(locationBlock(nginx.configText, location)).toMatch(/proxy_read_timeout 3600s;/);
     }
-    expect(locationBlock(nginx.configText, '= /ws')).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
+    expect(locationBlock(nginx.configText, '= /ws')).toMatch(
+      /proxy_set_header Connection \$connection_upgrade;/,
+    );
   });
 
   it('streams /mcp server-sent events without buffering', async () => {
@@ -163,7 +167,11 @@ describe('nginx in front of two tasks', () => {
 
   it('forwards Host, client address, scheme and a request id, and hides the internal route-key endpoint', async () => {
     const response = await rawRequest(`${base}/api/v1/voices`, {
-      headers: { Authorization: 'Bearer header-user', Host: 'earshot.example:8443', Origin: 'https://console.example' },
+      headers: {
+        Authorization: 'Bearer header-user',
+        Host: 'earshot.example:8443',
+        Origin: 'https://console.example',
+      },
     });
     const echo = JSON.parse(response.body) as Echo;
     expect(echo.headers.host).toBe('earshot.example:8443');
@@ -176,7 +184,9 @@ describe('nginx in front of two tasks', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
 
     const hidden = await fetch(`${base}/_earshot/route-key`, {
-      headers: { 'Sec-WebSocket-Protocol': `earshot.v1, bearer.${Buffer.from('secret').toString('base64url')}` },
+      headers: {
+        'Sec-WebSocket-Protocol': `earshot.v1, bearer.${Buffer.from('secret').toString('base64url')}`,
+      },
     });
     expect(hidden.status).toBe(404);
     expect(hidden.headers.get('x-earshot-route-key')).toBeNull();
@@ -193,7 +203,10 @@ describe('nginx in front of two tasks', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     }
-    expect(lines.find((line) => line.uri === '/api/v1/settings')).toMatchObject({ method: 'GET', status: 200 });
+    expect(lines.find((line) => line.uri === '/api/v1/settings')).toMatchObject({
+      method: 'GET',
+      status: 200,
+    });
     expect(lines.find((line) => line.uri === '/ws')).toMatchObject({ status: 101 });
     const raw = await nginx.accessLog();
     expect(raw).not.toContain('log-secret-key');

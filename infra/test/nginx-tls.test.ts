@@ -15,7 +15,10 @@ let https: string;
 
 beforeAll(async () => {
   backend = await startEchoBackend('tls');
-  nginx = await startLocalNginx({ proxy: { domain, letsEncryptEmail: 'ops@example.com' }, tasks: [backend.address] });
+  nginx = await startLocalNginx({
+    proxy: { domain, letsEncryptEmail: 'ops@example.com' },
+    tasks: [backend.address],
+  });
   ca = await readFile(nginx.certFile, 'utf8');
   https = `https://127.0.0.1:${nginx.httpsPort}`;
 });
@@ -36,8 +39,13 @@ describe('nginx with a domain', () => {
 
   it('serves ACME challenges and its health check over plain HTTP', async () => {
     await mkdir(join(nginx.dir, 'acme', '.well-known', 'acme-challenge'), { recursive: true });
-    await writeFile(join(nginx.dir, 'acme', '.well-known', 'acme-challenge', 'token-123'), 'token-123.thumbprint');
-    const challenge = await rawRequest(`http://127.0.0.1:${nginx.httpPort}/.well-known/acme-challenge/token-123`);
+    await writeFile(
+      join(nginx.dir, 'acme', '.well-known', 'acme-challenge', 'token-123'),
+      'token-123.thumbprint',
+    );
+    const challenge = await rawRequest(
+      `http://127.0.0.1:${nginx.httpPort}/.well-known/acme-challenge/token-123`,
+    );
     expect(challenge.status).toBe(200);
     expect(challenge.body).toBe('token-123.thumbprint');
     const missing = await rawRequest(`http://127.0.0.1:${nginx.httpPort}/.well-known/acme-challenge/nope`);
@@ -52,7 +60,11 @@ describe('nginx with a domain', () => {
       headers: { Host: domain, Authorization: 'Bearer tls-user' },
     });
     expect(response.status).toBe(200);
-    const echo = JSON.parse(response.body) as { backend: string; key: string; headers: Record<string, string> };
+    const echo = JSON.parse(response.body) as {
+      backend: string;
+      key: string;
+      headers: Record<string, string>;
+    };
     expect(echo).toMatchObject({ backend: 'tls', key: 'tls-user' });
     expect(echo.headers['x-forwarded-proto']).toBe('https');
     expect(response.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
@@ -70,22 +82,25 @@ describe('nginx with a domain', () => {
   it('refuses clients that only speak TLS 1.2 without an AEAD suite, and accepts TLS 1.2 with one', async () => {
     const handshake = (options: { maxVersion: 'TLSv1.2'; ciphers: string }) =>
       new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: nginx.httpsPort, servername: domain, ca, ...options }, () => {
-          resolve(socket.getCipher().name);
-          socket.end();
-        });
+        const socket = connect(
+          { host: '127.0.0.1', port: nginx.httpsPort, servername: domain, ca, ...options },
+          () => {
+            resolve(socket.getCipher().name);
+            socket.end();
+          },
+        );
         socket.on('error', reject);
       });
-    await expect(handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' })).resolves.toBe(
-      'ECDHE-ECDSA-AES128-GCM-SHA256',
-    );
+    await expect(
+      handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+    ).resolves.toBe('ECDHE-ECDSA-AES128-GCM-SHA256');
     await expect(handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' })).rejects.toThrow();
   });
 
   it('carries a player WebSocket over TLS (wss)', async () => {
     const { socket, hello } = await openPlayer(`wss://127.0.0.1:${nginx.httpsPort}/ws`, 'wss-user', {
+      // The test certificate also names 127.0.0.1, so no SNI override is needed.
       ca,
-      servername: domain,
       headers: { Host: domain },
     });
     try {

@@ -8,7 +8,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPlayer, UnexpectedResponse } from '../src/proxy/testing/clients.js';
 import { startEchoBackend, type EchoBackend } from '../src/proxy/testing/echo-backend.js';
-import { startLocalNginx, upstreamsScript, waitFor, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
+import {
+  freePort,
+  startLocalNginx,
+  upstreamsScript,
+  waitFor,
+  type LocalNginx,
+} from '../src/proxy/testing/local-nginx.js';
 
 const run = promisify(execFile);
 
@@ -25,7 +31,11 @@ describe('upstream discovery with real nginx', () => {
   beforeAll(async () => {
     a = await startEchoBackend('a');
     b = await startEchoBackend('b');
-    nginx = await startLocalNginx({ tasks: [] });
+    // The production form of the sleeping server (a loopback port; the other tests use a unix socket).
+    nginx = await startLocalNginx({
+      tasks: [],
+      runtime: { sleepingServer: `127.0.0.1:${await freePort()}` },
+    });
     base = `http://127.0.0.1:${nginx.httpPort}`;
   });
 
@@ -57,7 +67,11 @@ describe('upstream discovery with real nginx', () => {
     expect(body.error.code).toBe('service_sleeping');
     expect(body.error.message).toMatch(/outside its active hours/);
 
-    const mcp = await fetch(`${base}/mcp`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: '{}' });
+    const mcp = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer k' },
+      body: '{}',
+    });
     expect(mcp.status).toBe(503);
     expect(((await mcp.json()) as SleepingBody).error.code).toBe('service_sleeping');
 
@@ -119,7 +133,9 @@ describe('upstream discovery with real nginx', () => {
       if (response.status !== 502) return false;
       return ((await response.json()) as SleepingBody).error.code === 'upstream_unavailable';
     });
-    const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k').catch((error: unknown) => error);
+    const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k').catch(
+      (error: unknown) => error,
+    );
     expect(player).toBeInstanceOf(UnexpectedResponse);
     expect((player as UnexpectedResponse).status).toBe(502);
   });
@@ -156,8 +172,12 @@ describe('earshot-upstreams on its own', () => {
     await runScript('10.0.1.9\\n10.0.1.10\\nnot-an-ip\\n10.0.1.9\\n;evil\\n10.0.1.11:9000\\n');
     const file = await readFile(join(dir, 'upstreams.conf'), 'utf8');
     expect(file.match(/server \S+/g)).toEqual([
-      'server 10.0.1.10:8080', 'server 10.0.1.11:9000', 'server 10.0.1.9:8080',
-      'server 10.0.1.10:8080', 'server 10.0.1.11:9000', 'server 10.0.1.9:8080',
+      'server 10.0.1.10:8080',
+      'server 10.0.1.11:9000',
+      'server 10.0.1.9:8080',
+      'server 10.0.1.10:8080',
+      'server 10.0.1.11:9000',
+      'server 10.0.1.9:8080',
     ]);
     expect(file).toMatch(/upstream earshot_user \{\n {4}hash \$earshot_route_key consistent;/);
     expect(file).toMatch(/upstream earshot_any \{\n {4}server 10\.0\.1\.10:8080/);

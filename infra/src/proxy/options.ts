@@ -71,7 +71,8 @@ export const productionRuntime: NginxRuntime = {
   maxBodySize: '1m',
 };
 
-const hostname = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const hostname =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const email = /^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 const origin = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
@@ -92,16 +93,21 @@ export function validateProxyOptions(o: ProxyRenderOptions): void {
     problems.push(`domain "${o.domain}" is not a lower-case DNS name such as "earshot.example.com"`);
   }
   if (o.letsEncryptEmail !== undefined) {
-    if (o.domain === undefined) problems.push('letsEncryptEmail is set but domain is not: certificates need a domain');
-    if (!email.test(o.letsEncryptEmail)) problems.push(`letsEncryptEmail "${o.letsEncryptEmail}" is not an e-mail address`);
+    if (o.domain === undefined)
+      problems.push('letsEncryptEmail is set but domain is not: certificates need a domain');
+    if (!email.test(o.letsEncryptEmail))
+      problems.push(`letsEncryptEmail "${o.letsEncryptEmail}" is not an e-mail address`);
   }
   if (!hostname.test(o.upstreamHost)) {
     problems.push(`upstreamHost "${o.upstreamHost}" is not a DNS name such as "api.earshot.local"`);
   }
   if (!isPort(o.upstreamPort)) problems.push(`upstreamPort ${o.upstreamPort} is not a port (1-65535)`);
-  if (!ipv4.test(o.resolver)) problems.push(`resolver "${o.resolver}" is not an IPv4 address such as "169.254.169.253"`);
+  if (!ipv4.test(o.resolver))
+    problems.push(`resolver "${o.resolver}" is not an IPv4 address such as "169.254.169.253"`);
   if (o.consoleOrigin !== undefined && !origin.test(o.consoleOrigin)) {
-    problems.push(`consoleOrigin "${o.consoleOrigin}" is not an origin such as "https://d111.cloudfront.net" (no path)`);
+    problems.push(
+      `consoleOrigin "${o.consoleOrigin}" is not an origin such as "https://d111.cloudfront.net" (no path)`,
+    );
   }
   if (problems.length > 0) throw new Error(`Invalid proxy options: ${problems.join('; ')}.`);
 }
@@ -119,7 +125,8 @@ export function validateRuntime(r: NginxRuntime): void {
     ...(r.tempDir === null ? {} : { tempDir: r.tempDir }),
   };
   for (const [name, value] of Object.entries(paths)) {
-    if (!safePath.test(value)) problems.push(`${name} "${value}" must be an absolute path of [A-Za-z0-9._/-]`);
+    if (!safePath.test(value))
+      problems.push(`${name} "${value}" must be an absolute path of [A-Za-z0-9._/-]`);
   }
   const sleeping = r.sleepingServer;
   const sleepingOk = sleeping.startsWith('unix:')
@@ -130,11 +137,14 @@ export function validateRuntime(r: NginxRuntime): void {
   if (r.workerProcesses !== 'auto' && !(Number.isInteger(r.workerProcesses) && r.workerProcesses >= 1)) {
     problems.push(`workerProcesses must be "auto" or a positive integer`);
   }
-  if (r.listenAddress !== null && !ipv4.test(r.listenAddress)) problems.push(`listenAddress "${r.listenAddress}" is not IPv4`);
+  if (r.listenAddress !== null && !ipv4.test(r.listenAddress))
+    problems.push(`listenAddress "${r.listenAddress}" is not IPv4`);
   if (!isPort(r.httpPort)) problems.push(`httpPort ${r.httpPort} is not a port`);
   if (!isPort(r.httpsPort)) problems.push(`httpsPort ${r.httpsPort} is not a port`);
   if (r.httpPort === r.httpsPort) problems.push('httpPort and httpsPort must differ');
-  if (!nginxTime.test(r.streamTimeout)) problems.push(`streamTimeout "${r.streamTimeout}" is not an nginx time like "3600s"`);
-  if (!nginxSize.test(r.maxBodySize)) problems.push(`maxBodySize "${r.maxBodySize}" is not an nginx size like "1m"`);
+  if (!nginxTime.test(r.streamTimeout))
+    problems.push(`streamTimeout "${r.streamTimeout}" is not an nginx time like "3600s"`);
+  if (!nginxSize.test(r.maxBodySize))
+    problems.push(`maxBodySize "${r.maxBodySize}" is not an nginx size like "1m"`);
   if (problems.length > 0) throw new Error(`Invalid nginx runtime: ${problems.join('; ')}.`);
 }

@@ -30,7 +30,10 @@ export function renderNginxConfig(o: ProxyRenderOptions, runtime: Partial<NginxR
 
   const shared = { MAX_BODY_SIZE: r.maxBodySize, STREAM_TIMEOUT: r.streamTimeout };
   const serverBody = renderTemplate(asset('server-body.conf.template'), shared).trimEnd();
-  const tls = renderTemplate(asset('tls.conf.template'), { CERT_FILE: r.certFile, KEY_FILE: r.keyFile }).trimEnd();
+  const tls = renderTemplate(asset('tls.conf.template'), {
+    CERT_FILE: r.certFile,
+    KEY_FILE: r.keyFile,
+  }).trimEnd();
   return renderTemplate(
     asset('nginx.conf.template'),
     {
@@ -43,7 +46,6 @@ export function renderNginxConfig(o: ProxyRenderOptions, runtime: Partial<NginxR
       TEMP_DIR: r.tempDir ?? '',
       RESOLVER: o.resolver,
       UPSTREAMS_FILE: r.upstreamsFile,
-      SLEEPING_SOCKET: r.sleepingServer.replace(/^unix:/, ''),
       SLEEPING_LISTEN: r.sleepingServer,
       LISTEN_PREFIX: r.listenAddress === null ? '' : `${r.listenAddress}:`,
       HTTP_PORT: String(r.httpPort),
@@ -67,7 +69,8 @@ function embed(text: string): string {
     .trimEnd()
     .split('\n')
     .filter((line, index) => index === 0 || !/^\s*#(?!!)/.test(line) || /shellcheck/.test(line));
-  if (lines.includes(heredocEnd)) throw new Error(`an embedded file contains the heredoc end marker ${heredocEnd}`);
+  if (lines.includes(heredocEnd))
+    throw new Error(`an embedded file contains the heredoc end marker ${heredocEnd}`);
   return lines.join('\n');
 }
 
@@ -87,7 +90,9 @@ export function renderUpstreamsEnv(o: ProxyRenderOptions, runtime: Partial<Nginx
 export function renderProxyUserData(o: ProxyRenderOptions): string {
   validateProxyOptions(o);
   const r = productionRuntime;
-  const account = o.letsEncryptEmail ? `-m ${o.letsEncryptEmail} --no-eff-email` : '--register-unsafely-without-email';
+  const account = o.letsEncryptEmail
+    ? `-m ${o.letsEncryptEmail} --no-eff-email`
+    : '--register-unsafely-without-email';
   const text = renderTemplate(
     asset('user-data.sh.template'),
     {

@@ -60,7 +60,13 @@ export interface RawResponse {
 /** A plain request (no redirects followed, any TLS options), for checks fetch cannot make. */
 export async function rawRequest(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: Buffer | string; ca?: string; servername?: string } = {},
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    ca?: string;
+    servername?: string;
+  } = {},
 ): Promise<RawResponse> {
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -77,7 +83,9 @@ export async function rawRequest(
       (response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+        );
       },
     );
     request.on('timeout', () => request.destroy(new Error(`${url} timed out`)));

@@ -46,7 +46,9 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
       response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       response.write(`event: message\ndata: ${JSON.stringify({ backend: name, n: 1 })}\n\n`);
       setTimeout(() => {
-        response.end(`event: message\ndata: ${JSON.stringify({ backend: name, n: 2, writtenAt: Date.now() })}\n\n`);
+        response.end(
+          `event: message\ndata: ${JSON.stringify({ backend: name, n: 2, writtenAt: Date.now() })}\n\n`,
+        );
       }, 500);
       return;
     }
@@ -81,7 +83,9 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
     const key = routeKeyFromSubprotocols(request.headers['sec-websocket-protocol']) ?? '';
     seen.push(`WS /ws ${key}`);
     socket.send(JSON.stringify({ type: 'hello', backend: name, key }));
-    socket.on('message', (data, isBinary) => socket.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary }));
+    socket.on('message', (data, isBinary) =>
+      socket.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.address() as AddressInfo).port;

@@ -66,8 +66,23 @@ async function generateSelfSigned(dir: string, name: string): Promise<{ cert: st
   const cert = join(dir, 'fullchain.pem');
   const key = join(dir, 'privkey.pem');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`, '-keyout', key, '-out', cert,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    `subjectAltName=DNS:${name},IP:127.0.0.1`,
+    '-keyout',
+    key,
+    '-out',
+    cert,
   ]);
   return { cert, key };
 }
@@ -136,7 +151,9 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
     await discover(options.tasks ?? []);
     await run(nginxBinary, [...nginxArgs, '-t', '-q']);
 
-    const started = spawn(nginxBinary, [...nginxArgs, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = spawn(nginxBinary, [...nginxArgs, '-g', 'daemon off;'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = started;
     let stderr = '';
     started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -1,0 +1,284 @@
+// The renderers' contract with the CDK app: validated options, the config's shape, and user data that is valid bash.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  productionRuntime,
+  proxyAssetsDir,
+  renderNginxConfig,
+  renderProxyUserData,
+  type ProxyRenderOptions,
+} from '../src/proxy/render.js';
+import { renderTemplate } from '../src/proxy/template.js';
+import { nginxBinary } from '../src/proxy/testing/local-nginx.js';
+
+const run = promisify(execFile);
+const base: ProxyRenderOptions = {
+  upstreamHost: 'api.earshot.local',
+  upstreamPort: 8080,
+  resolver: '169.254.169.253',
+};
+const withDomain: ProxyRenderOptions = {
+  ...base,
+  domain: 'earshot.example.com',
+  letsEncryptEmail: 'ops@example.com',
+};
+const scripts = ['earshot-upstreams.sh', 'earshot-nat.sh', 'earshot-cert-deploy.sh'];
+
+async function shellcheck(name: string, text: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'earshot-shellcheck-'));
+  try {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    // Every severity, including style: the scripts run as root on an instance nobody watches.
+    const result = await run('/usr/bin/shellcheck', ['--shell=bash', '--severity=style', file]).catch(
+      (error: unknown) => error as { stdout: string; code: number },
+    );
+    expect('code' in result ? result.stdout : '', `shellcheck ${name}`).toBe('');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The files user data writes with `cat >PATH <<'EARSHOT_FILE_EOF'`, by path. */
+function embeddedFiles(userData: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const match of userData.matchAll(
+    /^cat >(\S+) <<'EARSHOT_FILE_EOF'\n([\s\S]*?)\nEARSHOT_FILE_EOF$/gm,
+  )) {
+    files.set(match[1]!, match[2]!);
+  }
+  return files;
+}
+
+describe('renderTemplate', () => {
+  it('fills values and keeps or drops #@if branches, nested', () => {
+    const source =
+      'a {{X}}\n#@if ON\non\n  #@if OFF\nnested\n  #@else\nnested-else\n  #@endif\n#@else\noff\n#@endif\nz';
+    expect(renderTemplate(source, { X: '1' }, { ON: true, OFF: false })).toBe('a 1\non\nnested-else\nz');
+    expect(renderTemplate(source, { X: '1' }, { ON: false, OFF: true })).toBe('a 1\noff\nz');
+  });
+
+  it('fails loudly on a missing value, an unknown flag or an unbalanced #@if', () => {
+    expect(() => renderTemplate('{{NOPE}}', {})).toThrow('no value for {{NOPE}}');
+    expect(() => renderTemplate('#@if WHAT\n#@endif', {})).toThrow('unknown flag "WHAT"');
+    expect(() => renderTemplate('#@if A\n', {}, { A: true })).toThrow('never closed');
+    expect(() => renderTemplate('#@endif', {})).toThrow('#@endif without #@if');
+  });
+});
+
+describe('option validation', () => {
+  it.each([
+    [{ domain: 'Earshot Example' }, /domain "Earshot Example" is not a lower-case DNS name/],
+    [{ domain: 'x.com; evil' }, /domain/],
+    [{ letsEncryptEmail: 'ops@example.com' }, /letsEncryptEmail is set but domain is not/],
+    [{ domain: 'a.example.com', letsEncryptEmail: 'nope' }, /letsEncryptEmail "nope" is not an e-mail/],
+    [{ upstreamHost: 'api earshot' }, /upstreamHost "api earshot" is not a DNS name/],
+    [{ upstreamPort: 0 }, /upstreamPort 0 is not a port/],
+    [{ upstreamPort: 80.5 }, /upstreamPort 80.5 is not a port/],
+    [{ resolver: '169.254.169.253;' }, /resolver "169.254.169.253;" is not an IPv4 address/],
+    [{ consoleOrigin: 'https://d1.cloudfront.net/app' }, /consoleOrigin .* \(no path\)/],
+  ])('rejects %o', (override, message) => {
+    expect(() => renderNginxConfig({ ...base, ...override })).toThrow(message);
+    expect(() => renderProxyUserData({ ...base, ...override })).toThrow(message);
+  });
+
+  it('reports every problem at once', () => {
+    expect(() => renderNginxConfig({ ...base, upstreamPort: -1, resolver: 'dns' })).toThrow(
+      /upstreamPort.*; resolver/,
+    );
+  });
+
+  it.each([
+    [{ certFile: 'relative.pem' }, /certFile "relative.pem" must be an absolute path/],
+    [{ accessLog: '/var/log/a b.log' }, /accessLog/],
+    [{ sleepingServer: '0.0.0.0:8089' }, /sleepingServer/],
+    [{ httpPort: 443 }, /httpPort and httpsPort must differ/],
+    [{ streamTimeout: '1 hour' }, /streamTimeout/],
+    [{ maxBodySize: '1 MB' }, /maxBodySize/],
+    [{ runUser: 'root; evil' }, /runUser/],
+  ])('rejects runtime %o', (runtime, message) => {
+    expect(() => renderNginxConfig(base, runtime)).toThrow(message);
+  });
+
+  it('accepts the CDK defaults, with and without a domain and console origin', () => {
+    expect(() =>
+      renderNginxConfig({ ...withDomain, consoleOrigin: 'https://d111.cloudfront.net' }),
+    ).not.toThrow();
+    expect(() => renderProxyUserData(base)).not.toThrow();
+  });
+});
+
+describe('renderNginxConfig', () => {
+  it('without a domain: one server on HTTP and self-signed HTTPS, no redirect, no HSTS', () => {
+    const config = renderNginxConfig(base);
+    expect(config).toMatch(/listen 80 default_server;\n\s+listen 443 ssl default_server;/);
+    expect(config).not.toContain('return 301');
+    expect(config).not.toContain('Strict-Transport-Security "');
+    expect(config).toContain(`ssl_certificate ${productionRuntime.certFile};`);
+  });
+
+  it('with a domain: redirect except ACME, HSTS, and the production paths', () => {
+    const config = renderNginxConfig(withDomain);
+    expect(config).toContain('return 301 https://earshot.example.com$request_uri;');
+    expect(config).toContain(
+      'location ^~ /.well-known/acme-challenge/ {\n            root /var/lib/earshot/acme;',
+    );
+    expect(config).toContain(
+      'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;',
+    );
+    expect(config).toContain('server_name earshot.example.com;');
+    for (const line of [
+      'user nginx;',
+      'pid /run/nginx.pid;',
+      'server_tokens off;',
+      'client_max_body_size 1m;',
+      'resolver 169.254.169.253 valid=30s ipv6=off;',
+      'include /etc/nginx/earshot/upstreams.conf;',
+      'listen 127.0.0.1:8089;',
+      'ssl_protocols TLSv1.2 TLSv1.3;',
+    ]) {
+      expect(config).toContain(line);
+    }
+    expect(config).not.toMatch(/\{\{|#@/);
+  });
+});
+
+describe('renderProxyUserData', () => {
+  const variants = [
+    ['without a domain', base],
+    ['with a domain', withDomain],
+    // The longest names a deployment could plausibly use still fit.
+    [
+      'with long names',
+      {
+        ...withDomain,
+        domain: `${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`,
+        upstreamHost: `${'c'.repeat(60)}.earshot.local`,
+      },
+    ],
+  ] as const;
+
+  it.each(variants)('%s: fits in the 16 KB EC2 user-data limit', (_name, options) => {
+    expect(Buffer.byteLength(renderProxyUserData(options))).toBeLessThan(16 * 1024 - 512);
+  });
+
+  it.each(variants)('%s: passes shellcheck, and so does every script it writes', async (_name, options) => {
+    const userData = renderProxyUserData(options);
+    await shellcheck('user-data.sh', userData);
+    for (const [path, text] of embeddedFiles(userData)) {
+      if (path.startsWith('/usr/local/sbin/')) await shellcheck(path.split('/').pop()!, text);
+    }
+  });
+
+  it('sets up swap before the first dnf, retries dnf, and logs to a file', () => {
+    const userData = renderProxyUserData(base);
+    expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(userData).toContain('set -euo pipefail');
+    expect(userData).toContain('exec > >(tee -a /var/log/earshot-user-data.log) 2>&1');
+    expect(userData.indexOf('swapon /swapfile')).toBeLessThan(userData.indexOf('dnf install'));
+    expect(userData).toMatch(/for attempt in 1 2 3 4 5 6; do\n\s+if dnf install -y "\$@"; then return 0; fi/);
+  });
+
+  it('makes the instance a NAT with `ip route`, persisted forwarding and saved iptables rules', () => {
+    const userData = renderProxyUserData(base);
+    const nat = embeddedFiles(userData).get('/usr/local/sbin/earshot-nat') ?? '';
+    expect(nat).toContain('ip -4 route show default');
+    expect(nat).not.toMatch(/\broute \|/);
+    expect(nat).toContain("printf 'net.ipv4.ip_forward = 1\\n'");
+    expect(nat).toContain('-j MASQUERADE');
+    expect(nat).toContain('iptables-save >/etc/sysconfig/iptables');
+    expect(userData).toContain('systemctl enable --now iptables');
+  });
+
+  it('writes the rendered nginx config, starts discovery on a timer, and applies security updates', () => {
+    const userData = renderProxyUserData(base);
+    const files = embeddedFiles(userData);
+    const compact = renderNginxConfig(base)
+      .replace(/^[ \t]+/gm, '')
+      .split('\n')
+      .filter((line, index) => index === 0 || !line.startsWith('#'))
+      .join('\n')
+      .trimEnd();
+    expect(files.get('/etc/nginx/nginx.conf')).toBe(compact);
+    expect(files.get('/etc/earshot/upstreams.env')).toContain('EARSHOT_UPSTREAM_HOST=api.earshot.local');
+    expect(files.get('/etc/systemd/system/earshot-upstreams.timer')).toContain('OnUnitActiveSec=10s');
+    expect(userData).toContain('systemctl enable --now nginx earshot-upstreams.timer');
+    expect(userData).toContain('systemctl enable --now dnf-automatic.timer');
+    expect(userData).toContain('upgrade_type = security');
+    expect(userData).not.toContain('certbot');
+  });
+
+  it('with a domain: certbot with a reload hook, renewals on certbot-renew.timer, retries until DNS points here', () => {
+    const userData = renderProxyUserData(withDomain);
+    const files = embeddedFiles(userData);
+    expect(userData).toContain('dnf_install certbot');
+    expect(files.get('/etc/systemd/system/earshot-cert.service')).toContain(
+      '/usr/bin/certbot certonly --webroot -w /var/lib/earshot/acme -d earshot.example.com --non-interactive ' +
+        '--agree-tos -m ops@example.com --no-eff-email --deploy-hook /usr/local/sbin/earshot-cert-deploy',
+    );
+    expect(files.get('/usr/local/sbin/earshot-cert-deploy')).toContain('systemctl reload nginx');
+    expect(userData).toContain('systemctl enable --now earshot-cert.timer certbot-renew.timer');
+    const noEmail = renderProxyUserData({ ...withDomain, letsEncryptEmail: undefined });
+    expect(noEmail).toContain('--register-unsafely-without-email');
+  });
+
+  it('embeds an nginx config that real nginx accepts once its production paths exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'earshot-embedded-'));
+    try {
+      const config = embeddedFiles(renderProxyUserData(withDomain)).get('/etc/nginx/nginx.conf') ?? '';
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=earshot.example.com',
+        '-keyout',
+        join(dir, 'privkey.pem'),
+        '-out',
+        join(dir, 'fullchain.pem'),
+      ]);
+      await writeFile(
+        join(dir, 'upstreams.conf'),
+        'upstream earshot_user { server 127.0.0.1:8089; }\nupstream earshot_any { server 127.0.0.1:8089; }\n',
+      );
+      const local = config
+        .replaceAll('/etc/nginx/earshot/tls/', `${dir}/`)
+        .replaceAll('/etc/nginx/earshot/upstreams.conf', join(dir, 'upstreams.conf'))
+        .replaceAll('/var/log/nginx/', `${dir}/`)
+        .replaceAll('/run/nginx.pid', join(dir, 'nginx.pid'))
+        .replace(/^user nginx;$/m, '');
+      await writeFile(join(dir, 'nginx.conf'), local);
+      const result = await run(nginxBinary, [
+        '-t',
+        '-p',
+        dir,
+        '-e',
+        join(dir, 'error.log'),
+        '-c',
+        join(dir, 'nginx.conf'),
+      ]);
+      expect(result.stderr).toContain('test is successful');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the scripts in infra/proxy', () => {
+  it.each(scripts)('%s passes shellcheck', async (name) => {
+    const path = fileURLToPath(new URL(name, proxyAssetsDir));
+    const { readFile } = await import('node:fs/promises');
+    await shellcheck(name, await readFile(path, 'utf8'));
+  });
+});
