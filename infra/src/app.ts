@@ -1,0 +1,40 @@
+import { App, Tags } from 'aws-cdk-lib';
+import type { EarshotConfig } from './config.js';
+import { applyNagSuppressions } from './suppressions.js';
+import { EarshotStack, FoundationStack } from './stacks.js';
+
+export interface BuildOptions {
+  /** Existing app (the CLI's context lives in it). @default a new App */
+  readonly app?: App;
+  /** Built console to upload, when present. */
+  readonly consoleAssetsPath?: string;
+}
+
+export interface EarshotApp {
+  readonly app: App;
+  readonly foundation: FoundationStack;
+  readonly service: EarshotStack;
+}
+
+/** Builds both stacks from one validated configuration. No file or environment access: the caller supplies both. */
+export function buildEarshotApp(config: EarshotConfig, options: BuildOptions = {}): EarshotApp {
+  const app = options.app ?? new App();
+  // Region only: account-agnostic, so synth needs no credentials and does no lookups.
+  const env = { region: config.region };
+  const foundation = new FoundationStack(app, `${config.stackName}-foundation`, {
+    env,
+    config,
+    description: 'Earshot: image repository, secrets, GitHub deploy role',
+  });
+  const service = new EarshotStack(app, config.stackName, {
+    env,
+    config,
+    foundation: foundation.foundation,
+    consoleAssetsPath: options.consoleAssetsPath,
+    description: 'Earshot: proxy/NAT instance, Fargate service, console, schedule, monitoring',
+  });
+  service.addStackDependency(foundation);
+  for (const stack of [foundation, service]) Tags.of(stack).add('project', 'earshot');
+  applyNagSuppressions(foundation, service);
+  return { app, foundation, service };
+}
