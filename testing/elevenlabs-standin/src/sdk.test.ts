@@ -77,6 +77,8 @@ describe('text to speech through the SDK', () => {
     const seconds = bytes.length / 2 / 16_000;
     expect(headersAfter).toBeGreaterThanOrEqual(140);
     expect(arrivals.length).toBeGreaterThan(5);
+    // The first chunk is in hand long before the last one is due.
+    expect(arrivals[0]!).toBeLessThan(arrivals.at(-1)! / 2);
     // ~3.5 s of audio at 4× real time: the last chunk comes well after the first.
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan((seconds * 1000) / 4 - 400);
   });
