@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { generateApiKey, sha256Hex } from '../auth/keys.js';
+import { ConfigError, loadConfig } from '../config/env.js';
+import { createLogger } from '../logger.js';
+import { startEarshot } from '../runtime.js';
+import { startupBanner } from './banner.js';
+
+const USAGE = `Usage: earshot <command>
+
+Commands:
+  serve              Start the server (MCP at /mcp, player at /). Same as "npm start".
+  keys create NAME   Make a key for user NAME; prints the key and the NAME:sha256 entry for EARSHOT_API_KEYS.
+  help               Show this help.
+
+Environment: HOST, PORT, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL, EARSHOT_API_KEY, EARSHOT_API_KEYS,
+EARSHOT_DATA_DIR, EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY === true });
+  const running = await startEarshot(config, { logger });
+  process.stdout.write(`${startupBanner(running)}\n`);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    void running.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function keysCreate(name: string | undefined): void {
+  if (!name || !/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(name)) {
+    throw new ConfigError('Give a user name of letters, digits, "-" or "_": earshot keys create alice');
+  }
+  const key = generateApiKey();
+  process.stdout.write(
+    `Key for ${name} (give it to them; it is shown once):\n  ${key}\n\n` +
+      `Add this entry to EARSHOT_API_KEYS on the server (comma-separated):\n  ${name}:${sha256Hex(key)}\n`,
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+    case undefined:
+      return serve();
+    case 'keys':
+      if (rest[0] === 'create') return keysCreate(rest[1]);
+      throw new ConfigError('Usage: earshot keys create NAME');
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new ConfigError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
+});

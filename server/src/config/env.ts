@@ -1,0 +1,128 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Comma-separated list → trimmed, non-empty entries. */
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
+
+const USER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+const keyEntry = z.string().transform((entry, ctx) => {
+  const [user, hash, ...rest] = entry.split(':');
+  if (!user || !hash || rest.length > 0 || !USER_NAME.test(user) || !/^[0-9a-f]{64}$/i.test(hash)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${entry.slice(0, 20)}…" is not NAME:SHA256HEX (make one with: earshot keys create NAME)`,
+    });
+    return z.NEVER;
+  }
+  return { user, sha256: hash.toLowerCase() };
+});
+
+/** The environment Earshot reads, validated once at start. */
+export const EnvSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ELEVENLABS_API_KEY: z.string().trim().optional(),
+  ELEVENLABS_BASE_URL: z.url().optional(),
+  EARSHOT_API_KEY: z.string().trim().min(16, 'EARSHOT_API_KEY must be at least 16 characters').optional(),
+  EARSHOT_API_KEYS: csv.pipe(z.array(keyEntry)),
+  EARSHOT_DATA_DIR: z.string().default('.earshot'),
+  EARSHOT_STORE: z
+    .string()
+    .regex(/^(local|s3:\/\/[a-z0-9.-]{3,63}(\/.*)?)$/, 'EARSHOT_STORE must be "local" or s3://bucket/prefix')
+    .optional(),
+  EARSHOT_ALLOWED_ORIGINS: csv.pipe(z.array(z.url())),
+  EARSHOT_ALLOWED_HOSTS: csv,
+  EARSHOT_PUBLIC_URL: z.url().optional(),
+  EARSHOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
+  EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  EARSHOT_METRICS_SERVICE: z.string().optional(),
+  /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
+  EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+export type EngineConfig = { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline' };
+export type KeyConfig =
+  | { kind: 'hashes'; entries: { user: string; sha256: string }[] }
+  | { kind: 'raw'; key: string }
+  | { kind: 'generate'; file: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Where users open the player, without a trailing slash. Derived from HOST:PORT when not set. */
+  readonly publicUrl: string | undefined;
+  readonly dataDir: string;
+  readonly store: StoreConfig;
+  readonly engine: EngineConfig;
+  readonly keys: KeyConfig;
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
+  readonly logLevel: Env['EARSHOT_LOG_LEVEL'];
+  readonly maxTextLength: number;
+  readonly drainTimeoutMs: number;
+  readonly metricsService: string | undefined;
+  readonly omitAuth: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function isLoopbackHost(host: string): boolean {
+  return ['127.0.0.1', '::1', 'localhost', '[::1]'].includes(host) || host.startsWith('127.');
+}
+
+/** Parses the environment into a Config, or throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.EARSHOT_DATA_DIR);
+  const omitAuth = e.EARSHOT_DANGEROUSLY_OMIT_AUTH !== undefined;
+  if (omitAuth && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError('EARSHOT_DANGEROUSLY_OMIT_AUTH is only allowed when HOST is a loopback address.');
+  }
+  let store: StoreConfig = { kind: 'local', dir: dataDir };
+  if (e.EARSHOT_STORE?.startsWith('s3://')) {
+    const [bucket, ...prefix] = e.EARSHOT_STORE.slice('s3://'.length).split('/');
+    store = { kind: 's3', bucket: bucket!, prefix: prefix.join('/').replace(/\/+$/, '') };
+  }
+  let keys: KeyConfig = { kind: 'generate', file: resolve(dataDir, 'api-key') };
+  if (e.EARSHOT_API_KEYS.length > 0) keys = { kind: 'hashes', entries: e.EARSHOT_API_KEYS };
+  else if (e.EARSHOT_API_KEY) keys = { kind: 'raw', key: e.EARSHOT_API_KEY };
+  const users = keys.kind === 'hashes' ? keys.entries.map((entry) => entry.user) : [];
+  if (new Set(users).size !== users.length) throw new ConfigError('EARSHOT_API_KEYS names a user twice.');
+
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.EARSHOT_PUBLIC_URL?.replace(/\/+$/, ''),
+    dataDir,
+    store,
+    engine: e.ELEVENLABS_API_KEY
+      ? { kind: 'elevenlabs', apiKey: e.ELEVENLABS_API_KEY, baseUrl: e.ELEVENLABS_BASE_URL }
+      : { kind: 'offline' },
+    keys,
+    allowedOrigins: e.EARSHOT_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
+    allowedHosts: e.EARSHOT_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
+    logLevel: e.EARSHOT_LOG_LEVEL,
+    maxTextLength: e.EARSHOT_MAX_TEXT_LENGTH,
+    drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
+    metricsService: e.EARSHOT_METRICS_SERVICE,
+    omitAuth,
+  };
+}

@@ -1,0 +1,150 @@
+import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import type { Model, Voice } from '@earshot/protocol';
+import { EarshotError } from '../errors.js';
+import { fromElevenLabsError } from './elevenlabs-errors.js';
+import type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+
+/** Raw 16-bit PCM streams with no decoder delay and plays through Web Audio in every browser. */
+const OUTPUT_FORMAT = 'pcm_24000';
+const SAMPLE_RATE = 24_000;
+const DEFAULT_MODEL = 'eleven_multilingual_v2';
+const VOICE_PAGES_MAX = 10;
+
+export interface ElevenLabsEngineOptions {
+  readonly apiKey: string;
+  readonly baseUrl?: string;
+  /** Retries on 408/429/5xx before audio starts. Tests use 0 to see faults as they are. */
+  readonly maxRetries?: number;
+}
+
+/** ElevenLabs through its official SDK; the only module that imports it. */
+export class ElevenLabsEngine implements VoiceEngine {
+  readonly name = 'elevenlabs' as const;
+  readonly defaultModelId = DEFAULT_MODEL;
+  private readonly client: ElevenLabsClient;
+
+  constructor(options: ElevenLabsEngineOptions) {
+    this.client = new ElevenLabsClient({
+      apiKey: options.apiKey,
+      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      maxRetries: options.maxRetries ?? 1,
+      timeoutInSeconds: 30,
+    });
+  }
+
+  async listVoices(): Promise<Voice[]> {
+    const voices: Voice[] = [];
+    let nextPageToken: string | undefined;
+    try {
+      for (let page = 0; page < VOICE_PAGES_MAX; page++) {
+        const result = await this.client.voices.search({ pageSize: 100, nextPageToken });
+        for (const voice of result.voices) {
+          voices.push({
+            id: voice.voiceId,
+            name: voice.name ?? voice.voiceId,
+            category: voice.category,
+            description: voice.description ?? undefined,
+            labels: voice.labels ?? {},
+            previewUrl: voice.previewUrl ?? undefined,
+          });
+        }
+        if (!result.hasMore || !result.nextPageToken) break;
+        nextPageToken = result.nextPageToken;
+      }
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+    return voices;
+  }
+
+  async listModels(): Promise<Model[]> {
+    try {
+      const models = await this.client.models.list();
+      return models
+        .filter((model) => model.canDoTextToSpeech !== false)
+        .map((model) => ({
+          id: model.modelId,
+          name: model.name ?? model.modelId,
+          description: model.description,
+          maxCharacters: model.maximumTextLengthPerRequest,
+          creditsPerCharacter: model.modelRates?.characterCostMultiplier ?? 1,
+        }));
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+  }
+
+  async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream> {
+    const s = request.settings;
+    let response;
+    try {
+      response = await this.client.textToSpeech
+        .stream(
+          request.voiceId,
+          {
+            text: request.text,
+            modelId: request.modelId ?? DEFAULT_MODEL,
+            outputFormat: OUTPUT_FORMAT,
+            ...(s && Object.keys(s).length > 0
+              ? {
+                  voiceSettings: {
+                    stability: s.stability,
+                    similarityBoost: s.similarity_boost,
+                    style: s.style,
+                    useSpeakerBoost: s.use_speaker_boost,
+                    speed: s.speed,
+                  },
+                }
+              : {}),
+          },
+          { abortSignal: signal },
+        )
+        .withRawResponse();
+    } catch (error) {
+      throw fromElevenLabsError(error, { voiceId: request.voiceId });
+    }
+    const headers = response.rawResponse.headers;
+    const cost = Number(headers.get('character-cost'));
+    return {
+      format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
+      requestId: headers.get('request-id') ?? undefined,
+      credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
+      chunks: readStream(response.data, signal),
+    };
+  }
+
+  async checkReady(): Promise<void> {
+    // Configured is enough: probing the API on every readiness check would spend quota and add latency.
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function* readStream(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        if (signal.aborted) throw new EarshotError('cancelled', 'The speech was stopped.', { cause: error });
+        throw new EarshotError(
+          'upstream_interrupted',
+          'The ElevenLabs audio stream broke off before the end; the speech is incomplete — try again.',
+          { cause: error },
+        );
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      if (result.value.byteLength > 0) yield result.value;
+    }
+  } finally {
+    // The consumer stopped early (speech stopped) or the stream failed: release the upstream connection.
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

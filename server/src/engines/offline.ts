@@ -1,0 +1,68 @@
+import { FLITE_SAMPLE_RATE, FLITE_VOICES, FliteSynthesizer } from '@earshot/flite';
+import type { Model, Voice } from '@earshot/protocol';
+import { EarshotError } from '../errors.js';
+import type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+
+const OFFLINE_MODEL: Model = {
+  id: 'flite',
+  name: 'Offline (Flite)',
+  description: 'Runs on this machine with no account and no network. Robotic but intelligible; costs nothing.',
+  creditsPerCharacter: 0,
+};
+
+/** Slices each sentence's audio so players get steady ~250 ms frames rather than one burst per sentence. */
+const FRAME_BYTES = (FLITE_SAMPLE_RATE * 2) / 4;
+
+/** Speech with no account and no network: Flite (WASI) on a worker thread, streamed sentence by sentence. */
+export class OfflineEngine implements VoiceEngine {
+  readonly name = 'offline' as const;
+  readonly defaultModelId = OFFLINE_MODEL.id;
+  private readonly flite = new FliteSynthesizer();
+
+  async listVoices(): Promise<Voice[]> {
+    return FLITE_VOICES.map((voice) => ({
+      id: voice.id,
+      name: voice.name,
+      category: 'offline',
+      description: voice.description,
+      labels: { gender: voice.gender, accent: voice.accent, language: 'en' },
+    }));
+  }
+
+  async listModels(): Promise<Model[]> {
+    return [OFFLINE_MODEL];
+  }
+
+  async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream> {
+    if (request.modelId && request.modelId !== OFFLINE_MODEL.id) {
+      throw new EarshotError(
+        'unknown_model',
+        `Model "${request.modelId}" is not available offline; the offline engine has only "${OFFLINE_MODEL.id}". ` +
+          'Set ELEVENLABS_API_KEY to use ElevenLabs models.',
+      );
+    }
+    const options = { voice: request.voiceId, speed: request.settings?.speed ?? 1 };
+    const sentences = this.flite.synthesizeSentences(request.text, options, signal);
+    return {
+      format: { mimeType: 'audio/pcm', sampleRate: FLITE_SAMPLE_RATE, channels: 1 },
+      credits: 0,
+      chunks: frames(sentences),
+    };
+  }
+
+  async checkReady(): Promise<void> {
+    await this.flite.whenReady();
+  }
+
+  close(): Promise<void> {
+    return this.flite.close();
+  }
+}
+
+async function* frames(sentences: AsyncIterable<{ pcm: Buffer }>): AsyncIterable<Uint8Array> {
+  for await (const sentence of sentences) {
+    for (let offset = 0; offset < sentence.pcm.length; offset += FRAME_BYTES) {
+      yield sentence.pcm.subarray(offset, offset + FRAME_BYTES);
+    }
+  }
+}

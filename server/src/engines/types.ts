@@ -1,0 +1,34 @@
+import type { AudioFormat, Model, Voice, VoiceSettings } from '@earshot/protocol';
+
+export interface SynthesisRequest {
+  readonly text: string;
+  readonly voiceId: string;
+  readonly modelId?: string;
+  readonly settings?: VoiceSettings;
+}
+
+export interface SynthesisStream {
+  readonly format: AudioFormat;
+  /** Upstream request id, for stitching and support. */
+  readonly requestId?: string;
+  /** Credits billed for this request (ElevenLabs' `character-cost`), 0 for the offline engine. */
+  readonly credits: number;
+  /** Audio bytes in order, yielded as they arrive. Throws an EarshotError if the stream breaks. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A voice engine turns text into a stream of audio. `synthesize` resolves once the engine has accepted
+ * the request (for ElevenLabs: response headers arrived), so errors such as a bad key or an unknown voice
+ * surface before any `speech.start` is sent to players.
+ */
+export interface VoiceEngine {
+  readonly name: 'elevenlabs' | 'offline';
+  readonly defaultModelId: string;
+  listVoices(): Promise<Voice[]>;
+  listModels(): Promise<Model[]>;
+  synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /** Throws when the engine cannot serve (used by /readyz). */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,70 @@
+import websocket from '@fastify/websocket';
+import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { isLoopbackHost } from '../config/env.js';
+import { registerMcpRoute } from '../mcp/index.js';
+import { makeAuthenticate } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { registerErrorHandling } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { registerPlayerSocket } from './player-socket.js';
+import { registerRestRoutes } from './rest.js';
+import { registerSecurity } from './security.js';
+import { registerStatic } from './static.js';
+
+/** Bodies larger than this are refused with 413 (the longest allowed text fits many times over). */
+const BODY_LIMIT_BYTES = 512 * 1024;
+
+/** Builds the HTTP app (MCP, REST, player WebSocket, page). Does not listen. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so the instance has Fastify's default type parameters.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    // One line per request comes from the onResponse hook below instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url === '/healthz' || request.url === '/readyz') return;
+    request.log.info(
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.decorateRequest('user', '');
+  registerErrorHandling(app);
+  await registerSecurity(app, {
+    allowedOrigins: deps.config.allowedOrigins,
+    allowedHosts: [...deps.config.allowedHosts, ...(deps.config.publicUrl ? [new URL(deps.config.publicUrl).host] : [])],
+    loopbackOnly: isLoopbackHost(deps.config.host),
+  });
+  await app.register(websocket, {
+    options: {
+      maxPayload: 16 * 1024,
+      handleProtocols: (protocols) => (protocols.has(PLAYER_SUBPROTOCOL) ? PLAYER_SUBPROTOCOL : false),
+    },
+  });
+
+  const authenticate = makeAuthenticate(deps.keyRing, deps.config.omitAuth);
+  registerHealthRoutes(app, deps);
+  registerRestRoutes(app, deps, authenticate);
+  registerPlayerSocket(app, deps);
+  registerMcpRoute(app, {
+    deps: {
+      hub: deps.hub,
+      catalog: deps.catalog,
+      speech: deps.speech,
+      settings: deps.settings,
+      engineName: deps.engine.name,
+    },
+    authenticate,
+  });
+  await registerStatic(app);
+  return app;
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { keyFromSubprotocols } from '../auth/request-guard.js';
+import type { PlayerConnection } from '../hub/index.js';
+import { ANONYMOUS_USER } from './auth.js';
+import type { AppDeps } from './deps.js';
+
+const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stop') }),
+  z.object({ type: z.literal('played'), id: z.string().max(64) }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+/** Players are pinged this often; one that misses a pong is dropped (also keeps proxies from timing out). */
+const HEARTBEAT_MS = 30_000;
+
+function offersPlayerProtocol(header: string | string[] | undefined): boolean {
+  const offered = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim());
+  return offered.includes(PLAYER_SUBPROTOCOL);
+}
+
+/**
+ * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
+ * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
+ */
+export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps): void {
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        const protocols = request.headers['sec-websocket-protocol'];
+        if (!offersPlayerProtocol(protocols)) {
+          return reply.code(400).send({
+            error: { code: 'invalid_input', message: `Offer the "${PLAYER_SUBPROTOCOL}" WebSocket subprotocol.` },
+          });
+        }
+        if (deps.lifecycle.draining) {
+          return reply.code(503).send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
+        }
+        const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
+        if (!user && !deps.config.omitAuth) {
+          return reply.code(401).send({
+            error: { code: 'unauthorized', message: 'Offer the key as the "bearer.<base64url(key)>" subprotocol.' },
+          });
+        }
+        request.user = user ?? ANONYMOUS_USER;
+      },
+    },
+    (socket, request) => attachPlayer(socket, request.user, deps),
+  );
+}
+
+function attachPlayer(socket: WebSocket, user: string, deps: AppDeps): void {
+  const log = deps.logger.child({ user, player: randomBytes(4).toString('hex') });
+  const player: PlayerConnection = {
+    id: randomBytes(6).toString('hex'),
+    sendJson: (message) => socket.send(JSON.stringify(message)),
+    sendAudio: (chunk) => socket.send(chunk, { binary: true }),
+    get bufferedBytes() {
+      return socket.bufferedAmount;
+    },
+    close: (code, reason) => socket.close(code, reason),
+  };
+  const detach = deps.hub.connectPlayer(user, player);
+  log.info({ players: deps.hub.playerCount(user) }, 'player connected');
+
+  let alive = true;
+  socket.on('pong', () => (alive = true));
+  const heartbeat = setInterval(() => {
+    if (!alive) return socket.terminate();
+    alive = false;
+    socket.ping();
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) return socket.close(CLOSE_CODES.policyViolation, 'players send JSON text only');
+    let message: ClientMessage;
+    try {
+      message = ClientMessageSchema.parse(JSON.parse(data.toString()));
+    } catch {
+      log.debug('ignored a malformed player message');
+      return;
+    }
+    deps.hub.handlePlayerMessage(user, player, message);
+  });
+
+  socket.on('close', () => {
+    clearInterval(heartbeat);
+    detach();
+    log.info('player disconnected');
+  });
+}

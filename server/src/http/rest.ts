@@ -1,0 +1,127 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { wavHeader } from '../audio/wav.js';
+import { EarshotError } from '../errors.js';
+import { SettingsPatchSchema, VoiceSettingsSchema } from '../services/settings.js';
+import type { AppDeps } from './deps.js';
+
+const SpeakBodySchema = z
+  .object({
+    text: z.string(),
+    voice: z.string().max(100).optional(),
+    model: z.string().max(100).optional(),
+    settings: VoiceSettingsSchema.optional(),
+    wait: z.enum(['generated', 'played']).optional(),
+    source: z.enum(['console', 'cli', 'api']).optional(),
+  })
+  .strict();
+
+const HistoryQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().max(40).optional(),
+  search: z.string().max(200).optional(),
+});
+
+const UsageQuerySchema = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  throw new EarshotError('invalid_input', `Invalid ${what}: ${where}${issue?.message ?? 'malformed'}.`);
+}
+
+type Authenticate = (request: FastifyRequest, reply: FastifyReply) => string | undefined;
+
+/** REST for the console and scripts, under /api/v1; every route needs the bearer key. */
+export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate): void {
+  app.register(
+    async (api) => {
+      api.addHook('preHandler', async (request, reply) => {
+        const user = authenticate(request, reply);
+        if (user === undefined) return reply;
+        request.user = user;
+      });
+
+      api.get('/voices', async (request) => {
+        const { search } = parse(z.object({ search: z.string().max(100).optional() }), request.query, 'query');
+        return { voices: await deps.catalog.searchVoices(search) };
+      });
+
+      api.get('/models', async () => ({ models: await deps.catalog.listModels() }));
+
+      api.get('/settings', async (request) => deps.settings.get(request.user));
+
+      api.put('/settings', async (request) => {
+        const patch = parse(SettingsPatchSchema, request.body, 'settings');
+        if (patch.defaultVoice) patch.defaultVoice = (await deps.catalog.resolveVoice(patch.defaultVoice)).id;
+        if (patch.defaultModel) await deps.catalog.resolveModel(patch.defaultModel, 0);
+        return deps.settings.update(request.user, patch);
+      });
+
+      api.post('/speak', async (request) => {
+        const body = parse(SpeakBodySchema, request.body, 'request body');
+        const started = await deps.speech.start(request.user, body, { source: body.source ?? 'api' });
+        const outcome = await started.handle.done;
+        if (outcome.status === 'failed' && outcome.error) throw outcome.error;
+        const played =
+          body.wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0
+            ? await started.handle.waitPlayed(outcome.durationMs + 15_000)
+            : false;
+        return deps.speech.describe(started, outcome, played);
+      });
+
+      api.post('/stop', async (request) => ({ stopped: deps.hub.stop(request.user) }));
+
+      api.get('/history', async (request) => {
+        const query = parse(HistoryQuerySchema, request.query, 'query');
+        return { items: await deps.store.listHistory(request.user, query) };
+      });
+
+      api.get<{ Params: { id: string } }>('/history/:id', async (request) => {
+        const item = await deps.store.getHistory(request.user, request.params.id);
+        if (!item) throw new EarshotError('not_found', 'No such history item.');
+        return item;
+      });
+
+      api.get<{ Params: { id: string } }>('/history/:id/audio', async (request, reply) => {
+        const item = await deps.store.getHistory(request.user, request.params.id);
+        const audio = item?.audio;
+        const stream = audio ? await deps.store.readAudio(request.user, request.params.id) : null;
+        if (!item || !audio || !stream) throw new EarshotError('not_found', 'No stored audio for this item.');
+        const body = new PassThrough();
+        body.write(wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1));
+        stream.on('error', (error) => body.destroy(error));
+        stream.pipe(body);
+        return reply
+          .type('audio/wav')
+          .header('content-length', String(44 + audio.bytes))
+          .header('content-disposition', `attachment; filename="earshot-${item.id}.wav"`)
+          .header('cache-control', 'private, max-age=3600')
+          .send(body);
+      });
+
+      api.delete<{ Params: { id: string } }>('/history/:id', async (request, reply) => {
+        const deleted = await deps.store.deleteHistory(request.user, request.params.id);
+        if (!deleted) throw new EarshotError('not_found', 'No such history item.');
+        return reply.code(204).send();
+      });
+
+      api.get('/usage', async (request) => {
+        const { days } = parse(UsageQuerySchema, request.query, 'query');
+        const history = await deps.store.getUsage(request.user, days);
+        const today = history[history.length - 1]!;
+        return { user: request.user, today, days: history };
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: string;
+  }
+}

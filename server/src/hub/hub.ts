@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientMessage, ServerMessage } from '@earshot/protocol';
+import type { Logger } from 'pino';
+import type { VoiceEngine } from '../engines/index.js';
+import { EarshotError } from '../errors.js';
+import type { Store } from '../store/index.js';
+import { runSpeech } from './speech-run.js';
+import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
+import { UserChannel } from './user-channel.js';
+
+export interface HubOptions {
+  readonly engine: VoiceEngine;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** A player with more unsent audio than this is disconnected. @default 4 MiB */
+  readonly maxPlayerBufferBytes?: number;
+  /** Speeches one user may have waiting. @default 20 */
+  readonly maxQueuePerUser?: number;
+}
+
+interface QueuedSpeech {
+  readonly id: string;
+  readonly job: SpeechJob;
+  readonly controller: AbortController;
+  readonly resolve: (outcome: SpeechOutcome) => void;
+}
+
+/**
+ * Routes speech to players. Each user has a queue: one speech streams at a time per user, in order, and
+ * only to that user's players. Users do not wait for each other. Per-user state lives as long as the
+ * process: users are the bounded set of configured keys.
+ */
+export class Hub {
+  private readonly channels = new Map<string, UserChannel>();
+  private readonly queues = new Map<string, QueuedSpeech[]>();
+  private readonly current = new Map<string, QueuedSpeech>();
+  private readonly idleWaiters = new Set<() => void>();
+  private draining = false;
+  private readonly maxPlayerBufferBytes: number;
+  private readonly maxQueuePerUser: number;
+
+  constructor(private readonly options: HubOptions) {
+    this.maxPlayerBufferBytes = options.maxPlayerBufferBytes ?? 4 * 1024 * 1024;
+    this.maxQueuePerUser = options.maxQueuePerUser ?? 20;
+  }
+
+  get engineName(): string {
+    return this.options.engine.name;
+  }
+
+  /** Registers a player and greets it; returns the function that unregisters it. */
+  connectPlayer(user: string, player: PlayerConnection): () => void {
+    const channel = this.channel(user);
+    channel.players.add(player);
+    player.sendJson({ type: 'hello', user, engine: this.options.engine.name });
+    return () => {
+      channel.players.delete(player);
+    };
+  }
+
+  handlePlayerMessage(user: string, player: PlayerConnection, message: ClientMessage): void {
+    switch (message.type) {
+      case 'stop':
+        this.stop(user);
+        break;
+      case 'played':
+        this.channel(user).markPlayed(message.id);
+        break;
+      case 'ping':
+        player.sendJson({ type: 'pong' });
+        break;
+    }
+  }
+
+  playerCount(user: string): number {
+    return this.channels.get(user)?.players.size ?? 0;
+  }
+
+  totalPlayers(): number {
+    let total = 0;
+    for (const channel of this.channels.values()) total += channel.players.size;
+    return total;
+  }
+
+  broadcast(user: string, message: ServerMessage): number {
+    return this.channels.get(user)?.broadcast(message) ?? 0;
+  }
+
+  /** Queues a speech for its user. Throws when the server is shutting down or the queue is full. */
+  speak(job: SpeechJob): SpeechHandle {
+    if (this.draining) {
+      throw new EarshotError('shutting_down', 'Earshot is shutting down; try again in a moment.');
+    }
+    const queue = this.queue(job.user);
+    if (queue.length >= this.maxQueuePerUser) {
+      throw new EarshotError(
+        'queue_full',
+        `${queue.length} speeches are already waiting; call stop_speaking or wait for them to finish.`,
+      );
+    }
+    const id = `sp_${randomBytes(9).toString('base64url')}`;
+    const controller = new AbortController();
+    let resolve!: (outcome: SpeechOutcome) => void;
+    const done = new Promise<SpeechOutcome>((r) => (resolve = r));
+    const queuedBehind = queue.length + (this.current.has(job.user) ? 1 : 0);
+    queue.push({ id, job, controller, resolve });
+    this.pump(job.user);
+    const channel = this.channel(job.user);
+    return {
+      id,
+      queuedBehind,
+      done,
+      waitPlayed: (timeoutMs) => channel.waitPlayed(id, timeoutMs),
+      cancel: () => this.cancel(job.user, id),
+    };
+  }
+
+  /** Stops the user's current speech and empties the queue; returns how many speeches were stopped. */
+  stop(user: string): number {
+    const waiting = this.queues.get(user)?.splice(0) ?? [];
+    for (const speech of waiting) {
+      speech.controller.abort();
+      speech.resolve(notStarted(speech, 'stopped'));
+    }
+    const running = this.current.get(user);
+    running?.controller.abort();
+    return waiting.length + (running ? 1 : 0);
+  }
+
+  /** Stops accepting speech and waits (at most `timeoutMs`) for queued and running speech to finish. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    if (this.isIdle()) return true;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.add(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    const finished = await Promise.race([idle, timeout]);
+    if (!finished) for (const user of [...this.queues.keys(), ...this.current.keys()]) this.stop(user);
+    return finished;
+  }
+
+  /** Closes every player (1001 on shutdown). */
+  closePlayers(code: number, reason: string): void {
+    for (const channel of this.channels.values()) {
+      for (const player of channel.players) player.close(code, reason);
+      channel.players.clear();
+    }
+  }
+
+  private cancel(user: string, id: string): void {
+    const running = this.current.get(user);
+    if (running?.id === id) return running.controller.abort();
+    const queue = this.queues.get(user) ?? [];
+    const index = queue.findIndex((speech) => speech.id === id);
+    if (index >= 0) {
+      const [speech] = queue.splice(index, 1);
+      speech!.controller.abort();
+      speech!.resolve(notStarted(speech!, 'stopped'));
+    }
+  }
+
+  /** Starts the user's next speech if none is running. */
+  private pump(user: string): void {
+    if (this.current.has(user)) return;
+    const next = this.queues.get(user)?.shift();
+    if (!next) {
+      if (this.isIdle()) for (const wake of this.idleWaiters) wake();
+      return;
+    }
+    this.current.set(user, next);
+    const deps = { ...this.options, maxPlayerBufferBytes: this.maxPlayerBufferBytes };
+    void runSpeech(next.id, next.job, this.channel(user), next.controller.signal, deps)
+      .then(next.resolve, (error: unknown) => {
+        this.options.logger.error({ err: error }, 'speech run crashed');
+        next.resolve(notStarted(next, 'failed'));
+      })
+      .finally(() => {
+        this.current.delete(user);
+        this.pump(user);
+      });
+  }
+
+  private isIdle(): boolean {
+    return this.current.size === 0 && [...this.queues.values()].every((queue) => queue.length === 0);
+  }
+
+  private channel(user: string): UserChannel {
+    let channel = this.channels.get(user);
+    if (!channel) {
+      channel = new UserChannel();
+      this.channels.set(user, channel);
+    }
+    return channel;
+  }
+
+  private queue(user: string): QueuedSpeech[] {
+    let queue = this.queues.get(user);
+    if (!queue) {
+      queue = [];
+      this.queues.set(user, queue);
+    }
+    return queue;
+  }
+}
+
+function notStarted(speech: QueuedSpeech, status: 'stopped' | 'failed'): SpeechOutcome {
+  return {
+    id: speech.id,
+    status,
+    error:
+      status === 'stopped'
+        ? new EarshotError('cancelled', 'The speech was stopped before it started.')
+        : new EarshotError('internal', 'The speech failed inside Earshot; the server log has details.'),
+    characters: speech.job.text.length,
+    credits: 0,
+    bytes: 0,
+    durationMs: 0,
+    format: null,
+    playersReached: 0,
+    audioStored: false,
+  };
+}

@@ -1,0 +1,3 @@
+export { Hub, type HubOptions } from './hub.js';
+export type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome, SpeechStatus } from './types.js';
+export { pcmDurationMs } from './types.js';

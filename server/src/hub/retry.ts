@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+
+const DELAYS_MS = [200, 1000, 5000, 15_000];
+
+/**
+ * Runs a store write without making the caller wait, retrying with backoff so a passing store failure
+ * does not lose the record. Only after every retry fails is the loss logged.
+ */
+export function retryInBackground(write: () => Promise<void>, log: Logger, what: string): Promise<void> {
+  const attempt = async (index: number): Promise<void> => {
+    try {
+      await write();
+    } catch (error) {
+      const delay = DELAYS_MS[index];
+      if (delay === undefined) {
+        log.error({ err: error, what }, 'store write failed after retries; record lost');
+        return;
+      }
+      log.warn({ err: error, what, retryInMs: delay }, 'store write failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      return attempt(index + 1);
+    }
+  };
+  return attempt(0);
+}

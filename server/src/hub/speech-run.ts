@@ -1,0 +1,129 @@
+import type { AudioFormat, HistoryItem } from '@earshot/protocol';
+import type { Logger } from 'pino';
+import type { VoiceEngine } from '../engines/index.js';
+import { EarshotError, toEarshotError } from '../errors.js';
+import type { Store } from '../store/index.js';
+import { retryInBackground } from './retry.js';
+import { pcmDurationMs, type SpeechJob, type SpeechOutcome } from './types.js';
+import type { UserChannel } from './user-channel.js';
+
+export interface SpeechRunDeps {
+  readonly engine: VoiceEngine;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly maxPlayerBufferBytes: number;
+}
+
+/**
+ * Runs one speech: asks the engine, forwards every chunk to the user's players the moment it arrives,
+ * hands a copy to the store without waiting for it, then records history and usage.
+ */
+export async function runSpeech(
+  id: string,
+  job: SpeechJob,
+  channel: UserChannel,
+  signal: AbortSignal,
+  deps: SpeechRunDeps,
+): Promise<SpeechOutcome> {
+  const log = deps.logger.child({ speech: id, user: job.user });
+  let format: AudioFormat | null = null;
+  let credits = 0;
+  let bytes = 0;
+  let started = false;
+  let playersReached = 0;
+  const sink = job.saveAudio ? deps.store.openAudio(job.user, id) : null;
+  const finish = (status: SpeechOutcome['status'], error?: EarshotError): SpeechOutcome => ({
+    id,
+    status,
+    error,
+    characters: job.text.length,
+    credits,
+    bytes,
+    durationMs: pcmDurationMs(bytes, format),
+    format,
+    playersReached,
+    audioStored: false,
+  });
+
+  let outcome: SpeechOutcome;
+  try {
+    signal.throwIfAborted();
+    job.onStart?.();
+    const stream = await deps.engine.synthesize(
+      { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
+      signal,
+    );
+    format = stream.format;
+    credits = stream.credits;
+    started = true;
+    playersReached = channel.broadcast({
+      type: 'speech.start',
+      id,
+      text: job.text,
+      voice: job.voice,
+      audio: stream.format,
+      source: job.source,
+    });
+    log.info({ requestId: stream.requestId, players: playersReached }, 'speech started');
+    for await (const chunk of stream.chunks) {
+      if (signal.aborted) break;
+      bytes += chunk.byteLength;
+      channel.sendAudio(chunk, deps.maxPlayerBufferBytes);
+      sink?.write(chunk);
+      job.onProgress?.({ bytes, durationMs: pcmDurationMs(bytes, format) });
+    }
+    signal.throwIfAborted();
+    channel.broadcast({ type: 'speech.end', id, durationMs: pcmDurationMs(bytes, format), bytes });
+    outcome = finish('completed');
+  } catch (thrown) {
+    const error = signal.aborted
+      ? new EarshotError('cancelled', 'The speech was stopped.')
+      : toEarshotError(thrown);
+    if (error.code === 'cancelled') {
+      if (started) channel.broadcast({ type: 'speech.stopped', id });
+      outcome = finish('stopped', error);
+    } else {
+      log.warn({ code: error.code, err: error.cause ?? error }, 'speech failed');
+      channel.broadcast({ type: 'speech.error', id, code: error.code, message: error.message });
+      outcome = finish('failed', error);
+    }
+  }
+
+  return record(outcome, job, sink, deps, log);
+}
+
+/** Saves usage and the history record; waits for the audio file, never for the players. */
+async function record(
+  outcome: SpeechOutcome,
+  job: SpeechJob,
+  sink: ReturnType<Store['openAudio']> | null,
+  deps: SpeechRunDeps,
+  log: Logger,
+): Promise<SpeechOutcome> {
+  if (outcome.credits > 0 || outcome.status !== 'failed') {
+    retryInBackground(() => deps.store.addUsage(job.user, outcome.characters, outcome.credits), log, 'usage');
+  }
+  if (outcome.status === 'failed' || outcome.bytes === 0) {
+    sink?.abort();
+    return outcome;
+  }
+  const storedBytes = sink ? await sink.finish() : null;
+  const item: HistoryItem = {
+    id: outcome.id,
+    createdAt: new Date().toISOString(),
+    text: job.text,
+    voice: job.voice,
+    model: job.modelId ?? null,
+    source: job.source,
+    engine: deps.engine.name,
+    characters: outcome.characters,
+    credits: outcome.credits,
+    durationMs: outcome.durationMs,
+    audio: storedBytes !== null && outcome.format ? { ...outcome.format, bytes: storedBytes } : null,
+    status: outcome.status,
+  };
+  // Wait briefly so the audio link in the result works at once; a slow store keeps retrying behind.
+  const saved = retryInBackground(() => deps.store.putHistory(job.user, item), log, 'history');
+  await Promise.race([saved, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  return { ...outcome, audioStored: item.audio !== null };
+}

@@ -1,0 +1,59 @@
+import type { AudioFormat, ServerMessage, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
+import type { EarshotError } from '../errors.js';
+
+/** One open player (a browser tab): the hub's view of a WebSocket, so the hub never imports `ws`. */
+export interface PlayerConnection {
+  readonly id: string;
+  sendJson(message: ServerMessage): void;
+  sendAudio(chunk: Uint8Array): void;
+  /** Bytes queued for this player and not yet sent. */
+  readonly bufferedBytes: number;
+  close(code: number, reason: string): void;
+}
+
+export interface SpeechJob {
+  readonly user: string;
+  readonly text: string;
+  readonly voice: VoiceRef;
+  readonly modelId: string | undefined;
+  readonly settings: VoiceSettings;
+  readonly source: SpeechSource;
+  readonly saveAudio: boolean;
+  /** Called after each audio chunk with the totals so far (for MCP progress). */
+  readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
+  /** Called when the speech leaves the queue and starts generating. */
+  readonly onStart?: () => void;
+}
+
+export type SpeechStatus = 'completed' | 'stopped' | 'failed';
+
+export interface SpeechOutcome {
+  readonly id: string;
+  readonly status: SpeechStatus;
+  readonly error?: EarshotError;
+  readonly characters: number;
+  readonly credits: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly format: AudioFormat | null;
+  /** Players that were connected when the speech started. */
+  readonly playersReached: number;
+  /** True when the audio was kept in history (so it has a link). */
+  readonly audioStored: boolean;
+}
+
+export interface SpeechHandle {
+  readonly id: string;
+  /** How many speeches of this user were ahead of this one when it was queued. */
+  readonly queuedBehind: number;
+  readonly done: Promise<SpeechOutcome>;
+  /** Resolves true when a player reports it finished playing this speech, false on timeout. */
+  waitPlayed(timeoutMs: number): Promise<boolean>;
+  /** Stops generation (or removes it from the queue) and tells players `speech.stopped`. */
+  cancel(): void;
+}
+
+export function pcmDurationMs(bytes: number, format: AudioFormat | null): number {
+  if (!format || format.mimeType !== 'audio/pcm' || !format.sampleRate) return 0;
+  return Math.round((bytes / 2 / (format.channels ?? 1) / format.sampleRate) * 1000);
+}

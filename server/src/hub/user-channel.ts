@@ -1,0 +1,60 @@
+import { CLOSE_CODES, type ServerMessage } from '@earshot/protocol';
+import type { PlayerConnection } from './types.js';
+
+const RECENTLY_PLAYED_MAX = 64;
+
+/** One user's players, and which of that user's speeches they have finished playing. */
+export class UserChannel {
+  readonly players = new Set<PlayerConnection>();
+  private readonly playedWaiters = new Map<string, Set<(played: boolean) => void>>();
+  private readonly recentlyPlayed: string[] = [];
+
+  /** Sends a message to every player of this user; returns how many received it. */
+  broadcast(message: ServerMessage): number {
+    for (const player of this.players) player.sendJson(message);
+    return this.players.size;
+  }
+
+  /**
+   * Forwards audio to every player. A player whose unsent bytes pass the limit is disconnected (it
+   * reconnects and resumes with the next speech) so one slow tab cannot hold memory or the others back.
+   */
+  sendAudio(chunk: Uint8Array, maxBufferedBytes: number): void {
+    for (const player of this.players) {
+      if (player.bufferedBytes > maxBufferedBytes) {
+        this.players.delete(player);
+        player.close(CLOSE_CODES.tooSlow, 'player fell too far behind');
+        continue;
+      }
+      player.sendAudio(chunk);
+    }
+  }
+
+  markPlayed(id: string): void {
+    if (!this.recentlyPlayed.includes(id)) {
+      this.recentlyPlayed.push(id);
+      if (this.recentlyPlayed.length > RECENTLY_PLAYED_MAX) this.recentlyPlayed.shift();
+    }
+    const waiters = this.playedWaiters.get(id);
+    this.playedWaiters.delete(id);
+    for (const resolve of waiters ?? []) resolve(true);
+  }
+
+  waitPlayed(id: string, timeoutMs: number): Promise<boolean> {
+    if (this.recentlyPlayed.includes(id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiters = this.playedWaiters.get(id) ?? new Set();
+      this.playedWaiters.set(id, waiters);
+      const timer = setTimeout(() => {
+        waiters.delete(resolve);
+        if (waiters.size === 0) this.playedWaiters.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      waiters.add((played) => {
+        clearTimeout(timer);
+        resolve(played);
+      });
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export { registerMcpRoute, type McpRouteOptions } from './http-route.js';
+export { createMcpServer, SERVER_INFO } from './server.js';
+export type { CallerContext, ToolDeps } from './context.js';

@@ -1,0 +1,17 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { registerGetSettingsTool } from './get-settings.js';
+import { registerListModelsTool } from './list-models.js';
+import { registerListVoicesTool } from './list-voices.js';
+import { registerSpeakTool } from './speak.js';
+import { registerStopSpeakingTool } from './stop-speaking.js';
+import { registerUpdateSettingsTool } from './update-settings.js';
+
+export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  registerSpeakTool(server, deps, caller);
+  registerStopSpeakingTool(server, deps, caller);
+  registerListVoicesTool(server, deps, caller);
+  registerListModelsTool(server, deps, caller);
+  registerGetSettingsTool(server, deps, caller);
+  registerUpdateSettingsTool(server, deps, caller);
+}

@@ -1,0 +1,41 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const LIST_MODELS_TOOL = 'list_models';
+
+export function registerListModelsTool(server: McpServer, deps: ToolDeps, _caller: CallerContext): void {
+  server.registerTool(
+    LIST_MODELS_TOOL,
+    {
+      title: 'List speech models',
+      description:
+        'List the text-to-speech models with their character limits and credit cost per character. Use it to ' +
+        'choose between speed (Flash, Turbo: half the credits) and quality (Multilingual). Free.',
+      inputSchema: {},
+      outputSchema: {
+        models: z.array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            description: z.string().optional(),
+            maxCharacters: z.number().optional(),
+            creditsPerCharacter: z.number(),
+          }),
+        ),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+    },
+    () =>
+      guarded(async () => {
+        const models = (await deps.catalog.listModels()).map((model) => ({ ...model }));
+        const lines = models.map(
+          (m) =>
+            `- ${m.name} (${m.id}): ${m.creditsPerCharacter} credit/char` +
+            (m.maxCharacters ? `, up to ${m.maxCharacters} chars` : ''),
+        );
+        return ok([`${models.length} model${models.length === 1 ? '' : 's'}:`, ...lines].join('\n'), { models });
+      }),
+  );
+}

@@ -1,0 +1,33 @@
+import type { UserSettings } from '@earshot/protocol';
+import { z } from 'zod';
+import { VoiceSettingsSchema } from '../../services/settings.js';
+
+/** Settings as MCP tools show them: snake_case like every other tool argument. */
+export const settingsOutputShape = {
+  default_voice: z.string().nullable().describe('Voice id used when speak names none.'),
+  default_model: z.string().nullable(),
+  voice_settings: VoiceSettingsSchema,
+  auto_play: z.boolean(),
+  save_audio: z.boolean(),
+};
+
+export function settingsForTools(settings: UserSettings) {
+  return {
+    default_voice: settings.defaultVoice,
+    default_model: settings.defaultModel,
+    voice_settings: { ...settings.voiceSettings },
+    auto_play: settings.autoPlay,
+    save_audio: settings.saveAudio,
+  };
+}
+
+export function describeSettings(settings: UserSettings): string {
+  const voiceSettings = Object.entries(settings.voiceSettings)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(', ');
+  return (
+    `Default voice: ${settings.defaultVoice ?? '(engine default)'}; model: ${settings.defaultModel ?? '(engine default)'}; ` +
+    `voice settings: ${voiceSettings || '(defaults)'}; auto-play: ${settings.autoPlay ? 'on' : 'off'}; ` +
+    `save audio: ${settings.saveAudio ? 'on' : 'off'}.`
+  );
+}

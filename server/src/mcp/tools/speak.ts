@@ -1,0 +1,120 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { VoiceSettingsSchema } from '../../services/settings.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { failed, guarded, ok } from '../results.js';
+
+export const SPEAK_TOOL = 'speak';
+
+const outputShape = {
+  id: z.string().describe('Speech id; also the history id.'),
+  status: z.enum(['completed', 'stopped', 'failed']),
+  characters: z.number(),
+  credits: z.number().describe('ElevenLabs credits spent (0 offline).'),
+  durationMs: z.number().describe('Length of the generated audio.'),
+  playersReached: z.number().describe('Open player tabs that received the audio.'),
+  played: z.boolean().describe('True when a player reported it finished playing (wait: "played").'),
+  audioUrl: z.string().nullable().describe('Link to the audio (needs the same bearer key), when kept.'),
+  voice: z.object({ id: z.string(), name: z.string() }),
+  playerUrl: z.string().describe('The page where the user hears speech.'),
+};
+
+/** How often progress notifications may go out while audio streams. */
+const PROGRESS_INTERVAL_MS = 250;
+
+export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    SPEAK_TOOL,
+    {
+      title: 'Speak to the user',
+      description:
+        'Say something out loud to the user: the text is turned into speech and streamed live to the Earshot ' +
+        'player open in their browser. Use it when the user asked to be told by voice — a task finished, a ' +
+        'question needs their attention, a short summary. Keep it short and conversational (one to three ' +
+        'sentences); do not read code or long logs aloud. Costs ElevenLabs credits: about 1 credit per ' +
+        'character (0.5 on Flash/Turbo models; free with the offline voice). Returns when the audio has been ' +
+        'generated (or, with wait: "played", when the player finished playing it); speeches queue in order.',
+      inputSchema: {
+        text: z.string().min(1).describe('What to say, as plain sentences.'),
+        voice: z.string().optional().describe('Voice id or name (case-insensitive); default: the user\'s default voice.'),
+        model: z.string().optional().describe('Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user\'s default.'),
+        settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+        wait: z
+          .enum(['generated', 'played'])
+          .optional()
+          .describe('"generated" (default): return when the audio is generated. "played": wait until the player finished playing it.'),
+      },
+      outputSchema: outputShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const progressToken = extra._meta?.progressToken;
+        let lastProgressAt = 0;
+        let lastProgress = 0;
+        const sendProgress = (progress: number, message: string) => {
+          if (progressToken === undefined || progress <= lastProgress) return;
+          lastProgress = progress;
+          void extra
+            .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } })
+            .catch(() => undefined);
+        };
+        const started = await deps.speech.start(
+          caller.user,
+          { text: args.text, voice: args.voice, model: args.model, settings: args.settings },
+          {
+            source: 'mcp',
+            onProgress: ({ durationMs }) => {
+              const now = Date.now();
+              if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+              lastProgressAt = now;
+              sendProgress(durationMs, `Generated ${(durationMs / 1000).toFixed(1)} s of audio`);
+            },
+          },
+        );
+        const onAbort = () => started.handle.cancel();
+        extra.signal.addEventListener('abort', onAbort, { once: true });
+        if (started.handle.queuedBehind > 0) {
+          sendProgress(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
+        }
+        try {
+          const outcome = await started.handle.done;
+          if (outcome.status === 'failed') return failed(outcome.error);
+          let played = false;
+          if (args.wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0) {
+            played = await started.handle.waitPlayed(outcome.durationMs + 15_000);
+          }
+          const result = { ...deps.speech.describe(started, outcome, played), playerUrl: deps.speech.playerPageUrl() };
+          return ok(summarise(result), result);
+        } finally {
+          extra.signal.removeEventListener('abort', onAbort);
+        }
+      }),
+  );
+}
+
+function summarise(r: {
+  status: string;
+  characters: number;
+  credits: number;
+  durationMs: number;
+  playersReached: number;
+  played: boolean;
+  audioUrl: string | null;
+  voice: { name: string };
+  playerUrl: string;
+}): string {
+  const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
+  const cost = `${r.credits} credit${r.credits === 1 ? '' : 's'}`;
+  const audio = r.audioUrl ? ` Audio: ${r.audioUrl}` : '';
+  if (r.status === 'stopped') return `Stopped before the end (${seconds} generated, ${cost}).${audio}`;
+  if (r.playersReached === 0) {
+    return (
+      `Generated ${seconds} of speech as ${r.voice.name} (${r.characters} characters, ${cost}), but no player ` +
+      `is open, so the user did not hear it. Ask them to open ${r.playerUrl} to listen.${audio}`
+    );
+  }
+  const who = `${r.playersReached} player${r.playersReached === 1 ? '' : 's'}`;
+  const heard = r.played ? ' and it finished playing' : '';
+  return `Spoke ${r.characters} characters as ${r.voice.name} to ${who} (${seconds}, ${cost})${heard}.${audio}`;
+}

@@ -1,0 +1,27 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const STOP_SPEAKING_TOOL = 'stop_speaking';
+
+export function registerStopSpeakingTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    STOP_SPEAKING_TOOL,
+    {
+      title: 'Stop speaking',
+      description:
+        'Stop the speech playing now and drop any queued speech for this user. Use it when the user says ' +
+        '"stop", or before saying something more urgent. Free; spends nothing further.',
+      inputSchema: {},
+      outputSchema: { stopped: z.number().describe('Speeches stopped or removed from the queue.') },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    () =>
+      guarded(async () => {
+        const stopped = deps.hub.stop(caller.user);
+        const text = stopped === 0 ? 'Nothing was playing.' : `Stopped ${stopped} speech${stopped === 1 ? '' : 'es'}.`;
+        return ok(text, { stopped });
+      }),
+  );
+}

@@ -1,0 +1,48 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { EarshotError } from '../../errors.js';
+import { VoiceSettingsSchema } from '../../services/settings.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+import { describeSettings, settingsForTools, settingsOutputShape } from './settings-shape.js';
+
+export const UPDATE_SETTINGS_TOOL = 'update_settings';
+
+export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    UPDATE_SETTINGS_TOOL,
+    {
+      title: 'Update voice settings',
+      description:
+        "Change the user's saved defaults. Use it when the user asks for another voice, speed or model from " +
+        'now on. Only the fields given change; voice_settings are merged. Saved on the server and pushed to ' +
+        'open players. Free.',
+      inputSchema: {
+        default_voice: z.string().min(1).max(100).nullable().optional().describe('Voice id or name; null resets.'),
+        default_model: z.string().min(1).max(100).nullable().optional().describe('Model id; null resets.'),
+        voice_settings: VoiceSettingsSchema.optional(),
+        auto_play: z.boolean().optional(),
+        save_audio: z.boolean().optional().describe('Keep generated audio in history.'),
+      },
+      outputSchema: settingsOutputShape,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    (args) =>
+      guarded(async () => {
+        if (Object.values(args).every((value) => value === undefined)) {
+          throw new EarshotError('invalid_input', 'Nothing to change: give at least one setting.');
+        }
+        // Validate names against the engine before saving, and store the voice by id.
+        const voice = args.default_voice ? await deps.catalog.resolveVoice(args.default_voice) : undefined;
+        if (args.default_model) await deps.catalog.resolveModel(args.default_model, 0);
+        const settings = await deps.settings.update(caller.user, {
+          defaultVoice: args.default_voice === null ? null : voice?.id,
+          defaultModel: args.default_model,
+          voiceSettings: args.voice_settings,
+          autoPlay: args.auto_play,
+          saveAudio: args.save_audio,
+        });
+        return ok(`Saved. ${describeSettings(settings)}`, settingsForTools(settings));
+      }),
+  );
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { KeyRing, sha256Hex } from './auth/keys.js';
+import { loadOrCreateLocalKey } from './auth/local-key.js';
+import type { Config } from './config/env.js';
+import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js';
+import { buildApp } from './http/app.js';
+import type { Lifecycle } from './http/deps.js';
+import { Hub } from './hub/index.js';
+import { startMetrics } from './metrics/emf.js';
+import { SettingsService } from './services/settings.js';
+import { SpeechService } from './services/speech.js';
+import { createStore } from './store/index.js';
+
+export interface StartOptions {
+  readonly logger: Logger;
+  /** Engine override (tests inject an engine with retries off). */
+  readonly engine?: VoiceEngine;
+  readonly maxPlayerBufferBytes?: number;
+}
+
+export interface RunningEarshot {
+  readonly app: FastifyInstance;
+  readonly hub: Hub;
+  readonly engine: VoiceEngine;
+  /** http://host:port of the listening socket. */
+  readonly url: string;
+  /** Where users open the player (EARSHOT_PUBLIC_URL, or the listening URL). */
+  readonly publicUrl: string;
+  /** The raw key of the default user when Earshot holds one (local use); undefined with EARSHOT_API_KEYS. */
+  readonly localKey: string | undefined;
+  readonly keyCreated: boolean;
+  readonly users: readonly string[];
+  /**
+   * Graceful stop: refuse new speech, let queued and running speech finish (bounded by
+   * drainTimeoutMs), close players with 1001, close the server.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** Wires every concern together and starts listening. */
+export async function startEarshot(config: Config, options: StartOptions): Promise<RunningEarshot> {
+  const logger = options.logger;
+  let localKey: string | undefined;
+  let keyCreated = false;
+  if (config.keys.kind === 'raw') localKey = config.keys.key;
+  if (config.keys.kind === 'generate') ({ key: localKey, created: keyCreated } = await loadOrCreateLocalKey(config.keys.file));
+  const keyRing = new KeyRing(
+    config.keys.kind === 'hashes' ? config.keys.entries : [{ user: 'default', sha256: sha256Hex(localKey!) }],
+  );
+
+  const engine = options.engine ?? createEngine(config.engine);
+  const store = await createStore(config.store);
+  await store.checkReady();
+  const catalog = new VoiceCatalog(engine);
+  const hub = new Hub({ engine, store, logger, maxPlayerBufferBytes: options.maxPlayerBufferBytes });
+  const settings = new SettingsService(store, hub);
+  const lifecycle: Lifecycle = { draining: false };
+
+  // The public URL is known only after listen when PORT=0; the speech service reads it lazily.
+  const limits = { maxTextLength: config.maxTextLength, publicUrl: config.publicUrl ?? '' };
+  const speech = new SpeechService(hub, catalog, settings, limits);
+  const app = await buildApp({ config, logger, keyRing, engine, catalog, store, hub, speech, settings, lifecycle });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  limits.publicUrl = config.publicUrl ?? url;
+  const stopMetrics = config.metricsService ? startMetrics(hub, config.metricsService) : () => undefined;
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () => {
+    shuttingDown ??= (async () => {
+      lifecycle.draining = true;
+      logger.info({ timeoutMs: config.drainTimeoutMs }, 'shutting down: finishing speech in progress');
+      const drained = await hub.drain(config.drainTimeoutMs);
+      if (!drained) logger.warn('drain timed out; stopped the remaining speech');
+      hub.closePlayers(1001, 'server shutting down');
+      stopMetrics();
+      await app.close();
+      await Promise.allSettled([engine.close(), store.close()]);
+      logger.info('stopped');
+    })();
+    return shuttingDown;
+  };
+
+  return {
+    app,
+    hub,
+    engine,
+    url,
+    publicUrl: limits.publicUrl,
+    localKey,
+    keyCreated,
+    users: keyRing.users,
+    shutdown,
+  };
+}

@@ -1,0 +1,189 @@
+import { FliteSynthesizer, splitIntoSentences } from '@earshot/flite';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMcp, textOf } from './support/mcp.js';
+import { connectPlayer } from './support/player.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const TEXT = 'The build finished. All two hundred tests passed. I am ready for the next task.';
+
+describe('speak with the offline engine, end to end', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('lists the tools with honest annotations', async () => {
+    const client = await connectMcp(server.url, server.keys.alice);
+    const { tools } = await client.listTools();
+    const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
+    expect(Object.keys(byName).sort()).toEqual(
+      ['get_settings', 'list_models', 'list_voices', 'speak', 'stop_speaking', 'update_settings'].sort(),
+    );
+    expect(byName.speak?.annotations?.readOnlyHint).toBe(false);
+    expect(byName.speak?.annotations?.openWorldHint).toBe(true);
+    expect(byName.speak?.description).toMatch(/credit/i);
+    expect(byName.list_voices?.annotations?.readOnlyHint).toBe(true);
+    expect(byName.speak?.outputSchema).toBeDefined();
+    await client.close();
+  });
+
+  it('streams speech to the player: start, audio frames as generated, end, valid audio of the right length', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice);
+    await player.waitFor('hello');
+    const client = await connectMcp(server.url, server.keys.alice);
+    const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT, voice: 'robert' } })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    const structured = result.structuredContent as { id: string; playersReached: number; durationMs: number; characters: number; audioUrl: string };
+    expect(structured.playersReached).toBe(1);
+    expect(structured.characters).toBe(TEXT.length);
+
+    const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
+    const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
+    expect(start.text).toBe(TEXT);
+    expect(start.voice.name).toBe('Robert');
+    expect(start.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 16_000, channels: 1 });
+
+    const frames = player.frames.filter((frame) => frame.at > start.at && frame.at < end.at);
+    expect(frames.length).toBeGreaterThan(3);
+    const audio = player.audioOf(structured.id);
+    expect(audio.length).toBe(end.bytes);
+    expect(end.durationMs).toBe(Math.round((audio.length / 2 / 16_000) * 1000));
+    expect(structured.durationMs).toBe(end.durationMs);
+
+    // The same text through Flite directly, sentence by sentence, gives exactly the bytes the player got.
+    const flite = new FliteSynthesizer();
+    let expected = 0;
+    for (const sentence of splitIntoSentences(TEXT)) expected += (await flite.synthesize(sentence, { voice: 'rms' })).pcm.length;
+    await flite.close();
+    expect(audio.length).toBe(expected);
+
+    // Real speech, not silence.
+    const samples = new Int16Array(audio.buffer, audio.byteOffset, audio.length / 2);
+    const rms = Math.sqrt(samples.reduce((sum, s) => sum + s * s, 0) / samples.length);
+    expect(rms).toBeGreaterThan(300);
+
+    // The stored copy downloads as a WAV with the same samples.
+    const download = await fetch(structured.audioUrl, { headers: { authorization: `Bearer ${server.keys.alice}` } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('audio/wav');
+    const wav = Buffer.from(await download.arrayBuffer());
+    expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
+    expect(wav.readUInt32LE(24)).toBe(16_000);
+    expect(wav.subarray(44).equals(audio)).toBe(true);
+
+    await client.close();
+    await player.close();
+  });
+
+  it('with no player open, still succeeds and tells the agent where the player page is', async () => {
+    const client = await connectMcp(server.url, server.keys.bob);
+    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Nobody is listening.' } })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain(`${server.url}/`);
+    expect(textOf(result)).toMatch(/no player is open/);
+    expect((result.structuredContent as { playersReached: number }).playersReached).toBe(0);
+    await client.close();
+  });
+
+  it('reports MCP progress while a long text is generated', async () => {
+    const client = await connectMcp(server.url, server.keys.bob);
+    const progress: number[] = [];
+    const long = Array.from({ length: 8 }, (_, i) => `This is sentence number ${i + 1} of a longer report.`).join(' ');
+    const result = (await client.callTool({ name: 'speak', arguments: { text: long } }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(progress.length).toBeGreaterThan(0);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
+    await client.close();
+  });
+
+  it('waits until the player reports played when asked', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice);
+    player.socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const message = JSON.parse(data.toString()) as { type: string; id: string };
+      if (message.type === 'speech.end') setTimeout(() => player.send({ type: 'played', id: message.id }), 300);
+    });
+    const client = await connectMcp(server.url, server.keys.alice);
+    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Wait for me.', wait: 'played' } })) as CallToolResult;
+    const structured = result.structuredContent as { played: boolean; id: string };
+    expect(structured.played).toBe(true);
+    const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
+    expect(performance.now() - end.at).toBeGreaterThanOrEqual(250);
+    expect(textOf(result)).toMatch(/finished playing/);
+    await client.close();
+    await player.close();
+  });
+
+  it('rejects bad input with clear tool errors and spends nothing', async () => {
+    const client = await connectMcp(server.url, server.keys.alice);
+    const empty = (await client.callTool({ name: 'speak', arguments: { text: '   ' } })) as CallToolResult;
+    expect(empty.isError).toBe(true);
+    expect(textOf(empty)).toMatch(/empty/);
+    const unknown = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', voice: 'Sallie' } })) as CallToolResult;
+    expect(unknown.isError).toBe(true);
+    expect(textOf(unknown)).toMatch(/No voice is called "Sallie"\. Closest: "Sally"/);
+    const tooLong = (await client.callTool({ name: 'speak', arguments: { text: 'a'.repeat(5001) } })) as CallToolResult;
+    expect(tooLong.isError).toBe(true);
+    expect(textOf(tooLong)).toMatch(/5001 characters/);
+    const badModel = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', model: 'eleven_v3' } })) as CallToolResult;
+    expect(badModel.isError).toBe(true);
+    const badSettings = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', settings: { speed: 3 } } })) as CallToolResult;
+    expect(badSettings.isError).toBe(true);
+    const { items } = (await (
+      await fetch(`${server.url}/api/v1/history?search=Sallie`, { headers: { authorization: `Bearer ${server.keys.alice}` } })
+    ).json()) as { items: unknown[] };
+    expect(items).toEqual([]);
+    await client.close();
+  });
+
+  it('saves settings, pushes them to players, and uses the default voice', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice);
+    const updated = (await client.callTool({
+      name: 'update_settings',
+      arguments: { default_voice: 'alan', voice_settings: { speed: 1.1 } },
+    })) as CallToolResult;
+    expect(updated.isError).toBeFalsy();
+    expect(updated.structuredContent).toMatchObject({ default_voice: 'awb', voice_settings: { speed: 1.1 } });
+    const pushed = await player.waitFor('settings.changed');
+    expect(pushed.settings.defaultVoice).toBe('awb');
+    const got = (await client.callTool({ name: 'get_settings', arguments: {} })) as CallToolResult;
+    expect(got.structuredContent).toMatchObject({ default_voice: 'awb' });
+    const spoken = (await client.callTool({ name: 'speak', arguments: { text: 'Default voice now.' } })) as CallToolResult;
+    expect((spoken.structuredContent as { voice: { name: string } }).voice.name).toBe('Alan');
+    const nothing = (await client.callTool({ name: 'update_settings', arguments: {} })) as CallToolResult;
+    expect(nothing.isError).toBe(true);
+    await client.callTool({ name: 'update_settings', arguments: { default_voice: null, voice_settings: {} } });
+    await client.close();
+    await player.close();
+  });
+
+  it('lists voices with search, and models', async () => {
+    const client = await connectMcp(server.url, server.keys.alice);
+    const voices = (await client.callTool({ name: 'list_voices', arguments: { search: 'scottish male' } })) as CallToolResult;
+    expect((voices.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name)).toEqual(['Alan']);
+    const models = (await client.callTool({ name: 'list_models', arguments: {} })) as CallToolResult;
+    expect(textOf(models)).toMatch(/flite/);
+    await client.close();
+  });
+
+  it('stop_speaking stops the current speech and players get speech.stopped', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice);
+    const long = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of a very long reading that nobody wants to hear.`).join(' ');
+    const speaking = client.callTool({ name: 'speak', arguments: { text: long } }) as Promise<CallToolResult>;
+    const start = await player.waitFor('speech.start', (m) => m.text === long);
+    const stop = (await client.callTool({ name: 'stop_speaking', arguments: {} })) as CallToolResult;
+    expect((stop.structuredContent as { stopped: number }).stopped).toBe(1);
+    await player.waitFor('speech.stopped', (m) => m.id === start.id);
+    const result = await speaking;
+    expect((result.structuredContent as { status: string }).status).toBe('stopped');
+    expect(player.messages.some((m) => m.type === 'speech.end' && m.id === start.id)).toBe(false);
+    await client.close();
+    await player.close();
+  });
+});

@@ -1,0 +1,120 @@
+import type { ServerMessage } from '@earshot/protocol';
+import WebSocket from 'ws';
+
+export interface ReceivedFrame {
+  readonly at: number;
+  readonly bytes: Buffer;
+}
+
+export interface TestPlayer {
+  readonly socket: WebSocket;
+  readonly messages: (ServerMessage & { at: number })[];
+  readonly frames: ReceivedFrame[];
+  /** Resolves with the first message (past or future) matching the predicate. */
+  waitFor<T extends ServerMessage['type']>(
+    type: T,
+    predicate?: (message: Extract<ServerMessage, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerMessage, { type: T }> & { at: number }>;
+  audioOf(id: string): Buffer;
+  send(message: unknown): void;
+  close(): Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+export function playerProtocols(key: string): string[] {
+  return ['earshot.v1', `bearer.${Buffer.from(key).toString('base64url')}`];
+}
+
+/** A player like the browser's: subprotocol auth, records every message and audio frame with its time. */
+export async function connectPlayer(baseUrl: string, key: string, options: { origin?: string } = {}): Promise<TestPlayer> {
+  const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
+  const socket = new WebSocket(url, playerProtocols(key), { origin: options.origin ?? baseUrl });
+  const messages: (ServerMessage & { at: number })[] = [];
+  const frames: ReceivedFrame[] = [];
+  // Binary frames belong to the speech most recently started and not yet ended.
+  const audio = new Map<string, Buffer[]>();
+  let current: string | undefined;
+  const listeners = new Set<() => void>();
+  socket.on('message', (data, isBinary) => {
+    const at = performance.now();
+    if (isBinary) {
+      const bytes = Buffer.from(data as Buffer);
+      frames.push({ at, bytes });
+      if (current) audio.get(current)?.push(bytes);
+    } else {
+      const message = JSON.parse(data.toString()) as ServerMessage;
+      if (message.type === 'speech.start') {
+        current = message.id;
+        audio.set(message.id, []);
+      }
+      if (message.type === 'speech.end' && current === message.id) current = undefined;
+      messages.push({ ...message, at });
+    }
+    for (const listener of listeners) listener();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_request, response) =>
+      reject(new Error(`WebSocket refused with HTTP ${response.statusCode}`)),
+    );
+  });
+  return {
+    socket,
+    messages,
+    frames,
+    waitFor(type, predicate = () => true, timeoutMs = 15_000) {
+      type Match = Extract<ServerMessage, { type: typeof type }> & { at: number };
+      const find = () =>
+        messages.find((m) => m.type === type && predicate(m as Extract<ServerMessage, { type: typeof type }>)) as
+          | Match
+          | undefined;
+      const found = find();
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(', ')}`));
+        }, timeoutMs);
+        const check = () => {
+          const match = find();
+          if (!match) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(match);
+        };
+        listeners.add(check);
+      });
+    },
+    audioOf: (id) => Buffer.concat(audio.get(id) ?? []),
+    send: (message) => socket.send(JSON.stringify(message)),
+    async close() {
+      if (socket.readyState === WebSocket.CLOSED) return;
+      socket.close();
+      await closed;
+    },
+    closed,
+  };
+}
+
+/** Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). */
+export function playerHandshakeStatus(baseUrl: string, protocols: string[], origin?: string): Promise<number> {
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, protocols, { origin: origin ?? baseUrl });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      if (!String(error.message).includes('Unexpected server response')) reject(error);
+    });
+  });
+}
