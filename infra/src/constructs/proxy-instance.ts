@@ -107,7 +107,9 @@ export class ProxyInstance extends Construct {
     });
 
     if (props.spot) {
+      // Replaces the IMDSv2 template ec2.Instance made, so it requires IMDSv2 itself.
       const template = new ec2.LaunchTemplate(this, 'SpotTemplate', {
+        requireImdsv2: true,
         spotOptions: {
           requestType: ec2.SpotRequestType.PERSISTENT,
           interruptionBehavior: ec2.SpotInstanceInterruption.STOP,

@@ -1,0 +1,298 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildEarshotApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { HEALTH_CHECK_COMMAND } from '../src/constructs/backend-service.js';
+import { parseCron } from '../src/cost/template-facts.js';
+
+// One synthesis of the default configuration (plus an e-mail) shared by every assertion in this file.
+let service: Template;
+let foundation: Template;
+
+beforeAll(() => {
+  const config = parseConfig({ alerts: { email: 'ops@example.com', monthlyBudgetUsd: 25 } });
+  const built = buildEarshotApp(config, { app: new App() });
+  service = Template.fromStack(built.service);
+  foundation = Template.fromStack(built.foundation);
+});
+
+type Resource = { Properties: Record<string, unknown> };
+const only = (t: Template, type: string): Resource => {
+  const all = Object.values(t.findResources(type)) as Resource[];
+  expect(all).toHaveLength(1);
+  return all[0] as Resource;
+};
+
+describe('network', () => {
+  it('has one VPC with one public and one private subnet and no NAT Gateway', () => {
+    service.resourceCountIs('AWS::EC2::VPC', 1);
+    service.resourceCountIs('AWS::EC2::Subnet', 2);
+    service.resourceCountIs('AWS::EC2::NatGateway', 0);
+    service.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Public' }]) });
+    service.hasResourceProperties('AWS::EC2::Subnet', { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) });
+  });
+
+  it('puts both subnets in the same single AZ', () => {
+    const azs = Object.values(service.findResources('AWS::EC2::Subnet')).map((s) => JSON.stringify((s as Resource).Properties.AvailabilityZone));
+    expect(new Set(azs).size).toBe(1);
+  });
+
+  it('routes the private subnet to the proxy instance and S3 through a free gateway endpoint', () => {
+    service.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') } });
+    service.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({}) });
+  });
+});
+
+describe('proxy/NAT instance', () => {
+  it('is a t4g.nano on arm64 Amazon Linux 2023 with source/dest check off, standard credits and basic monitoring', () => {
+    const instance = only(service, 'AWS::EC2::Instance').Properties;
+    expect(instance.InstanceType).toBe('t4g.nano');
+    expect(instance.SourceDestCheck).toBe(false);
+    expect(instance.CreditSpecification).toEqual({ CPUCredits: 'standard' });
+    expect(instance.Monitoring).toBe(false);
+    const ssmParameter = JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
+    expect(JSON.stringify(service.toJSON().Parameters?.[ssmParameter])).toMatch(/al2023-ami-kernel-[^"]*arm64/);
+    expect(JSON.stringify(instance.BlockDeviceMappings)).toContain('"VolumeType":"gp3"');
+  });
+
+  it('gets its user data from the proxy renderer (NAT + nginx)', () => {
+    const userData = JSON.stringify(only(service, 'AWS::EC2::Instance').Properties.UserData);
+    expect(userData).toContain('dnf_install iptables-services nginx');
+    expect(userData).toContain('/usr/local/sbin/earshot-nat');
+  });
+
+  it('has a fixed Elastic IP', () => {
+    service.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') } });
+  });
+
+  it('opens only 80/443 to the world and 443 from the tasks (NAT)', () => {
+    const sg = Object.values(service.findResources('AWS::EC2::SecurityGroup')).map((r) => (r as Resource).Properties);
+    const proxy = sg.find((g) => String(g.GroupDescription).startsWith('Earshot proxy'));
+    const ingress = (proxy?.SecurityGroupIngress ?? []) as Record<string, unknown>[];
+    expect(ingress.map((r) => [r.CidrIp, r.FromPort])).toEqual([
+      ['0.0.0.0/0', 80],
+      ['0.0.0.0/0', 443],
+    ]);
+    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: Match.anyValue() });
+    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: Match.anyValue() });
+  });
+
+  it('recovers the instance on a failed system check and reports status-check failures', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as Resource).Properties);
+    const recovery = alarms.find((a) => a.MetricName === 'StatusCheckFailed_System');
+    expect(recovery?.TreatMissingData).toBe('notBreaching');
+    expect(JSON.stringify(recovery?.AlarmActions)).toContain(':automate:us-east-1:ec2:recover');
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'StatusCheckFailed', AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsTopic') }] });
+  });
+});
+
+describe('backend service', () => {
+  it('runs a Fargate ARM64 task of 0.5 vCPU / 1 GB with a read-only root and a writable /tmp', () => {
+    service.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512',
+      Memory: '1024',
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      Volumes: [{ Name: 'tmp' }],
+      ContainerDefinitions: [
+        Match.objectLike({
+          ReadonlyRootFilesystem: true,
+          MountPoints: [{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }],
+          StopTimeout: 120,
+          HealthCheck: Match.objectLike({ Command: HEALTH_CHECK_COMMAND }),
+          PortMappings: [Match.objectLike({ ContainerPort: 8080 })],
+        }),
+      ],
+    });
+  });
+
+  it('passes the environment and both secrets from Secrets Manager', () => {
+    const def = (only(service, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions as Record<string, unknown>[])[0] ?? {};
+    const env = Object.fromEntries((def.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ HOST: '0.0.0.0', PORT: '8080', EARSHOT_DATA_DIR: '/tmp/earshot', EARSHOT_METRICS_SERVICE: 'earshot-server' });
+    expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(/s3:\/\/.*\/data/);
+    expect(JSON.stringify(env.EARSHOT_ALLOWED_ORIGINS)).toContain('DomainName');
+    expect(env.EARSHOT_PUBLIC_URL).toBeDefined();
+    expect((def.Secrets as { Name: string }[]).map((s) => s.Name).sort()).toEqual(['EARSHOT_API_KEYS', 'ELEVENLABS_API_KEY']);
+    foundation.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+
+  it('logs to CloudWatch with 7-day retention', () => {
+    service.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('runs in the private subnet without a public IP and registers api.earshot.local A records', () => {
+    service.hasResourceProperties('AWS::ECS::Service', {
+      ServiceName: 'earshot-server',
+      LaunchType: 'FARGATE',
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED', Subnets: [{ Ref: Match.stringLikeRegexp('PrivateSubnet') }] }) },
+    });
+    expect(only(service, 'AWS::ECS::Service').Properties.DesiredCount).toBeUndefined();
+    service.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'earshot.local' });
+    service.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'api', DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }] }) });
+  });
+
+  it('lets the task role touch only the data/ prefix of the store bucket', () => {
+    const policies = Object.values(service.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
+    const taskPolicy = policies.find((p) => p.includes('BackendTaskTaskRole'));
+    expect(taskPolicy).toContain('/data/*');
+    expect(taskPolicy).not.toContain('cloudwatch:');
+  });
+});
+
+describe('scheduling', () => {
+  it('scales tasks between 0 and max with time-zoned scheduled actions', () => {
+    service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 0,
+      MaxCapacity: 2,
+      ScheduledActions: [
+        { ScheduledActionName: 'TasksUp', Schedule: 'cron(0 8 ? * MON,TUE,WED,THU,FRI *)', Timezone: 'UTC', ScalableTargetAction: { MinCapacity: 1, MaxCapacity: 2 } },
+        { ScheduledActionName: 'TasksDown', Schedule: 'cron(0 20 ? * MON,TUE,WED,THU,FRI *)', Timezone: 'UTC', ScalableTargetAction: { MinCapacity: 0, MaxCapacity: 0 } },
+      ],
+    });
+  });
+
+  it('tracks the PlayerConnections EMF metric per task', () => {
+    service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 50,
+        CustomizedMetricSpecification: Match.objectLike({
+          Namespace: 'Earshot',
+          MetricName: 'PlayerConnections',
+          Statistic: 'Average',
+          Dimensions: [{ Name: 'Service', Value: 'earshot-server' }],
+        }),
+      }),
+    });
+  });
+
+  it('starts the instance before the tasks scale up and stops it after they scale down', () => {
+    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map((r) => (r as Resource).Properties);
+    const byAction = (a: string) => schedules.find((s) => JSON.stringify(s.Target).includes(`aws-sdk:ec2:${a}`));
+    const start = byAction('startInstances');
+    const stop = byAction('stopInstances');
+    expect(start?.ScheduleExpressionTimezone).toBe('UTC');
+    const scaling = only(service, 'AWS::ApplicationAutoScaling::ScalableTarget').Properties.ScheduledActions as { Schedule: string }[];
+    const up = parseCron(scaling[0]?.Schedule ?? '').minuteOfDay;
+    const down = parseCron(scaling[1]?.Schedule ?? '').minuteOfDay;
+    expect(parseCron(String(start?.ScheduleExpression)).minuteOfDay).toBe(up - 10);
+    expect(parseCron(String(stop?.ScheduleExpression)).minuteOfDay).toBe(down + 15);
+    expect(JSON.stringify((start?.Target as { Input: unknown }).Input)).toMatch(/InstanceIds.*ProxyInstance/);
+  });
+
+  it('arms the "no running task" alarm only during active hours', () => {
+    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map((r) => (r as Resource).Properties);
+    const expr = (a: string) => String(schedules.find((s) => JSON.stringify(s.Target).includes(`cloudwatch:${a}`))?.ScheduleExpression);
+    expect(parseCron(expr('setAlarmState')).minuteOfDay).toBe(8 * 60 + 15);
+    expect(parseCron(expr('enableAlarmActions')).minuteOfDay).toBe(8 * 60 + 16);
+    expect(parseCron(expr('disableAlarmActions')).minuteOfDay).toBe(20 * 60);
+  });
+});
+
+describe('data store', () => {
+  it('is private, encrypted, TLS-only, unversioned, retained, and expires old audio', () => {
+    const buckets = Object.entries(service.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('Data'));
+    expect(buckets).toHaveLength(1);
+    const [, bucket] = buckets[0] as [string, { Properties: Record<string, unknown>; DeletionPolicy: string }];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        { Id: 'ExpireOldAudio', Prefix: 'data/audio/', ExpirationInDays: 90, Status: 'Enabled' },
+        { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 }, Status: 'Enabled' },
+      ],
+    });
+  });
+
+  it('denies non-TLS access to both buckets', () => {
+    const policies = Object.values(service.findResources('AWS::S3::BucketPolicy')).map((p) => JSON.stringify(p));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) expect(p).toContain('"aws:SecureTransport":"false"');
+  });
+});
+
+describe('console', () => {
+  it('serves a private bucket through CloudFront with origin access control and SPA fallbacks', () => {
+    service.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    service.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        CustomErrorResponses: [
+          Match.objectLike({ ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html' }),
+          Match.objectLike({ ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html' }),
+        ],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    const policy = JSON.stringify(Object.values(service.findResources('AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p).includes('cloudfront.amazonaws.com')));
+    expect(policy).toContain('AWS:SourceArn');
+  });
+
+  it('sends CSP, HSTS and the other security headers', () => {
+    service.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("^default-src 'self'; connect-src 'self'"), Override: true },
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true }),
+          ContentTypeOptions: { Override: true },
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+        }),
+      }),
+    });
+  });
+
+  it('routes the API paths to the proxy over CloudFront when no domain is configured', () => {
+    const dist = JSON.stringify(only(service, 'AWS::CloudFront::Distribution'));
+    for (const path of ['/api/*', '/ws', '/mcp', '/healthz']) expect(dist).toContain(`"PathPattern":"${path}"`);
+    expect(dist).toContain('.compute-1.amazonaws.com');
+  });
+
+  it('deploys a runtime config.json with the API base URL', () => {
+    service.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    service.hasResourceProperties('Custom::CDKBucketDeployment', { Prune: false, DistributionPaths: ['/*'] });
+  });
+});
+
+describe('registry, monitoring, budget', () => {
+  it('keeps the last 5 images in ECR', () => {
+    const repo = only(foundation, 'AWS::ECR::Repository').Properties;
+    const rules = JSON.parse(String((repo.LifecyclePolicy as { LifecyclePolicyText: string }).LifecyclePolicyText)) as { rules: { selection: Record<string, unknown> }[] };
+    expect(rules.rules[0]?.selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 5 });
+  });
+
+  it('alarms on error rate, error logs, no running task, connections, and instance health, all to one topic', () => {
+    service.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' })]),
+      Threshold: 10,
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ErrorLogLines', Namespace: 'Earshot', Threshold: 5 });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CPUUtilization', Namespace: 'AWS/ECS', Statistic: 'SampleCount', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PlayerConnections', Threshold: 200 });
+    service.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }' });
+    service.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('has a monthly cost budget notifying on actual and forecasted spend', () => {
+    const budget = only(service, 'AWS::Budgets::Budget').Properties;
+    expect(budget.Budget).toMatchObject({ BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 25, Unit: 'USD' } });
+    const notes = (budget.NotificationsWithSubscribers as { Notification: Record<string, unknown>; Subscribers: { SubscriptionType: string }[] }[]);
+    expect(notes.map((n) => [n.Notification.NotificationType, n.Notification.Threshold])).toEqual([
+      ['ACTUAL', 80],
+      ['ACTUAL', 100],
+      ['FORECASTED', 100],
+    ]);
+    expect(notes[0]?.Subscribers.map((s) => s.SubscriptionType)).toEqual(['SNS', 'EMAIL']);
+  });
+
+  it('creates no GitHub role unless a repository is configured', () => {
+    foundation.resourceCountIs('AWS::IAM::Role', 0);
+  });
+});
