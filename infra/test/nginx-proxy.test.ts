@@ -165,7 +165,7 @@ describe('nginx in front of two tasks', () => {
     expect(((await small.json()) as Echo).bytes).toBe(512 * 1024);
   });
 
-  it('forwards Host, client address, scheme and a request id, and hides the internal route-key endpoint', async () => {
+  it('forwards Host, client address, scheme and a request id, and keeps the route-key lookup internal', async () => {
     const response = await rawRequest(`${base}/api/v1/voices`, {
       headers: {
         Authorization: 'Bearer header-user',
@@ -183,7 +183,7 @@ describe('nginx in front of two tasks', () => {
     // One security header, not the task's and nginx's both.
     expect(response.headers['x-content-type-options']).toBe('nosniff');
 
-    const hidden = await fetch(`${base}/_earshot/route-key`, {
+    const hidden = await fetch(`${base}/_nginx/route-key`, {
       headers: {
         'Sec-WebSocket-Protocol': `earshot.v1, bearer.${Buffer.from('secret').toString('base64url')}`,
       },

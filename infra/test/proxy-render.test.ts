@@ -1,6 +1,6 @@
 // The renderers' contract with the CDK app: validated options, the config's shape, and user data that is valid bash.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import {
   productionRuntime,
   proxyAssetsDir,
+  proxyFiles,
+  renderFilesScript,
   renderNginxConfig,
   renderProxyUserData,
   type ProxyRenderOptions,
@@ -44,15 +46,19 @@ async function shellcheck(name: string, text: string): Promise<void> {
   }
 }
 
-/** The files user data writes with `cat >PATH <<'EARSHOT_FILE_EOF'`, by path. */
-function embeddedFiles(userData: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const match of userData.matchAll(
-    /^cat >(\S+) <<'EARSHOT_FILE_EOF'\n([\s\S]*?)\nEARSHOT_FILE_EOF$/gm,
-  )) {
-    files.set(match[1]!, match[2]!);
-  }
-  return files;
+/** The files the instance gets, by path. */
+function embeddedFiles(options: ProxyRenderOptions): Map<string, string> {
+  return new Map(proxyFiles(options, renderNginxConfig(options)).map((file) => [file.path, file.content]));
+}
+
+/** Runs the user data's own bundle-extraction line (base64 -d | gunzip | bash) with the files landing under `root`. */
+async function extractBundle(userData: string, root: string): Promise<void> {
+  const bundle =
+    /^base64 -d <<'EARSHOT_BUNDLE_EOF' \| gunzip \| bash -euo pipefail\n[\s\S]*?\nEARSHOT_BUNDLE_EOF$/m.exec(
+      userData,
+    );
+  expect(bundle, 'the bundle in the user data').not.toBeNull();
+  await run('bash', ['-euo', 'pipefail', '-c', bundle![0]], { env: { ...process.env, EARSHOT_ROOT: root } });
 }
 
 describe('renderTemplate', () => {
@@ -170,8 +176,11 @@ describe('renderProxyUserData', () => {
   it.each(variants)('%s: passes shellcheck, and so does every script it writes', async (_name, options) => {
     const userData = renderProxyUserData(options);
     await shellcheck('user-data.sh', userData);
-    for (const [path, text] of embeddedFiles(userData)) {
-      if (path.startsWith('/usr/local/sbin/')) await shellcheck(path.split('/').pop()!, text);
+    const files = proxyFiles(options, renderNginxConfig(options));
+    await shellcheck('files.sh', renderFilesScript(files));
+    for (const file of files) {
+      if (file.content.startsWith('#!/usr/bin/env bash'))
+        await shellcheck(file.path.split('/').pop()!, file.content);
     }
   });
 
@@ -186,7 +195,7 @@ describe('renderProxyUserData', () => {
 
   it('makes the instance a NAT with `ip route`, persisted forwarding and saved iptables rules', () => {
     const userData = renderProxyUserData(base);
-    const nat = embeddedFiles(userData).get('/usr/local/sbin/earshot-nat') ?? '';
+    const nat = embeddedFiles(base).get('/usr/local/sbin/earshot-nat') ?? '';
     expect(nat).toContain('ip -4 route show default');
     expect(nat).not.toMatch(/\broute \|/);
     expect(nat).toContain("printf 'net.ipv4.ip_forward = 1\\n'");
@@ -195,27 +204,51 @@ describe('renderProxyUserData', () => {
     expect(userData).toContain('systemctl enable --now iptables');
   });
 
-  it('writes the rendered nginx config, starts discovery on a timer, and applies security updates', () => {
+  it('carries the files in a bundle that unpacks to exactly the rendered files and modes', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'earshot-bundle-'));
+    try {
+      for (const options of [base, withDomain]) {
+        await extractBundle(renderProxyUserData(options), root);
+        for (const file of proxyFiles(options, renderNginxConfig(options))) {
+          const written = join(root, file.path);
+          const expected = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
+          expect(await readFile(written, 'utf8'), file.path).toBe(expected);
+          expect(((await stat(written)).mode & 0o777).toString(8).padStart(4, '0'), file.path).toBe(
+            file.mode,
+          );
+        }
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('installs the nginx config, starts discovery and the key decoder, and applies security updates', () => {
     const userData = renderProxyUserData(base);
-    const files = embeddedFiles(userData);
-    const compact = renderNginxConfig(base)
-      .replace(/^[ \t]+/gm, '')
-      .split('\n')
-      .filter((line, index) => index === 0 || !line.startsWith('#'))
-      .join('\n')
-      .trimEnd();
-    expect(files.get('/etc/nginx/nginx.conf')).toBe(compact);
+    const files = embeddedFiles(base);
+    expect(files.get('/etc/nginx/nginx.conf')).toBe(renderNginxConfig(base));
     expect(files.get('/etc/earshot/upstreams.env')).toContain('EARSHOT_UPSTREAM_HOST=api.earshot.local');
     expect(files.get('/etc/systemd/system/earshot-upstreams.timer')).toContain('OnUnitActiveSec=10s');
-    expect(userData).toContain('systemctl enable --now nginx earshot-upstreams.timer');
+    expect(files.get('/etc/systemd/system/earshot-route-key.service')).toContain(
+      'Environment=EARSHOT_ROUTE_KEY_LISTEN=127.0.0.1:8090',
+    );
+    expect(userData).toContain('systemctl enable --now earshot-route-key nginx earshot-upstreams.timer');
+    // The unpacked files come after the packages (nginx's own nginx.conf must not win) and before their first use.
+    expect(userData.indexOf('dnf_install iptables-services')).toBeLessThan(
+      userData.indexOf('EARSHOT_BUNDLE_EOF'),
+    );
+    expect(userData.indexOf('EARSHOT_BUNDLE_EOF')).toBeLessThan(
+      userData.indexOf('/usr/local/sbin/earshot-nat'),
+    );
     expect(userData).toContain('systemctl enable --now dnf-automatic.timer');
     expect(userData).toContain('upgrade_type = security');
     expect(userData).not.toContain('certbot');
+    expect([...files.keys()].some((path) => path.includes('cert'))).toBe(false);
   });
 
   it('with a domain: certbot with a reload hook, renewals on certbot-renew.timer, retries until DNS points here', () => {
     const userData = renderProxyUserData(withDomain);
-    const files = embeddedFiles(userData);
+    const files = embeddedFiles(withDomain);
     expect(userData).toContain('dnf_install certbot');
     expect(files.get('/etc/systemd/system/earshot-cert.service')).toContain(
       '/usr/bin/certbot certonly --webroot -w /var/lib/earshot/acme -d earshot.example.com --non-interactive ' +
@@ -223,14 +256,17 @@ describe('renderProxyUserData', () => {
     );
     expect(files.get('/usr/local/sbin/earshot-cert-deploy')).toContain('systemctl reload nginx');
     expect(userData).toContain('systemctl enable --now earshot-cert.timer certbot-renew.timer');
-    const noEmail = renderProxyUserData({ ...withDomain, letsEncryptEmail: undefined });
-    expect(noEmail).toContain('--register-unsafely-without-email');
+    const noEmail = embeddedFiles({ ...withDomain, letsEncryptEmail: undefined });
+    expect(noEmail.get('/etc/systemd/system/earshot-cert.service')).toContain(
+      '--register-unsafely-without-email',
+    );
   });
 
   it('embeds an nginx config that real nginx accepts once its production paths exist', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'earshot-embedded-'));
     try {
-      const config = embeddedFiles(renderProxyUserData(withDomain)).get('/etc/nginx/nginx.conf') ?? '';
+      await extractBundle(renderProxyUserData(withDomain), dir);
+      const config = await readFile(join(dir, 'etc/nginx/nginx.conf'), 'utf8');
       await run('openssl', [
         'req',
         '-x509',
@@ -257,6 +293,7 @@ describe('renderProxyUserData', () => {
         .replaceAll('/etc/nginx/earshot/upstreams.conf', join(dir, 'upstreams.conf'))
         .replaceAll('/var/log/nginx/', `${dir}/`)
         .replaceAll('/run/nginx.pid', join(dir, 'nginx.pid'))
+        .replaceAll('listen 80 default_server', 'listen 127.0.0.1:18080 default_server')
         .replace(/^user nginx;$/m, '');
       await writeFile(join(dir, 'nginx.conf'), local);
       const result = await run(nginxBinary, [
@@ -276,6 +313,11 @@ describe('renderProxyUserData', () => {
 });
 
 describe('the scripts in infra/proxy', () => {
+  it('earshot-route-key.py compiles', async () => {
+    const path = fileURLToPath(new URL('earshot-route-key.py', proxyAssetsDir));
+    await expect(run('python3', ['-m', 'py_compile', path])).resolves.toBeDefined();
+  });
+
   it.each(scripts)('%s passes shellcheck', async (name) => {
     const path = fileURLToPath(new URL(name, proxyAssetsDir));
     const { readFile } = await import('node:fs/promises');

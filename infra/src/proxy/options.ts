@@ -34,6 +34,8 @@ export interface NginxRuntime {
   /** Listen address of the internal "service sleeping" server, usable as `listen` and as an upstream `server`
    *  (`127.0.0.1:PORT` or `unix:/path`). @default '127.0.0.1:8089' */
   readonly sleepingServer: string;
+  /** Where earshot-route-key listens (`127.0.0.1:PORT`). @default '127.0.0.1:8090' */
+  readonly routeKeyServer: string;
   /** @default '/etc/nginx/earshot/tls/fullchain.pem' (self-signed until certbot links the real one) */
   readonly certFile: string;
   /** @default '/etc/nginx/earshot/tls/privkey.pem' */
@@ -61,6 +63,7 @@ export const productionRuntime: NginxRuntime = {
   tempDir: null,
   upstreamsFile: '/etc/nginx/earshot/upstreams.conf',
   sleepingServer: '127.0.0.1:8089',
+  routeKeyServer: '127.0.0.1:8090',
   certFile: '/etc/nginx/earshot/tls/fullchain.pem',
   keyFile: '/etc/nginx/earshot/tls/privkey.pem',
   acmeWebroot: '/var/lib/earshot/acme',
@@ -133,6 +136,9 @@ export function validateRuntime(r: NginxRuntime): void {
     ? safePath.test(sleeping.slice('unix:'.length))
     : /^127\.0\.0\.1:\d{1,5}$/.test(sleeping) && isPort(Number(sleeping.split(':')[1]));
   if (!sleepingOk) problems.push(`sleepingServer "${sleeping}" must be "127.0.0.1:PORT" or "unix:/path"`);
+  if (!/^127\.0\.0\.1:\d{1,5}$/.test(r.routeKeyServer) || !isPort(Number(r.routeKeyServer.split(':')[1]))) {
+    problems.push(`routeKeyServer "${r.routeKeyServer}" must be "127.0.0.1:PORT"`);
+  }
   if (r.runUser !== null && !user.test(r.runUser)) problems.push(`runUser "${r.runUser}" is not a user name`);
   if (r.workerProcesses !== 'auto' && !(Number.isInteger(r.workerProcesses) && r.workerProcesses >= 1)) {
     problems.push(`workerProcesses must be "auto" or a positive integer`);

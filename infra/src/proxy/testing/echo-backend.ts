@@ -1,6 +1,6 @@
 /**
  * A stand-in Earshot task for proxy tests: says which backend answered and which key it saw, streams SSE on /mcp,
- * speaks the player subprotocol on /ws, and implements the route-key endpoint the proxy asks for players' keys.
+ * and speaks the player subprotocol on /ws.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ export interface EchoBackend {
   close(): Promise<void>;
 }
 
-/** The server side of the route-key contract (infra/proxy/README.md). */
+/** The key a player offers as "bearer.<base64url(key)>", as the server reads it. */
 export function routeKeyFromSubprotocols(header: string | undefined): string | undefined {
   for (const offered of (header ?? '').split(',')) {
     const value = offered.trim();
@@ -35,11 +35,6 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
   const seen: string[] = [];
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
-    if (path === '/_earshot/route-key') {
-      const key = routeKeyFromSubprotocols(request.headers['sec-websocket-protocol']);
-      response.writeHead(204, key === undefined ? {} : { 'X-Earshot-Route-Key': key }).end();
-      return;
-    }
     seen.push(`${request.method ?? ''} ${path} ${bearerKey(request)}`);
     if (path === '/mcp' && request.method === 'POST') {
       // Two SSE events 500 ms apart: a buffering proxy would deliver them together.

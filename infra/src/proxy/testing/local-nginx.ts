@@ -14,6 +14,40 @@ import { proxyAssetsDir, renderNginxConfig, type NginxRuntime, type ProxyRenderO
 const run = promisify(execFile);
 export const nginxBinary = process.env.EARSHOT_TEST_NGINX ?? '/usr/sbin/nginx';
 export const upstreamsScript = fileURLToPath(new URL('earshot-upstreams.sh', proxyAssetsDir));
+export const routeKeyScript = fileURLToPath(new URL('earshot-route-key.py', proxyAssetsDir));
+
+export interface RouteKeyService {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Runs infra/proxy/earshot-route-key.py on a loopback port, as the instance's systemd unit does. */
+export async function startRouteKeyService(): Promise<RouteKeyService> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const child = spawn('python3', [routeKeyScript], {
+    env: { ...process.env, EARSHOT_ROUTE_KEY_LISTEN: address },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  try {
+    await waitFor('earshot-route-key to listen', async () => {
+      if (child.exitCode !== null) throw new Error(`earshot-route-key exited: ${stderr}`);
+      return (await fetch(`http://${address}/`)).status === 204;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, stop };
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,7 +127,9 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
   await chmod(dir, 0o755);
   const stopped = { value: false };
   let child: ChildProcess | undefined;
+  let routeKey: RouteKeyService | undefined;
   try {
+    routeKey = await startRouteKeyService();
     await mkdir(join(dir, 'tmp'));
     await mkdir(join(dir, 'acme'));
     const proxy: ProxyRenderOptions = {
@@ -113,6 +149,7 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
       tempDir: join(dir, 'tmp'),
       upstreamsFile: join(dir, 'upstreams.conf'),
       sleepingServer: `unix:${join(dir, 'sleeping.sock')}`,
+      routeKeyServer: routeKey.address,
       certFile: tls.cert,
       keyFile: tls.key,
       acmeWebroot: join(dir, 'acme'),
@@ -174,6 +211,7 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
         await exited;
         clearTimeout(timer);
       }
+      await routeKey?.stop();
       await rm(dir, { recursive: true, force: true });
     };
     return {
@@ -190,6 +228,7 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
     };
   } catch (error) {
     child?.kill('SIGKILL');
+    await routeKey?.stop();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
