@@ -69,9 +69,10 @@ const money = (n: number) => `$${n.toFixed(2)}`;
 export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: UsageAssumptions): CostReport {
   if (!facts.task) throw new Error('The template has no ECS task definition: nothing to price');
   const free = (n: number) => (usage.freeTier ? n : 0);
+  // No scheduled actions: the service runs around the clock (730 h, AWS's month).
   const taskWindow = facts.taskWindow ?? { minutesPerDay: 24 * 60, daysPerWeek: 7 };
   const activeDays = taskWindow.daysPerWeek * WEEKS_PER_MONTH;
-  const taskHours = (taskWindow.minutesPerDay / 60) * activeDays * usage.averageTasks;
+  const taskHours = facts.taskWindow ? (taskWindow.minutesPerDay / 60) * activeDays * usage.averageTasks : HOURS_PER_MONTH * usage.averageTasks;
   const instanceHours = facts.instanceWindow
     ? (facts.instanceWindow.minutesPerDay / 60) * facts.instanceWindow.daysPerWeek * WEEKS_PER_MONTH
     : HOURS_PER_MONTH;
