@@ -82,9 +82,21 @@ describe('nginx in front of two tasks', () => {
   });
 
   it('upgrades /ws to a WebSocket with the earshot.v1 subprotocol and exchanges frames both ways', async () => {
-    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'frame-key');
+    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'frame-key', {
+      headers: { Origin: 'https://console.example' },
+    });
     try {
       expect(hello.type).toBe('hello');
+      // The upgrade carries the same forwarded headers as every other request (Host for the server's checks).
+      expect(hello.headers).toMatchObject({
+        host: `127.0.0.1:${nginx.httpPort}`,
+        'x-forwarded-for': '127.0.0.1',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': `127.0.0.1:${nginx.httpPort}`,
+        'x-real-ip': '127.0.0.1',
+        origin: 'https://console.example',
+      });
+      expect(hello.headers?.['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
       expect(socket.protocol).toBe('earshot.v1');
       const text = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
       socket.send('ping');

@@ -69,6 +69,10 @@ describe('renderTemplate', () => {
     expect(renderTemplate(source, { X: '1' }, { ON: false, OFF: true })).toBe('a 1\noff\nz');
   });
 
+  it('indents a multi-line value standing alone on an indented line', () => {
+    expect(renderTemplate('a {\n    {{BLOCK}}\n}', { BLOCK: 'x;\n\ny;' })).toBe('a {\n    x;\n\n    y;\n}');
+  });
+
   it('fails loudly on a missing value, an unknown flag or an unbalanced #@if', () => {
     expect(() => renderTemplate('{{NOPE}}', {})).toThrow('no value for {{NOPE}}');
     expect(() => renderTemplate('#@if WHAT\n#@endif', {})).toThrow('unknown flag "WHAT"');

@@ -24,7 +24,10 @@ export function renderNginxConfig(o: ProxyRenderOptions, runtime: Partial<NginxR
   validateRuntime(r);
 
   const shared = { MAX_BODY_SIZE: r.maxBodySize, STREAM_TIMEOUT: r.streamTimeout };
-  const serverBody = renderTemplate(asset('server-body.conf.template'), shared).trimEnd();
+  const serverBody = renderTemplate(asset('server-body.conf.template'), {
+    ...shared,
+    FORWARD_HEADERS: asset('forward-headers.conf.template').trimEnd(),
+  }).trimEnd();
   const tls = renderTemplate(asset('tls.conf.template'), {
     CERT_FILE: r.certFile,
     KEY_FILE: r.keyFile,

@@ -1,7 +1,8 @@
 /**
  * A deliberately tiny template language for the proxy's config and scripts, so the files in `infra/proxy/` stay
  * readable (and shellcheck-able) as what they are:
- * - `{{NAME}}` is replaced by a value; a name without a value is an error, never silently empty.
+ * - `{{NAME}}` is replaced by a value; a name without a value is an error, never silently empty. A placeholder
+ *   alone on an indented line indents every line of its value.
  * - A line `#@if NAME` / `#@else` / `#@endif` (optionally indented) keeps or drops the lines between by a flag.
  */
 export type TemplateValues = Readonly<Record<string, string>>;
@@ -36,9 +37,23 @@ export function renderTemplate(source: string, values: TemplateValues, flags: Te
   });
   if (stack.length > 0) throw new Error(`template: #@if ${stack.at(-1)?.flag ?? ''} is never closed`);
 
-  return kept.join('\n').replace(placeholder, (_whole, name: string) => {
+  const valueOf = (name: string): string => {
     const value = values[name];
     if (value === undefined) throw new Error(`template: no value for {{${name}}}`);
     return value;
-  });
+  };
+  return kept
+    .map((line) => {
+      // A placeholder alone on an indented line indents every line of a multi-line value.
+      const alone = /^([ \t]+)\{\{([A-Z0-9_]+)\}\}$/.exec(line);
+      if (alone) {
+        const [, indent = '', name = ''] = alone;
+        return valueOf(name)
+          .split('\n')
+          .map((valueLine) => (valueLine === '' ? '' : `${indent}${valueLine}`))
+          .join('\n');
+      }
+      return line.replace(placeholder, (_whole, name: string) => valueOf(name));
+    })
+    .join('\n');
 }

@@ -7,6 +7,7 @@ export interface Hello {
   readonly type: string;
   readonly backend: string;
   readonly key: string;
+  readonly headers?: Record<string, string | undefined>;
 }
 
 export function playerProtocols(key: string): string[] {

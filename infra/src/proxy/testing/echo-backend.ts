@@ -26,6 +26,25 @@ export function routeKeyFromSubprotocols(header: string | undefined): string | u
   return undefined;
 }
 
+/** The headers a proxy should set or pass through. */
+function forwarded(request: IncomingMessage): Record<string, string | undefined> {
+  const one = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  return Object.fromEntries(
+    [
+      'host',
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-forwarded-host',
+      'x-real-ip',
+      'x-request-id',
+      'origin',
+    ].map((name) => [name, one(name)]),
+  );
+}
+
 function bearerKey(request: IncomingMessage): string {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   return match?.[1] ?? '';
@@ -58,13 +77,7 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
           path,
           key: bearerKey(request),
           bytes: Buffer.concat(chunks).length,
-          headers: {
-            host: request.headers.host,
-            'x-forwarded-for': request.headers['x-forwarded-for'],
-            'x-forwarded-proto': request.headers['x-forwarded-proto'],
-            'x-request-id': request.headers['x-request-id'],
-            origin: request.headers.origin,
-          },
+          headers: forwarded(request),
         }),
       );
     });
@@ -77,7 +90,7 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
   sockets.on('connection', (socket, request) => {
     const key = routeKeyFromSubprotocols(request.headers['sec-websocket-protocol']) ?? '';
     seen.push(`WS /ws ${key}`);
-    socket.send(JSON.stringify({ type: 'hello', backend: name, key }));
+    socket.send(JSON.stringify({ type: 'hello', backend: name, key, headers: forwarded(request) }));
     socket.on('message', (data, isBinary) =>
       socket.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary }),
     );
