@@ -21,14 +21,26 @@ function main(): void {
   const s = config.schedule;
   const scenarios = [
     { title: 'Seed scenario (us-east-1, 09-18 daily)', config: seed },
-    { title: `Configured (${config.region}, ${s.start}-${s.end} ${s.days.length === 7 ? 'daily' : s.days.join(',')})`, config },
+    {
+      title: `Configured (${config.region}, ${s.start}-${s.end} ${s.days.length === 7 ? 'daily' : s.days.join(',')})`,
+      config,
+    },
   ].map((x) => ({ title: x.title, report: costOf(x.config, prices, usage) }));
 
-  if (args.has('--json')) {
-    console.log(JSON.stringify({ prices: { retrieved: prices.retrieved, currency: prices.currency }, usage, scenarios }, null, 2));
+  // `npm run cost -- --json` hands --json to npm itself, which exports it as npm_config_json.
+  if (args.has('--json') || process.env.npm_config_json === 'true') {
+    console.log(
+      JSON.stringify(
+        { prices: { retrieved: prices.retrieved, currency: prices.currency }, usage, scenarios },
+        null,
+        2,
+      ),
+    );
     return;
   }
-  console.log(`Earshot monthly cost (USD), prices of ${prices.retrieved} (infra/cost/prices.json), from the synthesized templates.`);
+  console.log(
+    `Earshot monthly cost (USD), prices of ${prices.retrieved} (infra/cost/prices.json), from the synthesized templates.`,
+  );
   console.log(
     `Usage: ${usage.callsPerDay} calls/day, ${usage.averageTasks} task during active hours, ${usage.dataTransferOutGb} GB out; ` +
       `free tiers ${usage.freeTier ? 'applied (account-wide; --no-free-tier to ignore)' : 'ignored'}; months of ${(365.25 / 12).toFixed(2)} days.\n`,

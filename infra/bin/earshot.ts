@@ -16,7 +16,8 @@ function main(): void {
   const assembly = buildEarshotApp(config, { app, consoleAssetsPath }).app.synth();
   if (!underCli) {
     for (const stack of assembly.stacks) console.log(`${stack.stackName}: ${stack.templateFullPath}`);
-    if (!consoleAssetsPath) console.log('web/dist not built: only config.json will be deployed to the console bucket');
+    if (!consoleAssetsPath)
+      console.log('web/dist not built: only config.json will be deployed to the console bucket');
   }
 }
 

@@ -8,13 +8,14 @@ import { z } from 'zod';
 export const WEEK_DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 export type WeekDay = (typeof WEEK_DAYS)[number];
 
-const hhmm = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time "HH:MM", e.g. "08:00"');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time "HH:MM", e.g. "08:00"');
 
 const hostname = z
   .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case DNS name like "api.example.com"');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a lower-case DNS name like "api.example.com"',
+  );
 
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address');
 
@@ -28,7 +29,10 @@ const domainSchema = z
     /** Host name of the console (CloudFront). Omit to use the `*.cloudfront.net` name. */
     consoleDomain: hostname.optional(),
     /** Route 53 hosted zone that owns the names: records are created in it. Omit to manage DNS yourself. */
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"').optional(),
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{4,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"')
+      .optional(),
     hostedZoneName: hostname.optional(),
     /** ACM certificate in us-east-1 for `consoleDomain` (required when the stack is not in us-east-1). */
     consoleCertificateArn: arn('acm').optional(),
@@ -38,20 +42,32 @@ const domainSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if ((d.hostedZoneId === undefined) !== (d.hostedZoneName === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'hostedZoneId and hostedZoneName go together: give both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'hostedZoneId and hostedZoneName go together: give both or neither',
+      });
     }
   });
 
 const scheduleSchema = z
   .object({
     /** IANA time zone the hours are in. */
-    timeZone: z.string().regex(/^(UTC|[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/, 'must be an IANA time zone like "Europe/Berlin" or "UTC"').default('UTC'),
+    timeZone: z
+      .string()
+      .regex(
+        /^(UTC|[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/,
+        'must be an IANA time zone like "Europe/Berlin" or "UTC"',
+      )
+      .default('UTC'),
     /** Tasks scale up at this time... */
     start: hhmm.default('08:00'),
     /** ...and to zero at this time (same day, after `start`). */
     end: hhmm.default('20:00'),
     /** Days the service runs. */
-    days: z.array(z.enum(WEEK_DAYS)).min(1, 'needs at least one day').default(['MON', 'TUE', 'WED', 'THU', 'FRI']),
+    days: z
+      .array(z.enum(WEEK_DAYS))
+      .min(1, 'needs at least one day')
+      .default(['MON', 'TUE', 'WED', 'THU', 'FRI']),
     /** Minutes the proxy/NAT instance starts before the tasks (boot, nginx up, NAT ready for image pulls). */
     instanceLeadMinutes: z.number().int().min(5).max(120).default(10),
     /** Minutes the instance keeps running after the tasks scale to zero (120 s drain + margin). */
@@ -62,9 +78,13 @@ const scheduleSchema = z
     const [sh = 0, sm = 0] = s.start.split(':').map(Number);
     const [eh = 0, em = 0] = s.end.split(':').map(Number);
     if (eh * 60 + em <= sh * 60 + sm) {
-      ctx.addIssue({ code: 'custom', message: `end (${s.end}) must be after start (${s.start}) on the same day` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `end (${s.end}) must be after start (${s.start}) on the same day`,
+      });
     }
-    if (new Set(s.days).size !== s.days.length) ctx.addIssue({ code: 'custom', message: 'days lists a day twice' });
+    if (new Set(s.days).size !== s.days.length)
+      ctx.addIssue({ code: 'custom', message: 'days lists a day twice' });
   });
 
 /** Fargate sizes the seed allows: 0.5 vCPU / 1 GB (default), or the smaller 0.25 vCPU / 0.5 GB. */
@@ -75,13 +95,18 @@ export const TASK_SIZES = {
 
 const taskSchema = z
   .object({
-    size: z.enum(Object.keys(TASK_SIZES) as [keyof typeof TASK_SIZES, ...(keyof typeof TASK_SIZES)[]]).default('0.5vCPU-1GB'),
+    size: z
+      .enum(Object.keys(TASK_SIZES) as [keyof typeof TASK_SIZES, ...(keyof typeof TASK_SIZES)[]])
+      .default('0.5vCPU-1GB'),
     /** Upper bound for horizontal scaling within active hours. */
     maxTasks: z.number().int().min(1).max(10).default(2),
     /** Target average open player connections per task before another task is added. */
     targetConnectionsPerTask: z.number().int().min(1).max(1000).default(50),
     /** Image tag in the ECR repository. The deploy workflow passes the commit SHA. */
-    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag').default('latest'),
+    imageTag: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag')
+      .default('latest'),
   })
   .strict();
 
@@ -119,7 +144,10 @@ const cloudFrontSchema = z
     /** Require CloudFront signed URLs/cookies for the console. */
     signedUrls: z.boolean().default(false),
     /** PEM public key of the key pair that signs URLs (required with `signedUrls`). */
-    signedUrlsPublicKeyPem: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+    signedUrlsPublicKeyPem: z
+      .string()
+      .includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' })
+      .optional(),
   })
   .strict();
 
@@ -137,8 +165,14 @@ const githubSchema = z
 export const earshotConfigSchema = z
   .object({
     /** Prefix of the two stack names (`<name>-registry`, `<name>`). */
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must start with a letter; letters, digits and dashes').default('Earshot'),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like "eu-central-1"').default('us-east-1'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must start with a letter; letters, digits and dashes')
+      .default('Earshot'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like "eu-central-1"')
+      .default('us-east-1'),
     domain: domainSchema.optional(),
     schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
     task: taskSchema.default(() => taskSchema.parse({})),
@@ -162,7 +196,8 @@ export const earshotConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['domain', 'consoleCertificateArn'],
-        message: 'a console domain needs either a hosted zone (to validate a new certificate) or consoleCertificateArn',
+        message:
+          'a console domain needs either a hosted zone (to validate a new certificate) or consoleCertificateArn',
       });
     }
     if (c.cloudFront.waf && !usEast1 && !c.cloudFront.webAclArn) {
@@ -173,7 +208,11 @@ export const earshotConfigSchema = z
       });
     }
     if (c.cloudFront.signedUrls && !c.cloudFront.signedUrlsPublicKeyPem) {
-      ctx.addIssue({ code: 'custom', path: ['cloudFront', 'signedUrlsPublicKeyPem'], message: 'signedUrls needs signedUrlsPublicKeyPem' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cloudFront', 'signedUrlsPublicKeyPem'],
+        message: 'signedUrls needs signedUrlsPublicKeyPem',
+      });
     }
   });
 
@@ -188,7 +227,9 @@ export class ConfigError extends Error {
 export function parseConfig(raw: unknown, source = 'configuration'): EarshotConfig {
   const result = earshotConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const lines = result.error.issues.map(
+    (i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`,
+  );
   throw new ConfigError(`Invalid Earshot deployment ${source}:\n${lines.join('\n')}`);
 }
 

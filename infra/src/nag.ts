@@ -28,12 +28,20 @@ export function findNagViolations(scope: IConstruct): NagFinding[] {
  * Acknowledges a rule on a construct and everything below it. Rules that report several findings per resource
  * (IAM4, IAM5) are acknowledged one finding at a time (`findings`), so a new wildcard is reported, not swallowed.
  */
-export function acknowledge(scope: IConstruct, id: string, reason: string, findings?: readonly string[]): void {
-  if (reason.trim().length < 20) throw new Error(`cdk-nag suppression ${id} needs a real reason, got "${reason}"`);
+export function acknowledge(
+  scope: IConstruct,
+  id: string,
+  reason: string,
+  findings?: readonly string[],
+): void {
+  if (reason.trim().length < 20)
+    throw new Error(`cdk-nag suppression ${id} needs a real reason, got "${reason}"`);
   const ids = findings ? findings.map((f) => `${id}[${f}]`) : [id];
   for (const one of ids) Validations.of(scope).acknowledge({ id: one, reason });
 }
 
 export function formatFindings(findings: readonly NagFinding[]): string {
-  return findings.map((f) => `${f.severity.toUpperCase()} ${f.rule}: ${f.description}\n    ${f.paths.join('\n    ')}`).join('\n');
+  return findings
+    .map((f) => `${f.severity.toUpperCase()} ${f.rule}: ${f.description}\n    ${f.paths.join('\n    ')}`)
+    .join('\n');
 }

@@ -35,7 +35,11 @@ function parseHhmm(value: string): number {
 }
 
 /** Shifts a weekly time by `deltaMinutes`; crossing midnight moves every day with it (MON 00:05 - 10 min = SUN 23:55). */
-export function shiftWeeklyTime(minuteOfDay: number, days: readonly WeekDay[], deltaMinutes: number): WeeklyTime {
+export function shiftWeeklyTime(
+  minuteOfDay: number,
+  days: readonly WeekDay[],
+  deltaMinutes: number,
+): WeeklyTime {
   const total = minuteOfDay + deltaMinutes;
   const dayShift = Math.floor(total / MINUTES_PER_DAY);
   const inDay = total - dayShift * MINUTES_PER_DAY;

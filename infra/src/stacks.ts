@@ -31,7 +31,8 @@ export class FoundationStack extends Stack {
     new CfnOutput(this, 'RepositoryUri', { value: this.foundation.repository.repositoryUri });
     new CfnOutput(this, 'ElevenLabsSecretArn', { value: this.foundation.elevenLabsKey.secretArn });
     new CfnOutput(this, 'ApiKeysSecretArn', { value: this.foundation.apiKeyHashes.secretArn });
-    if (this.foundation.deployRole) new CfnOutput(this, 'DeployRoleArn', { value: this.foundation.deployRole.roleArn });
+    if (this.foundation.deployRole)
+      new CfnOutput(this, 'DeployRoleArn', { value: this.foundation.deployRole.roleArn });
   }
 }
 
@@ -64,12 +65,21 @@ export class EarshotStack extends Stack {
     const serviceName = `${config.stackName.toLowerCase()}-server`;
     const zone =
       domain?.hostedZoneId && domain.hostedZoneName
-        ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: domain.hostedZoneId, zoneName: domain.hostedZoneName })
+        ? route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+            hostedZoneId: domain.hostedZoneId,
+            zoneName: domain.hostedZoneName,
+          })
         : undefined;
 
-    this.alerts = new Alerts(this, 'Alerts', { monthlyBudgetUsd: config.alerts.monthlyBudgetUsd, email: config.alerts.email });
+    this.alerts = new Alerts(this, 'Alerts', {
+      monthlyBudgetUsd: config.alerts.monthlyBudgetUsd,
+      email: config.alerts.email,
+    });
     this.network = new Network(this, 'Network');
-    this.data = new DataStore(this, 'Data', { prefix: 'data', audioExpirationDays: config.data.audioExpirationDays });
+    this.data = new DataStore(this, 'Data', {
+      prefix: 'data',
+      audioExpirationDays: config.data.audioExpirationDays,
+    });
 
     // nginx only passes Origin through (the server checks it); it is told the console origin when that is a fixed name.
     const discoveryHost = 'api.earshot.local';
@@ -100,8 +110,14 @@ export class EarshotStack extends Stack {
         ? acm.Certificate.fromCertificateArn(this, 'ConsoleCertificate', domain.consoleCertificateArn)
         : undefined,
       hostedZone: zone,
-      waf: config.cloudFront.waf ? (config.cloudFront.webAclArn ? { webAclArn: config.cloudFront.webAclArn } : { create: true }) : undefined,
-      signedUrlsPublicKeyPem: config.cloudFront.signedUrls ? config.cloudFront.signedUrlsPublicKeyPem : undefined,
+      waf: config.cloudFront.waf
+        ? config.cloudFront.webAclArn
+          ? { webAclArn: config.cloudFront.webAclArn }
+          : { create: true }
+        : undefined,
+      signedUrlsPublicKeyPem: config.cloudFront.signedUrls
+        ? config.cloudFront.signedUrlsPublicKeyPem
+        : undefined,
     });
     this.apiUrl = apiDomainUrl ?? this.console.origin;
 
@@ -123,7 +139,8 @@ export class EarshotStack extends Stack {
       apiKeyHashes: props.foundation.apiKeyHashes,
       namespaceName: 'earshot.local',
     });
-    if (this.backend.discoveryName !== discoveryHost) throw new Error('EarshotStack: discovery name mismatch');
+    if (this.backend.discoveryName !== discoveryHost)
+      throw new Error('EarshotStack: discovery name mismatch');
     // Tasks pull their image through the NAT instance: create the route first.
     this.backend.service.node.addDependency(this.proxy);
 
@@ -161,8 +178,14 @@ export class EarshotStack extends Stack {
     }
 
     new CfnOutput(this, 'ConsoleUrl', { value: this.console.origin });
-    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'EARSHOT_URL for `earshot mcp`; /mcp for HTTP MCP clients' });
-    new CfnOutput(this, 'ProxyPublicIp', { value: this.proxy.publicIp, description: 'Point the API domain\'s A record here' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.apiUrl,
+      description: 'EARSHOT_URL for `earshot mcp`; /mcp for HTTP MCP clients',
+    });
+    new CfnOutput(this, 'ProxyPublicIp', {
+      value: this.proxy.publicIp,
+      description: "Point the API domain's A record here",
+    });
     new CfnOutput(this, 'ConsoleBucketName', { value: this.console.bucket.bucketName });
     new CfnOutput(this, 'DistributionId', { value: this.console.distribution.distributionId });
     new CfnOutput(this, 'DataBucketName', { value: this.data.bucket.bucketName });

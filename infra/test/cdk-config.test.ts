@@ -5,7 +5,11 @@ import { activeHoursPerDay, computeScheduleTimes, cronDays, shiftWeeklyTime } fr
 describe('deployment configuration', () => {
   it('defaults follow the seed: 08:00-20:00 weekdays, 0.5 vCPU / 1 GB, on-demand t4g, no WAF, no signed URLs', () => {
     const c = parseConfig({});
-    expect(c.schedule).toMatchObject({ start: '08:00', end: '20:00', days: ['MON', 'TUE', 'WED', 'THU', 'FRI'] });
+    expect(c.schedule).toMatchObject({
+      start: '08:00',
+      end: '20:00',
+      days: ['MON', 'TUE', 'WED', 'THU', 'FRI'],
+    });
     expect(c.task).toMatchObject({ size: '0.5vCPU-1GB', maxTasks: 2, imageTag: 'latest' });
     expect(c.instance.spot).toBe(false);
     expect(c.cloudFront).toMatchObject({ waf: false, signedUrls: false });
@@ -24,9 +28,26 @@ describe('deployment configuration', () => {
     [{ region: 'Frankfurt' }, 'must be an AWS region'],
     [{ alerts: { email: 'not-an-address' } }, 'alerts.email: must be an e-mail address'],
     [{ domain: { apiDomain: 'API.Example.com' } }, 'domain.apiDomain'],
-    [{ domain: { apiDomain: 'api.example.com', hostedZoneId: 'Z123456789' } }, 'hostedZoneId and hostedZoneName go together'],
-    [{ region: 'eu-central-1', domain: { apiDomain: 'a.example.com', consoleDomain: 'c.example.com', hostedZoneId: 'Z0123456789AB', hostedZoneName: 'example.com' } }, 'CloudFront certificates must live in us-east-1'],
-    [{ region: 'eu-central-1', cloudFront: { waf: true } }, 'CLOUDFRONT web ACL must be created in us-east-1'],
+    [
+      { domain: { apiDomain: 'api.example.com', hostedZoneId: 'Z123456789' } },
+      'hostedZoneId and hostedZoneName go together',
+    ],
+    [
+      {
+        region: 'eu-central-1',
+        domain: {
+          apiDomain: 'a.example.com',
+          consoleDomain: 'c.example.com',
+          hostedZoneId: 'Z0123456789AB',
+          hostedZoneName: 'example.com',
+        },
+      },
+      'CloudFront certificates must live in us-east-1',
+    ],
+    [
+      { region: 'eu-central-1', cloudFront: { waf: true } },
+      'CLOUDFRONT web ACL must be created in us-east-1',
+    ],
     [{ cloudFront: { signedUrls: true } }, 'signedUrls needs signedUrlsPublicKeyPem'],
     [{ github: { repository: 'not a repo' } }, 'must be "owner/repo"'],
     [{ unknownKey: 1 }, 'Unrecognized key'],
@@ -36,14 +57,23 @@ describe('deployment configuration', () => {
   });
 
   it('layers context and files: objects merge, scalars and arrays replace', () => {
-    const merged = mergeConfig({ schedule: { start: '07:00', days: ['MON'] }, task: { maxTasks: 3 } }, { schedule: { days: ['TUE', 'WED'] } });
+    const merged = mergeConfig(
+      { schedule: { start: '07:00', days: ['MON'] }, task: { maxTasks: 3 } },
+      { schedule: { days: ['TUE', 'WED'] } },
+    );
     expect(merged).toEqual({ schedule: { start: '07:00', days: ['TUE', 'WED'] }, task: { maxTasks: 3 } });
   });
 });
 
 describe('schedule times', () => {
   it('starts the instance lead minutes before the tasks and stops it lag minutes after', () => {
-    const t = computeScheduleTimes({ start: '08:00', end: '20:00', days: ['MON', 'FRI'], instanceLeadMinutes: 10, instanceLagMinutes: 15 });
+    const t = computeScheduleTimes({
+      start: '08:00',
+      end: '20:00',
+      days: ['MON', 'FRI'],
+      instanceLeadMinutes: 10,
+      instanceLagMinutes: 15,
+    });
     expect(t.instanceStart).toEqual({ hour: 7, minute: 50, days: ['MON', 'FRI'] });
     expect(t.tasksUp).toEqual({ hour: 8, minute: 0, days: ['MON', 'FRI'] });
     expect(t.tasksDown).toEqual({ hour: 20, minute: 0, days: ['MON', 'FRI'] });

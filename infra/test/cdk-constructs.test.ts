@@ -19,15 +19,27 @@ const stack = () => new Stack(new App(), 'T', { env: { region: 'us-east-1' } });
 describe('construct prop checks', () => {
   it('Network rejects a bad CIDR or subnet mask', () => {
     expect(() => new Network(stack(), 'N', { cidr: '10.0.0.0' })).toThrow('cidr must be an IPv4 CIDR');
-    expect(() => new Network(stack(), 'N', { cidr: '10.0.0.0/24', subnetMask: 24 })).toThrow('subnetMask must be longer');
+    expect(() => new Network(stack(), 'N', { cidr: '10.0.0.0/24', subnetMask: 24 })).toThrow(
+      'subnetMask must be longer',
+    );
   });
 
   it('ProxyInstance wants an ARM type, a sane volume and user data', () => {
     const s = stack();
     const net = new Network(s, 'N');
-    const base = { vpc: net.vpc, publicSubnet: net.publicSubnet, privateSubnet: net.privateSubnet, userData: '#!/bin/bash', alarmTopic: new sns.Topic(s, 'T') };
-    expect(() => new ProxyInstance(s, 'P1', { ...base, instanceType: new ec2.InstanceType('t3.nano') })).toThrow('must be an ARM (Graviton) type');
-    expect(() => new ProxyInstance(s, 'P2', { ...base, rootVolumeGiB: 4 })).toThrow('rootVolumeGiB must be an integer from 8');
+    const base = {
+      vpc: net.vpc,
+      publicSubnet: net.publicSubnet,
+      privateSubnet: net.privateSubnet,
+      userData: '#!/bin/bash',
+      alarmTopic: new sns.Topic(s, 'T'),
+    };
+    expect(
+      () => new ProxyInstance(s, 'P1', { ...base, instanceType: new ec2.InstanceType('t3.nano') }),
+    ).toThrow('must be an ARM (Graviton) type');
+    expect(() => new ProxyInstance(s, 'P2', { ...base, rootVolumeGiB: 4 })).toThrow(
+      'rootVolumeGiB must be an integer from 8',
+    );
     expect(() => new ProxyInstance(s, 'P3', { ...base, userData: '  ' })).toThrow('userData is empty');
   });
 
@@ -47,20 +59,41 @@ describe('construct prop checks', () => {
       elevenLabsKey: new secretsmanager.Secret(s, 'K1'),
       apiKeyHashes: new secretsmanager.Secret(s, 'K2'),
     };
-    expect(() => new BackendService(s, 'B1', { ...props, cpu: 512, memoryMiB: 512 })).toThrow('Fargate has no 512 CPU / 512 MiB size');
-    expect(() => new BackendService(s, 'B2', { ...props, serviceName: '1bad name' })).toThrow('must start with a letter');
-    expect(() => new BackendService(s, 'B3', { ...props, allowedOrigins: [] })).toThrow('allowedOrigins needs the console origin');
+    expect(() => new BackendService(s, 'B1', { ...props, cpu: 512, memoryMiB: 512 })).toThrow(
+      'Fargate has no 512 CPU / 512 MiB size',
+    );
+    expect(() => new BackendService(s, 'B2', { ...props, serviceName: '1bad name' })).toThrow(
+      'must start with a letter',
+    );
+    expect(() => new BackendService(s, 'B3', { ...props, allowedOrigins: [] })).toThrow(
+      'allowedOrigins needs the console origin',
+    );
   });
 
   it('DataStore, Foundation, Alerts and ConsoleSite reject bad values', () => {
-    expect(() => new DataStore(stack(), 'D', { prefix: '/data/' })).toThrow('prefix must be a plain key prefix');
-    expect(() => new DataStore(stack(), 'D', { audioExpirationDays: 0 })).toThrow('audioExpirationDays must be a positive integer');
+    expect(() => new DataStore(stack(), 'D', { prefix: '/data/' })).toThrow(
+      'prefix must be a plain key prefix',
+    );
+    expect(() => new DataStore(stack(), 'D', { audioExpirationDays: 0 })).toThrow(
+      'audioExpirationDays must be a positive integer',
+    );
     expect(() => new Foundation(stack(), 'F', { keepImages: 0 })).toThrow('keepImages must be 1–100');
-    expect(() => new Foundation(stack(), 'F', { github: { repository: 'nope', ref: 'refs/heads/main' } })).toThrow('must be "owner/repo"');
-    expect(() => new Alerts(stack(), 'A', { monthlyBudgetUsd: 0 })).toThrow('monthlyBudgetUsd must be positive');
-    expect(() => new Alerts(stack(), 'A', { monthlyBudgetUsd: 10, email: 'x' })).toThrow('is not an e-mail address');
+    expect(
+      () => new Foundation(stack(), 'F', { github: { repository: 'nope', ref: 'refs/heads/main' } }),
+    ).toThrow('must be "owner/repo"');
+    expect(() => new Alerts(stack(), 'A', { monthlyBudgetUsd: 0 })).toThrow(
+      'monthlyBudgetUsd must be positive',
+    );
+    expect(() => new Alerts(stack(), 'A', { monthlyBudgetUsd: 10, email: 'x' })).toThrow(
+      'is not an e-mail address',
+    );
     expect(() => new ConsoleSite(stack(), 'C', {})).toThrow('give apiBaseUrl');
-    expect(() => new ConsoleSite(stack(), 'C', { apiBaseUrl: 'http://api.example.com' })).toThrow('apiBaseUrl must be https://');
-    expect(() => new ConsoleSite(stack(), 'C', { apiBaseUrl: 'https://a.example.com', domainName: 'c.example.com' })).toThrow('needs a certificate or a hosted zone');
+    expect(() => new ConsoleSite(stack(), 'C', { apiBaseUrl: 'http://api.example.com' })).toThrow(
+      'apiBaseUrl must be https://',
+    );
+    expect(
+      () =>
+        new ConsoleSite(stack(), 'C', { apiBaseUrl: 'https://a.example.com', domainName: 'c.example.com' }),
+    ).toThrow('needs a certificate or a hosted zone');
   });
 });

@@ -10,10 +10,19 @@ const variants: [string, EarshotConfigInput][] = [
   [
     'every option on',
     {
-      domain: { apiDomain: 'api.example.com', consoleDomain: 'console.example.com', hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com' },
+      domain: {
+        apiDomain: 'api.example.com',
+        consoleDomain: 'console.example.com',
+        hostedZoneId: 'Z0123456789ABC',
+        hostedZoneName: 'example.com',
+      },
       github: { repository: 'acme/earshot' },
       instance: { spot: true },
-      cloudFront: { waf: true, signedUrls: true, signedUrlsPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' },
+      cloudFront: {
+        waf: true,
+        signedUrls: true,
+        signedUrlsPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----',
+      },
       alerts: { email: 'ops@example.com' },
     },
   ],
@@ -33,7 +42,9 @@ describe('cdk-nag AwsSolutions', () => {
     const stack = new Stack(app, 'Probe');
     const bucket = new s3.Bucket(stack, 'Open');
     const findings = findNagViolations(app);
-    expect(findings.map((f) => f.rule)).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+    expect(findings.map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']),
+    );
     acknowledge(bucket, 'AwsSolutions-S1', 'a probe bucket that only exists in this test');
     expect(findNagViolations(app).map((f) => f.rule)).not.toContain('AwsSolutions-S1');
   });

@@ -29,18 +29,31 @@ describe('network', () => {
     service.resourceCountIs('AWS::EC2::VPC', 1);
     service.resourceCountIs('AWS::EC2::Subnet', 2);
     service.resourceCountIs('AWS::EC2::NatGateway', 0);
-    service.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Public' }]) });
-    service.hasResourceProperties('AWS::EC2::Subnet', { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) });
+    service.hasResourceProperties('AWS::EC2::Subnet', {
+      MapPublicIpOnLaunch: false,
+      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Public' }]),
+    });
+    service.hasResourceProperties('AWS::EC2::Subnet', {
+      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]),
+    });
   });
 
   it('puts both subnets in the same single AZ', () => {
-    const azs = Object.values(service.findResources('AWS::EC2::Subnet')).map((s) => JSON.stringify((s as Resource).Properties.AvailabilityZone));
+    const azs = Object.values(service.findResources('AWS::EC2::Subnet')).map((s) =>
+      JSON.stringify((s as Resource).Properties.AvailabilityZone),
+    );
     expect(new Set(azs).size).toBe(1);
   });
 
   it('routes the private subnet to the proxy instance and S3 through a free gateway endpoint', () => {
-    service.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') } });
-    service.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({}) });
+    service.hasResourceProperties('AWS::EC2::Route', {
+      DestinationCidrBlock: '0.0.0.0/0',
+      InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') },
+    });
+    service.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({}),
+    });
   });
 });
 
@@ -51,8 +64,11 @@ describe('proxy/NAT instance', () => {
     expect(instance.SourceDestCheck).toBe(false);
     expect(instance.CreditSpecification).toEqual({ CPUCredits: 'standard' });
     expect(instance.Monitoring).toBe(false);
-    const ssmParameter = JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
-    expect(JSON.stringify(service.toJSON().Parameters?.[ssmParameter])).toMatch(/al2023-ami-kernel-[^"]*arm64/);
+    const ssmParameter =
+      JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
+    expect(JSON.stringify(service.toJSON().Parameters?.[ssmParameter])).toMatch(
+      /al2023-ami-kernel-[^"]*arm64/,
+    );
     expect(JSON.stringify(instance.BlockDeviceMappings)).toContain('"VolumeType":"gp3"');
   });
 
@@ -63,27 +79,45 @@ describe('proxy/NAT instance', () => {
   });
 
   it('has a fixed Elastic IP', () => {
-    service.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') } });
+    service.hasResourceProperties('AWS::EC2::EIP', {
+      Domain: 'vpc',
+      InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') },
+    });
   });
 
   it('opens only 80/443 to the world and 443 from the tasks (NAT)', () => {
-    const sg = Object.values(service.findResources('AWS::EC2::SecurityGroup')).map((r) => (r as Resource).Properties);
+    const sg = Object.values(service.findResources('AWS::EC2::SecurityGroup')).map(
+      (r) => (r as Resource).Properties,
+    );
     const proxy = sg.find((g) => String(g.GroupDescription).startsWith('Earshot proxy'));
     const ingress = (proxy?.SecurityGroupIngress ?? []) as Record<string, unknown>[];
     expect(ingress.map((r) => [r.CidrIp, r.FromPort])).toEqual([
       ['0.0.0.0/0', 80],
       ['0.0.0.0/0', 443],
     ]);
-    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, SourceSecurityGroupId: Match.anyValue() });
-    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: Match.anyValue() });
+    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443,
+      ToPort: 443,
+      SourceSecurityGroupId: Match.anyValue(),
+    });
+    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 8080,
+      ToPort: 8080,
+      SourceSecurityGroupId: Match.anyValue(),
+    });
   });
 
   it('recovers the instance on a failed system check and reports status-check failures', () => {
-    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as Resource).Properties);
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as Resource).Properties,
+    );
     const recovery = alarms.find((a) => a.MetricName === 'StatusCheckFailed_System');
     expect(recovery?.TreatMissingData).toBe('notBreaching');
     expect(JSON.stringify(recovery?.AlarmActions)).toContain(':automate:us-east-1:ec2:recover');
-    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'StatusCheckFailed', AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsTopic') }] });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StatusCheckFailed',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsTopic') }],
+    });
   });
 });
 
@@ -108,13 +142,26 @@ describe('backend service', () => {
   });
 
   it('passes the environment and both secrets from Secrets Manager', () => {
-    const def = (only(service, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions as Record<string, unknown>[])[0] ?? {};
-    const env = Object.fromEntries((def.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
-    expect(env).toMatchObject({ HOST: '0.0.0.0', PORT: '8080', EARSHOT_DATA_DIR: '/tmp/earshot', EARSHOT_METRICS_SERVICE: 'earshot-server' });
+    const def =
+      (
+        only(service, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions as Record<string, unknown>[]
+      )[0] ?? {};
+    const env = Object.fromEntries(
+      (def.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+    expect(env).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      EARSHOT_DATA_DIR: '/tmp/earshot',
+      EARSHOT_METRICS_SERVICE: 'earshot-server',
+    });
     expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(/s3:\/\/.*\/data/);
     expect(JSON.stringify(env.EARSHOT_ALLOWED_ORIGINS)).toContain('DomainName');
     expect(env.EARSHOT_PUBLIC_URL).toBeDefined();
-    expect((def.Secrets as { Name: string }[]).map((s) => s.Name).sort()).toEqual(['EARSHOT_API_KEYS', 'ELEVENLABS_API_KEY']);
+    expect((def.Secrets as { Name: string }[]).map((s) => s.Name).sort()).toEqual([
+      'EARSHOT_API_KEYS',
+      'ELEVENLABS_API_KEY',
+    ]);
     foundation.resourceCountIs('AWS::SecretsManager::Secret', 2);
   });
 
@@ -126,11 +173,19 @@ describe('backend service', () => {
     service.hasResourceProperties('AWS::ECS::Service', {
       ServiceName: 'earshot-server',
       LaunchType: 'FARGATE',
-      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED', Subnets: [{ Ref: Match.stringLikeRegexp('PrivateSubnet') }] }) },
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({
+          AssignPublicIp: 'DISABLED',
+          Subnets: [{ Ref: Match.stringLikeRegexp('PrivateSubnet') }],
+        }),
+      },
     });
     expect(only(service, 'AWS::ECS::Service').Properties.DesiredCount).toBeUndefined();
     service.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'earshot.local' });
-    service.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'api', DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }] }) });
+    service.hasResourceProperties('AWS::ServiceDiscovery::Service', {
+      Name: 'api',
+      DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }] }),
+    });
   });
 
   it('lets the task role touch only the data/ prefix of the store bucket', () => {
@@ -147,8 +202,18 @@ describe('scheduling', () => {
       MinCapacity: 0,
       MaxCapacity: 2,
       ScheduledActions: [
-        { ScheduledActionName: 'TasksUp', Schedule: 'cron(0 8 ? * MON,TUE,WED,THU,FRI *)', Timezone: 'UTC', ScalableTargetAction: { MinCapacity: 1, MaxCapacity: 2 } },
-        { ScheduledActionName: 'TasksDown', Schedule: 'cron(0 20 ? * MON,TUE,WED,THU,FRI *)', Timezone: 'UTC', ScalableTargetAction: { MinCapacity: 0, MaxCapacity: 0 } },
+        {
+          ScheduledActionName: 'TasksUp',
+          Schedule: 'cron(0 8 ? * MON,TUE,WED,THU,FRI *)',
+          Timezone: 'UTC',
+          ScalableTargetAction: { MinCapacity: 1, MaxCapacity: 2 },
+        },
+        {
+          ScheduledActionName: 'TasksDown',
+          Schedule: 'cron(0 20 ? * MON,TUE,WED,THU,FRI *)',
+          Timezone: 'UTC',
+          ScalableTargetAction: { MinCapacity: 0, MaxCapacity: 0 },
+        },
       ],
     });
   });
@@ -169,12 +234,16 @@ describe('scheduling', () => {
   });
 
   it('starts the instance before the tasks scale up and stops it after they scale down', () => {
-    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map((r) => (r as Resource).Properties);
-    const byAction = (a: string) => schedules.find((s) => JSON.stringify(s.Target).includes(`aws-sdk:ec2:${a}`));
+    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map(
+      (r) => (r as Resource).Properties,
+    );
+    const byAction = (a: string) =>
+      schedules.find((s) => JSON.stringify(s.Target).includes(`aws-sdk:ec2:${a}`));
     const start = byAction('startInstances');
     const stop = byAction('stopInstances');
     expect(start?.ScheduleExpressionTimezone).toBe('UTC');
-    const scaling = only(service, 'AWS::ApplicationAutoScaling::ScalableTarget').Properties.ScheduledActions as { Schedule: string }[];
+    const scaling = only(service, 'AWS::ApplicationAutoScaling::ScalableTarget').Properties
+      .ScheduledActions as { Schedule: string }[];
     const up = parseCron(scaling[0]?.Schedule ?? '').minuteOfDay;
     const down = parseCron(scaling[1]?.Schedule ?? '').minuteOfDay;
     expect(parseCron(String(start?.ScheduleExpression)).minuteOfDay).toBe(up - 10);
@@ -183,8 +252,11 @@ describe('scheduling', () => {
   });
 
   it('arms the "no running task" alarm only during active hours', () => {
-    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map((r) => (r as Resource).Properties);
-    const expr = (a: string) => String(schedules.find((s) => JSON.stringify(s.Target).includes(`cloudwatch:${a}`))?.ScheduleExpression);
+    const schedules = Object.values(service.findResources('AWS::Scheduler::Schedule')).map(
+      (r) => (r as Resource).Properties,
+    );
+    const expr = (a: string) =>
+      String(schedules.find((s) => JSON.stringify(s.Target).includes(`cloudwatch:${a}`))?.ScheduleExpression);
     expect(parseCron(expr('setAlarmState')).minuteOfDay).toBe(8 * 60 + 15);
     expect(parseCron(expr('enableAlarmActions')).minuteOfDay).toBe(8 * 60 + 16);
     expect(parseCron(expr('disableAlarmActions')).minuteOfDay).toBe(20 * 60);
@@ -193,25 +265,43 @@ describe('scheduling', () => {
 
 describe('data store', () => {
   it('is private, encrypted, TLS-only, unversioned, retained, and expires old audio', () => {
-    const buckets = Object.entries(service.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('Data'));
+    const buckets = Object.entries(service.findResources('AWS::S3::Bucket')).filter(([id]) =>
+      id.startsWith('Data'),
+    );
     expect(buckets).toHaveLength(1);
-    const [, bucket] = buckets[0] as [string, { Properties: Record<string, unknown>; DeletionPolicy: string }];
+    const [, bucket] = buckets[0] as [
+      string,
+      { Properties: Record<string, unknown>; DeletionPolicy: string },
+    ];
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(bucket.Properties).toMatchObject({
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
     });
     expect(bucket.Properties.VersioningConfiguration).toBeUndefined();
     expect(bucket.Properties.LifecycleConfiguration).toEqual({
       Rules: [
         { Id: 'ExpireOldAudio', Prefix: 'data/audio/', ExpirationInDays: 90, Status: 'Enabled' },
-        { Id: 'AbortIncompleteUploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 }, Status: 'Enabled' },
+        {
+          Id: 'AbortIncompleteUploads',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+          Status: 'Enabled',
+        },
       ],
     });
   });
 
   it('denies non-TLS access to both buckets', () => {
-    const policies = Object.values(service.findResources('AWS::S3::BucketPolicy')).map((p) => JSON.stringify(p));
+    const policies = Object.values(service.findResources('AWS::S3::BucketPolicy')).map((p) =>
+      JSON.stringify(p),
+    );
     expect(policies).toHaveLength(2);
     for (const p of policies) expect(p).toContain('"aws:SecureTransport":"false"');
   });
@@ -230,7 +320,11 @@ describe('console', () => {
         DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
       }),
     });
-    const policy = JSON.stringify(Object.values(service.findResources('AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p).includes('cloudfront.amazonaws.com')));
+    const policy = JSON.stringify(
+      Object.values(service.findResources('AWS::S3::BucketPolicy')).find((p) =>
+        JSON.stringify(p).includes('cloudfront.amazonaws.com'),
+      ),
+    );
     expect(policy).toContain('AWS:SourceArn');
   });
 
@@ -238,8 +332,14 @@ describe('console', () => {
     service.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
-          ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("^default-src 'self'; connect-src 'self'"), Override: true },
-          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true }),
+          ContentSecurityPolicy: {
+            ContentSecurityPolicy: Match.stringLikeRegexp("^default-src 'self'; connect-src 'self'"),
+            Override: true,
+          },
+          StrictTransportSecurity: Match.objectLike({
+            AccessControlMaxAgeSec: 63072000,
+            IncludeSubdomains: true,
+          }),
           ContentTypeOptions: { Override: true },
           FrameOptions: { FrameOption: 'DENY', Override: true },
         }),
@@ -249,7 +349,8 @@ describe('console', () => {
 
   it('routes the API paths to the proxy over CloudFront when no domain is configured', () => {
     const dist = JSON.stringify(only(service, 'AWS::CloudFront::Distribution'));
-    for (const path of ['/api/*', '/ws', '/mcp', '/healthz']) expect(dist).toContain(`"PathPattern":"${path}"`);
+    for (const path of ['/api/*', '/ws', '/mcp', '/healthz'])
+      expect(dist).toContain(`"PathPattern":"${path}"`);
     expect(dist).toContain('.compute-1.amazonaws.com');
   });
 
@@ -262,28 +363,55 @@ describe('console', () => {
 describe('registry, monitoring, budget', () => {
   it('keeps the last 5 images in ECR', () => {
     const repo = only(foundation, 'AWS::ECR::Repository').Properties;
-    const rules = JSON.parse(String((repo.LifecyclePolicy as { LifecyclePolicyText: string }).LifecyclePolicyText)) as { rules: { selection: Record<string, unknown> }[] };
+    const rules = JSON.parse(
+      String((repo.LifecyclePolicy as { LifecyclePolicyText: string }).LifecyclePolicyText),
+    ) as { rules: { selection: Record<string, unknown> }[] };
     expect(rules.rules[0]?.selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 5 });
   });
 
   it('alarms on error rate, error logs, no running task, connections, and instance health, all to one topic', () => {
     service.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     service.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+      ]),
       Threshold: 10,
     });
-    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ErrorLogLines', Namespace: 'Earshot', Threshold: 5 });
-    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CPUUtilization', Namespace: 'AWS/ECS', Statistic: 'SampleCount', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
-    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PlayerConnections', Threshold: 200 });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ErrorLogLines',
+      Namespace: 'Earshot',
+      Threshold: 5,
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CPUUtilization',
+      Namespace: 'AWS/ECS',
+      Statistic: 'SampleCount',
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'PlayerConnections',
+      Threshold: 200,
+    });
     service.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }' });
-    service.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    service.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   it('has a monthly cost budget notifying on actual and forecasted spend', () => {
     const budget = only(service, 'AWS::Budgets::Budget').Properties;
-    expect(budget.Budget).toMatchObject({ BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 25, Unit: 'USD' } });
-    const notes = (budget.NotificationsWithSubscribers as { Notification: Record<string, unknown>; Subscribers: { SubscriptionType: string }[] }[]);
+    expect(budget.Budget).toMatchObject({
+      BudgetType: 'COST',
+      TimeUnit: 'MONTHLY',
+      BudgetLimit: { Amount: 25, Unit: 'USD' },
+    });
+    const notes = budget.NotificationsWithSubscribers as {
+      Notification: Record<string, unknown>;
+      Subscribers: { SubscriptionType: string }[];
+    }[];
     expect(notes.map((n) => [n.Notification.NotificationType, n.Notification.Threshold])).toEqual([
       ['ACTUAL', 80],
       ['ACTUAL', 100],

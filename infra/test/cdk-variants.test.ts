@@ -5,18 +5,30 @@ import { buildEarshotApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 
 // Every option switched on: custom domains in a hosted zone, GitHub deploy role, Spot, WAF, signed URLs.
-const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexample==\n-----END PUBLIC KEY-----';
+const PEM =
+  '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexample==\n-----END PUBLIC KEY-----';
 let service: Template;
 let foundation: Template;
 
 beforeAll(() => {
   const config = parseConfig({
     stackName: 'Voice',
-    domain: { apiDomain: 'api.example.com', consoleDomain: 'console.example.com', hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com' },
+    domain: {
+      apiDomain: 'api.example.com',
+      consoleDomain: 'console.example.com',
+      hostedZoneId: 'Z0123456789ABC',
+      hostedZoneName: 'example.com',
+    },
     github: { repository: 'acme/earshot' },
     instance: { spot: true },
     task: { size: '0.25vCPU-0.5GB', maxTasks: 4, imageTag: 'abc123' },
-    schedule: { timeZone: 'Europe/Berlin', start: '00:05', end: '23:00', days: ['MON'], instanceLeadMinutes: 20 },
+    schedule: {
+      timeZone: 'Europe/Berlin',
+      start: '00:05',
+      end: '23:00',
+      days: ['MON'],
+      instanceLeadMinutes: 20,
+    },
     cloudFront: { waf: true, signedUrls: true, signedUrlsPublicKeyPem: PEM },
     alerts: { email: 'ops@example.com' },
   });
@@ -26,18 +38,33 @@ beforeAll(() => {
 });
 
 type Props = Record<string, unknown>;
-const props = (t: Template, type: string): Props[] => Object.values(t.findResources(type)).map((r) => (r as { Properties: Props }).Properties);
+const props = (t: Template, type: string): Props[] =>
+  Object.values(t.findResources(type)).map((r) => (r as { Properties: Props }).Properties);
 
 describe('with a domain and hosted zone', () => {
   it('points the API name at the Elastic IP and the console name at CloudFront', () => {
-    service.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Type: 'A', ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ProxyElasticIp'), 'PublicIp'] }] });
-    service.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'console.example.com.', Type: 'A', AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }) });
+    service.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.',
+      Type: 'A',
+      ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ProxyElasticIp'), 'PublicIp'] }],
+    });
+    service.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'console.example.com.',
+      Type: 'A',
+      AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }),
+    });
   });
 
   it('validates a console certificate by DNS (the stack is in us-east-1) and enforces TLS 1.2', () => {
-    service.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'console.example.com', ValidationMethod: 'DNS' });
+    service.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'console.example.com',
+      ValidationMethod: 'DNS',
+    });
     service.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ Aliases: ['console.example.com'], ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021' }) }),
+      DistributionConfig: Match.objectLike({
+        Aliases: ['console.example.com'],
+        ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021' }),
+      }),
     });
   });
 
@@ -45,17 +72,23 @@ describe('with a domain and hosted zone', () => {
     service.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         SecurityHeadersConfig: Match.objectLike({
-          ContentSecurityPolicy: Match.objectLike({ ContentSecurityPolicy: Match.stringLikeRegexp("connect-src 'self' https://api.example.com wss://api.example.com") }),
+          ContentSecurityPolicy: Match.objectLike({
+            ContentSecurityPolicy: Match.stringLikeRegexp(
+              "connect-src 'self' https://api.example.com wss://api.example.com",
+            ),
+          }),
         }),
       }),
     });
-    expect(JSON.stringify(props(service, 'AWS::CloudFront::Distribution'))).not.toContain('"PathPattern":"/mcp"');
+    expect(JSON.stringify(props(service, 'AWS::CloudFront::Distribution'))).not.toContain(
+      '"PathPattern":"/mcp"',
+    );
     const env = JSON.stringify(props(service, 'AWS::ECS::TaskDefinition'));
     expect(env).toContain('{"Name":"EARSHOT_PUBLIC_URL","Value":"https://api.example.com"}');
     expect(env).toContain('{"Name":"EARSHOT_ALLOWED_ORIGINS","Value":"https://console.example.com"}');
   });
 
-  it('renders nginx for the domain with Let\'s Encrypt', () => {
+  it("renders nginx for the domain with Let's Encrypt", () => {
     const userData = JSON.stringify(props(service, 'AWS::EC2::Instance')[0]?.UserData);
     expect(userData).toContain('api.example.com');
     expect(userData).toMatch(/certbot/);
@@ -72,7 +105,9 @@ describe('other options', () => {
             Action: 'sts:AssumeRoleWithWebIdentity',
             Condition: {
               StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
-              StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/earshot:ref:refs/heads/main' },
+              StringLike: {
+                'token.actions.githubusercontent.com:sub': 'repo:acme/earshot:ref:refs/heads/main',
+              },
             },
           }),
         ],
@@ -83,11 +118,16 @@ describe('other options', () => {
   it('runs the proxy as a persistent Spot instance that stops on interruption, with IMDSv2, rebooted on failure', () => {
     service.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
-        InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { InstanceInterruptionBehavior: 'stop', SpotInstanceType: 'persistent' } },
+        InstanceMarketOptions: {
+          MarketType: 'spot',
+          SpotOptions: { InstanceInterruptionBehavior: 'stop', SpotInstanceType: 'persistent' },
+        },
         MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
       }),
     });
-    const recovery = props(service, 'AWS::CloudWatch::Alarm').find((a) => a.MetricName === 'StatusCheckFailed_System');
+    const recovery = props(service, 'AWS::CloudWatch::Alarm').find(
+      (a) => a.MetricName === 'StatusCheckFailed_System',
+    );
     expect(JSON.stringify(recovery?.AlarmActions)).toContain(':ec2:reboot');
   });
 
@@ -99,20 +139,32 @@ describe('other options', () => {
   });
 
   it('moves the instance start to the previous day when the lead crosses midnight, in the configured time zone', () => {
-    const start = props(service, 'AWS::Scheduler::Schedule').find((s) => JSON.stringify(s.Target).includes('ec2:startInstances'));
-    expect(start).toMatchObject({ ScheduleExpression: 'cron(45 23 ? * SUN *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
+    const start = props(service, 'AWS::Scheduler::Schedule').find((s) =>
+      JSON.stringify(s.Target).includes('ec2:startInstances'),
+    );
+    expect(start).toMatchObject({
+      ScheduleExpression: 'cron(45 23 ? * SUN *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
     service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
-      ScheduledActions: Match.arrayWith([Match.objectLike({ Schedule: 'cron(5 0 ? * MON *)', Timezone: 'Europe/Berlin' })]),
+      ScheduledActions: Match.arrayWith([
+        Match.objectLike({ Schedule: 'cron(5 0 ? * MON *)', Timezone: 'Europe/Berlin' }),
+      ]),
     });
   });
 
   it('puts a CLOUDFRONT web ACL and a signed-URL key group in front of the console', () => {
-    service.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT', DefaultAction: { Allow: {} } });
+    service.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      DefaultAction: { Allow: {} },
+    });
     service.resourceCountIs('AWS::CloudFront::KeyGroup', 1);
     service.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         WebACLId: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] },
-        DefaultCacheBehavior: Match.objectLike({ TrustedKeyGroups: [{ Ref: Match.stringLikeRegexp('SignerKeys') }] }),
+        DefaultCacheBehavior: Match.objectLike({
+          TrustedKeyGroups: [{ Ref: Match.stringLikeRegexp('SignerKeys') }],
+        }),
       }),
     });
   });

@@ -15,7 +15,11 @@ interface Workflow {
   readonly permissions: Record<string, string>;
   readonly jobs: Record<string, { readonly steps: Step[]; readonly container?: string }>;
 }
-const load = (name: string): Workflow => parse(readFileSync(resolve(root, '.github/workflows', name), 'utf8'), { strict: true, uniqueKeys: true }) as Workflow;
+const load = (name: string): Workflow =>
+  parse(readFileSync(resolve(root, '.github/workflows', name), 'utf8'), {
+    strict: true,
+    uniqueKeys: true,
+  }) as Workflow;
 
 describe('GitHub Actions workflows', () => {
   it('test.yml runs the CI script (apt nginx/Chromium, npm ci, npm test), the type-check and an offline synth', () => {
@@ -28,7 +32,9 @@ describe('GitHub Actions workflows', () => {
     expect(runs).toContain('./.ci/run');
     expect(runs).toContain('npx tsc -p infra/tsconfig.json');
     expect(runs).toMatch(/npm run synth\s+npm run cost/);
-    expect(readFileSync(resolve(root, '.ci/run'), 'utf8')).toMatch(/apt-get install[\s\S]*npm ci[\s\S]*npm test/);
+    expect(readFileSync(resolve(root, '.ci/run'), 'utf8')).toMatch(
+      /apt-get install[\s\S]*npm ci[\s\S]*npm test/,
+    );
   });
 
   it('deploy.yml uses OIDC, deploys the foundation, pushes an arm64 image, then deploys the service with that tag', () => {

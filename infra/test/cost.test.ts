@@ -8,12 +8,16 @@ import { costOf, seedScenarioConfig } from '../src/cost/scenarios.js';
 import { extractFacts, parseCron, windowBetween, type TemplateFacts } from '../src/cost/template-facts.js';
 
 const infraDir = resolve(import.meta.dirname, '..');
-const table: PriceTable = parsePriceTable(JSON.parse(readFileSync(resolve(infraDir, 'cost/prices.json'), 'utf8')));
+const table: PriceTable = parsePriceTable(
+  JSON.parse(readFileSync(resolve(infraDir, 'cost/prices.json'), 'utf8')),
+);
 const us = regionPricesOf(table, 'us-east-1');
 
 let seed: CostReport;
 beforeAll(() => {
-  const cdkJson = JSON.parse(readFileSync(resolve(infraDir, 'cdk.json'), 'utf8')) as { context: { earshot: unknown } };
+  const cdkJson = JSON.parse(readFileSync(resolve(infraDir, 'cdk.json'), 'utf8')) as {
+    context: { earshot: unknown };
+  };
   seed = costOf(seedScenarioConfig(parseConfig(cdkJson.context.earshot)), table);
 });
 
@@ -33,7 +37,10 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
   });
 
   it('runs the instance from 10 min before to 15 min after the tasks: 9 h 25 min a day', () => {
-    expect(line(seed, 'EC2 proxy/NAT')).toBeCloseTo((9 + 25 / 60) * days * (us.ec2Hour['t4g.nano']?.value ?? NaN), 6);
+    expect(line(seed, 'EC2 proxy/NAT')).toBeCloseTo(
+      (9 + 25 / 60) * days * (us.ec2Hour['t4g.nano']?.value ?? NaN),
+      6,
+    );
     expect(seed.instanceHoursPerMonth).toBeCloseTo(286.6, 1);
   });
 
@@ -51,21 +58,29 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
   });
 
   it('totals $12.37 a month against the seed\'s "~$9-12"', () => {
-    const store = (100 * days * 210 * (90 / (365.25 / 12))) / 1e6 * us.s3StandardGbMonth.value + (100 * days * (3 * 0.005 + 4 * 0.0004)) / 1000;
+    const store =
+      ((100 * days * 210 * (90 / (365.25 / 12))) / 1e6) * us.s3StandardGbMonth.value +
+      (100 * days * (3 * 0.005 + 4 * 0.0004)) / 1000;
     expect(line(seed, 'S3 store')).toBeCloseTo(store, 6);
     expect(seed.totalUsd).toBeCloseTo(12.37, 2);
   });
 
   it('shows the what-ifs: x86 costs more, a NAT Gateway far more', () => {
-    const x86 = seed.comparisons.find((c) => c.component === 'Fargate on x86 instead of ARM')?.monthlyUsd ?? 0;
+    const x86 =
+      seed.comparisons.find((c) => c.component === 'Fargate on x86 instead of ARM')?.monthlyUsd ?? 0;
     expect(x86).toBeCloseTo(9 * days * (0.5 * us.fargateX86VcpuHour.value + us.fargateX86GbHour.value), 6);
-    expect(seed.comparisons.find((c) => c.component === 'NAT Gateway instead of the instance')?.monthlyUsd).toBeCloseTo(730 * 0.045 + 0.045, 6);
+    expect(
+      seed.comparisons.find((c) => c.component === 'NAT Gateway instead of the instance')?.monthlyUsd,
+    ).toBeCloseTo(730 * 0.045 + 0.045, 6);
   });
 });
 
 describe('reading templates', () => {
   it('parses AWS cron day lists, ranges and wildcards', () => {
-    expect(parseCron('cron(50 7 ? * MON,TUE,WED,THU,FRI *)')).toEqual({ minuteOfDay: 470, days: ['MON', 'TUE', 'WED', 'THU', 'FRI'] });
+    expect(parseCron('cron(50 7 ? * MON,TUE,WED,THU,FRI *)')).toEqual({
+      minuteOfDay: 470,
+      days: ['MON', 'TUE', 'WED', 'THU', 'FRI'],
+    });
     expect(parseCron('cron(0 9 ? * MON-FRI *)').days).toEqual(['MON', 'TUE', 'WED', 'THU', 'FRI']);
     expect(parseCron('cron(0 9 * * ? *)').days).toHaveLength(7);
     expect(windowBetween('cron(0 22 ? * MON *)', 'cron(0 2 ? * TUE *)').minutesPerDay).toBe(240);
@@ -76,9 +91,18 @@ describe('reading templates', () => {
     const facts: TemplateFacts = extractFacts([
       {
         Resources: {
-          I: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 't4g.nano', BlockDeviceMappings: [{ Ebs: { VolumeSize: 10 } }] } },
-          L: { Type: 'AWS::EC2::LaunchTemplate', Properties: { LaunchTemplateData: { InstanceMarketOptions: { MarketType: 'spot' } } } },
-          T: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '256', Memory: '512', RuntimePlatform: { CpuArchitecture: 'X86_64' } } },
+          I: {
+            Type: 'AWS::EC2::Instance',
+            Properties: { InstanceType: 't4g.nano', BlockDeviceMappings: [{ Ebs: { VolumeSize: 10 } }] },
+          },
+          L: {
+            Type: 'AWS::EC2::LaunchTemplate',
+            Properties: { LaunchTemplateData: { InstanceMarketOptions: { MarketType: 'spot' } } },
+          },
+          T: {
+            Type: 'AWS::ECS::TaskDefinition',
+            Properties: { Cpu: '256', Memory: '512', RuntimePlatform: { CpuArchitecture: 'X86_64' } },
+          },
           N: { Type: 'AWS::EC2::NatGateway', Properties: {} },
         },
       },
@@ -88,14 +112,26 @@ describe('reading templates', () => {
     const report = computeCost(facts, us, DEFAULT_USAGE);
     expect(report.taskHoursPerMonth).toBe(730);
     expect(line(report, 'EC2 proxy/NAT')).toBeCloseTo(730 * (us.ec2SpotHour['t4g.nano']?.value ?? NaN), 6);
-    expect(line(report, 'Fargate')).toBeCloseTo(730 * (0.25 * us.fargateX86VcpuHour.value + 0.5 * us.fargateX86GbHour.value), 6);
+    expect(line(report, 'Fargate')).toBeCloseTo(
+      730 * (0.25 * us.fargateX86VcpuHour.value + 0.5 * us.fargateX86GbHour.value),
+      6,
+    );
     expect(line(report, 'NAT Gateway')).toBeCloseTo(730 * us.natGatewayHour.value, 6);
     expect(line(report, 'Public IPv4')).toBe(0);
   });
 
   it('refuses a template without a task and an instance type without a price', () => {
-    expect(() => computeCost(extractFacts([{ Resources: {} }]), us, DEFAULT_USAGE)).toThrow('no ECS task definition');
-    const facts = extractFacts([{ Resources: { I: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'x9.huge' } }, T: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '256', Memory: '512' } } } }]);
+    expect(() => computeCost(extractFacts([{ Resources: {} }]), us, DEFAULT_USAGE)).toThrow(
+      'no ECS task definition',
+    );
+    const facts = extractFacts([
+      {
+        Resources: {
+          I: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'x9.huge' } },
+          T: { Type: 'AWS::ECS::TaskDefinition', Properties: { Cpu: '256', Memory: '512' } },
+        },
+      },
+    ]);
     expect(() => computeCost(facts, us, DEFAULT_USAGE)).toThrow('No on-demand price for x9.huge');
   });
 
@@ -103,6 +139,8 @@ describe('reading templates', () => {
     expect(table.retrieved).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(Object.keys(table.regions).sort()).toEqual(['eu-central-1', 'us-east-1']);
     expect(() => regionPricesOf(table, 'ap-south-1')).toThrow('No prices for ap-south-1');
-    expect(() => parsePriceTable({ retrieved: 'mid-2026', currency: 'USD', regions: {} })).toThrow('Invalid price table');
+    expect(() => parsePriceTable({ retrieved: 'mid-2026', currency: 'USD', regions: {} })).toThrow(
+      'Invalid price table',
+    );
   });
 });

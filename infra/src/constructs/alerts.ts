@@ -23,7 +23,8 @@ export class Alerts extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
-    if (!(props.monthlyBudgetUsd > 0)) throw new Error(`Alerts: monthlyBudgetUsd must be positive, got ${props.monthlyBudgetUsd}`);
+    if (!(props.monthlyBudgetUsd > 0))
+      throw new Error(`Alerts: monthlyBudgetUsd must be positive, got ${props.monthlyBudgetUsd}`);
     if (props.email !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.email)) {
       throw new Error(`Alerts: email "${props.email}" is not an e-mail address`);
     }
@@ -48,7 +49,12 @@ export class Alerts extends Construct {
       ...(props.email ? [{ subscriptionType: 'EMAIL', address: props.email }] : []),
     ];
     const notify = (notificationType: 'ACTUAL' | 'FORECASTED', threshold: number) => ({
-      notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+      notification: {
+        notificationType,
+        comparisonOperator: 'GREATER_THAN',
+        threshold,
+        thresholdType: 'PERCENTAGE',
+      },
       subscribers,
     });
     this.budget = new budgets.CfnBudget(this, 'MonthlyBudget', {
@@ -57,7 +63,10 @@ export class Alerts extends Construct {
         timeUnit: 'MONTHLY',
         budgetLimit: { amount: props.monthlyBudgetUsd, unit: 'USD' },
       },
-      notificationsWithSubscribers: [...thresholds.map((t) => notify('ACTUAL', t)), notify('FORECASTED', 100)],
+      notificationsWithSubscribers: [
+        ...thresholds.map((t) => notify('ACTUAL', t)),
+        notify('FORECASTED', 100),
+      ],
     });
   }
 }

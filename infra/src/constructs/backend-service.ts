@@ -68,12 +68,17 @@ export class BackendService extends Construct {
     const memoryMiB = props.memoryMiB ?? 1024;
     const allowed: Record<number, number[]> = { 256: [512, 1024, 2048], 512: [1024, 2048, 3072, 4096] };
     if (!allowed[cpu]?.includes(memoryMiB)) {
-      throw new Error(`BackendService: Fargate has no ${cpu} CPU / ${memoryMiB} MiB size; use 256/512 or 512/1024 (seed sizes)`);
+      throw new Error(
+        `BackendService: Fargate has no ${cpu} CPU / ${memoryMiB} MiB size; use 256/512 or 512/1024 (seed sizes)`,
+      );
     }
     if (!/^[A-Za-z][A-Za-z0-9_-]{0,254}$/.test(props.serviceName)) {
-      throw new Error(`BackendService: serviceName "${props.serviceName}" must start with a letter (letters, digits, - and _)`);
+      throw new Error(
+        `BackendService: serviceName "${props.serviceName}" must start with a letter (letters, digits, - and _)`,
+      );
     }
-    if (props.allowedOrigins.length === 0) throw new Error('BackendService: allowedOrigins needs the console origin');
+    if (props.allowedOrigins.length === 0)
+      throw new Error('BackendService: allowedOrigins needs the console origin');
     const namespaceName = props.namespaceName ?? 'earshot.local';
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -95,7 +100,10 @@ export class BackendService extends Construct {
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu,
       memoryLimitMiB: memoryMiB,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     // The only writable place: a task-local volume on /tmp (root file system is read-only).
     this.taskDefinition.addVolume({ name: 'tmp' });
@@ -139,10 +147,22 @@ export class BackendService extends Construct {
       description: 'Earshot tasks: only the proxy reaches them; HTTPS out through the NAT instance',
       allowAllOutbound: false,
     });
-    this.securityGroup.addIngressRule(props.proxySecurityGroup, ec2.Port.tcp(CONTAINER_PORT), 'nginx on the proxy instance');
+    this.securityGroup.addIngressRule(
+      props.proxySecurityGroup,
+      ec2.Port.tcp(CONTAINER_PORT),
+      'nginx on the proxy instance',
+    );
     // ElevenLabs, ECR, Secrets Manager, CloudWatch Logs: all HTTPS, all through the NAT instance (S3 via the gateway endpoint).
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS egress through the NAT instance');
-    props.proxySecurityGroup.connections.allowFrom(this.securityGroup, ec2.Port.tcp(443), 'NAT: HTTPS from the Earshot tasks');
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS egress through the NAT instance',
+    );
+    props.proxySecurityGroup.connections.allowFrom(
+      this.securityGroup,
+      ec2.Port.tcp(443),
+      'NAT: HTTPS from the Earshot tasks',
+    );
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,

@@ -50,13 +50,19 @@ export class ConsoleSite extends Construct {
   constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
     super(scope, id);
     if (props.apiBaseUrl === undefined && props.apiThroughCloudFront === undefined) {
-      throw new Error('ConsoleSite: give apiBaseUrl (API on its own domain) or apiThroughCloudFront (API behind this distribution)');
+      throw new Error(
+        'ConsoleSite: give apiBaseUrl (API on its own domain) or apiThroughCloudFront (API behind this distribution)',
+      );
     }
     if (props.domainName && !props.certificate && !props.hostedZone) {
-      throw new Error(`ConsoleSite: domainName ${props.domainName} needs a certificate or a hosted zone to validate one`);
+      throw new Error(
+        `ConsoleSite: domainName ${props.domainName} needs a certificate or a hosted zone to validate one`,
+      );
     }
     if (props.apiBaseUrl !== undefined && !/^https:\/\//.test(props.apiBaseUrl)) {
-      throw new Error(`ConsoleSite: apiBaseUrl must be https:// (a https console cannot call plain http), got ${props.apiBaseUrl}`);
+      throw new Error(
+        `ConsoleSite: apiBaseUrl must be https:// (a https console cannot call plain http), got ${props.apiBaseUrl}`,
+      );
     }
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -90,20 +96,31 @@ export class ConsoleSite extends Construct {
           ].join('; '),
           override: true,
         },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          override: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
       },
       customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true }],
+        customHeaders: [
+          { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()', override: true },
+        ],
       },
     });
 
     const keyGroups = props.signedUrlsPublicKeyPem
       ? [
           new cloudfront.KeyGroup(this, 'SignerKeys', {
-            items: [new cloudfront.PublicKey(this, 'SignerKey', { encodedKey: props.signedUrlsPublicKeyPem })],
+            items: [
+              new cloudfront.PublicKey(this, 'SignerKey', { encodedKey: props.signedUrlsPublicKeyPem }),
+            ],
           }),
         ]
       : undefined;
@@ -147,7 +164,12 @@ export class ConsoleSite extends Construct {
       }
     }
 
-    const webAclId = props.waf === undefined ? undefined : 'webAclArn' in props.waf ? props.waf.webAclArn : consoleWebAcl(this).attrArn;
+    const webAclId =
+      props.waf === undefined
+        ? undefined
+        : 'webAclArn' in props.waf
+          ? props.waf.webAclArn
+          : consoleWebAcl(this).attrArn;
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Earshot console',
       defaultRootObject: 'index.html',
@@ -161,12 +183,19 @@ export class ConsoleSite extends Construct {
       },
       additionalBehaviors,
       // Client-side routes: unknown paths load the app, which renders its own "not found".
-      errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(10) })),
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(10),
+      })),
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       domainNames: props.domainName ? [props.domainName] : undefined,
-      certificate: props.domainName ? (props.certificate ?? this.newCertificate(props.domainName, props.hostedZone)) : undefined,
+      certificate: props.domainName
+        ? (props.certificate ?? this.newCertificate(props.domainName, props.hostedZone))
+        : undefined,
       webAclId,
     });
     this.origin = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
@@ -196,6 +225,9 @@ export class ConsoleSite extends Construct {
   private newCertificate(domainName: string, zone: route53.IHostedZone | undefined): acm.ICertificate {
     if (!zone) throw new Error(`ConsoleSite: no certificate and no hosted zone for ${domainName}`);
     // Only valid when this stack is in us-east-1; the configuration rejects other regions without a certificate ARN.
-    return new acm.Certificate(this, 'Certificate', { domainName, validation: acm.CertificateValidation.fromDns(zone) });
+    return new acm.Certificate(this, 'Certificate', {
+      domainName,
+      validation: acm.CertificateValidation.fromDns(zone),
+    });
   }
 }

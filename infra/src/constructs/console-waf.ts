@@ -6,7 +6,11 @@ import type { Construct } from 'constructs';
  * ACLs exist only in us-east-1, so this is only created when the stack is there (else configure `webAclArn`).
  */
 export function consoleWebAcl(scope: Construct): wafv2.CfnWebACL {
-  const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+  const visibility = (metricName: string) => ({
+    cloudWatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName,
+  });
   const managed = (name: string, priority: number, excluded: string[] = []) => ({
     name,
     priority,

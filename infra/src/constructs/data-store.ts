@@ -31,10 +31,13 @@ export class DataStore extends Construct {
     super(scope, id);
     const prefix = props.prefix ?? 'data';
     if (!/^[a-z0-9][a-z0-9/_-]*[a-z0-9]$/.test(prefix) || prefix.includes('//')) {
-      throw new Error(`DataStore: prefix must be a plain key prefix without leading/trailing "/", got "${prefix}"`);
+      throw new Error(
+        `DataStore: prefix must be a plain key prefix without leading/trailing "/", got "${prefix}"`,
+      );
     }
     const days = props.audioExpirationDays ?? 90;
-    if (!Number.isInteger(days) || days < 1) throw new Error(`DataStore: audioExpirationDays must be a positive integer, got ${days}`);
+    if (!Number.isInteger(days) || days < 1)
+      throw new Error(`DataStore: audioExpirationDays must be a positive integer, got ${days}`);
     this.prefix = prefix;
 
     this.bucket = new s3.Bucket(this, 'Bucket', {

@@ -38,7 +38,8 @@ export class Foundation extends Construct {
   constructor(scope: Construct, id: string, props: FoundationProps = {}) {
     super(scope, id);
     const keep = props.keepImages ?? 5;
-    if (!Number.isInteger(keep) || keep < 1 || keep > 100) throw new Error(`Foundation: keepImages must be 1–100, got ${keep}`);
+    if (!Number.isInteger(keep) || keep < 1 || keep > 100)
+      throw new Error(`Foundation: keepImages must be 1–100, got ${keep}`);
 
     this.repository = new ecr.Repository(this, 'Repository', {
       imageScanOnPush: true,
@@ -55,7 +56,8 @@ export class Foundation extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.apiKeyHashes = new secretsmanager.Secret(this, 'ApiKeyHashes', {
-      description: 'Earshot: EARSHOT_API_KEYS, comma-separated name:sha256hex lines from `earshot keys create NAME`.',
+      description:
+        'Earshot: EARSHOT_API_KEYS, comma-separated name:sha256hex lines from `earshot keys create NAME`.',
       generateSecretString: { excludePunctuation: true, passwordLength: 32 },
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -87,7 +89,9 @@ export class Foundation extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['sts:AssumeRole'],
-        resources: [`arn:${stack.partition}:iam::${stack.account}:role/cdk-hnb659fds-*-${stack.account}-${stack.region}`],
+        resources: [
+          `arn:${stack.partition}:iam::${stack.account}:role/cdk-hnb659fds-*-${stack.account}-${stack.region}`,
+        ],
       }),
     );
     return role;

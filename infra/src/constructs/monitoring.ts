@@ -38,8 +38,10 @@ export class Monitoring extends Construct {
     super(scope, id);
     const connectionsHigh = props.connectionsHighThreshold ?? 200;
     const errorRate = props.errorRatePercent ?? 10;
-    if (!(connectionsHigh > 0)) throw new Error(`Monitoring: connectionsHighThreshold must be positive, got ${connectionsHigh}`);
-    if (!(errorRate > 0 && errorRate <= 100)) throw new Error(`Monitoring: errorRatePercent must be in (0, 100], got ${errorRate}`);
+    if (!(connectionsHigh > 0))
+      throw new Error(`Monitoring: connectionsHighThreshold must be positive, got ${connectionsHigh}`);
+    if (!(errorRate > 0 && errorRate <= 100))
+      throw new Error(`Monitoring: errorRatePercent must be in (0, 100], got ${errorRate}`);
     const action = new cwActions.SnsAction(props.topic);
     const earshot = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
@@ -50,8 +52,14 @@ export class Monitoring extends Construct {
         period: Duration.minutes(5),
       });
 
-    const connections = earshot('PlayerConnections', 'Sum').with({ period: Duration.minutes(1), label: 'Player connections (all tasks)' });
-    const tasksReporting = earshot('PlayerConnections', 'SampleCount').with({ period: Duration.minutes(1), label: 'Tasks reporting (1 sample/min each)' });
+    const connections = earshot('PlayerConnections', 'Sum').with({
+      period: Duration.minutes(1),
+      label: 'Player connections (all tasks)',
+    });
+    const tasksReporting = earshot('PlayerConnections', 'SampleCount').with({
+      period: Duration.minutes(1),
+      label: 'Tasks reporting (1 sample/min each)',
+    });
     const requests = earshot('SpeechRequests', 'Sum');
     const errors = earshot('SpeechErrors', 'Sum');
     const errorRateExpr = new cloudwatch.MathExpression({
@@ -60,7 +68,10 @@ export class Monitoring extends Construct {
       period: Duration.minutes(5),
       label: 'Speech error rate (%)',
     });
-    const cpuSamples = props.service.metricCpuUtilization({ statistic: 'SampleCount', period: Duration.minutes(1) });
+    const cpuSamples = props.service.metricCpuUtilization({
+      statistic: 'SampleCount',
+      period: Duration.minutes(1),
+    });
 
     // pino writes JSON lines; level 50 = error, 60 = fatal.
     const errorLines = new logs.MetricFilter(this, 'ErrorLogLines', {
@@ -89,7 +100,8 @@ export class Monitoring extends Construct {
     });
     // ECS publishes service metrics only while a task runs: no data = no task. Armed only during active hours.
     this.noTaskAlarm = cpuSamples.createAlarm(this, 'NoRunningTask', {
-      alarmDescription: 'No Earshot task has been running for 5 minutes during active hours (armed by the schedule)',
+      alarmDescription:
+        'No Earshot task has been running for 5 minutes during active hours (armed by the schedule)',
       threshold: 1,
       evaluationPeriods: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -102,18 +114,34 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.errorRateAlarm, this.errorLogAlarm, this.noTaskAlarm, this.connectionsHighAlarm]) {
+    for (const alarm of [
+      this.errorRateAlarm,
+      this.errorLogAlarm,
+      this.noTaskAlarm,
+      this.connectionsHighAlarm,
+    ]) {
       alarm.addAlarmAction(action);
     }
 
     const instanceMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/EC2', metricName, dimensionsMap: { InstanceId: props.instance.instanceId }, statistic, period: Duration.minutes(5) });
+      new cloudwatch.Metric({
+        namespace: 'AWS/EC2',
+        metricName,
+        dimensionsMap: { InstanceId: props.instance.instanceId },
+        statistic,
+        period: Duration.minutes(5),
+      });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Player WebSocket connections', left: [connections], width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Running tasks', left: [tasksReporting], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Errors', left: [errorRateExpr], right: [errorLineMetric.with({ label: 'Error log lines' })], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Errors',
+        left: [errorRateExpr],
+        right: [errorLineMetric.with({ label: 'Error log lines' })],
+        width: 8,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -128,7 +156,13 @@ export class Monitoring extends Construct {
       }),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [...props.instanceAlarms, this.errorRateAlarm, this.errorLogAlarm, this.noTaskAlarm, this.connectionsHighAlarm],
+        alarms: [
+          ...props.instanceAlarms,
+          this.errorRateAlarm,
+          this.errorLogAlarm,
+          this.noTaskAlarm,
+          this.connectionsHighAlarm,
+        ],
         width: 8,
       }),
     );

@@ -32,7 +32,9 @@ export class Network extends Construct {
       throw new Error(`Network: cidr must be an IPv4 CIDR between /16 and /26, got "${cidr}"`);
     }
     if (!Number.isInteger(mask) || mask <= vpcMask || mask > 28) {
-      throw new Error(`Network: subnetMask must be longer than the VPC's /${vpcMask} and at most /28, got ${mask}`);
+      throw new Error(
+        `Network: subnetMask must be longer than the VPC's /${vpcMask} and at most /28, got ${mask}`,
+      );
     }
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -49,10 +51,14 @@ export class Network extends Construct {
     });
     const [pub] = this.vpc.publicSubnets;
     const [priv] = this.vpc.privateSubnets;
-    if (!pub || !(priv instanceof ec2.Subnet)) throw new Error('Network: expected one public and one private subnet');
+    if (!pub || !(priv instanceof ec2.Subnet))
+      throw new Error('Network: expected one public and one private subnet');
     this.publicSubnet = pub;
     this.privateSubnet = priv;
     // Free: the store's objects and ECR image layers (stored in S3) bypass the NAT instance.
-    this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [{ subnets: [priv] }] });
+    this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [{ subnets: [priv] }],
+    });
   }
 }

@@ -56,13 +56,18 @@ export class ProxyInstance extends Construct {
     super(scope, id);
     const instanceType = props.instanceType ?? new ec2.InstanceType('t4g.nano');
     if (instanceType.architecture !== ec2.InstanceArchitecture.ARM_64) {
-      throw new Error(`ProxyInstance: instanceType must be an ARM (Graviton) type such as t4g.nano, got ${instanceType.toString()}`);
+      throw new Error(
+        `ProxyInstance: instanceType must be an ARM (Graviton) type such as t4g.nano, got ${instanceType.toString()}`,
+      );
     }
     const rootVolumeGiB = props.rootVolumeGiB ?? 8;
     if (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < 8 || rootVolumeGiB > 64) {
-      throw new Error(`ProxyInstance: rootVolumeGiB must be an integer from 8 (the AL2023 image size) to 64, got ${rootVolumeGiB}`);
+      throw new Error(
+        `ProxyInstance: rootVolumeGiB must be an integer from 8 (the AL2023 image size) to 64, got ${rootVolumeGiB}`,
+      );
     }
-    if (props.userData.trim() === '') throw new Error('ProxyInstance: userData is empty; render it with renderProxyUserData');
+    if (props.userData.trim() === '')
+      throw new Error('ProxyInstance: userData is empty; render it with renderProxyUserData');
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -70,8 +75,16 @@ export class ProxyInstance extends Construct {
       // Forwarded (NAT) traffic leaves through this interface to any destination, and nginx reaches the tasks.
       allowAllOutbound: true,
     });
-    this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP: Let\'s Encrypt challenge, redirect to HTTPS');
-    this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: API, MCP and player WebSocket');
+    this.securityGroup.addIngressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(80),
+      "HTTP: Let's Encrypt challenge, redirect to HTTPS",
+    );
+    this.securityGroup.addIngressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS: API, MCP and player WebSocket',
+    );
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -101,7 +114,11 @@ export class ProxyInstance extends Construct {
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(rootVolumeGiB, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: true }),
+          volume: ec2.BlockDeviceVolume.ebs(rootVolumeGiB, {
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            encrypted: true,
+            deleteOnTermination: true,
+          }),
         },
       ],
     });
@@ -121,15 +138,20 @@ export class ProxyInstance extends Construct {
       };
     }
 
-    this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', { domain: 'vpc', instanceId: this.instance.instanceId });
+    this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', {
+      domain: 'vpc',
+      instanceId: this.instance.instanceId,
+    });
     this.publicIp = this.elasticIp.attrPublicIp;
     const dashed = Fn.join('-', Fn.split('.', this.publicIp));
     const region = Stack.of(this).region;
     // us-east-1 names its public DNS differently from every other region.
-    const suffix = (r: string) => (r === 'us-east-1' ? '.compute-1.amazonaws.com' : `.${r}.compute.amazonaws.com`);
+    const suffix = (r: string) =>
+      r === 'us-east-1' ? '.compute-1.amazonaws.com' : `.${r}.compute.amazonaws.com`;
     this.publicDnsName = Token.isUnresolved(region)
       ? Fn.conditionIf(
-          new CfnCondition(this, 'InUsEast1', { expression: Fn.conditionEquals(region, 'us-east-1') }).logicalId,
+          new CfnCondition(this, 'InUsEast1', { expression: Fn.conditionEquals(region, 'us-east-1') })
+            .logicalId,
           Fn.join('', ['ec2-', dashed, '.compute-1.amazonaws.com']),
           Fn.join('', ['ec2-', dashed, '.', region, '.compute.amazonaws.com']),
         ).toString()
@@ -173,7 +195,9 @@ export class ProxyInstance extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.recoveryAlarm.addAlarmAction(
-      new cwActions.Ec2Action(props.spot ? cwActions.Ec2InstanceAction.REBOOT : cwActions.Ec2InstanceAction.RECOVER),
+      new cwActions.Ec2Action(
+        props.spot ? cwActions.Ec2InstanceAction.REBOOT : cwActions.Ec2InstanceAction.RECOVER,
+      ),
     );
   }
 }

@@ -8,10 +8,20 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import type { WeekDay } from '../config.js';
-import { computeScheduleTimes, cronDays, shiftWeeklyTime, type ServiceScheduleTimes, type WeeklyTime } from '../schedule-times.js';
+import {
+  computeScheduleTimes,
+  cronDays,
+  shiftWeeklyTime,
+  type ServiceScheduleTimes,
+  type WeeklyTime,
+} from '../schedule-times.js';
 
 /** Namespace, metric and dimension of the connection gauge the server publishes through EMF. */
-export const CONNECTIONS_METRIC = { namespace: 'Earshot', metricName: 'PlayerConnections', dimension: 'Service' } as const;
+export const CONNECTIONS_METRIC = {
+  namespace: 'Earshot',
+  metricName: 'PlayerConnections',
+  dimension: 'Service',
+} as const;
 
 export interface ServiceScheduleProps {
   readonly service: ecs.FargateService;
@@ -59,18 +69,39 @@ export class ServiceSchedule extends Construct {
     const maxTasks = props.maxTasks ?? 2;
     const target = props.targetConnectionsPerTask ?? 50;
     const grace = props.alarmGraceMinutes ?? 15;
-    if (!Number.isInteger(maxTasks) || maxTasks < 1) throw new Error(`ServiceSchedule: maxTasks must be a positive integer, got ${maxTasks}`);
-    if (!(target > 0)) throw new Error(`ServiceSchedule: targetConnectionsPerTask must be positive, got ${target}`);
+    if (!Number.isInteger(maxTasks) || maxTasks < 1)
+      throw new Error(`ServiceSchedule: maxTasks must be a positive integer, got ${maxTasks}`);
+    if (!(target > 0))
+      throw new Error(`ServiceSchedule: targetConnectionsPerTask must be positive, got ${target}`);
     if (props.days.length === 0) throw new Error('ServiceSchedule: days must name at least one day');
     const lead = props.instanceLeadMinutes ?? 10;
     const lag = props.instanceLagMinutes ?? 15;
-    if (lead < 1 || lag < 1) throw new Error('ServiceSchedule: the instance must start before and stop after the tasks (lead and lag ≥ 1 minute)');
-    this.times = computeScheduleTimes({ start: props.start, end: props.end, days: props.days, instanceLeadMinutes: lead, instanceLagMinutes: lag });
+    if (lead < 1 || lag < 1)
+      throw new Error(
+        'ServiceSchedule: the instance must start before and stop after the tasks (lead and lag ≥ 1 minute)',
+      );
+    this.times = computeScheduleTimes({
+      start: props.start,
+      end: props.end,
+      days: props.days,
+      instanceLeadMinutes: lead,
+      instanceLagMinutes: lag,
+    });
     const tz = TimeZone.of(props.timeZone);
 
     this.scaling = props.service.autoScaleTaskCount({ minCapacity: 0, maxCapacity: maxTasks });
-    this.scaling.scaleOnSchedule('TasksUp', { schedule: appCron(this.times.tasksUp), minCapacity: 1, maxCapacity: maxTasks, timeZone: tz });
-    this.scaling.scaleOnSchedule('TasksDown', { schedule: appCron(this.times.tasksDown), minCapacity: 0, maxCapacity: 0, timeZone: tz });
+    this.scaling.scaleOnSchedule('TasksUp', {
+      schedule: appCron(this.times.tasksUp),
+      minCapacity: 1,
+      maxCapacity: maxTasks,
+      timeZone: tz,
+    });
+    this.scaling.scaleOnSchedule('TasksDown', {
+      schedule: appCron(this.times.tasksDown),
+      minCapacity: 0,
+      maxCapacity: 0,
+      timeZone: tz,
+    });
 
     this.connectionsMetric = new cloudwatch.Metric({
       namespace: CONNECTIONS_METRIC.namespace,
@@ -88,13 +119,22 @@ export class ServiceSchedule extends Construct {
       scaleInCooldown: Duration.minutes(10),
     });
 
-    const instanceArn = Stack.of(this).formatArn({ service: 'ec2', resource: 'instance', resourceName: props.instance.instanceId });
+    const instanceArn = Stack.of(this).formatArn({
+      service: 'ec2',
+      resource: 'instance',
+      resourceName: props.instance.instanceId,
+    });
     const ec2Call = (action: 'startInstances' | 'stopInstances') =>
       new targets.Universal({
         service: 'ec2',
         action,
         input: scheduler.ScheduleTargetInput.fromObject({ InstanceIds: [props.instance.instanceId] }),
-        policyStatements: [new iam.PolicyStatement({ actions: [`ec2:${action[0]?.toUpperCase()}${action.slice(1)}`], resources: [instanceArn] })],
+        policyStatements: [
+          new iam.PolicyStatement({
+            actions: [`ec2:${action[0]?.toUpperCase()}${action.slice(1)}`],
+            resources: [instanceArn],
+          }),
+        ],
         retryAttempts: 3,
       });
     this.startInstance = new scheduler.Schedule(this, 'StartInstance', {
@@ -126,13 +166,22 @@ export class ServiceSchedule extends Construct {
         service: 'cloudwatch',
         action,
         input: scheduler.ScheduleTargetInput.fromObject(input),
-        policyStatements: [new iam.PolicyStatement({ actions: [`cloudwatch:${action[0]?.toUpperCase()}${action.slice(1)}`], resources })],
+        policyStatements: [
+          new iam.PolicyStatement({
+            actions: [`cloudwatch:${action[0]?.toUpperCase()}${action.slice(1)}`],
+            resources,
+          }),
+        ],
       });
     alarms.forEach((alarm, i) => {
       new scheduler.Schedule(this, `ResetActiveHoursAlarm${i}`, {
         description: `Reset an active-hours alarm to OK ${grace} min after the tasks scale up`,
         schedule: schedulerCron(resetAt, tz),
-        target: call('setAlarmState', { AlarmName: alarm.alarmName, StateValue: 'OK', StateReason: 'Active hours begin' }, [alarm.alarmArn]),
+        target: call(
+          'setAlarmState',
+          { AlarmName: alarm.alarmName, StateValue: 'OK', StateReason: 'Active hours begin' },
+          [alarm.alarmArn],
+        ),
       });
     });
     const names = alarms.map((a) => a.alarmName);
@@ -151,9 +200,18 @@ export class ServiceSchedule extends Construct {
 }
 
 function appCron(t: WeeklyTime): appscaling.Schedule {
-  return appscaling.Schedule.cron({ minute: String(t.minute), hour: String(t.hour), weekDay: cronDays(t.days) });
+  return appscaling.Schedule.cron({
+    minute: String(t.minute),
+    hour: String(t.hour),
+    weekDay: cronDays(t.days),
+  });
 }
 
 function schedulerCron(t: WeeklyTime, timeZone: TimeZone): scheduler.ScheduleExpression {
-  return scheduler.ScheduleExpression.cron({ minute: String(t.minute), hour: String(t.hour), weekDay: cronDays(t.days), timeZone });
+  return scheduler.ScheduleExpression.cron({
+    minute: String(t.minute),
+    hour: String(t.hour),
+    weekDay: cronDays(t.days),
+    timeZone,
+  });
 }

@@ -28,7 +28,9 @@ function table(rows: readonly (readonly string[])[]): string {
 /** Markdown table: one row per component, the seed's claim, then one column per scenario. */
 export function formatReports(reports: readonly NamedReport[]): string {
   const components = [...new Set(reports.flatMap((r) => r.report.lines.map((l) => l.component)))];
-  const rows: string[][] = [['Component', 'Seed says', ...reports.map((r) => r.title), 'Notes (last scenario)']];
+  const rows: string[][] = [
+    ['Component', 'Seed says', ...reports.map((r) => r.title), 'Notes (last scenario)'],
+  ];
   const last = reports[reports.length - 1]?.report;
   for (const c of components) {
     const seed = SEED_CLAIMS[c] ?? (c === 'CloudWatch metrics/alarms' ? '(in ~$1)' : 'not priced');

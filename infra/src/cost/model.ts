@@ -72,7 +72,9 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   // No scheduled actions: the service runs around the clock (730 h, AWS's month).
   const taskWindow = facts.taskWindow ?? { minutesPerDay: 24 * 60, daysPerWeek: 7 };
   const activeDays = taskWindow.daysPerWeek * WEEKS_PER_MONTH;
-  const taskHours = facts.taskWindow ? (taskWindow.minutesPerDay / 60) * activeDays * usage.averageTasks : HOURS_PER_MONTH * usage.averageTasks;
+  const taskHours = facts.taskWindow
+    ? (taskWindow.minutesPerDay / 60) * activeDays * usage.averageTasks
+    : HOURS_PER_MONTH * usage.averageTasks;
   const instanceHours = facts.instanceWindow
     ? (facts.instanceWindow.minutesPerDay / 60) * facts.instanceWindow.daysPerWeek * WEEKS_PER_MONTH
     : HOURS_PER_MONTH;
@@ -82,9 +84,17 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
     lines.push({ component, monthlyUsd, detail, inSeedTable });
 
   const { vcpu, memoryGb, arch } = facts.task;
-  const [pv, pg] = arch === 'ARM64' ? [prices.fargateArmVcpuHour, prices.fargateArmGbHour] : [prices.fargateX86VcpuHour, prices.fargateX86GbHour];
+  const [pv, pg] =
+    arch === 'ARM64'
+      ? [prices.fargateArmVcpuHour, prices.fargateArmGbHour]
+      : [prices.fargateX86VcpuHour, prices.fargateX86GbHour];
   const taskHourly = vcpu * v(pv) + memoryGb * v(pg);
-  add('Fargate', taskHours * taskHourly, `${vcpu} vCPU/${memoryGb} GB ${arch}, ${taskHours.toFixed(0)} task-h (${(taskWindow.minutesPerDay / 60).toFixed(1)} h x ${activeDays.toFixed(1)} d x ${usage.averageTasks})`, true);
+  add(
+    'Fargate',
+    taskHours * taskHourly,
+    `${vcpu} vCPU/${memoryGb} GB ${arch}, ${taskHours.toFixed(0)} task-h (${(taskWindow.minutesPerDay / 60).toFixed(1)} h x ${activeDays.toFixed(1)} d x ${usage.averageTasks})`,
+    true,
+  );
 
   let ec2 = 0;
   let ebs = 0;
@@ -97,54 +107,130 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   }
   const instanceLabel = facts.instances.map((i) => `${i.type}${i.spot ? ' Spot' : ''}`).join(', ');
   add('EC2 proxy/NAT', ec2, `${instanceLabel}, ${instanceHours.toFixed(0)} h running`, true);
-  add('EBS root volume', ebs, `${facts.instances.map((i) => `${i.rootGiB} GB gp3`).join(', ')}, billed while stopped too`);
-  const ipHours = facts.elasticIps * HOURS_PER_MONTH + (facts.elasticIps === 0 ? facts.publicIpInstances * instanceHours : 0);
-  add('Public IPv4', ipHours * v(prices.publicIpv4Hour), `${facts.elasticIps} Elastic IP x ${HOURS_PER_MONTH} h (billed idle too)`);
+  add(
+    'EBS root volume',
+    ebs,
+    `${facts.instances.map((i) => `${i.rootGiB} GB gp3`).join(', ')}, billed while stopped too`,
+  );
+  const ipHours =
+    facts.elasticIps * HOURS_PER_MONTH +
+    (facts.elasticIps === 0 ? facts.publicIpInstances * instanceHours : 0);
+  add(
+    'Public IPv4',
+    ipHours * v(prices.publicIpv4Hour),
+    `${facts.elasticIps} Elastic IP x ${HOURS_PER_MONTH} h (billed idle too)`,
+  );
 
   const keptMonths = (facts.audioExpirationDays ?? 365) / (365.25 / 12);
   const storeGb = (calls * usage.audioKbPerCall * keptMonths) / 1e6;
-  const requests = (calls * usage.storePutsPerCall * v(prices.s3Put1k) + calls * usage.storeGetsPerCall * v(prices.s3Get1k)) / 1000;
-  add('S3 store', storeGb * v(prices.s3StandardGbMonth) + requests, `${storeGb.toFixed(2)} GB steady state (audio kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`);
+  const requests =
+    (calls * usage.storePutsPerCall * v(prices.s3Put1k) +
+      calls * usage.storeGetsPerCall * v(prices.s3Get1k)) /
+    1000;
+  add(
+    'S3 store',
+    storeGb * v(prices.s3StandardGbMonth) + requests,
+    `${storeGb.toFixed(2)} GB steady state (audio kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`,
+  );
 
   const cfGb = Math.max(0, usage.consoleGb - free(v(prices.cloudFrontFreeGb)));
-  add('S3 + CloudFront console', 0.01 * v(prices.s3StandardGbMonth) + cfGb * v(prices.cloudFrontGb), `${usage.consoleGb} GB served${usage.freeTier ? ' (free tier)' : ''}`, true);
+  add(
+    'S3 + CloudFront console',
+    0.01 * v(prices.s3StandardGbMonth) + cfGb * v(prices.cloudFrontGb),
+    `${usage.consoleGb} GB served${usage.freeTier ? ' (free tier)' : ''}`,
+    true,
+  );
 
-  add('ECR', facts.ecrRepositories * facts.ecrKeepImages * usage.imageGb * v(prices.ecrGbMonth), `${facts.ecrKeepImages} images x ${usage.imageGb} GB`, true);
+  add(
+    'ECR',
+    facts.ecrRepositories * facts.ecrKeepImages * usage.imageGb * v(prices.ecrGbMonth),
+    `${facts.ecrKeepImages} images x ${usage.imageGb} GB`,
+    true,
+  );
 
   const taskMinutes = taskHours * 60;
   const ingestGb = (calls * usage.logKbPerCall + taskMinutes * usage.emfKbPerTaskMinute) / 1e6;
   const retention = Math.max(1, ...facts.logRetentionDays);
   const storedGb = ingestGb * Math.min(1, retention / 30);
-  const logs = Math.max(0, ingestGb - free(v(prices.logsFreeGb))) * v(prices.logsIngestGb) + storedGb * v(prices.logsStoreGbMonth);
-  add('CloudWatch logs', logs, `${(ingestGb * 1000).toFixed(0)} MB ingested, ${retention}-day retention`, true);
+  const logs =
+    Math.max(0, ingestGb - free(v(prices.logsFreeGb))) * v(prices.logsIngestGb) +
+    storedGb * v(prices.logsStoreGbMonth);
+  add(
+    'CloudWatch logs',
+    logs,
+    `${(ingestGb * 1000).toFixed(0)} MB ingested, ${retention}-day retention`,
+    true,
+  );
   const metrics = usage.emfMetrics + facts.metricFilters;
   const alarms = facts.alarms + facts.targetTrackingAlarms;
   const cw =
     Math.max(0, metrics - free(v(prices.freeMetrics))) * v(prices.customMetricMonth) +
     Math.max(0, alarms - free(v(prices.freeAlarms))) * v(prices.alarmMonth) +
     Math.max(0, facts.dashboards - free(v(prices.freeDashboards))) * v(prices.dashboardMonth);
-  add('CloudWatch metrics/alarms', cw, `${metrics} custom metrics, ${alarms} alarms (${facts.targetTrackingAlarms} from target tracking), ${facts.dashboards} dashboard`);
+  add(
+    'CloudWatch metrics/alarms',
+    cw,
+    `${metrics} custom metrics, ${alarms} alarms (${facts.targetTrackingAlarms} from target tracking), ${facts.dashboards} dashboard`,
+  );
 
-  add('Secrets Manager', facts.secrets * v(prices.secretMonth) + ((2 * activeDays * 2) / 10000) * v(prices.secret10kCalls), `${facts.secrets} secrets`);
-  add('Route 53 (Cloud Map zone)', (facts.privateDnsNamespaces + facts.hostedZonesCreated) * v(prices.route53ZoneMonth), `${facts.privateDnsNamespaces} private namespace = 1 hosted zone`);
+  add(
+    'Secrets Manager',
+    facts.secrets * v(prices.secretMonth) + ((2 * activeDays * 2) / 10000) * v(prices.secret10kCalls),
+    `${facts.secrets} secrets`,
+  );
+  add(
+    'Route 53 (Cloud Map zone)',
+    (facts.privateDnsNamespaces + facts.hostedZonesCreated) * v(prices.route53ZoneMonth),
+    `${facts.privateDnsNamespaces} private namespace = 1 hosted zone`,
+  );
   const invocations = facts.schedules * activeDays;
-  add('EventBridge Scheduler', Math.max(0, invocations - free(v(prices.schedulerFreeInvocations))) * 1e-6, `${Math.round(invocations)} invocations (free tier 14M)`);
+  add(
+    'EventBridge Scheduler',
+    Math.max(0, invocations - free(v(prices.schedulerFreeInvocations))) * 1e-6,
+    `${Math.round(invocations)} invocations (free tier 14M)`,
+  );
   add('AWS Budgets', 0, 'notification-only budget: free');
   const egress = Math.max(0, usage.dataTransferOutGb - free(v(prices.dataTransferFreeGb)));
-  add('Data transfer out', egress * v(prices.dataTransferOutGb), `${usage.dataTransferOutGb} GB${usage.freeTier ? ' (100 GB free)' : ''}`);
+  add(
+    'Data transfer out',
+    egress * v(prices.dataTransferOutGb),
+    `${usage.dataTransferOutGb} GB${usage.freeTier ? ' (100 GB free)' : ''}`,
+  );
   for (const acl of facts.wafWebAcls) {
-    add('WAF', v(prices.wafWebAclMonth) + acl.rules * v(prices.wafRuleMonth) + (calls * 20 * v(prices.wafMillionRequests)) / 1e6, `1 web ACL, ${acl.rules} rules`);
+    add(
+      'WAF',
+      v(prices.wafWebAclMonth) +
+        acl.rules * v(prices.wafRuleMonth) +
+        (calls * 20 * v(prices.wafMillionRequests)) / 1e6,
+      `1 web ACL, ${acl.rules} rules`,
+    );
   }
-  if (facts.natGateways > 0) add('NAT Gateway', facts.natGateways * HOURS_PER_MONTH * v(prices.natGatewayHour), `${facts.natGateways} NAT Gateway`);
+  if (facts.natGateways > 0)
+    add(
+      'NAT Gateway',
+      facts.natGateways * HOURS_PER_MONTH * v(prices.natGatewayHour),
+      `${facts.natGateways} NAT Gateway`,
+    );
 
   const totalUsd = lines.reduce((s, l) => s + l.monthlyUsd, 0);
   const x86Hourly = vcpu * v(prices.fargateX86VcpuHour) + memoryGb * v(prices.fargateX86GbHour);
   const comparisons: CostLine[] = [
-    { component: 'Fargate on x86 instead of ARM', monthlyUsd: taskHours * x86Hourly, detail: `${money(taskHours * (x86Hourly - taskHourly))} more`, inSeedTable: false },
-    { component: 'Fargate 24/7 (no schedule)', monthlyUsd: HOURS_PER_MONTH * usage.averageTasks * taskHourly, detail: 'what scale-to-zero saves', inSeedTable: false },
+    {
+      component: 'Fargate on x86 instead of ARM',
+      monthlyUsd: taskHours * x86Hourly,
+      detail: `${money(taskHours * (x86Hourly - taskHourly))} more`,
+      inSeedTable: false,
+    },
+    {
+      component: 'Fargate 24/7 (no schedule)',
+      monthlyUsd: HOURS_PER_MONTH * usage.averageTasks * taskHourly,
+      detail: 'what scale-to-zero saves',
+      inSeedTable: false,
+    },
     {
       component: 'NAT Gateway instead of the instance',
-      monthlyUsd: HOURS_PER_MONTH * v(prices.natGatewayHour) + usage.dataTransferOutGb * v(prices.natGatewayGb),
+      monthlyUsd:
+        HOURS_PER_MONTH * v(prices.natGatewayHour) + usage.dataTransferOutGb * v(prices.natGatewayGb),
       detail: 'plus its own public IPv4',
       inSeedTable: false,
     },
@@ -157,7 +243,19 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   ];
   const spotPrice = facts.instances[0] ? prices.ec2SpotHour[facts.instances[0].type] : undefined;
   if (spotPrice && !facts.instances[0]?.spot) {
-    comparisons.push({ component: 'Proxy instance on Spot', monthlyUsd: instanceHours * v(spotPrice), detail: 'persistent request, stop on interruption', inSeedTable: false });
+    comparisons.push({
+      component: 'Proxy instance on Spot',
+      monthlyUsd: instanceHours * v(spotPrice),
+      detail: 'persistent request, stop on interruption',
+      inSeedTable: false,
+    });
   }
-  return { lines, totalUsd, comparisons, activeDaysPerMonth: activeDays, taskHoursPerMonth: taskHours, instanceHoursPerMonth: instanceHours };
+  return {
+    lines,
+    totalUsd,
+    comparisons,
+    activeDaysPerMonth: activeDays,
+    taskHoursPerMonth: taskHours,
+    instanceHoursPerMonth: instanceHours,
+  };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
-const price = z.object({ value: z.number().nonnegative(), source: z.string().min(5), unverified: z.boolean().optional() }).strict();
+const price = z
+  .object({ value: z.number().nonnegative(), source: z.string().min(5), unverified: z.boolean().optional() })
+  .strict();
 export type Price = z.infer<typeof price>;
 
 const regionPrices = z
@@ -57,12 +59,18 @@ export type PriceTable = z.infer<typeof priceTableSchema>;
 
 export function parsePriceTable(raw: unknown): PriceTable {
   const r = priceTableSchema.safeParse(raw);
-  if (!r.success) throw new Error(`Invalid price table: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `Invalid price table: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 
 export function regionPricesOf(table: PriceTable, region: string): RegionPrices {
   const p = table.regions[region];
-  if (!p) throw new Error(`No prices for ${region} in the price table (have: ${Object.keys(table.regions).join(', ')})`);
+  if (!p)
+    throw new Error(
+      `No prices for ${region} in the price table (have: ${Object.keys(table.regions).join(', ')})`,
+    );
   return p;
 }

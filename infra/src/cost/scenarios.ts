@@ -37,6 +37,10 @@ export function synthesizeTemplates(config: EarshotConfig): CfnTemplate[] {
   }
 }
 
-export function costOf(config: EarshotConfig, table: PriceTable, usage: UsageAssumptions = DEFAULT_USAGE): CostReport {
+export function costOf(
+  config: EarshotConfig,
+  table: PriceTable,
+  usage: UsageAssumptions = DEFAULT_USAGE,
+): CostReport {
   return computeCost(extractFacts(synthesizeTemplates(config)), regionPricesOf(table, config.region), usage);
 }

@@ -4,7 +4,10 @@
  */
 
 export interface CfnTemplate {
-  readonly Resources?: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>;
+  readonly Resources?: Record<
+    string,
+    { readonly Type: string; readonly Properties?: Record<string, unknown> }
+  >;
 }
 
 export interface WeeklyWindow {
@@ -17,7 +20,8 @@ export interface TemplateFacts {
   readonly instances: readonly { readonly type: string; readonly spot: boolean; readonly rootGiB: number }[];
   readonly elasticIps: number;
   readonly publicIpInstances: number;
-  readonly task: { readonly vcpu: number; readonly memoryGb: number; readonly arch: 'ARM64' | 'X86_64' } | undefined;
+  readonly task:
+    { readonly vcpu: number; readonly memoryGb: number; readonly arch: 'ARM64' | 'X86_64' } | undefined;
   readonly maxTasks: number;
   /** Task window from the Application Auto Scaling scheduled actions. */
   readonly taskWindow: WeeklyWindow | undefined;
@@ -48,7 +52,8 @@ export function parseCron(expr: string): { minuteOfDay: number; days: string[] }
   const m = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+))?\)$/.exec(expr);
   if (!m) throw new Error(`Not a cron() expression: ${expr}`);
   const [, minute, hour, , , dow] = m;
-  if (!/^\d+$/.test(minute ?? '') || !/^\d+$/.test(hour ?? '')) throw new Error(`Only fixed minute/hour crons are priced: ${expr}`);
+  if (!/^\d+$/.test(minute ?? '') || !/^\d+$/.test(hour ?? ''))
+    throw new Error(`Only fixed minute/hour crons are priced: ${expr}`);
   let days: string[];
   if (dow === '?' || dow === '*') days = [...DAY_NAMES];
   else {
@@ -98,21 +103,28 @@ function schedulerAction(props: Record<string, unknown>): string {
 export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
   const all = (type: string) => templates.flatMap((t) => resources(t, type));
   const launchTemplates = all('AWS::EC2::LaunchTemplate');
-  const spotTemplates = launchTemplates.filter((lt) => obj(obj(lt.LaunchTemplateData).InstanceMarketOptions).MarketType === 'spot').length;
+  const spotTemplates = launchTemplates.filter(
+    (lt) => obj(obj(lt.LaunchTemplateData).InstanceMarketOptions).MarketType === 'spot',
+  ).length;
 
   const instances = all('AWS::EC2::Instance').map((i) => {
     const root = arr(i.BlockDeviceMappings).map(obj)[0];
     const rootGiB = Number(obj(root?.Ebs).VolumeSize ?? 8);
     return { type: String(i.InstanceType), spot: spotTemplates > 0, rootGiB };
   });
-  const publicIpInstances = all('AWS::EC2::Instance').filter((i) => arr(i.NetworkInterfaces).map(obj).some((n) => n.AssociatePublicIpAddress === true)).length;
+  const publicIpInstances = all('AWS::EC2::Instance').filter((i) =>
+    arr(i.NetworkInterfaces)
+      .map(obj)
+      .some((n) => n.AssociatePublicIpAddress === true),
+  ).length;
 
   const taskDef = all('AWS::ECS::TaskDefinition')[0];
   const task = taskDef
     ? {
         vcpu: Number(taskDef.Cpu) / 1024,
         memoryGb: Number(taskDef.Memory) / 1024,
-        arch: (obj(taskDef.RuntimePlatform).CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64') as 'ARM64' | 'X86_64',
+        arch: (obj(taskDef.RuntimePlatform).CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64') as
+          'ARM64' | 'X86_64',
       }
     : undefined;
 
@@ -120,12 +132,18 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
   const actions = arr(target?.ScheduledActions).map(obj);
   const upAction = actions.find((a) => Number(obj(a.ScalableTargetAction).MinCapacity) >= 1);
   const downAction = actions.find((a) => Number(obj(a.ScalableTargetAction).MaxCapacity) === 0);
-  const taskWindow = upAction && downAction ? windowBetween(String(upAction.Schedule), String(downAction.Schedule)) : undefined;
+  const taskWindow =
+    upAction && downAction
+      ? windowBetween(String(upAction.Schedule), String(downAction.Schedule))
+      : undefined;
 
   const schedules = all('AWS::Scheduler::Schedule');
   const start = schedules.find((s) => schedulerAction(s) === 'ec2:startInstances');
   const stop = schedules.find((s) => schedulerAction(s) === 'ec2:stopInstances');
-  const instanceWindow = start && stop ? windowBetween(String(start.ScheduleExpression), String(stop.ScheduleExpression)) : undefined;
+  const instanceWindow =
+    start && stop
+      ? windowBetween(String(start.ScheduleExpression), String(stop.ScheduleExpression))
+      : undefined;
 
   const ecr = all('AWS::ECR::Repository');
   const keep = ecr
@@ -146,7 +164,11 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
     taskWindow,
     instanceWindow,
     alarms: all('AWS::CloudWatch::Alarm').length,
-    targetTrackingAlarms: 2 * all('AWS::ApplicationAutoScaling::ScalingPolicy').filter((p) => p.PolicyType === 'TargetTrackingScaling').length,
+    targetTrackingAlarms:
+      2 *
+      all('AWS::ApplicationAutoScaling::ScalingPolicy').filter(
+        (p) => p.PolicyType === 'TargetTrackingScaling',
+      ).length,
     metricFilters: all('AWS::Logs::MetricFilter').length,
     dashboards: all('AWS::CloudWatch::Dashboard').length,
     secrets: all('AWS::SecretsManager::Secret').length,
