@@ -14,7 +14,10 @@ import { contextReader, infraDir, loadConfig, readJson } from './load-config.js'
 
 function main(): void {
   const args = new Set(process.argv.slice(2));
-  const usage = { ...DEFAULT_USAGE, freeTier: !args.has('--no-free-tier') };
+  // npm swallows unknown flags after `npm run cost --` into npm_config_*; accept both spellings.
+  const npmFreeTier = process.env.npm_config_free_tier;
+  const noFreeTier = args.has('--no-free-tier') || npmFreeTier === '' || npmFreeTier === 'false';
+  const usage = { ...DEFAULT_USAGE, freeTier: !noFreeTier };
   const config = loadConfig(contextReader((k) => new App().node.tryGetContext(k)));
   const prices = parsePriceTable(readJson(resolve(infraDir, 'cost', 'prices.json')));
   const seed = seedScenarioConfig(config);
