@@ -40,9 +40,15 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    # Every player reconnects at once after a reload: the default backlog of 5 would drop their lookups.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def main():
     host, _, port = os.environ.get("EARSHOT_ROUTE_KEY_LISTEN", "127.0.0.1:8090").rpartition(":")
-    ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+    Server((host, int(port)), Handler).serve_forever()
 
 
 if __name__ == "__main__":

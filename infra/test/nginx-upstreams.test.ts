@@ -34,7 +34,7 @@ describe('upstream discovery with real nginx', () => {
     // The production form of the sleeping server (a loopback port; the other tests use a unix socket).
     nginx = await startLocalNginx({
       tasks: [],
-      runtime: { sleepingServer: `127.0.0.1:${await freePort()}` },
+      runtime: { sleepingServer: `127.0.0.1:${await freePort()}`, workerShutdownTimeout: '1s' },
     });
     base = `http://127.0.0.1:${nginx.httpPort}`;
   });
@@ -93,16 +93,32 @@ describe('upstream discovery with real nginx', () => {
       return seen.size === 1 && seen.has('a');
     });
 
+    // Players connected while only a runs...
+    const players = await Promise.all(
+      users.map((key) => openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key)),
+    );
+    expect(new Set(players.map(({ hello }) => hello.backend))).toEqual(new Set(['a']));
+    const closed = players.map(
+      ({ socket }) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    );
+
     await nginx.discover([a.address, b.address]);
     await waitFor('users to spread over a and b', async () => {
       const seen = await backendsOf(users);
       return seen.size === 2 && seen.has('a') && seen.has('b');
     });
-    // A player follows its user to the same task after the change.
-    const placed = await backendFor(users[0]!);
-    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, users[0]!);
-    socket.close();
-    expect(hello.backend).toBe(placed);
+    // ...are closed by the reload's worker_shutdown_timeout, and reconnect to the task their MCP calls now reach.
+    await Promise.race([
+      Promise.all(closed),
+      new Promise((_resolve, reject) =>
+        setTimeout(() => reject(new Error('old player sockets stayed open')), 8_000),
+      ),
+    ]);
+    for (const key of users) {
+      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key);
+      socket.close();
+      expect(hello.backend).toBe(await backendFor(key));
+    }
 
     await nginx.discover([b.address]);
     await waitFor('task b to serve everyone', async () => {

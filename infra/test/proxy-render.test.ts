@@ -151,6 +151,7 @@ describe('renderNginxConfig', () => {
       'include /etc/nginx/earshot/upstreams.conf;',
       'listen 127.0.0.1:8089;',
       'ssl_protocols TLSv1.2 TLSv1.3;',
+      'worker_shutdown_timeout 60s;',
     ]) {
       expect(config).toContain(line);
     }

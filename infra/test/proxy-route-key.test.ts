@@ -47,4 +47,10 @@ describe('earshot-route-key', () => {
       expect(await routeKeyFor(offered), String(offered)).toEqual({ status: 204, key: null });
     }
   });
+
+  it('answers a burst of lookups at once (every player reconnects together after a reload)', async () => {
+    const keys = Array.from({ length: 100 }, (_, index) => `burst-${index}`);
+    const answers = await Promise.all(keys.map((key) => routeKeyFor(`earshot.v1, bearer.${b64url(key)}`)));
+    expect(answers.map((answer) => answer.key)).toEqual(keys);
+  });
 });

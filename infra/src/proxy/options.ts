@@ -52,6 +52,10 @@ export interface NginxRuntime {
   readonly streamTimeout: string;
   /** @default '1m' */
   readonly maxBodySize: string;
+  /** How long a reload lets old workers keep their connections. Players reconnect after it, to the task the new
+   *  upstream set gives their key, so a scale-out cannot leave a player on another task than its user's MCP calls.
+   *  @default '60s' */
+  readonly workerShutdownTimeout: string;
 }
 
 export const productionRuntime: NginxRuntime = {
@@ -72,6 +76,7 @@ export const productionRuntime: NginxRuntime = {
   httpsPort: 443,
   streamTimeout: '3600s',
   maxBodySize: '1m',
+  workerShutdownTimeout: '60s',
 };
 
 const hostname =
@@ -150,6 +155,9 @@ export function validateRuntime(r: NginxRuntime): void {
   if (r.httpPort === r.httpsPort) problems.push('httpPort and httpsPort must differ');
   if (!nginxTime.test(r.streamTimeout))
     problems.push(`streamTimeout "${r.streamTimeout}" is not an nginx time like "3600s"`);
+  if (!nginxTime.test(r.workerShutdownTimeout)) {
+    problems.push(`workerShutdownTimeout "${r.workerShutdownTimeout}" is not an nginx time like "60s"`);
+  }
   if (!nginxSize.test(r.maxBodySize))
     problems.push(`maxBodySize "${r.maxBodySize}" is not an nginx size like "1m"`);
   if (problems.length > 0) throw new Error(`Invalid nginx runtime: ${problems.join('; ')}.`);

@@ -38,6 +38,7 @@ export function renderNginxConfig(o: ProxyRenderOptions, runtime: Partial<NginxR
       ...shared,
       RUN_USER: r.runUser ?? '',
       WORKER_PROCESSES: String(r.workerProcesses),
+      WORKER_SHUTDOWN_TIMEOUT: r.workerShutdownTimeout,
       PID_FILE: r.pidFile,
       ERROR_LOG: r.errorLog,
       ACCESS_LOG: r.accessLog,
