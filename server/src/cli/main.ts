@@ -2,7 +2,7 @@
 import { generateApiKey, sha256Hex } from '../auth/keys.js';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from '../logger.js';
-import { startEarshot } from '../runtime.js';
+import { startEarshot, type RunningEarshot } from '../runtime.js';
 import { startupBanner } from './banner.js';
 
 const USAGE = `Usage: earshot <command>
@@ -18,16 +18,17 @@ EARSHOT_DATA_DIR, EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_H
 async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY === true });
-  const running = await startEarshot(config, { logger });
-  process.stdout.write(`${startupBanner(running)}\n`);
+  let running: RunningEarshot | undefined;
+  let stopping = false;
 
-  let signals = 0;
+  // Handlers go in before anything is printed: whoever reads the banner may signal at once.
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+    if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
+    stopping = true;
+    if (!running) process.exit(0);
     void running.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -38,6 +39,10 @@ async function serve(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  running = await startEarshot(config, { logger });
+  if (stopping) return void running.shutdown().then(() => process.exit(0));
+  process.stdout.write(`${startupBanner(running)}\n`);
 }
 
 function keysCreate(name: string | undefined): void {

@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { isLoopbackHost } from '../config/env.js';
-import { registerMcpRoute } from '../mcp/index.js';
+import { InFlightCalls, registerMcpRoute } from '../mcp/index.js';
 import { makeAuthenticate } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { registerErrorHandling } from './errors.js';
@@ -62,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       speech: deps.speech,
       settings: deps.settings,
       engineName: deps.engine.name,
+      inFlight: new InFlightCalls(),
     },
     authenticate,
   });

@@ -2,6 +2,7 @@ import type { VoiceCatalog } from '../engines/index.js';
 import type { Hub } from '../hub/index.js';
 import type { SettingsService } from '../services/settings.js';
 import type { SpeechService } from '../services/speech.js';
+import type { InFlightCalls } from './in-flight.js';
 
 /** What every tool may use; one per process. */
 export interface ToolDeps {
@@ -10,6 +11,8 @@ export interface ToolDeps {
   readonly speech: SpeechService;
   readonly settings: SettingsService;
   readonly engineName: string;
+  /** Lets a cancellation that arrives on another HTTP request reach the call it names. */
+  readonly inFlight: InFlightCalls;
 }
 
 /** Who is calling: set per request from the authenticated key. */

@@ -1,6 +1,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ToolDeps } from './context.js';
+import { describeBody } from './in-flight.js';
 import { createMcpServer } from './server.js';
 
 export interface McpRouteOptions {
@@ -17,10 +18,18 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
   app.post('/mcp', async (request, reply) => {
     const user = options.authenticate(request, reply);
     if (user === undefined) return reply;
+    const { requestId, cancels } = describeBody(request.body);
+    if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
     const server = createMcpServer(options.deps, { user });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    // Headers set by hooks (CORS, security) live on the Fastify reply; a hijacked reply must carry them itself.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+    }
     reply.hijack();
     reply.raw.on('close', () => {
+      // The client hung up before its answer was complete: treat it as a cancellation of that call.
+      if (!reply.raw.writableFinished && requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
       void transport.close();
       void server.close();
     });

@@ -19,7 +19,7 @@ export interface TestPlayer {
   audioOf(id: string): Buffer;
   send(message: unknown): void;
   close(): Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly closed: Promise<{ code: number; reason: string; at: number }>;
 }
 
 export function playerProtocols(key: string): string[] {
@@ -53,8 +53,8 @@ export async function connectPlayer(baseUrl: string, key: string, options: { ori
     }
     for (const listener of listeners) listener();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString(), at: performance.now() })),
   );
   await new Promise<void>((resolve, reject) => {
     socket.once('open', resolve);

@@ -74,6 +74,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         );
         const onAbort = () => started.handle.cancel();
         extra.signal.addEventListener('abort', onAbort, { once: true });
+        const unregister = deps.inFlight.register(caller.user, extra.requestId, onAbort);
         if (started.handle.queuedBehind > 0) {
           sendProgress(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
         }
@@ -88,6 +89,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           return ok(summarise(result), result);
         } finally {
           extra.signal.removeEventListener('abort', onAbort);
+          unregister();
         }
       }),
   );

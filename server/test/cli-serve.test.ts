@@ -1,0 +1,68 @@
+import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli } from './support/cli.js';
+import { connectPlayer } from './support/player.js';
+
+describe('earshot serve as a real process', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'earshot-cli-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('generates a key on first run, saves it privately, prints the page URL and agent config, and reuses it', async () => {
+    const first = await startCli({ EARSHOT_DATA_DIR: dataDir });
+    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    expect(key).toMatch(/^esk_[A-Za-z0-9_-]{32}$/);
+    expect((await stat(join(dataDir, 'api-key'))).mode & 0o777).toBe(0o600);
+    const banner = first.output();
+    expect(banner).toContain(`${first.url}/#key=${key}`);
+    expect(banner).toMatch(/Voice engine: offline/);
+    expect(banner).toContain(`"url": "${first.url}/mcp"`);
+    expect(banner).toContain(`"Authorization": "Bearer ${key}"`);
+    expect(banner).toContain(`claude mcp add --transport http earshot ${first.url}/mcp --header "Authorization: Bearer ${key}"`);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+
+    const second = await startCli({ EARSHOT_DATA_DIR: dataDir });
+    expect(second.output()).toContain(`#key=${key}`);
+    expect(second.output()).toMatch(/API key \(saved\)/);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('on SIGTERM finishes the speech in progress, closes players with 1001 and exits 0', async () => {
+    const key = 'test-key-for-shutdown-0123456789';
+    const cli = await startCli({ EARSHOT_DATA_DIR: dataDir, EARSHOT_API_KEY: key });
+    const player = await connectPlayer(cli.url, key);
+    await player.waitFor('hello');
+    const text = Array.from({ length: 12 }, (_, i) => `Sentence ${i + 1} is still being generated when the stop signal comes.`).join(' ');
+    const speaking = fetch(`${cli.url}/api/v1/speak`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+    const start = await player.waitFor('speech.start');
+    cli.child.kill('SIGTERM');
+    const end = await player.waitFor('speech.end', (m) => m.id === start.id);
+    const closed = await player.closed;
+    expect(closed.code).toBe(1001);
+    expect(closed.at).toBeGreaterThanOrEqual(end.at);
+    const response = await speaking;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { status: string }).status).toBe('completed');
+    expect(await cli.exited).toBe(0);
+    // The banner shows the key to its owner; log lines never do.
+    const logLines = cli.output().split('\n').filter((line) => line.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(3);
+    for (const line of logLines) expect(line).not.toContain(key);
+  });
+
+  it('refuses to start with a clear message when the environment is invalid', async () => {
+    await expect(startCli({ EARSHOT_DATA_DIR: dataDir, PORT: 'eighty', EARSHOT_API_KEYS: 'alice:nothex' }, 5000)).rejects.toThrow(
+      /exited with 2[\s\S]*PORT[\s\S]*EARSHOT_API_KEYS/,
+    );
+  });
+});

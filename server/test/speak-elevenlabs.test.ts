@@ -1,0 +1,147 @@
+import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import { connectMcp, textOf } from './support/mcp.js';
+import { connectPlayer } from './support/player.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const UPSTREAM_KEY = 'el-test-key-123';
+const TEXT = 'Your pull request is ready. Three files changed, and every check is green. Shall I merge it?';
+
+describe('speak through the ElevenLabs SDK against the stand-in', () => {
+  let standin: Standin;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    standin = await startStandin({ apiKeys: [UPSTREAM_KEY] });
+    server = await startTestServer({
+      engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
+      env: { ELEVENLABS_API_KEY: UPSTREAM_KEY, ELEVENLABS_BASE_URL: standin.url },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await standin.close();
+  });
+  beforeEach(() => {
+    standin.clearFaults();
+    standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });
+  });
+
+  it('starts playing before generation ends, with the audio ElevenLabs sent, and bills its character-cost', async () => {
+    // Paced like the real API: first byte after 250 ms, audio arriving at 2× real time.
+    standin.setPacing({ firstByteLatencyMs: 250, realtimeFactor: 2 });
+    const player = await connectPlayer(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice);
+    const usageBefore = standin.usage;
+    const callStarted = performance.now();
+    const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT, voice: 'rachel' } })) as CallToolResult;
+    const callEnded = performance.now();
+    expect(result.isError).toBeFalsy();
+    const structured = result.structuredContent as { id: string; credits: number; durationMs: number; voice: { id: string } };
+    expect(structured.voice.id).toBe('21m00Tcm4TlvDq8ikWAM');
+
+    const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
+    const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
+    expect(start.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 });
+    const firstFrame = player.frames.find((frame) => frame.at > start.at)!;
+    // Generation takes about half the clip's length; the first audio arrives long before it ends.
+    expect(end.durationMs).toBeGreaterThan(4000);
+    expect(end.at - firstFrame.at).toBeGreaterThan(end.durationMs / 2 / 2);
+    expect(firstFrame.at).toBeLessThan(callEnded);
+    expect(firstFrame.at - callStarted).toBeLessThan(end.at - callStarted);
+
+    // Exactly what the API returns to a direct client, byte for byte.
+    const direct = await fetch(`${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_24000`, {
+      method: 'POST',
+      headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: TEXT, model_id: 'eleven_multilingual_v2' }),
+    });
+    const expected = Buffer.from(await direct.arrayBuffer());
+    expect(player.audioOf(structured.id).equals(expected)).toBe(true);
+    expect(end.durationMs).toBe(Math.round((expected.length / 2 / 24_000) * 1000));
+
+    // Credits come from the character-cost header: the whole text at 1 credit per character.
+    expect(structured.credits).toBe(TEXT.length);
+    expect(standin.usage - usageBefore).toBe(TEXT.length * 2); // our call + the direct one
+
+    const call = standin.requests.find((r) => r.path.endsWith('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format);
+    expect(call?.query.output_format).toBe('pcm_24000');
+    await client.close();
+    await player.close();
+  });
+
+  it('halves the credits on a Flash model, as the API bills it', async () => {
+    const client = await connectMcp(server.url, server.keys.alice);
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Quick and cheap.', model: 'eleven_flash_v2_5' },
+    })) as CallToolResult;
+    expect((result.structuredContent as { credits: number }).credits).toBe(Math.ceil('Quick and cheap.'.length / 2));
+    await client.close();
+  });
+
+  it('sends audio only to the speaking user\'s players', async () => {
+    const alice = await connectPlayer(server.url, server.keys.alice);
+    const bob = await connectPlayer(server.url, server.keys.bob);
+    await bob.waitFor('hello');
+    const client = await connectMcp(server.url, server.keys.alice);
+    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Only for Alice.' } })) as CallToolResult;
+    const { id } = result.structuredContent as { id: string };
+    await alice.waitFor('speech.end', (m) => m.id === id);
+    expect(alice.frames.length).toBeGreaterThan(0);
+    expect(bob.frames).toEqual([]);
+    expect(bob.messages.map((m) => m.type)).toEqual(['hello']);
+    await Promise.all([client.close(), alice.close(), bob.close()]);
+  });
+
+  const faults = [
+    { name: 'bad upstream key (401)', fault: { status: 401 as const }, error: /rejected the API key/, code: 'upstream_unauthorized' },
+    { name: 'unknown voice (404)', fault: { status: 404 as const }, error: /does not know voice/, code: 'unknown_voice' },
+    { name: 'too many requests (429)', fault: { status: 429 as const }, error: /429.*retry in \d+ s/, code: 'upstream_busy' },
+    { name: 'server error (500)', fault: { status: 500 as const }, error: /server error \(HTTP 500\)/, code: 'upstream_busy' },
+    { name: 'unavailable (503)', fault: { status: 503 as const }, error: /server error \(HTTP 503\)/, code: 'upstream_busy' },
+    { name: 'mid-stream reset', fault: { kind: 'reset' as const, afterBytes: 30_000 }, error: /broke off/, code: 'upstream_interrupted' },
+  ];
+  for (const { name, fault, error, code } of faults) {
+    it(`reports ${name} to the agent and the player, then keeps serving`, async () => {
+      const player = await connectPlayer(server.url, server.keys.alice);
+      const client = await connectMcp(server.url, server.keys.alice);
+      standin.injectFault({ ...fault, path: /text-to-speech/ });
+      const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT } })) as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(error);
+      expect(textOf(result)).not.toContain(UPSTREAM_KEY);
+      const speechError = await player.waitFor('speech.error');
+      expect(speechError.code).toBe(code);
+      if ('kind' in fault) {
+        // The reset came after audio had started: the player saw the start and some audio first.
+        expect(player.messages.some((m) => m.type === 'speech.start' && m.id === speechError.id)).toBe(true);
+      }
+      const again = (await client.callTool({ name: 'speak', arguments: { text: 'Recovered.' } })) as CallToolResult;
+      expect(again.isError).toBeFalsy();
+      await client.close();
+      await player.close();
+    });
+  }
+
+  it('cancelling the MCP request stops generation and the players', async () => {
+    standin.setPacing({ realtimeFactor: 1 });
+    const player = await connectPlayer(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice);
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'speak', arguments: { text: TEXT } }, undefined, { signal: abort.signal });
+    const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
+    const usage = standin.usage;
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    await player.waitFor('speech.stopped', (m) => m.id === start.id);
+    const framesAtStop = player.frames.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(player.frames.length).toBe(framesAtStop);
+    expect(standin.usage).toBe(usage);
+    await client.close();
+    await player.close();
+  });
+});
