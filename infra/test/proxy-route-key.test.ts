@@ -13,6 +13,7 @@ afterAll(async () => {
 async function routeKeyFor(subprotocols?: string): Promise<{ status: number; key: string | null }> {
   const response = await fetch(`http://${service.address}/_nginx/route-key`, {
     headers: subprotocols === undefined ? {} : { 'Sec-WebSocket-Protocol': subprotocols },
+    signal: AbortSignal.timeout(5_000),
   });
   return { status: response.status, key: response.headers.get('x-earshot-route-key') };
 }
