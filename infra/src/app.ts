@@ -16,9 +16,22 @@ export interface EarshotApp {
   readonly service: EarshotStack;
 }
 
+/**
+ * Feature flags the app is written against, set here (not in cdk.json) so that `cdk synth`, `npm run synth` and the
+ * tests build exactly the same templates.
+ */
+export const FEATURE_FLAGS: Readonly<Record<string, string | boolean>> = {
+  '@aws-cdk/aws-ecs:removeDefaultDesiredCount': true,
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+  '@aws-cdk/aws-iam:minimizePolicies': true,
+};
+
 /** Builds both stacks from one validated configuration. No file or environment access: the caller supplies both. */
 export function buildEarshotApp(config: EarshotConfig, options: BuildOptions = {}): EarshotApp {
   const app = options.app ?? new App();
+  for (const [key, value] of Object.entries(FEATURE_FLAGS)) {
+    if (app.node.tryGetContext(key) === undefined) app.node.setContext(key, value);
+  }
   // Region only: account-agnostic, so synth needs no credentials and does no lookups.
   const env = { region: config.region };
   const foundation = new FoundationStack(app, `${config.stackName}-foundation`, {

@@ -191,7 +191,8 @@ export class ConsoleSite extends Construct {
       })),
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // Only a custom certificate can choose its TLS policy; the *.cloudfront.net one is fixed.
+      minimumProtocolVersion: props.domainName ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       domainNames: props.domainName ? [props.domainName] : undefined,
       certificate: props.domainName
         ? (props.certificate ?? this.newCertificate(props.domainName, props.hostedZone))
