@@ -25,7 +25,7 @@ const ui = {
 };
 
 /** Counters the browser tests read; also handy in the devtools console. */
-const stats = { chunks: 0, bytes: 0, peak: 0, played: [], started: [], errors: [] };
+const stats = { chunks: 0, bytes: 0, peak: 0, played: [], started: [], errors: [], timeline: {} };
 window.earshotPlayer = { stats };
 
 let key = takeKey();
@@ -122,12 +122,14 @@ function handleMessage(message) {
       streaming = message.id;
       speeches.set(message.id, { text: message.text, format: message.audio, leftover: null, lastSource: null, ended: false });
       stats.started.push(message.id);
+      stats.timeline[message.id] = { startAt: performance.now(), firstAudioAt: null, peakBeforeEnd: 0, endAt: null };
       ui.nowText.textContent = message.text;
       ui.nowMeta.textContent = `${message.voice.name} · from ${message.source}`;
       if (!audio) ui.nowMeta.textContent += ' · audio is not enabled: click "Enable audio" to hear it';
       if (document.hidden) document.title = '▶ Earshot — speaking';
       break;
     case 'speech.end':
+      if (stats.timeline[message.id]) stats.timeline[message.id].endAt = performance.now();
       finishSpeech(message.id, `${(message.durationMs / 1000).toFixed(1)} s`);
       break;
     case 'speech.stopped':
@@ -181,6 +183,8 @@ function handleAudio(buffer) {
     if (speech.ended && speech.lastSource === source) reportPlayed(streamingIdOf(speech));
   };
   speech.lastSource = source;
+  const timeline = stats.timeline[streaming];
+  if (timeline && timeline.firstAudioAt === null) timeline.firstAudioAt = performance.now();
 }
 
 function streamingIdOf(speech) {
@@ -247,6 +251,9 @@ function meterLoop() {
     let peak = 0;
     for (const sample of samples) peak = Math.max(peak, Math.abs(sample));
     stats.peak = Math.max(stats.peak, peak);
+    // Which speech is audible while its generation is still running (no speech.end yet).
+    const live = streaming && stats.timeline[streaming];
+    if (live && live.endAt === null) live.peakBeforeEnd = Math.max(live.peakBeforeEnd, peak);
     ui.level.value = peak;
   };
   // Timers keep measuring in background tabs, where animation frames stop.

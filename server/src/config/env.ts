@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -79,8 +80,11 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** True for names and addresses that can only mean this machine (a name like 127.0.0.1.evil.example does not). */
 export function isLoopbackHost(host: string): boolean {
-  return ['127.0.0.1', '::1', 'localhost', '[::1]'].includes(host) || host.startsWith('127.');
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name === '::1') return true;
+  return isIPv4(name) && name.startsWith('127.');
 }
 
 /** Parses the environment into a Config, or throws a ConfigError listing every problem. */
