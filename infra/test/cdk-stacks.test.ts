@@ -357,6 +357,8 @@ describe('console', () => {
   it('deploys a runtime config.json with the API base URL', () => {
     service.resourceCountIs('Custom::CDKBucketDeployment', 1);
     service.hasResourceProperties('Custom::CDKBucketDeployment', { Prune: false, DistributionPaths: ['/*'] });
+    const deployment = JSON.stringify(only(service, 'Custom::CDKBucketDeployment').Properties.SourceMarkers);
+    expect(deployment).toMatch(/ConsoleDistribution[A-Z0-9]*","DomainName"/);
   });
 });
 

@@ -211,7 +211,8 @@ export class ConsoleSite extends Construct {
 
     const sources = [
       ...(props.assetsPath ? [s3deploy.Source.asset(props.assetsPath, { exclude: ['config.json'] })] : []),
-      s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl ?? '' }),
+      // Same build everywhere: the console reads its API location at run time (its own origin when the API is routed here).
+      s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl ?? this.origin }),
     ];
     new s3deploy.BucketDeployment(this, 'Deploy', {
       sources,
