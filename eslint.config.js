@@ -1,12 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'infra/cdk.out/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -20,13 +21,6 @@ export default tseslint.config(
   {
     // Browser code for the player page.
     files: ['server/public/**/*.js', 'web/**/*.{js,ts}'],
-    languageOptions: {
-      globals: {
-        window: 'readonly', document: 'readonly', localStorage: 'readonly', WebSocket: 'readonly',
-        AudioContext: 'readonly', location: 'readonly', history: 'readonly', navigator: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', btoa: 'readonly',
-        Notification: 'readonly', performance: 'readonly', TextDecoder: 'readonly',
-      },
-    },
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

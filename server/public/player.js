@@ -101,7 +101,10 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     const seconds = Math.round(reconnectDelay / 100) / 10;
-    setConnection(`Disconnected${event.code === 1001 ? ' (server restarting)' : ''} — retrying in ${seconds} s`, 'error');
+    setConnection(
+      `Disconnected${event.code === 1001 ? ' (server restarting)' : ''} — retrying in ${seconds} s`,
+      'error',
+    );
     reconnectTimer = setTimeout(connect, reconnectDelay);
     // Exponential backoff with jitter, capped, so many tabs do not reconnect in lockstep.
     reconnectDelay = Math.min(15_000, reconnectDelay * 2) * (0.8 + Math.random() * 0.4);
@@ -120,9 +123,20 @@ function handleMessage(message) {
       break;
     case 'speech.start':
       streaming = message.id;
-      speeches.set(message.id, { text: message.text, format: message.audio, leftover: null, lastSource: null, ended: false });
+      speeches.set(message.id, {
+        text: message.text,
+        format: message.audio,
+        leftover: null,
+        lastSource: null,
+        ended: false,
+      });
       stats.started.push(message.id);
-      stats.timeline[message.id] = { startAt: performance.now(), firstAudioAt: null, peakBeforeEnd: 0, endAt: null };
+      stats.timeline[message.id] = {
+        startAt: performance.now(),
+        firstAudioAt: null,
+        peakBeforeEnd: 0,
+        endAt: null,
+      };
       ui.nowText.textContent = message.text;
       ui.nowMeta.textContent = `${message.voice.name} · from ${message.source}`;
       if (!audio) ui.nowMeta.textContent += ' · audio is not enabled: click "Enable audio" to hear it';

@@ -4,7 +4,10 @@ import pino, { type Logger } from 'pino';
  * JSON lines (one per event, with request ids) for machines; pretty lines when a person watches the
  * terminal. Keys never reach the log: the headers that carry them are redacted wherever they appear.
  */
-export function createLogger(level: string, options: { pretty?: boolean; destination?: number } = {}): Logger {
+export function createLogger(
+  level: string,
+  options: { pretty?: boolean; destination?: number } = {},
+): Logger {
   const redact = {
     paths: [
       'req.headers.authorization',

@@ -44,7 +44,8 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
   let localKey: string | undefined;
   let keyCreated = false;
   if (config.keys.kind === 'raw') localKey = config.keys.key;
-  if (config.keys.kind === 'generate') ({ key: localKey, created: keyCreated } = await loadOrCreateLocalKey(config.keys.file));
+  if (config.keys.kind === 'generate')
+    ({ key: localKey, created: keyCreated } = await loadOrCreateLocalKey(config.keys.file));
   const keyRing = new KeyRing(
     config.keys.kind === 'hashes' ? config.keys.entries : [{ user: 'default', sha256: sha256Hex(localKey!) }],
   );
@@ -60,7 +61,18 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
   // The public URL is known only after listen when PORT=0; the speech service reads it lazily.
   const limits = { maxTextLength: config.maxTextLength, publicUrl: config.publicUrl ?? '' };
   const speech = new SpeechService(hub, catalog, settings, limits);
-  const app = await buildApp({ config, logger, keyRing, engine, catalog, store, hub, speech, settings, lifecycle });
+  const app = await buildApp({
+    config,
+    logger,
+    keyRing,
+    engine,
+    catalog,
+    store,
+    hub,
+    speech,
+    settings,
+    lifecycle,
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

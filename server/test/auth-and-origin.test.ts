@@ -15,7 +15,11 @@ describe('authentication and cross-origin protection on a real server', () => {
   const initialize = (headers: Record<string, string>) =>
     fetch(`${server.url}/mcp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 1,
@@ -25,7 +29,11 @@ describe('authentication and cross-origin protection on a real server', () => {
     });
 
   it('refuses /mcp without a key, with a wrong key, and with a malformed header', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-a-real-key-at-all' }, { authorization: server.keys.alice! }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer not-a-real-key-at-all' },
+      { authorization: server.keys.alice! },
+    ]) {
       const response = await initialize(headers);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -67,7 +75,11 @@ describe('authentication and cross-origin protection on a real server', () => {
     expect(await playerHandshakeStatus(server.url, playerProtocols(server.keys.alice!))).toBe(101);
     expect(await playerHandshakeStatus(server.url, playerProtocols('wrong-key-wrong-key'))).toBe(401);
     expect(await playerHandshakeStatus(server.url, ['earshot.v1'])).toBe(401);
-    expect(await playerHandshakeStatus(server.url, [`bearer.${Buffer.from(server.keys.alice!).toString('base64url')}`])).toBe(400);
+    expect(
+      await playerHandshakeStatus(server.url, [
+        `bearer.${Buffer.from(server.keys.alice!).toString('base64url')}`,
+      ]),
+    ).toBe(400);
     const player = await connectPlayer(server.url, server.keys.bob!);
     expect(player.socket.protocol).toBe('earshot.v1');
     expect((await player.waitFor('hello')).user).toBe('bob');
@@ -85,7 +97,11 @@ describe('authentication and cross-origin protection on a real server', () => {
     expect(console.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
     const preflight = await fetch(`${server.url}/api/v1/settings`, {
       method: 'OPTIONS',
-      headers: { origin: CONSOLE_ORIGIN, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: CONSOLE_ORIGIN,
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'authorization',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
@@ -115,20 +131,36 @@ describe('authentication and cross-origin protection on a real server', () => {
     const headers = { authorization: `Bearer ${server.keys.alice}`, 'content-type': 'application/json' };
     const badJson = await fetch(`${server.url}/api/v1/speak`, { method: 'POST', headers, body: '{"text":' });
     expect(badJson.status).toBe(400);
-    const extra = await fetch(`${server.url}/api/v1/speak`, { method: 'POST', headers, body: JSON.stringify({ text: 'hi', evil: 1 }) });
+    const extra = await fetch(`${server.url}/api/v1/speak`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'hi', evil: 1 }),
+    });
     expect(extra.status).toBe(400);
     expect(((await extra.json()) as { error: { code: string } }).error.code).toBe('invalid_input');
-    const huge = await fetch(`${server.url}/api/v1/speak`, { method: 'POST', headers, body: JSON.stringify({ text: 'a'.repeat(600_000) }) });
+    const huge = await fetch(`${server.url}/api/v1/speak`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'a'.repeat(600_000) }),
+    });
     expect(huge.status).toBe(413);
     const traversal = await fetch(`${server.url}/api/v1/history/..%2F..%2Fsettings/audio`, { headers });
     expect(traversal.status).toBe(404);
-    const ok = await fetch(`${server.url}/api/v1/speak`, { method: 'POST', headers, body: JSON.stringify({ text: 'Still here.' }) });
+    const ok = await fetch(`${server.url}/api/v1/speak`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'Still here.' }),
+    });
     expect(ok.status).toBe(200);
   });
 
   it('counts usage per user per day', async () => {
     const headers = { authorization: `Bearer ${server.keys.bob}`, 'content-type': 'application/json' };
-    await fetch(`${server.url}/api/v1/speak`, { method: 'POST', headers, body: JSON.stringify({ text: 'Count these words.' }) });
+    await fetch(`${server.url}/api/v1/speak`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'Count these words.' }),
+    });
     const usage = (await (await fetch(`${server.url}/api/v1/usage?days=7`, { headers })).json()) as {
       user: string;
       today: { characters: number };

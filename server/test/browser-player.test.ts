@@ -28,7 +28,10 @@ describe('the player page in Chromium', () => {
 
   beforeAll(async () => {
     // Paced like the real API: 250 ms to the first byte, audio generated at twice real time.
-    standin = await startStandin({ apiKeys: [UPSTREAM_KEY], pacing: { firstByteLatencyMs: 250, realtimeFactor: 2 } });
+    standin = await startStandin({
+      apiKeys: [UPSTREAM_KEY],
+      pacing: { firstByteLatencyMs: 250, realtimeFactor: 2 },
+    });
     server = await startTestServer({
       engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
     });
@@ -54,14 +57,21 @@ describe('the player page in Chromium', () => {
     await page.getByRole('button', { name: 'Enable audio' }).click();
     await page.getByRole('button', { name: 'Audio on' }).waitFor();
 
-    const text = 'Deployment finished. The new version is live, and error rates look normal. Nothing needs your attention.';
+    const text =
+      'Deployment finished. The new version is live, and error rates look normal. Nothing needs your attention.';
     const client = await connectMcp(server.url, server.keys.alice);
     const result = await client.callTool({ name: 'speak', arguments: { text, wait: 'played' } });
-    const { id, played, durationMs } = result.structuredContent as { id: string; played: boolean; durationMs: number };
+    const { id, played, durationMs } = result.structuredContent as {
+      id: string;
+      played: boolean;
+      durationMs: number;
+    };
     expect(played).toBe(true);
     expect(durationMs).toBeGreaterThan(4000);
 
-    const stats = (await page.evaluate(() => (window as unknown as { earshotPlayer: { stats: unknown } }).earshotPlayer.stats)) as PlayerStats;
+    const stats = (await page.evaluate(
+      () => (window as unknown as { earshotPlayer: { stats: unknown } }).earshotPlayer.stats,
+    )) as PlayerStats;
     const timeline = stats.timeline[id]!;
     expect(stats.played).toContain(id);
     expect(timeline.firstAudioAt).not.toBeNull();

@@ -22,7 +22,9 @@ describe('earshot serve as a real process', () => {
     expect(banner).toMatch(/Voice engine: offline/);
     expect(banner).toContain(`"url": "${first.url}/mcp"`);
     expect(banner).toContain(`"Authorization": "Bearer ${key}"`);
-    expect(banner).toContain(`claude mcp add --transport http earshot ${first.url}/mcp --header "Authorization: Bearer ${key}"`);
+    expect(banner).toContain(
+      `claude mcp add --transport http earshot ${first.url}/mcp --header "Authorization: Bearer ${key}"`,
+    );
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
 
@@ -38,7 +40,10 @@ describe('earshot serve as a real process', () => {
     const cli = await startCli({ EARSHOT_DATA_DIR: dataDir, EARSHOT_API_KEY: key });
     const player = await connectPlayer(cli.url, key);
     await player.waitFor('hello');
-    const text = Array.from({ length: 12 }, (_, i) => `Sentence ${i + 1} is still being generated when the stop signal comes.`).join(' ');
+    const text = Array.from(
+      { length: 12 },
+      (_, i) => `Sentence ${i + 1} is still being generated when the stop signal comes.`,
+    ).join(' ');
     const speaking = fetch(`${cli.url}/api/v1/speak`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -55,14 +60,17 @@ describe('earshot serve as a real process', () => {
     expect(((await response.json()) as { status: string }).status).toBe('completed');
     expect(await cli.exited).toBe(0);
     // The banner shows the key to its owner; log lines never do.
-    const logLines = cli.output().split('\n').filter((line) => line.startsWith('{'));
+    const logLines = cli
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(3);
     for (const line of logLines) expect(line).not.toContain(key);
   });
 
   it('refuses to start with a clear message when the environment is invalid', async () => {
-    await expect(startCli({ EARSHOT_DATA_DIR: dataDir, PORT: 'eighty', EARSHOT_API_KEYS: 'alice:nothex' }, 5000)).rejects.toThrow(
-      /exited with 2[\s\S]*PORT[\s\S]*EARSHOT_API_KEYS/,
-    );
+    await expect(
+      startCli({ EARSHOT_DATA_DIR: dataDir, PORT: 'eighty', EARSHOT_API_KEYS: 'alice:nothex' }, 5000),
+    ).rejects.toThrow(/exited with 2[\s\S]*PORT[\s\S]*EARSHOT_API_KEYS/);
   });
 });

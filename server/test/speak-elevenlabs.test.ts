@@ -36,10 +36,18 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const usageBefore = standin.usage;
     const callStarted = performance.now();
-    const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT, voice: 'rachel' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: TEXT, voice: 'rachel' },
+    })) as CallToolResult;
     const callEnded = performance.now();
     expect(result.isError).toBeFalsy();
-    const structured = result.structuredContent as { id: string; credits: number; durationMs: number; voice: { id: string } };
+    const structured = result.structuredContent as {
+      id: string;
+      credits: number;
+      durationMs: number;
+      voice: { id: string };
+    };
     expect(structured.voice.id).toBe('21m00Tcm4TlvDq8ikWAM');
 
     const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
@@ -53,11 +61,14 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(firstFrame.at - callStarted).toBeLessThan(end.at - callStarted);
 
     // Exactly what the API returns to a direct client, byte for byte.
-    const direct = await fetch(`${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_24000`, {
-      method: 'POST',
-      headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: TEXT, model_id: 'eleven_multilingual_v2' }),
-    });
+    const direct = await fetch(
+      `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_24000`,
+      {
+        method: 'POST',
+        headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: TEXT, model_id: 'eleven_multilingual_v2' }),
+      },
+    );
     const expected = Buffer.from(await direct.arrayBuffer());
     expect(player.audioOf(structured.id).equals(expected)).toBe(true);
     expect(end.durationMs).toBe(Math.round((expected.length / 2 / 24_000) * 1000));
@@ -66,7 +77,9 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(structured.credits).toBe(TEXT.length);
     expect(standin.usage - usageBefore).toBe(TEXT.length * 2); // our call + the direct one
 
-    const call = standin.requests.find((r) => r.path.endsWith('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format);
+    const call = standin.requests.find(
+      (r) => r.path.endsWith('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format,
+    );
     expect(call?.query.output_format).toBe('pcm_24000');
     await client.close();
     await player.close();
@@ -78,16 +91,21 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
       name: 'speak',
       arguments: { text: 'Quick and cheap.', model: 'eleven_flash_v2_5' },
     })) as CallToolResult;
-    expect((result.structuredContent as { credits: number }).credits).toBe(Math.ceil('Quick and cheap.'.length / 2));
+    expect((result.structuredContent as { credits: number }).credits).toBe(
+      Math.ceil('Quick and cheap.'.length / 2),
+    );
     await client.close();
   });
 
-  it('sends audio only to the speaking user\'s players', async () => {
+  it("sends audio only to the speaking user's players", async () => {
     const alice = await connectPlayer(server.url, server.keys.alice);
     const bob = await connectPlayer(server.url, server.keys.bob);
     await bob.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Only for Alice.' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Only for Alice.' },
+    })) as CallToolResult;
     const { id } = result.structuredContent as { id: string };
     await alice.waitFor('speech.end', (m) => m.id === id);
     expect(alice.frames.length).toBeGreaterThan(0);
@@ -97,12 +115,42 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
   });
 
   const faults = [
-    { name: 'bad upstream key (401)', fault: { status: 401 as const }, error: /rejected the API key/, code: 'upstream_unauthorized' },
-    { name: 'unknown voice (404)', fault: { status: 404 as const }, error: /does not know voice/, code: 'unknown_voice' },
-    { name: 'too many requests (429)', fault: { status: 429 as const }, error: /429.*retry in \d+ s/, code: 'upstream_busy' },
-    { name: 'server error (500)', fault: { status: 500 as const }, error: /server error \(HTTP 500\)/, code: 'upstream_busy' },
-    { name: 'unavailable (503)', fault: { status: 503 as const }, error: /server error \(HTTP 503\)/, code: 'upstream_busy' },
-    { name: 'mid-stream reset', fault: { kind: 'reset' as const, afterBytes: 30_000 }, error: /broke off/, code: 'upstream_interrupted' },
+    {
+      name: 'bad upstream key (401)',
+      fault: { status: 401 as const },
+      error: /rejected the API key/,
+      code: 'upstream_unauthorized',
+    },
+    {
+      name: 'unknown voice (404)',
+      fault: { status: 404 as const },
+      error: /does not know voice/,
+      code: 'unknown_voice',
+    },
+    {
+      name: 'too many requests (429)',
+      fault: { status: 429 as const },
+      error: /429.*retry in \d+ s/,
+      code: 'upstream_busy',
+    },
+    {
+      name: 'server error (500)',
+      fault: { status: 500 as const },
+      error: /server error \(HTTP 500\)/,
+      code: 'upstream_busy',
+    },
+    {
+      name: 'unavailable (503)',
+      fault: { status: 503 as const },
+      error: /server error \(HTTP 503\)/,
+      code: 'upstream_busy',
+    },
+    {
+      name: 'mid-stream reset',
+      fault: { kind: 'reset' as const, afterBytes: 30_000 },
+      error: /broke off/,
+      code: 'upstream_interrupted',
+    },
   ];
   for (const { name, fault, error, code } of faults) {
     it(`reports ${name} to the agent and the player, then keeps serving`, async () => {
@@ -119,7 +167,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
         // The reset came after audio had started: the player saw the start and some audio first.
         expect(player.messages.some((m) => m.type === 'speech.start' && m.id === speechError.id)).toBe(true);
       }
-      const again = (await client.callTool({ name: 'speak', arguments: { text: 'Recovered.' } })) as CallToolResult;
+      const again = (await client.callTool({
+        name: 'speak',
+        arguments: { text: 'Recovered.' },
+      })) as CallToolResult;
       expect(again.isError).toBeFalsy();
       await client.close();
       await player.close();
@@ -131,7 +182,9 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const player = await connectPlayer(server.url, server.keys.alice);
     const client = await connectMcp(server.url, server.keys.alice);
     const abort = new AbortController();
-    const call = client.callTool({ name: 'speak', arguments: { text: TEXT } }, undefined, { signal: abort.signal });
+    const call = client.callTool({ name: 'speak', arguments: { text: TEXT } }, undefined, {
+      signal: abort.signal,
+    });
     const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
     const usage = standin.usage;
     abort.abort();

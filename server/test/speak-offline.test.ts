@@ -33,9 +33,18 @@ describe('speak with the offline engine, end to end', () => {
     const player = await connectPlayer(server.url, server.keys.alice);
     await player.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT, voice: 'robert' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: TEXT, voice: 'robert' },
+    })) as CallToolResult;
     expect(result.isError).toBeFalsy();
-    const structured = result.structuredContent as { id: string; playersReached: number; durationMs: number; characters: number; audioUrl: string };
+    const structured = result.structuredContent as {
+      id: string;
+      playersReached: number;
+      durationMs: number;
+      characters: number;
+      audioUrl: string;
+    };
     expect(structured.playersReached).toBe(1);
     expect(structured.characters).toBe(TEXT.length);
 
@@ -55,7 +64,8 @@ describe('speak with the offline engine, end to end', () => {
     // The same text through Flite directly, sentence by sentence, gives exactly the bytes the player got.
     const flite = new FliteSynthesizer();
     let expected = 0;
-    for (const sentence of splitIntoSentences(TEXT)) expected += (await flite.synthesize(sentence, { voice: 'rms' })).pcm.length;
+    for (const sentence of splitIntoSentences(TEXT))
+      expected += (await flite.synthesize(sentence, { voice: 'rms' })).pcm.length;
     await flite.close();
     expect(audio.length).toBe(expected);
 
@@ -65,7 +75,9 @@ describe('speak with the offline engine, end to end', () => {
     expect(rms).toBeGreaterThan(300);
 
     // The stored copy downloads as a WAV with the same samples.
-    const download = await fetch(structured.audioUrl, { headers: { authorization: `Bearer ${server.keys.alice}` } });
+    const download = await fetch(structured.audioUrl, {
+      headers: { authorization: `Bearer ${server.keys.alice}` },
+    });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('audio/wav');
     const wav = Buffer.from(await download.arrayBuffer());
@@ -79,7 +91,10 @@ describe('speak with the offline engine, end to end', () => {
 
   it('with no player open, still succeeds and tells the agent where the player page is', async () => {
     const client = await connectMcp(server.url, server.keys.bob);
-    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Nobody is listening.' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Nobody is listening.' },
+    })) as CallToolResult;
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain(`${server.url}/`);
     expect(textOf(result)).toMatch(/no player is open/);
@@ -90,7 +105,10 @@ describe('speak with the offline engine, end to end', () => {
   it('reports MCP progress while a long text is generated', async () => {
     const client = await connectMcp(server.url, server.keys.bob);
     const progress: number[] = [];
-    const long = Array.from({ length: 8 }, (_, i) => `This is sentence number ${i + 1} of a longer report.`).join(' ');
+    const long = Array.from(
+      { length: 8 },
+      (_, i) => `This is sentence number ${i + 1} of a longer report.`,
+    ).join(' ');
     const result = (await client.callTool({ name: 'speak', arguments: { text: long } }, undefined, {
       onprogress: (p) => progress.push(p.progress),
     })) as CallToolResult;
@@ -105,10 +123,14 @@ describe('speak with the offline engine, end to end', () => {
     player.socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       const message = JSON.parse(data.toString()) as { type: string; id: string };
-      if (message.type === 'speech.end') setTimeout(() => player.send({ type: 'played', id: message.id }), 300);
+      if (message.type === 'speech.end')
+        setTimeout(() => player.send({ type: 'played', id: message.id }), 300);
     });
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({ name: 'speak', arguments: { text: 'Wait for me.', wait: 'played' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Wait for me.', wait: 'played' },
+    })) as CallToolResult;
     const structured = result.structuredContent as { played: boolean; id: string };
     expect(structured.played).toBe(true);
     const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
@@ -123,18 +145,32 @@ describe('speak with the offline engine, end to end', () => {
     const empty = (await client.callTool({ name: 'speak', arguments: { text: '   ' } })) as CallToolResult;
     expect(empty.isError).toBe(true);
     expect(textOf(empty)).toMatch(/empty/);
-    const unknown = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', voice: 'Sallie' } })) as CallToolResult;
+    const unknown = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Hi', voice: 'Sallie' },
+    })) as CallToolResult;
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toMatch(/No voice is called "Sallie"\. Closest: "Sally"/);
-    const tooLong = (await client.callTool({ name: 'speak', arguments: { text: 'a'.repeat(5001) } })) as CallToolResult;
+    const tooLong = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'a'.repeat(5001) },
+    })) as CallToolResult;
     expect(tooLong.isError).toBe(true);
     expect(textOf(tooLong)).toMatch(/5001 characters/);
-    const badModel = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', model: 'eleven_v3' } })) as CallToolResult;
+    const badModel = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Hi', model: 'eleven_v3' },
+    })) as CallToolResult;
     expect(badModel.isError).toBe(true);
-    const badSettings = (await client.callTool({ name: 'speak', arguments: { text: 'Hi', settings: { speed: 3 } } })) as CallToolResult;
+    const badSettings = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Hi', settings: { speed: 3 } },
+    })) as CallToolResult;
     expect(badSettings.isError).toBe(true);
     const { items } = (await (
-      await fetch(`${server.url}/api/v1/history?search=Sallie`, { headers: { authorization: `Bearer ${server.keys.alice}` } })
+      await fetch(`${server.url}/api/v1/history?search=Sallie`, {
+        headers: { authorization: `Bearer ${server.keys.alice}` },
+      })
     ).json()) as { items: unknown[] };
     expect(items).toEqual([]);
     await client.close();
@@ -153,19 +189,30 @@ describe('speak with the offline engine, end to end', () => {
     expect(pushed.settings.defaultVoice).toBe('awb');
     const got = (await client.callTool({ name: 'get_settings', arguments: {} })) as CallToolResult;
     expect(got.structuredContent).toMatchObject({ default_voice: 'awb' });
-    const spoken = (await client.callTool({ name: 'speak', arguments: { text: 'Default voice now.' } })) as CallToolResult;
+    const spoken = (await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Default voice now.' },
+    })) as CallToolResult;
     expect((spoken.structuredContent as { voice: { name: string } }).voice.name).toBe('Alan');
     const nothing = (await client.callTool({ name: 'update_settings', arguments: {} })) as CallToolResult;
     expect(nothing.isError).toBe(true);
-    await client.callTool({ name: 'update_settings', arguments: { default_voice: null, voice_settings: {} } });
+    await client.callTool({
+      name: 'update_settings',
+      arguments: { default_voice: null, voice_settings: {} },
+    });
     await client.close();
     await player.close();
   });
 
   it('lists voices with search, and models', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
-    const voices = (await client.callTool({ name: 'list_voices', arguments: { search: 'scottish male' } })) as CallToolResult;
-    expect((voices.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name)).toEqual(['Alan']);
+    const voices = (await client.callTool({
+      name: 'list_voices',
+      arguments: { search: 'scottish male' },
+    })) as CallToolResult;
+    expect((voices.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name)).toEqual([
+      'Alan',
+    ]);
     const models = (await client.callTool({ name: 'list_models', arguments: {} })) as CallToolResult;
     expect(textOf(models)).toMatch(/flite/);
     await client.close();
@@ -174,7 +221,10 @@ describe('speak with the offline engine, end to end', () => {
   it('stop_speaking stops the current speech and players get speech.stopped', async () => {
     const player = await connectPlayer(server.url, server.keys.alice);
     const client = await connectMcp(server.url, server.keys.alice);
-    const long = Array.from({ length: 40 }, (_, i) => `Line ${i + 1} of a very long reading that nobody wants to hear.`).join(' ');
+    const long = Array.from(
+      { length: 40 },
+      (_, i) => `Line ${i + 1} of a very long reading that nobody wants to hear.`,
+    ).join(' ');
     const speaking = client.callTool({ name: 'speak', arguments: { text: long } }) as Promise<CallToolResult>;
     const start = await player.waitFor('speech.start', (m) => m.text === long);
     const stop = (await client.callTool({ name: 'stop_speaking', arguments: {} })) as CallToolResult;

@@ -27,7 +27,9 @@ describe('FliteSynthesizer', () => {
 
   it('produces 16 kHz speech whose length grows with the text', async () => {
     const short = await synth.synthesize('Done.', { voice: 'slt' });
-    const long = await synth.synthesize('The build finished and all two hundred tests passed.', { voice: 'slt' });
+    const long = await synth.synthesize('The build finished and all two hundred tests passed.', {
+      voice: 'slt',
+    });
     expect(short.sampleRate).toBe(16_000);
     const seconds = (audio: { pcm: Buffer; sampleRate: number }) => audio.pcm.length / 2 / audio.sampleRate;
     expect(seconds(short)).toBeGreaterThan(0.2);
@@ -55,6 +57,13 @@ describe('FliteSynthesizer', () => {
     }
     expect(pieces).toEqual(['First sentence here.', 'Second one follows.', 'And a third to finish.']);
   });
+
+  it("keeps working over hundreds of runs (Node 20's own WASI segfaulted after ~150)", async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 220 }, (_, i) => synth.synthesize(`Run ${i}.`, { voice: i % 2 ? 'slt' : 'awb' })),
+    );
+    expect(runs.every((run) => run.pcm.length > 1000)).toBe(true);
+  }, 60_000);
 
   it('rejects an unknown voice', async () => {
     await expect(synth.synthesize('Hi', { voice: 'nope' })).rejects.toThrow(/unknown Flite voice/);

@@ -21,53 +21,103 @@ interface PendingJob {
 }
 
 type WorkerReply =
-  | { ready: true }
-  | { id: number; sampleRate: number; pcm: ArrayBuffer }
-  | { id: number; error: string };
+  { ready: true } | { id: number; sampleRate: number; pcm: ArrayBuffer } | { id: number; error: string };
 
-/**
- * Flite speech synthesis on a worker thread. Jobs are queued on the worker in order, so pieces of one
- * text come back in order. Create one per process and close it on shutdown.
- */
-export class FliteSynthesizer {
-  private readonly worker: Worker;
+/** One worker thread running Flite jobs in order. */
+class FliteWorker {
+  private worker: Worker | undefined;
   private readonly pending = new Map<number, PendingJob>();
   private nextId = 0;
-  private closed = false;
-  private readonly ready: Promise<void>;
+  readonly ready: Promise<void>;
 
   constructor() {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url));
-    this.worker.unref();
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.once('error', reject);
-      this.worker.on('message', (reply: WorkerReply) => {
+    this.ready = this.start();
+    this.ready.catch(() => undefined);
+  }
+
+  private start(): Promise<void> {
+    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    this.worker = worker;
+    // An idle synthesizer must not keep the process alive; one with queued jobs must.
+    if (this.pending.size === 0) worker.unref();
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', () => this.failAll(new Error('the Flite worker stopped')));
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (reply: WorkerReply) => {
         if ('ready' in reply) return resolve();
         this.settle(reply);
       });
     });
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', () => this.failAll(new Error('the Flite worker stopped')));
   }
 
-  /** Resolves once the WebAssembly module is compiled; rejects if it cannot be loaded. */
-  whenReady(): Promise<void> {
-    return this.ready;
-  }
-
-  async synthesize(text: string, options: SynthesisOptions): Promise<SynthesizedAudio> {
-    if (this.closed) throw new Error('the Flite synthesizer is closed');
-    if (!FLITE_VOICES.some((voice) => voice.id === options.voice)) {
-      throw new Error(`unknown Flite voice "${options.voice}"`);
-    }
-    await this.ready;
-    const speed = Math.min(2, Math.max(0.5, options.speed ?? 1));
+  /** Queues a job and posts it once the worker is ready. */
+  run(text: string, voice: string, durationStretch: number): Promise<SynthesizedAudio> {
     const id = this.nextId++;
     return new Promise<SynthesizedAudio>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, text, voice: options.voice, durationStretch: 1 / speed });
+      this.worker?.ref();
+      this.ready.then(
+        () => {
+          this.worker!.postMessage({ id, text, voice, durationStretch });
+        },
+        (error: Error) => {
+          this.pending.delete(id);
+          reject(error);
+        },
+      );
     });
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    const worker = this.worker;
+    if (!worker) return;
+    worker.postMessage({ type: 'close' });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private settle(reply: Exclude<WorkerReply, { ready: true }>) {
+    const job = this.pending.get(reply.id);
+    if (!job) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if ('error' in reply) job.reject(new Error(`Flite failed: ${reply.error}`));
+    else job.resolve({ sampleRate: reply.sampleRate, pcm: Buffer.from(reply.pcm) });
+  }
+
+  private failAll(error: Error) {
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
+  }
+}
+
+/**
+ * Flite speech synthesis off the main thread: jobs run one at a time, in order, on one worker thread.
+ * Create one per process and close it on shutdown.
+ */
+export class FliteSynthesizer {
+  private readonly worker = new FliteWorker();
+  private closed = false;
+
+  /** Resolves once the WebAssembly module is compiled; rejects if it cannot be loaded. */
+  whenReady(): Promise<void> {
+    return this.worker.ready;
+  }
+
+  synthesize(text: string, options: SynthesisOptions): Promise<SynthesizedAudio> {
+    if (this.closed) return Promise.reject(new Error('the Flite synthesizer is closed'));
+    if (!FLITE_VOICES.some((voice) => voice.id === options.voice)) {
+      return Promise.reject(new Error(`unknown Flite voice "${options.voice}"`));
+    }
+    const speed = Math.min(2, Math.max(0.5, options.speed ?? 1));
+    return this.worker.run(text, options.voice, 1 / speed);
   }
 
   /**
@@ -101,27 +151,6 @@ export class FliteSynthesizer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.worker.postMessage({ type: 'close' });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  private settle(reply: Exclude<WorkerReply, { ready: true }>) {
-    const job = this.pending.get(reply.id);
-    if (!job) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker.unref();
-    if ('error' in reply) job.reject(new Error(`Flite failed: ${reply.error}`));
-    else job.resolve({ sampleRate: reply.sampleRate, pcm: Buffer.from(reply.pcm) });
-  }
-
-  private failAll(error: Error) {
-    for (const job of this.pending.values()) job.reject(error);
-    this.pending.clear();
+    await this.worker.close();
   }
 }

@@ -9,7 +9,13 @@ export interface FliteVoice {
 }
 
 export const FLITE_VOICES: readonly FliteVoice[] = [
-  { id: 'slt', name: 'Sally', gender: 'female', accent: 'american', description: 'Clear US English, female.' },
+  {
+    id: 'slt',
+    name: 'Sally',
+    gender: 'female',
+    accent: 'american',
+    description: 'Clear US English, female.',
+  },
   { id: 'rms', name: 'Robert', gender: 'male', accent: 'american', description: 'Deep US English, male.' },
   { id: 'awb', name: 'Alan', gender: 'male', accent: 'scottish', description: 'Scottish English, male.' },
   { id: 'kal16', name: 'Kevin', gender: 'male', accent: 'american', description: 'Bright US English, male.' },

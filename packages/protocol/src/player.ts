@@ -80,9 +80,7 @@ export type ServerMessage =
   | PongMessage;
 
 export type ClientMessage =
-  | { readonly type: 'stop' }
-  | { readonly type: 'played'; readonly id: string }
-  | { readonly type: 'ping' };
+  { readonly type: 'stop' } | { readonly type: 'played'; readonly id: string } | { readonly type: 'ping' };
 
 /** Close codes the server uses besides the standard ones (1001 going away, 1008 policy). */
 export const CLOSE_CODES = {

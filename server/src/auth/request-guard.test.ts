@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, isAllowedHost, isAllowedOrigin, keyFromSubprotocols, type OriginPolicy } from './request-guard.js';
+import {
+  bearerToken,
+  isAllowedHost,
+  isAllowedOrigin,
+  keyFromSubprotocols,
+  type OriginPolicy,
+} from './request-guard.js';
 
 const loopback: OriginPolicy = { allowedOrigins: [], allowedHosts: [], loopbackOnly: true };
 const deployed: OriginPolicy = {
@@ -38,13 +44,18 @@ describe('keyFromSubprotocols', () => {
 });
 
 describe('isAllowedHost (DNS rebinding)', () => {
-  it.each(['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST', '[::1]:8080', '127.0.0.2'])('loopback serves %s', (host) =>
-    expect(isAllowedHost(host, loopback)).toBe(true),
+  it.each(['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST', '[::1]:8080', '127.0.0.2'])(
+    'loopback serves %s',
+    (host) => expect(isAllowedHost(host, loopback)).toBe(true),
   );
-  it.each(['evil.example:8080', 'evil.example', '127.0.0.1.evil.example', 'localhost.evil.example:8080', '', 'a b'])(
-    'loopback refuses %j',
-    (host) => expect(isAllowedHost(host, loopback)).toBe(false),
-  );
+  it.each([
+    'evil.example:8080',
+    'evil.example',
+    '127.0.0.1.evil.example',
+    'localhost.evil.example:8080',
+    '',
+    'a b',
+  ])('loopback refuses %j', (host) => expect(isAllowedHost(host, loopback)).toBe(false));
   it('refuses a missing Host', () => expect(isAllowedHost(undefined, loopback)).toBe(false));
   it('serves configured hosts and refuses others when some are configured', () => {
     expect(isAllowedHost('api.example.com', deployed)).toBe(true);
@@ -73,7 +84,9 @@ describe('isAllowedOrigin (cross-site requests)', () => {
   });
   it('allows configured console origins exactly', () => {
     expect(isAllowedOrigin('https://console.example.com', 'api.example.com', deployed)).toBe(true);
-    expect(isAllowedOrigin('https://console.example.com.evil.example', 'api.example.com', deployed)).toBe(false);
+    expect(isAllowedOrigin('https://console.example.com.evil.example', 'api.example.com', deployed)).toBe(
+      false,
+    );
     expect(isAllowedOrigin('http://console.example.com', 'api.example.com', deployed)).toBe(false);
   });
 });

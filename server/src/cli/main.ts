@@ -18,18 +18,17 @@ EARSHOT_DATA_DIR, EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_H
 async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { pretty: process.stdout.isTTY === true });
-  let running: RunningEarshot | undefined;
-  let stopping = false;
+  const state: { running?: RunningEarshot; stopping: boolean } = { stopping: false };
 
   // Handlers go in before anything is printed: whoever reads the banner may signal at once.
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (state.stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
-    if (!running) process.exit(0);
-    void running.shutdown().then(
+    state.stopping = true;
+    if (!state.running) process.exit(0);
+    void state.running.shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -40,8 +39,9 @@ async function serve(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  running = await startEarshot(config, { logger });
-  if (stopping) return void running.shutdown().then(() => process.exit(0));
+  const running = await startEarshot(config, { logger });
+  state.running = running;
+  if (state.stopping) return void running.shutdown().then(() => process.exit(0));
   process.stdout.write(`${startupBanner(running)}\n`);
 }
 

@@ -21,7 +21,11 @@ describe('loadConfig', () => {
       EARSHOT_ALLOWED_ORIGINS: 'https://console.example.com/, https://x.example',
       EARSHOT_STORE: 's3://my-bucket/earshot/data/',
     });
-    expect(config.engine).toEqual({ kind: 'elevenlabs', apiKey: 'sk_x', baseUrl: 'https://api.eu.residency.elevenlabs.io' });
+    expect(config.engine).toEqual({
+      kind: 'elevenlabs',
+      apiKey: 'sk_x',
+      baseUrl: 'https://api.eu.residency.elevenlabs.io',
+    });
     expect(config.keys).toEqual({
       kind: 'hashes',
       entries: [
@@ -34,7 +38,12 @@ describe('loadConfig', () => {
   });
   it('lists every problem at once, without echoing secrets', () => {
     expect(() =>
-      loadConfig({ PORT: 'x', EARSHOT_API_KEYS: 'alice:nothex', EARSHOT_API_KEY: 'short', ELEVENLABS_BASE_URL: 'nope' }),
+      loadConfig({
+        PORT: 'x',
+        EARSHOT_API_KEYS: 'alice:nothex',
+        EARSHOT_API_KEY: 'short',
+        ELEVENLABS_BASE_URL: 'nope',
+      }),
     ).toThrow(/PORT[\s\S]*EARSHOT_API_KEY[\s\S]*EARSHOT_API_KEYS|PORT[\s\S]*EARSHOT_API_KEYS/);
   });
   it('refuses a user named twice and path-like user names', () => {

@@ -45,7 +45,10 @@ export class VoiceCatalog {
   async resolveVoice(requested: string | null | undefined): Promise<Voice> {
     const voices = await this.listVoices();
     if (voices.length === 0) {
-      throw new EarshotError('unknown_voice', 'The voice engine lists no voices; add a voice in ElevenLabs first.');
+      throw new EarshotError(
+        'unknown_voice',
+        'The voice engine lists no voices; add a voice in ElevenLabs first.',
+      );
     }
     if (!requested) return voices[0]!;
     const wanted = requested.trim().toLowerCase();

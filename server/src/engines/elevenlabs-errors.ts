@@ -25,10 +25,14 @@ export function fromElevenLabsError(error: unknown, context: { voiceId?: string 
     return new EarshotError('cancelled', 'The request was cancelled.', { cause: error });
   }
   if (error instanceof ElevenLabsTimeoutError) {
-    return new EarshotError('upstream_busy', 'ElevenLabs did not answer in time; try again in a few seconds.', {
-      cause: error,
-      retryAfterSeconds: 5,
-    });
+    return new EarshotError(
+      'upstream_busy',
+      'ElevenLabs did not answer in time; try again in a few seconds.',
+      {
+        cause: error,
+        retryAfterSeconds: 5,
+      },
+    );
   }
   if (!(error instanceof ElevenLabsError) || error.statusCode === undefined) {
     return new EarshotError(
@@ -41,14 +45,22 @@ export function fromElevenLabsError(error: unknown, context: { voiceId?: string 
   const code = detail.code ?? detail.status ?? '';
   const status = error.statusCode;
   if (status === 401 && code === 'quota_exceeded') {
-    return new EarshotError('quota_exceeded', 'ElevenLabs says the account has no credits left for this text.', {
-      cause: error,
-    });
+    return new EarshotError(
+      'quota_exceeded',
+      'ElevenLabs says the account has no credits left for this text.',
+      {
+        cause: error,
+      },
+    );
   }
   if (status === 402) {
-    return new EarshotError('quota_exceeded', 'ElevenLabs says the account has too few credits for this text.', {
-      cause: error,
-    });
+    return new EarshotError(
+      'quota_exceeded',
+      'ElevenLabs says the account has too few credits for this text.',
+      {
+        cause: error,
+      },
+    );
   }
   if (status === 401 || status === 403) {
     return new EarshotError(

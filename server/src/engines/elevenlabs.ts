@@ -120,7 +120,10 @@ export class ElevenLabsEngine implements VoiceEngine {
   async close(): Promise<void> {}
 }
 
-async function* readStream(stream: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterable<Uint8Array> {
+async function* readStream(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncIterable<Uint8Array> {
   const reader = stream.getReader();
   let finished = false;
   try {

@@ -6,7 +6,8 @@ import type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js'
 const OFFLINE_MODEL: Model = {
   id: 'flite',
   name: 'Offline (Flite)',
-  description: 'Runs on this machine with no account and no network. Robotic but intelligible; costs nothing.',
+  description:
+    'Runs on this machine with no account and no network. Robotic but intelligible; costs nothing.',
   creditsPerCharacter: 0,
 };
 

@@ -32,7 +32,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     if (request.url === '/healthz' || request.url === '/readyz') return;
     request.log.info(
-      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });
@@ -41,7 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   await registerSecurity(app, {
     allowedOrigins: deps.config.allowedOrigins,
-    allowedHosts: [...deps.config.allowedHosts, ...(deps.config.publicUrl ? [new URL(deps.config.publicUrl).host] : [])],
+    allowedHosts: [
+      ...deps.config.allowedHosts,
+      ...(deps.config.publicUrl ? [new URL(deps.config.publicUrl).host] : []),
+    ],
     loopbackOnly: isLoopbackHost(deps.config.host),
   });
   await app.register(websocket, {

@@ -9,18 +9,27 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | EarshotError, request, reply) => {
     if (error instanceof EarshotError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      if (error.httpStatus >= 500) request.log.warn({ err: error.cause ?? error, code: error.code }, 'request failed');
+      if (error.httpStatus >= 500)
+        request.log.warn({ err: error.cause ?? error, code: error.code }, 'request failed');
       return reply.code(error.httpStatus).send({ error: { code: error.code, message: error.message } });
     }
     const status = error.statusCode ?? 500;
     if (status < 500) {
-      return reply.code(status).send({ error: { code: error.code ?? 'invalid_input', message: error.message } });
+      return reply
+        .code(status)
+        .send({ error: { code: error.code ?? 'invalid_input', message: error.message } });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: { code: 'internal', message: 'Internal error; the server log has details.' } });
+    return reply
+      .code(500)
+      .send({ error: { code: 'internal', message: 'Internal error; the server log has details.' } });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` } }),
+    reply
+      .code(404)
+      .send({
+        error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` },
+      }),
   );
 }

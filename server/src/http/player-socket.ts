@@ -35,16 +35,24 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps): void 
         const protocols = request.headers['sec-websocket-protocol'];
         if (!offersPlayerProtocol(protocols)) {
           return reply.code(400).send({
-            error: { code: 'invalid_input', message: `Offer the "${PLAYER_SUBPROTOCOL}" WebSocket subprotocol.` },
+            error: {
+              code: 'invalid_input',
+              message: `Offer the "${PLAYER_SUBPROTOCOL}" WebSocket subprotocol.`,
+            },
           });
         }
         if (deps.lifecycle.draining) {
-          return reply.code(503).send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
+          return reply
+            .code(503)
+            .send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
         }
         const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
-            error: { code: 'unauthorized', message: 'Offer the key as the "bearer.<base64url(key)>" subprotocol.' },
+            error: {
+              code: 'unauthorized',
+              message: 'Offer the key as the "bearer.<base64url(key)>" subprotocol.',
+            },
           });
         }
         request.user = user ?? ANONYMOUS_USER;

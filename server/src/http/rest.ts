@@ -46,7 +46,11 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
       });
 
       api.get('/voices', async (request) => {
-        const { search } = parse(z.object({ search: z.string().max(100).optional() }), request.query, 'query');
+        const { search } = parse(
+          z.object({ search: z.string().max(100).optional() }),
+          request.query,
+          'query',
+        );
         return { voices: await deps.catalog.searchVoices(search) };
       });
 

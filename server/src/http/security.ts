@@ -28,7 +28,10 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
     if (PUBLIC_PATHS.has(path)) return;
     if (!isAllowedHost(request.headers.host, policy)) {
       return reply.code(403).send({
-        error: { code: 'forbidden', message: 'This Host is not served here (set EARSHOT_ALLOWED_HOSTS to add it).' },
+        error: {
+          code: 'forbidden',
+          message: 'This Host is not served here (set EARSHOT_ALLOWED_HOSTS to add it).',
+        },
       });
     }
     const guarded = GUARDED_PREFIXES.some((prefix) => path === prefix || path.startsWith(prefix));
@@ -36,16 +39,24 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
       return reply.code(403).send({
         error: {
           code: 'forbidden',
-          message: 'This Origin may not call Earshot (set EARSHOT_ALLOWED_ORIGINS to allow a console origin).',
+          message:
+            'This Origin may not call Earshot (set EARSHOT_ALLOWED_ORIGINS to allow a console origin).',
         },
       });
     }
   });
 
   await app.register(cors, {
-    origin: (origin, callback) => callback(null, origin !== undefined && policy.allowedOrigins.includes(origin)),
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && policy.allowedOrigins.includes(origin)),
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'mcp-protocol-version',
+      'mcp-session-id',
+      'last-event-id',
+    ],
     exposedHeaders: ['mcp-session-id', 'retry-after'],
     maxAge: 600,
   });

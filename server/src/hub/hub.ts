@@ -36,6 +36,8 @@ export class Hub {
   private readonly current = new Map<string, QueuedSpeech>();
   private readonly idleWaiters = new Set<() => void>();
   private draining = false;
+  /** Since start: speeches run, and those that failed (for metrics). */
+  readonly counters = { speeches: 0, failures: 0 };
   private readonly maxPlayerBufferBytes: number;
   private readonly maxQueuePerUser: number;
 
@@ -168,11 +170,19 @@ export class Hub {
     }
     this.current.set(user, next);
     const deps = { ...this.options, maxPlayerBufferBytes: this.maxPlayerBufferBytes };
+    this.counters.speeches += 1;
     void runSpeech(next.id, next.job, this.channel(user), next.controller.signal, deps)
-      .then(next.resolve, (error: unknown) => {
-        this.options.logger.error({ err: error }, 'speech run crashed');
-        next.resolve(notStarted(next, 'failed'));
-      })
+      .then(
+        (outcome) => {
+          if (outcome.status === 'failed') this.counters.failures += 1;
+          next.resolve(outcome);
+        },
+        (error: unknown) => {
+          this.counters.failures += 1;
+          this.options.logger.error({ err: error }, 'speech run crashed');
+          next.resolve(notStarted(next, 'failed'));
+        },
+      )
       .finally(() => {
         this.current.delete(user);
         this.pump(user);

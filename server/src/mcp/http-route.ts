@@ -29,7 +29,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     reply.hijack();
     reply.raw.on('close', () => {
       // The client hung up before its answer was complete: treat it as a cancellation of that call.
-      if (!reply.raw.writableFinished && requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
+      if (!reply.raw.writableFinished && requestId !== undefined)
+        options.deps.inFlight.cancel(user, requestId);
       void transport.close();
       void server.close();
     });
@@ -41,7 +42,11 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       if (!reply.raw.headersSent) {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });
         reply.raw.end(
-          JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null }),
+          JSON.stringify({
+            jsonrpc: '2.0',
+            error: { code: -32603, message: 'Internal server error' },
+            id: null,
+          }),
         );
       }
     }
@@ -53,7 +58,11 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     return reply
       .code(405)
       .header('allow', 'POST')
-      .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' }, id: null });
+      .send({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' },
+        id: null,
+      });
   };
   app.get('/mcp', notAllowed);
   app.delete('/mcp', notAllowed);

@@ -37,7 +37,8 @@ export class InFlightCalls {
 export function describeBody(body: unknown): { requestId?: RequestId; cancels?: RequestId } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const message = body as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
-  const asId = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? value : undefined);
+  const asId = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? value : undefined;
   if (message.method === 'notifications/cancelled') return { cancels: asId(message.params?.requestId) };
   return { requestId: asId(message.id) };
 }

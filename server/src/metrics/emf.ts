@@ -3,19 +3,40 @@ import type { Hub } from '../hub/index.js';
 const INTERVAL_MS = 60_000;
 
 /**
- * Publishes the player-connection count as a CloudWatch embedded-metric-format log line every minute.
+ * Publishes player connections (gauge) and speeches and failed speeches in the last interval as a
+ * CloudWatch embedded-metric-format log line every minute.
  * In AWS the task's stdout goes to CloudWatch Logs, which turns these lines into the metric the service
  * scales on; no CloudWatch API calls or credentials are needed.
  */
-export function startMetrics(hub: Hub, service: string, write: (line: string) => void = defaultWrite): () => void {
-  const emit = () => write(emfLine(service, hub.totalPlayers(), Date.now()));
+export function startMetrics(
+  hub: Hub,
+  service: string,
+  write: (line: string) => void = defaultWrite,
+): () => void {
+  let reported = { speeches: 0, failures: 0 };
+  const emit = () => {
+    const now = { ...hub.counters };
+    const sample = {
+      playerConnections: hub.totalPlayers(),
+      speechRequests: now.speeches - reported.speeches,
+      speechErrors: now.failures - reported.failures,
+    };
+    reported = now;
+    write(emfLine(service, sample, Date.now()));
+  };
   emit();
   const timer = setInterval(emit, INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }
 
-export function emfLine(service: string, playerConnections: number, timestamp: number): string {
+export interface MetricsSample {
+  readonly playerConnections: number;
+  readonly speechRequests: number;
+  readonly speechErrors: number;
+}
+
+export function emfLine(service: string, sample: MetricsSample, timestamp: number): string {
   return JSON.stringify({
     _aws: {
       Timestamp: timestamp,
@@ -23,12 +44,18 @@ export function emfLine(service: string, playerConnections: number, timestamp: n
         {
           Namespace: 'Earshot',
           Dimensions: [['Service']],
-          Metrics: [{ Name: 'PlayerConnections', Unit: 'Count' }],
+          Metrics: [
+            { Name: 'PlayerConnections', Unit: 'Count' },
+            { Name: 'SpeechRequests', Unit: 'Count' },
+            { Name: 'SpeechErrors', Unit: 'Count' },
+          ],
         },
       ],
     },
     Service: service,
-    PlayerConnections: playerConnections,
+    PlayerConnections: sample.playerConnections,
+    SpeechRequests: sample.speechRequests,
+    SpeechErrors: sample.speechErrors,
   });
 }
 

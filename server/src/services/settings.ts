@@ -7,7 +7,12 @@ import type { Store } from '../store/index.js';
 export const VoiceSettingsSchema = z
   .object({
     stability: z.number().min(0).max(1).optional().describe('0–1; lower is more expressive. Default 0.5.'),
-    similarity_boost: z.number().min(0).max(1).optional().describe('0–1; closeness to the original voice. Default 0.75.'),
+    similarity_boost: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('0–1; closeness to the original voice. Default 0.75.'),
     style: z.number().min(0).max(1).optional().describe('0–1; style exaggeration. Default 0.'),
     use_speaker_boost: z.boolean().optional().describe('Boosts similarity to the speaker. Default true.'),
     speed: z.number().min(0.7).max(1.2).optional().describe('0.7–1.2; 1 is normal speed.'),

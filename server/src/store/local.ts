@@ -37,11 +37,18 @@ export class LocalStore implements Store {
   }
 
   async listHistory(user: string, query: { limit: number; before?: string; search?: string }) {
-    const items = [...(await this.index(user)).values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const items = [...(await this.index(user)).values()].sort((a, b) =>
+      b.createdAt.localeCompare(a.createdAt),
+    );
     const needle = query.search?.toLowerCase();
     return items
       .filter((item) => !query.before || item.createdAt < query.before)
-      .filter((item) => !needle || item.text.toLowerCase().includes(needle) || item.voice.name.toLowerCase().includes(needle))
+      .filter(
+        (item) =>
+          !needle ||
+          item.text.toLowerCase().includes(needle) ||
+          item.voice.name.toLowerCase().includes(needle),
+      )
       .slice(0, query.limit);
   }
 
@@ -139,9 +146,10 @@ export class LocalStore implements Store {
   }
 
   async getUsage(user: string, days: number): Promise<DailyUsage[]> {
-    const usage = (await readJson<Record<string, { characters: number; credits: number }>>(
-      join(this.userDir(user), 'usage.json'),
-    )) ?? {};
+    const usage =
+      (await readJson<Record<string, { characters: number; credits: number }>>(
+        join(this.userDir(user), 'usage.json'),
+      )) ?? {};
     const result: DailyUsage[] = [];
     for (let i = days - 1; i >= 0; i--) {
       const date = new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10);
@@ -193,9 +201,11 @@ export class LocalStore implements Store {
     const previous = this.writes.get(path) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(work);
     this.writes.set(path, next);
-    void next.finally(() => {
-      if (this.writes.get(path) === next) this.writes.delete(path);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.writes.get(path) === next) this.writes.delete(path);
+      })
+      .catch(() => undefined);
     return next;
   }
 }

@@ -25,7 +25,10 @@ export interface Store {
   putSettings(user: string, settings: UserSettings): Promise<void>;
 
   putHistory(user: string, item: HistoryItem): Promise<void>;
-  listHistory(user: string, query: { limit: number; before?: string; search?: string }): Promise<HistoryItem[]>;
+  listHistory(
+    user: string,
+    query: { limit: number; before?: string; search?: string },
+  ): Promise<HistoryItem[]>;
   getHistory(user: string, id: string): Promise<HistoryItem | null>;
   deleteHistory(user: string, id: string): Promise<boolean>;
 

@@ -27,7 +27,11 @@ export function playerProtocols(key: string): string[] {
 }
 
 /** A player like the browser's: subprotocol auth, records every message and audio frame with its time. */
-export async function connectPlayer(baseUrl: string, key: string, options: { origin?: string } = {}): Promise<TestPlayer> {
+export async function connectPlayer(
+  baseUrl: string,
+  key: string,
+  options: { origin?: string } = {},
+): Promise<TestPlayer> {
   const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
   const socket = new WebSocket(url, playerProtocols(key), { origin: options.origin ?? baseUrl });
   const messages: (ServerMessage & { at: number })[] = [];
@@ -70,15 +74,19 @@ export async function connectPlayer(baseUrl: string, key: string, options: { ori
     waitFor(type, predicate = () => true, timeoutMs = 15_000) {
       type Match = Extract<ServerMessage, { type: typeof type }> & { at: number };
       const find = () =>
-        messages.find((m) => m.type === type && predicate(m as Extract<ServerMessage, { type: typeof type }>)) as
-          | Match
-          | undefined;
+        messages.find(
+          (m) => m.type === type && predicate(m as Extract<ServerMessage, { type: typeof type }>),
+        ) as Match | undefined;
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`no ${type} message within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(', ')}`));
+          reject(
+            new Error(
+              `no ${type} message within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(', ')}`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           const match = find();
@@ -102,8 +110,14 @@ export async function connectPlayer(baseUrl: string, key: string, options: { ori
 }
 
 /** Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). */
-export function playerHandshakeStatus(baseUrl: string, protocols: string[], origin?: string): Promise<number> {
-  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, protocols, { origin: origin ?? baseUrl });
+export function playerHandshakeStatus(
+  baseUrl: string,
+  protocols: string[],
+  origin?: string,
+): Promise<number> {
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, protocols, {
+    origin: origin ?? baseUrl,
+  });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       socket.close();

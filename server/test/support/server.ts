@@ -18,7 +18,12 @@ export interface TestServer {
 
 /** A real Earshot on a loopback port with fresh keys for the given users and a temporary data dir. */
 export async function startTestServer(
-  options: { users?: string[]; env?: Record<string, string>; engine?: VoiceEngine; maxPlayerBufferBytes?: number } = {},
+  options: {
+    users?: string[];
+    env?: Record<string, string>;
+    engine?: VoiceEngine;
+    maxPlayerBufferBytes?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
   const users = options.users ?? ['alice', 'bob'];

@@ -10,7 +10,8 @@ export function registerGetSettingsTool(server: McpServer, deps: ToolDeps, calle
     GET_SETTINGS_TOOL,
     {
       title: 'Get voice settings',
-      description: "Show the user's saved defaults: voice, model, voice settings, auto-play and save-audio. Free.",
+      description:
+        "Show the user's saved defaults: voice, model, voice settings, auto-play and save-audio. Free.",
       inputSchema: {},
       outputSchema: settingsOutputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },

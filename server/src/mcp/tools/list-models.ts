@@ -35,7 +35,9 @@ export function registerListModelsTool(server: McpServer, deps: ToolDeps, _calle
             `- ${m.name} (${m.id}): ${m.creditsPerCharacter} credit/char` +
             (m.maxCharacters ? `, up to ${m.maxCharacters} chars` : ''),
         );
-        return ok([`${models.length} model${models.length === 1 ? '' : 's'}:`, ...lines].join('\n'), { models });
+        return ok([`${models.length} model${models.length === 1 ? '' : 's'}:`, ...lines].join('\n'), {
+          models,
+        });
       }),
   );
 }

@@ -36,16 +36,29 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         'generated (or, with wait: "played", when the player finished playing it); speeches queue in order.',
       inputSchema: {
         text: z.string().min(1).describe('What to say, as plain sentences.'),
-        voice: z.string().optional().describe('Voice id or name (case-insensitive); default: the user\'s default voice.'),
-        model: z.string().optional().describe('Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user\'s default.'),
+        voice: z
+          .string()
+          .optional()
+          .describe("Voice id or name (case-insensitive); default: the user's default voice."),
+        model: z
+          .string()
+          .optional()
+          .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
         wait: z
           .enum(['generated', 'played'])
           .optional()
-          .describe('"generated" (default): return when the audio is generated. "played": wait until the player finished playing it.'),
+          .describe(
+            '"generated" (default): return when the audio is generated. "played": wait until the player finished playing it.',
+          ),
       },
       outputSchema: outputShape,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     (args, extra) =>
       guarded(async () => {
@@ -56,7 +69,10 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           if (progressToken === undefined || progress <= lastProgress) return;
           lastProgress = progress;
           void extra
-            .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } })
+            .sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, progress, message },
+            })
             .catch(() => undefined);
         };
         const started = await deps.speech.start(
@@ -85,7 +101,10 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           if (args.wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0) {
             played = await started.handle.waitPlayed(outcome.durationMs + 15_000);
           }
-          const result = { ...deps.speech.describe(started, outcome, played), playerUrl: deps.speech.playerPageUrl() };
+          const result = {
+            ...deps.speech.describe(started, outcome, played),
+            playerUrl: deps.speech.playerPageUrl(),
+          };
           return ok(summarise(result), result);
         } finally {
           extra.signal.removeEventListener('abort', onAbort);

@@ -15,12 +15,18 @@ export function registerStopSpeakingTool(server: McpServer, deps: ToolDeps, call
         '"stop", or before saying something more urgent. Free; spends nothing further.',
       inputSchema: {},
       outputSchema: { stopped: z.number().describe('Speeches stopped or removed from the queue.') },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     () =>
       guarded(async () => {
         const stopped = deps.hub.stop(caller.user);
-        const text = stopped === 0 ? 'Nothing was playing.' : `Stopped ${stopped} speech${stopped === 1 ? '' : 'es'}.`;
+        const text =
+          stopped === 0 ? 'Nothing was playing.' : `Stopped ${stopped} speech${stopped === 1 ? '' : 'es'}.`;
         return ok(text, { stopped });
       }),
   );

@@ -18,14 +18,25 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
         'now on. Only the fields given change; voice_settings are merged. Saved on the server and pushed to ' +
         'open players. Free.',
       inputSchema: {
-        default_voice: z.string().min(1).max(100).nullable().optional().describe('Voice id or name; null resets.'),
+        default_voice: z
+          .string()
+          .min(1)
+          .max(100)
+          .nullable()
+          .optional()
+          .describe('Voice id or name; null resets.'),
         default_model: z.string().min(1).max(100).nullable().optional().describe('Model id; null resets.'),
         voice_settings: VoiceSettingsSchema.optional(),
         auto_play: z.boolean().optional(),
         save_audio: z.boolean().optional().describe('Keep generated audio in history.'),
       },
       outputSchema: settingsOutputShape,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     (args) =>
       guarded(async () => {
