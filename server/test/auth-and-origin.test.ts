@@ -125,6 +125,15 @@ describe('authentication and cross-origin protection on a real server', () => {
     expect(await status(`evil.example:${port}`)).toBe(403);
     expect(await status(`localhost:${port}`)).toBe(200);
     expect(await status(`127.0.0.1:${port}`)).toBe(200);
+    const protocols = playerProtocols(server.keys.alice!);
+    expect(
+      await playerHandshakeStatus(
+        server.url,
+        protocols,
+        `http://evil.example:${port}`,
+        `evil.example:${port}`,
+      ),
+    ).toBe(403);
   });
 
   it('answers malformed input with clear errors and keeps serving', async () => {

@@ -44,14 +44,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('user', '');
   registerErrorHandling(app);
-  await registerSecurity(app, {
+  const originPolicy = {
     allowedOrigins: deps.config.allowedOrigins,
     allowedHosts: [
       ...deps.config.allowedHosts,
       ...(deps.config.publicUrl ? [new URL(deps.config.publicUrl).host] : []),
     ],
     loopbackOnly: isLoopbackHost(deps.config.host),
-  });
+  };
+  await registerSecurity(app, originPolicy);
   await app.register(websocket, {
     options: {
       maxPayload: 16 * 1024,
@@ -62,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const authenticate = makeAuthenticate(deps.keyRing, deps.config.omitAuth);
   registerHealthRoutes(app, deps);
   registerRestRoutes(app, deps, authenticate);
-  registerPlayerSocket(app, deps);
+  registerPlayerSocket(app, deps, originPolicy);
   registerMcpRoute(app, {
     deps: {
       hub: deps.hub,

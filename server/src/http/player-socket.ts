@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
 import { ANONYMOUS_USER } from './auth.js';
+import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
+import { checkHostAndOrigin } from './security.js';
 
 const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop') }),
@@ -26,12 +28,15 @@ function offersPlayerProtocol(header: string | string[] | undefined): boolean {
  * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
  * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
  */
-export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps): void {
+export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, originPolicy: OriginPolicy): void {
   app.get(
     '/ws',
     {
       websocket: true,
       preValidation: async (request, reply) => {
+        // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade.
+        const refusal = checkHostAndOrigin(request.headers, originPolicy);
+        if (refusal) return reply.code(403).send({ error: refusal });
         const protocols = request.headers['sec-websocket-protocol'];
         if (!offersPlayerProtocol(protocols)) {
           return reply.code(400).send({
