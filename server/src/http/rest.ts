@@ -68,13 +68,7 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
       api.post('/speak', async (request) => {
         const body = parse(SpeakBodySchema, request.body, 'request body');
         const started = await deps.speech.start(request.user, body, { source: body.source ?? 'api' });
-        const outcome = await started.handle.done;
-        if (outcome.status === 'failed' && outcome.error) throw outcome.error;
-        const played =
-          body.wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0
-            ? await started.handle.waitPlayed(outcome.durationMs + 15_000)
-            : false;
-        return deps.speech.describe(started, outcome, played);
+        return deps.speech.finish(started, body.wait);
       });
 
       api.post('/stop', async (request) => ({ stopped: deps.hub.stop(request.user) }));

@@ -4,6 +4,9 @@ import { EarshotError } from '../errors.js';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
 import type { SettingsService } from './settings.js';
 
+/** How long past the audio's own length to wait for a player's `played` report. */
+const PLAYED_GRACE_MS = 15_000;
+
 export interface SpeakInput {
   readonly text: string;
   readonly voice?: string;
@@ -62,8 +65,23 @@ export class SpeechService {
     return { handle, voice: { id: voice.id, name: voice.name }, model: model.id, characters: text.length };
   }
 
-  /** The result shape REST and MCP return for a finished speech. */
-  describe(started: StartedSpeech, outcome: SpeechOutcome, played: boolean): SpeakResult {
+  /**
+   * Waits for a started speech to finish (and, with `wait: "played"`, for a player to report it played)
+   * and returns the result REST and MCP give. A failed speech throws its EarshotError.
+   */
+  async finish(started: StartedSpeech, wait: 'generated' | 'played' = 'generated'): Promise<SpeakResult> {
+    const outcome = await started.handle.done;
+    if (outcome.status === 'failed') {
+      throw outcome.error ?? new EarshotError('internal', 'The speech failed; the server log has details.');
+    }
+    const played =
+      wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0
+        ? await started.handle.waitPlayed(outcome.durationMs + PLAYED_GRACE_MS)
+        : false;
+    return this.describe(started, outcome, played);
+  }
+
+  private describe(started: StartedSpeech, outcome: SpeechOutcome, played: boolean): SpeakResult {
     return {
       id: outcome.id,
       status: outcome.status,

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
-import { failed, guarded, ok } from '../results.js';
+import { guarded, ok } from '../results.js';
 
 export const SPEAK_TOOL = 'speak';
 
@@ -95,14 +95,8 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           sendProgress(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
         }
         try {
-          const outcome = await started.handle.done;
-          if (outcome.status === 'failed') return failed(outcome.error);
-          let played = false;
-          if (args.wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0) {
-            played = await started.handle.waitPlayed(outcome.durationMs + 15_000);
-          }
           const result = {
-            ...deps.speech.describe(started, outcome, played),
+            ...(await deps.speech.finish(started, args.wait)),
             playerUrl: deps.speech.playerPageUrl(),
           };
           return ok(summarise(result), result);
