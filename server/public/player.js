@@ -212,8 +212,13 @@ function finishSpeech(id, note) {
   if (!speech) return;
   speech.ended = true;
   addRecent(speech.text, note);
-  // Nothing scheduled (audio off, or no audio at all): there is nothing left to play.
-  if (!speech.lastSource || !audio || audio.playhead <= audio.context.currentTime) reportPlayed(id);
+  // With audio off the user heard nothing: never claim "played" (speak with wait: "played" then times out).
+  if (!audio) {
+    speeches.delete(id);
+    return;
+  }
+  // Nothing left scheduled (no audio at all, or it already finished): report now.
+  if (!speech.lastSource || audio.playhead <= audio.context.currentTime) reportPlayed(id);
 }
 
 function reportPlayed(id) {
