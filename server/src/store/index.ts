@@ -7,7 +7,9 @@ export { LocalStore } from './local.js';
 
 export async function createStore(config: StoreConfig): Promise<Store> {
   if (config.kind === 's3') {
-    throw new Error('EARSHOT_STORE=s3://… is not available in this build yet; use the local store.');
+    // Loaded only when used: the AWS SDK is large and a laptop with the local store never needs it.
+    const { S3Store } = await import('./s3.js');
+    return new S3Store({ bucket: config.bucket, prefix: config.prefix });
   }
   return new LocalStore(config.dir);
 }
