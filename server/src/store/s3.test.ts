@@ -126,11 +126,13 @@ describe('S3Store against s3rver (real S3 protocol on loopback)', () => {
     );
     expect(await fresh.getHistory(user, 'nope')).toBeNull();
 
-    expect(await keysUnder(client, `data/users/${user}/audio/`)).toEqual([`data/users/${user}/audio/a2.pcm`]);
+    // Audio lives under `<prefix>/audio/`, the prefix the bucket's lifecycle rule expires.
+    expect(await keysUnder(client, `data/audio/${user}/`)).toEqual([`data/audio/${user}/a2.pcm`]);
     expect(await store.deleteHistory(user, 'a2')).toBe(true);
     expect(await store.deleteHistory(user, 'a2')).toBe(false);
     expect(await store.getHistory(user, 'a2')).toBeNull();
     expect(await store.readAudio(user, 'a2')).toBeNull();
+    expect(await keysUnder(client, `data/audio/${user}/`)).toEqual([]);
     expect(await keysUnder(client, `data/users/${user}/`)).toEqual([
       `data/users/${user}/history/a1.json`,
       `data/users/${user}/history/a3.json`,
@@ -167,7 +169,7 @@ describe('S3Store against s3rver (real S3 protocol on loopback)', () => {
     aborted.abort();
     expect(await aborted.finish()).toBeNull();
     expect(await store.readAudio('alice', 'aborted')).toBeNull();
-    expect(await keysUnder(client, 'data/users/alice/audio/')).toEqual(['data/users/alice/audio/clip1.pcm']);
+    expect(await keysUnder(client, 'data/audio/alice/')).toEqual(['data/audio/alice/clip1.pcm']);
   });
 
   it('accumulates usage per day', async () => {
@@ -290,9 +292,9 @@ describe('S3Store against s3rver (real S3 protocol on loopback)', () => {
       expect(wav.length).toBeGreaterThan(44 + 1000);
       expect(wav.readUInt32LE(40)).toBe(wav.length - 44);
 
-      // And the objects really are in the bucket, audio under an /audio/ path.
+      // And the objects really are in the bucket, audio under `<prefix>/audio/` (the lifecycle rule's prefix).
       const head = await client.send(
-        new HeadObjectCommand({ Bucket: BUCKET, Key: `server/users/alice/audio/${result.id}.pcm` }),
+        new HeadObjectCommand({ Bucket: BUCKET, Key: `server/audio/alice/${result.id}.pcm` }),
       );
       expect(head.ContentLength).toBe(wav.length - 44);
       expect(await keysUnder(client, 'server/users/alice/history/')).toEqual([

@@ -35,8 +35,8 @@ export interface S3StoreOptions {
 }
 
 /**
- * Objects under `s3://bucket/prefix/`: `users/<user>/settings.json`, `history/<id>.json`, `audio/<id>.pcm`,
- * `usage.json`.
+ * Objects under `s3://bucket/prefix/`: `users/<user>/settings.json`, `users/<user>/history/<id>.json`,
+ * `users/<user>/usage.json`, and audio at `audio/<user>/<id>.pcm` (where the lifecycle rule expires it).
  *
  * Each user's history is listed from S3 once per process and then kept in memory, like the local store.
  * Several tasks may serve the same user: an item another task writes after this one loaded its index is not
@@ -121,10 +121,7 @@ export class S3Store implements Store {
       new DeleteObjectsCommand({
         Bucket: this.bucket,
         Delete: {
-          Objects: [
-            { Key: this.key(user, 'history', `${id}.json`) },
-            { Key: this.key(user, 'audio', `${id}.pcm`) },
-          ],
+          Objects: [{ Key: this.key(user, 'history', `${id}.json`) }, { Key: this.audioKey(user, id) }],
           Quiet: true,
         },
       }),
@@ -143,7 +140,7 @@ export class S3Store implements Store {
    */
   openAudio(user: string, id: string): AudioSink {
     checkId(id);
-    const key = this.key(user, 'audio', `${id}.pcm`);
+    const key = this.audioKey(user, id);
     let chunks: Buffer[] = [];
     let bytes = 0;
     let dropped = false;
@@ -205,7 +202,7 @@ export class S3Store implements Store {
     if (!ID.test(id)) return null;
     try {
       const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(user, 'audio', `${id}.pcm`) }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.audioKey(user, id) }),
       );
       const body = object.Body;
       if (!body) return null;
@@ -253,8 +250,18 @@ export class S3Store implements Store {
     if (this.ownsClient) this.client.destroy();
   }
 
+  /**
+   * `<prefix>/audio/<user>/<id>.pcm`, not under `users/<user>/`: the bucket's lifecycle rule (infra
+   * data-store.ts, `ExpireOldAudio`) expires the literal prefix `<prefix>/audio/`, and S3 lifecycle filters
+   * are plain prefixes, so audio under `users/<user>/audio/` would never expire.
+   */
+  private audioKey(user: string, id: string): string {
+    checkUser(user);
+    return [this.prefix, 'audio', user, `${id}.pcm`].filter((part) => part !== '').join('/');
+  }
+
   private key(user: string, ...parts: string[]): string {
-    if (!USER.test(user)) throw new Error(`invalid user name for storage: ${JSON.stringify(user)}`);
+    checkUser(user);
     return [this.prefix, 'users', user, ...parts].filter((part) => part !== '').join('/');
   }
 
@@ -340,6 +347,10 @@ export class S3Store implements Store {
       .catch(() => undefined);
     return next;
   }
+}
+
+function checkUser(user: string): void {
+  if (!USER.test(user)) throw new Error(`invalid user name for storage: ${JSON.stringify(user)}`);
 }
 
 function checkId(id: string): void {
