@@ -77,8 +77,21 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(structured.credits).toBe(TEXT.length);
     expect(standin.usage - usageBefore).toBe(TEXT.length * 2); // our call + the direct one
 
+    // Character timings for live captions, in order and covering the whole text.
+    const alignments = player.messages.filter(
+      (m) => m.type === 'speech.alignment' && m.id === structured.id,
+    ) as {
+      chars: string[];
+      startMs: number[];
+    }[];
+    expect(alignments.length).toBeGreaterThan(0);
+    expect(alignments.flatMap((a) => a.chars).join('')).toBe(TEXT);
+    const starts = alignments.flatMap((a) => a.startMs);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]!).toBeGreaterThanOrEqual(starts[i - 1]!);
+    expect(starts[starts.length - 1]!).toBeLessThan(end.durationMs);
+
     const call = standin.requests.find(
-      (r) => r.path.endsWith('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format,
+      (r) => r.path.includes('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format,
     );
     expect(call?.query.output_format).toBe('pcm_24000');
     await client.close();

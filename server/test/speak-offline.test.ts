@@ -69,6 +69,18 @@ describe('speak with the offline engine, end to end', () => {
     await flite.close();
     expect(audio.length).toBe(expected);
 
+    // Estimated character timings, sentence by sentence, within the audio.
+    const alignments = player.messages.filter(
+      (m) => m.type === 'speech.alignment' && m.id === structured.id,
+    ) as {
+      chars: string[];
+      startMs: number[];
+    }[];
+    expect(alignments).toHaveLength(3);
+    expect(alignments.map((a) => a.chars.join('').trim()).join(' ')).toBe(TEXT);
+    expect(alignments[2]!.startMs[0]!).toBeGreaterThan(0);
+    expect(alignments[2]!.startMs.at(-1)!).toBeLessThan(end.durationMs);
+
     // Real speech, not silence.
     const samples = new Int16Array(audio.buffer, audio.byteOffset, audio.length / 2);
     const rms = Math.sqrt(samples.reduce((sum, s) => sum + s * s, 0) / samples.length);

@@ -2,7 +2,7 @@ import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+import type { SynthesisEvent, SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
 
 /** Raw 16-bit PCM streams with no decoder delay and plays through Web Audio in every browser. */
 const OUTPUT_FORMAT = 'pcm_24000';
@@ -78,8 +78,9 @@ export class ElevenLabsEngine implements VoiceEngine {
     const s = request.settings;
     let response;
     try {
+      // The timestamped stream carries the same audio plus character timings for live captions.
       response = await this.client.textToSpeech
-        .stream(
+        .streamWithTimestamps(
           request.voiceId,
           {
             text: request.text,
@@ -109,7 +110,7 @@ export class ElevenLabsEngine implements VoiceEngine {
       format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
       requestId: headers.get('request-id') ?? undefined,
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
-      chunks: readStream(response.data, signal),
+      events: readTimestampedStream(response.data, signal),
     };
   }
 
@@ -120,34 +121,44 @@ export class ElevenLabsEngine implements VoiceEngine {
   async close(): Promise<void> {}
 }
 
-async function* readStream(
-  stream: ReadableStream<Uint8Array>,
+type TimestampedChunk = {
+  audioBase64?: string;
+  alignment?: {
+    characters: string[];
+    characterStartTimesSeconds: number[];
+    characterEndTimesSeconds: number[];
+  } | null;
+};
+
+/** Turns the SDK's NDJSON stream into audio and alignment events; a broken stream becomes a clear error. */
+async function* readTimestampedStream(
+  stream: AsyncIterable<TimestampedChunk>,
   signal: AbortSignal,
-): AsyncIterable<Uint8Array> {
-  const reader = stream.getReader();
-  let finished = false;
+): AsyncIterable<SynthesisEvent> {
   try {
-    for (;;) {
-      let result: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (signal.aborted) throw new EarshotError('cancelled', 'The speech was stopped.', { cause: error });
-        throw new EarshotError(
-          'upstream_interrupted',
-          'The ElevenLabs audio stream broke off before the end; the speech is incomplete — try again.',
-          { cause: error },
-        );
+    for await (const chunk of stream) {
+      const alignment = chunk.alignment;
+      if (alignment && alignment.characters.length > 0) {
+        yield {
+          type: 'alignment',
+          chars: alignment.characters,
+          startMs: alignment.characterStartTimesSeconds.map((t) => Math.round(t * 1000)),
+          durationMs: alignment.characterEndTimesSeconds.map((end, i) =>
+            Math.max(0, Math.round((end - (alignment.characterStartTimesSeconds[i] ?? end)) * 1000)),
+          ),
+        };
       }
-      if (result.done) {
-        finished = true;
-        return;
+      if (chunk.audioBase64) {
+        const data = Buffer.from(chunk.audioBase64, 'base64');
+        if (data.byteLength > 0) yield { type: 'audio', data };
       }
-      if (result.value.byteLength > 0) yield result.value;
     }
-  } finally {
-    // The consumer stopped early (speech stopped) or the stream failed: release the upstream connection.
-    if (!finished) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
+  } catch (error) {
+    if (signal.aborted) throw new EarshotError('cancelled', 'The speech was stopped.', { cause: error });
+    throw new EarshotError(
+      'upstream_interrupted',
+      'The ElevenLabs audio stream broke off before the end; the speech is incomplete — try again.',
+      { cause: error },
+    );
   }
 }

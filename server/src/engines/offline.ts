@@ -1,7 +1,13 @@
 import { FLITE_SAMPLE_RATE, FLITE_VOICES, FliteSynthesizer } from '@earshot/flite';
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
-import type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+import type {
+  AlignmentEvent,
+  SynthesisEvent,
+  SynthesisRequest,
+  SynthesisStream,
+  VoiceEngine,
+} from './types.js';
 
 const OFFLINE_MODEL: Model = {
   id: 'flite',
@@ -47,7 +53,7 @@ export class OfflineEngine implements VoiceEngine {
     return {
       format: { mimeType: 'audio/pcm', sampleRate: FLITE_SAMPLE_RATE, channels: 1 },
       credits: 0,
-      chunks: frames(sentences),
+      events: frames(sentences),
     };
   }
 
@@ -60,10 +66,31 @@ export class OfflineEngine implements VoiceEngine {
   }
 }
 
-async function* frames(sentences: AsyncIterable<{ pcm: Buffer }>): AsyncIterable<Uint8Array> {
+async function* frames(
+  sentences: AsyncIterable<{ text: string; pcm: Buffer }>,
+): AsyncIterable<SynthesisEvent> {
+  let offsetMs = 0;
   for await (const sentence of sentences) {
+    const durationMs = (sentence.pcm.length / 2 / FLITE_SAMPLE_RATE) * 1000;
+    yield estimateAlignment(sentence.text, offsetMs, durationMs);
+    offsetMs += durationMs;
     for (let offset = 0; offset < sentence.pcm.length; offset += FRAME_BYTES) {
-      yield sentence.pcm.subarray(offset, offset + FRAME_BYTES);
+      yield { type: 'audio', data: sentence.pcm.subarray(offset, offset + FRAME_BYTES) };
     }
   }
+}
+
+/**
+ * Flite gives no timings, but each sentence's length is exact: spread its characters evenly over it, so
+ * captions stay in step sentence by sentence.
+ */
+function estimateAlignment(text: string, offsetMs: number, durationMs: number): AlignmentEvent {
+  const chars = [...text, ' '];
+  const each = durationMs / chars.length;
+  return {
+    type: 'alignment',
+    chars,
+    startMs: chars.map((_, i) => Math.round(offsetMs + i * each)),
+    durationMs: chars.map(() => Math.round(each)),
+  };
 }

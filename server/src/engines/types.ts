@@ -7,14 +7,27 @@ export interface SynthesisRequest {
   readonly settings?: VoiceSettings;
 }
 
+/** Character timings, in ms from the start of the speech. */
+export interface AlignmentEvent {
+  readonly type: 'alignment';
+  readonly chars: readonly string[];
+  readonly startMs: readonly number[];
+  readonly durationMs: readonly number[];
+}
+
+export type SynthesisEvent = { readonly type: 'audio'; readonly data: Uint8Array } | AlignmentEvent;
+
 export interface SynthesisStream {
   readonly format: AudioFormat;
   /** Upstream request id, for stitching and support. */
   readonly requestId?: string;
   /** Credits billed for this request (ElevenLabs' `character-cost`), 0 for the offline engine. */
   readonly credits: number;
-  /** Audio bytes in order, yielded as they arrive. Throws an EarshotError if the stream breaks. */
-  readonly chunks: AsyncIterable<Uint8Array>;
+  /**
+   * Audio bytes in order, yielded as they arrive, with character timings when the engine has them.
+   * Throws an EarshotError if the stream breaks.
+   */
+  readonly events: AsyncIterable<SynthesisEvent>;
 }
 
 /**

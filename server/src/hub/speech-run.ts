@@ -65,11 +65,16 @@ export async function runSpeech(
       source: job.source,
     });
     log.info({ requestId: stream.requestId, players: playersReached }, 'speech started');
-    for await (const chunk of stream.chunks) {
+    for await (const event of stream.events) {
       if (signal.aborted) break;
-      bytes += chunk.byteLength;
-      channel.sendAudio(chunk, deps.maxPlayerBufferBytes);
-      sink?.write(chunk);
+      if (event.type === 'alignment') {
+        const { chars, startMs, durationMs } = event;
+        channel.broadcast({ type: 'speech.alignment', id, chars, startMs, durationMs });
+        continue;
+      }
+      bytes += event.data.byteLength;
+      channel.sendAudio(event.data, deps.maxPlayerBufferBytes);
+      sink?.write(event.data);
       job.onProgress?.({ bytes, durationMs: pcmDurationMs(bytes, format) });
     }
     signal.throwIfAborted();
