@@ -59,8 +59,12 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
   const lifecycle: Lifecycle = { draining: false };
 
   // The public URL is known only after listen when PORT=0; the speech service reads it lazily.
-  const limits = { maxTextLength: config.maxTextLength, publicUrl: config.publicUrl ?? '' };
-  const speech = new SpeechService(hub, catalog, settings, limits);
+  const limits = {
+    maxTextLength: config.maxTextLength,
+    publicUrl: config.publicUrl ?? '',
+    dailyCharLimit: config.dailyCharLimit,
+  };
+  const speech = new SpeechService(hub, catalog, settings, store, limits);
   const app = await buildApp({
     config,
     logger,

@@ -19,7 +19,19 @@ describe('speak with the offline engine, end to end', () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
     expect(Object.keys(byName).sort()).toEqual(
-      ['get_settings', 'list_models', 'list_voices', 'speak', 'stop_speaking', 'update_settings'].sort(),
+      [
+        'delete_history_item',
+        'get_settings',
+        'get_usage',
+        'list_history',
+        'list_models',
+        'list_voices',
+        'replay',
+        'speak',
+        'stop_speaking',
+        'text_to_speech',
+        'update_settings',
+      ].sort(),
     );
     expect(byName.speak?.annotations?.readOnlyHint).toBe(false);
     expect(byName.speak?.annotations?.openWorldHint).toBe(true);

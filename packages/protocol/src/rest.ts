@@ -36,6 +36,8 @@ export interface HistoryItem {
   readonly durationMs: number;
   readonly audio: (AudioFormat & { readonly bytes: number }) | null;
   readonly status: 'completed' | 'stopped' | 'failed';
+  /** Same text, voice, model and settings give the same key: a repeat replays this audio for free. */
+  readonly cacheKey?: string;
 }
 
 export interface SpeakResult {
@@ -48,10 +50,16 @@ export interface SpeakResult {
   readonly played: boolean;
   readonly audioUrl: string | null;
   readonly voice: VoiceRef;
+  /** True when stored audio of an identical earlier request was replayed (nothing spent). */
+  readonly cached: boolean;
 }
 
 export interface Usage {
   readonly user: string;
+  /** Daily character budget in force (null: unlimited), what is left of it today, and when it resets. */
+  readonly limit: number | null;
+  readonly remaining: number | null;
+  readonly resetsAt: string;
   readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
   readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
 }

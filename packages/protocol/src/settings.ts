@@ -18,6 +18,8 @@ export interface UserSettings {
   readonly autoPlay: boolean;
   /** Keep generated audio in history so it can be replayed and downloaded. */
   readonly saveAudio: boolean;
+  /** Characters this user may speak per day (UTC); null uses the server's EARSHOT_DAILY_CHAR_LIMIT. */
+  readonly dailyCharLimit: number | null;
 }
 
 export const DEFAULT_SETTINGS: UserSettings = {
@@ -26,4 +28,5 @@ export const DEFAULT_SETTINGS: UserSettings = {
   voiceSettings: {},
   autoPlay: true,
   saveAudio: true,
+  dailyCharLimit: null,
 };

@@ -44,6 +44,8 @@ export const EnvSchema = z.object({
   EARSHOT_ALLOWED_HOSTS: csv,
   EARSHOT_PUBLIC_URL: z.url().optional(),
   EARSHOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  EARSHOT_DAILY_CHAR_LIMIT: z.coerce.number().int().min(1).max(100_000_000).optional(),
+  EARSHOT_OUTPUT_DIR: z.string().optional(),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
   EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   EARSHOT_METRICS_SERVICE: z.string().optional(),
@@ -73,6 +75,10 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   readonly logLevel: Env['EARSHOT_LOG_LEVEL'];
   readonly maxTextLength: number;
+  /** Characters per user per UTC day unless the user's settings say otherwise; undefined = no limit. */
+  readonly dailyCharLimit: number | undefined;
+  /** Where the `file` output mode may write audio; undefined = the mode is off. */
+  readonly outputDir: string | undefined;
   readonly drainTimeoutMs: number;
   readonly metricsService: string | undefined;
   readonly omitAuth: boolean;
@@ -125,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     allowedHosts: e.EARSHOT_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
     logLevel: e.EARSHOT_LOG_LEVEL,
     maxTextLength: e.EARSHOT_MAX_TEXT_LENGTH,
+    dailyCharLimit: e.EARSHOT_DAILY_CHAR_LIMIT,
+    outputDir: e.EARSHOT_OUTPUT_DIR ? resolve(e.EARSHOT_OUTPUT_DIR) : undefined,
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,
     omitAuth,

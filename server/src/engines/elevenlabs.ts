@@ -2,7 +2,13 @@ import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import type { SynthesisEvent, SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+import type {
+  Subscription,
+  SynthesisEvent,
+  SynthesisRequest,
+  SynthesisStream,
+  VoiceEngine,
+} from './types.js';
 
 /** Raw 16-bit PCM streams with no decoder delay and plays through Web Audio in every browser. */
 const OUTPUT_FORMAT = 'pcm_24000';
@@ -112,6 +118,21 @@ export class ElevenLabsEngine implements VoiceEngine {
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
       events: readTimestampedStream(response.data, signal),
     };
+  }
+
+  async getSubscription(): Promise<Subscription> {
+    try {
+      const subscription = await this.client.user.subscription.get();
+      const reset = subscription.nextCharacterCountResetUnix;
+      return {
+        tier: subscription.tier,
+        creditsUsed: subscription.characterCount,
+        creditLimit: subscription.characterLimit,
+        resetsAt: reset ? new Date(reset * 1000).toISOString() : null,
+      };
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
   }
 
   async checkReady(): Promise<void> {

@@ -3,7 +3,13 @@ import { ElevenLabsEngine } from './elevenlabs.js';
 import { OfflineEngine } from './offline.js';
 import type { VoiceEngine } from './types.js';
 
-export type { SynthesisRequest, SynthesisStream, VoiceEngine } from './types.js';
+export type {
+  Subscription,
+  SynthesisEvent,
+  SynthesisRequest,
+  SynthesisStream,
+  VoiceEngine,
+} from './types.js';
 export { VoiceCatalog } from './catalog.js';
 
 export function createEngine(config: EngineConfig, options: { maxRetries?: number } = {}): VoiceEngine {

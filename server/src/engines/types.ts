@@ -1,5 +1,13 @@
 import type { AudioFormat, Model, Voice, VoiceSettings } from '@earshot/protocol';
 
+export interface Subscription {
+  readonly tier: string;
+  readonly creditsUsed: number;
+  readonly creditLimit: number;
+  /** ISO time the credit count resets, when known. */
+  readonly resetsAt: string | null;
+}
+
 export interface SynthesisRequest {
   readonly text: string;
   readonly voiceId: string;
@@ -41,6 +49,8 @@ export interface VoiceEngine {
   listVoices(): Promise<Voice[]>;
   listModels(): Promise<Model[]>;
   synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /** The provider account's credits, when the engine has an account (ElevenLabs); undefined offline. */
+  getSubscription?(): Promise<Subscription>;
   /** Throws when the engine cannot serve (used by /readyz). */
   checkReady(): Promise<void>;
   close(): Promise<void>;

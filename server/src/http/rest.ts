@@ -13,6 +13,7 @@ const SpeakBodySchema = z
     model: z.string().max(100).optional(),
     settings: VoiceSettingsSchema.optional(),
     wait: z.enum(['generated', 'played']).optional(),
+    fresh: z.boolean().optional(),
     source: z.enum(['console', 'cli', 'api']).optional(),
   })
   .strict();
@@ -111,7 +112,15 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
         const { days } = parse(UsageQuerySchema, request.query, 'query');
         const history = await deps.store.getUsage(request.user, days);
         const today = history[history.length - 1]!;
-        return { user: request.user, today, days: history };
+        const budget = await deps.speech.budgetStatus(request.user);
+        return {
+          user: request.user,
+          limit: budget.limit,
+          remaining: budget.remaining,
+          resetsAt: budget.resetsAt,
+          today,
+          days: history,
+        };
       });
     },
     { prefix: '/api/v1' },

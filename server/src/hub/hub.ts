@@ -171,7 +171,9 @@ export class Hub {
     this.current.set(user, next);
     const deps = { ...this.options, maxPlayerBufferBytes: this.maxPlayerBufferBytes };
     this.counters.speeches += 1;
-    void runSpeech(next.id, next.job, this.channel(user), next.controller.signal, deps)
+    // A silent job streams into a channel with no players.
+    const channel = next.job.silent ? new UserChannel() : this.channel(user);
+    void runSpeech(next.id, next.job, channel, next.controller.signal, deps)
       .then(
         (outcome) => {
           if (outcome.status === 'failed') this.counters.failures += 1;

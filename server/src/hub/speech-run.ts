@@ -31,7 +31,7 @@ export async function runSpeech(
   let bytes = 0;
   let started = false;
   let playersReached = 0;
-  const sink = job.saveAudio ? deps.store.openAudio(job.user, id) : null;
+  const sink = job.saveAudio && !job.replay ? deps.store.openAudio(job.user, id) : null;
   const finish = (status: SpeechOutcome['status'], error?: EarshotError): SpeechOutcome => ({
     id,
     status,
@@ -49,10 +49,12 @@ export async function runSpeech(
   try {
     signal.throwIfAborted();
     job.onStart?.();
-    const stream = await deps.engine.synthesize(
-      { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
-      signal,
-    );
+    const stream = job.replay
+      ? await job.replay(signal)
+      : await deps.engine.synthesize(
+          { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
+          signal,
+        );
     format = stream.format;
     credits = stream.credits;
     started = true;
@@ -94,6 +96,8 @@ export async function runSpeech(
     }
   }
 
+  // Replays spend nothing and are already in history.
+  if (job.replay) return outcome;
   return record(outcome, job, sink, deps, log);
 }
 
@@ -126,6 +130,7 @@ async function record(
     durationMs: outcome.durationMs,
     audio: storedBytes !== null && outcome.format ? { ...outcome.format, bytes: storedBytes } : null,
     status: outcome.status,
+    ...(job.cacheKey && outcome.status === 'completed' ? { cacheKey: job.cacheKey } : {}),
   };
   // Wait briefly so the audio link in the result works at once; a slow store keeps retrying behind.
   const saved = retryInBackground(() => deps.store.putHistory(job.user, item), log, 'history');

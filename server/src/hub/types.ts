@@ -1,4 +1,5 @@
 import type { AudioFormat, ServerMessage, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
+import type { SynthesisStream } from '../engines/index.js';
 import type { EarshotError } from '../errors.js';
 
 /** One open player (a browser tab): the hub's view of a WebSocket, so the hub never imports `ws`. */
@@ -23,6 +24,12 @@ export interface SpeechJob {
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   /** Called when the speech leaves the queue and starts generating. */
   readonly onStart?: () => void;
+  /** Plays this audio instead of asking the engine (a replay or a cache hit); nothing is spent or recorded. */
+  readonly replay?: (signal: AbortSignal) => Promise<SynthesisStream>;
+  /** Kept in the history record so an identical request can replay this audio. */
+  readonly cacheKey?: string;
+  /** Generate (and store) without sending anything to players. */
+  readonly silent?: boolean;
 }
 
 export type SpeechStatus = 'completed' | 'stopped' | 'failed';

@@ -1,4 +1,5 @@
-import type { VoiceCatalog } from '../engines/index.js';
+import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
+import type { Store } from '../store/index.js';
 import type { Hub } from '../hub/index.js';
 import type { SettingsService } from '../services/settings.js';
 import type { SpeechService } from '../services/speech.js';
@@ -11,6 +12,10 @@ export interface ToolDeps {
   readonly speech: SpeechService;
   readonly settings: SettingsService;
   readonly engineName: string;
+  readonly engine: VoiceEngine;
+  readonly store: Store;
+  /** Where output "file" may write; undefined turns that mode off. */
+  readonly outputDir: string | undefined;
   /** Lets a cancellation that arrives on another HTTP request reach the call it names. */
   readonly inFlight: InFlightCalls;
 }

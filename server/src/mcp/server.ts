@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallerContext, ToolDeps } from './context.js';
+import { registerHistoryResource } from './resources.js';
 import { registerTools } from './tools/index.js';
 
 export const SERVER_INFO = { name: 'earshot', version: '0.1.0' } as const;
@@ -11,9 +12,10 @@ const INSTRUCTIONS =
 /** A fresh MCP server for one caller (stateless HTTP builds one per request). */
 export function createMcpServer(deps: ToolDeps, caller: CallerContext): McpServer {
   const server = new McpServer(SERVER_INFO, {
-    capabilities: { logging: {}, tools: {} },
+    capabilities: { logging: {}, tools: {}, resources: {} },
     instructions: INSTRUCTIONS,
   });
   registerTools(server, deps, caller);
+  registerHistoryResource(server, deps, caller);
   return server;
 }

@@ -26,6 +26,7 @@ export const SettingsPatchSchema = z
     voiceSettings: VoiceSettingsSchema.optional(),
     autoPlay: z.boolean().optional(),
     saveAudio: z.boolean().optional(),
+    dailyCharLimit: z.number().int().min(0).max(100_000_000).nullable().optional(),
   })
   .strict();
 
@@ -53,6 +54,7 @@ export class SettingsService {
       voiceSettings,
       autoPlay: patch.autoPlay ?? current.autoPlay,
       saveAudio: patch.saveAudio ?? current.saveAudio,
+      dailyCharLimit: patch.dailyCharLimit === undefined ? current.dailyCharLimit : patch.dailyCharLimit,
     };
     await this.store.putSettings(user, next);
     this.hub.broadcast(user, { type: 'settings.changed', settings: next });

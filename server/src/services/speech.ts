@@ -1,8 +1,12 @@
-import type { SpeakResult, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
+import { createHash } from 'node:crypto';
+import type { HistoryItem, SpeakResult, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
 import type { VoiceCatalog } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
+import type { Store } from '../store/index.js';
+import { DailyBudget } from './budget.js';
 import type { SettingsService } from './settings.js';
+import { storedAudioStream } from './stored-audio.js';
 
 /** How long past the audio's own length to wait for a player's `played` report. */
 const PLAYED_GRACE_MS = 15_000;
@@ -12,9 +16,13 @@ export interface SpeakInput {
   readonly voice?: string;
   readonly model?: string;
   readonly settings?: VoiceSettings;
+  /** Generate anew even when identical audio is stored. */
+  readonly fresh?: boolean;
 }
 
 export interface SpeakHooks {
+  /** Generate without playing (text_to_speech); the audio is always kept so it can be returned. */
+  readonly silent?: boolean;
   readonly source: SpeechSource;
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   readonly onStart?: () => void;
@@ -25,19 +33,33 @@ export interface StartedSpeech {
   readonly voice: VoiceRef;
   readonly model: string;
   readonly characters: number;
+  /** The history item whose audio is being replayed, for cache hits and replays. */
+  readonly replayOf?: HistoryItem;
 }
+
+/** How many recent history items are searched for an identical earlier request. */
+const CACHE_LOOKBACK = 500;
 
 /**
  * The one path from "say this" to the hub, shared by MCP tools and REST: validates the text, applies the
  * user's defaults, resolves voice and model (failing before anything is spent) and queues the speech.
  */
 export class SpeechService {
+  private readonly budget: DailyBudget;
+
   constructor(
     private readonly hub: Hub,
     private readonly catalog: VoiceCatalog,
     private readonly settings: SettingsService,
-    private readonly limits: { readonly maxTextLength: number; readonly publicUrl: string },
-  ) {}
+    private readonly store: Store,
+    private readonly limits: {
+      readonly maxTextLength: number;
+      readonly publicUrl: string;
+      readonly dailyCharLimit: number | undefined;
+    },
+  ) {
+    this.budget = new DailyBudget(store, settings, limits.dailyCharLimit);
+  }
 
   async start(user: string, input: SpeakInput, hooks: SpeakHooks): Promise<StartedSpeech> {
     const text = input.text.trim();
@@ -51,18 +73,73 @@ export class SpeechService {
     const saved = await this.settings.get(user);
     const voice = await this.catalog.resolveVoice(input.voice ?? saved.defaultVoice);
     const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, text.length);
+    const settings = { ...saved.voiceSettings, ...input.settings };
+    const voiceRef = { id: voice.id, name: voice.name };
+    const cacheKey = speechCacheKey(text, voice.id, model.id, settings);
+    const base = { user, text, voice: voiceRef, modelId: model.id, settings, source: hooks.source };
+    const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
+
+    const cached = input.fresh ? undefined : await this.findCached(user, cacheKey);
+    if (cached) {
+      const handle = this.hub.speak({
+        ...base,
+        ...hookFields,
+        saveAudio: false,
+        replay: () => storedAudioStream(this.store, user, cached),
+      });
+      return { handle, voice: voiceRef, model: model.id, characters: text.length, replayOf: cached };
+    }
+
+    const release = await this.budget.reserve(user, text.length);
+    let handle: SpeechHandle;
+    try {
+      const saveAudio = saved.saveAudio || hooks.silent === true;
+      handle = this.hub.speak({ ...base, ...hookFields, saveAudio, cacheKey });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    void handle.done.finally(release);
+    return { handle, voice: voiceRef, model: model.id, characters: text.length };
+  }
+
+  /** Plays a history item's stored audio again to the user's players; spends nothing. */
+  async replay(user: string, id: string, hooks: SpeakHooks): Promise<StartedSpeech> {
+    const item = await this.store.getHistory(user, id);
+    if (!item) throw new EarshotError('not_found', `No history item "${id}"; call list_history for ids.`);
+    if (!item.audio) {
+      throw new EarshotError('not_found', `History item "${id}" has no stored audio (saving was off).`);
+    }
     const handle = this.hub.speak({
       user,
-      text,
-      voice: { id: voice.id, name: voice.name },
-      modelId: model.id,
-      settings: { ...saved.voiceSettings, ...input.settings },
+      text: item.text,
+      voice: item.voice,
+      modelId: item.model ?? undefined,
+      settings: {},
       source: hooks.source,
-      saveAudio: saved.saveAudio,
+      saveAudio: false,
       onProgress: hooks.onProgress,
-      onStart: hooks.onStart,
+      replay: () => storedAudioStream(this.store, user, item),
     });
-    return { handle, voice: { id: voice.id, name: voice.name }, model: model.id, characters: text.length };
+    return {
+      handle,
+      voice: item.voice,
+      model: item.model ?? '',
+      characters: item.characters,
+      replayOf: item,
+    };
+  }
+
+  /** Today's budget: limit in force, characters left, reset time. */
+  budgetStatus(user: string) {
+    return this.budget.status(user);
+  }
+
+  private async findCached(user: string, cacheKey: string): Promise<HistoryItem | undefined> {
+    const recent = await this.store.listHistory(user, { limit: CACHE_LOOKBACK });
+    return recent.find(
+      (item) => item.cacheKey === cacheKey && item.status === 'completed' && item.audio !== null,
+    );
   }
 
   /**
@@ -82,20 +159,45 @@ export class SpeechService {
   }
 
   private describe(started: StartedSpeech, outcome: SpeechOutcome, played: boolean): SpeakResult {
+    // A replay's audio lives under the original item.
+    const audioId = started.replayOf?.id ?? (outcome.audioStored ? outcome.id : null);
     return {
-      id: outcome.id,
+      id: started.replayOf?.id ?? outcome.id,
       status: outcome.status,
       characters: outcome.characters,
       credits: outcome.credits,
       durationMs: outcome.durationMs,
       playersReached: outcome.playersReached,
       played,
-      audioUrl: outcome.audioStored ? `${this.limits.publicUrl}/api/v1/history/${outcome.id}/audio` : null,
+      audioUrl: audioId ? this.audioUrl(audioId) : null,
       voice: started.voice,
+      cached: started.replayOf !== undefined,
     };
+  }
+
+  audioUrl(id: string): string {
+    return `${this.limits.publicUrl}/api/v1/history/${id}/audio`;
   }
 
   playerPageUrl(): string {
     return `${this.limits.publicUrl}/`;
   }
+}
+
+/** Identical requests (text, voice, model, settings with keys sorted) share a key. */
+export function speechCacheKey(
+  text: string,
+  voiceId: string,
+  modelId: string,
+  settings: VoiceSettings,
+): string {
+  const sortedSettings = Object.fromEntries(
+    Object.entries(settings)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+  return createHash('sha256')
+    .update(JSON.stringify([text, voiceId, modelId, sortedSettings]))
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -1,10 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallerContext, ToolDeps } from '../context.js';
+import { registerDeleteHistoryItemTool } from './delete-history-item.js';
 import { registerGetSettingsTool } from './get-settings.js';
+import { registerGetUsageTool } from './get-usage.js';
+import { registerListHistoryTool } from './list-history.js';
+import { registerReplayTool } from './replay.js';
 import { registerListModelsTool } from './list-models.js';
 import { registerListVoicesTool } from './list-voices.js';
 import { registerSpeakTool } from './speak.js';
 import { registerStopSpeakingTool } from './stop-speaking.js';
+import { registerTextToSpeechTool } from './text-to-speech.js';
 import { registerUpdateSettingsTool } from './update-settings.js';
 
 export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
@@ -14,4 +19,9 @@ export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerC
   registerListModelsTool(server, deps, caller);
   registerGetSettingsTool(server, deps, caller);
   registerUpdateSettingsTool(server, deps, caller);
+  registerListHistoryTool(server, deps, caller);
+  registerReplayTool(server, deps, caller);
+  registerDeleteHistoryItemTool(server, deps, caller);
+  registerGetUsageTool(server, deps, caller);
+  registerTextToSpeechTool(server, deps, caller);
 }

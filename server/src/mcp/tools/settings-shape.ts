@@ -9,6 +9,10 @@ export const settingsOutputShape = {
   voice_settings: VoiceSettingsSchema,
   auto_play: z.boolean(),
   save_audio: z.boolean(),
+  daily_char_limit: z
+    .number()
+    .nullable()
+    .describe('Characters per day for this user; null: the server default.'),
 };
 
 export function settingsForTools(settings: UserSettings) {
@@ -18,6 +22,7 @@ export function settingsForTools(settings: UserSettings) {
     voice_settings: { ...settings.voiceSettings },
     auto_play: settings.autoPlay,
     save_audio: settings.saveAudio,
+    daily_char_limit: settings.dailyCharLimit,
   };
 }
 

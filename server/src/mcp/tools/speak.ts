@@ -16,6 +16,7 @@ const outputShape = {
   played: z.boolean().describe('True when a player reported it finished playing (wait: "played").'),
   audioUrl: z.string().nullable().describe('Link to the audio (needs the same bearer key), when kept.'),
   voice: z.object({ id: z.string(), name: z.string() }),
+  cached: z.boolean().describe('True when stored audio of an identical earlier request was replayed (free).'),
   playerUrl: z.string().describe('The page where the user hears speech.'),
 };
 
@@ -45,6 +46,12 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           .optional()
           .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+        fresh: z
+          .boolean()
+          .optional()
+          .describe(
+            'Generate anew even if this exact text, voice and settings were spoken before (default: replay it for free).',
+          ),
         wait: z
           .enum(['generated', 'played'])
           .optional()
@@ -77,7 +84,13 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         };
         const started = await deps.speech.start(
           caller.user,
-          { text: args.text, voice: args.voice, model: args.model, settings: args.settings },
+          {
+            text: args.text,
+            voice: args.voice,
+            model: args.model,
+            settings: args.settings,
+            fresh: args.fresh,
+          },
           {
             source: 'mcp',
             onProgress: ({ durationMs }) => {
@@ -118,9 +131,12 @@ function summarise(r: {
   audioUrl: string | null;
   voice: { name: string };
   playerUrl: string;
+  cached: boolean;
 }): string {
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
-  const cost = `${r.credits} credit${r.credits === 1 ? '' : 's'}`;
+  const cost = r.cached
+    ? 'replayed from cache, 0 credits'
+    : `${r.credits} credit${r.credits === 1 ? '' : 's'}`;
   const audio = r.audioUrl ? ` Audio: ${r.audioUrl}` : '';
   if (r.status === 'stopped') return `Stopped before the end (${seconds} generated, ${cost}).${audio}`;
   if (r.playersReached === 0) {

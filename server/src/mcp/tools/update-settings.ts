@@ -29,6 +29,14 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
         voice_settings: VoiceSettingsSchema.optional(),
         auto_play: z.boolean().optional(),
         save_audio: z.boolean().optional().describe('Keep generated audio in history.'),
+        daily_char_limit: z
+          .number()
+          .int()
+          .min(0)
+          .max(100_000_000)
+          .nullable()
+          .optional()
+          .describe('Characters per UTC day; null uses the server default.'),
       },
       outputSchema: settingsOutputShape,
       annotations: {
@@ -52,6 +60,7 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
           voiceSettings: args.voice_settings,
           autoPlay: args.auto_play,
           saveAudio: args.save_audio,
+          dailyCharLimit: args.daily_char_limit,
         });
         return ok(`Saved. ${describeSettings(settings)}`, settingsForTools(settings));
       }),

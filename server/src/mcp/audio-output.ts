@@ -1,0 +1,127 @@
+import { constants } from 'node:fs';
+import { mkdir, open, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HistoryItem } from '@earshot/protocol';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { wavHeader } from '../audio/wav.js';
+import { EarshotError } from '../errors.js';
+import type { Store } from '../store/index.js';
+
+export type OutputMode = 'link' | 'audio' | 'file';
+
+/** Audio returned inline must stay small: clients cap result sizes (Claude Code warns past ~10k tokens). */
+export const INLINE_AUDIO_MAX_BYTES = 512 * 1024;
+/** What a resource read returns at most. */
+export const RESOURCE_AUDIO_MAX_BYTES = 16 * 1024 * 1024;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.wav$/;
+
+export function historyResourceUri(id: string): string {
+  return `earshot://history/${id}`;
+}
+
+/** A stored item's audio as a complete WAV file in memory, refusing anything larger than `maxBytes`. */
+export async function readWav(
+  store: Store,
+  user: string,
+  item: HistoryItem,
+  maxBytes: number,
+): Promise<Buffer | null> {
+  const audio = item.audio;
+  if (!audio || audio.mimeType !== 'audio/pcm' || 44 + audio.bytes > maxBytes) return null;
+  const readable = await store.readAudio(user, item.id);
+  if (!readable) return null;
+  const chunks: Buffer[] = [wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1)];
+  for await (const chunk of readable as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Writes the WAV into the output directory, never outside it: a plain file name only (no separators, so
+ * no traversal), and O_EXCL|O_NOFOLLOW so an existing file or a planted symlink is refused, not followed.
+ */
+export async function writeWavFile(outputDir: string, fileName: string, wav: Buffer): Promise<string> {
+  if (!FILE_NAME.test(fileName) || fileName.includes('..')) {
+    throw new EarshotError(
+      'invalid_input',
+      `"${fileName}" is not a plain file name ending in .wav (letters, digits, ".", "_" and "-"; no folders).`,
+    );
+  }
+  await mkdir(outputDir, { recursive: true });
+  const directory = await realpath(outputDir);
+  const path = join(directory, fileName);
+  let handle;
+  try {
+    handle = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new EarshotError(
+        'invalid_input',
+        `${fileName} already exists in the output folder; pick another name.`,
+      );
+    }
+    throw error;
+  }
+  try {
+    await handle.writeFile(wav);
+  } finally {
+    await handle.close();
+  }
+  return path;
+}
+
+export interface DeliverOptions {
+  readonly mode: OutputMode;
+  readonly store: Store;
+  readonly user: string;
+  readonly item: HistoryItem;
+  readonly httpUrl: string;
+  readonly outputDir: string | undefined;
+  readonly fileName?: string;
+}
+
+/**
+ * The content blocks that hand generated audio to the agent: a resource link (default), inline audio
+ * under a size cap (else a link, saying why), or a file in EARSHOT_OUTPUT_DIR. Never base64 in text.
+ */
+export async function deliverAudio(
+  options: DeliverOptions,
+): Promise<{ content: CallToolResult['content']; note: string; path?: string }> {
+  const { item } = options;
+  const link = {
+    type: 'resource_link' as const,
+    uri: historyResourceUri(item.id),
+    name: `earshot-${item.id}.wav`,
+    mimeType: 'audio/wav',
+    description: `Speech "${item.text.slice(0, 60)}" — also at ${options.httpUrl} with the same bearer key.`,
+  };
+  if (options.mode === 'audio') {
+    const wav = await readWav(options.store, options.user, item, INLINE_AUDIO_MAX_BYTES);
+    if (wav) {
+      return {
+        content: [{ type: 'audio', data: wav.toString('base64'), mimeType: 'audio/wav' }],
+        note: 'Audio attached.',
+      };
+    }
+    return {
+      content: [link],
+      note: `The audio is over the ${INLINE_AUDIO_MAX_BYTES / 1024} KB inline limit, so here is a link instead.`,
+    };
+  }
+  if (options.mode === 'file') {
+    if (!options.outputDir) {
+      throw new EarshotError(
+        'invalid_input',
+        'The file output is off: start Earshot with EARSHOT_OUTPUT_DIR set to a folder it may write to (local use).',
+      );
+    }
+    const wav = await readWav(options.store, options.user, item, RESOURCE_AUDIO_MAX_BYTES);
+    if (!wav) throw new EarshotError('not_found', 'The audio was not stored, so there is nothing to write.');
+    const path = await writeWavFile(options.outputDir, options.fileName ?? `earshot-${item.id}.wav`, wav);
+    return { content: [link], note: `Saved to ${path}.`, path };
+  }
+  return { content: [link], note: `Audio: ${options.httpUrl}` };
+}

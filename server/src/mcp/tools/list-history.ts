@@ -1,0 +1,44 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+import { historyForTools, historyItemShape, historyLine } from './history-shape.js';
+
+export const LIST_HISTORY_TOOL = 'list_history';
+
+export function registerListHistoryTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    LIST_HISTORY_TOOL,
+    {
+      title: 'List speech history',
+      description:
+        'List what was spoken for this user, newest first, optionally searching the text or voice. Use it to ' +
+        'find an id for replay or delete_history_item. Free.',
+      inputSchema: {
+        search: z.string().max(200).optional().describe('Words in the text or the voice name.'),
+        limit: z.number().int().min(1).max(50).optional().describe('How many (default 10, at most 50).'),
+        before: z.string().max(40).optional().describe('Only items created before this ISO time (paging).'),
+      },
+      outputSchema: { items: z.array(historyItemShape) },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args) =>
+      guarded(async () => {
+        const items = await deps.store.listHistory(caller.user, {
+          limit: args.limit ?? 10,
+          search: args.search,
+          before: args.before,
+        });
+        const text =
+          items.length === 0
+            ? 'No speech in history' + (args.search ? ` matching "${args.search}".` : '.')
+            : [
+                `${items.length} item${items.length === 1 ? '' : 's'}, newest first:`,
+                ...items.map(historyLine),
+              ].join('\n');
+        return ok(text, {
+          items: items.map((item) => historyForTools(item, (id) => deps.speech.audioUrl(id))),
+        });
+      }),
+  );
+}

@@ -1,0 +1,53 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const REPLAY_TOOL = 'replay';
+
+export function registerReplayTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    REPLAY_TOOL,
+    {
+      title: 'Replay earlier speech',
+      description:
+        "Play a history item's stored audio again on the user's players, e.g. when they ask \"what did you " +
+        'say?". Free: nothing is generated.',
+      inputSchema: { id: z.string().min(1).max(64).describe('The id from speak or list_history.') },
+      outputSchema: {
+        id: z.string(),
+        durationMs: z.number(),
+        playersReached: z.number(),
+        playerUrl: z.string(),
+      },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const started = await deps.speech.replay(caller.user, args.id, { source: 'mcp' });
+        const onAbort = () => started.handle.cancel();
+        extra.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          const result = await deps.speech.finish(started);
+          const structured = {
+            id: result.id,
+            durationMs: result.durationMs,
+            playersReached: result.playersReached,
+            playerUrl: deps.speech.playerPageUrl(),
+          };
+          const text =
+            result.playersReached === 0
+              ? `No player is open, so nothing was heard. Ask the user to open ${structured.playerUrl}.`
+              : `Replayed ${args.id} (${(result.durationMs / 1000).toFixed(1)} s) to ${result.playersReached} player(s), free.`;
+          return ok(text, structured);
+        } finally {
+          extra.signal.removeEventListener('abort', onAbort);
+        }
+      }),
+  );
+}

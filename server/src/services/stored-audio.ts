@@ -1,0 +1,28 @@
+import type { HistoryItem } from '@earshot/protocol';
+import type { SynthesisEvent, SynthesisStream } from '../engines/index.js';
+import { EarshotError } from '../errors.js';
+import type { Store } from '../store/index.js';
+
+/** A history item's stored audio as a synthesis stream, so replays travel the same path as new speech. */
+export async function storedAudioStream(
+  store: Store,
+  user: string,
+  item: HistoryItem,
+): Promise<SynthesisStream> {
+  const audio = item.audio;
+  const readable = audio ? await store.readAudio(user, item.id) : null;
+  if (!audio || !readable) {
+    throw new EarshotError(
+      'not_found',
+      `No stored audio for "${item.id}" (audio saving was off, or it was deleted).`,
+    );
+  }
+  async function* events(): AsyncIterable<SynthesisEvent> {
+    for await (const chunk of readable as AsyncIterable<Buffer>) yield { type: 'audio', data: chunk };
+  }
+  return {
+    format: { mimeType: audio.mimeType, sampleRate: audio.sampleRate, channels: audio.channels },
+    credits: 0,
+    events: events(),
+  };
+}
