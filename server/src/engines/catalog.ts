@@ -33,12 +33,16 @@ export class VoiceCatalog {
     const voices = await this.listVoices();
     const needle = search?.trim().toLowerCase();
     if (!needle) return voices;
-    return voices.filter((voice) =>
-      [voice.name, voice.id, voice.description ?? '', ...Object.values(voice.labels)]
+    // Match the starts of words, so "male" finds male voices but not "female" ones.
+    return voices.filter((voice) => {
+      const haystack = [voice.name, voice.id, voice.description ?? '', ...Object.values(voice.labels)]
         .join(' ')
-        .toLowerCase()
-        .includes(needle),
-    );
+        .toLowerCase();
+      return (
+        haystack.split(/[^\p{L}\p{N}]+/u).some((word) => word.startsWith(needle)) ||
+        (needle.includes(' ') && haystack.includes(needle))
+      );
+    });
   }
 
   /** A voice by id or by name (case-insensitive); the first voice when nothing is asked or saved. */

@@ -3,6 +3,8 @@ import type { CallerContext, ToolDeps } from '../context.js';
 import { registerDeleteHistoryItemTool } from './delete-history-item.js';
 import { registerGetSettingsTool } from './get-settings.js';
 import { registerGetUsageTool } from './get-usage.js';
+import { registerGetVoiceTool } from './get-voice.js';
+import { registerSearchVoicesTool } from './search-voices.js';
 import { registerListHistoryTool } from './list-history.js';
 import { registerReplayTool } from './replay.js';
 import { registerListModelsTool } from './list-models.js';
@@ -24,4 +26,6 @@ export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerC
   registerDeleteHistoryItemTool(server, deps, caller);
   registerGetUsageTool(server, deps, caller);
   registerTextToSpeechTool(server, deps, caller);
+  registerSearchVoicesTool(server, deps, caller);
+  registerGetVoiceTool(server, deps, caller);
 }

@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
+import { voiceLine } from './search-voices.js';
 
 export const LIST_VOICES_TOOL = 'list_voices';
 const MAX_LISTED = 50;
@@ -46,10 +47,7 @@ export function registerListVoicesTool(server: McpServer, deps: ToolDeps, _calle
           description: voice.description,
           labels: { ...voice.labels },
         }));
-        const lines = listed.map((voice) => {
-          const labels = Object.values(voice.labels).filter(Boolean).join(', ');
-          return `- ${voice.name} (${voice.id})${labels ? ` — ${labels}` : ''}`;
-        });
+        const lines = listed.map(voiceLine);
         const header =
           voices.length === 0
             ? `No voice matches "${args.search ?? ''}".`
