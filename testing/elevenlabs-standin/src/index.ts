@@ -4,3 +4,4 @@ export type { Fault, StatusFault, ResetFault, StallFault, FaultTarget } from './
 export { VOICE_FIXTURES, type VoiceFixture } from './fixtures/voices.js';
 export { MODEL_FIXTURES, type ModelFixture } from './fixtures/models.js';
 export { OUTPUT_FORMAT_IDS, parseOutputFormat, type OutputFormat } from './audio/formats.js';
+export { LIBRARY_VOICES, type LibraryVoiceFixture } from './fixtures/library.js';

@@ -269,7 +269,8 @@ describe('errors through the SDK', () => {
     });
     const { bytes, arrivals } = await readAll(stream);
     const gaps = arrivals.slice(1).map((at, index) => at - arrivals[index]!);
-    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(380);
+    // The client sees the stall a little shortened when the chunk before it arrives late (loaded CI machines).
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(300);
     expect(bytes.length).toBeGreaterThan(8192);
   });
 });

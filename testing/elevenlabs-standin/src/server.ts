@@ -14,6 +14,16 @@ import {
   type CatalogDeps,
 } from './routes/catalog.js';
 import { textToSpeech, type TtsMode } from './routes/tts.js';
+import type { ToolDeps } from './routes/deps.js';
+import { textToDialogue } from './routes/dialogue.js';
+import { deleteHistoryItem, getHistoryAudio, getHistoryItem, listHistory } from './routes/history.js';
+import { sharedVoices } from './routes/library.js';
+import { soundGeneration } from './routes/sound-generation.js';
+import { parseMultipart, speechToText, type UploadForm } from './routes/speech-to-text.js';
+import { createVoiceFromPreview, designVoice } from './routes/voice-design.js';
+import { TranscriptMemory, wordsFromSpans } from './memory.js';
+import { HistoryStore, VoiceRegistry } from './state.js';
+import { contentTypeOf } from './audio/formats.js';
 
 export interface StandinOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -28,6 +38,10 @@ export interface StandinOptions {
   readonly characterLimit?: number;
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /** Largest speech-to-text upload (multipart body); larger ones get 413. Default 25 MiB. */
+  readonly maxUploadBytes?: number;
+  /** Generations kept for `/v1/history`. Default 100. */
+  readonly historySize?: number;
   /** Idle keep-alive sockets are closed after this long. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
   /** Share a Flite worker with the caller (not closed by `close()`); by default the stand-in makes its own. */
@@ -71,6 +85,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   await synthesizer.whenReady();
   const apiKeys = new Set(options.apiKeys ?? ['test-key']);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxUploadBytes = options.maxUploadBytes ?? 25 * 1024 * 1024;
+  const voices = new VoiceRegistry();
+  const history = new HistoryStore(options.historySize ?? 100);
+  const memory = new TranscriptMemory();
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 10;
   const characterLimit = options.characterLimit ?? 500_000;
   let pacing = resolvePacing(DEFAULT_PACING, options.pacing);
@@ -90,7 +108,20 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       characterLimit,
       nextResetUnix: Math.floor(Date.now() / 1000) + 30 * 24 * 3600,
     }),
+    ownVoices: () => voices.own,
+    findVoice: (voiceId) => voices.find(voiceId),
   };
+  const tools = (path: string): ToolDeps => ({
+    synthesizer,
+    pacing,
+    baseUrl,
+    voices,
+    history,
+    memory,
+    usage: () => usage,
+    bill: (credits) => void (usage += credits),
+    takeByteFault: () => faults.takeByteFault(path),
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
@@ -112,7 +143,9 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     res.once('finish', () => (entry.status = res.statusCode));
     res.once('close', () => (entry.status ??= res.headersSent ? res.statusCode : undefined));
 
-    const read = await readBody(req, maxBodyBytes);
+    const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+    const limit = multipart ? maxUploadBytes : maxBodyBytes;
+    const read = await readBody(req, limit);
     if (read === 'too-large') {
       res.setHeader('connection', 'close');
       return sendJson(
@@ -121,13 +154,22 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         detailError(
           'validation_error',
           'payload_too_large',
-          `Request body larger than ${maxBodyBytes} bytes.`,
+          `Request body larger than ${limit} bytes.`,
           requestId,
         ),
       );
     }
     let body: unknown;
-    if (read.length > 0) {
+    let form: UploadForm | undefined;
+    if (multipart) {
+      form = await parseMultipart(req.headers['content-type']!, read);
+      body = form && {
+        ...form.fields,
+        ...(form.file
+          ? { file: { name: form.file.name, type: form.file.type, bytes: form.file.bytes.length } }
+          : {}),
+      };
+    } else if (read.length > 0) {
       try {
         body = JSON.parse(read.toString('utf8'));
       } catch {
@@ -159,10 +201,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       inFlight.delete(controller);
     });
     const exchange: Exchange = { req, res, url, requestId, body, signal: controller.signal, startedAt };
-    await route(exchange);
+    await route(exchange, form);
   }
 
-  async function route(exchange: Exchange): Promise<void> {
+  async function route(exchange: Exchange, form: UploadForm | undefined): Promise<void> {
     const { req, res, url } = exchange;
     const path = url.pathname;
     const tts = TTS_PATH.exec(path);
@@ -188,16 +230,65 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
           },
           bill: (credits) => void (usage += credits),
           takeByteFault: () => faults.takeByteFault(path),
+          findVoice: (voiceId) => voices.find(voiceId),
+          spoken: (clip) => {
+            const { words } = wordsFromSpans([{ alignment: clip.alignment, speaker: 'speaker_0' }]);
+            const seconds = clip.alignment.character_end_times_seconds.at(-1) ?? 0;
+            memory.remember(clip.audio, { text: clip.job.text, words, seconds, kind: 'speech' });
+            history.add({
+              historyItemId: clip.historyItemId,
+              requestId: clip.requestId,
+              voiceId: clip.job.voice.voiceId,
+              voiceName: clip.job.voice.name,
+              voiceCategory: clip.job.voice.category ?? 'premade',
+              modelId: clip.job.model.modelId,
+              text: clip.job.text,
+              dateUnix: Math.floor(Date.now() / 1000),
+              characterCountFrom: usage - clip.job.characterCost,
+              characterCountTo: usage,
+              contentType: contentTypeOf(clip.job.format),
+              outputFormat: clip.job.format.id,
+              settings: clip.settings,
+              dialogue: null,
+              audio: clip.audio,
+            });
+          },
         },
         decodeURIComponent(tts[1]!),
         mode,
       );
     }
     const voice = /^\/v1\/voices\/([^/]+)\/?$/.exec(path);
-    const get = (handler: () => void) =>
-      req.method === 'GET' ? handler() : sendJson(res, 405, { detail: 'Method Not Allowed' });
+    const method = (name: string, handler: () => void | Promise<void>) =>
+      req.method === name ? handler() : sendJson(res, 405, { detail: 'Method Not Allowed' });
+    const get = (handler: () => void | Promise<void>) => method('GET', handler);
+    const post = (handler: () => void | Promise<void>) => method('POST', handler);
     if (voice) return get(() => getVoice(exchange, catalog, decodeURIComponent(voice[1]!)));
+    const historyItem = /^\/v1\/history\/([^/]+)(\/audio)?\/?$/.exec(path);
+    if (historyItem) {
+      const id = decodeURIComponent(historyItem[1]!);
+      if (historyItem[2]) return get(() => getHistoryAudio(exchange, tools(path), id));
+      if (req.method === 'DELETE') return deleteHistoryItem(exchange, tools(path), id);
+      return get(() => getHistoryItem(exchange, tools(path), id));
+    }
     switch (path.replace(/\/$/, '')) {
+      case '/v1/sound-generation':
+        return post(() => soundGeneration(exchange, tools(path)));
+      case '/v1/speech-to-text':
+        return post(() => speechToText(exchange, tools(path), form));
+      case '/v1/text-to-voice/design':
+      case '/v1/text-to-voice/create-previews':
+        return post(() => designVoice(exchange, tools(path)));
+      case '/v1/text-to-voice':
+        return post(() => createVoiceFromPreview(exchange, tools(path)));
+      case '/v1/shared-voices':
+        return get(() => sharedVoices(exchange, tools(path)));
+      case '/v1/text-to-dialogue':
+        return post(() => textToDialogue(exchange, tools(path), false));
+      case '/v1/text-to-dialogue/stream':
+        return post(() => textToDialogue(exchange, tools(path), true));
+      case '/v1/history':
+        return get(() => listHistory(exchange, tools(path)));
       case '/v2/voices':
         return get(() => searchVoices(exchange, catalog));
       case '/v1/voices':

@@ -2,11 +2,15 @@ import { detailError, validationError } from '../errors.js';
 import { sendJson, type Exchange } from '../exchange.js';
 import { MODEL_FIXTURES, modelWireObject } from '../fixtures/models.js';
 import { subscriptionWireObject, type SubscriptionState } from '../fixtures/subscription.js';
-import { VOICE_FIXTURES, findVoice, voiceWireObject, type VoiceFixture } from '../fixtures/voices.js';
+import { voiceWireObject, type VoiceFixture } from '../fixtures/voices.js';
 
 export interface CatalogDeps {
   readonly baseUrl: string;
   subscription(): SubscriptionState;
+  /** The account's voices: premade fixtures and voices saved from voice design. */
+  ownVoices(): readonly VoiceFixture[];
+  /** Any voice usable by id (own voices and library voices). */
+  findVoice(voiceId: string): VoiceFixture | undefined;
 }
 
 /** GET /v2/voices: search, sort, filter and paginate the fixture voices like the real endpoint. */
@@ -28,14 +32,16 @@ export function searchVoices(exchange: Exchange, deps: CatalogDeps): void {
     );
     return;
   }
-  let voices = [...VOICE_FIXTURES];
+  let voices = [...deps.ownVoices()];
   const search = query.get('search')?.toLowerCase();
   if (search) voices = voices.filter((voice) => matchesSearch(voice, search));
   const category = query.get('category');
-  if (category && category !== 'premade') voices = [];
+  if (category) voices = voices.filter((voice) => (voice.category ?? 'premade') === category);
   const voiceType = query.get('voice_type');
-  // Premade voices are the account's "default" voices; there are no personal or community ones here.
-  if (voiceType && !['default', 'saved'].includes(voiceType)) voices = [];
+  // Premade voices are the account's "default" voices, voices saved from voice design its "personal" ones.
+  if (voiceType === 'default') voices = voices.filter((voice) => (voice.category ?? 'premade') === 'premade');
+  else if (voiceType === 'personal') voices = voices.filter((voice) => voice.category === 'generated');
+  else if (voiceType && voiceType !== 'saved') voices = [];
   const ids = query.getAll('voice_ids');
   if (ids.length > 0) voices = voices.filter((voice) => ids.includes(voice.voiceId));
   if (query.get('sort') === 'name') voices.sort((a, b) => a.name.localeCompare(b.name));
@@ -53,12 +59,12 @@ export function searchVoices(exchange: Exchange, deps: CatalogDeps): void {
 
 export function listVoices(exchange: Exchange, deps: CatalogDeps): void {
   sendJson(exchange.res, 200, {
-    voices: VOICE_FIXTURES.map((voice) => voiceWireObject(voice, deps.baseUrl, false)),
+    voices: deps.ownVoices().map((voice) => voiceWireObject(voice, deps.baseUrl, false)),
   });
 }
 
 export function getVoice(exchange: Exchange, deps: CatalogDeps, voiceId: string): void {
-  const voice = findVoice(voiceId);
+  const voice = deps.findVoice(voiceId);
   if (!voice) {
     sendJson(exchange.res, 404, voiceNotFound(voiceId, exchange.requestId));
     return;

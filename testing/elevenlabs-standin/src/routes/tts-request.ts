@@ -7,7 +7,7 @@ import {
 import { detailError, validationError, type ValidationIssue } from '../errors.js';
 import { isRecord } from '../exchange.js';
 import { DEFAULT_MODEL_ID, findModel, type ModelFixture } from '../fixtures/models.js';
-import { DEFAULT_VOICE_SETTINGS, findVoice, type VoiceFixture } from '../fixtures/voices.js';
+import { DEFAULT_VOICE_SETTINGS, type VoiceFixture } from '../fixtures/voices.js';
 import { voiceNotFound } from './catalog.js';
 
 export interface TtsJob {
@@ -28,6 +28,7 @@ export function validateTtsRequest(
   query: URLSearchParams,
   body: unknown,
   requestId: string,
+  findVoice: (voiceId: string) => VoiceFixture | undefined,
 ): TtsValidation {
   const issues: ValidationIssue[] = [];
   const formatId = query.get('output_format') ?? DEFAULT_OUTPUT_FORMAT;
@@ -64,6 +65,8 @@ export function validateTtsRequest(
     });
   }
   const speed = readSpeed(body.voice_settings, issues);
+  for (const key of ['previous_request_ids', 'next_request_ids'] as const)
+    checkRequestIds(body[key], key, issues);
   if (issues.length > 0 || typeof text !== 'string' || typeof modelId !== 'string' || !format) {
     return { ok: false, status: 422, body: validationError(issues) };
   }
@@ -143,4 +146,26 @@ function readSpeed(settings: unknown, issues: ValidationIssue[]): number {
 
 function fail(status: number, type: string, code: string, message: string, requestId: string): TtsValidation {
   return { ok: false, status, body: detailError(type, code, message, requestId) };
+}
+
+/** Request stitching: at most three request ids each way. Ids the stand-in never issued are accepted. */
+function checkRequestIds(value: unknown, key: string, issues: ValidationIssue[]): void {
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value) || value.some((id) => typeof id !== 'string')) {
+    issues.push({
+      loc: ['body', key],
+      msg: 'Input should be a valid list of strings',
+      type: 'list_type',
+      input: value,
+    });
+    return;
+  }
+  if (value.length > 3) {
+    issues.push({
+      loc: ['body', key],
+      msg: `List should have at most 3 items after validation, not ${value.length}`,
+      type: 'too_long',
+      input: value,
+    });
+  }
 }

@@ -8,6 +8,8 @@ import type { ByteFault } from '../faults.js';
 import { ChunkSchedule, type Pacing } from '../pacing.js';
 import { synthesizeSpeech, synthesizeWhole, type SpeechRequest } from '../speech.js';
 import { validateTtsRequest, type TtsJob } from './tts-request.js';
+import type { VoiceFixture } from '../fixtures/voices.js';
+import { isRecord } from '../exchange.js';
 
 export type TtsMode = 'convert' | 'stream' | 'with-timestamps' | 'stream-with-timestamps';
 
@@ -21,6 +23,19 @@ export interface TtsDeps {
   beginRequest(): () => void;
   bill(credits: number): void;
   takeByteFault(): ByteFault | undefined;
+  findVoice(voiceId: string): VoiceFixture | undefined;
+  /** Called once a clip has been sent whole: for history and speech-to-text of the stand-in's own audio. */
+  spoken(clip: SpokenClip): void;
+}
+
+export interface SpokenClip {
+  readonly historyItemId: string;
+  readonly requestId: string;
+  readonly job: TtsJob;
+  /** Every encoded byte sent. */
+  readonly audio: Buffer;
+  readonly alignment: Alignment;
+  readonly settings: unknown;
 }
 
 /** POST /v1/text-to-speech/{voice_id}[/stream][/with-timestamps] */
@@ -30,7 +45,13 @@ export async function textToSpeech(
   voiceId: string,
   mode: TtsMode,
 ): Promise<void> {
-  const checked = validateTtsRequest(voiceId, exchange.url.searchParams, exchange.body, exchange.requestId);
+  const checked = validateTtsRequest(
+    voiceId,
+    exchange.url.searchParams,
+    exchange.body,
+    exchange.requestId,
+    (id) => deps.findVoice(id),
+  );
   if (!checked.ok) return sendJson(exchange.res, checked.status, checked.body);
   if (deps.concurrentRequests() >= deps.maxConcurrentRequests) {
     return sendJson(exchange.res, 429, defaultErrorBody(429, exchange.requestId));
@@ -39,13 +60,14 @@ export async function textToSpeech(
   try {
     const job = checked.job;
     deps.bill(job.characterCost);
+    const historyItemId = newElevenLabsId();
     const headers = {
       'character-cost': String(job.characterCost),
-      'history-item-id': newElevenLabsId(),
+      'history-item-id': historyItemId,
       'current-concurrent-requests': String(deps.concurrentRequests()),
       'maximum-concurrent-requests': String(deps.maxConcurrentRequests),
     };
-    const run = new TtsRun(exchange, deps, job, headers);
+    const run = new TtsRun(exchange, deps, job, headers, historyItemId);
     if (mode === 'stream' || mode === 'stream-with-timestamps')
       await run.stream(mode === 'stream-with-timestamps');
     else await run.whole(mode === 'with-timestamps');
@@ -70,6 +92,7 @@ class TtsRun {
     private readonly deps: TtsDeps,
     private readonly job: TtsJob,
     private readonly headers: Record<string, string>,
+    private readonly historyItemId: string,
   ) {
     this.schedule = new ChunkSchedule(deps.pacing, exchange.startedAt);
     this.writer = new BodyWriter(exchange.res, deps.takeByteFault(), exchange.signal);
@@ -84,6 +107,8 @@ class TtsRun {
   async stream(withTimestamps: boolean): Promise<void> {
     const alignment = emptyAlignment();
     const normalized = emptyAlignment();
+    const full = emptyAlignment();
+    const sent: Buffer[] = [];
     let carry = Buffer.alloc(0);
     let index = 0;
     let sentSeconds = 0;
@@ -93,6 +118,7 @@ class TtsRun {
       this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
       index++;
       sentSeconds = endSeconds;
+      sent.push(Buffer.from(chunk));
       if (!withTimestamps) return this.writer.write(chunk);
       const line = {
         audio_base64: chunk.toString('base64'),
@@ -103,6 +129,7 @@ class TtsRun {
     };
     for await (const piece of synthesizeSpeech(this.deps.synthesizer, this.request, this.exchange.signal)) {
       appendAlignment(alignment, piece.alignment);
+      appendAlignment(full, piece.alignment);
       appendAlignment(normalized, piece.normalizedAlignment);
       carry = Buffer.concat([carry, piece.audio]);
       // Keep the tail back so the last chunk always carries the remaining character timings.
@@ -114,6 +141,19 @@ class TtsRun {
     if (carry.length > 0 && !(await emit(carry, true))) return;
     this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
     await this.writer.end();
+    if (this.writer.alive) this.record(Buffer.concat(sent), full);
+  }
+
+  private record(audio: Buffer, alignment: Alignment): void {
+    const body = this.exchange.body;
+    this.deps.spoken({
+      historyItemId: this.historyItemId,
+      requestId: this.exchange.requestId,
+      job: this.job,
+      audio,
+      alignment,
+      settings: isRecord(body) ? body.voice_settings : undefined,
+    });
   }
 
   /** The whole clip (or one JSON object), sent once all of it has been "generated". */
@@ -135,6 +175,7 @@ class TtsRun {
       if (!(await this.writer.write(body.subarray(offset, offset + this.chunkBytes)))) return;
     }
     await this.writer.end();
+    if (this.writer.alive) this.record(clip.audio, clip.alignment);
   }
 
   private sendHeaders(contentType: string, contentLength?: number): void {
