@@ -1,18 +1,41 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-/** The player page and its assets (public: they hold no data; the key stays in the browser). */
-export const PUBLIC_DIR = fileURLToPath(new URL('../../public', import.meta.url));
+/**
+ * The built console (`npm run build` writes web/dist). The same path works from server/src/http (tests, tsx)
+ * and server/dist/http (the compiled server): both are three levels below the repository root.
+ */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
-export async function registerStatic(app: FastifyInstance): Promise<void> {
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Earshot: console not built</title></head>
+<body><h1>The Earshot console is not built</h1>
+<p>The server is running, but the web console has not been built. Run <code>npm run build</code> (or
+<code>npm start</code>, which builds first) in the Earshot folder, then reload this page.</p>
+<p>Agents can already use <code>/mcp</code>; the REST API is under <code>/api/v1</code>.</p></body></html>
+`;
+
+/** Serves the console (public: it holds no data; the key stays in the browser). */
+export async function registerStatic(app: FastifyInstance, consoleDir = CONSOLE_DIR): Promise<void> {
+  if (!existsSync(consoleDir)) {
+    app.get('/', async (_request, reply) =>
+      reply.code(503).type('text/html; charset=utf-8').header('retry-after', '60').send(NOT_BUILT_PAGE),
+    );
+    return;
+  }
   await app.register(fastifyStatic, {
-    root: PUBLIC_DIR,
+    root: consoleDir,
     prefix: '/',
     index: ['index.html'],
-    cacheControl: true,
-    maxAge: '5m',
-    // Only what is in public/ is served; no directory listings, no dotfiles.
+    // Hashed assets never change; index.html and config.json are revalidated.
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      const immutable = /[\\/]assets[\\/]/.test(path);
+      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+    // Only what is in web/dist is served; no directory listings, no dotfiles.
     dotfiles: 'deny',
   });
 }

@@ -1,0 +1,97 @@
+import type {
+  ApiError,
+  HistoryItem,
+  Model,
+  SpeakResult,
+  SpeechSource,
+  Usage,
+  UserSettings,
+  Voice,
+  VoiceSettings,
+} from '@earshot/protocol';
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SpeakRequest {
+  readonly text: string;
+  readonly voice?: string;
+  readonly model?: string;
+  readonly settings?: VoiceSettings;
+  readonly source?: Exclude<SpeechSource, 'mcp'>;
+}
+
+/** The typed REST client for `/api/v1`; every call carries the bearer key. */
+export class Api {
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: string,
+  ) {}
+
+  private async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${this.key}`);
+    if (init.body) headers.set('content-type', 'application/json');
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api/v1${path}`, { ...init, headers });
+    } catch {
+      throw new ApiRequestError(0, 'unreachable', 'Earshot is not reachable. Is the server running?');
+    }
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as ApiError | null;
+      throw new ApiRequestError(
+        response.status,
+        body?.error.code ?? 'http_error',
+        body?.error.message ?? `Earshot answered ${response.status}.`,
+      );
+    }
+    return response;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    return (await (await this.request(path, init)).json()) as T;
+  }
+
+  settings(): Promise<UserSettings> {
+    return this.json('/settings');
+  }
+  updateSettings(patch: Partial<UserSettings>): Promise<UserSettings> {
+    return this.json('/settings', { method: 'PUT', body: JSON.stringify(patch) });
+  }
+  async voices(search = ''): Promise<Voice[]> {
+    const query = search ? `?search=${encodeURIComponent(search)}` : '';
+    return (await this.json<{ voices: Voice[] }>(`/voices${query}`)).voices;
+  }
+  async models(): Promise<Model[]> {
+    return (await this.json<{ models: Model[] }>('/models')).models;
+  }
+  speak(request: SpeakRequest): Promise<SpeakResult> {
+    return this.json('/speak', { method: 'POST', body: JSON.stringify(request) });
+  }
+  stop(): Promise<{ stopped: boolean }> {
+    return this.json('/stop', { method: 'POST', body: '{}' });
+  }
+  async history(search = '', limit = 50): Promise<HistoryItem[]> {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (search) params.set('search', search);
+    return (await this.json<{ items: HistoryItem[] }>(`/history?${params}`)).items;
+  }
+  async deleteHistory(id: string): Promise<void> {
+    await this.request(`/history/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  /** The stored audio as a WAV blob (fetched with the key, so it cannot be a plain link). */
+  async historyAudio(id: string): Promise<Blob> {
+    return (await this.request(`/history/${encodeURIComponent(id)}/audio`)).blob();
+  }
+  usage(days = 30): Promise<Usage> {
+    return this.json(`/usage?days=${days}`);
+  }
+}

@@ -1,0 +1,302 @@
+import type { ServerMessage, SpeechSource, UserSettings, VoiceRef } from '@earshot/protocol';
+import { AudioOut, alignPcm } from './audio-out.js';
+import { CaptionTiming } from './captions.js';
+import { PlayerConnection, type ConnectionState } from './connection.js';
+
+export type SpeechState = 'streaming' | 'playing' | 'played' | 'stopped' | 'skipped' | 'failed' | 'unheard';
+
+/** One speech as the console shows it: in the queue while it plays, in "recent" afterwards. */
+export interface Speech {
+  readonly id: string;
+  readonly text: string;
+  readonly voice: VoiceRef;
+  readonly source: SpeechSource;
+  readonly receivedAt: Date;
+  readonly captions: CaptionTiming;
+  state: SpeechState;
+  note: string;
+  durationMs: number | null;
+  /** Context time its first chunk starts playing at, and the end of its last scheduled chunk. */
+  audioStart: number | null;
+  audioEnd: number | null;
+  /** Whether any of its audio was scheduled (false with audio off, auto-play off, or skipped). */
+  scheduled: boolean;
+  ended: boolean;
+  carry: number | null;
+  sampleRate: number;
+  lastSource: AudioBufferSourceNode | null;
+}
+
+interface Timeline {
+  startAt: number;
+  firstAudioAt: number | null;
+  peakBeforeEnd: number;
+  endAt: number | null;
+}
+/** Counters the browser tests read; also handy in the devtools console (`earshotPlayer.stats`). */
+export interface PlayerStats {
+  chunks: number;
+  bytes: number;
+  peak: number;
+  played: string[];
+  started: string[];
+  errors: ServerMessage[];
+  timeline: Record<string, Timeline>;
+}
+
+export interface PlayerListener {
+  onConnection(state: ConnectionState): void;
+  onSpeechesChanged(): void;
+  onSpeechStarted(speech: Speech): void;
+  onSettings(settings: UserSettings): void;
+}
+
+const RECENT_MAX = 20;
+
+/** The player: the channel, the audio output, and what each speech is doing. No DOM here. */
+export class Player {
+  readonly stats: PlayerStats = {
+    chunks: 0,
+    bytes: 0,
+    peak: 0,
+    played: [],
+    started: [],
+    errors: [],
+    timeline: {},
+  };
+  readonly speeches: Speech[] = [];
+  audio: AudioOut | null = null;
+  autoPlay = true;
+  paused = false;
+  private streaming: Speech | null = null;
+  private readonly connection: PlayerConnection;
+  private readonly listeners = new Set<PlayerListener>();
+
+  constructor(socketUrl: string, key: string) {
+    this.connection = new PlayerConnection(socketUrl, key, {
+      onState: (state) => this.listeners.forEach((l) => l.onConnection(state)),
+      onMessage: (message) => this.handleMessage(message),
+      onAudio: (chunk) => this.handleAudio(chunk),
+    });
+  }
+
+  listen(listener: PlayerListener): void {
+    this.listeners.add(listener);
+  }
+
+  connect(): void {
+    this.connection.connect();
+  }
+
+  disconnect(): void {
+    this.connection.close();
+  }
+
+  /** Must run in a click handler: browsers only start audio after a user gesture. */
+  async enableAudio(): Promise<void> {
+    this.audio ??= new AudioOut();
+    await this.audio.context.resume();
+    this.paused = false;
+    setInterval(() => this.measure(), 50);
+  }
+
+  /** The speech being heard right now (or streaming, if nothing is audible yet). */
+  get current(): Speech | null {
+    const now = this.audio?.context.currentTime ?? 0;
+    const audible = this.speeches.find(
+      (s) => s.state === 'playing' && s.audioStart !== null && s.audioStart <= now + 0.1,
+    );
+    return audible ?? this.speeches.find((s) => s.state === 'streaming' || s.state === 'playing') ?? null;
+  }
+
+  /** Position in ms inside a speech's audio, and how much of its audio is known so far. */
+  position(speech: Speech): { positionMs: number; knownMs: number } {
+    if (!this.audio || speech.audioStart === null) return { positionMs: 0, knownMs: 0 };
+    const now = this.audio.context.currentTime;
+    return {
+      positionMs: Math.max(0, (now - speech.audioStart) * 1000),
+      knownMs:
+        speech.ended && speech.durationMs !== null
+          ? speech.durationMs
+          : ((speech.audioEnd ?? now) - speech.audioStart) * 1000,
+    };
+  }
+
+  /** Esc: stop what plays and everything queued, here and on the server. */
+  stop(): void {
+    this.audio?.stop();
+    for (const speech of this.speeches)
+      if (speech.state === 'playing' && speech.ended) this.settle(speech, 'stopped', 'stopped');
+    this.connection.send({ type: 'stop' });
+    this.changed();
+  }
+
+  /** Skips the current speech in this tab only; the next one plays when it arrives. */
+  skip(): void {
+    const speech = this.current;
+    if (!speech) return;
+    this.audio?.stop(speech.id);
+    this.settle(speech, 'skipped', 'skipped');
+    this.changed();
+  }
+
+  /** Space: pause and resume the output (the stream keeps arriving and waits). */
+  async togglePause(): Promise<void> {
+    if (!this.audio) return;
+    if (this.paused) await this.audio.context.resume();
+    else await this.audio.context.suspend();
+    this.paused = !this.paused;
+    this.changed();
+  }
+
+  private handleMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'speech.start': {
+        const speech: Speech = {
+          id: message.id,
+          text: message.text,
+          voice: message.voice,
+          source: message.source,
+          receivedAt: new Date(),
+          captions: new CaptionTiming(message.text),
+          state: 'streaming',
+          note: '',
+          durationMs: null,
+          audioStart: null,
+          audioEnd: null,
+          scheduled: false,
+          ended: false,
+          carry: null,
+          sampleRate: message.audio.sampleRate ?? 24_000,
+          lastSource: null,
+        };
+        this.streaming = speech;
+        this.speeches.unshift(speech);
+        this.speeches.splice(RECENT_MAX);
+        this.stats.started.push(message.id);
+        this.stats.timeline[message.id] = {
+          startAt: performance.now(),
+          firstAudioAt: null,
+          peakBeforeEnd: 0,
+          endAt: null,
+        };
+        this.listeners.forEach((l) => l.onSpeechStarted(speech));
+        break;
+      }
+      case 'speech.alignment':
+        this.find(message.id)?.captions.addAlignment(message.chars, message.startMs);
+        break;
+      case 'speech.end': {
+        const timeline = this.stats.timeline[message.id];
+        if (timeline) timeline.endAt = performance.now();
+        const speech = this.find(message.id);
+        if (!speech) break;
+        speech.durationMs = message.durationMs;
+        this.finishStream(speech);
+        break;
+      }
+      case 'speech.stopped': {
+        this.audio?.stop(message.id);
+        const speech = this.find(message.id);
+        if (speech) {
+          this.finishStream(speech);
+          this.settle(speech, 'stopped', 'stopped');
+        }
+        break;
+      }
+      case 'speech.error': {
+        this.stats.errors.push(message);
+        const speech = this.find(message.id);
+        if (speech) {
+          this.finishStream(speech);
+          this.settle(speech, 'failed', `could not speak: ${message.message}`);
+        }
+        break;
+      }
+      case 'settings.changed':
+        this.autoPlay = message.settings.autoPlay;
+        this.listeners.forEach((l) => l.onSettings(message.settings));
+        break;
+      case 'hello':
+      case 'pong':
+        break;
+    }
+    this.changed();
+  }
+
+  private handleAudio(chunk: ArrayBuffer): void {
+    this.stats.chunks += 1;
+    this.stats.bytes += chunk.byteLength;
+    const speech = this.streaming;
+    if (!speech || !this.audio || !this.autoPlay || speech.state !== 'streaming') return;
+    const { bytes, carry } = alignPcm(new Uint8Array(chunk), speech.carry);
+    speech.carry = carry;
+    if (bytes.length === 0) return;
+    const { source, startAt } = this.audio.schedule(speech.id, bytes, speech.sampleRate, (ended) => {
+      if (speech.ended && speech.lastSource === ended) this.reportPlayed(speech);
+    });
+    speech.audioStart ??= startAt;
+    speech.audioEnd = this.audio.playhead;
+    speech.lastSource = source;
+    speech.scheduled = true;
+    const timeline = this.stats.timeline[speech.id];
+    if (timeline && timeline.firstAudioAt === null) timeline.firstAudioAt = performance.now();
+  }
+
+  private finishStream(speech: Speech): void {
+    if (this.streaming === speech) this.streaming = null;
+    if (speech.ended) return;
+    speech.ended = true;
+    if (speech.state !== 'streaming') return;
+    // With audio off the user heard nothing: never claim "played" (speak with wait: "played" then times out).
+    if (!this.audio || !speech.scheduled) {
+      const why = !this.audio
+        ? 'not heard: audio is off'
+        : this.autoPlay
+          ? 'no audio'
+          : 'not played: auto-play is off';
+      this.settle(speech, 'unheard', why);
+      return;
+    }
+    speech.state = 'playing';
+    // Everything already played out: report now; otherwise the last chunk's end reports it.
+    if (this.audio.idle) this.reportPlayed(speech);
+  }
+
+  private reportPlayed(speech: Speech): void {
+    if (speech.state !== 'playing') return;
+    this.settle(
+      speech,
+      'played',
+      speech.durationMs === null ? 'played' : `played · ${(speech.durationMs / 1000).toFixed(1)} s`,
+    );
+    this.stats.played.push(speech.id);
+    this.connection.send({ type: 'played', id: speech.id });
+    this.changed();
+  }
+
+  private settle(speech: Speech, state: SpeechState, note: string): void {
+    speech.state = state;
+    speech.note = note;
+  }
+
+  private measure(): void {
+    if (!this.audio) return;
+    const peak = this.audio.level();
+    this.stats.peak = Math.max(this.stats.peak, peak);
+    // Which speech is audible while its generation is still running (no speech.end yet).
+    const live = this.streaming && this.stats.timeline[this.streaming.id];
+    if (live && live.endAt === null) live.peakBeforeEnd = Math.max(live.peakBeforeEnd, peak);
+    this.lastLevel = peak;
+  }
+
+  lastLevel = 0;
+
+  private find(id: string): Speech | undefined {
+    return this.speeches.find((speech) => speech.id === id);
+  }
+
+  private changed(): void {
+    this.listeners.forEach((l) => l.onSpeechesChanged());
+  }
+}

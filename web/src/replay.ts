@@ -1,0 +1,29 @@
+import type { Api } from './api.js';
+import { downloadBlob } from './dom.js';
+
+let playing: HTMLAudioElement | null = null;
+
+/** Replays stored audio in this tab: fetched with the key (a plain link would not carry it), then played. */
+export async function replayHistory(api: Api, id: string): Promise<HTMLAudioElement> {
+  const blob = await api.historyAudio(id);
+  return playBlob(blob);
+}
+
+export async function playBlob(blob: Blob): Promise<HTMLAudioElement> {
+  stopReplay();
+  const url = URL.createObjectURL(blob);
+  const audio = new Audio(url);
+  audio.addEventListener('ended', () => URL.revokeObjectURL(url));
+  playing = audio;
+  await audio.play();
+  return audio;
+}
+
+export function stopReplay(): void {
+  playing?.pause();
+  playing = null;
+}
+
+export async function downloadHistory(api: Api, id: string): Promise<void> {
+  downloadBlob(await api.historyAudio(id), `earshot-${id}.wav`);
+}

@@ -1,0 +1,104 @@
+import type { HistoryItem } from '@earshot/protocol';
+import { formatDuration, h, replace, statusLine } from '../dom.js';
+import type { ConsoleContext, View } from '../context.js';
+import { downloadHistory, replayHistory } from '../replay.js';
+
+const SOURCE_LABEL: Record<HistoryItem['source'], string> = {
+  mcp: 'agent (MCP)',
+  console: 'console',
+  cli: 'CLI',
+  api: 'API',
+};
+
+/** Everything spoken for this user: search, replay, download as WAV, delete; who asked for each. */
+export function historyView(ctx: ConsoleContext): View {
+  const search = h('input', { type: 'search', id: 'history-search', placeholder: 'Words in the text…' });
+  const list = h('ul', { className: 'list', id: 'history-list', 'aria-label': 'History' });
+  const status = statusLine();
+
+  function row(item: HistoryItem): HTMLElement {
+    const short = item.text.slice(0, 40);
+    const actions = h('div', { className: 'row' });
+    if (item.audio) {
+      const replay = h('button', { type: 'button', 'aria-label': `Replay: ${short}` }, 'Replay');
+      replay.addEventListener('click', () => {
+        replayHistory(ctx.api, item.id).then(
+          () => (status.textContent = 'Replaying in this tab.'),
+          (error: Error) => (status.textContent = `Could not replay: ${error.message}`),
+        );
+      });
+      const download = h('button', { type: 'button', 'aria-label': `Download: ${short}` }, 'Download');
+      download.addEventListener('click', () => {
+        downloadHistory(ctx.api, item.id).catch(
+          (error: Error) => (status.textContent = `Could not download: ${error.message}`),
+        );
+      });
+      actions.append(replay, download);
+    }
+    const remove = h(
+      'button',
+      { type: 'button', className: 'danger', 'aria-label': `Delete: ${short}` },
+      'Delete',
+    );
+    remove.addEventListener('click', () => {
+      ctx.api.deleteHistory(item.id).then(
+        () => {
+          status.textContent = 'Deleted.';
+          void load();
+        },
+        (error: Error) => (status.textContent = `Could not delete: ${error.message}`),
+      );
+    });
+    actions.append(remove);
+    const when = new Date(item.createdAt);
+    return h(
+      'li',
+      { className: `item state-${item.status}` },
+      h('p', { className: 'item-text' }, item.text),
+      h(
+        'p',
+        { className: 'meta' },
+        h('time', { dateTime: item.createdAt }, when.toLocaleString()),
+        ` · ${item.voice.name} · from `,
+        h('span', { className: 'badge' }, SOURCE_LABEL[item.source]),
+        ` · ${item.characters} chars · ${item.credits} credits · ${formatDuration(item.durationMs)}`,
+        item.status === 'completed' ? '' : ` · ${item.status}`,
+        item.audio ? '' : ' · no audio saved',
+      ),
+      actions,
+    );
+  }
+
+  async function load(): Promise<void> {
+    try {
+      const items = await ctx.api.history(search.value.trim());
+      replace(list, ...items.map(row));
+      status.textContent = items.length
+        ? `${items.length} item${items.length === 1 ? '' : 's'}.`
+        : search.value
+          ? 'Nothing matches.'
+          : 'Nothing spoken yet.';
+    } catch (error) {
+      status.textContent = `Could not load history: ${(error as Error).message}`;
+    }
+  }
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void load(), 250);
+  });
+
+  const element = h(
+    'section',
+    { 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title' }, 'History'),
+    h(
+      'div',
+      { className: 'filters' },
+      h('div', { className: 'field' }, h('label', { htmlFor: 'history-search' }, 'Search history'), search),
+    ),
+    status,
+    list,
+  );
+  return { id: 'history', title: 'History', element, show: () => void load() };
+}

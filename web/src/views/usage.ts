@@ -1,0 +1,137 @@
+import type { Usage } from '@earshot/protocol';
+import { h, replace, statusLine, svg } from '../dom.js';
+import type { ConsoleContext, View } from '../context.js';
+
+const WIDTH = 600;
+const HEIGHT = 160;
+
+/** Characters per day as an inline SVG bar chart, with a text table for screen readers. */
+function chart(usage: Usage): SVGElement {
+  const max = Math.max(1, ...usage.days.map((day) => day.characters));
+  const barWidth = WIDTH / Math.max(1, usage.days.length);
+  const bars = usage.days.map((day, index) => {
+    const height = Math.round((day.characters / max) * (HEIGHT - 20));
+    const bar = svg('rect', {
+      x: (index * barWidth + 1).toFixed(1),
+      y: HEIGHT - height,
+      width: Math.max(1, barWidth - 2).toFixed(1),
+      height: Math.max(height, day.characters ? 1 : 0),
+      class: 'bar',
+    });
+    bar.appendChild(
+      svg(
+        'title',
+        {},
+        document.createTextNode(`${day.date}: ${day.characters} characters, ${day.credits} credits`),
+      ),
+    );
+    return bar;
+  });
+  const label = svg(
+    'text',
+    { x: 4, y: 14, class: 'axis' },
+    document.createTextNode(`max ${max} characters/day`),
+  );
+  const element = svg(
+    'svg',
+    {
+      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      class: 'chart',
+      role: 'img',
+      'aria-label': `Characters per day over the last ${usage.days.length} days`,
+    },
+    svg('line', { x1: 0, x2: WIDTH, y1: HEIGHT - 0.5, y2: HEIGHT - 0.5, class: 'baseline' }),
+    ...bars,
+    label,
+  );
+  return element;
+}
+
+/** Today's characters and credits, and the last 30 days. */
+export function usageView(ctx: ConsoleContext): View {
+  const body = h('div', { className: 'stack' });
+  const status = statusLine();
+
+  async function load(): Promise<void> {
+    try {
+      const usage = await ctx.api.usage(30);
+      const total = usage.days.reduce(
+        (sum, day) => ({ characters: sum.characters + day.characters, credits: sum.credits + day.credits }),
+        {
+          characters: 0,
+          credits: 0,
+        },
+      );
+      replace(
+        body,
+        h(
+          'dl',
+          { className: 'stats' },
+          h(
+            'div',
+            {},
+            h('dt', {}, 'Today, characters'),
+            h('dd', { id: 'usage-today-chars' }, String(usage.today.characters)),
+          ),
+          h('div', {}, h('dt', {}, 'Today, credits'), h('dd', {}, String(usage.today.credits))),
+          h('div', {}, h('dt', {}, '30 days, characters'), h('dd', {}, String(total.characters))),
+          h('div', {}, h('dt', {}, '30 days, credits'), h('dd', {}, String(total.credits))),
+        ),
+        h('h3', {}, 'Characters per day'),
+        chart(usage),
+        h(
+          'details',
+          {},
+          h('summary', {}, 'As a table'),
+          h(
+            'table',
+            {},
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Date'),
+                h('th', { scope: 'col' }, 'Characters'),
+                h('th', { scope: 'col' }, 'Credits'),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...usage.days
+                .filter((day) => day.characters > 0)
+                .map((day) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, day.date),
+                    h('td', {}, String(day.characters)),
+                    h('td', {}, String(day.credits)),
+                  ),
+                ),
+            ),
+          ),
+        ),
+      );
+      status.textContent = '';
+    } catch (error) {
+      status.textContent = `Could not load usage: ${(error as Error).message}`;
+    }
+  }
+
+  const element = h(
+    'section',
+    { 'aria-labelledby': 'usage-title' },
+    h('h2', { id: 'usage-title' }, 'Usage'),
+    h(
+      'p',
+      { className: 'hint' },
+      'Characters spoken for you and the ElevenLabs credits they cost (offline speech is free).',
+    ),
+    status,
+    body,
+  );
+  return { id: 'usage', title: 'Usage', element, show: () => void load() };
+}
