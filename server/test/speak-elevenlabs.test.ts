@@ -170,7 +170,11 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
       const player = await connectPlayer(server.url, server.keys.alice);
       const client = await connectMcp(server.url, server.keys.alice);
       standin.injectFault({ ...fault, path: /text-to-speech/ });
-      const result = (await client.callTool({ name: 'speak', arguments: { text: TEXT } })) as CallToolResult;
+      // fresh: the same text was spoken before and would otherwise replay from the cache.
+      const result = (await client.callTool({
+        name: 'speak',
+        arguments: { text: TEXT, fresh: true },
+      })) as CallToolResult;
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(error);
       expect(textOf(result)).not.toContain(UPSTREAM_KEY);

@@ -108,7 +108,8 @@ export class ElevenLabsEngine implements VoiceEngine {
         )
         .withRawResponse();
     } catch (error) {
-      throw fromElevenLabsError(error, { voiceId: request.voiceId });
+      const mapped = fromElevenLabsError(error, { voiceId: request.voiceId });
+      throw mapped.code === 'quota_exceeded' ? await this.withResetTime(mapped) : mapped;
     }
     const headers = response.rawResponse.headers;
     const cost = Number(headers.get('character-cost'));
@@ -118,6 +119,21 @@ export class ElevenLabsEngine implements VoiceEngine {
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
       events: readTimestampedStream(response.data, signal),
     };
+  }
+
+  /** Adds when the account's credits reset to a quota error, so the agent can tell the user. */
+  private async withResetTime(error: EarshotError): Promise<EarshotError> {
+    try {
+      const { resetsAt, creditsUsed, creditLimit } = await this.getSubscription();
+      if (!resetsAt) return error;
+      return new EarshotError(
+        'quota_exceeded',
+        `${error.message} ${creditsUsed} of ${creditLimit} credits are used; they reset at ${resetsAt}.`,
+        { cause: error.cause },
+      );
+    } catch {
+      return error;
+    }
   }
 
   async getSubscription(): Promise<Subscription> {
