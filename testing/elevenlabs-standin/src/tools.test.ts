@@ -345,6 +345,59 @@ describe('history (history.list / getAudio) and request stitching', () => {
   });
 });
 
+describe('wire details (fetch)', () => {
+  it('sends sound effects whole as audio/mpeg with content-length and a request-id', async () => {
+    const response = await fetch(`${standin.url}/v1/sound-generation`, {
+      method: 'POST',
+      headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Footsteps on gravel', duration_seconds: 0.5 }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('audio/mpeg');
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(Number(response.headers.get('content-length'))).toBe(body.length);
+    expect(response.headers.get('character-cost')).toBe('20');
+  });
+
+  it('logs multipart fields and the file size, not the file', async () => {
+    const form = new FormData();
+    form.append('model_id', 'scribe_v1');
+    form.append('diarize', 'true');
+    form.append('file', new Blob([Buffer.alloc(3200)]), 'a.pcm');
+    const response = await fetch(`${standin.url}/v1/speech-to-text`, {
+      method: 'POST',
+      headers: { 'xi-api-key': 'test-key' },
+      body: form,
+    });
+    expect(response.status).toBe(200);
+    expect(standin.requests.at(-1)!.body).toEqual({
+      model_id: 'scribe_v1',
+      diarize: 'true',
+      file: { name: 'a.pcm', type: 'application/octet-stream', bytes: 3200 },
+    });
+    const bad = await fetch(`${standin.url}/v1/speech-to-text`, {
+      method: 'POST',
+      headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(bad.status).toBe(422);
+  });
+
+  it('cuts a sound effect on a reset fault, and gets and deletes history items', async () => {
+    standin.injectFault({ kind: 'reset', afterBytes: 1000, path: 'sound-generation' });
+    const cut = await client.textToSoundEffects.convert({ text: 'Glass breaking', durationSeconds: 1 });
+    await expect(bytesOf(cut)).rejects.toThrow();
+    const { data, rawResponse } = await client.textToSpeech
+      .convert(RACHEL, { text: 'Keep me.' })
+      .withRawResponse();
+    await bytesOf(data);
+    const id = rawResponse.headers.get('history-item-id')!;
+    expect((await client.history.get(id)).text).toBe('Keep me.');
+    expect((await client.history.delete(id)).status).toBe('ok');
+    expect((await rejection(client.history.get(id))).statusCode).toBe(404);
+  });
+});
+
 describe('auth on the new endpoints', () => {
   it.each([
     ['POST', '/v1/sound-generation'],
