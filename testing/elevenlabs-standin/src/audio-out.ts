@@ -44,7 +44,11 @@ export async function sendAudio(
 
   if (!options.stream) {
     const parts: Buffer[] = [];
-    for await (const samples of pcm) parts.push(encoder.encode(samples));
+    for await (const samples of pcm) {
+      parts.push(encoder.encode(samples));
+      // Synthetic sources are synchronous: let other requests run between pieces.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     parts.push(encoder.flush());
     const audio = Buffer.concat(parts);
     await schedule.waitUntil(schedule.dueMs(0, audio.length * perByte), signal);

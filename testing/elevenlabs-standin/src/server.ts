@@ -204,6 +204,23 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     await route(exchange, form);
   }
 
+  /** Audio generation beyond TTS shares TTS's concurrency limit (429 `too_many_concurrent_requests`). */
+  async function admitGeneration(exchange: Exchange, run: () => Promise<void>): Promise<void> {
+    if (generating >= maxConcurrentRequests) {
+      return sendJson(exchange.res, 429, defaultErrorBody(429, exchange.requestId));
+    }
+    generating++;
+    try {
+      await run();
+    } catch (error) {
+      if (exchange.signal.aborted) return;
+      if (!exchange.res.headersSent) sendJson(exchange.res, 500, defaultErrorBody(500, exchange.requestId));
+      else exchange.res.destroy(error instanceof Error ? error : undefined);
+    } finally {
+      generating--;
+    }
+  }
+
   async function route(exchange: Exchange, form: UploadForm | undefined): Promise<void> {
     const { req, res, url } = exchange;
     const path = url.pathname;
@@ -273,20 +290,20 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     }
     switch (path.replace(/\/$/, '')) {
       case '/v1/sound-generation':
-        return post(() => soundGeneration(exchange, tools(path)));
+        return post(() => admitGeneration(exchange, () => soundGeneration(exchange, tools(path))));
       case '/v1/speech-to-text':
         return post(() => speechToText(exchange, tools(path), form));
       case '/v1/text-to-voice/design':
       case '/v1/text-to-voice/create-previews':
-        return post(() => designVoice(exchange, tools(path)));
+        return post(() => admitGeneration(exchange, () => designVoice(exchange, tools(path))));
       case '/v1/text-to-voice':
         return post(() => createVoiceFromPreview(exchange, tools(path)));
       case '/v1/shared-voices':
         return get(() => sharedVoices(exchange, tools(path)));
       case '/v1/text-to-dialogue':
-        return post(() => textToDialogue(exchange, tools(path), false));
+        return post(() => admitGeneration(exchange, () => textToDialogue(exchange, tools(path), false)));
       case '/v1/text-to-dialogue/stream':
-        return post(() => textToDialogue(exchange, tools(path), true));
+        return post(() => admitGeneration(exchange, () => textToDialogue(exchange, tools(path), true)));
       case '/v1/history':
         return get(() => listHistory(exchange, tools(path)));
       case '/v2/voices':

@@ -96,6 +96,26 @@ describe('sound effects (textToSoundEffects.convert)', () => {
     ]);
   });
 
+  it('shares the concurrency limit with text to speech (429 over it)', async () => {
+    standin.setPacing({ firstByteLatencyMs: 600 });
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 11 }, async () => {
+          const response = await fetch(`${standin.url}/v1/sound-generation?output_format=pcm_8000`, {
+            method: 'POST',
+            headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
+            body: JSON.stringify({ text: 'Tick', duration_seconds: 0.5 }),
+          });
+          await response.arrayBuffer();
+          return response.status;
+        }),
+      );
+      expect(statuses.filter((status) => status === 429)).toHaveLength(1);
+    } finally {
+      standin.setPacing({ firstByteLatencyMs: 0 });
+    }
+  });
+
   it('applies injected faults', async () => {
     standin.injectFault({ status: 429, path: /sound-generation/ });
     const error = await rejection(client.textToSoundEffects.convert({ text: 'Boom' }));
