@@ -64,7 +64,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     publicUrl: config.publicUrl ?? '',
     dailyCharLimit: config.dailyCharLimit,
   };
-  const speech = new SpeechService(hub, catalog, settings, store, limits);
+  const speech = new SpeechService(hub, catalog, settings, store, engine, limits);
   const app = await buildApp({
     config,
     logger,

@@ -30,6 +30,7 @@ describe('speak with the offline engine, end to end', () => {
         'replay',
         'search_voices',
         'speak',
+        'speak_dialogue',
         'stop_speaking',
         'text_to_speech',
         'update_settings',

@@ -92,6 +92,9 @@ export class ElevenLabsEngine implements VoiceEngine {
             text: request.text,
             modelId: request.modelId ?? DEFAULT_MODEL,
             outputFormat: OUTPUT_FORMAT,
+            ...(request.previousRequestIds?.length
+              ? { previousRequestIds: request.previousRequestIds.slice(-3) as string[] }
+              : {}),
             ...(s && Object.keys(s).length > 0
               ? {
                   voiceSettings: {

@@ -13,6 +13,8 @@ export interface SynthesisRequest {
   readonly voiceId: string;
   readonly modelId?: string;
   readonly settings?: VoiceSettings;
+  /** Earlier requests this one continues (ElevenLabs request stitching, at most 3). */
+  readonly previousRequestIds?: readonly string[];
 }
 
 /** Character timings, in ms from the start of the speech. */
@@ -29,7 +31,7 @@ export interface SynthesisStream {
   readonly format: AudioFormat;
   /** Upstream request id, for stitching and support. */
   readonly requestId?: string;
-  /** Credits billed for this request (ElevenLabs' `character-cost`), 0 for the offline engine. */
+  /** Credits billed (ElevenLabs' `character-cost`), 0 offline; a multi-request stream adds up as it goes. */
   readonly credits: number;
   /**
    * Audio bytes in order, yielded as they arrive, with character timings when the engine has them.

@@ -31,12 +31,12 @@ export async function runSpeech(
   let bytes = 0;
   let started = false;
   let playersReached = 0;
-  const sink = job.saveAudio && !job.replay ? deps.store.openAudio(job.user, id) : null;
+  const sink = job.saveAudio && !job.alreadyStored ? deps.store.openAudio(job.user, id) : null;
   const finish = (status: SpeechOutcome['status'], error?: EarshotError): SpeechOutcome => ({
     id,
     status,
     error,
-    characters: job.text.length,
+    characters: job.characters ?? job.text.length,
     credits,
     bytes,
     durationMs: pcmDurationMs(bytes, format),
@@ -49,8 +49,8 @@ export async function runSpeech(
   try {
     signal.throwIfAborted();
     job.onStart?.();
-    const stream = job.replay
-      ? await job.replay(signal)
+    const stream = job.audio
+      ? await job.audio(signal)
       : await deps.engine.synthesize(
           { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
           signal,
@@ -80,6 +80,7 @@ export async function runSpeech(
       job.onProgress?.({ bytes, durationMs: pcmDurationMs(bytes, format) });
     }
     signal.throwIfAborted();
+    credits = stream.credits; // multi-request streams (dialogue) know their full cost only at the end
     channel.broadcast({ type: 'speech.end', id, durationMs: pcmDurationMs(bytes, format), bytes });
     outcome = finish('completed');
   } catch (thrown) {
@@ -97,7 +98,7 @@ export async function runSpeech(
   }
 
   // Replays spend nothing and are already in history.
-  if (job.replay) return outcome;
+  if (job.alreadyStored) return outcome;
   return record(outcome, job, sink, deps, log);
 }
 

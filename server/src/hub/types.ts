@@ -24,10 +24,14 @@ export interface SpeechJob {
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   /** Called when the speech leaves the queue and starts generating. */
   readonly onStart?: () => void;
-  /** Plays this audio instead of asking the engine (a replay or a cache hit); nothing is spent or recorded. */
-  readonly replay?: (signal: AbortSignal) => Promise<SynthesisStream>;
+  /** Where the audio comes from instead of one engine request (stored audio, a multi-voice dialogue). */
+  readonly audio?: (signal: AbortSignal) => Promise<SynthesisStream>;
+  /** Audio already in history (a replay or cache hit): nothing is spent, stored or recorded again. */
+  readonly alreadyStored?: boolean;
   /** Kept in the history record so an identical request can replay this audio. */
   readonly cacheKey?: string;
+  /** Characters billed, when not the text's length (a dialogue's text also names its speakers). */
+  readonly characters?: number;
   /** Generate (and store) without sending anything to players. */
   readonly silent?: boolean;
 }

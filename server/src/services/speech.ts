@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { HistoryItem, SpeakResult, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
-import type { VoiceCatalog } from '../engines/index.js';
+import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
 import type { Store } from '../store/index.js';
 import { DailyBudget } from './budget.js';
+import { dialogueStream } from './dialogue.js';
 import type { SettingsService } from './settings.js';
 import { storedAudioStream } from './stored-audio.js';
 
@@ -52,6 +53,7 @@ export class SpeechService {
     private readonly catalog: VoiceCatalog,
     private readonly settings: SettingsService,
     private readonly store: Store,
+    private readonly engine: VoiceEngine,
     private readonly limits: {
       readonly maxTextLength: number;
       readonly publicUrl: string;
@@ -85,7 +87,8 @@ export class SpeechService {
         ...base,
         ...hookFields,
         saveAudio: false,
-        replay: () => storedAudioStream(this.store, user, cached),
+        alreadyStored: true,
+        audio: () => storedAudioStream(this.store, user, cached),
       });
       return { handle, voice: voiceRef, model: model.id, characters: text.length, replayOf: cached };
     }
@@ -101,6 +104,60 @@ export class SpeechService {
     }
     void handle.done.finally(release);
     return { handle, voice: voiceRef, model: model.id, characters: text.length };
+  }
+
+  /**
+   * A multi-voice script spoken as one speech: every line validated and every voice resolved before
+   * anything is spent; the whole script counts against the daily budget.
+   */
+  async startDialogue(
+    user: string,
+    input: { lines: readonly { voice: string; text: string }[]; model?: string; settings?: VoiceSettings },
+    hooks: SpeakHooks,
+  ): Promise<StartedSpeech> {
+    if (input.lines.length === 0) throw new EarshotError('invalid_input', 'The script has no lines.');
+    const saved = await this.settings.get(user);
+    const lines: { voiceId: string; name: string; text: string }[] = [];
+    for (const [index, line] of input.lines.entries()) {
+      const text = line.text.trim();
+      if (text === '') throw new EarshotError('invalid_input', `Line ${index + 1} is empty.`);
+      const voice = await this.catalog.resolveVoice(line.voice);
+      lines.push({ voiceId: voice.id, name: voice.name, text });
+    }
+    const characters = lines.reduce((sum, line) => sum + line.text.length, 0);
+    if (characters > this.limits.maxTextLength) {
+      throw new EarshotError(
+        'text_too_long',
+        `The script has ${characters} characters; Earshot takes at most ${this.limits.maxTextLength} per call.`,
+      );
+    }
+    const longest = Math.max(...lines.map((line) => line.text.length));
+    const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, longest);
+    const settings = { ...saved.voiceSettings, ...input.settings };
+    const names = [...new Set(lines.map((line) => line.name))];
+    const voice = { id: lines[0]!.voiceId, name: names.join(' & ') };
+    const release = await this.budget.reserve(user, characters);
+    let handle: SpeechHandle;
+    try {
+      handle = this.hub.speak({
+        user,
+        text: lines.map((line) => `${line.name}: ${line.text}`).join('\n'),
+        characters,
+        voice,
+        modelId: model.id,
+        settings,
+        source: hooks.source,
+        saveAudio: saved.saveAudio,
+        onProgress: hooks.onProgress,
+        onStart: hooks.onStart,
+        audio: (signal) => dialogueStream(this.engine, lines, { modelId: model.id, settings }, signal),
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    void handle.done.finally(release);
+    return { handle, voice, model: model.id, characters };
   }
 
   /** Plays a history item's stored audio again to the user's players; spends nothing. */
@@ -119,7 +176,8 @@ export class SpeechService {
       source: hooks.source,
       saveAudio: false,
       onProgress: hooks.onProgress,
-      replay: () => storedAudioStream(this.store, user, item),
+      alreadyStored: true,
+      audio: () => storedAudioStream(this.store, user, item),
     });
     return {
       handle,

@@ -9,6 +9,7 @@ import { registerListHistoryTool } from './list-history.js';
 import { registerReplayTool } from './replay.js';
 import { registerListModelsTool } from './list-models.js';
 import { registerListVoicesTool } from './list-voices.js';
+import { registerSpeakDialogueTool } from './speak-dialogue.js';
 import { registerSpeakTool } from './speak.js';
 import { registerStopSpeakingTool } from './stop-speaking.js';
 import { registerTextToSpeechTool } from './text-to-speech.js';
@@ -28,4 +29,5 @@ export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerC
   registerTextToSpeechTool(server, deps, caller);
   registerSearchVoicesTool(server, deps, caller);
   registerGetVoiceTool(server, deps, caller);
+  registerSpeakDialogueTool(server, deps, caller);
 }

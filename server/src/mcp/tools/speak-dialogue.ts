@@ -1,0 +1,92 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { VoiceSettingsSchema } from '../../services/settings.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
+
+export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    SPEAK_DIALOGUE_TOOL,
+    {
+      title: 'Speak a dialogue',
+      description:
+        "Speak a short script with several voices, line by line, as one continuous clip on the user's players " +
+        '(each line continues from the ones before it, so the voices flow). Use it for a back-and-forth ' +
+        'summary, a role-play or a demo. Costs ~1 credit per character of all lines (0.5 on Flash/Turbo; free ' +
+        'offline). Returns when the audio has been generated (or played, with wait: "played").',
+      inputSchema: {
+        lines: z
+          .array(
+            z.object({
+              voice: z.string().min(1).max(100).describe('Voice id or name for this line.'),
+              text: z.string().min(1).describe('What this voice says.'),
+            }),
+          )
+          .min(1)
+          .max(50)
+          .describe('The script, in order.'),
+        model: z.string().optional(),
+        settings: VoiceSettingsSchema.optional().describe('Voice settings for every line.'),
+        wait: z.enum(['generated', 'played']).optional(),
+      },
+      outputSchema: {
+        id: z.string(),
+        status: z.enum(['completed', 'stopped', 'failed']),
+        lines: z.number(),
+        characters: z.number(),
+        credits: z.number(),
+        durationMs: z.number(),
+        playersReached: z.number(),
+        played: z.boolean(),
+        audioUrl: z.string().nullable(),
+        playerUrl: z.string(),
+      },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const started = await deps.speech.startDialogue(
+          caller.user,
+          { lines: args.lines, model: args.model, settings: args.settings },
+          { source: 'mcp' },
+        );
+        const onAbort = () => started.handle.cancel();
+        extra.signal.addEventListener('abort', onAbort, { once: true });
+        const unregister = deps.inFlight.register(caller.user, extra.requestId, onAbort);
+        try {
+          const result = await deps.speech.finish(started, args.wait);
+          const structured = {
+            id: result.id,
+            status: result.status,
+            lines: args.lines.length,
+            characters: result.characters,
+            credits: result.credits,
+            durationMs: result.durationMs,
+            playersReached: result.playersReached,
+            played: result.played,
+            audioUrl: result.audioUrl,
+            playerUrl: deps.speech.playerPageUrl(),
+          };
+          const heard =
+            result.playersReached === 0
+              ? ` No player is open, so nobody heard it; ask the user to open ${structured.playerUrl}.`
+              : ` Played to ${result.playersReached} player(s).`;
+          const text =
+            `Spoke a ${args.lines.length}-line dialogue with ${started.voice.name} ` +
+            `(${(result.durationMs / 1000).toFixed(1)} s, ${result.credits} credits).${heard}` +
+            (result.audioUrl ? ` Audio: ${result.audioUrl}` : '');
+          return ok(text, structured);
+        } finally {
+          extra.signal.removeEventListener('abort', onAbort);
+          unregister();
+        }
+      }),
+  );
+}
