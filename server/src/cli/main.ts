@@ -4,16 +4,19 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from '../logger.js';
 import { startEarshot, type RunningEarshot } from '../runtime.js';
 import { startupBanner } from './banner.js';
+import { BridgeError, runMcpStdio } from './mcp-stdio.js';
 
 const USAGE = `Usage: earshot <command>
 
 Commands:
   serve              Start the server (MCP at /mcp, player at /). Same as "npm start".
+  mcp                MCP over stdio for agents that launch a command (Claude Desktop): bridges to EARSHOT_URL
+                     with EARSHOT_API_KEY, or to a local server on PORT (started here if none is running).
   keys create NAME   Make a key for user NAME; prints the key and the NAME:sha256 entry for EARSHOT_API_KEYS.
   help               Show this help.
 
 Environment: HOST, PORT, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL, EARSHOT_API_KEY, EARSHOT_API_KEYS,
-EARSHOT_DATA_DIR, EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
+EARSHOT_DATA_DIR, EARSHOT_URL (earshot mcp), EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
 
 async function serve(): Promise<void> {
   const config = loadConfig(process.env);
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
     case undefined:
       return serve();
+    case 'mcp':
+      return runMcpStdio(process.env);
     case 'keys':
       if (rest[0] === 'create') return keysCreate(rest[1]);
       throw new ConfigError('Usage: earshot keys create NAME');
@@ -76,6 +81,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof BridgeError) {
+    console.error(error.message);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(2);

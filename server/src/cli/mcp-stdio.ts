@@ -1,0 +1,220 @@
+import { readFile } from 'node:fs/promises';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import {
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config/env.js';
+import { createLogger } from '../logger.js';
+import { startEarshot, type RunningEarshot } from '../runtime.js';
+
+/** A failure the user can act on: printed as is on stderr, exit 1. */
+export class BridgeError extends Error {}
+
+interface Target {
+  /** Base URL of the Earshot server, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly key: string | undefined;
+  /** The server this process started, if it did. */
+  readonly running?: RunningEarshot;
+  /** Where the key came from, for error messages. */
+  readonly keySource: string;
+}
+
+/**
+ * `earshot mcp`: MCP over stdio, bridged to an Earshot server's Streamable HTTP endpoint. stdout carries
+ * JSON-RPC and nothing else; every log line goes to stderr.
+ */
+export async function runMcpStdio(env: NodeJS.ProcessEnv): Promise<void> {
+  const logger = createLogger(env.EARSHOT_LOG_LEVEL ?? 'warn', {
+    pretty: process.stderr.isTTY === true,
+    destination: 2,
+  });
+  const target = env.EARSHOT_URL ? remoteTarget(env) : await localTarget(env, logger);
+  try {
+    await checkAccess(target);
+  } catch (error) {
+    await target.running?.shutdown();
+    throw error;
+  }
+  await bridge(target, logger);
+}
+
+function remoteTarget(env: NodeJS.ProcessEnv): Target {
+  let url: URL;
+  try {
+    url = new URL(env.EARSHOT_URL!);
+  } catch {
+    throw new BridgeError(
+      `EARSHOT_URL "${env.EARSHOT_URL}" is not a URL (example: https://earshot.example.com).`,
+    );
+  }
+  // Accept both the server's URL and its /mcp endpoint.
+  const baseUrl = url.href.replace(/\/+$/, '').replace(/\/mcp$/, '');
+  return { baseUrl, key: env.EARSHOT_API_KEY?.trim() || undefined, keySource: 'EARSHOT_API_KEY' };
+}
+
+/** No EARSHOT_URL: reuse the server answering on this machine's port, or start one in this process. */
+async function localTarget(env: NodeJS.ProcessEnv, logger: Logger): Promise<Target> {
+  const config = loadConfig(env);
+  const probeHost = ['0.0.0.0', '::', '[::]'].includes(config.host) ? '127.0.0.1' : config.host;
+  const baseUrl = `http://${probeHost.includes(':') ? `[${probeHost}]` : probeHost}:${config.port}`;
+  if (await isEarshot(baseUrl)) return reuse(baseUrl, config, env);
+
+  if (config.keys.kind === 'hashes' && !env.EARSHOT_API_KEY)
+    throw new BridgeError(
+      'EARSHOT_API_KEYS is set, so earshot mcp needs your own key too: set EARSHOT_API_KEY.',
+    );
+  let running: RunningEarshot;
+  try {
+    running = await startEarshot(config, { logger });
+  } catch (error) {
+    // Another `earshot mcp` started at the same moment and won the port: use its server.
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && (await isEarshot(baseUrl)))
+      return reuse(baseUrl, config, env);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new BridgeError(
+        `Port ${config.port} is taken by something that is not Earshot. Set PORT to a free port, or EARSHOT_URL.`,
+      );
+    throw error;
+  }
+  const key = env.EARSHOT_API_KEY?.trim() || running.localKey;
+  process.stderr.write(
+    `Earshot is running at ${running.url} (voice: ${running.engine.name}).\n` +
+      `Open the player and click "Enable audio": ${running.publicUrl}/#key=${key ?? 'YOUR_KEY'}\n`,
+  );
+  return { baseUrl: running.url, key, running, keySource: 'this server' };
+}
+
+async function reuse(baseUrl: string, config: Config, env: NodeJS.ProcessEnv): Promise<Target> {
+  const fromEnv = env.EARSHOT_API_KEY?.trim();
+  if (fromEnv) return { baseUrl, key: fromEnv, keySource: 'EARSHOT_API_KEY' };
+  if (config.keys.kind !== 'generate')
+    throw new BridgeError(
+      `An Earshot server is running at ${baseUrl}; set EARSHOT_API_KEY to your key to use it.`,
+    );
+  let key: string;
+  try {
+    key = (await readFile(config.keys.file, 'utf8')).trim();
+  } catch {
+    throw new BridgeError(
+      `An Earshot server is running at ${baseUrl}, but there is no key file at ${config.keys.file}: ` +
+        'it was started from another directory. Set EARSHOT_API_KEY to its key (from its .earshot/api-key) ' +
+        'or EARSHOT_DATA_DIR to its data directory.',
+    );
+  }
+  process.stderr.write(
+    `Using the Earshot server already running at ${baseUrl}.\nPlayer: ${baseUrl}/#key=${key}\n`,
+  );
+  return { baseUrl, key, keySource: `the key file ${config.keys.file}` };
+}
+
+async function isEarshot(baseUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const body = (await response.json()) as { status?: unknown };
+    return response.ok && body.status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+/** One ping before the client's first message, so a bad key or URL fails now, with a clear message. */
+async function checkAccess(target: Target): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(`${target.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(target.key ? { authorization: `Bearer ${target.key}` } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new BridgeError(`Cannot reach Earshot at ${target.baseUrl} (${cause}). Is the server running?`);
+  }
+  await response.body?.cancel();
+  if (response.status === 401) {
+    const hint = target.running
+      ? ''
+      : target.keySource.startsWith('the key file')
+        ? ' The server was probably started from another directory, with another key: set EARSHOT_API_KEY ' +
+          "to the key it printed (in that directory's .earshot/api-key), or EARSHOT_DATA_DIR to its data directory."
+        : '';
+    throw new BridgeError(
+      target.key
+        ? `Earshot at ${target.baseUrl} rejected the API key from ${target.keySource} (HTTP 401).${hint}`
+        : `Earshot at ${target.baseUrl} needs an API key: set EARSHOT_API_KEY.`,
+    );
+  }
+  if (response.status === 403)
+    throw new BridgeError(
+      `Earshot at ${target.baseUrl} refused the request (HTTP 403): its EARSHOT_ALLOWED_HOSTS must include this host name.`,
+    );
+  if (response.status === 404)
+    throw new BridgeError(
+      `${target.baseUrl}/mcp is not an Earshot MCP endpoint (HTTP 404): check EARSHOT_URL.`,
+    );
+  if (!response.ok)
+    throw new BridgeError(`Earshot at ${target.baseUrl} answered HTTP ${response.status}; try again later.`);
+}
+
+/** Forwards JSON-RPC both ways until stdin closes or a signal arrives, then shuts down. */
+async function bridge(target: Target, logger: Logger): Promise<void> {
+  const stdio = new StdioServerTransport();
+  const http = new StreamableHTTPClientTransport(new URL(`${target.baseUrl}/mcp`), {
+    requestInit: target.key ? { headers: { Authorization: `Bearer ${target.key}` } } : {},
+  });
+  const initializeIds = new Set<string | number>();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'earshot mcp: stopping');
+      await stdio.close().catch(() => undefined);
+      await http.close().catch(() => undefined);
+      if (target.running) await target.running.shutdown();
+      process.exit(0);
+    })();
+    return stopping;
+  };
+
+  stdio.onmessage = (message: JSONRPCMessage) => {
+    if (isJSONRPCRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
+    http.send(message).catch((error: unknown) => {
+      logger.error({ err: error }, 'forwarding to Earshot failed');
+      if (!isJSONRPCRequest(message)) return;
+      const detail = error instanceof Error ? error.message : String(error);
+      void stdio.send({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32603, message: `Earshot at ${target.baseUrl} could not be reached: ${detail}` },
+      });
+    });
+  };
+  http.onmessage = (message: JSONRPCMessage) => {
+    // The client would set this header itself after initialize; the bridge does it on the client's behalf.
+    if (initializeIds.size > 0 && isJSONRPCResultResponse(message) && initializeIds.delete(message.id)) {
+      const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
+      if (typeof version === 'string') http.setProtocolVersion(version);
+    }
+    void stdio.send(message);
+  };
+  stdio.onerror = (error) => logger.warn({ err: error }, 'unreadable message on stdin');
+  http.onerror = (error) => logger.warn({ err: error }, 'Earshot connection error');
+
+  process.stdin.on('end', () => void stop('stdin closed'));
+  process.stdin.on('close', () => void stop('stdin closed'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  await http.start();
+  await stdio.start();
+}
