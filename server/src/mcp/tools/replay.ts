@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { CallerContext, ToolDeps } from '../context.js';
+import { whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
 
 export const REPLAY_TOOL = 'replay';
@@ -30,9 +31,7 @@ export function registerReplayTool(server: McpServer, deps: ToolDeps, caller: Ca
     (args, extra) =>
       guarded(async () => {
         const started = await deps.speech.replay(caller.user, args.id, { source: 'mcp' });
-        const onAbort = () => started.handle.cancel();
-        extra.signal.addEventListener('abort', onAbort, { once: true });
-        try {
+        return whileCancellable(deps, caller, extra, started, async () => {
           const result = await deps.speech.finish(started);
           const structured = {
             id: result.id,
@@ -45,9 +44,7 @@ export function registerReplayTool(server: McpServer, deps: ToolDeps, caller: Ca
               ? `No player is open, so nothing was heard. Ask the user to open ${structured.playerUrl}.`
               : `Replayed ${args.id} (${(result.durationMs / 1000).toFixed(1)} s) to ${result.playersReached} player(s), free.`;
           return ok(text, structured);
-        } finally {
-          extra.signal.removeEventListener('abort', onAbort);
-        }
+        });
       }),
   );
 }

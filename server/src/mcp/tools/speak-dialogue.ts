@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
+import { progressReporter, whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
@@ -55,12 +56,9 @@ export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, cal
         const started = await deps.speech.startDialogue(
           caller.user,
           { lines: args.lines, model: args.model, settings: args.settings },
-          { source: 'mcp' },
+          { source: 'mcp', onProgress: progressReporter(extra).onAudio },
         );
-        const onAbort = () => started.handle.cancel();
-        extra.signal.addEventListener('abort', onAbort, { once: true });
-        const unregister = deps.inFlight.register(caller.user, extra.requestId, onAbort);
-        try {
+        return whileCancellable(deps, caller, extra, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
           const structured = {
             id: result.id,
@@ -83,10 +81,7 @@ export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, cal
             `(${(result.durationMs / 1000).toFixed(1)} s, ${result.credits} credits).${heard}` +
             (result.audioUrl ? ` Audio: ${result.audioUrl}` : '');
           return ok(text, structured);
-        } finally {
-          extra.signal.removeEventListener('abort', onAbort);
-          unregister();
-        }
+        });
       }),
   );
 }

@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
+import { progressReporter, whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_TOOL = 'speak';
@@ -19,9 +20,6 @@ const outputShape = {
   cached: z.boolean().describe('True when stored audio of an identical earlier request was replayed (free).'),
   playerUrl: z.string().describe('The page where the user hears speech.'),
 };
-
-/** How often progress notifications may go out while audio streams. */
-const PROGRESS_INTERVAL_MS = 250;
 
 export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
   server.registerTool(
@@ -69,19 +67,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
     },
     (args, extra) =>
       guarded(async () => {
-        const progressToken = extra._meta?.progressToken;
-        let lastProgressAt = 0;
-        let lastProgress = 0;
-        const sendProgress = (progress: number, message: string) => {
-          if (progressToken === undefined || progress <= lastProgress) return;
-          lastProgress = progress;
-          void extra
-            .sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken, progress, message },
-            })
-            .catch(() => undefined);
-        };
+        const progress = progressReporter(extra);
         const started = await deps.speech.start(
           caller.user,
           {
@@ -93,30 +79,19 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           },
           {
             source: 'mcp',
-            onProgress: ({ durationMs }) => {
-              const now = Date.now();
-              if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
-              lastProgressAt = now;
-              sendProgress(durationMs, `Generated ${(durationMs / 1000).toFixed(1)} s of audio`);
-            },
+            onProgress: progress.onAudio,
           },
         );
-        const onAbort = () => started.handle.cancel();
-        extra.signal.addEventListener('abort', onAbort, { once: true });
-        const unregister = deps.inFlight.register(caller.user, extra.requestId, onAbort);
         if (started.handle.queuedBehind > 0) {
-          sendProgress(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
+          progress.send(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
         }
-        try {
+        return whileCancellable(deps, caller, extra, started, async () => {
           const result = {
             ...(await deps.speech.finish(started, args.wait)),
             playerUrl: deps.speech.playerPageUrl(),
           };
           return ok(summarise(result), result);
-        } finally {
-          extra.signal.removeEventListener('abort', onAbort);
-          unregister();
-        }
+        });
       }),
   );
 }

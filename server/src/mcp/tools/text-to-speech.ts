@@ -4,6 +4,7 @@ import { EarshotError } from '../../errors.js';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import { deliverAudio } from '../audio-output.js';
 import type { CallerContext, ToolDeps } from '../context.js';
+import { progressReporter, whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
@@ -58,6 +59,7 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
         if (args.file_name && args.output !== 'file') {
           throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
         }
+        const progress = progressReporter(extra);
         const started = await deps.speech.start(
           caller.user,
           {
@@ -67,16 +69,11 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
             settings: args.settings,
             fresh: args.fresh,
           },
-          { source: 'mcp', silent: true },
+          { source: 'mcp', silent: true, onProgress: progress.onAudio },
         );
-        const onAbort = () => started.handle.cancel();
-        extra.signal.addEventListener('abort', onAbort, { once: true });
-        let result;
-        try {
-          result = await deps.speech.finish(started);
-        } finally {
-          extra.signal.removeEventListener('abort', onAbort);
-        }
+        const result = await whileCancellable(deps, caller, extra, started, () =>
+          deps.speech.finish(started),
+        );
         const item = await deps.store.getHistory(caller.user, result.id);
         if (!item || result.status !== 'completed') {
           throw new EarshotError('internal', 'The audio was generated but could not be stored; try again.');
