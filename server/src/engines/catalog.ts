@@ -3,6 +3,7 @@ import { EarshotError } from '../errors.js';
 import type { VoiceEngine } from './types.js';
 
 const CACHE_MS = 5 * 60_000;
+const ELEVENLABS_VOICE_ID = /^[A-Za-z0-9]{20}$/;
 
 interface Cached<T> {
   value: Promise<T>;
@@ -61,6 +62,11 @@ export class VoiceCatalog {
       voices.find((voice) => voice.name.toLowerCase() === wanted) ??
       voices.find((voice) => voice.name.toLowerCase().split(/\s+-\s+|\s+/)[0] === wanted);
     if (match) return match;
+    // ElevenLabs takes voices that are not in the account's list (shared library voices) by id; it answers
+    // 404 itself if the id is wrong.
+    if (this.engine.name === 'elevenlabs' && ELEVENLABS_VOICE_ID.test(requested.trim())) {
+      return { id: requested.trim(), name: requested.trim(), category: 'library', labels: {} };
+    }
     const closest = [...voices]
       .sort((a, b) => distance(a.name.toLowerCase(), wanted) - distance(b.name.toLowerCase(), wanted))
       .slice(0, 3)

@@ -2,6 +2,7 @@ import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
+import { ElevenLabsStudio } from './elevenlabs-studio.js';
 import type {
   Subscription,
   SynthesisEvent,
@@ -28,6 +29,7 @@ export class ElevenLabsEngine implements VoiceEngine {
   readonly name = 'elevenlabs' as const;
   readonly defaultModelId = DEFAULT_MODEL;
   private readonly client: ElevenLabsClient;
+  readonly studio: ElevenLabsStudio;
 
   constructor(options: ElevenLabsEngineOptions) {
     this.client = new ElevenLabsClient({
@@ -36,6 +38,7 @@ export class ElevenLabsEngine implements VoiceEngine {
       maxRetries: options.maxRetries ?? 1,
       timeoutInSeconds: 30,
     });
+    this.studio = new ElevenLabsStudio(this.client);
   }
 
   async listVoices(): Promise<Voice[]> {

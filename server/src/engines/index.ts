@@ -11,6 +11,7 @@ export type {
   VoiceEngine,
 } from './types.js';
 export { VoiceCatalog } from './catalog.js';
+export type * from './studio.js';
 
 export function createEngine(config: EngineConfig, options: { maxRetries?: number } = {}): VoiceEngine {
   return config.kind === 'elevenlabs'

@@ -1,4 +1,5 @@
 import type { AudioFormat, Model, Voice, VoiceSettings } from '@earshot/protocol';
+import type { Studio } from './studio.js';
 
 export interface Subscription {
   readonly tier: string;
@@ -51,6 +52,8 @@ export interface VoiceEngine {
   listVoices(): Promise<Voice[]>;
   listModels(): Promise<Model[]>;
   synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /** Sound effects, transcription and the voice library; only ElevenLabs has them. */
+  readonly studio?: Studio;
   /** The provider account's credits, when the engine has an account (ElevenLabs); undefined offline. */
   getSubscription?(): Promise<Subscription>;
   /** Throws when the engine cannot serve (used by /readyz). */

@@ -160,6 +160,37 @@ export class SpeechService {
     return { handle, voice, model: model.id, characters };
   }
 
+  /** A sound effect from ElevenLabs, played to the players (or only stored when `silent`) and kept in history. */
+  async startSoundEffect(
+    user: string,
+    request: { text: string; durationSeconds?: number; promptInfluence?: number; loop?: boolean },
+    hooks: SpeakHooks,
+  ): Promise<StartedSpeech> {
+    const studio = this.engine.studio;
+    if (!studio) {
+      throw new EarshotError(
+        'invalid_input',
+        'Sound effects need ElevenLabs: the offline voice cannot make them. Set ELEVENLABS_API_KEY and restart.',
+      );
+    }
+    const text = request.text.trim();
+    if (text === '') throw new EarshotError('invalid_input', 'Describe the sound to make.');
+    const voice = { id: 'sound-effect', name: 'Sound effect' };
+    const handle = this.hub.speak({
+      user,
+      text,
+      voice,
+      modelId: undefined,
+      settings: {},
+      source: hooks.source,
+      saveAudio: true,
+      silent: hooks.silent,
+      onProgress: hooks.onProgress,
+      audio: (signal) => studio.soundEffect({ ...request, text }, signal),
+    });
+    return { handle, voice, model: 'sound-effects', characters: text.length };
+  }
+
   /** Plays a history item's stored audio again to the user's players; spends nothing. */
   async replay(user: string, id: string, hooks: SpeakHooks): Promise<StartedSpeech> {
     const item = await this.store.getHistory(user, id);

@@ -10,7 +10,10 @@ import { registerReplayTool } from './replay.js';
 import { registerListModelsTool } from './list-models.js';
 import { registerListVoicesTool } from './list-voices.js';
 import { registerSpeakDialogueTool } from './speak-dialogue.js';
+import { registerSearchVoiceLibraryTool } from './search-voice-library.js';
 import { registerSpeakTool } from './speak.js';
+import { registerSpeechToTextTool } from './speech-to-text.js';
+import { registerTextToSoundEffectsTool } from './text-to-sound-effects.js';
 import { registerStopSpeakingTool } from './stop-speaking.js';
 import { registerTextToSpeechTool } from './text-to-speech.js';
 import { registerUpdateSettingsTool } from './update-settings.js';
@@ -30,4 +33,7 @@ export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerC
   registerSearchVoicesTool(server, deps, caller);
   registerGetVoiceTool(server, deps, caller);
   registerSpeakDialogueTool(server, deps, caller);
+  registerTextToSoundEffectsTool(server, deps, caller);
+  registerSpeechToTextTool(server, deps, caller);
+  registerSearchVoiceLibraryTool(server, deps, caller);
 }

@@ -1,0 +1,146 @@
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { EarshotError } from '../errors.js';
+import { fromElevenLabsError } from './elevenlabs-errors.js';
+import type {
+  LibraryQuery,
+  LibraryVoice,
+  SoundEffectRequest,
+  Studio,
+  Transcript,
+  TranscriptionRequest,
+} from './studio.js';
+import type { SynthesisEvent, SynthesisStream } from './types.js';
+
+const SAMPLE_RATE = 24_000;
+
+/** Sound effects, transcription and the shared voice library through the official SDK. */
+export class ElevenLabsStudio implements Studio {
+  constructor(private readonly client: ElevenLabsClient) {}
+
+  async soundEffect(request: SoundEffectRequest, signal: AbortSignal): Promise<SynthesisStream> {
+    let response;
+    try {
+      response = await this.client.textToSoundEffects
+        .convert(
+          {
+            text: request.text,
+            durationSeconds: request.durationSeconds,
+            promptInfluence: request.promptInfluence,
+            loop: request.loop,
+            outputFormat: 'pcm_24000',
+          },
+          { abortSignal: signal },
+        )
+        .withRawResponse();
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+    const cost = response.rawResponse.headers.get('character-cost');
+    return {
+      format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
+      requestId: response.rawResponse.headers.get('request-id') ?? undefined,
+      credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : 0,
+      events: audioEvents(response.data, signal),
+    };
+  }
+
+  async transcribe(request: TranscriptionRequest, signal: AbortSignal): Promise<Transcript> {
+    try {
+      const result = await this.client.speechToText.convert(
+        {
+          modelId: 'scribe_v1',
+          file: { data: request.audio, filename: request.fileName, contentType: request.mimeType },
+          languageCode: request.language,
+          diarize: request.diarize,
+          numSpeakers: request.numSpeakers,
+          tagAudioEvents: request.tagAudioEvents,
+          timestampsGranularity: 'word',
+        },
+        { abortSignal: signal },
+      );
+      if (!('words' in result) || !('text' in result)) {
+        throw new EarshotError(
+          'upstream_error',
+          'ElevenLabs answered the transcription in an unexpected shape.',
+        );
+      }
+      return {
+        languageCode: result.languageCode,
+        languageProbability: result.languageProbability,
+        text: result.text,
+        words: result.words.map((word) => ({
+          text: word.text,
+          start: word.start ?? 0,
+          end: word.end ?? 0,
+          type: word.type,
+          ...(word.speakerId ? { speakerId: word.speakerId } : {}),
+        })),
+      };
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+  }
+
+  async searchLibrary(query: LibraryQuery): Promise<{ voices: LibraryVoice[]; hasMore: boolean }> {
+    try {
+      const result = await this.client.voices.getShared({
+        pageSize: query.pageSize,
+        page: query.page,
+        search: query.search,
+        gender: query.gender,
+        age: query.age,
+        accent: query.accent,
+        language: query.language,
+        useCases: query.useCase ? [query.useCase] : undefined,
+        category: query.category as never,
+      });
+      return {
+        hasMore: result.hasMore,
+        voices: result.voices.map((voice) => ({
+          id: voice.voiceId,
+          name: voice.name,
+          gender: voice.gender,
+          age: voice.age,
+          accent: voice.accent,
+          language: voice.language,
+          useCase: voice.useCase,
+          category: String(voice.category),
+          description: voice.description,
+          previewUrl: voice.previewUrl,
+          clonedByCount: voice.clonedByCount,
+        })),
+      };
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+  }
+}
+
+async function* audioEvents(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncIterable<SynthesisEvent> {
+  const reader = stream.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        if (signal.aborted) throw new EarshotError('cancelled', 'Stopped.', { cause: error });
+        throw new EarshotError('upstream_interrupted', 'The ElevenLabs audio stream broke off; try again.', {
+          cause: error,
+        });
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      if (result.value.byteLength > 0) yield { type: 'audio', data: result.value };
+    }
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,167 @@
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { EarshotError } from '../../errors.js';
+import { readWav } from '../audio-output.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const SPEECH_TO_TEXT_TOOL = 'speech_to_text';
+
+const INLINE_MAX_BYTES = 1024 * 1024;
+const FILE_MAX_BYTES = 25 * 1024 * 1024;
+const WORDS_MAX = 2000;
+const TEXT_MAX = 8000;
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(wav|mp3|m4a|ogg|flac|webm)$/;
+const MIME_BY_EXTENSION: Record<string, string> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  m4a: 'audio/mp4',
+  ogg: 'audio/ogg',
+  flac: 'audio/flac',
+  webm: 'audio/webm',
+};
+
+/** The history id named by earshot://history/ID, this server's /api/v1/history/ID/audio, or a bare id. */
+function historyIdOf(source: string): string {
+  const match =
+    /^(?:earshot:\/\/history\/|https?:\/\/[^/]+\/api\/v1\/history\/)?([A-Za-z0-9_-]{1,64})(?:\/audio)?$/.exec(
+      source.trim(),
+    );
+  if (!match) {
+    throw new EarshotError(
+      'invalid_input',
+      "source must be earshot://history/ID, this server's audio link, or a history id.",
+    );
+  }
+  return match[1]!;
+}
+
+export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+  server.registerTool(
+    SPEECH_TO_TEXT_TOOL,
+    {
+      title: 'Transcribe audio',
+      description:
+        'Transcribe speech to text with word timings (and speaker labels with diarize) using ElevenLabs Scribe. ' +
+        'Give exactly one of: source (earshot://history/ID or an audio link from Earshot), file_name (a file ' +
+        'in EARSHOT_OUTPUT_DIR), or audio_base64 + mime_type (at most 1 MB). Costs ElevenLabs credits per ' +
+        'minute of audio; needs an ElevenLabs key.',
+      inputSchema: {
+        source: z.string().max(300).optional(),
+        file_name: z.string().max(128).optional(),
+        audio_base64: z.string().max(1_400_000).optional(),
+        mime_type: z.string().max(50).optional().describe('With audio_base64, e.g. audio/wav.'),
+        language: z.string().max(10).optional().describe('ISO code; default: detected.'),
+        diarize: z.boolean().optional().describe('Label who speaks each word.'),
+        num_speakers: z.number().int().min(1).max(32).optional(),
+        tag_audio_events: z.boolean().optional().describe('Mark laughter, applause… (default true).'),
+      },
+      outputSchema: {
+        text: z.string(),
+        language: z.string(),
+        words: z.array(
+          z.object({
+            text: z.string(),
+            start: z.number(),
+            end: z.number(),
+            type: z.string(),
+            speakerId: z.string().optional(),
+          }),
+        ),
+        truncated: z.boolean(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const studio = deps.engine.studio;
+        if (!studio) {
+          throw new EarshotError(
+            'invalid_input',
+            'Transcription needs ElevenLabs; set ELEVENLABS_API_KEY and restart.',
+          );
+        }
+        const given = [args.source, args.file_name, args.audio_base64].filter((value) => value !== undefined);
+        if (given.length !== 1) {
+          throw new EarshotError('invalid_input', 'Give exactly one of source, file_name or audio_base64.');
+        }
+        let audio: Buffer;
+        let fileName: string;
+        let mimeType: string;
+        if (args.source !== undefined) {
+          const id = historyIdOf(args.source);
+          const item = await deps.store.getHistory(caller.user, id);
+          const wav = item ? await readWav(deps.store, caller.user, item, FILE_MAX_BYTES) : null;
+          if (!wav)
+            throw new EarshotError('not_found', `No stored audio for "${id}"; call list_history for ids.`);
+          [audio, fileName, mimeType] = [wav, `${id}.wav`, 'audio/wav'];
+        } else if (args.file_name !== undefined) {
+          if (!deps.outputDir) {
+            throw new EarshotError(
+              'invalid_input',
+              'file_name needs EARSHOT_OUTPUT_DIR to be set (local use).',
+            );
+          }
+          const match = FILE_NAME.exec(args.file_name);
+          if (!match)
+            throw new EarshotError(
+              'invalid_input',
+              'file_name must be a plain audio file name (no folders).',
+            );
+          const path = join(await realpath(deps.outputDir), args.file_name);
+          const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => {
+            throw new EarshotError('not_found', `No readable file ${args.file_name} in the output folder.`);
+          });
+          try {
+            if ((await handle.stat()).size > FILE_MAX_BYTES) {
+              throw new EarshotError('invalid_input', 'The file is over 25 MB.');
+            }
+            audio = await handle.readFile();
+          } finally {
+            await handle.close();
+          }
+          [fileName, mimeType] = [args.file_name, MIME_BY_EXTENSION[match[1]!]!];
+        } else {
+          if (!args.mime_type?.startsWith('audio/')) {
+            throw new EarshotError('invalid_input', 'audio_base64 needs mime_type, e.g. audio/wav.');
+          }
+          audio = Buffer.from(args.audio_base64!, 'base64');
+          if (audio.length === 0 || audio.length > INLINE_MAX_BYTES) {
+            throw new EarshotError(
+              'invalid_input',
+              'Inline audio must be 1 byte to 1 MB; use source or file_name for more.',
+            );
+          }
+          [fileName, mimeType] = ['audio', args.mime_type];
+        }
+        const transcript = await studio.transcribe(
+          {
+            audio,
+            fileName,
+            mimeType,
+            language: args.language,
+            diarize: args.diarize,
+            numSpeakers: args.num_speakers,
+            tagAudioEvents: args.tag_audio_events,
+          },
+          extra.signal,
+        );
+        const truncated = transcript.words.length > WORDS_MAX || transcript.text.length > TEXT_MAX;
+        const text =
+          transcript.text.length > TEXT_MAX ? `${transcript.text.slice(0, TEXT_MAX)}…` : transcript.text;
+        const speakers = new Set(transcript.words.map((word) => word.speakerId).filter(Boolean)).size;
+        const summary =
+          `Transcript (${transcript.languageCode}${speakers > 1 ? `, ${speakers} speakers` : ''}): ${text}` +
+          (truncated ? ' [cut short; the full words list is limited too]' : '');
+        return ok(summary, {
+          text,
+          language: transcript.languageCode,
+          words: transcript.words.slice(0, WORDS_MAX).map((word) => ({ ...word })),
+          truncated,
+        });
+      }),
+  );
+}

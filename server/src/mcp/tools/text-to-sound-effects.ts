@@ -1,0 +1,106 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { EarshotError } from '../../errors.js';
+import { deliverAudio } from '../audio-output.js';
+import { progressReporter, whileCancellable } from '../call-control.js';
+import type { CallerContext, ToolDeps } from '../context.js';
+import { guarded, ok } from '../results.js';
+
+export const TEXT_TO_SOUND_EFFECTS_TOOL = 'text_to_sound_effects';
+
+export function registerTextToSoundEffectsTool(
+  server: McpServer,
+  deps: ToolDeps,
+  caller: CallerContext,
+): void {
+  server.registerTool(
+    TEXT_TO_SOUND_EFFECTS_TOOL,
+    {
+      title: 'Make a sound effect',
+      description:
+        'Generate a sound effect from a description ("a short success chime", "rain on a window") with ' +
+        "ElevenLabs, play it on the user's players (unless play is false) and return it like text_to_speech " +
+        '(output link, audio or file). Costs ElevenLabs credits (billed per second of sound; ~200 credits for ' +
+        'an automatic duration). Needs an ElevenLabs key.',
+      inputSchema: {
+        text: z.string().min(1).max(1000).describe('What the sound should be.'),
+        duration_seconds: z
+          .number()
+          .min(0.5)
+          .max(30)
+          .optional()
+          .describe('0.5–30 s; default: chosen by the model.'),
+        prompt_influence: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('0–1: how literally to follow the text (0.3).'),
+        loop: z.boolean().optional().describe('Make it loop seamlessly.'),
+        play: z.boolean().optional().describe("Play it on the user's players (default true)."),
+        output: z.enum(['link', 'audio', 'file']).optional(),
+        file_name: z
+          .string()
+          .max(128)
+          .optional()
+          .describe('With output "file": a plain name ending in .wav.'),
+      },
+      outputSchema: {
+        id: z.string(),
+        credits: z.number(),
+        durationMs: z.number(),
+        playersReached: z.number(),
+        audioUrl: z.string().nullable(),
+        resourceUri: z.string(),
+        path: z.string().optional(),
+      },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
+    },
+    (args, extra) =>
+      guarded(async () => {
+        const started = await deps.speech.startSoundEffect(
+          caller.user,
+          {
+            text: args.text,
+            durationSeconds: args.duration_seconds,
+            promptInfluence: args.prompt_influence,
+            loop: args.loop,
+          },
+          { source: 'mcp', silent: args.play === false, onProgress: progressReporter(extra).onAudio },
+        );
+        const result = await whileCancellable(deps, caller, extra, started, () =>
+          deps.speech.finish(started),
+        );
+        const item = await deps.store.getHistory(caller.user, result.id);
+        if (!item)
+          throw new EarshotError('internal', 'The sound was made but could not be stored; try again.');
+        const delivered = await deliverAudio({
+          mode: args.output ?? 'link',
+          store: deps.store,
+          user: caller.user,
+          item,
+          httpUrl: deps.speech.audioUrl(item.id),
+          outputDir: deps.outputDir,
+          fileName: args.file_name,
+        });
+        const structured = {
+          id: item.id,
+          credits: result.credits,
+          durationMs: result.durationMs,
+          playersReached: result.playersReached,
+          audioUrl: result.audioUrl,
+          resourceUri: `earshot://history/${item.id}`,
+          ...(delivered.path ? { path: delivered.path } : {}),
+        };
+        const played = args.play === false ? 'Not played.' : `Played to ${result.playersReached} player(s).`;
+        const summary = `Made a ${(result.durationMs / 1000).toFixed(1)} s sound (${result.credits} credits). ${played} ${delivered.note}`;
+        const response = ok(summary, structured);
+        return { ...response, content: [...response.content, ...delivered.content] };
+      }),
+  );
+}

@@ -1,0 +1,125 @@
+import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import { connectMcp, textOf } from './support/mcp.js';
+import { connectPlayer } from './support/player.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const KEY = 'studio-upstream-key';
+
+describe('sound effects, transcription and the voice library through the stand-in', () => {
+  let standin: Standin;
+  let server: TestServer;
+  let client: Client;
+  const call = async (name: string, args: Record<string, unknown>) =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+  beforeAll(async () => {
+    standin = await startStandin({ apiKeys: [KEY] });
+    server = await startTestServer({
+      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
+    });
+    client = await connectMcp(server.url, server.keys.alice);
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+    await standin.close();
+  });
+
+  it('makes a sound effect of the asked length, plays it and keeps it in history', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    const result = await call('text_to_sound_effects', {
+      text: 'a short success chime',
+      duration_seconds: 2,
+    });
+    expect(result.isError).toBeFalsy();
+    const structured = result.structuredContent as {
+      id: string;
+      durationMs: number;
+      credits: number;
+      playersReached: number;
+    };
+    expect(structured.durationMs).toBeGreaterThanOrEqual(1950);
+    expect(structured.durationMs).toBeLessThanOrEqual(2050);
+    expect(structured.playersReached).toBe(1);
+    expect(structured.credits).toBeGreaterThan(0);
+    const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
+    expect(player.audioOf(structured.id).length).toBe(end.bytes);
+    expect(result.content.some((part) => part.type === 'resource_link')).toBe(true);
+    const call2 = standin.requests.find((r) => r.path === '/v1/sound-generation');
+    expect(call2?.body).toMatchObject({ text: 'a short success chime', duration_seconds: 2 });
+
+    const quiet = await call('text_to_sound_effects', {
+      text: 'a soft click',
+      duration_seconds: 1,
+      play: false,
+      output: 'audio',
+    });
+    expect((quiet.structuredContent as { playersReached: number }).playersReached).toBe(0);
+    expect(quiet.content.some((part) => part.type === 'audio')).toBe(true);
+    expect(player.messages.some((m) => m.type === 'speech.start' && m.text === 'a soft click')).toBe(false);
+    const bad = await call('text_to_sound_effects', { text: 'too long', duration_seconds: 60 });
+    expect(bad.isError).toBe(true);
+    await player.close();
+  });
+
+  it('transcribes speech Earshot generated, with word timings', async () => {
+    const text = 'Transcribe this sentence, please.';
+    const spoken = await call('text_to_speech', { text });
+    const { resourceUri } = spoken.structuredContent as { resourceUri: string };
+    const result = await call('speech_to_text', { source: resourceUri });
+    expect(result.isError).toBeFalsy();
+    const transcript = result.structuredContent as {
+      text: string;
+      words: { text: string; start: number; end: number }[];
+    };
+    expect(transcript.text).toBe(text);
+    const words = transcript.words.filter((w) => w.text.trim() !== '');
+    expect(words.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < words.length; i++)
+      expect(words[i]!.start).toBeGreaterThanOrEqual(words[i - 1]!.start);
+    const upload = standin.requests.find((r) => r.path === '/v1/speech-to-text');
+    expect(upload?.apiKey).toBe(KEY);
+
+    expect((await call('speech_to_text', {})).isError).toBe(true);
+    expect(
+      textOf(
+        await call('speech_to_text', { source: resourceUri, audio_base64: 'AAAA', mime_type: 'audio/wav' }),
+      ),
+    ).toMatch(/exactly one/);
+    expect(textOf(await call('speech_to_text', { source: 'earshot://history/sp_nothere' }))).toMatch(
+      /No stored audio/,
+    );
+    expect(textOf(await call('speech_to_text', { audio_base64: 'AAAA' }))).toMatch(/mime_type/);
+  });
+
+  it('searches the shared voice library with filters and pages', async () => {
+    const result = await call('search_voice_library', { gender: 'female', page_size: 5 });
+    expect(result.isError).toBeFalsy();
+    const page = result.structuredContent as { voices: { gender: string; id: string }[]; has_more: boolean };
+    expect(page.voices.length).toBeGreaterThan(0);
+    expect(page.voices.every((v) => v.gender === 'female')).toBe(true);
+    // A library voice works directly in speak.
+    const spoken = await call('speak', { text: 'From the library.', voice: page.voices[0]!.id });
+    expect(spoken.isError).toBeFalsy();
+  });
+
+  it('says plainly that these need ElevenLabs when running offline', async () => {
+    const offline = await startTestServer();
+    const offlineClient = await connectMcp(offline.url, offline.keys.alice);
+    for (const [name, args] of [
+      ['text_to_sound_effects', { text: 'beep' }],
+      ['speech_to_text', { source: 'earshot://history/sp_x' }],
+      ['search_voice_library', {}],
+    ] as const) {
+      const result = (await offlineClient.callTool({ name, arguments: args })) as CallToolResult;
+      expect(result.isError, name).toBe(true);
+      expect(textOf(result)).toMatch(/ELEVENLABS_API_KEY/);
+    }
+    await offlineClient.close();
+    await offline.close();
+  });
+});
