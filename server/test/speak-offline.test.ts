@@ -21,6 +21,7 @@ describe('speak with the offline engine, end to end', () => {
     expect(Object.keys(byName).sort()).toEqual(
       [
         'delete_history_item',
+        'design_voice',
         'get_settings',
         'get_usage',
         'get_voice',
@@ -28,6 +29,7 @@ describe('speak with the offline engine, end to end', () => {
         'list_models',
         'list_voices',
         'replay',
+        'save_designed_voice',
         'search_voice_library',
         'search_voices',
         'speak',

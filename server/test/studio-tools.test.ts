@@ -107,6 +107,56 @@ describe('sound effects, transcription and the voice library through the stand-i
     expect(spoken.isError).toBeFalsy();
   });
 
+  it('designs voices, plays each preview, and saves the chosen one for speak', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    const description = 'A calm, low British narrator in his sixties, slow and warm.';
+    const designed = await call('design_voice', { description });
+    expect(designed.isError).toBeFalsy();
+    const { previews } = designed.structuredContent as {
+      previews: { generated_voice_id: string; history_id: string; players_reached: number }[];
+    };
+    expect(previews.length).toBe(3);
+    expect(previews.every((p) => p.players_reached === 1)).toBe(true);
+    const started = player.messages
+      .filter((m) => m.type === 'speech.start')
+      .map((m) => (m as { voice: { name: string } }).voice.name);
+    expect(started).toEqual(['Preview 1', 'Preview 2', 'Preview 3']);
+
+    const saved = await call('save_designed_voice', {
+      generated_voice_id: previews[1]!.generated_voice_id,
+      name: 'Narrator',
+      description,
+      make_default: true,
+    });
+    expect(saved.isError).toBeFalsy();
+    const voices = await call('list_voices', { search: 'narrator' });
+    expect((voices.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name)).toContain(
+      'Narrator',
+    );
+    const spoken = await call('speak', { text: 'The default voice is now the narrator.' });
+    expect((spoken.structuredContent as { voice: { name: string } }).voice.name).toBe('Narrator');
+    await call('update_settings', { default_voice: null });
+
+    const missing = await call('save_designed_voice', { generated_voice_id: 'nope', name: 'X', description });
+    expect(missing.isError).toBe(true);
+    expect((await call('design_voice', { description: 'too short' })).isError).toBe(true);
+    await player.close();
+  });
+
+  it('reports upstream failures of each feature as clear tool errors', async () => {
+    for (const [name, path, args] of [
+      ['text_to_sound_effects', /sound-generation/, { text: 'a bell', play: false }],
+      ['search_voice_library', /shared-voices/, {}],
+      ['design_voice', /text-to-voice/, { description: 'A bright young voice with lots of energy.' }],
+    ] as const) {
+      standin.injectFault({ status: 503, path });
+      const result = await call(name, args);
+      expect(result.isError, name).toBe(true);
+      expect(textOf(result), name).toMatch(/server error \(HTTP 503\)/);
+    }
+    standin.clearFaults();
+  });
+
   it('says plainly that these need ElevenLabs when running offline', async () => {
     const offline = await startTestServer();
     const offlineClient = await connectMcp(offline.url, offline.keys.alice);
@@ -114,6 +164,11 @@ describe('sound effects, transcription and the voice library through the stand-i
       ['text_to_sound_effects', { text: 'beep' }],
       ['speech_to_text', { source: 'earshot://history/sp_x' }],
       ['search_voice_library', {}],
+      ['design_voice', { description: 'A voice that cannot be made offline at all.' }],
+      [
+        'save_designed_voice',
+        { generated_voice_id: 'x', name: 'X', description: 'A voice that cannot be made offline.' },
+      ],
     ] as const) {
       const result = (await offlineClient.callTool({ name, arguments: args })) as CallToolResult;
       expect(result.isError, name).toBe(true);

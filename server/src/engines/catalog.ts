@@ -20,6 +20,11 @@ export class VoiceCatalog {
 
   constructor(private readonly engine: VoiceEngine) {}
 
+  /** Forget the cached voices (after a voice is added). */
+  invalidateVoices(): void {
+    this.voices = undefined;
+  }
+
   listVoices(): Promise<Voice[]> {
     this.voices = this.fresh(this.voices, () => this.engine.listVoices());
     return this.voices.value;

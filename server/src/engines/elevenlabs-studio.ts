@@ -8,6 +8,7 @@ import type {
   Studio,
   Transcript,
   TranscriptionRequest,
+  VoiceDesign,
 } from './studio.js';
 import type { SynthesisEvent, SynthesisStream } from './types.js';
 
@@ -78,6 +79,56 @@ export class ElevenLabsStudio implements Studio {
       };
     } catch (error) {
       throw fromElevenLabsError(error, {});
+    }
+  }
+
+  async designVoice(
+    request: { description: string; text?: string },
+    signal: AbortSignal,
+  ): Promise<VoiceDesign> {
+    try {
+      const response = await this.client.textToVoice
+        .design(
+          {
+            voiceDescription: request.description,
+            outputFormat: 'pcm_24000',
+            ...(request.text ? { text: request.text } : { autoGenerateText: true }),
+          },
+          { abortSignal: signal },
+        )
+        .withRawResponse();
+      const cost = response.rawResponse.headers.get('character-cost');
+      return {
+        text: response.data.text,
+        credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : 0,
+        previews: response.data.previews.map((preview) => ({
+          generatedVoiceId: preview.generatedVoiceId,
+          pcm: Buffer.from(preview.audioBase64, 'base64'),
+          durationSecs: preview.durationSecs,
+        })),
+      };
+    } catch (error) {
+      throw fromElevenLabsError(error, {});
+    }
+  }
+
+  async saveDesignedVoice(request: { name: string; description: string; generatedVoiceId: string }) {
+    try {
+      const voice = await this.client.textToVoice.create({
+        voiceName: request.name,
+        voiceDescription: request.description,
+        generatedVoiceId: request.generatedVoiceId,
+      });
+      return { id: voice.voiceId, name: voice.name ?? request.name };
+    } catch (error) {
+      const mapped = fromElevenLabsError(error, {});
+      if (mapped.code === 'unknown_voice') {
+        throw new EarshotError(
+          'not_found',
+          `No preview "${request.generatedVoiceId}"; call design_voice first and use one of its ids.`,
+        );
+      }
+      throw mapped;
     }
   }
 

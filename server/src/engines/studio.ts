@@ -59,7 +59,28 @@ export interface LibraryVoice {
   readonly clonedByCount: number;
 }
 
+export interface VoicePreview {
+  readonly generatedVoiceId: string;
+  /** 24 kHz 16-bit mono PCM. */
+  readonly pcm: Buffer;
+  readonly durationSecs: number;
+}
+
+export interface VoiceDesign {
+  readonly text: string;
+  readonly previews: readonly VoicePreview[];
+  readonly credits: number;
+}
+
 export interface Studio {
+  /** Voice previews from a description (each a generated voice id and its sample). */
+  designVoice(request: { description: string; text?: string }, signal: AbortSignal): Promise<VoiceDesign>;
+  /** Keeps a designed voice in the account; returns its voice id. */
+  saveDesignedVoice(request: {
+    name: string;
+    description: string;
+    generatedVoiceId: string;
+  }): Promise<{ id: string; name: string }>;
   /** A sound effect as 24 kHz PCM, streamed as it arrives. */
   soundEffect(request: SoundEffectRequest, signal: AbortSignal): Promise<SynthesisStream>;
   transcribe(request: TranscriptionRequest, signal: AbortSignal): Promise<Transcript>;

@@ -7,7 +7,7 @@ import type { Store } from '../store/index.js';
 import { DailyBudget } from './budget.js';
 import { dialogueStream } from './dialogue.js';
 import type { SettingsService } from './settings.js';
-import { storedAudioStream } from './stored-audio.js';
+import { bufferAudioStream, storedAudioStream } from './stored-audio.js';
 
 /** How long past the audio's own length to wait for a player's `played` report. */
 const PLAYED_GRACE_MS = 15_000;
@@ -189,6 +189,51 @@ export class SpeechService {
       audio: (signal) => studio.soundEffect({ ...request, text }, signal),
     });
     return { handle, voice, model: 'sound-effects', characters: text.length };
+  }
+
+  /**
+   * Voice previews from a description, each played to the user's players (unless silent) and kept in
+   * history so it can be replayed; the design's cost is counted once.
+   */
+  async designVoice(
+    user: string,
+    request: { description: string; text?: string },
+    hooks: SpeakHooks,
+    signal: AbortSignal,
+  ): Promise<{
+    text: string;
+    credits: number;
+    previews: { generatedVoiceId: string; started: StartedSpeech }[];
+  }> {
+    const studio = this.engine.studio;
+    if (!studio) {
+      throw new EarshotError(
+        'invalid_input',
+        'Voice design needs ElevenLabs; set ELEVENLABS_API_KEY and restart.',
+      );
+    }
+    const design = await studio.designVoice(request, signal);
+    const previews = design.previews.map((preview, index) => {
+      const voice = { id: preview.generatedVoiceId, name: `Preview ${index + 1}` };
+      const credits = index === 0 ? design.credits : 0;
+      const handle = this.hub.speak({
+        user,
+        text: design.text,
+        voice,
+        modelId: undefined,
+        settings: {},
+        source: hooks.source,
+        saveAudio: true,
+        silent: hooks.silent,
+        characters: index === 0 ? design.text.length : 0,
+        audio: async () => bufferAudioStream(preview.pcm, 24_000, credits),
+      });
+      return {
+        generatedVoiceId: preview.generatedVoiceId,
+        started: { handle, voice, model: 'voice-design', characters: 0 },
+      };
+    });
+    return { text: design.text, credits: design.credits, previews };
   }
 
   /** Plays a history item's stored audio again to the user's players; spends nothing. */

@@ -26,3 +26,14 @@ export async function storedAudioStream(
     events: events(),
   };
 }
+
+/** Audio already in memory (a voice-design preview) as a synthesis stream, in ~250 ms frames. */
+export function bufferAudioStream(pcm: Buffer, sampleRate: number, credits: number): SynthesisStream {
+  const frame = (sampleRate * 2) / 4;
+  async function* events(): AsyncIterable<SynthesisEvent> {
+    for (let offset = 0; offset < pcm.length; offset += frame) {
+      yield { type: 'audio', data: pcm.subarray(offset, offset + frame) };
+    }
+  }
+  return { format: { mimeType: 'audio/pcm', sampleRate, channels: 1 }, credits, events: events() };
+}

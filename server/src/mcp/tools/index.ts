@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { registerDeleteHistoryItemTool } from './delete-history-item.js';
+import { registerDesignVoiceTools } from './design-voice.js';
 import { registerGetSettingsTool } from './get-settings.js';
 import { registerGetUsageTool } from './get-usage.js';
 import { registerGetVoiceTool } from './get-voice.js';
@@ -36,4 +37,5 @@ export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerC
   registerTextToSoundEffectsTool(server, deps, caller);
   registerSpeechToTextTool(server, deps, caller);
   registerSearchVoiceLibraryTool(server, deps, caller);
+  registerDesignVoiceTools(server, deps, caller);
 }
