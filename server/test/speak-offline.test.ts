@@ -236,6 +236,23 @@ describe('speak with the offline engine, end to end', () => {
     await player.close();
   });
 
+  it('sends log messages at the level the client set (kept across stateless requests)', async () => {
+    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const client = await connectMcp(server.url, server.keys.bob);
+    const messages: { level: string; data: unknown }[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    await client.callTool({ name: 'speak', arguments: { text: 'Logged once.' } });
+    expect(messages).toEqual([]);
+    await client.setLoggingLevel('info');
+    await client.callTool({ name: 'speak', arguments: { text: 'Logged once.' } });
+    expect(messages.map((m) => m.level)).toEqual(['info']);
+    expect(String(messages[0]!.data)).toMatch(/replaying it, 0 credits/);
+    await client.setLoggingLevel('debug');
+    await client.callTool({ name: 'speak', arguments: { text: 'Logged once.' } });
+    expect(messages.map((m) => m.level)).toEqual(['info', 'info', 'debug']);
+    await client.close();
+  });
+
   it('lists voices with search, and models', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const voices = (await client.callTool({

@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { isLoopbackHost } from '../config/env.js';
-import { InFlightCalls, registerMcpRoute } from '../mcp/index.js';
+import { ClientLogLevels, InFlightCalls, registerMcpRoute } from '../mcp/index.js';
 import { makeAuthenticate } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { registerErrorHandling } from './errors.js';
@@ -75,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       store: deps.store,
       outputDir: deps.config.outputDir,
       inFlight: new InFlightCalls(),
+      logLevels: new ClientLogLevels(),
     },
     authenticate,
   });

@@ -4,6 +4,7 @@ import type { Hub } from '../hub/index.js';
 import type { SettingsService } from '../services/settings.js';
 import type { SpeechService } from '../services/speech.js';
 import type { InFlightCalls } from './in-flight.js';
+import type { ClientLogLevels } from './logging.js';
 
 /** What every tool may use; one per process. */
 export interface ToolDeps {
@@ -18,6 +19,8 @@ export interface ToolDeps {
   readonly outputDir: string | undefined;
   /** Lets a cancellation that arrives on another HTTP request reach the call it names. */
   readonly inFlight: InFlightCalls;
+  /** Log levels clients set with logging/setLevel, per user. */
+  readonly logLevels: ClientLogLevels;
 }
 
 /** Who is calling: set per request from the authenticated key. */

@@ -17,5 +17,6 @@ export function createMcpServer(deps: ToolDeps, caller: CallerContext): McpServe
   });
   registerTools(server, deps, caller);
   registerHistoryResource(server, deps, caller);
+  deps.logLevels.install(server, caller.user);
   return server;
 }

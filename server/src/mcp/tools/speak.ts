@@ -82,8 +82,17 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
             onProgress: progress.onAudio,
           },
         );
+        const log = (level: 'debug' | 'info' | 'warning', data: string) =>
+          deps.logLevels.log(caller.user, extra, level, data);
+        if (started.replayOf)
+          log('info', `Identical audio is stored (${started.replayOf.id}): replaying it, 0 credits.`);
+        log(
+          'debug',
+          `Speech ${started.handle.id} queued for voice ${started.voice.name}, model ${started.model}.`,
+        );
         if (started.handle.queuedBehind > 0) {
           progress.send(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
+          log('info', `Waiting behind ${started.handle.queuedBehind} earlier speech(es) of this user.`);
         }
         return whileCancellable(deps, caller, extra, started, async () => {
           const result = {
