@@ -15,6 +15,7 @@ export function historyView(ctx: ConsoleContext): View {
   const search = h('input', { type: 'search', id: 'history-search', placeholder: 'Words in the text…' });
   const list = h('ul', { className: 'list', id: 'history-list', 'aria-label': 'History' });
   const status = statusLine();
+  const count = h('p', { className: 'meta', id: 'history-count' });
 
   function row(item: HistoryItem): HTMLElement {
     const short = item.text.slice(0, 40);
@@ -73,7 +74,7 @@ export function historyView(ctx: ConsoleContext): View {
     try {
       const items = await ctx.api.history(search.value.trim());
       replace(list, ...items.map(row));
-      status.textContent = items.length
+      count.textContent = items.length
         ? `${items.length} item${items.length === 1 ? '' : 's'}.`
         : search.value
           ? 'Nothing matches.'
@@ -97,6 +98,7 @@ export function historyView(ctx: ConsoleContext): View {
       { className: 'filters' },
       h('div', { className: 'field' }, h('label', { htmlFor: 'history-search' }, 'Search history'), search),
     ),
+    count,
     status,
     list,
   );

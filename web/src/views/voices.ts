@@ -20,6 +20,7 @@ export function voicesView(ctx: ConsoleContext): View {
   }));
   const list = h('ul', { className: 'cards', id: 'voice-list', 'aria-label': 'Voices' });
   const status = statusLine();
+  const count = h('p', { className: 'meta', id: 'voice-count' });
   let voices: Voice[] = [];
 
   function fillFilters(): void {
@@ -42,7 +43,11 @@ export function voicesView(ctx: ConsoleContext): View {
     preview.addEventListener('click', () => void previewVoice(voice));
     const makeDefault = h(
       'button',
-      { type: 'button', disabled: isDefault, 'aria-label': `Set ${voice.name} as default` },
+      {
+        type: 'button',
+        disabled: isDefault,
+        'aria-label': isDefault ? `Default voice: ${voice.name}` : `Set as default: ${voice.name}`,
+      },
       isDefault ? 'Default' : 'Set as default',
     );
     makeDefault.addEventListener('click', () => {
@@ -90,8 +95,7 @@ export function voicesView(ctx: ConsoleContext): View {
       selects.every(({ key, select }) => !select.value || voice.labels[key] === select.value),
     );
     replace(list, ...shown.map(card));
-    if (!status.textContent?.startsWith('Could'))
-      status.textContent = `${shown.length} of ${voices.length} voices.`;
+    count.textContent = `${shown.length} of ${voices.length} voices.`;
   }
 
   async function load(): Promise<void> {
@@ -123,6 +127,7 @@ export function voicesView(ctx: ConsoleContext): View {
       h('div', { className: 'field' }, h('label', { htmlFor: 'voice-search' }, 'Search voices'), search),
       ...selects.map(({ select }) => select),
     ),
+    count,
     status,
     list,
   );
