@@ -178,3 +178,48 @@ describe('sound effects, transcription and the voice library through the stand-i
     await offline.close();
   });
 });
+
+describe('REST additions for the console', () => {
+  it('searches the library and replays history over REST', async () => {
+    const standin = await startStandin({ apiKeys: [KEY] });
+    const server = await startTestServer({
+      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
+    });
+    const headers = { authorization: `Bearer ${server.keys.alice}`, 'content-type': 'application/json' };
+    const library = await fetch(`${server.url}/api/v1/library?gender=male&page_size=3`, { headers });
+    expect(library.status).toBe(200);
+    const body = (await library.json()) as { voices: { gender: string }[]; hasMore: boolean };
+    expect(body.voices.length).toBeGreaterThan(0);
+    expect(body.voices.every((v) => v.gender === 'male')).toBe(true);
+    expect((await fetch(`${server.url}/api/v1/library?page_size=500`, { headers })).status).toBe(400);
+
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    const spoken = (await (
+      await fetch(`${server.url}/api/v1/speak`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text: 'Replay me.' }),
+      })
+    ).json()) as { id: string };
+    const replay = await fetch(`${server.url}/api/v1/history/${spoken.id}/replay`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization },
+    });
+    expect(replay.status).toBe(200);
+    expect((await replay.json()) as { cached: boolean; playersReached: number }).toMatchObject({
+      cached: true,
+      playersReached: 1,
+    });
+    expect(
+      (
+        await fetch(`${server.url}/api/v1/history/sp_none/replay`, {
+          method: 'POST',
+          headers: { authorization: headers.authorization },
+        })
+      ).status,
+    ).toBe(404);
+    await player.close();
+    await server.close();
+    await standin.close();
+  });
+});

@@ -24,6 +24,18 @@ const HistoryQuerySchema = z.object({
   search: z.string().max(200).optional(),
 });
 
+const LibraryQuerySchema = z.object({
+  search: z.string().max(100).optional(),
+  gender: z.string().max(30).optional(),
+  age: z.string().max(30).optional(),
+  accent: z.string().max(30).optional(),
+  language: z.string().max(10).optional(),
+  use_case: z.string().max(40).optional(),
+  category: z.string().max(30).optional(),
+  page_size: z.coerce.number().int().min(1).max(100).default(30),
+  page: z.coerce.number().int().min(0).max(1000).default(0),
+});
+
 const UsageQuerySchema = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -57,6 +69,19 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
 
       api.get('/models', async () => ({ models: await deps.catalog.listModels() }));
 
+      api.get('/library', async (request) => {
+        const query = parse(LibraryQuerySchema, request.query, 'query');
+        const studio = deps.engine.studio;
+        if (!studio) {
+          throw new EarshotError(
+            'invalid_input',
+            'The shared voice library needs ElevenLabs (set ELEVENLABS_API_KEY).',
+          );
+        }
+        const { page_size, use_case, ...rest } = query;
+        return studio.searchLibrary({ ...rest, useCase: use_case, pageSize: page_size, page: query.page });
+      });
+
       api.get('/settings', async (request) => deps.settings.get(request.user));
 
       api.put('/settings', async (request) => {
@@ -83,6 +108,11 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
         const item = await deps.store.getHistory(request.user, request.params.id);
         if (!item) throw new EarshotError('not_found', 'No such history item.');
         return item;
+      });
+
+      api.post<{ Params: { id: string } }>('/history/:id/replay', async (request) => {
+        const started = await deps.speech.replay(request.user, request.params.id, { source: 'console' });
+        return deps.speech.finish(started);
       });
 
       api.get<{ Params: { id: string } }>('/history/:id/audio', async (request, reply) => {
