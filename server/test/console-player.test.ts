@@ -208,6 +208,30 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await context.close();
   });
 
+  it('browses the shared voice library with server-side filters', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#key=${server.keys.alice}`);
+    await page.getByText('Connected as alice').waitFor();
+    await page.evaluate(() => (location.hash = '#/voices'));
+    await page.locator('#voice-list > li').first().waitFor();
+    await page.getByRole('button', { name: 'Shared library' }).click();
+    await page.getByText(/voices in the shared library\.$/).waitFor();
+    const cards = page.locator('#voice-list > li');
+    expect(await cards.count()).toBeGreaterThan(3);
+    const request = page.waitForRequest(
+      (r) => r.url().includes('/api/v1/library') && r.url().includes('gender=female'),
+    );
+    await page.getByLabel('Gender').selectOption('female');
+    await request;
+    await expect
+      .poll(async () => (await cards.allTextContents()).every((text) => text.includes('female')))
+      .toBe(true);
+    expect(await cards.count()).toBeGreaterThan(0);
+    // Library voices are not the user's yet: no "Set as default" there.
+    expect(await page.getByRole('button', { name: /^Set as default/ }).count()).toBe(0);
+    await page.close();
+  });
+
   it('works from another origin with config.json naming the API, and estimates credits per model', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];

@@ -79,6 +79,11 @@ describe('the console views in Chromium (offline engine)', () => {
     await page.getByLabel('Search voices').fill('');
     await page.locator('#voice-list > li').nth(2).waitFor();
     await screenshot(page, 'voices');
+    // The shared library is ElevenLabs' own: offline, the console says so.
+    await page.getByRole('button', { name: 'Shared library' }).click();
+    await page.getByText(/Could not load voices: The shared voice library needs ElevenLabs/).waitFor();
+    await page.getByRole('button', { name: 'My voices' }).click();
+    await page.locator('#voice-list > li').nth(2).waitFor();
   });
 
   it('History: searches, shows who asked, replays, downloads WAV and deletes', async () => {
@@ -104,6 +109,11 @@ describe('the console views in Chromium (offline engine)', () => {
       .getByRole('button', { name: /^Replay/ })
       .click();
     await page.getByText('Replaying in this tab.').waitFor();
+    await rows
+      .first()
+      .getByRole('button', { name: /^Play on all players/ })
+      .click();
+    await page.getByText('Played again on 1 player(s).').waitFor({ timeout: 15_000 });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -132,11 +142,13 @@ describe('the console views in Chromium (offline engine)', () => {
     expect(await page.getByLabel('Default voice').inputValue()).toBe('awb');
     await page.getByLabel(/Save audio in history/).uncheck();
     await page.getByLabel('Stability').fill('0.8');
+    await page.getByLabel('Daily character budget').fill('5000');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText(/^Saved\./).waitFor();
     const saved = await api<UserSettings>('/settings');
     expect(saved.saveAudio).toBe(false);
     expect(saved.voiceSettings.stability).toBe(0.8);
+    expect(saved.dailyCharLimit).toBe(5000);
 
     // Another console (or an agent's update_settings) changes them: this page follows without a reload.
     await api('/settings', { method: 'PUT', body: JSON.stringify({ saveAudio: true, autoPlay: false }) });
@@ -155,6 +167,8 @@ describe('the console views in Chromium (offline engine)', () => {
       .poll(() => page.locator('#usage-today-chars').textContent())
       .toBe(String(usage.today.characters));
     expect(await page.locator('svg.chart rect.bar').count()).toBe(30);
+    await page.getByText(`Daily budget: ${usage.today.characters} of 5000 characters used`).waitFor();
+    expect(await page.locator('#usage-budget-meter').getAttribute('max')).toBe('5000');
     await screenshot(page, 'usage');
   });
 

@@ -20,6 +20,30 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** A voice of the ElevenLabs shared library, as `GET /api/v1/library` returns it. */
+export interface LibraryVoice {
+  readonly id: string;
+  readonly name: string;
+  readonly gender: string;
+  readonly age: string;
+  readonly accent: string;
+  readonly language?: string;
+  readonly useCase: string;
+  readonly category: string;
+  readonly description?: string;
+  readonly previewUrl?: string;
+  readonly clonedByCount: number;
+}
+
+export interface LibraryQuery {
+  readonly search?: string;
+  readonly gender?: string;
+  readonly accent?: string;
+  readonly language?: string;
+  readonly use_case?: string;
+  readonly page?: number;
+}
+
 export interface SpeakRequest {
   readonly text: string;
   readonly voice?: string;
@@ -75,6 +99,16 @@ export class Api {
   }
   speak(request: SpeakRequest): Promise<SpeakResult> {
     return this.json('/speak', { method: 'POST', body: JSON.stringify(request) });
+  }
+  library(query: LibraryQuery): Promise<{ voices: LibraryVoice[]; hasMore: boolean }> {
+    const params = new URLSearchParams({ page_size: '30' });
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    return this.json(`/library?${params}`);
+  }
+  /** Plays stored audio again on every open player of the user. */
+  replayOnPlayers(id: string): Promise<SpeakResult> {
+    return this.json(`/history/${encodeURIComponent(id)}/replay`, { method: 'POST' });
   }
   stop(): Promise<{ stopped: boolean }> {
     return this.json('/stop', { method: 'POST', body: '{}' });

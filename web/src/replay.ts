@@ -19,6 +19,15 @@ export async function playBlob(blob: Blob): Promise<HTMLAudioElement> {
   return audio;
 }
 
+/** Plays audio by URL (a voice's hosted sample); rejects when the page may not load it. */
+export async function playUrl(url: string): Promise<HTMLAudioElement> {
+  stopReplay();
+  const audio = new Audio(url);
+  playing = audio;
+  await audio.play();
+  return audio;
+}
+
 export function stopReplay(): void {
   playing?.pause();
   playing = null;

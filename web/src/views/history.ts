@@ -34,7 +34,19 @@ export function historyView(ctx: ConsoleContext): View {
           (error: Error) => (status.textContent = `Could not download: ${error.message}`),
         );
       });
-      actions.append(replay, download);
+      const players = h(
+        'button',
+        { type: 'button', 'aria-label': `Play on all players: ${short}` },
+        'Play on all players',
+      );
+      players.addEventListener('click', () => {
+        status.textContent = 'Sending to your players…';
+        ctx.api.replayOnPlayers(item.id).then(
+          (result) => (status.textContent = `Played again on ${result.playersReached} player(s).`),
+          (error: Error) => (status.textContent = `Could not play: ${error.message}`),
+        );
+      });
+      actions.append(replay, players, download);
     }
     const remove = h(
       'button',

@@ -76,7 +76,7 @@ export function nowPlaying(ctx: ConsoleContext): HTMLElement {
       const parts = [current.voice.name, `from ${current.source}`];
       if (current.state === 'streaming' || current.state === 'playing')
         parts.push(player.paused ? 'paused' : 'speaking');
-      else if (current.note) parts.push(current.note);
+      else if (current.note && (player.audio || current.state !== 'unheard')) parts.push(current.note);
       if (!player.audio) parts.push('audio is not enabled: click "Enable audio" to hear it');
       else if (!player.autoPlay) parts.push('auto-play is off in Settings');
       nowMeta.textContent = parts.join(' · ');

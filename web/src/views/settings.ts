@@ -10,6 +10,14 @@ export function settingsView(ctx: ConsoleContext): View {
   const sliders = voiceSettingsControls('settings');
   const autoPlay = h('input', { type: 'checkbox', id: 'settings-autoplay' });
   const saveAudio = h('input', { type: 'checkbox', id: 'settings-saveaudio' });
+  const dailyLimit = h('input', {
+    type: 'number',
+    id: 'settings-daily',
+    min: 0,
+    step: 100,
+    inputMode: 'numeric',
+    placeholder: 'Server default',
+  });
   const status = statusLine();
 
   function fill(settings: UserSettings): void {
@@ -18,6 +26,10 @@ export function settingsView(ctx: ConsoleContext): View {
     sliders.set(settings.voiceSettings);
     autoPlay.checked = settings.autoPlay;
     saveAudio.checked = settings.saveAudio;
+    dailyLimit.value =
+      settings.dailyCharLimit === null || settings.dailyCharLimit === undefined
+        ? ''
+        : String(settings.dailyCharLimit);
   }
 
   const form = h(
@@ -42,6 +54,17 @@ export function settingsView(ctx: ConsoleContext): View {
       saveAudio,
       h('label', { htmlFor: 'settings-saveaudio' }, 'Save audio in history (replay and download)'),
     ),
+    h(
+      'div',
+      { className: 'field narrow' },
+      h('label', { htmlFor: 'settings-daily' }, 'Daily character budget'),
+      dailyLimit,
+      h(
+        'p',
+        { className: 'hint' },
+        'Speech past it is refused until midnight UTC. Empty: the server’s default.',
+      ),
+    ),
     h('div', { className: 'row' }, h('button', { type: 'submit', className: 'primary' }, 'Save settings')),
     status,
   );
@@ -55,6 +78,7 @@ export function settingsView(ctx: ConsoleContext): View {
         voiceSettings: sliders.value(),
         autoPlay: autoPlay.checked,
         saveAudio: saveAudio.checked,
+        dailyCharLimit: dailyLimit.value === '' ? null : Number(dailyLimit.value),
       })
       .then(
         () => (status.textContent = 'Saved. Every open console and your agent use these now.'),

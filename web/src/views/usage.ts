@@ -47,7 +47,38 @@ function chart(usage: Usage): SVGElement {
   return element;
 }
 
-/** Today's characters and credits, and the last 30 days. */
+/** Today's characters against the daily budget, as a meter, with when it resets. */
+function budget(usage: Usage): HTMLElement {
+  const resets = new Date(usage.resetsAt);
+  const when = `resets ${resets.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
+  if (usage.limit === null || usage.limit === undefined) {
+    return h(
+      'p',
+      { className: 'hint', id: 'usage-budget' },
+      `No daily character budget (set one in Settings) · ${when}`,
+    );
+  }
+  const used = usage.limit - (usage.remaining ?? 0);
+  return h(
+    'div',
+    { className: 'budget', id: 'usage-budget' },
+    h(
+      'label',
+      { htmlFor: 'usage-budget-meter' },
+      `Daily budget: ${used} of ${usage.limit} characters used · ${when}`,
+    ),
+    h('meter', {
+      id: 'usage-budget-meter',
+      min: 0,
+      max: usage.limit,
+      value: used,
+      high: usage.limit * 0.8,
+      optimum: 0,
+    }),
+  );
+}
+
+/** Today's characters and credits against the budget, and the last 30 days. */
 export function usageView(ctx: ConsoleContext): View {
   const body = h('div', { className: 'stack' });
   const status = statusLine();
@@ -64,6 +95,7 @@ export function usageView(ctx: ConsoleContext): View {
       );
       replace(
         body,
+        budget(usage),
         h(
           'dl',
           { className: 'stats' },

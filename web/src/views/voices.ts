@@ -1,7 +1,8 @@
 import type { Voice } from '@earshot/protocol';
+import type { LibraryVoice } from '../api.js';
 import { h, replace, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
-import { playBlob } from '../replay.js';
+import { playBlob, playUrl } from '../replay.js';
 
 const FILTERS = [
   ['language', 'Language'],
@@ -10,8 +11,35 @@ const FILTERS = [
   ['use_case', 'Use'],
 ] as const;
 
-/** Browse and search voices, filter by their labels, preview them and pick the default. */
+type Source = 'mine' | 'library';
+
+/** A library voice in the shape of the user's own voices, so one card and one filter set serve both. */
+function fromLibrary(voice: LibraryVoice): Voice & { clonedByCount: number } {
+  const labels: Record<string, string> = {
+    gender: voice.gender,
+    age: voice.age,
+    accent: voice.accent,
+    use_case: voice.useCase,
+  };
+  if (voice.language) labels.language = voice.language;
+  return {
+    id: voice.id,
+    name: voice.name,
+    category: voice.category,
+    description: voice.description,
+    labels,
+    previewUrl: voice.previewUrl,
+    clonedByCount: voice.clonedByCount,
+  };
+}
+
+/** Browse and search your voices and the shared library, filter by their labels, preview, pick the default. */
 export function voicesView(ctx: ConsoleContext): View {
+  let source: Source = 'mine';
+  const tabs = {
+    mine: h('button', { type: 'button', 'aria-pressed': 'true' }, 'My voices'),
+    library: h('button', { type: 'button', 'aria-pressed': 'false' }, 'Shared library'),
+  };
   const search = h('input', { type: 'search', id: 'voice-search', placeholder: 'Name, accent, style…' });
   const selects = FILTERS.map(([key, label]) => ({
     key,
@@ -19,9 +47,11 @@ export function voicesView(ctx: ConsoleContext): View {
     label,
   }));
   const list = h('ul', { className: 'cards', id: 'voice-list', 'aria-label': 'Voices' });
-  const status = statusLine();
   const count = h('p', { className: 'meta', id: 'voice-count' });
-  let voices: Voice[] = [];
+  const status = statusLine();
+  const more = h('button', { type: 'button', hidden: true }, 'More voices');
+  let voices: (Voice & { clonedByCount?: number })[] = [];
+  let page = 0;
 
   function fillFilters(): void {
     for (const { key, select, label } of selects) {
@@ -29,6 +59,7 @@ export function voicesView(ctx: ConsoleContext): View {
       const values = [
         ...new Set(voices.map((voice) => voice.labels[key]).filter((v): v is string => !!v)),
       ].sort();
+      if (current && !values.includes(current)) values.unshift(current);
       select.replaceChildren(
         h('option', { value: '' }, `Any ${label.toLowerCase()}`),
         ...values.map((value) => h('option', { value, selected: value === current }, value)),
@@ -37,52 +68,67 @@ export function voicesView(ctx: ConsoleContext): View {
     }
   }
 
-  function card(voice: Voice): HTMLElement {
-    const isDefault = ctx.settings?.defaultVoice === voice.id;
+  function card(voice: Voice & { clonedByCount?: number }): HTMLElement {
+    const isDefault = source === 'mine' && ctx.settings?.defaultVoice === voice.id;
     const preview = h('button', { type: 'button', 'aria-label': `Preview ${voice.name}` }, 'Preview');
     preview.addEventListener('click', () => void previewVoice(voice));
-    const makeDefault = h(
-      'button',
-      {
-        type: 'button',
-        disabled: isDefault,
-        'aria-label': isDefault ? `Default voice: ${voice.name}` : `Set as default: ${voice.name}`,
-      },
-      isDefault ? 'Default' : 'Set as default',
-    );
-    makeDefault.addEventListener('click', () => {
-      ctx.saveSettings({ defaultVoice: voice.id }).then(
-        () => {
-          status.textContent = `${voice.name} is now your default voice.`;
-          render();
+    const actions = h('div', { className: 'row' }, preview);
+    if (source === 'mine') {
+      const makeDefault = h(
+        'button',
+        {
+          type: 'button',
+          disabled: isDefault,
+          'aria-label': isDefault ? `Default voice: ${voice.name}` : `Set as default: ${voice.name}`,
         },
-        (error: Error) => (status.textContent = `Could not save: ${error.message}`),
+        isDefault ? 'Default' : 'Set as default',
       );
-    });
+      makeDefault.addEventListener('click', () => {
+        ctx.saveSettings({ defaultVoice: voice.id }).then(
+          () => {
+            status.textContent = `${voice.name} is now your default voice.`;
+            render();
+          },
+          (error: Error) => (status.textContent = `Could not save: ${error.message}`),
+        );
+      });
+      actions.append(makeDefault);
+    }
     const labels = Object.entries(voice.labels).map(([key, value]) => h('li', { title: key }, value));
     return h(
       'li',
       { className: `card voice${isDefault ? ' is-default' : ''}` },
       h('h3', {}, voice.name),
-      voice.category ? h('p', { className: 'meta' }, voice.category) : null,
+      h(
+        'p',
+        { className: 'meta' },
+        [voice.category, voice.clonedByCount === undefined ? '' : `used by ${voice.clonedByCount}`]
+          .filter(Boolean)
+          .join(' · '),
+      ),
       voice.description ? h('p', {}, voice.description) : null,
       labels.length ? h('ul', { className: 'tags', 'aria-label': 'Labels' }, labels) : null,
-      h('div', { className: 'row' }, preview, makeDefault),
+      actions,
     );
   }
 
   async function previewVoice(voice: Voice): Promise<void> {
     status.textContent = `Previewing ${voice.name}…`;
-    try {
-      if (voice.previewUrl) {
-        // The sample hosted by the voice provider; fall back to speaking if the page may not load it.
-        try {
-          await playBlob(await (await fetch(voice.previewUrl)).blob());
+    if (voice.previewUrl) {
+      try {
+        // The provider's hosted sample, when the page's security policy lets it load.
+        if (source === 'library') await playUrl(voice.previewUrl);
+        else await playBlob(await (await fetch(voice.previewUrl)).blob());
+        status.textContent = `Playing the ${voice.name} sample.`;
+        return;
+      } catch {
+        if (source === 'library') {
+          status.textContent = `The ${voice.name} sample could not be loaded here.`;
           return;
-        } catch {
-          /* fall through to a short speech */
         }
       }
+    }
+    try {
       await ctx.api.speak({ text: `Hello, I am ${voice.name}.`, voice: voice.id, source: 'console' });
       status.textContent = `Previewed ${voice.name} on your players.`;
     } catch (error) {
@@ -95,32 +141,71 @@ export function voicesView(ctx: ConsoleContext): View {
       selects.every(({ key, select }) => !select.value || voice.labels[key] === select.value),
     );
     replace(list, ...shown.map(card));
-    count.textContent = `${shown.length} of ${voices.length} voices.`;
+    count.textContent = `${shown.length} of ${voices.length} voices${source === 'library' ? ' in the shared library' : ''}.`;
   }
 
-  async function load(): Promise<void> {
+  async function load(append = false): Promise<void> {
+    const term = search.value.trim();
     try {
-      voices = search.value.trim() ? await ctx.api.voices(search.value.trim()) : await ctx.voices();
+      if (source === 'mine') {
+        voices = term ? await ctx.api.voices(term) : await ctx.voices();
+        more.hidden = true;
+      } else {
+        page = append ? page + 1 : 0;
+        const filter = (key: string) => selects.find((s) => s.key === key)?.select.value || undefined;
+        const result = await ctx.api.library({
+          search: term || undefined,
+          gender: filter('gender'),
+          accent: filter('accent'),
+          language: filter('language'),
+          use_case: filter('use_case'),
+          page,
+        });
+        const found = result.voices.map(fromLibrary);
+        voices = append ? [...voices, ...found] : found;
+        more.hidden = !result.hasMore;
+      }
       fillFilters();
       status.textContent = '';
       render();
     } catch (error) {
+      voices = [];
+      render();
       status.textContent = `Could not load voices: ${(error as Error).message}`;
     }
   }
+
+  function choose(next: Source): void {
+    source = next;
+    tabs.mine.setAttribute('aria-pressed', String(next === 'mine'));
+    tabs.library.setAttribute('aria-pressed', String(next === 'library'));
+    for (const { select } of selects) select.value = '';
+    void load();
+  }
+  tabs.mine.addEventListener('click', () => choose('mine'));
+  tabs.library.addEventListener('click', () => choose('library'));
+  more.addEventListener('click', () => void load(true));
 
   let debounce: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener('input', () => {
     clearTimeout(debounce);
     debounce = setTimeout(() => void load(), 250);
   });
-  for (const { select } of selects) select.addEventListener('change', render);
+  // Library filters ask the server (it has far more voices than one page); own voices filter here.
+  for (const { select } of selects)
+    select.addEventListener('change', () => (source === 'library' ? void load() : render()));
   ctx.onSettings(() => voices.length && render());
 
   const element = h(
     'section',
     { 'aria-labelledby': 'voices-title' },
     h('h2', { id: 'voices-title' }, 'Voices'),
+    h(
+      'div',
+      { className: 'row segmented', role: 'group', 'aria-label': 'Which voices' },
+      tabs.mine,
+      tabs.library,
+    ),
     h(
       'div',
       { className: 'filters' },
@@ -130,6 +215,7 @@ export function voicesView(ctx: ConsoleContext): View {
     count,
     status,
     list,
+    h('div', { className: 'row' }, more),
   );
   return { id: 'voices', title: 'Voices', element, show: () => void load() };
 }
