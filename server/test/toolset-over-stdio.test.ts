@@ -1,0 +1,107 @@
+import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import { CLI_PATH } from './support/cli.js';
+import { connectMcp } from './support/mcp.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const KEY = 'stdio-toolset-key';
+
+/**
+ * Every tool, called the same way over Streamable HTTP and over stdio (`earshot mcp` bridging to the
+ * server), against the ElevenLabs stand-in: success, bad input and an upstream failure on each path.
+ */
+describe('the whole toolset over Streamable HTTP and stdio', () => {
+  let standin: Standin;
+  let server: TestServer;
+  const clients: Record<'http' | 'stdio', Client> = {} as Record<'http' | 'stdio', Client>;
+
+  beforeAll(async () => {
+    standin = await startStandin({ apiKeys: [KEY] });
+    server = await startTestServer({
+      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
+    });
+    clients.http = await connectMcp(server.url, server.keys.alice);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI_PATH, 'mcp'],
+      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
+      stderr: 'pipe',
+    });
+    clients.stdio = new Client({ name: 'toolset-stdio', version: '1.0.0' });
+    await clients.stdio.connect(transport);
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(clients).map((client) => client.close()));
+    await server.close();
+    await standin.close();
+  });
+
+  for (const via of ['http', 'stdio'] as const) {
+    it(`runs every tool successfully over ${via}`, async () => {
+      const client = clients[via];
+      const call = async (name: string, args: Record<string, unknown> = {}) => {
+        const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+        expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
+        return result.structuredContent as Record<string, unknown>;
+      };
+      const { tools } = await client.listTools();
+      const called = new Set<string>();
+      const track = async (name: string, args?: Record<string, unknown>) => {
+        called.add(name);
+        return call(name, args);
+      };
+      const spoken = await track('speak', { text: `Hello over ${via}.` });
+      await track('speak_dialogue', {
+        lines: [
+          { voice: 'Rachel', text: `One ${via}.` },
+          { voice: 'Adam', text: 'Two.' },
+        ],
+      });
+      await track('stop_speaking');
+      await track('replay', { id: spoken.id });
+      const tts = await track('text_to_speech', { text: `A clip over ${via}.` });
+      await track('text_to_sound_effects', { text: 'a chime', duration_seconds: 1, play: false });
+      const transcript = await track('speech_to_text', { source: tts.resourceUri });
+      expect(transcript.text).toBe(`A clip over ${via}.`);
+      await track('list_voices', { search: 'rachel' });
+      await track('search_voices', { gender: 'female' });
+      await track('get_voice', { voice: 'Rachel' });
+      await track('search_voice_library', { page_size: 2 });
+      const design = await track('design_voice', {
+        description: `A warm and friendly voice for the ${via} test, medium pace.`,
+        play: false,
+      });
+      const previews = design.previews as { generated_voice_id: string }[];
+      await track('save_designed_voice', {
+        generated_voice_id: previews[0]!.generated_voice_id,
+        name: `Designed ${via}`,
+        description: `A warm and friendly voice for the ${via} test, medium pace.`,
+      });
+      await track('list_models');
+      await track('get_settings');
+      await track('update_settings', { auto_play: true });
+      await track('get_usage');
+      const history = await track('list_history', { limit: 5 });
+      await track('delete_history_item', { id: (history.items as { id: string }[])[0]!.id });
+      expect([...called].sort()).toEqual(tools.map((tool) => tool.name).sort());
+    });
+
+    it(`reports bad input and upstream failures as tool errors over ${via}`, async () => {
+      const client = clients[via];
+      const call = async (name: string, args: Record<string, unknown>) =>
+        (await client.callTool({ name, arguments: args })) as CallToolResult;
+      expect((await call('speak', { text: '' })).isError).toBe(true);
+      expect((await call('speak', { text: 'Hi', voice: 'Nobody At All' })).isError).toBe(true);
+      expect((await call('get_voice', { voice: 'x' })).isError).toBe(true);
+      standin.injectFault({ status: 500, path: /text-to-speech/ });
+      const failed = await call('speak', { text: `Fails upstream over ${via}.` });
+      expect(failed.isError).toBe(true);
+      expect(JSON.stringify(failed.content)).toMatch(/server error \(HTTP 500\)/);
+      expect((await call('speak', { text: `Works again over ${via}.` })).isError).toBeFalsy();
+    });
+  }
+});
