@@ -34,6 +34,8 @@ describe('the console views in Chromium (offline engine)', () => {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${server.url}/#key=${server.keys.alice}`);
     await page.getByText('Connected as alice').waitFor();
+    await page.getByRole('button', { name: 'Enable audio' }).click();
+    await page.getByRole('button', { name: 'Audio on' }).waitFor();
   });
   afterAll(async () => {
     await browser?.close();

@@ -32,10 +32,12 @@ function chart(usage: Usage): SVGElement {
     { x: 4, y: 14, class: 'axis' },
     document.createTextNode(`max ${max} characters/day`),
   );
+  const axis = (x: number, anchor: string, text: string) =>
+    svg('text', { x, y: HEIGHT + 15, class: 'axis', 'text-anchor': anchor }, document.createTextNode(text));
   const element = svg(
     'svg',
     {
-      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      viewBox: `0 0 ${WIDTH} ${HEIGHT + 20}`,
       class: 'chart',
       role: 'img',
       'aria-label': `Characters per day over the last ${usage.days.length} days`,
@@ -43,6 +45,8 @@ function chart(usage: Usage): SVGElement {
     svg('line', { x1: 0, x2: WIDTH, y1: HEIGHT - 0.5, y2: HEIGHT - 0.5, class: 'baseline' }),
     ...bars,
     label,
+    axis(2, 'start', usage.days[0]?.date ?? ''),
+    axis(WIDTH - 2, 'end', 'today'),
   );
   return element;
 }
