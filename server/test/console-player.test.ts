@@ -80,7 +80,9 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
 
   it('highlights caption words as they are spoken (estimated), and all of them once played', async () => {
     const page = await openPlayer();
-    const LONG_TEXT = longText('pull request');
+    // Long enough to watch the highlight move while generation runs, short enough to wait for the end.
+    const LONG_TEXT =
+      'Here is the summary of the pull request. It renames the storage interface and adds retries to the uploader.';
     const client = await connectMcp(server.url, server.keys.alice);
     const call = client.callTool({ name: 'speak', arguments: { text: LONG_TEXT, wait: 'played' } });
     await page.locator('#now-text .word.speaking').waitFor({ timeout: 10_000 });
@@ -88,6 +90,10 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.waitForTimeout(1500);
     const later = await page.locator('#now-text .word.spoken').count();
     expect(later).toBeGreaterThan(early);
+    // The meter shows what reaches the output, while the speech is still being generated.
+    await expect
+      .poll(() => page.locator('#level').evaluate((meter) => (meter as HTMLMeterElement).value))
+      .toBeGreaterThan(0);
     // The words still being spoken are not all highlighted while generation runs.
     expect(later).toBeLessThan(await page.locator('#now-text .word').count());
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -161,6 +161,26 @@ describe('the console views in Chromium (offline engine)', () => {
     await screenshot(page, 'settings');
   });
 
+  it('Auto-play off: speech is listed but not played, and never reported as played', async () => {
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ autoPlay: false }) });
+    await open('player');
+    const result = await api<{ played: boolean; id: string }>('/speak', {
+      method: 'POST',
+      body: JSON.stringify({ text: 'Auto-play is off, so this waits.', source: 'api' }),
+    });
+    expect(result.played).toBe(false);
+    await page
+      .locator('#recent li', { hasText: 'Auto-play is off' })
+      .getByText('not played: auto-play is off')
+      .waitFor();
+    const played = await page.evaluate(
+      () =>
+        (window as unknown as { earshotPlayer: { stats: { played: string[] } } }).earshotPlayer.stats.played,
+    );
+    expect(played).not.toContain(result.id);
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ autoPlay: true }) });
+  });
+
   it('Usage: shows today and a per-day chart', async () => {
     await open('usage');
     const usage = await api<{ today: { characters: number } }>('/usage?days=30');
