@@ -179,6 +179,23 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.close();
   });
 
+  it('settles a speech cut by a lost connection, reconnects, and never reports it played', async () => {
+    const page = await openPlayer();
+    const client = await connectMcp(server.url, server.keys.alice);
+    const text =
+      'Here is the outage report. The database failed over twice and recovered within a minute each time.';
+    const call = client.callTool({ name: 'speak', arguments: { text } });
+    await page.locator('#now-text .word.speaking').waitFor({ timeout: 10_000 });
+    server.running.hub.closePlayers(1001, 'test restart');
+    await page.locator('#recent li', { hasText: 'outage report' }).getByText('connection lost').waitFor();
+    await page.getByText('Connected as alice').waitFor({ timeout: 10_000 });
+    await call;
+    const id = (await statsOf(page)).started.at(-1)!;
+    expect((await statsOf(page)).played).not.toContain(id);
+    await client.close();
+    await page.close();
+  });
+
   it('shows a notification when speech arrives while the tab is hidden (after permission on a click)', async () => {
     const context = await browser.newContext();
     await context.grantPermissions(['notifications'], { origin: server.url });

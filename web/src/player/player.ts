@@ -74,7 +74,18 @@ export class Player {
 
   constructor(socketUrl: string, key: string) {
     this.connection = new PlayerConnection(socketUrl, key, {
-      onState: (state) => this.listeners.forEach((l) => l.onConnection(state)),
+      onState: (state) => {
+        // A stream cut by a lost connection never gets its speech.end: settle it so the queue does not hang.
+        if (state.kind === 'closed' && this.streaming) {
+          const speech = this.streaming;
+          this.streaming = null;
+          speech.ended = true;
+          // What was scheduled still plays out, but the speech was cut: never report it as played.
+          this.settle(speech, 'stopped', 'connection lost');
+          this.changed();
+        }
+        this.listeners.forEach((l) => l.onConnection(state));
+      },
       onMessage: (message) => this.handleMessage(message),
       onAudio: (chunk) => this.handleAudio(chunk),
     });
@@ -94,10 +105,13 @@ export class Player {
 
   /** Must run in a click handler: browsers only start audio after a user gesture. */
   async enableAudio(): Promise<void> {
-    this.audio ??= new AudioOut();
+    if (!this.audio) {
+      this.audio = new AudioOut();
+      // Timers keep measuring in background tabs, where animation frames stop.
+      setInterval(() => this.measure(), 50);
+    }
     await this.audio.context.resume();
     this.paused = false;
-    setInterval(() => this.measure(), 50);
   }
 
   /** The speech being heard right now (or streaming, if nothing is audible yet). */
