@@ -2,7 +2,7 @@ import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { launchChromium } from './support/browser.js';
+import { launchChromium, seriousAxeViolations } from './support/browser.js';
 import { connectMcp } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -91,6 +91,7 @@ describe('the player page in Chromium', () => {
     await page.goto(`${server.url}/`);
     const input = page.getByLabel('API key');
     await input.waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await input.fill('definitely-not-the-key');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText('That key was not accepted').waitFor();

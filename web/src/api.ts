@@ -113,9 +113,11 @@ export class Api {
   stop(): Promise<{ stopped: boolean }> {
     return this.json('/stop', { method: 'POST', body: '{}' });
   }
-  async history(search = '', limit = 50): Promise<HistoryItem[]> {
+  /** Newest first; `before` (a createdAt) pages to older items. */
+  async history(search = '', limit = 50, before?: string): Promise<HistoryItem[]> {
     const params = new URLSearchParams({ limit: String(limit) });
     if (search) params.set('search', search);
+    if (before) params.set('before', before);
     return (await this.json<{ items: HistoryItem[] }>(`/history?${params}`)).items;
   }
   async deleteHistory(id: string): Promise<void> {

@@ -3,6 +3,8 @@ import { formatDuration, h, replace, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { downloadHistory, replayHistory } from '../replay.js';
 
+const PAGE_SIZE = 50;
+
 const SOURCE_LABEL: Record<HistoryItem['source'], string> = {
   mcp: 'agent (MCP)',
   console: 'console',
@@ -82,10 +84,17 @@ export function historyView(ctx: ConsoleContext): View {
     );
   }
 
-  async function load(): Promise<void> {
+  const older = h('button', { type: 'button', hidden: true }, 'Older');
+  let items: HistoryItem[] = [];
+
+  async function load(append = false): Promise<void> {
     try {
-      const items = await ctx.api.history(search.value.trim());
-      replace(list, ...items.map(row));
+      const before = append ? items[items.length - 1]?.createdAt : undefined;
+      const page = await ctx.api.history(search.value.trim(), PAGE_SIZE, before);
+      items = append ? [...items, ...page] : page;
+      older.hidden = page.length < PAGE_SIZE;
+      if (append) list.append(...page.map(row));
+      else replace(list, ...items.map(row));
       count.textContent = items.length
         ? `${items.length} item${items.length === 1 ? '' : 's'}.`
         : search.value
@@ -95,6 +104,7 @@ export function historyView(ctx: ConsoleContext): View {
       status.textContent = `Could not load history: ${(error as Error).message}`;
     }
   }
+  older.addEventListener('click', () => void load(true));
   let debounce: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener('input', () => {
     clearTimeout(debounce);
@@ -113,6 +123,7 @@ export function historyView(ctx: ConsoleContext): View {
     count,
     status,
     list,
+    h('div', { className: 'row' }, older),
   );
   return { id: 'history', title: 'History', element, show: () => void load() };
 }
