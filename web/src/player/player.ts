@@ -24,6 +24,8 @@ export interface Speech {
   ended: boolean;
   carry: number | null;
   sampleRate: number;
+  /** Whether its audio is raw 16-bit PCM, the format streamed playback handles. */
+  pcm: boolean;
   lastSource: AudioBufferSourceNode | null;
 }
 
@@ -182,6 +184,7 @@ export class Player {
           ended: false,
           carry: null,
           sampleRate: message.audio.sampleRate ?? 24_000,
+          pcm: message.audio.mimeType === 'audio/pcm',
           lastSource: null,
         };
         this.streaming = speech;
@@ -242,7 +245,8 @@ export class Player {
     this.stats.chunks += 1;
     this.stats.bytes += chunk.byteLength;
     const speech = this.streaming;
-    if (!speech || !this.audio || !this.autoPlay || speech.state !== 'streaming') return;
+    // Only raw PCM is scheduled chunk by chunk; other formats are left to history replay.
+    if (!speech || !this.audio || !this.autoPlay || !speech.pcm || speech.state !== 'streaming') return;
     const { bytes, carry } = alignPcm(new Uint8Array(chunk), speech.carry);
     speech.carry = carry;
     if (bytes.length === 0) return;
@@ -266,9 +270,11 @@ export class Player {
     if (!this.audio || !speech.scheduled) {
       const why = !this.audio
         ? 'not heard: audio is off'
-        : this.autoPlay
-          ? 'no audio'
-          : 'not played: auto-play is off';
+        : !this.autoPlay
+          ? 'not played: auto-play is off'
+          : speech.pcm
+            ? 'no audio'
+            : 'not played: this format plays from History';
       this.settle(speech, 'unheard', why);
       return;
     }
