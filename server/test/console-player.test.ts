@@ -250,8 +250,33 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
       .poll(async () => (await cards.allTextContents()).every((text) => text.includes('female')))
       .toBe(true);
     expect(await cards.count()).toBeGreaterThan(0);
-    // Library voices are not the user's yet: no "Set as default" there.
-    expect(await page.getByRole('button', { name: /^Set as default/ }).count()).toBe(0);
+    // A library voice can be the default (ElevenLabs takes library ids), and Settings keeps showing it.
+    const name = (await cards.first().locator('h3').textContent())!;
+    await page.getByRole('button', { name: `Set as default: ${name}` }).click();
+    await page.getByText(`${name} is now your default voice.`).waitFor();
+    const settings = (await (
+      await fetch(`${server.url}/api/v1/settings`, {
+        headers: { authorization: `Bearer ${server.keys.alice}` },
+      })
+    ).json()) as { defaultVoice: string };
+    await page.evaluate(() => (location.hash = '#/settings'));
+    await expect.poll(() => page.locator('#settings-voice').inputValue()).toBe(settings.defaultVoice);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText(/^Saved\./).waitFor();
+    const afterSave = (await (
+      await fetch(`${server.url}/api/v1/settings`, {
+        headers: { authorization: `Bearer ${server.keys.alice}` },
+      })
+    ).json()) as { defaultVoice: string };
+    expect(afterSave.defaultVoice).toBe(settings.defaultVoice);
+    const saved = (await (
+      await fetch(`${server.url}/api/v1/settings`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${server.keys.alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ defaultVoice: null }),
+      })
+    ).json()) as { defaultVoice: string | null };
+    expect(saved.defaultVoice).toBeNull();
     await page.close();
   });
 

@@ -62,9 +62,13 @@ export function voiceOptions(
   voices: readonly Voice[],
   selected: string | null,
 ): void {
+  // A default picked from the shared library is not among the account's voices: keep it selectable, so
+  // saving other settings never clears it.
+  const extra = selected && !voices.some((voice) => voice.id === selected) ? [selected] : [];
   select.replaceChildren(
     h('option', { value: '' }, 'Default voice'),
     ...voices.map((voice) => h('option', { value: voice.id, selected: voice.id === selected }, voice.name)),
+    ...extra.map((id) => h('option', { value: id, selected: true }, `Library voice ${id}`)),
   );
 }
 

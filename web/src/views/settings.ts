@@ -1,4 +1,4 @@
-import type { UserSettings } from '@earshot/protocol';
+import type { UserSettings, Voice } from '@earshot/protocol';
 import { h, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { modelOptions, voiceOptions, voiceSettingsControls } from './controls.js';
@@ -20,7 +20,9 @@ export function settingsView(ctx: ConsoleContext): View {
   });
   const status = statusLine();
 
+  let voiceList: Voice[] = [];
   function fill(settings: UserSettings): void {
+    voiceOptions(voice, voiceList, settings.defaultVoice);
     voice.value = settings.defaultVoice ?? '';
     model.value = settings.defaultModel ?? '';
     sliders.set(settings.voiceSettings);
@@ -95,6 +97,7 @@ export function settingsView(ctx: ConsoleContext): View {
   async function load(): Promise<void> {
     try {
       const [voices, models] = await Promise.all([ctx.voices(), ctx.models()]);
+      voiceList = voices;
       voiceOptions(voice, voices, ctx.settings?.defaultVoice ?? null);
       modelOptions(model, models, ctx.settings?.defaultModel ?? null);
       loaded = true;

@@ -69,11 +69,11 @@ export function voicesView(ctx: ConsoleContext): View {
   }
 
   function card(voice: Voice & { clonedByCount?: number }): HTMLElement {
-    const isDefault = source === 'mine' && ctx.settings?.defaultVoice === voice.id;
+    const isDefault = ctx.settings?.defaultVoice === voice.id;
     const preview = h('button', { type: 'button', 'aria-label': `Preview ${voice.name}` }, 'Preview');
     preview.addEventListener('click', () => void previewVoice(voice));
     const actions = h('div', { className: 'row' }, preview);
-    if (source === 'mine') {
+    {
       const makeDefault = h(
         'button',
         {
@@ -122,10 +122,7 @@ export function voicesView(ctx: ConsoleContext): View {
         status.textContent = `Playing the ${voice.name} sample.`;
         return;
       } catch {
-        if (source === 'library') {
-          status.textContent = `The ${voice.name} sample could not be loaded here.`;
-          return;
-        }
+        // Not loadable under this page's security policy: speak a line with the voice instead.
       }
     }
     try {
