@@ -16,12 +16,15 @@ COPY server/package.json server/
 COPY testing/elevenlabs-standin/package.json testing/elevenlabs-standin/
 COPY bench/package.json bench/
 COPY infra/package.json infra/
+COPY web/package.json web/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
-      --include-workspace-root -w packages/protocol -w packages/flite -w server
+      --include-workspace-root -w packages/protocol -w packages/flite -w server -w web
 COPY packages/protocol packages/protocol
 COPY packages/flite packages/flite
 COPY server server
-RUN npx tsc -b server
+COPY web web
+# The server, then the console it serves at / (web/dist).
+RUN npx tsc -b server && npm run build -w web
 
 # 2. Production dependencies, installed on the target architecture so any native module matches it.
 FROM --platform=$TARGETPLATFORM ${NODE_IMAGE} AS deps
@@ -33,6 +36,7 @@ COPY --from=build /app/server/package.json server/
 COPY --from=build /app/testing/elevenlabs-standin/package.json testing/elevenlabs-standin/
 COPY --from=build /app/bench/package.json bench/
 COPY --from=build /app/infra/package.json infra/
+COPY --from=build /app/web/package.json web/
 RUN npm ci --omit=dev --no-audit --no-fund -w packages/protocol -w packages/flite -w server \
     && npm cache clean --force
 
@@ -51,7 +55,7 @@ COPY --from=build --chown=root:root /app/packages/flite/package.json packages/fl
 COPY --from=build --chown=root:root /app/packages/flite/dist packages/flite/dist
 COPY --from=build --chown=root:root /app/server/package.json server/
 COPY --from=build --chown=root:root /app/server/dist server/dist
-COPY --from=build --chown=root:root /app/server/public server/public
+COPY --from=build --chown=root:root /app/web/dist web/dist
 # The image's files stay root-owned and read-only to the process; it runs as the node image's unprivileged user.
 USER node
 EXPOSE 8080

@@ -50,6 +50,8 @@ export interface SpeakRequest {
   readonly model?: string;
   readonly settings?: VoiceSettings;
   readonly source?: Exclude<SpeechSource, 'mcp'>;
+  /** false: generate and keep in history without playing it. */
+  readonly play?: boolean;
 }
 
 /** The typed REST client for `/api/v1`; every call carries the bearer key. */

@@ -60,6 +60,8 @@ export interface Usage {
   readonly limit: number | null;
   readonly remaining: number | null;
   readonly resetsAt: string;
+  /** The ElevenLabs account's credits (null offline or when it could not be read). */
+  readonly account?: { tier: string; creditsUsed: number; creditLimit: number; resetsAt: string | null } | null;
   readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
   readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
 }

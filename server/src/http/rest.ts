@@ -14,6 +14,8 @@ const SpeakBodySchema = z
     settings: VoiceSettingsSchema.optional(),
     wait: z.enum(['generated', 'played']).optional(),
     fresh: z.boolean().optional(),
+    /** false: generate and keep in history without playing (the console's Download). */
+    play: z.boolean().optional(),
     source: z.enum(['console', 'cli', 'api']).optional(),
   })
   .strict();
@@ -93,7 +95,10 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
 
       api.post('/speak', async (request) => {
         const body = parse(SpeakBodySchema, request.body, 'request body');
-        const started = await deps.speech.start(request.user, body, { source: body.source ?? 'api' });
+        const started = await deps.speech.start(request.user, body, {
+          source: body.source ?? 'api',
+          silent: body.play === false,
+        });
         return deps.speech.finish(started, body.wait);
       });
 
@@ -143,7 +148,12 @@ export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenti
         const history = await deps.store.getUsage(request.user, days);
         const today = history[history.length - 1]!;
         const budget = await deps.speech.budgetStatus(request.user);
+        // The provider account's credits, when there is one; a failure here must not hide the rest.
+        const account = deps.engine.getSubscription
+          ? await deps.engine.getSubscription().catch(() => null)
+          : null;
         return {
+          account,
           user: request.user,
           limit: budget.limit,
           remaining: budget.remaining,

@@ -11,7 +11,8 @@ const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
-  "media-src 'self' blob:",
+  // Voice samples are hosted by ElevenLabs (previewUrl); media cannot run code, so any HTTPS source is allowed.
+  "media-src 'self' blob: https:",
   "connect-src 'self' ws: wss:",
   "base-uri 'none'",
   "form-action 'none'",

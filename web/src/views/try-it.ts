@@ -34,13 +34,13 @@ export function tryItView(ctx: ConsoleContext): View {
   text.addEventListener('input', updateCount);
   model.addEventListener('change', updateCount);
 
-  async function send(): Promise<string | null> {
+  async function send(play = true): Promise<string | null> {
     if (!text.value.trim()) {
       status.textContent = 'Type some text first.';
       text.focus();
       return null;
     }
-    status.textContent = 'Speaking…';
+    status.textContent = play ? 'Speaking…' : 'Generating…';
     try {
       const result = await ctx.api.speak({
         text: text.value,
@@ -48,6 +48,7 @@ export function tryItView(ctx: ConsoleContext): View {
         model: model.value || undefined,
         settings: sliders.value(),
         source: 'console',
+        ...(play ? {} : { play: false }),
       });
       status.textContent =
         `${result.status === 'completed' ? 'Spoken' : result.status} with ${result.voice.name}: ${result.characters} characters, ` +
@@ -80,7 +81,7 @@ export function tryItView(ctx: ConsoleContext): View {
     void send();
   });
   download.addEventListener('click', () => {
-    void send().then(async (id) => {
+    void send(false).then(async (id) => {
       if (!id) return;
       try {
         await downloadHistory(ctx.api, id);
