@@ -67,12 +67,13 @@ describe('list_voices search', () => {
   it('matches word starts, so "male" does not find female voices', async () => {
     const server = await startTestServer();
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({ name: 'list_voices', arguments: { search: 'male' } })) as CallToolResult;
-    expect((result.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name).sort()).toEqual([
-      'Alan',
-      'Kevin',
-      'Robert',
-    ]);
+    const result = (await client.callTool({
+      name: 'list_voices',
+      arguments: { search: 'male' },
+    })) as CallToolResult;
+    expect(
+      (result.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name).sort(),
+    ).toEqual(['Alan', 'Kevin', 'Robert']);
     await client.close();
     await server.close();
   });

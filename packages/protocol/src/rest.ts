@@ -61,7 +61,12 @@ export interface Usage {
   readonly remaining: number | null;
   readonly resetsAt: string;
   /** The ElevenLabs account's credits (null offline or when it could not be read). */
-  readonly account?: { tier: string; creditsUsed: number; creditLimit: number; resetsAt: string | null } | null;
+  readonly account?: {
+    tier: string;
+    creditsUsed: number;
+    creditLimit: number;
+    resetsAt: string | null;
+  } | null;
   readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
   readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
 }
