@@ -3,10 +3,9 @@ import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULT_SETTINGS, type HistoryItem, type UserSettings } from '@earshot/protocol';
-import type { AudioSink, DailyUsage, Store } from './types.js';
+import { HISTORY_ID as ID, USER_NAME as USER, queryHistory } from './shared.js';
+import type { AudioSink, HistoryQuery, DailyUsage, Store } from './types.js';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const USER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Audio waiting to be written past this means the disk cannot keep up: stop keeping this clip. */
 const MAX_PENDING_AUDIO_BYTES = 16 * 1024 * 1024;
 
@@ -36,20 +35,8 @@ export class LocalStore implements Store {
     (await this.index(user)).set(item.id, item);
   }
 
-  async listHistory(user: string, query: { limit: number; before?: string; search?: string }) {
-    const items = [...(await this.index(user)).values()].sort((a, b) =>
-      b.createdAt.localeCompare(a.createdAt),
-    );
-    const needle = query.search?.toLowerCase();
-    return items
-      .filter((item) => !query.before || item.createdAt < query.before)
-      .filter(
-        (item) =>
-          !needle ||
-          item.text.toLowerCase().includes(needle) ||
-          item.voice.name.toLowerCase().includes(needle),
-      )
-      .slice(0, query.limit);
+  async listHistory(user: string, query: HistoryQuery): Promise<HistoryItem[]> {
+    return queryHistory((await this.index(user)).values(), query);
   }
 
   async getHistory(user: string, id: string): Promise<HistoryItem | null> {

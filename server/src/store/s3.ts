@@ -9,10 +9,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { DEFAULT_SETTINGS, type HistoryItem, type UserSettings } from '@earshot/protocol';
-import type { AudioSink, DailyUsage, Store } from './types.js';
+import { HISTORY_ID as ID, USER_NAME as USER, queryHistory } from './shared.js';
+import type { AudioSink, HistoryQuery, DailyUsage, Store } from './types.js';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const USER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** A clip past this is not kept (the same bound as the local store): it would only grow memory. */
 const MAX_AUDIO_BYTES = 16 * 1024 * 1024;
 /** PutObject attempts for one clip (each attempt also has the SDK's own retries). */
@@ -92,20 +91,8 @@ export class S3Store implements Store {
     (await this.index(user)).set(item.id, item);
   }
 
-  async listHistory(user: string, query: { limit: number; before?: string; search?: string }) {
-    const items = [...(await this.index(user)).values()].sort((a, b) =>
-      b.createdAt.localeCompare(a.createdAt),
-    );
-    const needle = query.search?.toLowerCase();
-    return items
-      .filter((item) => !query.before || item.createdAt < query.before)
-      .filter(
-        (item) =>
-          !needle ||
-          item.text.toLowerCase().includes(needle) ||
-          item.voice.name.toLowerCase().includes(needle),
-      )
-      .slice(0, query.limit);
+  async listHistory(user: string, query: HistoryQuery): Promise<HistoryItem[]> {
+    return queryHistory((await this.index(user)).values(), query);
   }
 
   async getHistory(user: string, id: string): Promise<HistoryItem | null> {

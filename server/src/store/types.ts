@@ -7,6 +7,12 @@ export interface DailyUsage {
   readonly credits: number;
 }
 
+export interface HistoryQuery {
+  readonly limit: number;
+  readonly before?: string;
+  readonly search?: string;
+}
+
 /**
  * Receives a speech's audio while it streams. `write` never waits on storage: it queues and returns, so
  * the audio path is never held up; `finish` resolves once everything is stored (or has failed for good).
