@@ -6,6 +6,7 @@ import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import type { SynthesisEvent, VoiceEngine } from '../src/engines/index.js';
 import { CONSOLE_DIR } from '../src/http/static.js';
 import { launchChromium, screenshot } from './support/browser.js';
 import { connectMcp } from './support/mcp.js';
@@ -57,7 +58,9 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await new Promise<void>((resolve) => console2.listen(0, '127.0.0.1', resolve));
     otherOrigin = `http://localhost:${(console2.address() as AddressInfo).port}`;
     server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
+      engine: withOptionalTimings(
+        new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
+      ),
       env: { EARSHOT_ALLOWED_ORIGINS: otherOrigin },
     });
     browser = await launchChromium();
@@ -111,6 +114,8 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
   });
 
   it('follows speech.alignment timings when the server sends them', async () => {
+    // The engine's own timings are held back so the only timings are the ones this test sends.
+    engineSendsTimings = false;
     const page = await openPlayer();
     const LONG_TEXT = longText('release branch');
     const client = await connectMcp(server.url, server.keys.alice);
@@ -134,6 +139,7 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await call;
     await client.close();
     await page.close();
+    engineSendsTimings = true;
   });
 
   it('Space pauses and resumes, Esc stops the speech and the queue, skip and replay work from the queue', async () => {
@@ -280,6 +286,18 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.close();
   });
 
+  it('shows the ElevenLabs account credits against the plan limit on the Usage view', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#key=${server.keys.alice}`);
+    await page.getByText('Connected as alice').waitFor();
+    await page.evaluate(() => (location.hash = '#/usage'));
+    const label = page.locator('#usage-account label');
+    await label.waitFor();
+    expect(await label.textContent()).toMatch(/^ElevenLabs \S+: \d+ of \d+ credits used · resets /);
+    expect(Number(await page.locator('#usage-account-meter').getAttribute('max'))).toBeGreaterThan(0);
+    await page.close();
+  });
+
   it('works from another origin with config.json naming the API, and estimates credits per model', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -302,3 +320,26 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.close();
   });
 });
+
+/** When false, the wrapped engine drops its character timings (as an engine without them would). */
+let engineSendsTimings = true;
+
+function withOptionalTimings(engine: VoiceEngine): VoiceEngine {
+  async function* withoutTimings(events: AsyncIterable<SynthesisEvent>): AsyncIterable<SynthesisEvent> {
+    for await (const event of events) if (event.type !== 'alignment') yield event;
+  }
+  return {
+    name: engine.name,
+    defaultModelId: engine.defaultModelId,
+    studio: engine.studio,
+    listVoices: () => engine.listVoices(),
+    listModels: () => engine.listModels(),
+    getSubscription: engine.getSubscription?.bind(engine),
+    checkReady: () => engine.checkReady(),
+    close: () => engine.close(),
+    synthesize: async (request, signal) => {
+      const stream = await engine.synthesize(request, signal);
+      return engineSendsTimings ? stream : { ...stream, events: withoutTimings(stream.events) };
+    },
+  };
+}

@@ -191,6 +191,9 @@ describe('the console views in Chromium (offline engine)', () => {
     expect(await page.locator('svg.chart rect.bar').count()).toBe(30);
     await page.getByText(`Daily budget: ${usage.today.characters} of 5000 characters used`).waitFor();
     expect(await page.locator('#usage-budget-meter').getAttribute('max')).toBe('5000');
+    expect(await page.locator('#usage-account').textContent()).toMatch(
+      /Offline voice: no ElevenLabs account/,
+    );
     await screenshot(page, 'usage');
   });
 

@@ -82,6 +82,36 @@ function budget(usage: Usage): HTMLElement {
   );
 }
 
+/** The ElevenLabs account: credits used against the plan's limit, and when they reset. */
+function account(usage: Usage): HTMLElement {
+  const acct = usage.account;
+  if (!acct) {
+    return h(
+      'p',
+      { className: 'hint', id: 'usage-account' },
+      'Offline voice: no ElevenLabs account, no credits.',
+    );
+  }
+  const resets = acct.resetsAt ? ` · resets ${new Date(acct.resetsAt).toLocaleDateString()}` : '';
+  return h(
+    'div',
+    { className: 'budget', id: 'usage-account' },
+    h(
+      'label',
+      { htmlFor: 'usage-account-meter' },
+      `ElevenLabs ${acct.tier}: ${acct.creditsUsed} of ${acct.creditLimit} credits used${resets}`,
+    ),
+    h('meter', {
+      id: 'usage-account-meter',
+      min: 0,
+      max: acct.creditLimit,
+      value: acct.creditsUsed,
+      high: acct.creditLimit * 0.8,
+      optimum: 0,
+    }),
+  );
+}
+
 /** Today's characters and credits against the budget, and the last 30 days. */
 export function usageView(ctx: ConsoleContext): View {
   const body = h('div', { className: 'stack' });
@@ -99,6 +129,7 @@ export function usageView(ctx: ConsoleContext): View {
       );
       replace(
         body,
+        account(usage),
         budget(usage),
         h(
           'dl',
