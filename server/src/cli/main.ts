@@ -4,7 +4,9 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { createLogger } from '../logger.js';
 import { startEarshot, type RunningEarshot } from '../runtime.js';
 import { startupBanner } from './banner.js';
+import { doctor } from './doctor.js';
 import { BridgeError, runMcpStdio } from './mcp-stdio.js';
+import { say } from './say.js';
 
 const USAGE = `Usage: earshot <command>
 
@@ -12,7 +14,10 @@ Commands:
   serve              Start the server (MCP at /mcp, player at /). Same as "npm start".
   mcp                MCP over stdio for agents that launch a command (Claude Desktop): bridges to EARSHOT_URL
                      with EARSHOT_API_KEY, or to a local server on PORT (started here if none is running).
+  say TEXT [--voice V] [--model M] [--out FILE.wav]
+                     Speak through the running server (its players hear it), or write a WAV file.
   keys create NAME   Make a key for user NAME; prints the key and the NAME:sha256 entry for EARSHOT_API_KEYS.
+  doctor             Check Node, configuration, data directory, keys, the voice engine and the port.
   help               Show this help.
 
 Environment: HOST, PORT, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL, EARSHOT_API_KEY, EARSHOT_API_KEYS,
@@ -67,6 +72,11 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case 'mcp':
       return runMcpStdio(process.env);
+    case 'say':
+      return say(rest, process.env);
+    case 'doctor':
+      if (!(await doctor(process.env))) process.exitCode = 1;
+      return;
     case 'keys':
       if (rest[0] === 'create') return keysCreate(rest[1]);
       throw new ConfigError('Usage: earshot keys create NAME');

@@ -112,7 +112,7 @@ async function reuse(baseUrl: string, config: Config, env: NodeJS.ProcessEnv): P
   return { baseUrl, key, keySource: `the key file ${config.keys.file}` };
 }
 
-async function isEarshot(baseUrl: string): Promise<boolean> {
+export async function isEarshot(baseUrl: string): Promise<boolean> {
   try {
     const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
     const body = (await response.json()) as { status?: unknown };

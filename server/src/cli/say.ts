@@ -1,0 +1,133 @@
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { wavHeader } from '../audio/wav.js';
+import { ConfigError, loadConfig, type Config } from '../config/env.js';
+import { createEngine } from '../engines/index.js';
+import { isEarshot } from './mcp-stdio.js';
+
+/** The server `say` talks to: EARSHOT_URL, else one answering on this machine's HOST:PORT. */
+async function findServer(
+  env: NodeJS.ProcessEnv,
+  config: Config,
+): Promise<{ url: string; key: string } | null> {
+  const url = env.EARSHOT_URL
+    ? env.EARSHOT_URL.replace(/\/+$/, '').replace(/\/mcp$/, '')
+    : `http://${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${config.port}`;
+  if (!(await isEarshot(url))) {
+    if (env.EARSHOT_URL) throw new ConfigError(`No Earshot server answers at ${url}.`);
+    return null;
+  }
+  let key = env.EARSHOT_API_KEY?.trim();
+  if (!key && config.keys.kind === 'generate')
+    key = (await readFile(config.keys.file, 'utf8').catch(() => '')).trim();
+  if (!key) {
+    throw new ConfigError(`An Earshot server runs at ${url}; set EARSHOT_API_KEY to your key to use it.`);
+  }
+  return { url, key };
+}
+
+async function writeNewFile(path: string, data: Buffer): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644).catch(
+    (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new ConfigError(`${path} exists; pick another --out.`);
+      throw error;
+    },
+  );
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * `earshot say TEXT [--voice V] [--model M] [--out FILE]`: speaks through the running server (its players
+ * hear it, history keeps it), or with --out writes a WAV — through the server when one runs, else with the
+ * engine directly.
+ */
+export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { voice: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' } },
+  });
+  const text = positionals.join(' ').trim();
+  if (!text)
+    throw new ConfigError('Usage: earshot say "text to speak" [--voice NAME] [--model ID] [--out FILE.wav]');
+  const config = loadConfig(env);
+  const server = await findServer(env, config);
+
+  if (server) {
+    const headers = { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' };
+    const response = await fetch(`${server.url}/api/v1/speak`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        text,
+        voice: values.voice,
+        model: values.model,
+        source: 'cli',
+        play: !values.out,
+      }),
+    });
+    const body = (await response.json()) as {
+      error?: { message: string };
+      id: string;
+      voice: { name: string };
+      durationMs: number;
+      playersReached: number;
+      credits: number;
+      audioUrl: string | null;
+    };
+    if (!response.ok) throw new ConfigError(`Earshot refused: ${body.error?.message ?? response.status}`);
+    const seconds = (body.durationMs / 1000).toFixed(1);
+    if (!values.out) {
+      process.stdout.write(
+        `Spoke ${text.length} characters as ${body.voice.name} to ${body.playersReached} player(s) (${seconds} s, ${body.credits} credits).\n`,
+      );
+      return;
+    }
+    if (!body.audioUrl) throw new ConfigError('The server did not keep the audio (is "Save audio" off?).');
+    const audio = await fetch(body.audioUrl, { headers: { authorization: headers.authorization } });
+    if (!audio.ok) throw new ConfigError(`Could not download the audio (HTTP ${audio.status}).`);
+    await writeNewFile(values.out, Buffer.from(await audio.arrayBuffer()));
+    process.stdout.write(
+      `Wrote ${values.out} (${seconds} s, ${body.voice.name}, ${body.credits} credits).\n`,
+    );
+    return;
+  }
+
+  if (!values.out) {
+    throw new ConfigError(
+      `No Earshot server is running on ${config.host}:${config.port}. Start one with "earshot serve" (npm start) ` +
+        'so players can hear it, or pass --out FILE.wav to write the speech to a file.',
+    );
+  }
+  // No server: synthesise here, with the configured engine.
+  const engine = createEngine(config.engine);
+  try {
+    const voices = await engine.listVoices();
+    const wanted = values.voice?.toLowerCase();
+    const voice = wanted
+      ? voices.find((v) => v.id === values.voice || v.name.toLowerCase() === wanted)
+      : voices[0];
+    if (!voice)
+      throw new ConfigError(`No voice "${values.voice}". Voices: ${voices.map((v) => v.name).join(', ')}.`);
+    const stream = await engine.synthesize(
+      { text, voiceId: voice.id, modelId: values.model },
+      AbortSignal.timeout(120_000),
+    );
+    const chunks: Buffer[] = [];
+    for await (const event of stream.events) if (event.type === 'audio') chunks.push(Buffer.from(event.data));
+    const pcm = Buffer.concat(chunks);
+    const sampleRate = stream.format.sampleRate ?? 24_000;
+    await writeNewFile(values.out, Buffer.concat([wavHeader(pcm.length, sampleRate, 1), pcm]));
+    process.stdout.write(
+      `Wrote ${values.out} (${(pcm.length / 2 / sampleRate).toFixed(1)} s, ${voice.name}, ${engine.name} engine).\n`,
+    );
+  } finally {
+    await engine.close();
+  }
+}
