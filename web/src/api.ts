@@ -1,6 +1,7 @@
 import type {
   ApiError,
   HistoryItem,
+  LibraryVoice,
   Model,
   SpeakResult,
   SpeechSource,
@@ -18,21 +19,6 @@ export class ApiRequestError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A voice of the ElevenLabs shared library, as `GET /api/v1/library` returns it. */
-export interface LibraryVoice {
-  readonly id: string;
-  readonly name: string;
-  readonly gender: string;
-  readonly age: string;
-  readonly accent: string;
-  readonly language?: string;
-  readonly useCase: string;
-  readonly category: string;
-  readonly description?: string;
-  readonly previewUrl?: string;
-  readonly clonedByCount: number;
 }
 
 export interface LibraryQuery {

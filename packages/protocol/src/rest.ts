@@ -70,3 +70,18 @@ export interface Usage {
   readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
   readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
 }
+
+/** A voice of the ElevenLabs shared library, as `GET /api/v1/library` returns it. */
+export interface LibraryVoice {
+  readonly id: string;
+  readonly name: string;
+  readonly gender: string;
+  readonly age: string;
+  readonly accent: string;
+  readonly language?: string;
+  readonly useCase: string;
+  readonly category: string;
+  readonly description?: string;
+  readonly previewUrl?: string;
+  readonly clonedByCount: number;
+}

@@ -1,4 +1,7 @@
+import type { LibraryVoice } from '@earshot/protocol';
 import type { SynthesisStream } from './types.js';
+
+export type { LibraryVoice };
 
 /** Requests for the ElevenLabs features beyond speech; the offline engine has none of them. */
 export interface SoundEffectRequest {
@@ -43,20 +46,6 @@ export interface LibraryQuery {
   readonly category?: string;
   readonly pageSize: number;
   readonly page: number;
-}
-
-export interface LibraryVoice {
-  readonly id: string;
-  readonly name: string;
-  readonly gender: string;
-  readonly age: string;
-  readonly accent: string;
-  readonly language?: string;
-  readonly useCase: string;
-  readonly category: string;
-  readonly description?: string;
-  readonly previewUrl?: string;
-  readonly clonedByCount: number;
 }
 
 export interface VoicePreview {

@@ -125,3 +125,19 @@ export async function deliverAudio(
   }
   return { content: [link], note: `Audio: ${options.httpUrl}` };
 }
+
+/**
+ * Delivers a finished speech's stored audio in the asked mode. The speech must have been kept in history
+ * (text_to_speech and sound effects always keep theirs).
+ */
+export async function deliverStored(
+  options: Omit<DeliverOptions, 'item' | 'httpUrl'> & {
+    readonly id: string;
+    readonly httpUrl: (id: string) => string;
+  },
+) {
+  const item = await options.store.getHistory(options.user, options.id);
+  if (!item)
+    throw new EarshotError('internal', 'The audio was generated but could not be stored; try again.');
+  return deliverAudio({ ...options, item, httpUrl: options.httpUrl(item.id) });
+}

@@ -1,5 +1,5 @@
 import type { Voice } from '@earshot/protocol';
-import type { LibraryVoice } from '../api.js';
+import type { LibraryVoice } from '@earshot/protocol';
 import { h, replace, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { playBlob, playUrl } from '../replay.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import { deliverAudio } from '../audio-output.js';
+import { deliverStored } from '../audio-output.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
@@ -76,25 +76,25 @@ export function registerTextToSoundEffectsTool(
         const result = await whileCancellable(deps, caller, extra, started, () =>
           deps.speech.finish(started),
         );
-        const item = await deps.store.getHistory(caller.user, result.id);
-        if (!item)
-          throw new EarshotError('internal', 'The sound was made but could not be stored; try again.');
-        const delivered = await deliverAudio({
+        if (result.status !== 'completed') {
+          throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
+        }
+        const delivered = await deliverStored({
           mode: args.output ?? 'link',
           store: deps.store,
           user: caller.user,
-          item,
-          httpUrl: deps.speech.audioUrl(item.id),
+          id: result.id,
+          httpUrl: (id) => deps.speech.audioUrl(id),
           outputDir: deps.outputDir,
           fileName: args.file_name,
         });
         const structured = {
-          id: item.id,
+          id: result.id,
           credits: result.credits,
           durationMs: result.durationMs,
           playersReached: result.playersReached,
           audioUrl: result.audioUrl,
-          resourceUri: `earshot://history/${item.id}`,
+          resourceUri: `earshot://history/${result.id}`,
           ...(delivered.path ? { path: delivered.path } : {}),
         };
         const played = args.play === false ? 'Not played.' : `Played to ${result.playersReached} player(s).`;

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import { VoiceSettingsSchema } from '../../services/settings.js';
-import { deliverAudio } from '../audio-output.js';
+import { deliverStored } from '../audio-output.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
@@ -74,27 +74,26 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
         const result = await whileCancellable(deps, caller, extra, started, () =>
           deps.speech.finish(started),
         );
-        const item = await deps.store.getHistory(caller.user, result.id);
-        if (!item || result.status !== 'completed') {
-          throw new EarshotError('internal', 'The audio was generated but could not be stored; try again.');
+        if (result.status !== 'completed') {
+          throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
         }
-        const delivered = await deliverAudio({
+        const delivered = await deliverStored({
           mode: args.output ?? 'link',
           store: deps.store,
           user: caller.user,
-          item,
-          httpUrl: deps.speech.audioUrl(item.id),
+          id: result.id,
+          httpUrl: (id) => deps.speech.audioUrl(id),
           outputDir: deps.outputDir,
           fileName: args.file_name,
         });
         const structured = {
-          id: item.id,
+          id: result.id,
           characters: result.characters,
           credits: result.credits,
           durationMs: result.durationMs,
           cached: result.cached,
           audioUrl: result.audioUrl,
-          resourceUri: `earshot://history/${item.id}`,
+          resourceUri: `earshot://history/${result.id}`,
           ...(delivered.path ? { path: delivered.path } : {}),
         };
         const cost = result.cached ? 'reused stored audio, 0 credits' : `${result.credits} credits`;
