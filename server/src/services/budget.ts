@@ -23,10 +23,12 @@ export class DailyBudget {
     private readonly serverLimit: number | undefined,
   ) {}
 
-  async status(user: string): Promise<BudgetStatus> {
+  /** `ownLimit`: the user's saved daily limit when the caller has the settings already (saves a read). */
+  async status(user: string, ownLimit?: number | null): Promise<BudgetStatus> {
     const [today] = await this.store.getUsage(user, 1);
     const used = (today?.characters ?? 0) + (this.reserved.get(user) ?? 0);
-    const limit = await this.limitFor(user);
+    const own = ownLimit === undefined ? (await this.settings.get(user)).dailyCharLimit : ownLimit;
+    const limit = own ?? this.serverLimit ?? null;
     return {
       limit,
       used,
@@ -36,8 +38,8 @@ export class DailyBudget {
   }
 
   /** Reserves `characters` or throws quota_exceeded; the returned function releases the reservation. */
-  async reserve(user: string, characters: number): Promise<() => void> {
-    const status = await this.status(user);
+  async reserve(user: string, characters: number, ownLimit: number | null): Promise<() => void> {
+    const status = await this.status(user, ownLimit);
     if (status.remaining !== null && characters > status.remaining) {
       throw new EarshotError(
         'quota_exceeded',
@@ -53,12 +55,6 @@ export class DailyBudget {
       released = true;
       this.reserved.set(user, Math.max(0, (this.reserved.get(user) ?? 0) - characters));
     };
-  }
-
-  private async limitFor(user: string): Promise<number | null> {
-    const own = (await this.settings.get(user)).dailyCharLimit;
-    if (own !== null && own !== undefined) return own;
-    return this.serverLimit ?? null;
   }
 }
 

@@ -93,7 +93,7 @@ export class SpeechService {
       return { handle, voice: voiceRef, model: model.id, characters: text.length, replayOf: cached };
     }
 
-    const release = await this.budget.reserve(user, text.length);
+    const release = await this.budget.reserve(user, text.length, saved.dailyCharLimit);
     let handle: SpeechHandle;
     try {
       const saveAudio = saved.saveAudio || hooks.silent === true;
@@ -136,7 +136,7 @@ export class SpeechService {
     const settings = { ...saved.voiceSettings, ...input.settings };
     const names = [...new Set(lines.map((line) => line.name))];
     const voice = { id: lines[0]!.voiceId, name: names.join(' & ') };
-    const release = await this.budget.reserve(user, characters);
+    const release = await this.budget.reserve(user, characters, saved.dailyCharLimit);
     let handle: SpeechHandle;
     try {
       handle = this.hub.speak({

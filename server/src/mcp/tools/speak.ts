@@ -1,8 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
+import { voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_TOOL = 'speak';
@@ -35,21 +35,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         'generated (or, with wait: "played", when the player finished playing it); speeches queue in order.',
       inputSchema: {
         text: z.string().min(1).describe('What to say, as plain sentences.'),
-        voice: z
-          .string()
-          .optional()
-          .describe("Voice id or name (case-insensitive); default: the user's default voice."),
-        model: z
-          .string()
-          .optional()
-          .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
-        settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
-        fresh: z
-          .boolean()
-          .optional()
-          .describe(
-            'Generate anew even if this exact text, voice and settings were spoken before (default: replay it for free).',
-          ),
+        ...voiceChoiceArgs,
         wait: z
           .enum(['generated', 'played'])
           .optional()

@@ -1,8 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { EarshotError } from '../../errors.js';
-import { deliverStored } from '../audio-output.js';
-import { progressReporter, whileCancellable } from '../call-control.js';
+import { progressReporter } from '../call-control.js';
+import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
@@ -38,12 +37,7 @@ export function registerTextToSoundEffectsTool(
           .describe('0–1: how literally to follow the text (0.3).'),
         loop: z.boolean().optional().describe('Make it loop seamlessly.'),
         play: z.boolean().optional().describe("Play it on the user's players (default true)."),
-        output: z.enum(['link', 'audio', 'file']).optional(),
-        file_name: z
-          .string()
-          .max(128)
-          .optional()
-          .describe('With output "file": a plain name ending in .wav.'),
+        ...audioOutputArgs,
       },
       outputSchema: {
         id: z.string(),
@@ -63,6 +57,7 @@ export function registerTextToSoundEffectsTool(
     },
     (args, extra) =>
       guarded(async () => {
+        checkOutputArgs(args);
         const started = await deps.speech.startSoundEffect(
           caller.user,
           {
@@ -73,21 +68,7 @@ export function registerTextToSoundEffectsTool(
           },
           { source: 'mcp', silent: args.play === false, onProgress: progressReporter(extra).onAudio },
         );
-        const result = await whileCancellable(deps, caller, extra, started, () =>
-          deps.speech.finish(started),
-        );
-        if (result.status !== 'completed') {
-          throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
-        }
-        const delivered = await deliverStored({
-          mode: args.output ?? 'link',
-          store: deps.store,
-          user: caller.user,
-          id: result.id,
-          httpUrl: (id) => deps.speech.audioUrl(id),
-          outputDir: deps.outputDir,
-          fileName: args.file_name,
-        });
+        const { result, ...delivered } = await finishAndDeliver(deps, caller, extra, started, args);
         const structured = {
           id: result.id,
           credits: result.credits,

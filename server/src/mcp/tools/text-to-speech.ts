@@ -1,10 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { EarshotError } from '../../errors.js';
-import { VoiceSettingsSchema } from '../../services/settings.js';
-import { deliverStored } from '../audio-output.js';
 import type { CallerContext, ToolDeps } from '../context.js';
-import { progressReporter, whileCancellable } from '../call-control.js';
+import { progressReporter } from '../call-control.js';
+import { audioOutputArgs, checkOutputArgs, finishAndDeliver, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
@@ -23,19 +21,8 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
         'reused for free unless fresh is true.',
       inputSchema: {
         text: z.string().min(1).describe('The words to turn into speech.'),
-        voice: z.string().optional().describe("Voice id or name; default: the user's default voice."),
-        model: z.string().optional().describe("Model id; default: the user's default."),
-        settings: VoiceSettingsSchema.optional(),
-        output: z
-          .enum(['link', 'audio', 'file'])
-          .optional()
-          .describe('How to return the audio (default "link").'),
-        file_name: z
-          .string()
-          .max(128)
-          .optional()
-          .describe('With output "file": a plain name ending in .wav (default earshot-<id>.wav).'),
-        fresh: z.boolean().optional().describe('Generate anew even if identical audio is stored.'),
+        ...voiceChoiceArgs,
+        ...audioOutputArgs,
       },
       outputSchema: {
         id: z.string(),
@@ -56,9 +43,7 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
     },
     (args, extra) =>
       guarded(async () => {
-        if (args.file_name && args.output !== 'file') {
-          throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
-        }
+        checkOutputArgs(args);
         const progress = progressReporter(extra);
         const started = await deps.speech.start(
           caller.user,
@@ -71,21 +56,7 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
           },
           { source: 'mcp', silent: true, onProgress: progress.onAudio },
         );
-        const result = await whileCancellable(deps, caller, extra, started, () =>
-          deps.speech.finish(started),
-        );
-        if (result.status !== 'completed') {
-          throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
-        }
-        const delivered = await deliverStored({
-          mode: args.output ?? 'link',
-          store: deps.store,
-          user: caller.user,
-          id: result.id,
-          httpUrl: (id) => deps.speech.audioUrl(id),
-          outputDir: deps.outputDir,
-          fileName: args.file_name,
-        });
+        const { result, ...delivered } = await finishAndDeliver(deps, caller, extra, started, args);
         const structured = {
           id: result.id,
           characters: result.characters,

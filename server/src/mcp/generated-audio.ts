@@ -1,0 +1,75 @@
+import type { SpeakResult } from '@earshot/protocol';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { EarshotError } from '../errors.js';
+import { VoiceSettingsSchema } from '../services/settings.js';
+import type { StartedSpeech } from '../services/speech.js';
+import { deliverStored } from './audio-output.js';
+import { whileCancellable } from './call-control.js';
+import type { CallerContext, ToolDeps } from './context.js';
+
+/** How to say it: the arguments shared by speak and text_to_speech. */
+export const voiceChoiceArgs = {
+  voice: z
+    .string()
+    .optional()
+    .describe("Voice id or name (case-insensitive); default: the user's default voice."),
+  model: z
+    .string()
+    .optional()
+    .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
+  settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+  fresh: z
+    .boolean()
+    .optional()
+    .describe(
+      'Generate anew even if this exact text, voice and settings were used before (default: reuse it for free).',
+    ),
+};
+
+/** The arguments every tool that returns generated audio takes. */
+export const audioOutputArgs = {
+  output: z.enum(['link', 'audio', 'file']).optional().describe('How to return the audio (default "link").'),
+  file_name: z
+    .string()
+    .max(128)
+    .optional()
+    .describe('With output "file": a plain name ending in .wav (default earshot-<id>.wav).'),
+};
+
+type OutputArgs = { output?: 'link' | 'audio' | 'file'; file_name?: string };
+
+/** Refuses inconsistent output arguments before anything is generated (and spent). */
+export function checkOutputArgs(args: OutputArgs): void {
+  if (args.file_name && args.output !== 'file') {
+    throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
+  }
+}
+
+/**
+ * Waits for generated audio (cancellable), then hands it over in the asked output mode. Returns the speak
+ * result and the content blocks to append to the tool's result.
+ */
+export async function finishAndDeliver(
+  deps: ToolDeps,
+  caller: CallerContext,
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  started: StartedSpeech,
+  args: OutputArgs,
+): Promise<{ result: SpeakResult; content: CallToolResult['content']; note: string; path?: string }> {
+  const result = await whileCancellable(deps, caller, extra, started, () => deps.speech.finish(started));
+  if (result.status !== 'completed') {
+    throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
+  }
+  const delivered = await deliverStored({
+    mode: args.output ?? 'link',
+    store: deps.store,
+    user: caller.user,
+    id: result.id,
+    httpUrl: (id) => deps.speech.audioUrl(id),
+    outputDir: deps.outputDir,
+    fileName: args.file_name,
+  });
+  return { result, ...delivered };
+}
