@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
-# The Earshot server image: Node 22 LTS, built for linux/arm64 (Fargate Graviton) or whatever --platform asks for.
+# The Earshot server image: Node 24 LTS, built for linux/arm64 (Fargate Graviton) or whatever --platform asks for.
 #   docker buildx build --platform linux/arm64 -t earshot .
 # Runs as a non-root user on a read-only root file system: the only writable place it needs is /tmp
 # (ECS: readonlyRootFilesystem plus a task volume mounted at /tmp).
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # 1. Compile TypeScript on the build machine's own architecture (JavaScript output is the same for every target).
 FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
@@ -17,8 +17,11 @@ COPY testing/elevenlabs-standin/package.json testing/elevenlabs-standin/
 COPY bench/package.json bench/
 COPY infra/package.json infra/
 COPY web/package.json web/
+# The repo pins its Node as the `node` dev dependency (for machines whose system Node is older); the image already
+# has that Node, and --ignore-scripts leaves the package without its binary, so it is removed.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
-      --include-workspace-root -w packages/protocol -w packages/flite -w server -w web
+      --include-workspace-root -w packages/protocol -w packages/flite -w server -w web \
+    && rm -rf node_modules/node node_modules/.bin/node
 COPY packages/protocol packages/protocol
 COPY packages/flite packages/flite
 COPY server server

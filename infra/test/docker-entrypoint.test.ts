@@ -76,9 +76,9 @@ const cmd = JSON.parse(one('CMD')) as string[];
 const healthcheck = JSON.parse(/\bCMD\s+(\[.*\])$/.exec(one('HEALTHCHECK'))?.[1] ?? 'null') as string[];
 
 describe('Dockerfile', () => {
-  it('builds in stages on Node 22 and ships a runtime stage for the target platform (arm64 on Fargate)', () => {
+  it('builds in stages on Node 24 LTS and ships a runtime stage for the target platform (arm64 on Fargate)', () => {
     expect(stages.map((stage) => stage.name)).toEqual(['build', 'deps', 'runtime']);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(stages[0]!.from).toBe('--platform=$BUILDPLATFORM ${NODE_IMAGE} AS build');
     expect(stages[1]!.from).toBe('--platform=$TARGETPLATFORM ${NODE_IMAGE} AS deps');
     expect(runtime.from).toBe('--platform=$TARGETPLATFORM ${NODE_IMAGE} AS runtime');

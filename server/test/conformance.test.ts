@@ -12,7 +12,6 @@ const SUITE_BIN = join(
   dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json')),
   'dist/index.js',
 );
-const SHIM = fileURLToPath(new URL('./conformance/node20-shim.mjs', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./conformance/expected-failures.yml', import.meta.url));
 
 /** Scenarios about what every MCP server must do: they must pass. */
@@ -65,7 +64,7 @@ function runSuite(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', SHIM, SUITE_BIN, ...args],
+      [SUITE_BIN, ...args],
       { timeout: 60_000, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

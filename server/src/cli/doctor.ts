@@ -28,9 +28,9 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
   const checks: Check[] = [];
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   checks.push({
-    ok: major > 20 || (major === 20 && minor >= 19),
+    ok: major > 22 || (major === 22 && minor >= 13),
     label: 'Node.js',
-    detail: `${process.version} (needs 20.19 or newer; 22 LTS recommended)`,
+    detail: `${process.version} (needs 22.13 or newer; 24 LTS recommended)`,
   });
   let config: Config | undefined;
   checks.push(
