@@ -109,14 +109,19 @@ export async function connectPlayer(
   };
 }
 
-/** Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). */
+/**
+ * Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). `host` replaces the
+ * Host header (a DNS-rebinding page reaches the loopback server under its own name).
+ */
 export function playerHandshakeStatus(
   baseUrl: string,
   protocols: string[],
   origin?: string,
+  host?: string,
 ): Promise<number> {
   const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, protocols, {
     origin: origin ?? baseUrl,
+    ...(host === undefined ? {} : { headers: { host } }),
   });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
