@@ -66,9 +66,8 @@ describe('proxy/NAT instance', () => {
     expect(instance.Monitoring).toBe(false);
     const ssmParameter =
       JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
-    expect(JSON.stringify(service.toJSON().Parameters?.[ssmParameter])).toMatch(
-      /al2023-ami-kernel-[^"]*arm64/,
-    );
+    const parameters = (service.toJSON() as { Parameters?: Record<string, unknown> }).Parameters;
+    expect(JSON.stringify(parameters?.[ssmParameter])).toMatch(/al2023-ami-kernel-[^"]*arm64/);
     expect(JSON.stringify(instance.BlockDeviceMappings)).toContain('"VolumeType":"gp3"');
   });
 

@@ -149,7 +149,7 @@ describe('the image entrypoint as a plain process', () => {
     const [binary, ...args] = asRoot
       ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...cmd.slice(1)]
       : [process.execPath, ...cmd.slice(1)];
-    const child = spawn(binary!, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -98,7 +98,9 @@ describe('nginx in front of two tasks', () => {
       });
       expect(hello.headers?.['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
       expect(socket.protocol).toBe('earshot.v1');
-      const text = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+      const text = new Promise<string>((resolve) =>
+        socket.once('message', (data) => resolve((data as Buffer).toString())),
+      );
       socket.send('ping');
       expect(await text).toBe('echo:ping');
       const binary = new Promise<Buffer>((resolve) =>
@@ -206,7 +208,7 @@ describe('nginx in front of two tasks', () => {
 
   it('writes a JSON access log without keys', async () => {
     await apiAs('log-secret-key-1');
-    await (await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'log-secret-key-2')).socket.close();
+    (await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'log-secret-key-2')).socket.close();
     let lines: Record<string, unknown>[] = [];
     for (let attempt = 0; attempt < 20 && !lines.some((line) => line.uri === '/ws'); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -149,7 +149,7 @@ describe('speak with the offline engine, end to end', () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
     player.socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const message = JSON.parse(data.toString()) as { type: string; id: string };
+      const message = JSON.parse((data as Buffer).toString()) as { type: string; id: string };
       if (message.type === 'speech.end')
         setTimeout(() => player.send({ type: 'played', id: message.id }), 300);
     });

@@ -22,7 +22,7 @@ interface StdioSession {
   readonly transport: StdioClientTransport;
   /** Lines of stdout that were not JSON-RPC (must stay empty). */
   readonly stdoutErrors: Error[];
-  stderr(): string;
+  readonly stderr: () => string;
   close(): Promise<void>;
 }
 

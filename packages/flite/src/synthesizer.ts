@@ -40,7 +40,7 @@ class FliteWorker {
     this.worker = worker;
     // An idle synthesizer must not keep the process alive; one with queued jobs must.
     if (this.pending.size === 0) worker.unref();
-    worker.on('error', (error) => this.failAll(error));
+    worker.on('error', (error: Error) => this.failAll(error));
     worker.on('exit', () => this.failAll(new Error('the Flite worker stopped')));
     return new Promise((resolve, reject) => {
       worker.once('error', reject);

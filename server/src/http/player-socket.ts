@@ -94,7 +94,7 @@ function attachPlayer(socket: WebSocket, user: string, deps: AppDeps): void {
     if (isBinary) return socket.close(CLOSE_CODES.policyViolation, 'players send JSON text only');
     let message: ClientMessage;
     try {
-      message = ClientMessageSchema.parse(JSON.parse(data.toString()));
+      message = ClientMessageSchema.parse(JSON.parse((data as Buffer).toString()));
     } catch {
       log.debug('ignored a malformed player message');
       return;

@@ -111,7 +111,11 @@ async function record(
   log: Logger,
 ): Promise<SpeechOutcome> {
   if (outcome.credits > 0 || outcome.status !== 'failed') {
-    retryInBackground(() => deps.store.addUsage(job.user, outcome.characters, outcome.credits), log, 'usage');
+    void retryInBackground(
+      () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
+      log,
+      'usage',
+    );
   }
   if (outcome.status === 'failed' || outcome.bytes === 0) {
     sink?.abort();

@@ -24,7 +24,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     // Headers set by hooks (CORS, security) live on the Fastify reply; a hijacked reply must carry them itself.
     for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+      if (value !== undefined) reply.raw.setHeader(name, value);
     }
     reply.hijack();
     reply.raw.on('close', () => {

@@ -58,7 +58,7 @@ export async function connectPlayer(
       frames.push({ at, bytes });
       if (current) audio.get(current)?.push(bytes);
     } else {
-      const message = JSON.parse(data.toString()) as ServerMessage;
+      const message = JSON.parse((data as Buffer).toString()) as ServerMessage;
       if (message.type === 'speech.start') {
         current = message.id;
         audio.set(message.id, []);
