@@ -34,7 +34,8 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade.
+        // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade. The security
+        // hook checks this route too; the check stays here beside the key check it guards.
         const refusal = checkHostAndOrigin(request.headers, originPolicy);
         if (refusal) return reply.code(403).send({ error: refusal });
         const protocols = request.headers['sec-websocket-protocol'];

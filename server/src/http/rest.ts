@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { wavHeader } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
@@ -48,17 +48,18 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new EarshotError('invalid_input', `Invalid ${what}: ${where}${issue?.message ?? 'malformed'}.`);
 }
 
-type Authenticate = (request: FastifyRequest, reply: FastifyReply) => string | undefined;
-
-/** REST for the console and scripts, under /api/v1; every route needs the bearer key. */
-export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate): void {
+/**
+ * REST for the console and scripts, under /api/v1; every route needs the bearer key, checked before the body
+ * is read (`authenticate` is an onRequest hook that sets `request.user` or replies 401).
+ */
+export function registerRestRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  authenticate: onRequestAsyncHookHandler,
+): void {
   app.register(
     async (api) => {
-      api.addHook('preHandler', async (request, reply) => {
-        const user = authenticate(request, reply);
-        if (user === undefined) return reply;
-        request.user = user;
-      });
+      api.addHook('onRequest', authenticate);
 
       api.get('/voices', async (request) => {
         const { search } = parse(
