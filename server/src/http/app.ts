@@ -7,7 +7,7 @@ import { guardConnections, httpServerTimeouts } from './connection-guard.js';
 import type { AppDeps } from './deps.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './health.js';
-import { registerPlayerSocket } from './player-socket.js';
+import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
@@ -56,8 +56,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (warning) deps.logger.warn(warning);
   // Before the security hook: its onRequest marks upgrades, so a refused upgrade's socket is closed after the reply.
   await app.register(websocket, {
+    errorHandler: handlePlayerSocketError,
     options: {
-      maxPayload: 16 * 1024,
+      maxPayload: MAX_PLAYER_FRAME_BYTES,
       handleProtocols: (protocols) => (protocols.has(PLAYER_SUBPROTOCOL) ? PLAYER_SUBPROTOCOL : false),
     },
   });
