@@ -80,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       outputDir: deps.config.outputDir,
       inFlight: new InFlightCalls(),
       logLevels: new ClientLogLevels(),
+      maxTextLength: deps.config.maxTextLength,
     },
     authenticate,
   });

@@ -1,6 +1,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
+import { answerableId, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
 import { createMcpServer } from './server.js';
 
@@ -20,6 +21,14 @@ export interface McpRouteOptions {
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   app.post('/mcp', { onRequest: options.authenticate }, async (request, reply) => {
     const user = request.user;
+    const oversized = oversizedEnvelopeField(request.body);
+    if (oversized !== undefined) {
+      return reply.code(400).send({
+        jsonrpc: '2.0',
+        error: { code: -32602, message: `Invalid request: ${oversized}.` },
+        id: answerableId(request.body),
+      });
+    }
     const { requestId, cancels } = describeBody(request.body);
     if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
     const server = createMcpServer(options.deps, { user });
