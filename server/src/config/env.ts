@@ -48,6 +48,13 @@ export const EnvSchema = z.object({
   EARSHOT_OUTPUT_DIR: z.string().optional(),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
   EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /** Slow clients (see http/connection-guard.ts for why these values): request head, whole request, idle keep-alive. */
+  EARSHOT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+  EARSHOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  EARSHOT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(72_000),
+  /** Open sockets in all, and per client address (IPv6: per /64); 0 turns the per-client cap off. */
+  EARSHOT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  EARSHOT_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(1_000_000).default(128),
   EARSHOT_METRICS_SERVICE: z.string().optional(),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
@@ -82,6 +89,20 @@ export interface Config {
   readonly drainTimeoutMs: number;
   readonly metricsService: string | undefined;
   readonly omitAuth: boolean;
+  readonly connections: ConnectionLimits;
+}
+
+/** How long slow clients may take and how many sockets they may hold; see http/connection-guard.ts. */
+export interface ConnectionLimits {
+  /** Until a request's head (request line and headers) is complete; also a new socket's first request. */
+  readonly headersTimeoutMs: number;
+  /** Until a request (head and body) is complete. Responses are never timed: SSE streams and players last. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+  /** 0: no per-client cap (behind a proxy every socket comes from the proxy). */
+  readonly maxConnectionsPerClient: number;
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   let keys: KeyConfig = { kind: 'generate', file: resolve(dataDir, 'api-key') };
   if (e.EARSHOT_API_KEYS.length > 0) keys = { kind: 'hashes', entries: e.EARSHOT_API_KEYS };
   else if (e.EARSHOT_API_KEY) keys = { kind: 'raw', key: e.EARSHOT_API_KEY };
+  if (e.EARSHOT_REQUEST_TIMEOUT_MS < e.EARSHOT_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError('EARSHOT_REQUEST_TIMEOUT_MS must be at least EARSHOT_HEADERS_TIMEOUT_MS.');
+  }
   const users = keys.kind === 'hashes' ? keys.entries.map((entry) => entry.user) : [];
   if (new Set(users).size !== users.length) throw new ConfigError('EARSHOT_API_KEYS names a user twice.');
 
@@ -136,5 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,
     omitAuth,
+    connections: {
+      headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.EARSHOT_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.EARSHOT_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.EARSHOT_MAX_CONNECTIONS,
+      maxConnectionsPerClient: e.EARSHOT_MAX_CONNECTIONS_PER_CLIENT,
+    },
   };
 }
