@@ -74,7 +74,7 @@ describe('slow requests are cut, long answers are not', () => {
 
   it('keeps an MCP answer and a player open past every deadline while slow requests beside them are cut', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
-    const client = await connectMcp(server.url, server.keys.alice!);
+    const client = await connectMcp(server.url, server.keys.alice);
     const call = client.callTool({ name: 'speak', arguments: { text: 'Take your time.', wait: 'played' } });
     const end = await player.waitFor('speech.end');
     // A request that starts now and is cut at its deadline proves the speak call, which started earlier and

@@ -123,7 +123,7 @@ async function upgradeStatus(baseUrl: string, path: string, headers: Record<stri
   return status;
 }
 
-describe.each([
+describe.each<{ auth: string; env: Record<string, string> }>([
   { auth: 'with keys', env: {} },
   { auth: 'with auth turned off', env: { EARSHOT_DANGEROUSLY_OMIT_AUTH: '1' } },
 ])('Origin checks follow the route, whatever the path spelling ($auth)', ({ env }) => {

@@ -22,7 +22,7 @@ export function textArg(maxTextLength: number) {
     .min(1)
     .max(maxTextLength, {
       error: (issue) =>
-        `The text has ${String(issue.input).length} characters; Earshot takes at most ${maxTextLength} per call. ` +
+        `The text has ${typeof issue.input === 'string' ? issue.input.length : 'too many'} characters; Earshot takes at most ${maxTextLength} per call. ` +
         'Split it into several calls.',
     });
 }
