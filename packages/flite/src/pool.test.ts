@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { FliteError, FliteSynthesizer, type FliteEvent, type FliteSynthesizerOptions } from './index.js';
 
 /** One piece of 119 spelled-out letters: a single WebAssembly run of a second or more, 2 min of audio. */
@@ -216,6 +216,7 @@ describe('FliteSynthesizer workers', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    onTestFinished(() => void (child.exitCode === null && child.kill()));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise((resolve) => child.once('exit', resolve));
