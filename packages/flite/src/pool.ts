@@ -7,6 +7,7 @@ import {
   type ThreadExitReason,
   type ThreadJob,
 } from './thread.js';
+import { RequesterTurns } from './turns.js';
 import { compileFlite, type CompiledFlite } from './wasm-module.js';
 
 /** What the pool does, as it happens: for diagnostics, benchmarks and fault tests. Listeners must not throw. */
@@ -54,22 +55,18 @@ interface Slot {
 }
 
 /**
- * Flite worker threads shared fairly by requesters (users). Each requester has its own queue and runs at
- * most one job at a time; free workers go to waiting requesters in turn (round-robin), and a worker is
- * started for a requester who finds none free, up to `maxWorkers`. So one requester's long speech holds
- * one worker, never all of them, and another requester's first sentence starts at once. Flite runs far
- * faster than real time, so a requester gains nothing from more than one worker.
+ * Flite worker threads shared fairly by requesters (users). Each requester runs at most one job at a time
+ * and free workers go to waiting requesters in turn (RequesterTurns); one spare worker is kept started
+ * (up to `maxWorkers`) so a newcomer never waits for a worker to boot. So one requester's long speech
+ * holds one worker, never all of them, and another requester's first sentence starts at once. Flite runs
+ * far faster than real time, so a requester gains nothing from more than one worker.
  *
  * A job that is aborted while Flite runs it cannot be interrupted inside the WebAssembly call: its worker
  * is terminated and replaced. A worker that dies fails only the job it was running; the next job gets a
  * fresh worker. Idle workers beyond the first are retired after `idleWorkerMs`.
  */
 export class FlitePool {
-  /** Requesters with waiting jobs, in order of arrival. */
-  private readonly queues = new Map<string, Job[]>();
-  /** When each requester with work queued or running was last given a worker: turns go round-robin. */
-  private readonly lastTurn = new Map<string, number>();
-  private turns = 0;
+  private readonly waiting = new RequesterTurns<Job>();
   private readonly slots = new Set<Slot>();
   private readonly exits = new Set<Promise<unknown>>();
   private module: CompiledFlite | undefined;
@@ -116,9 +113,7 @@ export class FlitePool {
         onAbort: () => this.abort(job),
       };
       signal?.addEventListener('abort', job.onAbort, { once: true });
-      const queue = this.queues.get(requester);
-      if (queue) queue.push(job);
-      else this.queues.set(requester, [job]);
+      this.waiting.push(requester, job);
       this.emit({ type: 'job-queued', requester, text: work.text });
       this.pump();
     });
@@ -127,15 +122,18 @@ export class FlitePool {
   /** Workers alive now, busy, and jobs waiting: for tests and diagnostics. */
   stats(): { workers: number; busy: number; queued: number } {
     const slots = [...this.slots];
-    const queued = [...this.queues.values()].reduce((sum, queue) => sum + queue.length, 0);
-    return { workers: slots.length, busy: slots.filter((slot) => slot.job).length, queued };
+    return {
+      workers: slots.length,
+      busy: slots.filter((slot) => slot.job).length,
+      queued: this.waiting.size,
+    };
   }
 
   /** Fails waiting and running jobs and resolves once every worker thread has exited. */
   async close(): Promise<void> {
     this.closed = true;
     const error = new FliteError('closed', 'the Flite synthesizer is closed');
-    for (const job of this.takeAllQueued()) this.finish(job, 'closed', error);
+    for (const job of this.waiting.drain()) this.finish(job, 'closed', error);
     for (const slot of this.slots) {
       if (slot.job) this.finish(slot.job, 'closed', error);
       slot.job = undefined;
@@ -150,23 +148,20 @@ export class FlitePool {
   private pump(): void {
     if (this.closed) return;
     if (!this.module) {
-      if (this.queues.size > 0 || this.slots.size === 0) void this.load().catch(() => undefined);
+      if (this.waiting.hasWaiting || this.slots.size === 0) void this.load().catch(() => undefined);
       return;
     }
-    const busy = this.busyRequesters();
-    for (const requester of this.lastTurn.keys())
-      if (!busy.has(requester) && !this.queues.has(requester)) this.lastTurn.delete(requester);
-    for (;;) {
-      const requester = this.nextRequester();
-      const slot = requester === undefined ? undefined : this.idleSlot();
-      if (requester === undefined || !slot) break;
-      this.dispatch(slot, this.takeJob(requester));
+    for (let slot = this.idleSlot(); slot; slot = this.idleSlot()) {
+      const next = this.waiting.take(this.busyRequesters());
+      if (!next) break;
+      this.dispatch(slot, next.item);
     }
     // A worker for each requester still waiting, plus one spare so a newcomer's first sentence never waits
     // for a worker to start (an idle pool keeps just that one).
     const free = [...this.slots].filter((slot) => !slot.job).length;
-    let wanted = Math.min(this.waitingRequesters() + 1 - free, this.options.maxWorkers - this.slots.size);
-    const someoneWaits = this.queues.size > 0 || this.readyWaiters > 0;
+    const waiting = this.waiting.waitingRequesters(this.busyRequesters());
+    let wanted = Math.min(waiting + 1 - free, this.options.maxWorkers - this.slots.size);
+    const someoneWaits = this.waiting.hasWaiting || this.readyWaiters > 0;
     if (this.startFailure) wanted = this.slots.size === 0 && someoneWaits ? 1 : 0;
     for (let i = 0; i < wanted; i++) this.spawn(this.module);
     for (const slot of this.slots) slot.thread.hold(someoneWaits && !slot.thread.isReady);
@@ -245,12 +240,7 @@ export class FlitePool {
   /** Aborted while waiting: dropped. Aborted while running: the worker is terminated, and replaced by pump. */
   private abort(job: Job): void {
     if (job.settled) return;
-    const queue = this.queues.get(job.requester);
-    const index = queue?.indexOf(job) ?? -1;
-    if (queue && index >= 0) {
-      queue.splice(index, 1);
-      if (queue.length === 0) this.queues.delete(job.requester);
-    }
+    this.waiting.remove(job.requester, job);
     this.finish(job, 'aborted', job.signal?.reason);
     const slot = [...this.slots].find((candidate) => candidate.job === job);
     if (!slot) return;
@@ -288,44 +278,12 @@ export class FlitePool {
     slot.idleTimer.unref();
   }
 
-  /** The waiting requester served least recently (newcomers first), among those with no job running. */
-  private nextRequester(): string | undefined {
-    const busy = this.busyRequesters();
-    let next: string | undefined;
-    for (const requester of this.queues.keys()) {
-      if (busy.has(requester)) continue;
-      if (next === undefined || (this.lastTurn.get(requester) ?? -1) < (this.lastTurn.get(next) ?? -1))
-        next = requester;
-    }
-    return next;
-  }
-
   private busyRequesters(): Set<string> {
     return new Set([...this.slots].flatMap((slot) => (slot.job ? [slot.job.requester] : [])));
   }
 
-  private waitingRequesters(): number {
-    const busy = this.busyRequesters();
-    return [...this.queues.keys()].filter((requester) => !busy.has(requester)).length;
-  }
-
   private idleSlot(): Slot | undefined {
     return [...this.slots].find((slot) => slot.thread.isReady && !slot.job);
-  }
-
-  /** The requester's next job; the requester's turn is recorded. */
-  private takeJob(requester: string): Job {
-    const queue = this.queues.get(requester)!;
-    const job = queue.shift()!;
-    if (queue.length === 0) this.queues.delete(requester);
-    this.lastTurn.set(requester, this.turns++);
-    return job;
-  }
-
-  private takeAllQueued(): Job[] {
-    const jobs = [...this.queues.values()].flat();
-    this.queues.clear();
-    return jobs;
   }
 
   private failQueued(cause: unknown): void {
@@ -333,7 +291,7 @@ export class FlitePool {
     const error = new FliteError('unavailable', `The offline voice engine could not start: ${message}`, {
       cause,
     });
-    for (const job of this.takeAllQueued()) this.finish(job, 'failed', error);
+    for (const job of this.waiting.drain()) this.finish(job, 'failed', error);
   }
 
   private finish(job: Job, outcome: 'failed' | 'aborted' | 'crashed' | 'closed', error: unknown): void {
