@@ -73,13 +73,29 @@ const row = (name: string, times: number[]) =>
 
 /** Start times of workers after each engine's first (those get the compiled module, already warm). */
 const workerStarts: number[] = [];
+/** B's jobs, alone and while A speaks: waiting for a worker (queued → started), running on it (→ finished). */
+const bWaits = { alone: [] as number[], withA: [] as number[] };
+const bRuns = { alone: [] as number[], withA: [] as number[] };
+let phase: 'alone' | 'withA' = 'alone';
+type PoolEvent = { type: string; startMs?: number; requester?: string; text?: string };
 const observe = () => {
   let first = true;
+  const queuedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
   return {
-    onEvent: (event: { type: string; startMs?: number }) => {
-      if (event.type !== 'worker-ready' || event.startMs === undefined) return;
-      if (!first) workerStarts.push(event.startMs);
-      first = false;
+    onEvent: (event: PoolEvent) => {
+      if (event.type === 'worker-ready' && event.startMs !== undefined) {
+        if (!first) workerStarts.push(event.startMs);
+        first = false;
+      }
+      if (event.requester !== 'b' || event.text === undefined) return;
+      const now = performance.now();
+      if (event.type === 'job-queued') queuedAt.set(event.text, now);
+      if (event.type === 'job-started') {
+        startedAt.set(event.text, now);
+        bWaits[phase].push(now - (queuedAt.get(event.text) ?? now));
+      }
+      if (event.type === 'job-finished') bRuns[phase].push(now - (startedAt.get(event.text) ?? now));
     },
   };
 };
@@ -160,6 +176,7 @@ async function main(): Promise<void> {
   const alone: number[] = [];
   for (let i = 0; i < ROUNDS; i++) alone.push(await speakB());
   const withA: number[] = [];
+  phase = 'withA';
   for (let i = 0; i < ROUNDS; i++) {
     await ensureA();
     // Land B at different points of A's piece.
@@ -183,11 +200,24 @@ async function main(): Promise<void> {
       row("B's first audio, while A speaks", withA),
       row('delay A adds to B (with A − median alone)', delays),
       row('a further worker starts (compiled module handed over)', workerStarts),
+      row("B's sentence waits for a worker, alone", bWaits.alone),
+      row("B's sentence waits for a worker, while A speaks", bWaits.withA),
+      row("B's sentence runs on its worker, alone", bRuns.alone),
+      row("B's sentence runs on its worker, while A speaks", bRuns.withA),
     ].join('\n'),
   );
 
   if (args.out) {
-    const samples = { coldStarts, firstAudio, alone, withA, workerStarts, node: process.version };
+    const samples = {
+      coldStarts,
+      firstAudio,
+      alone,
+      withA,
+      workerStarts,
+      bWaits,
+      bRuns,
+      node: process.version,
+    };
     await writeFile(args.out, JSON.stringify(samples, null, 2));
   }
 
