@@ -52,7 +52,13 @@ export async function runSpeech(
     const stream = job.audio
       ? await job.audio(signal)
       : await deps.engine.synthesize(
-          { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
+          {
+            text: job.text,
+            voiceId: job.voice.id,
+            modelId: job.modelId,
+            settings: job.settings,
+            requester: job.user,
+          },
           signal,
         );
     format = stream.format;
