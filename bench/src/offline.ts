@@ -43,7 +43,7 @@ async function openPlayer(url: string, key: string): Promise<Player> {
     for (const resolve of resolvers) resolve(at);
   };
   socket.on('message', (data, isBinary) => {
-    settle(isBinary ? 'frame' : (JSON.parse(data.toString()) as { type: string }).type);
+    settle(isBinary ? 'frame' : (JSON.parse((data as Buffer).toString()) as { type: string }).type);
   });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const wait = (kind: string) =>

@@ -23,11 +23,11 @@ function observed(options: FliteSynthesizerOptions = {}) {
     synth,
     events,
     /** Runs `hook` on every later event. */
-    on(hook: (event: FliteEvent) => void) {
+    on: (hook: (event: FliteEvent) => void) => {
       hooks.add(hook);
     },
     /** Resolves once `find` returns something, checked now and after every event. */
-    until<T>(find: () => T | undefined | false): Promise<T> {
+    until: <T>(find: () => T | undefined | false): Promise<T> => {
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve) => {

@@ -101,7 +101,7 @@ export class FlitePool {
 
   run(requester: string, work: ThreadJob, signal?: AbortSignal): Promise<SynthesizedAudio> {
     if (this.closed) return Promise.reject(new FliteError('closed', 'the Flite synthesizer is closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<SynthesizedAudio>((resolve, reject) => {
       const job: Job = {
         requester,
@@ -311,4 +311,10 @@ export class FlitePool {
   private emit(event: FliteEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** The signal's reason as an Error (AbortSignal reasons are `unknown`; abort() without one gives a DOMException). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }

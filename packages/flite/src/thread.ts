@@ -52,7 +52,9 @@ export class FliteThread {
     });
     this.worker.unref();
     let lastError: Error | undefined;
-    this.worker.on('error', (error) => (lastError = error));
+    this.worker.on('error', (error: Error) => {
+      lastError = error;
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', () => {
         const reason = this.stopReason ?? 'crashed';
