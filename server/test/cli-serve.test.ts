@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, startCliInTerminal } from './support/cli.js';
 import { connectPlayer } from './support/player.js';
 
-describe('earshot serve as a real process', () => {
+describe('earshot serve as a real process', { timeout: 120_000 }, () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'earshot-cli-'));
