@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, explainError, type ExplainContext } from './errors.js';
+import { CliError, explainError } from './errors.js';
 import { COMMAND_USAGE, earshotVersion, USAGE, type Command } from './usage.js';
 
-const context: { -readonly [K in keyof ExplainContext]: ExplainContext[K] } = {
-  dataDir: resolve(process.env.EARSHOT_DATA_DIR ?? '.earshot'),
-};
+/** The usage line of the command being run, for argument errors. */
+let usage: string | undefined;
 
 // Each command loads its own modules: --version, --help and usage errors answer at once, without the server.
 
@@ -19,7 +18,7 @@ function helpOnly(command: Command, argv: string[]): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
-  if (command in COMMAND_USAGE) context.usage = COMMAND_USAGE[command as Command];
+  if (Object.hasOwn(COMMAND_USAGE, command)) usage = COMMAND_USAGE[command as Command];
   switch (command) {
     case 'serve':
       if (!helpOnly(command, rest)) await (await import('./serve.js')).serve(process.env);
@@ -57,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const explained = explainError(error, context);
+  const dataDir = resolve(process.env.EARSHOT_DATA_DIR ?? '.earshot');
+  const explained = explainError(error, { usage, dataDir });
   console.error(explained.message);
   const debug = ['debug', 'trace'].includes(process.env.EARSHOT_LOG_LEVEL ?? '');
   if (debug && error instanceof Error && error.stack) console.error(error.stack);
