@@ -257,9 +257,10 @@ describe('earshot mcp without EARSHOT_URL', () => {
     const first = await connectStdio(env, dataDir);
     sessions.push(first);
     const base = `http://127.0.0.1:${port}`;
-    const [, key] = await waitForText(first.stderr, /http:\/\/127\.0\.0\.1:\d+\/#key=(esk_\S+)/);
-    expect(first.stderr()).toContain(`${base}/#key=${key}`);
-    expect(key).toBe((await readFile(join(dataDir, 'api-key'), 'utf8')).trim());
+    await waitForText(first.stderr, /Open the player/);
+    expect(first.stderr()).toContain(`${base}/ (sign in with the key in ${join(dataDir, 'api-key')}`);
+    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    expect(first.stderr()).not.toContain(key);
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
@@ -315,7 +316,7 @@ describe('earshot mcp without EARSHOT_URL', () => {
   it('stops on SIGTERM', async () => {
     const session = await connectStdio({ PORT: String(port), EARSHOT_DATA_DIR: dataDir }, dataDir);
     sessions.push(session);
-    await waitForText(session.stderr, /#key=/);
+    await waitForText(session.stderr, /Open the player/);
     const pid = session.transport.pid!;
     process.kill(pid, 'SIGTERM');
     expect(await exited(pid)).toBe(true);

@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -15,21 +15,52 @@ const csv = z
 
 const USER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
+/**
+ * Why an EARSHOT_API_KEYS entry is malformed, without quoting it: an entry may be a raw key pasted by mistake,
+ * and configuration errors end up in logs.
+ */
+function keyEntryProblem(entry: string): string | undefined {
+  const parts = entry.split(':');
+  if (parts.length === 1)
+    return (
+      'has no ":" (is it a raw key? Raw keys go in EARSHOT_API_KEY; EARSHOT_API_KEYS takes NAME:SHA256HEX ' +
+      'entries, made by: earshot keys create NAME)'
+    );
+  if (parts.length > 2) return 'has more than one ":" (expected NAME:SHA256HEX)';
+  const [user = '', hash = ''] = parts;
+  if (!USER_NAME.test(user)) return 'has a bad NAME before ":" (1-64 letters, digits, "-" or "_")';
+  if (!/^[0-9a-f]{64}$/i.test(hash))
+    return 'needs 64 hex digits after ":", the SHA-256 of the key (make an entry with: earshot keys create NAME)';
+  return undefined;
+}
+
 const keyEntry = z.string().transform((entry, ctx) => {
-  const [user, hash, ...rest] = entry.split(':');
-  if (!user || !hash || rest.length > 0 || !USER_NAME.test(user) || !/^[0-9a-f]{64}$/i.test(hash)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${entry.slice(0, 20)}…" is not NAME:SHA256HEX (make one with: earshot keys create NAME)`,
-    });
+  const problem = keyEntryProblem(entry);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
+  const [user = '', hash = ''] = entry.split(':');
   return { user, sha256: hash.toLowerCase() };
 });
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** An address or name to listen on; IPv6 may come in brackets. Dotted numbers must be a real IPv4 address. */
+const listenHost = z
+  .string()
+  .trim()
+  .default('127.0.0.1')
+  .transform((host) => host.replace(/^\[(.*)\]$/, '$1'))
+  .refine(
+    (host) => isIP(host) !== 0 || (HOST_NAME.test(host) && !/^[\d.]+$/.test(host)),
+    'must be an IP address of this machine (127.0.0.1, 0.0.0.0, ::1) or a host name such as localhost',
+  );
+
 /** The environment Earshot reads, validated once at start. */
 export const EnvSchema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  HOST: listenHost,
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ELEVENLABS_API_KEY: z.string().trim().optional(),
   ELEVENLABS_BASE_URL: z.url().optional(),
@@ -114,11 +145,17 @@ export function isLoopbackHost(host: string): boolean {
   return isIPv4(name) && name.startsWith('127.');
 }
 
+/** "EARSHOT_API_KEYS entry 2" rather than "EARSHOT_API_KEYS.1": entries are counted from 1 for people. */
+function describePath(path: readonly PropertyKey[]): string {
+  const [name, index] = path;
+  return typeof index === 'number' ? `${String(name)} entry ${index + 1}` : path.map(String).join('.');
+}
+
 /** Parses the environment into a Config, or throws a ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `  ${describePath(issue.path)}: ${issue.message}`);
     throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
