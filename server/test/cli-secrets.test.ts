@@ -188,13 +188,13 @@ describe('keys never reach output', { timeout: 180_000 }, () => {
       runCli(['doctor'], doctorEnv(wrongEleven)),
     ]);
     const [spoken, refused, written, rejected, doctorGood, doctorBad] = results;
-    expect(spoken!.code).toBe(0);
-    expect(refused!.code).not.toBe(0);
-    expect(written!.code).toBe(0);
-    expect(rejected!.code).toBe(1);
-    expect(rejected!.stderr).toMatch(/ElevenLabs rejected the API key/);
-    expect(doctorGood!.stdout).toMatch(/ok +ElevenLabs: key accepted/);
-    expect(doctorBad!.stdout).toMatch(/FAIL +ElevenLabs: ElevenLabs rejected the API key/);
+    expect(spoken.code).toBe(0);
+    expect(refused.code).not.toBe(0);
+    expect(written.code).toBe(0);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/ElevenLabs rejected the API key/);
+    expect(doctorGood.stdout).toMatch(/ok +ElevenLabs: key accepted/);
+    expect(doctorBad.stdout).toMatch(/FAIL +ElevenLabs: ElevenLabs rejected the API key/);
     const outputs = results.map((result) => result.stdout + result.stderr).join('\n');
     expectNoSecret(outputs, [alice, EARSHOT_KEY, ELEVENLABS_KEY, wrongEleven], 'say/doctor output');
   });

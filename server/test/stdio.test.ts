@@ -265,7 +265,7 @@ describe('earshot mcp without EARSHOT_URL', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
 
-    const player = await connectPlayer(base, key!);
+    const player = await connectPlayer(base, key);
     await player.waitFor('hello');
     const result = (await first.client.callTool({
       name: 'speak',
