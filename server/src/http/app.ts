@@ -53,7 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   const originPolicy = originPolicyFor(deps.config);
   const warning = hostPolicyWarning(deps.config, originPolicy);
-  if (warning) deps.logger.warn(warning);
+  // Said once the server really listens: a start that fails (address not on this machine) prints only its error.
+  if (warning) app.addHook('onListen', async () => void deps.logger.warn(warning));
   // Before the security hook: its onRequest marks upgrades, so a refused upgrade's socket is closed after the reply.
   await app.register(websocket, {
     errorHandler: handlePlayerSocketError,
