@@ -180,3 +180,20 @@ describe('the offline voice under faults', () => {
     await Promise.all([client.close(), player.close()]);
   });
 });
+
+describe('EARSHOT_MAX_AUDIO_SECONDS', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ users: ['alice'], env: { EARSHOT_MAX_AUDIO_SECONDS: '2' } });
+  });
+  afterAll(() => server.close());
+
+  it('sets the offline audio cap of the engine the server builds', async () => {
+    const client = await connectMcp(server.url, server.keys.alice);
+    const text = 'One sentence here. And another one here. And a third for good measure, which is too long.';
+    const result = (await client.callTool({ name: 'speak', arguments: { text } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/longer than 2 seconds of audio; split the text/);
+    await client.close();
+  });
+});

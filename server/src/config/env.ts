@@ -80,6 +80,8 @@ export const EnvSchema = z.object({
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
   EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   /** Slow clients (see http/connection-guard.ts for why these values): request head, whole request, idle keep-alive. */
+  /** Offline engine: the longest audio one request may make (Flite's default: 900 s). */
+  EARSHOT_MAX_AUDIO_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
   EARSHOT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
   EARSHOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   EARSHOT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(72_000),
@@ -94,7 +96,8 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
-export type EngineConfig = { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline' };
+export type EngineConfig =
+  { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline'; maxAudioSeconds?: number };
 export type KeyConfig =
   | { kind: 'hashes'; entries: { user: string; sha256: string }[] }
   | { kind: 'raw'; key: string }
@@ -186,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     store,
     engine: e.ELEVENLABS_API_KEY
       ? { kind: 'elevenlabs', apiKey: e.ELEVENLABS_API_KEY, baseUrl: e.ELEVENLABS_BASE_URL }
-      : { kind: 'offline' },
+      : { kind: 'offline', maxAudioSeconds: e.EARSHOT_MAX_AUDIO_SECONDS },
     keys,
     allowedOrigins: e.EARSHOT_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
     allowedHosts: e.EARSHOT_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
