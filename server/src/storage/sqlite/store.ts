@@ -1,0 +1,352 @@
+/**
+ * The local store: one SQLite file `<dataDir>/earshot.db` (WAL, so several processes on one data folder stay
+ * consistent) and audio files under `<dataDir>/audio/`. node:sqlite is synchronous: every statement is small
+ * and indexed, every read-modify-write is one BEGIN IMMEDIATE transaction, and the audio path never touches
+ * the database (sinks write files; the history row comes after).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { HistoryItem, UserSettings } from '@earshot/protocol';
+import type {
+  AudioSink,
+  AudioSinkOptions,
+  BudgetDecision,
+  BudgetRequest,
+  DailyUsage,
+  HistoryPage,
+  HistoryQuery,
+  MaintenanceReport,
+  PutHistoryOptions,
+  Reservation,
+  SettingsPatch,
+  Store,
+  StoredAudio,
+  StoredHistoryItem,
+  UsageAmount,
+} from '../contract.js';
+import { AudioMissingError, fileError } from '../errors.js';
+import {
+  DEFAULT_MAX_AUDIO_BYTES,
+  DEFAULT_RESERVATION_LEASE_MS,
+  HISTORY_ID,
+  checkAmount,
+  checkId,
+  checkUser,
+  lastDays,
+  mergeSettings,
+  utcDay,
+  withDefaults,
+} from '../shared.js';
+import { AudioFiles } from './audio-files.js';
+import { openDatabase, sqliteError, transaction, type DatabaseOptions } from './database.js';
+import { HistoryTable } from './history.js';
+
+export interface SqliteStoreOptions extends DatabaseOptions {
+  /** The folder holding `earshot.db` and `audio/` (EARSHOT_DATA_DIR). */
+  readonly dataDir: string;
+  /** Audio files younger than this are never treated as orphans (a speech in another process). Default 15 min. */
+  readonly orphanGraceMs?: number;
+  readonly reservationLeaseMs?: number;
+  /** Runs `maintain()` in the background right after opening (default true); see `SqliteStore.maintenance`. */
+  readonly maintainOnOpen?: boolean;
+  readonly now?: () => Date;
+}
+
+export const DATABASE_FILE = 'earshot.db';
+const EXPIRY_BATCH = 200;
+
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
+  readonly path: string;
+  /** The maintenance started at open (resolves to zeros when `maintainOnOpen` is false). */
+  readonly maintenance: Promise<MaintenanceReport>;
+  private readonly audio: AudioFiles;
+  private readonly history: HistoryTable;
+  private readonly statements: Record<string, StatementSync>;
+  private readonly now: () => Date;
+  private readonly settled = new WeakSet<Reservation>();
+  private closed = false;
+
+  /** Opens (creating or migrating) the database; throws StoreCorruptError naming the file if it is damaged. */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const path = join(options.dataDir, DATABASE_FILE);
+    return new SqliteStore(openDatabase(options.dataDir, path, options), path, options);
+  }
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    path: string,
+    private readonly options: SqliteStoreOptions,
+  ) {
+    this.path = path;
+    this.now = options.now ?? (() => new Date());
+    this.audio = new AudioFiles(join(options.dataDir, 'audio'));
+    this.history = new HistoryTable(db);
+    const prepare = (sql: string) => db.prepare(sql);
+    this.statements = {
+      getSettings: prepare('SELECT doc FROM settings WHERE user = ?'),
+      putSettings: prepare(
+        `INSERT INTO settings (user, doc, version) VALUES (?, ?, 1)
+         ON CONFLICT (user) DO UPDATE SET doc = excluded.doc, version = version + 1`,
+      ),
+      addUsage: prepare(
+        `INSERT INTO usage (user, day, characters, credits, reserved) VALUES (:user, :day, :characters, :credits, :reserved)
+         ON CONFLICT (user, day) DO UPDATE SET characters = characters + excluded.characters,
+           credits = credits + excluded.credits, reserved = reserved + excluded.reserved`,
+      ),
+      usageDays: prepare('SELECT day, characters, credits, reserved FROM usage WHERE user = ? AND day BETWEEN ? AND ?'),
+      usageDay: prepare('SELECT characters, reserved FROM usage WHERE user = ? AND day = ?'),
+      insertReservation: prepare('INSERT INTO reservations (id, user, day, characters, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      takeReservation: prepare('DELETE FROM reservations WHERE id = ? RETURNING characters'),
+      staleForDay: prepare('DELETE FROM reservations WHERE user = ? AND day = ? AND expires_at <= ? RETURNING characters'),
+      stale: prepare('DELETE FROM reservations WHERE expires_at <= ? RETURNING user, day, characters'),
+      audioUsage: prepare('SELECT coalesce(sum(bytes), 0) AS bytes FROM audio_usage WHERE user = ? AND expiry_day >= ?'),
+      getMeta: prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
+      ready: prepare("INSERT INTO meta (key, value) VALUES ('ready', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    };
+    this.maintenance =
+      options.maintainOnOpen === false
+        ? Promise.resolve({ expiredItems: 0, orphanFiles: 0, temporaryFiles: 0, reclaimedReservations: 0 })
+        : this.maintain();
+    this.maintenance.catch(() => undefined);
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  async getSettings(user: string): Promise<UserSettings> {
+    checkUser(user);
+    return this.run('read settings', () => this.readSettings(user));
+  }
+
+  async patchSettings(user: string, patch: SettingsPatch): Promise<UserSettings> {
+    checkUser(user);
+    return this.run('save settings', () =>
+      transaction(this.db, () => {
+        const next = mergeSettings(this.readSettings(user), patch);
+        this.statements.putSettings!.run(user, JSON.stringify(next));
+        return next;
+      }),
+    );
+  }
+
+  async putHistory(user: string, item: HistoryItem, options: PutHistoryOptions = {}): Promise<void> {
+    checkUser(user);
+    checkId(item.id);
+    const expiresAt = options.expiresAt ? options.expiresAt.getTime() : null;
+    this.run('save history', () => this.history.put(user, item, expiresAt));
+  }
+
+  async getHistory(user: string, id: string, now = this.now()): Promise<StoredHistoryItem | null> {
+    checkUser(user);
+    if (!HISTORY_ID.test(id)) return null;
+    const found = this.run('read history', () => this.history.get(user, id, now.getTime()));
+    if (!found) return null;
+    const { audioBytes: _bytes, ...item } = found;
+    return item;
+  }
+
+  async deleteHistory(user: string, id: string): Promise<boolean> {
+    checkUser(user);
+    if (!HISTORY_ID.test(id)) return false;
+    const deleted = this.run('delete history', () => this.history.delete(user, id));
+    // The row is gone; a file that cannot be removed now is an orphan that maintain() removes later.
+    if (deleted) await this.audio.remove(user, id).catch(() => undefined);
+    return deleted;
+  }
+
+  async listHistory(user: string, query: HistoryQuery): Promise<HistoryPage> {
+    checkUser(user);
+    return this.run('list history', () => this.history.list(user, query, (query.now ?? this.now()).getTime()));
+  }
+
+  async addUsage(user: string, amount: UsageAmount, at = this.now()): Promise<void> {
+    checkUser(user);
+    checkAmount('characters', amount.characters);
+    checkAmount('credits', amount.credits);
+    this.run('record usage', () =>
+      this.bump(user, utcDay(at), amount.characters, amount.credits, 0),
+    );
+  }
+
+  async getUsage(user: string, days: number, now = this.now()): Promise<DailyUsage[]> {
+    checkUser(user);
+    const dates = lastDays(days, now);
+    const rows = this.run('read usage', () =>
+      this.statements.usageDays!.all(user, dates[0]!, dates[dates.length - 1]!),
+    ) as unknown as { day: string; characters: number; credits: number; reserved: number }[];
+    const byDay = new Map(rows.map((row) => [row.day, row]));
+    return dates.map((date) => {
+      const row = byDay.get(date);
+      return { date, characters: row?.characters ?? 0, credits: row?.credits ?? 0, reserved: row?.reserved ?? 0 };
+    });
+  }
+
+  async reserveBudget(request: BudgetRequest): Promise<BudgetDecision> {
+    const { user, characters, limit } = request;
+    checkUser(user);
+    checkAmount('characters', characters);
+    const at = request.at ?? this.now();
+    const day = utcDay(at);
+    return this.run('reserve the daily budget', () =>
+      transaction(this.db, (): BudgetDecision => {
+        for (const stale of this.statements.staleForDay!.all(user, day, at.getTime()) as { characters: number }[]) {
+          this.bump(user, day, 0, 0, -stale.characters);
+        }
+        const today = this.statements.usageDay!.get(user, day) as { characters: number; reserved: number } | undefined;
+        const used = (today?.characters ?? 0) + (today?.reserved ?? 0);
+        if (limit !== null && used + characters > limit) return { ok: false, used, limit };
+        const reservation: Reservation = {
+          id: `rsv_${randomBytes(9).toString('base64url')}`,
+          user,
+          day,
+          characters,
+          expiresAt: new Date(at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS)).toISOString(),
+        };
+        this.statements.insertReservation!.run(reservation.id, user, day, characters, Date.parse(reservation.expiresAt));
+        this.bump(user, day, 0, 0, characters);
+        return { ok: true, reservation };
+      }),
+    );
+  }
+
+  async commitReservation(reservation: Reservation, actual: UsageAmount): Promise<void> {
+    checkAmount('characters', actual.characters);
+    checkAmount('credits', actual.credits);
+    this.settle(reservation, (held) => ({ ...actual, reserved: -held }));
+  }
+
+  async refundReservation(reservation: Reservation): Promise<void> {
+    this.settle(reservation, (held) => ({ characters: 0, credits: 0, reserved: -held }));
+  }
+
+  openAudio(user: string, id: string, options: AudioSinkOptions = {}): AudioSink {
+    checkUser(user);
+    checkId(id);
+    return this.audio.openSink(user, id, options.maxBytes ?? DEFAULT_MAX_AUDIO_BYTES);
+  }
+
+  async readAudio(user: string, id: string): Promise<StoredAudio> {
+    checkUser(user);
+    if (!HISTORY_ID.test(id)) throw new AudioMissingError('no_item', `No history item ${JSON.stringify(id)}.`);
+    const found = this.run('read history', () => this.history.get(user, id, this.now().getTime()));
+    if (!found) throw new AudioMissingError('no_item', `No history item ${id}.`);
+    if (found.audioBytes === null) throw new AudioMissingError('no_audio', `History item ${id} has no stored audio.`);
+    return this.audio.read(user, id, found.audioBytes);
+  }
+
+  async getAudioUsage(user: string, now = this.now()): Promise<{ bytes: number }> {
+    checkUser(user);
+    const row = this.run('read audio usage', () => this.statements.audioUsage!.get(user, utcDay(now))) as { bytes: number };
+    return { bytes: Number(row.bytes) };
+  }
+
+  async maintain(now = this.now()): Promise<MaintenanceReport> {
+    let expiredItems = 0;
+    for (;;) {
+      const batch = this.run('remove expired history', () => this.history.expiredBatch(now.getTime(), EXPIRY_BATCH));
+      for (const row of batch) {
+        if (this.run('remove expired history', () => this.history.delete(row.user, row.id))) expiredItems++;
+        if (row.audio_bytes !== null) await this.audio.remove(row.user, row.id).catch(() => undefined);
+      }
+      if (batch.length < EXPIRY_BATCH) break;
+    }
+    const reclaimedReservations = this.run('reclaim reservations', () =>
+      transaction(this.db, () => {
+        const stale = this.statements.stale!.all(now.getTime()) as { user: string; day: string; characters: number }[];
+        for (const row of stale) {
+          this.bump(row.user, row.day, 0, 0, -row.characters);
+        }
+        return stale.length;
+      }),
+    );
+    const swept = await this.audio.sweep(now, this.options.orphanGraceMs ?? 15 * 60_000, (user, id) =>
+      this.run('check audio files', () => this.history.hasAudio(user, id)),
+    );
+    return { expiredItems, reclaimedReservations, ...swept };
+  }
+
+  async checkReady(): Promise<void> {
+    this.run('write the readiness mark', () => this.statements.ready!.run(this.now().toISOString()));
+    const probe = join(this.audio.root, `.ready.${process.pid}.tmp`);
+    try {
+      await writeFile(probe, 'ok', { mode: 0o600 }).catch(async (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(this.audio.root, { recursive: true, mode: 0o700 });
+        await writeFile(probe, 'ok', { mode: 0o600 });
+      });
+    } catch (error) {
+      throw fileError(error, `write audio files in ${this.audio.root}`);
+    } finally {
+      await rm(probe, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.maintenance.catch(() => undefined);
+    await this.audio.drain();
+    this.db.close();
+  }
+
+  /** Where the audio of a history item lives (for the legacy import and `earshot doctor`). */
+  audioFilePath(user: string, id: string): string {
+    checkUser(user);
+    checkId(id);
+    return this.audio.path(user, id);
+  }
+
+  readMeta(key: string): string | null {
+    const row = this.run('read meta', () => this.statements.getMeta!.get(key)) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /** Adds usage days and sets `key` in one transaction, unless `key` is already set (then false). */
+  addUsageOnce(key: string, value: string, days: readonly ({ user: string; day: string } & UsageAmount)[]): boolean {
+    return this.run('import usage', () =>
+      transaction(this.db, () => {
+        if (this.statements.getMeta!.get(key)) return false;
+        for (const d of days) this.bump(d.user, d.day, d.characters, d.credits, 0);
+        this.statements.setMeta!.run(key, value);
+        return true;
+      }),
+    );
+  }
+
+  private readSettings(user: string): UserSettings {
+    const row = this.statements.getSettings!.get(user) as { doc: string } | undefined;
+    return withDefaults(row ? (JSON.parse(row.doc) as Partial<UserSettings>) : null);
+  }
+
+  /** Deletes the reservation row (once, whoever gets there first) and applies its usage change. */
+  private settle(reservation: Reservation, change: (held: number) => UsageAmount & { reserved: number }): void {
+    if (this.settled.has(reservation)) return;
+    const { user, day } = reservation;
+    this.run('settle a reservation', () =>
+      transaction(this.db, () => {
+        const held = this.statements.takeReservation!.get(reservation.id) as { characters: number } | undefined;
+        // Reclaimed after its lease: the booking is already gone, only what was spent remains to add.
+        const delta = change(held?.characters ?? 0);
+        this.bump(user, day, delta.characters, delta.credits, delta.reserved);
+      }),
+    );
+    this.settled.add(reservation);
+  }
+
+  private bump(user: string, day: string, characters: number, credits: number, reserved: number): void {
+    this.statements.addUsage!.run({ user, day, characters, credits, reserved });
+  }
+
+  private run<T>(what: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw sqliteError(error, this.path, what);
+    }
+  }
+}
