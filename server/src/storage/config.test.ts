@@ -5,16 +5,26 @@ import { StoreInputError } from './errors.js';
 describe('EARSHOT_STORE and EARSHOT_AUDIO', () => {
   it('defaults to SQLite in the data folder', () => {
     expect(parseStoreLocation({}, '/data')).toEqual({ kind: 'sqlite', dataDir: '/data' });
-    expect(parseStoreLocation({ EARSHOT_STORE: 'local' }, '/data')).toEqual({ kind: 'sqlite', dataDir: '/data' });
+    expect(parseStoreLocation({ EARSHOT_STORE: 'local' }, '/data')).toEqual({
+      kind: 'sqlite',
+      dataDir: '/data',
+    });
   });
 
   it('reads a DynamoDB table with its S3 audio location', () => {
-    expect(parseStoreLocation({ EARSHOT_STORE: 'dynamodb://earshot-prod', EARSHOT_AUDIO: 's3://my-bucket/a/b/' }, '/d')).toEqual({
+    expect(
+      parseStoreLocation(
+        { EARSHOT_STORE: 'dynamodb://earshot-prod', EARSHOT_AUDIO: 's3://my-bucket/a/b/' },
+        '/d',
+      ),
+    ).toEqual({
       kind: 'dynamodb',
       table: 'earshot-prod',
       audio: { bucket: 'my-bucket', prefix: 'a/b' },
     });
-    expect(parseStoreLocation({ EARSHOT_STORE: 'dynamodb://t_1.x', EARSHOT_AUDIO: 's3://bucket' }, '/d')).toMatchObject({
+    expect(
+      parseStoreLocation({ EARSHOT_STORE: 'dynamodb://t_1.x', EARSHOT_AUDIO: 's3://bucket' }, '/d'),
+    ).toMatchObject({
       audio: { bucket: 'bucket', prefix: '' },
     });
   });

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, startBackend, uniqueUser, type BackendFixture } from '../../test/support/storage-backends.js';
+import {
+  BACKENDS,
+  startBackend,
+  uniqueUser,
+  type BackendFixture,
+} from '../../test/support/storage-backends.js';
 import { at, historyItem, pattern, readAll } from '../../test/support/storage-items.js';
 import type { Store } from './contract.js';
 import { AudioMissingError, AudioNotKeptError } from './errors.js';
@@ -16,7 +21,8 @@ describe.each(BACKENDS)('store contract: audio (%s)', (kind) => {
   });
   afterAll(() => backend?.close());
 
-  const objectsOf = async (user: string) => (await backend.audioObjects()).filter((name) => name.startsWith(`${user}/`));
+  const objectsOf = async (user: string) =>
+    (await backend.audioObjects()).filter((name) => name.startsWith(`${user}/`));
   const missing = (reason: AudioMissingError['reason']) =>
     expect.objectContaining({ name: 'AudioMissingError', reason }) as unknown;
 
@@ -59,7 +65,9 @@ describe.each(BACKENDS)('store contract: audio (%s)', (kind) => {
     sink.write(pattern(2000));
     sink.abort();
     sink.write(pattern(10));
-    await expect(sink.finish()).rejects.toEqual(expect.objectContaining({ name: 'AudioNotKeptError', reason: 'aborted' }));
+    await expect(sink.finish()).rejects.toEqual(
+      expect.objectContaining({ name: 'AudioNotKeptError', reason: 'aborted' }),
+    );
     expect(await objectsOf(user)).toEqual([]);
   });
 
@@ -104,7 +112,9 @@ describe.each(BACKENDS)('store contract: audio (%s)', (kind) => {
     const user = uniqueUser();
     const now = new Date('2030-05-01T12:00:00.000Z');
     await store.putHistory(user, historyItem('a', at(1), 'a', 'Robert', 1000));
-    await other.putHistory(user, historyItem('b', at(2), 'b', 'Robert', 500), { expiresAt: new Date('2030-05-03T00:00:00.000Z') });
+    await other.putHistory(user, historyItem('b', at(2), 'b', 'Robert', 500), {
+      expiresAt: new Date('2030-05-03T00:00:00.000Z'),
+    });
     await store.putHistory(user, historyItem('c', at(3), 'c'));
     expect(await store.getAudioUsage(user, now)).toEqual({ bytes: 1500 });
     expect(await other.getAudioUsage(user, new Date('2030-05-04T00:00:00.000Z'))).toEqual({ bytes: 1000 });

@@ -1,6 +1,11 @@
 import { DEFAULT_SETTINGS } from '@earshot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, startBackend, uniqueUser, type BackendFixture } from '../../test/support/storage-backends.js';
+import {
+  BACKENDS,
+  startBackend,
+  uniqueUser,
+  type BackendFixture,
+} from '../../test/support/storage-backends.js';
 import { at, historyItem } from '../../test/support/storage-items.js';
 import type { HistoryQuery, Store } from './contract.js';
 import { StoreInputError } from './errors.js';
@@ -23,10 +28,21 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
   it('returns defaults, applies patches (null clears, voice settings merge key by key)', async () => {
     const user = uniqueUser();
     expect(await store.getSettings(user)).toEqual(DEFAULT_SETTINGS);
-    const first = await store.patchSettings(user, { defaultVoice: 'robert', voiceSettings: { stability: 0.3 } });
+    const first = await store.patchSettings(user, {
+      defaultVoice: 'robert',
+      voiceSettings: { stability: 0.3 },
+    });
     expect(first).toEqual({ ...DEFAULT_SETTINGS, defaultVoice: 'robert', voiceSettings: { stability: 0.3 } });
-    const second = await store.patchSettings(user, { defaultVoice: null, autoPlay: false, voiceSettings: { speed: 1.1 } });
-    expect(second).toEqual({ ...DEFAULT_SETTINGS, autoPlay: false, voiceSettings: { stability: 0.3, speed: 1.1 } });
+    const second = await store.patchSettings(user, {
+      defaultVoice: null,
+      autoPlay: false,
+      voiceSettings: { speed: 1.1 },
+    });
+    expect(second).toEqual({
+      ...DEFAULT_SETTINGS,
+      autoPlay: false,
+      voiceSettings: { stability: 0.3, speed: 1.1 },
+    });
     expect(await other.getSettings(user)).toEqual(second);
   });
 
@@ -53,19 +69,28 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     await other.putHistory(user, { ...item, text: 'Build finished twice' });
     expect((await store.getHistory(user, 'h1'))?.text).toBe('Build finished twice');
     expect(await ids(user, { limit: 10 })).toEqual(['h1']);
+    // A replacement with another createdAt moves in the list (and in search) instead of appearing twice.
+    await store.putHistory(user, historyItem('h0', at(2), 'Later one'));
+    await store.putHistory(user, { ...item, createdAt: at(3), text: 'Build finished last' });
+    expect(await ids(user, { limit: 10 })).toEqual(['h1', 'h0']);
+    expect(await ids(user, { limit: 10, search: 'finished' })).toEqual(['h1']);
+    expect(await ids(user, { limit: 10, search: 'twice' })).toEqual([]);
+    await store.deleteHistory(user, 'h0');
     expect(await store.deleteHistory(user, 'h1')).toBe(true);
     expect(await other.deleteHistory(user, 'h1')).toBe(false);
     expect(await store.getHistory(user, 'h1')).toBeNull();
     expect(await store.getHistory(user, 'never')).toBeNull();
   });
 
-  it('lists newest first and pages with an opaque cursor, ties broken by id', async () => {
+  it('lists newest first and pages with an opaque cursor, without skipping or repeating equal times', async () => {
     const user = uniqueUser();
+    const created = new Map<string, string>();
     for (let i = 0; i < 25; i++) {
       // Pairs share a createdAt: paging must neither skip nor repeat them.
-      await store.putHistory(user, historyItem(`item-${String(i).padStart(2, '0')}`, at(Math.floor(i / 2)), `text ${i}`));
+      const id = `item-${String(i).padStart(2, '0')}`;
+      created.set(id, at(Math.floor(i / 2)));
+      await store.putHistory(user, historyItem(id, created.get(id)!, `text ${i}`));
     }
-    const expected = Array.from({ length: 25 }, (_, i) => `item-${String(24 - i).padStart(2, '0')}`);
     const seen: string[] = [];
     let cursor: string | undefined;
     const sizes: number[] = [];
@@ -76,11 +101,15 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(sizes).toEqual([10, 10, 5]);
-    expect(seen).toEqual(expected);
-    const exact = await store.listHistory(user, { limit: 25 });
-    expect(exact.nextCursor).toBeNull();
+    expect(new Set(seen).size).toBe(25);
+    const times = seen.map((id) => created.get(id)!);
+    expect(times).toEqual([...times].sort().reverse());
+    const whole = await store.listHistory(user, { limit: 25 });
+    expect(whole.items.map((item) => item.id)).toEqual(seen);
+    expect(whole.nextCursor).toBeNull();
     // `before` is exclusive: items created at minute 3 are left out.
-    expect(await ids(user, { limit: 3, before: at(3) })).toEqual(['item-05', 'item-04', 'item-03']);
+    expect((await ids(user, { limit: 3, before: at(3) })).sort()).toEqual(['item-03', 'item-04', 'item-05']);
+    expect(await ids(user, { limit: 10, before: at(0) })).toEqual([]);
   });
 
   it('searches text and voice names case-insensitively, as substrings, and pages search results', async () => {
@@ -131,11 +160,15 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     const user = uniqueUser();
     const stranger = uniqueUser();
     await expect(store.getSettings('../x')).rejects.toBeInstanceOf(StoreInputError);
-    await expect(store.putHistory(user, historyItem('../x', at(1), 'x'))).rejects.toBeInstanceOf(StoreInputError);
+    await expect(store.putHistory(user, historyItem('../x', at(1), 'x'))).rejects.toBeInstanceOf(
+      StoreInputError,
+    );
     expect(await store.getHistory(user, '../settings')).toBeNull();
     expect(await store.deleteHistory(user, '..')).toBe(false);
     await expect(store.listHistory(user, { limit: 0 })).rejects.toBeInstanceOf(StoreInputError);
-    await expect(store.listHistory(user, { limit: 10, cursor: 'not a cursor' })).rejects.toBeInstanceOf(StoreInputError);
+    await expect(store.listHistory(user, { limit: 10, cursor: 'not a cursor' })).rejects.toBeInstanceOf(
+      StoreInputError,
+    );
     for (let i = 0; i < 3; i++) await store.putHistory(stranger, historyItem(`x${i}`, at(i), 'private'));
     await store.putHistory(user, historyItem('mine', at(1), 'mine'));
     const cursor = (await store.listHistory(stranger, { limit: 1 })).nextCursor!;
@@ -143,6 +176,9 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     // Either refused, or a position in this user's own list: never the stranger's items.
     const page = await reused.catch((error: unknown) => error);
     if (page instanceof Error) expect(page).toBeInstanceOf(StoreInputError);
-    else expect((page as { items: { text: string }[] }).items.every((item) => item.text !== 'private')).toBe(true);
+    else
+      expect((page as { items: { text: string }[] }).items.every((item) => item.text !== 'private')).toBe(
+        true,
+      );
   });
 });

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, startBackend, uniqueUser, type BackendFixture } from '../../test/support/storage-backends.js';
+import {
+  BACKENDS,
+  startBackend,
+  uniqueUser,
+  type BackendFixture,
+} from '../../test/support/storage-backends.js';
 import type { Reservation, Store } from './contract.js';
 
 const NOON = new Date('2026-03-10T12:00:00.000Z');
@@ -41,7 +46,9 @@ describe.each(BACKENDS)('store contract: usage and the daily budget (%s)', (kind
   it('never loses concurrent increments from two instances', async () => {
     const user = uniqueUser();
     await Promise.all(
-      Array.from({ length: 60 }, (_, i) => (i % 2 ? other : store).addUsage(user, { characters: i, credits: 1 }, NOON)),
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? other : store).addUsage(user, { characters: i, credits: 1 }, NOON),
+      ),
     );
     const [today] = await store.getUsage(user, 1, NOON);
     expect(today).toMatchObject({ characters: (59 * 60) / 2, credits: 60 });
@@ -53,7 +60,11 @@ describe.each(BACKENDS)('store contract: usage and the daily budget (%s)', (kind
     expect(first).toMatchObject({ user, day: '2026-03-10', characters: 40 });
     expect((await other.getUsage(user, 1))[0]).toMatchObject({ characters: 0, reserved: 40 });
     const second = await reserve(other, user, 50, 100);
-    expect(await store.reserveBudget({ user, characters: 11, limit: 100, at: NOON })).toEqual({ ok: false, used: 90, limit: 100 });
+    expect(await store.reserveBudget({ user, characters: 11, limit: 100, at: NOON })).toEqual({
+      ok: false,
+      used: 90,
+      limit: 100,
+    });
     await store.commitReservation(first, { characters: 38, credits: 19 });
     expect((await store.getUsage(user, 1))[0]).toMatchObject({ characters: 38, credits: 19, reserved: 50 });
     await other.refundReservation(second);
@@ -73,7 +84,9 @@ describe.each(BACKENDS)('store contract: usage and the daily budget (%s)', (kind
   it('never lets concurrent reservations from two instances pass the limit', async () => {
     const user = uniqueUser();
     const decisions = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => (i % 2 ? other : store).reserveBudget({ user, characters: 10, limit: 100, at: NOON })),
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? other : store).reserveBudget({ user, characters: 10, limit: 100, at: NOON }),
+      ),
     );
     expect(decisions.filter((decision) => decision.ok)).toHaveLength(10);
     expect((await store.getUsage(user, 1))[0]).toMatchObject({ characters: 0, reserved: 100 });
@@ -94,7 +107,9 @@ describe.each(BACKENDS)('store contract: usage and the daily budget (%s)', (kind
     const user = uniqueUser();
     const crashed: Reservation = await reserve(store, user, 80, 100);
     // Within the lease the booking holds.
-    expect((await other.reserveBudget({ user, characters: 30, limit: 100, at: hoursLater(0.01) })).ok).toBe(false);
+    expect((await other.reserveBudget({ user, characters: 30, limit: 100, at: hoursLater(0.01) })).ok).toBe(
+      false,
+    );
     // After it (lease 60 s) another instance may take the budget back.
     const after = await reserve(other, user, 30, 100, hoursLater(0.1));
     expect((await other.getUsage(user, 1))[0]).toMatchObject({ reserved: 30 });

@@ -24,7 +24,10 @@ export interface Store {
   getHistory(user: string, id: string, now?: Date): Promise<StoredHistoryItem | null>;
   /** Deletes the item and its audio; false when there was none. */
   deleteHistory(user: string, id: string): Promise<boolean>;
-  /** Newest first (createdAt, then id), without expired items; page on with `nextCursor`. */
+  /**
+   * Newest first by createdAt (items created in the same millisecond in an order fixed per backend), without
+   * expired items; page on with `nextCursor`.
+   */
   listHistory(user: string, query: HistoryQuery): Promise<HistoryPage>;
 
   /** Adds spending that was not reserved (sound effects, voice design) to the day of `at`. */

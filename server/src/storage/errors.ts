@@ -4,12 +4,7 @@
  * to a refusal to start, `AudioMissingError` to 404/410 and `StoreInputError` to 400.
  */
 export type StoreErrorCode =
-  | 'store_unavailable'
-  | 'store_full'
-  | 'store_corrupt'
-  | 'audio_missing'
-  | 'audio_not_kept'
-  | 'invalid_input';
+  'store_unavailable' | 'store_full' | 'store_corrupt' | 'audio_missing' | 'audio_not_kept' | 'invalid_input';
 
 export abstract class StoreError extends Error {
   abstract readonly code: StoreErrorCode;

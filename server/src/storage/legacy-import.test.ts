@@ -19,7 +19,12 @@ async function legacyFolder(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'earshot-legacy-'));
   folders.push(dir);
   const old = new LocalStore(dir);
-  await old.putSettings('alice', { ...DEFAULT_SETTINGS, defaultVoice: 'robert', autoPlay: false, voiceSettings: { speed: 1.1 } });
+  await old.putSettings('alice', {
+    ...DEFAULT_SETTINGS,
+    defaultVoice: 'robert',
+    autoPlay: false,
+    voiceSettings: { speed: 1.1 },
+  });
   for (let i = 0; i < 3; i++) {
     const id = `old${i}`;
     const sink = old.openAudio('alice', id);
@@ -50,9 +55,20 @@ describe('legacy import', () => {
         usageDays: 2,
         skipped: ['users/bob/history/broken.json'],
       });
-      expect(await store.getSettings('alice')).toEqual({ ...DEFAULT_SETTINGS, defaultVoice: 'robert', autoPlay: false, voiceSettings: { speed: 1.1 } });
-      expect((await store.listHistory('alice', { limit: 10 })).items.map((item) => item.id)).toEqual(['old2', 'old1', 'old0']);
-      expect((await readAll((await store.readAudio('alice', 'old1')).stream)).equals(pattern(101))).toBe(true);
+      expect(await store.getSettings('alice')).toEqual({
+        ...DEFAULT_SETTINGS,
+        defaultVoice: 'robert',
+        autoPlay: false,
+        voiceSettings: { speed: 1.1 },
+      });
+      expect((await store.listHistory('alice', { limit: 10 })).items.map((item) => item.id)).toEqual([
+        'old2',
+        'old1',
+        'old0',
+      ]);
+      expect((await readAll((await store.readAudio('alice', 'old1')).stream)).equals(pattern(101))).toBe(
+        true,
+      );
       // An item whose audio file is gone comes over without audio, never with a dead link.
       expect((await store.getHistory('bob', 'nofile'))?.audio).toBeNull();
       expect(await store.getUsage('alice', 1, new Date('2026-01-05T23:00:00.000Z'))).toEqual([
@@ -63,7 +79,9 @@ describe('legacy import', () => {
 
       const again = await importLegacyData(store);
       expect(again.alreadyImported).toBe(true);
-      expect((await store.getUsage('alice', 1, new Date('2026-01-05T23:00:00.000Z')))[0]!.characters).toBe(120);
+      expect((await store.getUsage('alice', 1, new Date('2026-01-05T23:00:00.000Z')))[0]!.characters).toBe(
+        120,
+      );
     } finally {
       await store.close();
     }
@@ -73,7 +91,11 @@ describe('legacy import', () => {
     const dir = await mkdtemp(join(tmpdir(), 'earshot-legacy-empty-'));
     folders.push(dir);
     const store = SqliteStore.open({ dataDir: dir, maintainOnOpen: false });
-    expect(await importLegacyData(store)).toMatchObject({ alreadyImported: false, users: 0, historyItems: 0 });
+    expect(await importLegacyData(store)).toMatchObject({
+      alreadyImported: false,
+      users: 0,
+      historyItems: 0,
+    });
     expect((await importLegacyData(store)).alreadyImported).toBe(true);
     await store.close();
   });

@@ -28,8 +28,19 @@ export interface LegacyImportReport {
 
 type UsageFile = Record<string, { characters?: number; credits?: number }>;
 
-export async function importLegacyData(store: SqliteStore, legacyDir = store.dataDir): Promise<LegacyImportReport> {
-  const report = { alreadyImported: false, users: 0, settings: 0, historyItems: 0, audioFiles: 0, usageDays: 0, skipped: [] as string[] };
+export async function importLegacyData(
+  store: SqliteStore,
+  legacyDir = store.dataDir,
+): Promise<LegacyImportReport> {
+  const report = {
+    alreadyImported: false,
+    users: 0,
+    settings: 0,
+    historyItems: 0,
+    audioFiles: 0,
+    usageDays: 0,
+    skipped: [] as string[],
+  };
   if (store.readMeta(LEGACY_IMPORT_MARK) !== null) return { ...report, alreadyImported: true };
   const usage: { user: string; day: string; characters: number; credits: number }[] = [];
   const usersDir = join(legacyDir, 'users');
@@ -41,7 +52,8 @@ export async function importLegacyData(store: SqliteStore, legacyDir = store.dat
       try {
         return JSON.parse(await readFile(join(dir, relative), 'utf8')) as T;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') report.skipped.push(`users/${user}/${relative}`);
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+          report.skipped.push(`users/${user}/${relative}`);
         return null;
       }
     };
@@ -55,14 +67,23 @@ export async function importLegacyData(store: SqliteStore, legacyDir = store.dat
     for (const file of await list(join(dir, 'history'))) {
       if (!file.endsWith('.json')) continue;
       const item = await readJson<HistoryItem>(`history/${file}`);
-      if (!item || typeof item.id !== 'string' || !HISTORY_ID.test(item.id) || typeof item.createdAt !== 'string') {
+      if (
+        !item ||
+        typeof item.id !== 'string' ||
+        !HISTORY_ID.test(item.id) ||
+        typeof item.createdAt !== 'string'
+      ) {
         if (item) report.skipped.push(`users/${user}/history/${file}`);
         continue;
       }
       let audio = item.audio;
       if (audio) {
         // Audio first, then the row: the row never points at a file that is not there.
-        const copied = await copyAudio(join(dir, 'audio', `${item.id}.pcm`), store.audioFilePath(user, item.id), audio.bytes);
+        const copied = await copyAudio(
+          join(dir, 'audio', `${item.id}.pcm`),
+          store.audioFilePath(user, item.id),
+          audio.bytes,
+        );
         if (copied) report.audioFiles++;
         else audio = null;
       }
@@ -73,17 +94,31 @@ export async function importLegacyData(store: SqliteStore, legacyDir = store.dat
     const days = (await readJson<UsageFile>('usage.json')) ?? {};
     for (const [day, value] of Object.entries(days)) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) continue;
-      usage.push({ user, day, characters: Number(value?.characters ?? 0) || 0, credits: Number(value?.credits ?? 0) || 0 });
+      usage.push({
+        user,
+        day,
+        characters: Number(value?.characters ?? 0) || 0,
+        credits: Number(value?.credits ?? 0) || 0,
+      });
     }
   }
-  const summary = { ...report, alreadyImported: undefined, usageDays: usage.length, at: new Date().toISOString() };
-  if (!store.addUsageOnce(LEGACY_IMPORT_MARK, JSON.stringify(summary), usage)) return { ...report, alreadyImported: true };
+  const summary = {
+    ...report,
+    alreadyImported: undefined,
+    usageDays: usage.length,
+    at: new Date().toISOString(),
+  };
+  if (!store.addUsageOnce(LEGACY_IMPORT_MARK, JSON.stringify(summary), usage))
+    return { ...report, alreadyImported: true };
   return { ...report, usageDays: usage.length };
 }
 
 /** Copies a complete old audio file under a temporary name, then renames; false when missing or short. */
 async function copyAudio(from: string, to: string, bytes: number): Promise<boolean> {
-  const size = await stat(from).then((info) => info.size, () => -1);
+  const size = await stat(from).then(
+    (info) => info.size,
+    () => -1,
+  );
   if (size < bytes) return false;
   const temp = `${to}.import.tmp`;
   try {
@@ -101,7 +136,11 @@ async function list(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR' || (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOTDIR' ||
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+    )
+      return [];
     throw fileError(error, `list ${dir}`);
   }
 }

@@ -17,7 +17,8 @@ export const MAX_HISTORY_PAGE = 500;
 export const NO_EXPIRY_DAY = '9999-12-31';
 
 export function checkUser(user: string): void {
-  if (!USER_NAME.test(user)) throw new StoreInputError(`invalid user name for storage: ${JSON.stringify(user)}`);
+  if (!USER_NAME.test(user))
+    throw new StoreInputError(`invalid user name for storage: ${JSON.stringify(user)}`);
 }
 
 export function checkId(id: string): void {
@@ -43,7 +44,8 @@ export function utcDay(at: Date): string {
 
 /** The `days` UTC days ending with the day of `now`, oldest first. */
 export function lastDays(days: number, now: Date): string[] {
-  if (!Number.isInteger(days) || days < 1 || days > 3660) throw new StoreInputError(`days must be 1–3660, not ${days}`);
+  if (!Number.isInteger(days) || days < 1 || days > 3660)
+    throw new StoreInputError(`days must be 1–3660, not ${days}`);
   const result: string[] = [];
   for (let i = days - 1; i >= 0; i--) result.push(utcDay(new Date(now.getTime() - i * 86_400_000)));
   return result;
@@ -67,7 +69,8 @@ export function mergeSettings(current: UserSettings, patch: SettingsPatch): User
   }
   if (patch.voiceSettings) {
     const voiceSettings: Record<string, unknown> = { ...current.voiceSettings };
-    for (const [key, value] of Object.entries(patch.voiceSettings)) if (value !== undefined) voiceSettings[key] = value;
+    for (const [key, value] of Object.entries(patch.voiceSettings))
+      if (value !== undefined) voiceSettings[key] = value;
     next.voiceSettings = voiceSettings;
   }
   return next as unknown as UserSettings;

@@ -43,7 +43,9 @@ export function startBackend(kind: BackendKind): Promise<BackendFixture> {
   return kind === 'sqlite' ? startSqlite() : startDynamo();
 }
 
-export async function startSqlite(extra: Partial<SqliteStoreOptions> = {}): Promise<BackendFixture & { dataDir: string }> {
+export async function startSqlite(
+  extra: Partial<SqliteStoreOptions> = {},
+): Promise<BackendFixture & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-sqlite-'));
   const stores: Store[] = [];
   return {
@@ -58,7 +60,8 @@ export async function startSqlite(extra: Partial<SqliteStoreOptions> = {}): Prom
       const root = join(dataDir, 'audio');
       const users = await readdir(root).catch(() => [] as string[]);
       const names: string[] = [];
-      for (const user of users) for (const file of await readdir(join(root, user))) names.push(`${user}/${file}`);
+      for (const user of users)
+        for (const file of await readdir(join(root, user))) names.push(`${user}/${file}`);
       return names.sort();
     },
     async close() {
@@ -84,7 +87,13 @@ export async function startAwsStandIns(): Promise<AwsStandIns> {
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
   const directory = await mkdtemp(join(tmpdir(), 'earshot-s3rver-'));
-  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: BUCKET }],
+  });
   const info = (await s3.run()) as { port: number };
   const s3Endpoint = `http://127.0.0.1:${info.port}`;
   const clients: { destroy(): void }[] = [];
@@ -92,7 +101,11 @@ export async function startAwsStandIns(): Promise<AwsStandIns> {
     dynamoEndpoint,
     s3Endpoint,
     dynamoClient() {
-      const client = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS });
+      const client = new DynamoDBClient({
+        endpoint: dynamoEndpoint,
+        region: 'us-east-1',
+        credentials: TEST_CREDENTIALS,
+      });
       clients.push(client);
       return client;
     },
@@ -115,7 +128,9 @@ export async function startAwsStandIns(): Promise<AwsStandIns> {
   };
 }
 
-export async function startDynamo(extra: Partial<DynamoStoreOptions> = {}): Promise<BackendFixture & { aws: AwsStandIns; table: string }> {
+export async function startDynamo(
+  extra: Partial<DynamoStoreOptions> = {},
+): Promise<BackendFixture & { aws: AwsStandIns; table: string }> {
   const aws = await startAwsStandIns();
   const table = `earshot-${process.pid}-${(counter++).toString(36)}`;
   const prefix = `data-${(counter++).toString(36)}`;

@@ -21,9 +21,13 @@ for await (const line of lines) {
     await store.addUsage('shared', { characters: 1, credits: 1 });
     if (i % 10 === 0) {
       const id = `${label}-${i}`;
-      await store.putHistory('shared', historyItem(id, new Date(NOON.getTime() + i).toISOString(), `from ${label}`));
+      await store.putHistory(
+        'shared',
+        historyItem(id, new Date(NOON.getTime() + i).toISOString(), `from ${label}`),
+      );
     }
-    if (i % 8 === 0 && (await store.reserveBudget({ user: 'budget', characters: 1, limit: 30 })).ok) reserved++;
+    if (i % 8 === 0 && (await store.reserveBudget({ user: 'budget', characters: 1, limit: 30 })).ok)
+      reserved++;
   }
   await store.close();
   process.stdout.write(`${JSON.stringify({ reserved })}\n`);

@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import type { HistoryItem } from '@earshot/protocol';
 
 /** A history item as the hub records it; `bytes` null: no stored audio. */
-export function historyItem(id: string, createdAt: string, text: string, voice = 'Robert', bytes: number | null = null): HistoryItem {
+export function historyItem(
+  id: string,
+  createdAt: string,
+  text: string,
+  voice = 'Robert',
+  bytes: number | null = null,
+): HistoryItem {
   return {
     id,
     createdAt,

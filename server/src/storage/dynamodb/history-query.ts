@@ -73,7 +73,8 @@ export async function queryHistory(
     if (found.length > limit) return result(found.slice(0, limit), true);
     if (!startKey) return result(found, false);
     if (found.length === limit && needle) return result(found, true);
-    if (needle && read >= SEARCH_BUDGET) return { items: found.map(toItem), nextCursor: encodeCursor(startKey) };
+    if (needle && read >= SEARCH_BUDGET)
+      return { items: found.map(toItem), nextCursor: encodeCursor(startKey) };
   }
 }
 
@@ -93,7 +94,12 @@ export function toItem(record: HistoryRecord): StoredHistoryItem {
 /** A cursor names a key in this user's partition only: a forged one cannot read another user's items. */
 function readCursor(cursor: string, pk: string): Key {
   const key = decodeCursor(cursor) as Partial<Key> | null;
-  if (key?.PK !== pk || typeof key.SK !== 'string' || !key.SK.startsWith('h#') || typeof key.ts !== 'string') {
+  if (
+    key?.PK !== pk ||
+    typeof key.SK !== 'string' ||
+    !key.SK.startsWith('h#') ||
+    typeof key.ts !== 'string'
+  ) {
     throw new StoreInputError('invalid history cursor: pass nextCursor from the previous page unchanged');
   }
   return { PK: key.PK, SK: key.SK, ts: key.ts };

@@ -52,12 +52,16 @@ export class S3Audio {
       body = object.Body instanceof Readable ? object.Body : Readable.from([]);
       length = object.ContentLength ?? 0;
     } catch (error) {
-      if (isS3NotFound(error)) throw new AudioMissingError('missing', `The audio of ${id} is missing (s3 key ${key}).`);
+      if (isS3NotFound(error))
+        throw new AudioMissingError('missing', `The audio of ${id} is missing (s3 key ${key}).`);
       throw awsError(error, `read s3://${this.location.bucket}/${key}`);
     }
     if (length < bytes) {
       body.destroy();
-      throw new AudioMissingError('short', `The audio of ${id} has ${length} of its ${bytes} bytes (s3 key ${key}).`);
+      throw new AudioMissingError(
+        'short',
+        `The audio of ${id} has ${length} of its ${bytes} bytes (s3 key ${key}).`,
+      );
     }
     return { stream: exactLength(body, bytes, `The audio of ${id}`), bytes };
   }
@@ -76,7 +80,9 @@ export class S3Audio {
     if (now - this.lastProbe < intervalMs) return;
     const key = this.join('.earshot-ready');
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: key, Body: String(now) }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.location.bucket, Key: key, Body: String(now) }),
+      );
     } catch (error) {
       throw awsError(error, `write s3://${this.location.bucket}/${key}`);
     }
@@ -128,10 +134,14 @@ class S3AudioSink implements AudioSink {
   write(chunk: Uint8Array): void {
     if (this.failure || this.finishing) return;
     if (this.bytes + chunk.byteLength > this.maxBytes) {
-      return this.fail(new AudioNotKeptError('too_large', `The clip passed ${this.maxBytes} bytes; it is not kept.`));
+      return this.fail(
+        new AudioNotKeptError('too_large', `The clip passed ${this.maxBytes} bytes; it is not kept.`),
+      );
     }
     if (this.body.writableLength + chunk.byteLength > MAX_PENDING_BYTES) {
-      return this.fail(new AudioNotKeptError('too_slow', 'S3 fell too far behind the audio; the clip is not kept.'));
+      return this.fail(
+        new AudioNotKeptError('too_slow', 'S3 fell too far behind the audio; the clip is not kept.'),
+      );
     }
     this.bytes += chunk.byteLength;
     this.body.write(Buffer.from(chunk)); // a copy: callers reuse their buffers
@@ -166,7 +176,9 @@ class S3AudioSink implements AudioSink {
     }
     if (this.failure) {
       // The upload won the race with the abort: take the object away again.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key })).catch(() => undefined);
+      await this.client
+        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }))
+        .catch(() => undefined);
       throw this.failure;
     }
     return this.bytes;

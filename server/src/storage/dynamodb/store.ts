@@ -44,7 +44,7 @@ import {
   checkUser,
   expiryDay,
   lastDays,
-    utcDay,
+  utcDay,
   withDefaults,
 } from '../shared.js';
 import { awsError, isConditionFailure } from './aws-errors.js';
@@ -70,11 +70,17 @@ const SETTING_NAME = /^[sv]_[A-Za-z][A-Za-z0-9_]{0,63}$/;
  * and `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`); with such an endpoint S3 uses path-style addressing,
  * which MinIO, s3rver and LocalStack need.
  */
-export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): { dynamodb: DynamoDBClient; s3: S3Client } {
+export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+} {
   const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
   return {
     dynamodb: new DynamoDBClient({ requestHandler }),
-    s3: new S3Client({ requestHandler, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) }),
+    s3: new S3Client({
+      requestHandler,
+      forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
+    }),
   };
 }
 
@@ -96,7 +102,10 @@ export class DynamoStore implements Store {
     if (!options.s3) this.owned.push(s3);
     else fromEnv?.s3.destroy();
     this.doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-    this.audio = new S3Audio(s3, { bucket: options.audio.bucket, prefix: options.audio.prefix.replace(/^\/+|\/+$/g, '') });
+    this.audio = new S3Audio(s3, {
+      bucket: options.audio.bucket,
+      prefix: options.audio.prefix.replace(/^\/+|\/+$/g, ''),
+    });
     this.table = options.table;
     this.now = options.now ?? (() => new Date());
   }
@@ -114,7 +123,8 @@ export class DynamoStore implements Store {
     const values: Record<string, string> = {};
     const sets: string[] = [];
     const set = (attribute: string, value: unknown) => {
-      if (!SETTING_NAME.test(attribute)) throw new StoreInputError(`invalid settings field ${JSON.stringify(attribute)}`);
+      if (!SETTING_NAME.test(attribute))
+        throw new StoreInputError(`invalid settings field ${JSON.stringify(attribute)}`);
       const n = sets.length;
       names[`#f${n}`] = attribute;
       values[`:v${n}`] = JSON.stringify(value);
@@ -173,7 +183,11 @@ export class DynamoStore implements Store {
     if (!HISTORY_ID.test(id)) return false;
     const result = await this.call('delete history', () =>
       this.doc.send(
-        new DeleteCommand({ TableName: this.table, Key: { PK: pk(user), SK: `h#${id}` }, ReturnValues: 'ALL_OLD' }),
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { PK: pk(user), SK: `h#${id}` },
+          ReturnValues: 'ALL_OLD',
+        }),
       ),
     );
     const old = result.Attributes as HistoryRecord | undefined;
@@ -210,7 +224,12 @@ export class DynamoStore implements Store {
     return dates.map((date) => {
       const row = byDay.get(date);
       const characters = Number(row?.chars ?? 0);
-      return { date, characters, credits: Number(row?.credits ?? 0), reserved: Number(row?.booked ?? 0) - characters };
+      return {
+        date,
+        characters,
+        credits: Number(row?.credits ?? 0),
+        reserved: Number(row?.booked ?? 0) - characters,
+      };
     });
   }
 
@@ -225,7 +244,9 @@ export class DynamoStore implements Store {
       user,
       day,
       characters,
-      expiresAt: new Date(at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS)).toISOString(),
+      expiresAt: new Date(
+        at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS),
+      ).toISOString(),
     };
     if (limit !== null && characters > limit) return { ok: false, used: await this.booked(user, day), limit };
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -235,7 +256,8 @@ export class DynamoStore implements Store {
             TableName: this.table,
             Key: { PK: pk(user), SK: `d#${day}` },
             UpdateExpression: 'SET #r = :entry ADD booked :n',
-            ConditionExpression: limit === null ? undefined : 'attribute_not_exists(booked) OR booked <= :max',
+            ConditionExpression:
+              limit === null ? undefined : 'attribute_not_exists(booked) OR booked <= :max',
             ExpressionAttributeNames: { '#r': `r_${reservation.id}` },
             ExpressionAttributeValues: {
               ':entry': { n: characters, exp: Date.parse(reservation.expiresAt) },
@@ -265,7 +287,12 @@ export class DynamoStore implements Store {
       ':delta': actual.characters - reservation.characters,
     });
     // Reclaimed after its lease: its booking is gone already, only what was spent remains to add.
-    if (!held) await this.update('record usage', { Key: key, UpdateExpression: 'ADD chars :c, credits :cr, booked :c', ExpressionAttributeValues: values });
+    if (!held)
+      await this.update('record usage', {
+        Key: key,
+        UpdateExpression: 'ADD chars :c, credits :cr, booked :c',
+        ExpressionAttributeValues: values,
+      });
     this.settled.add(reservation);
   }
 
@@ -284,7 +311,8 @@ export class DynamoStore implements Store {
   async readAudio(user: string, id: string): Promise<StoredAudio> {
     const record = HISTORY_ID.test(id) ? await this.readHistory(user, id, this.now()) : null;
     if (!record) throw new AudioMissingError('no_item', `No history item ${JSON.stringify(id)}.`);
-    if (record.audioBytes === undefined) throw new AudioMissingError('no_audio', `History item ${id} has no stored audio.`);
+    if (record.audioBytes === undefined)
+      throw new AudioMissingError('no_audio', `History item ${id} has no stored audio.`);
     return this.audio.read(user, id, record.audioBytes);
   }
 
@@ -317,7 +345,13 @@ export class DynamoStore implements Store {
   private async readSettings(user: string): Promise<UserSettings> {
     checkUser(user);
     const result = await this.call('read settings', () =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: pk(user), SK: 'settings' }, ConsistentRead: true })),
+      this.doc.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { PK: pk(user), SK: 'settings' },
+          ConsistentRead: true,
+        }),
+      ),
     );
     return settingsFrom(result.Item);
   }
@@ -326,7 +360,9 @@ export class DynamoStore implements Store {
     checkUser(user);
     if (!HISTORY_ID.test(id)) return null;
     const result = await this.call('read history', () =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: pk(user), SK: `h#${id}` }, ConsistentRead: true })),
+      this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { PK: pk(user), SK: `h#${id}` }, ConsistentRead: true }),
+      ),
     );
     const record = result.Item as HistoryRecord | undefined;
     // TTL deletes within days, not at the second: an expired item is hidden until then.
@@ -335,7 +371,11 @@ export class DynamoStore implements Store {
   }
 
   /** Removes the reservation's attribute and applies `change` in one conditional write; false if it was gone. */
-  private async takeReservation(reservation: Reservation, change: string, values: Record<string, number>): Promise<boolean> {
+  private async takeReservation(
+    reservation: Reservation,
+    change: string,
+    values: Record<string, number>,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -357,21 +397,40 @@ export class DynamoStore implements Store {
   /** Gives back the day's bookings whose lease expired; each is taken by exactly one caller. */
   private async reclaim(user: string, day: string, now: number): Promise<number> {
     const result = await this.call('read usage', () =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: pk(user), SK: `d#${day}` }, ConsistentRead: true })),
+      this.doc.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { PK: pk(user), SK: `d#${day}` },
+          ConsistentRead: true,
+        }),
+      ),
     );
     let reclaimed = 0;
     for (const [name, value] of Object.entries(result.Item ?? {})) {
       const entry = value as { n?: number; exp?: number };
       if (!name.startsWith('r_') || entry.exp === undefined || entry.exp > now) continue;
-      const stale: Reservation = { id: name.slice(2), user, day, characters: Number(entry.n ?? 0), expiresAt: '' };
-      if (await this.takeReservation(stale, 'ADD booked :minus', { ':minus': -stale.characters })) reclaimed++;
+      const stale: Reservation = {
+        id: name.slice(2),
+        user,
+        day,
+        characters: Number(entry.n ?? 0),
+        expiresAt: '',
+      };
+      if (await this.takeReservation(stale, 'ADD booked :minus', { ':minus': -stale.characters }))
+        reclaimed++;
     }
     return reclaimed;
   }
 
   private async booked(user: string, day: string): Promise<number> {
     const result = await this.call('read usage', () =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key: { PK: pk(user), SK: `d#${day}` }, ConsistentRead: true })),
+      this.doc.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { PK: pk(user), SK: `d#${day}` },
+          ConsistentRead: true,
+        }),
+      ),
     );
     return Number(result.Item?.booked ?? 0);
   }
@@ -384,7 +443,12 @@ export class DynamoStore implements Store {
     });
   }
 
-  private async queryRange(what: string, user: string, from: string, to: string): Promise<Record<string, unknown>[]> {
+  private async queryRange(
+    what: string,
+    user: string,
+    from: string,
+    to: string,
+  ): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {

@@ -65,14 +65,19 @@ export async function createTableIfMissing(
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') break;
     if (Date.now() > deadline) {
-      throw new StoreUnavailableError(`Table ${tableName} is still ${Table?.TableStatus ?? 'unknown'}; try again.`);
+      throw new StoreUnavailableError(
+        `Table ${tableName} is still ${Table?.TableStatus ?? 'unknown'}; try again.`,
+      );
     }
     await sleep(options.pollMs ?? 1000);
   }
   return { created, timeToLive: await enableTimeToLive(client, tableName) };
 }
 
-async function enableTimeToLive(client: DynamoDBClient, tableName: string): Promise<'enabled' | 'unsupported'> {
+async function enableTimeToLive(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<'enabled' | 'unsupported'> {
   const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = described.TimeToLiveDescription?.TimeToLiveStatus;
   if (status === 'ENABLED' || status === 'ENABLING') return 'enabled';

@@ -56,7 +56,10 @@ export class AudioFiles {
     try {
       const { size } = await handle.stat();
       if (size < bytes) {
-        throw new AudioMissingError('short', `The audio file of ${id} has ${size} of its ${bytes} bytes (${path}).`);
+        throw new AudioMissingError(
+          'short',
+          `The audio file of ${id} has ${size} of its ${bytes} bytes (${path}).`,
+        );
       }
       if (bytes === 0) {
         await handle.close();
@@ -78,7 +81,11 @@ export class AudioFiles {
    * Deletes temporary files and files no history row refers to, when older than `graceMs` (a speech still
    * being written in another process is younger). Yields to the event loop between batches.
    */
-  async sweep(now: Date, graceMs: number, isReferenced: (user: string, id: string) => boolean): Promise<SweepResult> {
+  async sweep(
+    now: Date,
+    graceMs: number,
+    isReferenced: (user: string, id: string) => boolean,
+  ): Promise<SweepResult> {
     const cutoff = now.getTime() - graceMs;
     let orphanFiles = 0;
     let temporaryFiles = 0;
@@ -153,10 +160,14 @@ class FileAudioSink implements AudioSink {
     if (this.failure || this.finishing) return;
     const size = chunk.byteLength;
     if (this.bytes + size > this.maxBytes) {
-      return this.fail(new AudioNotKeptError('too_large', `The clip passed ${this.maxBytes} bytes; it is not kept.`));
+      return this.fail(
+        new AudioNotKeptError('too_large', `The clip passed ${this.maxBytes} bytes; it is not kept.`),
+      );
     }
     if (this.queued + size > MAX_PENDING_BYTES) {
-      return this.fail(new AudioNotKeptError('too_slow', 'The disk fell too far behind the audio; the clip is not kept.'));
+      return this.fail(
+        new AudioNotKeptError('too_slow', 'The disk fell too far behind the audio; the clip is not kept.'),
+      );
     }
     this.bytes += size;
     this.queued += size;

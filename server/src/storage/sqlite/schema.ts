@@ -13,6 +13,8 @@ export const MIGRATIONS: readonly string[] = [
     version INTEGER NOT NULL
   ) STRICT;
 
+  -- seq orders the history: createdAt in ms × 1024 + a counter for items stored in the same ms, so the
+  -- full-text index (which walks rowids in order and stops at LIMIT) returns matches newest first.
   CREATE TABLE history (
     seq INTEGER PRIMARY KEY,
     user TEXT NOT NULL,
@@ -25,7 +27,7 @@ export const MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL,
     UNIQUE (user, id)
   ) STRICT;
-  CREATE INDEX history_by_time ON history (user, created_at DESC, id DESC);
+  CREATE INDEX history_by_user ON history (user, seq);
   CREATE INDEX history_by_expiry ON history (expires_at) WHERE expires_at IS NOT NULL;
 
   -- Trigram tokens give substring search (like the DynamoDB backend's contains()) from 3 characters on.

@@ -26,7 +26,7 @@ import type {
   StoredHistoryItem,
   UsageAmount,
 } from '../contract.js';
-import { AudioMissingError, fileError } from '../errors.js';
+import { AudioMissingError, StoreCorruptError, fileError } from '../errors.js';
 import {
   DEFAULT_MAX_AUDIO_BYTES,
   DEFAULT_RESERVATION_LEASE_MS,
@@ -40,7 +40,13 @@ import {
   withDefaults,
 } from '../shared.js';
 import { AudioFiles } from './audio-files.js';
-import { openDatabase, sqliteError, transaction, type DatabaseOptions } from './database.js';
+import {
+  integrityInBackground,
+  openDatabase,
+  sqliteError,
+  transaction,
+  type DatabaseOptions,
+} from './database.js';
 import { HistoryTable } from './history.js';
 
 export interface SqliteStoreOptions extends DatabaseOptions {
@@ -62,6 +68,12 @@ export class SqliteStore implements Store {
   readonly path: string;
   /** The maintenance started at open (resolves to zeros when `maintainOnOpen` is false). */
   readonly maintenance: Promise<MaintenanceReport>;
+  /**
+   * The background integrity check (`integrityCheck: 'background'`): rejects with StoreCorruptError when
+   * the file is damaged; from then on every call fails with that error. The server logs it and exits.
+   */
+  readonly integrity: Promise<void>;
+  private damage: StoreCorruptError | undefined;
   private readonly audio: AudioFiles;
   private readonly history: HistoryTable;
   private readonly statements: Record<string, StatementSync>;
@@ -96,17 +108,35 @@ export class SqliteStore implements Store {
          ON CONFLICT (user, day) DO UPDATE SET characters = characters + excluded.characters,
            credits = credits + excluded.credits, reserved = reserved + excluded.reserved`,
       ),
-      usageDays: prepare('SELECT day, characters, credits, reserved FROM usage WHERE user = ? AND day BETWEEN ? AND ?'),
+      usageDays: prepare(
+        'SELECT day, characters, credits, reserved FROM usage WHERE user = ? AND day BETWEEN ? AND ?',
+      ),
       usageDay: prepare('SELECT characters, reserved FROM usage WHERE user = ? AND day = ?'),
-      insertReservation: prepare('INSERT INTO reservations (id, user, day, characters, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      insertReservation: prepare(
+        'INSERT INTO reservations (id, user, day, characters, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ),
       takeReservation: prepare('DELETE FROM reservations WHERE id = ? RETURNING characters'),
-      staleForDay: prepare('DELETE FROM reservations WHERE user = ? AND day = ? AND expires_at <= ? RETURNING characters'),
+      staleForDay: prepare(
+        'DELETE FROM reservations WHERE user = ? AND day = ? AND expires_at <= ? RETURNING characters',
+      ),
       stale: prepare('DELETE FROM reservations WHERE expires_at <= ? RETURNING user, day, characters'),
-      audioUsage: prepare('SELECT coalesce(sum(bytes), 0) AS bytes FROM audio_usage WHERE user = ? AND expiry_day >= ?'),
+      audioUsage: prepare(
+        'SELECT coalesce(sum(bytes), 0) AS bytes FROM audio_usage WHERE user = ? AND expiry_day >= ?',
+      ),
       getMeta: prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
-      ready: prepare("INSERT INTO meta (key, value) VALUES ('ready', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      ready: prepare(
+        "INSERT INTO meta (key, value) VALUES ('ready', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
     };
+    this.integrity =
+      (options.integrityCheck ?? 'background') === 'background'
+        ? integrityInBackground(path, options.busyTimeoutMs ?? 5000).catch((error: unknown) => {
+            if (error instanceof StoreCorruptError) this.damage = error;
+            throw error;
+          })
+        : Promise.resolve();
+    this.integrity.catch(() => undefined);
     this.maintenance =
       options.maintainOnOpen === false
         ? Promise.resolve({ expiredItems: 0, orphanFiles: 0, temporaryFiles: 0, reclaimedReservations: 0 })
@@ -161,16 +191,16 @@ export class SqliteStore implements Store {
 
   async listHistory(user: string, query: HistoryQuery): Promise<HistoryPage> {
     checkUser(user);
-    return this.run('list history', () => this.history.list(user, query, (query.now ?? this.now()).getTime()));
+    return this.run('list history', () =>
+      this.history.list(user, query, (query.now ?? this.now()).getTime()),
+    );
   }
 
   async addUsage(user: string, amount: UsageAmount, at = this.now()): Promise<void> {
     checkUser(user);
     checkAmount('characters', amount.characters);
     checkAmount('credits', amount.credits);
-    this.run('record usage', () =>
-      this.bump(user, utcDay(at), amount.characters, amount.credits, 0),
-    );
+    this.run('record usage', () => this.bump(user, utcDay(at), amount.characters, amount.credits, 0));
   }
 
   async getUsage(user: string, days: number, now = this.now()): Promise<DailyUsage[]> {
@@ -182,7 +212,12 @@ export class SqliteStore implements Store {
     const byDay = new Map(rows.map((row) => [row.day, row]));
     return dates.map((date) => {
       const row = byDay.get(date);
-      return { date, characters: row?.characters ?? 0, credits: row?.credits ?? 0, reserved: row?.reserved ?? 0 };
+      return {
+        date,
+        characters: row?.characters ?? 0,
+        credits: row?.credits ?? 0,
+        reserved: row?.reserved ?? 0,
+      };
     });
   }
 
@@ -194,10 +229,13 @@ export class SqliteStore implements Store {
     const day = utcDay(at);
     return this.run('reserve the daily budget', () =>
       transaction(this.db, (): BudgetDecision => {
-        for (const stale of this.statements.staleForDay!.all(user, day, at.getTime()) as { characters: number }[]) {
+        for (const stale of this.statements.staleForDay!.all(user, day, at.getTime()) as {
+          characters: number;
+        }[]) {
           this.bump(user, day, 0, 0, -stale.characters);
         }
-        const today = this.statements.usageDay!.get(user, day) as { characters: number; reserved: number } | undefined;
+        const today = this.statements.usageDay!.get(user, day) as
+          { characters: number; reserved: number } | undefined;
         const used = (today?.characters ?? 0) + (today?.reserved ?? 0);
         if (limit !== null && used + characters > limit) return { ok: false, used, limit };
         const reservation: Reservation = {
@@ -205,9 +243,17 @@ export class SqliteStore implements Store {
           user,
           day,
           characters,
-          expiresAt: new Date(at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS)).toISOString(),
+          expiresAt: new Date(
+            at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS),
+          ).toISOString(),
         };
-        this.statements.insertReservation!.run(reservation.id, user, day, characters, Date.parse(reservation.expiresAt));
+        this.statements.insertReservation!.run(
+          reservation.id,
+          user,
+          day,
+          characters,
+          Date.parse(reservation.expiresAt),
+        );
         this.bump(user, day, 0, 0, characters);
         return { ok: true, reservation };
       }),
@@ -232,23 +278,29 @@ export class SqliteStore implements Store {
 
   async readAudio(user: string, id: string): Promise<StoredAudio> {
     checkUser(user);
-    if (!HISTORY_ID.test(id)) throw new AudioMissingError('no_item', `No history item ${JSON.stringify(id)}.`);
+    if (!HISTORY_ID.test(id))
+      throw new AudioMissingError('no_item', `No history item ${JSON.stringify(id)}.`);
     const found = this.run('read history', () => this.history.get(user, id, this.now().getTime()));
     if (!found) throw new AudioMissingError('no_item', `No history item ${id}.`);
-    if (found.audioBytes === null) throw new AudioMissingError('no_audio', `History item ${id} has no stored audio.`);
+    if (found.audioBytes === null)
+      throw new AudioMissingError('no_audio', `History item ${id} has no stored audio.`);
     return this.audio.read(user, id, found.audioBytes);
   }
 
   async getAudioUsage(user: string, now = this.now()): Promise<{ bytes: number }> {
     checkUser(user);
-    const row = this.run('read audio usage', () => this.statements.audioUsage!.get(user, utcDay(now))) as { bytes: number };
+    const row = this.run('read audio usage', () => this.statements.audioUsage!.get(user, utcDay(now))) as {
+      bytes: number;
+    };
     return { bytes: Number(row.bytes) };
   }
 
   async maintain(now = this.now()): Promise<MaintenanceReport> {
     let expiredItems = 0;
     for (;;) {
-      const batch = this.run('remove expired history', () => this.history.expiredBatch(now.getTime(), EXPIRY_BATCH));
+      const batch = this.run('remove expired history', () =>
+        this.history.expiredBatch(now.getTime(), EXPIRY_BATCH),
+      );
       for (const row of batch) {
         if (this.run('remove expired history', () => this.history.delete(row.user, row.id))) expiredItems++;
         if (row.audio_bytes !== null) await this.audio.remove(row.user, row.id).catch(() => undefined);
@@ -257,7 +309,11 @@ export class SqliteStore implements Store {
     }
     const reclaimedReservations = this.run('reclaim reservations', () =>
       transaction(this.db, () => {
-        const stale = this.statements.stale!.all(now.getTime()) as { user: string; day: string; characters: number }[];
+        const stale = this.statements.stale!.all(now.getTime()) as {
+          user: string;
+          day: string;
+          characters: number;
+        }[];
         for (const row of stale) {
           this.bump(row.user, row.day, 0, 0, -row.characters);
         }
@@ -290,6 +346,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.maintenance.catch(() => undefined);
+    await this.integrity.catch(() => undefined);
     await this.audio.drain();
     this.db.close();
   }
@@ -302,12 +359,17 @@ export class SqliteStore implements Store {
   }
 
   readMeta(key: string): string | null {
-    const row = this.run('read meta', () => this.statements.getMeta!.get(key)) as { value: string } | undefined;
+    const row = this.run('read meta', () => this.statements.getMeta!.get(key)) as
+      { value: string } | undefined;
     return row?.value ?? null;
   }
 
   /** Adds usage days and sets `key` in one transaction, unless `key` is already set (then false). */
-  addUsageOnce(key: string, value: string, days: readonly ({ user: string; day: string } & UsageAmount)[]): boolean {
+  addUsageOnce(
+    key: string,
+    value: string,
+    days: readonly ({ user: string; day: string } & UsageAmount)[],
+  ): boolean {
     return this.run('import usage', () =>
       transaction(this.db, () => {
         if (this.statements.getMeta!.get(key)) return false;
@@ -324,12 +386,16 @@ export class SqliteStore implements Store {
   }
 
   /** Deletes the reservation row (once, whoever gets there first) and applies its usage change. */
-  private settle(reservation: Reservation, change: (held: number) => UsageAmount & { reserved: number }): void {
+  private settle(
+    reservation: Reservation,
+    change: (held: number) => UsageAmount & { reserved: number },
+  ): void {
     if (this.settled.has(reservation)) return;
     const { user, day } = reservation;
     this.run('settle a reservation', () =>
       transaction(this.db, () => {
-        const held = this.statements.takeReservation!.get(reservation.id) as { characters: number } | undefined;
+        const held = this.statements.takeReservation!.get(reservation.id) as
+          { characters: number } | undefined;
         // Reclaimed after its lease: the booking is already gone, only what was spent remains to add.
         const delta = change(held?.characters ?? 0);
         this.bump(user, day, delta.characters, delta.credits, delta.reserved);
@@ -343,10 +409,13 @@ export class SqliteStore implements Store {
   }
 
   private run<T>(what: string, work: () => T): T {
+    if (this.damage) throw this.damage;
     try {
       return work();
     } catch (error) {
-      throw sqliteError(error, this.path, what);
+      const mapped = sqliteError(error, this.path, what);
+      if (mapped instanceof StoreCorruptError) this.damage ??= mapped;
+      throw mapped;
     }
   }
 }
