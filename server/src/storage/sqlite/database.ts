@@ -141,7 +141,10 @@ export function sqliteError(error: unknown, path: string, what: string): StoreEr
  * `PRAGMA quick_check` on its own read-only connection in a worker thread: it reads every page, which at
  * 100,000 history items takes most of a second that the event loop must not spend.
  */
-export function integrityInBackground(path: string, busyTimeoutMs: number): Promise<void> {
+export function integrityInBackground(
+  path: string,
+  busyTimeoutMs: number,
+): { readonly done: Promise<void>; cancel(): Promise<void> } {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { DatabaseSync } = require('node:sqlite');
@@ -156,14 +159,20 @@ export function integrityInBackground(path: string, busyTimeoutMs: number): Prom
     }
     parentPort.postMessage(problems);
   `;
-  return new Promise<void>((resolve, reject) => {
-    const worker = new Worker(source, { eval: true, workerData: { path, busyTimeoutMs } });
+  const worker = new Worker(source, { eval: true, workerData: { path, busyTimeoutMs } });
+  const done = new Promise<void>((resolve, reject) => {
     worker.once('message', (problems: string[]) => {
       if (problems.length === 0) resolve();
       else reject(new StoreCorruptError(path, `quick_check: ${problems.join('; ')}`));
     });
     worker.once('error', (error) => reject(sqliteError(error, path, 'check the database')));
+    // Terminated by close() before it answered: nothing was found.
     worker.once('exit', () => resolve());
-    worker.unref();
   });
+  return {
+    done,
+    async cancel() {
+      await worker.terminate();
+    },
+  };
 }

@@ -74,6 +74,7 @@ export class SqliteStore implements Store {
    */
   readonly integrity: Promise<void>;
   private damage: StoreCorruptError | undefined;
+  private readonly stopIntegrityCheck: (() => Promise<void>) | undefined;
   private readonly audio: AudioFiles;
   private readonly history: HistoryTable;
   private readonly statements: Record<string, StatementSync>;
@@ -129,13 +130,15 @@ export class SqliteStore implements Store {
         "INSERT INTO meta (key, value) VALUES ('ready', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ),
     };
-    this.integrity =
+    const check =
       (options.integrityCheck ?? 'background') === 'background'
-        ? integrityInBackground(path, options.busyTimeoutMs ?? 5000).catch((error: unknown) => {
-            if (error instanceof StoreCorruptError) this.damage = error;
-            throw error;
-          })
-        : Promise.resolve();
+        ? integrityInBackground(path, options.busyTimeoutMs ?? 5000)
+        : undefined;
+    this.stopIntegrityCheck = check?.cancel;
+    this.integrity = (check?.done ?? Promise.resolve()).catch((error: unknown) => {
+      if (error instanceof StoreCorruptError) this.damage = error;
+      throw error;
+    });
     this.integrity.catch(() => undefined);
     this.maintenance =
       options.maintainOnOpen === false
@@ -346,7 +349,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.maintenance.catch(() => undefined);
-    await this.integrity.catch(() => undefined);
+    await this.stopIntegrityCheck?.();
     await this.audio.drain();
     this.db.close();
   }
