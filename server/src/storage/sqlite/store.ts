@@ -4,7 +4,6 @@
  * and indexed, every read-modify-write is one BEGIN IMMEDIATE transaction, and the audio path never touches
  * the database (sinks write files; the history row comes after).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -48,6 +47,7 @@ import {
   type DatabaseOptions,
 } from './database.js';
 import { HistoryTable } from './history.js';
+import { UsageTable } from './usage.js';
 
 export interface SqliteStoreOptions extends DatabaseOptions {
   /** The folder holding `earshot.db` and `audio/` (EARSHOT_DATA_DIR). */
@@ -79,7 +79,7 @@ export class SqliteStore implements Store {
   private readonly history: HistoryTable;
   private readonly statements: Record<string, StatementSync>;
   private readonly now: () => Date;
-  private readonly settled = new WeakSet<Reservation>();
+  private readonly usage: UsageTable;
   private closed = false;
 
   /** Opens (creating or migrating) the database; throws StoreCorruptError naming the file if it is damaged. */
@@ -97,6 +97,7 @@ export class SqliteStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.audio = new AudioFiles(join(options.dataDir, 'audio'));
     this.history = new HistoryTable(db);
+    this.usage = new UsageTable(db, options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS);
     const prepare = (sql: string) => db.prepare(sql);
     this.statements = {
       getSettings: prepare('SELECT doc FROM settings WHERE user = ?'),
@@ -104,23 +105,6 @@ export class SqliteStore implements Store {
         `INSERT INTO settings (user, doc, version) VALUES (?, ?, 1)
          ON CONFLICT (user) DO UPDATE SET doc = excluded.doc, version = version + 1`,
       ),
-      addUsage: prepare(
-        `INSERT INTO usage (user, day, characters, credits, reserved) VALUES (:user, :day, :characters, :credits, :reserved)
-         ON CONFLICT (user, day) DO UPDATE SET characters = characters + excluded.characters,
-           credits = credits + excluded.credits, reserved = reserved + excluded.reserved`,
-      ),
-      usageDays: prepare(
-        'SELECT day, characters, credits, reserved FROM usage WHERE user = ? AND day BETWEEN ? AND ?',
-      ),
-      usageDay: prepare('SELECT characters, reserved FROM usage WHERE user = ? AND day = ?'),
-      insertReservation: prepare(
-        'INSERT INTO reservations (id, user, day, characters, expires_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      takeReservation: prepare('DELETE FROM reservations WHERE id = ? RETURNING characters'),
-      staleForDay: prepare(
-        'DELETE FROM reservations WHERE user = ? AND day = ? AND expires_at <= ? RETURNING characters',
-      ),
-      stale: prepare('DELETE FROM reservations WHERE expires_at <= ? RETURNING user, day, characters'),
       audioUsage: prepare(
         'SELECT coalesce(sum(bytes), 0) AS bytes FROM audio_usage WHERE user = ? AND expiry_day >= ?',
       ),
@@ -203,74 +187,32 @@ export class SqliteStore implements Store {
     checkUser(user);
     checkAmount('characters', amount.characters);
     checkAmount('credits', amount.credits);
-    this.run('record usage', () => this.bump(user, utcDay(at), amount.characters, amount.credits, 0));
+    this.run('record usage', () => this.usage.bump(user, utcDay(at), amount.characters, amount.credits, 0));
   }
 
   async getUsage(user: string, days: number, now = this.now()): Promise<DailyUsage[]> {
     checkUser(user);
     const dates = lastDays(days, now);
-    const rows = this.run('read usage', () =>
-      this.statements.usageDays!.all(user, dates[0]!, dates[dates.length - 1]!),
-    ) as unknown as { day: string; characters: number; credits: number; reserved: number }[];
-    const byDay = new Map(rows.map((row) => [row.day, row]));
-    return dates.map((date) => {
-      const row = byDay.get(date);
-      return {
-        date,
-        characters: row?.characters ?? 0,
-        credits: row?.credits ?? 0,
-        reserved: row?.reserved ?? 0,
-      };
-    });
+    return this.run('read usage', () => this.usage.days(user, dates));
   }
 
   async reserveBudget(request: BudgetRequest): Promise<BudgetDecision> {
-    const { user, characters, limit } = request;
-    checkUser(user);
-    checkAmount('characters', characters);
+    checkUser(request.user);
+    checkAmount('characters', request.characters);
     const at = request.at ?? this.now();
-    const day = utcDay(at);
     return this.run('reserve the daily budget', () =>
-      transaction(this.db, (): BudgetDecision => {
-        for (const stale of this.statements.staleForDay!.all(user, day, at.getTime()) as {
-          characters: number;
-        }[]) {
-          this.bump(user, day, 0, 0, -stale.characters);
-        }
-        const today = this.statements.usageDay!.get(user, day) as
-          { characters: number; reserved: number } | undefined;
-        const used = (today?.characters ?? 0) + (today?.reserved ?? 0);
-        if (limit !== null && used + characters > limit) return { ok: false, used, limit };
-        const reservation: Reservation = {
-          id: `rsv_${randomBytes(9).toString('base64url')}`,
-          user,
-          day,
-          characters,
-          expiresAt: new Date(
-            at.getTime() + (this.options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS),
-          ).toISOString(),
-        };
-        this.statements.insertReservation!.run(
-          reservation.id,
-          user,
-          day,
-          characters,
-          Date.parse(reservation.expiresAt),
-        );
-        this.bump(user, day, 0, 0, characters);
-        return { ok: true, reservation };
-      }),
+      this.usage.reserve(request.user, request.characters, request.limit, at),
     );
   }
 
   async commitReservation(reservation: Reservation, actual: UsageAmount): Promise<void> {
     checkAmount('characters', actual.characters);
     checkAmount('credits', actual.credits);
-    this.settle(reservation, (held) => ({ ...actual, reserved: -held }));
+    this.run('settle a reservation', () => this.usage.commit(reservation, actual));
   }
 
   async refundReservation(reservation: Reservation): Promise<void> {
-    this.settle(reservation, (held) => ({ characters: 0, credits: 0, reserved: -held }));
+    this.run('settle a reservation', () => this.usage.refund(reservation));
   }
 
   openAudio(user: string, id: string, options: AudioSinkOptions = {}): AudioSink {
@@ -310,19 +252,7 @@ export class SqliteStore implements Store {
       }
       if (batch.length < EXPIRY_BATCH) break;
     }
-    const reclaimedReservations = this.run('reclaim reservations', () =>
-      transaction(this.db, () => {
-        const stale = this.statements.stale!.all(now.getTime()) as {
-          user: string;
-          day: string;
-          characters: number;
-        }[];
-        for (const row of stale) {
-          this.bump(row.user, row.day, 0, 0, -row.characters);
-        }
-        return stale.length;
-      }),
-    );
+    const reclaimedReservations = this.run('reclaim reservations', () => this.usage.reclaimExpired(now));
     const swept = await this.audio.sweep(now, this.options.orphanGraceMs ?? 15 * 60_000, (user, id) =>
       this.run('check audio files', () => this.history.hasAudio(user, id)),
     );
@@ -376,7 +306,7 @@ export class SqliteStore implements Store {
     return this.run('import usage', () =>
       transaction(this.db, () => {
         if (this.statements.getMeta!.get(key)) return false;
-        for (const d of days) this.bump(d.user, d.day, d.characters, d.credits, 0);
+        for (const d of days) this.usage.bump(d.user, d.day, d.characters, d.credits, 0);
         this.statements.setMeta!.run(key, value);
         return true;
       }),
@@ -386,29 +316,6 @@ export class SqliteStore implements Store {
   private readSettings(user: string): UserSettings {
     const row = this.statements.getSettings!.get(user) as { doc: string } | undefined;
     return withDefaults(row ? (JSON.parse(row.doc) as Partial<UserSettings>) : null);
-  }
-
-  /** Deletes the reservation row (once, whoever gets there first) and applies its usage change. */
-  private settle(
-    reservation: Reservation,
-    change: (held: number) => UsageAmount & { reserved: number },
-  ): void {
-    if (this.settled.has(reservation)) return;
-    const { user, day } = reservation;
-    this.run('settle a reservation', () =>
-      transaction(this.db, () => {
-        const held = this.statements.takeReservation!.get(reservation.id) as
-          { characters: number } | undefined;
-        // Reclaimed after its lease: the booking is already gone, only what was spent remains to add.
-        const delta = change(held?.characters ?? 0);
-        this.bump(user, day, delta.characters, delta.credits, delta.reserved);
-      }),
-    );
-    this.settled.add(reservation);
-  }
-
-  private bump(user: string, day: string, characters: number, credits: number, reserved: number): void {
-    this.statements.addUsage!.run({ user, day, characters, credits, reserved });
   }
 
   private run<T>(what: string, work: () => T): T {
