@@ -169,6 +169,9 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     await expect(store.listHistory(user, { limit: 10, cursor: 'not a cursor' })).rejects.toBeInstanceOf(
       StoreInputError,
     );
+    await expect(store.listHistory(user, { limit: 10, before: 'yesterday' })).rejects.toBeInstanceOf(
+      StoreInputError,
+    );
     for (let i = 0; i < 3; i++) await store.putHistory(stranger, historyItem(`x${i}`, at(i), 'private'));
     await store.putHistory(user, historyItem('mine', at(1), 'mine'));
     const cursor = (await store.listHistory(stranger, { limit: 1 })).nextCursor!;

@@ -43,6 +43,9 @@ export async function queryHistory(
   const values: Record<string, unknown> = { ':pk': pk, ':now': now };
   let keyCondition = 'PK = :pk';
   if (query.before) {
+    if (!Number.isFinite(Date.parse(query.before))) {
+      throw new StoreInputError(`before must be an ISO time, not ${JSON.stringify(query.before)}`);
+    }
     keyCondition += ' AND ts < :before';
     values[':before'] = query.before;
   }
