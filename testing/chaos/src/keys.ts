@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
  * base64url), so a redaction keyed on that shape would apply to them. Made here rather than imported:
  * importing the server package would load all of it into every test that only needs a key.
  */
-function generateApiKey(): string {
+export function generateApiKey(): string {
   return `esk_${randomBytes(24).toString('base64url')}`;
 }
 
@@ -48,35 +48,40 @@ export function makeKeys(): Keys {
 
 /**
  * Finds configured secrets in anything the server emits. Each raw key is looked for as sent, in the
- * base64url form players put in the subprotocol, and (for the long ones) as a 16-character prefix, since
- * a truncated echo ("esk_AbCdEf…") leaks enough to matter.
+ * base64url form players put in the subprotocol, and as a 16-character prefix, since a truncated echo
+ * ("esk_AbCdEf…") leaks enough to matter.
  */
 export class KeyScanner {
-  private readonly needles: { label: string; text: string }[] = [];
+  /** Each secret's spellings, most specific first; a match reports the secret once. */
+  private readonly secrets: { label: string; spellings: string[] }[] = [];
 
   constructor(keys: Keys) {
     for (const [user, key] of Object.entries(keys.byUser)) {
-      this.needles.push({ label: `earshot key of ${user}`, text: key });
-      this.needles.push({
-        label: `base64url earshot key of ${user}`,
-        text: Buffer.from(key).toString('base64url'),
-      });
-      this.needles.push({ label: `prefix of earshot key of ${user}`, text: key.slice(0, 16) });
+      this.add(`earshot key of ${user}`, key, Buffer.from(key).toString('base64url'));
     }
-    this.needles.push({ label: 'ElevenLabs key', text: keys.elevenLabs });
-    this.needles.push({ label: 'prefix of ElevenLabs key', text: keys.elevenLabs.slice(0, 16) });
+    this.add('ElevenLabs key', keys.elevenLabs);
+  }
+
+  /** A secret (and other spellings of it); long ones are also looked for by their first 16 characters. */
+  add(label: string, secret: string, ...alternatives: string[]): void {
+    const spellings = [secret, ...alternatives];
+    if (secret.length > 24) spellings.push(secret.slice(0, 16));
+    this.secrets.push({ label, spellings });
   }
 
   /** Labels of the secrets found in `output` (latin1 keeps binary bodies byte-for-byte comparable). */
   scan(output: string | Buffer): string[] {
     const text = typeof output === 'string' ? output : output.toString('latin1');
-    return this.needles.filter((needle) => text.includes(needle.text)).map((needle) => needle.label);
+    return this.secrets
+      .filter((secret) => secret.spellings.some((spelling) => text.includes(spelling)))
+      .map((secret) => secret.label);
   }
 
   /** The text with every secret replaced by its label, for reports. */
   redact(text: string): string {
     let out = text;
-    for (const needle of this.needles) out = out.split(needle.text).join(`<${needle.label}>`);
+    for (const secret of this.secrets)
+      for (const spelling of secret.spellings) out = out.split(spelling).join(`<${secret.label}>`);
     return out;
   }
 }

@@ -5,6 +5,7 @@ export const SCENARIOS = [
   'slow-sockets',
   'kill-9',
   'full-disk',
+  'local-key',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -6,6 +6,7 @@ import type { SuiteContext } from './scenarios/context.js';
 import { runFullDisk } from './scenarios/full-disk.js';
 import { runFuzz } from './scenarios/fuzz.js';
 import { runKill9 } from './scenarios/kill9.js';
+import { runLocalKey } from './scenarios/local-key.js';
 import { runSlowSockets } from './scenarios/slow-sockets.js';
 import { runUpstreamFaults } from './scenarios/upstream.js';
 import { Tally, type ScenarioSummary } from './tally.js';
@@ -87,6 +88,7 @@ export async function runSuite(
     await run('slow-sockets', () => runSlowSockets(suite));
     await run('kill-9', () => runKill9(suite));
     await run('full-disk', () => runFullDisk(suite));
+    await run('local-key', () => runLocalKey(suite));
   };
   if (options.parallel) await Promise.all([fuzzers(), faults()]);
   else {

@@ -16,6 +16,8 @@ export interface TargetOptions {
   /** Use this data directory (kept by the caller); default: a fresh temp dir removed on stop. */
   readonly dataDir?: string;
   readonly wrapper?: readonly string[];
+  /** The real user's key when it is not carol's (a local install's single key, known only after start). */
+  readonly realKey?: () => string;
 }
 
 /** A speech the real user asked for, and whether it worked end to end. */
@@ -85,7 +87,7 @@ export class Target {
       method,
       path,
       headers: [
-        ['Authorization', `Bearer ${this.keyOf(REAL_USER)}`],
+        ['Authorization', `Bearer ${this.options.realKey?.() ?? this.keyOf(REAL_USER)}`],
         ['Accept', 'application/json, text/event-stream'],
         ...(body === undefined ? [] : [['Content-Type', 'application/json'] as [string, string]]),
       ],
@@ -225,8 +227,12 @@ export class Target {
 
   scanOutput(tally: Tally): void {
     const output = this.earlierOutput + this.server.output();
-    for (const label of this.options.scanner.scan(output))
-      tally.find('key', `${label} in the server's stdout/stderr`);
+    for (const label of this.options.scanner.scan(output)) {
+      const lines = output.split('\n').filter((line) => this.options.scanner.scan(line).includes(label));
+      tally.find('key', `${label} in the server's stdout/stderr (${lines.length} lines)`, {
+        response: this.options.scanner.redact(lines.slice(0, 3).join(' | ')).slice(0, 600),
+      });
+    }
     const errors = new Map<string, number>();
     for (const line of this.server.logs()) {
       if ((line.level ?? 0) >= 50) errors.set(String(line.msg), (errors.get(String(line.msg)) ?? 0) + 1);

@@ -155,11 +155,13 @@ function settingsPatch(rng: Rng, world: World, user: UserName): Record<string, u
 export function restInput(rng: Rng, world: World): HttpInput {
   const user = pickUser(rng);
   const valid = rng.weighted(ROUTES)(rng, world, user);
-  const mode = rng.weighted<'valid' | 'one' | 'many'>([
+  const mode = rng.weighted<'valid' | 'one' | 'many' | 'cross-site'>([
     [5, 'valid'],
     [4, 'one'],
     [1, 'many'],
+    [0.3, 'cross-site'],
   ]);
+  if (mode === 'cross-site') return crossSite(rng, user, valid);
   let method = valid.method;
   let path = valid.path;
   let headers: [string, string][] = authHeaders(rng, user, mode === 'valid' ? 1 : 0.85);
@@ -236,4 +238,30 @@ function extraHeaders(rng: Rng): [string, string][] {
     ],
     [1, () => [['X-Big', 'b'.repeat(rng.pick([4_000, 15_000, 20_000]))]]],
   ])();
+}
+
+/**
+ * A browser on another site calling the API with the user's key (a page that learnt it, or auth turned
+ * off), the path spelt so a router and a security hook might disagree: must never answer 2xx.
+ */
+function crossSite(rng: Rng, user: UserName, valid: Valid): HttpInput {
+  const path = rng.chance(0.7)
+    ? valid.path.replace(/^\/(a|m)/, (_, c: string) => `/%${c.charCodeAt(0).toString(16)}`)
+    : mutatePath(rng, valid.path);
+  return {
+    kind: 'http',
+    channel: 'rest',
+    label: `rest cross-site ${valid.method} ${valid.path.split('?')[0]!.replace(/\/(\{\{hid:\d+\}\}|sp_\w+)/, '/:id')}`,
+    user,
+    method: valid.method,
+    path,
+    headers: [
+      ['Authorization', `Bearer {{key:${user}}}`],
+      ['Origin', rng.pick(['http://evil.example', 'null', 'http://localhost:1'])],
+      ...(valid.body === undefined ? [] : ([['Content-Type', 'application/json']] as [string, string][])),
+    ],
+    ...(valid.body === undefined ? {} : { body: JSON.stringify(valid.body) }),
+    deadlineMs: valid.played ? PLAYED_DEADLINE_MS : valid.speech ? SPEECH_DEADLINE_MS : REQUEST_DEADLINE_MS,
+    foreignOrigin: true,
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REAL_USER } from '../keys.js';
@@ -59,7 +59,9 @@ export async function runKill9(suite: SuiteContext): Promise<ScenarioSummary> {
         );
         break;
       }
-      tally.note(`round ${round + 1}: restarted in ${Math.round(performance.now() - started)} ms`);
+      tally.note(
+        `round ${round + 1}: restarted in ${Math.round(performance.now() - started)} ms; ${orphans(dataDir)}`,
+      );
       await checkAfterRestart(target, tally, round + 1);
       player = await Player.connect(target.url, suite.keys.byUser[REAL_USER]);
       const heard = player.waitFor((m) => m.type === 'speech.end', 30_000);
@@ -130,4 +132,24 @@ function inspectMcp(target: Target, tally: Tally, response: Awaited<ReturnType<T
       `list_history after restart answered an error: ${response.body.toString('utf8').slice(0, 200)}`,
     );
   }
+}
+
+/** Audio files without a history record: what a kill mid-speech leaves behind (a store hygiene note). */
+function orphans(dataDir: string): string {
+  const users = join(dataDir, 'users');
+  if (!existsSync(users)) return 'no user data yet';
+  let audio = 0;
+  let orphaned = 0;
+  for (const user of readdirSync(users)) {
+    const audioDir = join(users, user, 'audio');
+    if (!existsSync(audioDir)) continue;
+    const history = new Set(
+      existsSync(join(users, user, 'history')) ? readdirSync(join(users, user, 'history')) : [],
+    );
+    for (const file of readdirSync(audioDir)) {
+      audio++;
+      if (!history.has(file.replace(/\.pcm$/, '.json'))) orphaned++;
+    }
+  }
+  return `${audio} audio files on disk, ${orphaned} without a history record`;
 }
