@@ -23,6 +23,9 @@ async function main(): Promise<number> {
   return report.failed ? 1 : 0;
 }
 
+// Ctrl-C or a kill: exit through process.exit so the servers under test are killed (server-process.ts).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -14,6 +14,8 @@ export interface ServerOptions {
    */
   readonly wrapper?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** Open the V8 inspector on a free loopback port (for live-memory readings after a forced GC). */
+  readonly inspect?: boolean;
 }
 
 export interface LogLine {
@@ -21,6 +23,12 @@ export interface LogLine {
   readonly msg?: string;
   readonly [field: string]: unknown;
 }
+
+/** Servers still running; killed if this process exits early (a thrown error, a test timeout). */
+const LIVE = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
 
 /**
  * `earshot serve` as a real process on 127.0.0.1 with a free port: crashes, memory, descriptors and
@@ -40,8 +48,10 @@ export class ServerProcess {
   private constructor(private readonly child: ChildProcess) {
     child.stdout!.on('data', (data: Buffer) => this.onStdout(data.toString('utf8')));
     child.stderr!.on('data', (data: Buffer) => (this.stderr += data.toString('utf8')));
+    LIVE.add(child);
     this.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
+        LIVE.delete(child);
         this.exitStatus = { code, signal };
         resolve({ code, signal });
       }),
@@ -52,7 +62,10 @@ export class ServerProcess {
     if (!existsSync(CLI_PATH)) {
       throw new Error(`${CLI_PATH} is missing: run "npm run build" first (npm run chaos and npm test do).`);
     }
-    const command = [...(options.wrapper ?? []), process.execPath, CLI_PATH, 'serve'];
+    // Debugging aid: CHAOS_SERVER_NODE_ARGS="--trace-gc" shows the live heap behind the RSS figures.
+    const nodeArgs = process.env.CHAOS_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    if (options.inspect) nodeArgs.unshift('--inspect=127.0.0.1:0');
+    const command = [...(options.wrapper ?? []), process.execPath, ...nodeArgs, CLI_PATH, 'serve'];
     const child = spawn(command[0]!, command.slice(1), {
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,8 +95,22 @@ export class ServerProcess {
     return `${this.stdout}${this.stderr}`;
   }
 
+  /** stderr without the inspector's own announcements. */
   get stderrText(): string {
-    return this.stderr;
+    return this.stderr
+      .split('\n')
+      .filter(
+        (line) =>
+          !/^(Debugger (listening|ending) on|For help, see: https:\/\/nodejs\.org|Debugger attached|Waiting for the debugger)/.test(
+            line,
+          ),
+      )
+      .join('\n');
+  }
+
+  /** The inspector's WebSocket URL, when started with `inspect`. */
+  get inspectorUrl(): string | undefined {
+    return /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(this.stderr)?.[1];
   }
 
   /** stdout JSON log lines parsed so far (the banner and other plain text is skipped). */

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasStack, HistoryPool, inspectHttp, type Inspection } from './classify.js';
 import { sendRaw, type RawResponse } from './http-raw.js';
 import { REAL_USER, type KeyScanner, type Keys } from './keys.js';
-import type { ProcSample } from './proc.js';
+import { Inspector, type LiveMemory } from './inspector.js';
+import { describeFds, type ProcSample } from './proc.js';
 import { ServerProcess } from './server-process.js';
 import type { Tally } from './tally.js';
 
@@ -18,6 +19,8 @@ export interface TargetOptions {
   readonly wrapper?: readonly string[];
   /** The real user's key when it is not carol's (a local install's single key, known only after start). */
   readonly realKey?: () => string;
+  /** Start the server with its inspector open, so live memory can be read after a forced GC. */
+  readonly inspect?: boolean;
 }
 
 /** A speech the real user asked for, and whether it worked end to end. */
@@ -137,13 +140,19 @@ export class Target {
     return this.server.sample();
   }
 
+  /** A sample that also lists what the descriptors point at (for the leak report). */
+  baseline(): (ProcSample & { fdTargets: string }) | undefined {
+    const sample = this.server.sample();
+    return sample && { ...sample, fdTargets: describeFds(this.server.pid) };
+  }
+
   /**
    * Waits (bounded) for descriptors and players to come back to the baseline; a leak if they do not.
    * Sockets close asynchronously after clients leave, so this polls instead of sampling once.
    */
   async checkSettled(
     tally: Tally,
-    baseline: ProcSample,
+    baseline: ProcSample & { fdTargets?: string },
     players: number,
     boundMs: number,
   ): Promise<ProcSample | undefined> {
@@ -163,6 +172,9 @@ export class Target {
       tally.find(
         'leak',
         `descriptors did not return to baseline within ${boundMs} ms: fds ${baseline.fds}→${now.fds}, sockets ${baseline.sockets}→${now.sockets}`,
+        {
+          response: `open now: ${describeFds(this.server.pid)}; at the baseline: ${baseline.fdTargets ?? '?'}`,
+        },
       );
     }
     if (this.playersConnected() > players) {
@@ -174,15 +186,17 @@ export class Target {
     return now;
   }
 
-  /** RSS once the process has been idle a moment: the lowest of a few samples. */
-  async settledRss(): Promise<number | null> {
-    let lowest: number | null = null;
-    for (let i = 0; i < 3; i++) {
-      await sleep(250);
-      const rss = this.sample()?.rssKiB;
-      if (rss !== undefined && (lowest === null || rss < lowest)) lowest = rss;
+  /** Live memory after a forced full GC, through the inspector (undefined without `inspect`). */
+  async liveMemory(): Promise<LiveMemory | undefined> {
+    const url = this.server.inspectorUrl;
+    if (!url) return undefined;
+    const inspector = await Inspector.connect(url);
+    try {
+      return await inspector.liveMemory();
+    } finally {
+      // Connected, the inspector would make the server wait for it at exit.
+      inspector.close();
     }
-    return lowest;
   }
 
   inspection(tally: Tally, index?: number, input?: string): Inspection {
@@ -222,7 +236,14 @@ export class Target {
       }
     }
     this.scanOutput(tally);
-    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    if (process.env.CHAOS_KEEP) {
+      // Debugging aid: keep the data and everything the server printed (keys redacted).
+      writeFileSync(
+        join(this.dataDir, 'server-output.log'),
+        this.options.scanner.redact(this.earlierOutput + this.server.output()),
+      );
+      tally.note(`kept ${this.dataDir} (CHAOS_KEEP)`);
+    } else if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   scanOutput(tally: Tally): void {
@@ -260,6 +281,7 @@ function serverOptions(options: TargetOptions, dataDir: string) {
       ...options.env,
     },
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
+    ...(options.inspect ? { inspect: true } : {}),
   };
 }
 

@@ -34,12 +34,16 @@ export function prepareDisk(mode: SuiteContext['fullDisk']): DiskSetup | string 
       encoding: 'utf8',
     });
     if (mounted.status === 0) {
+      // Unmounted in cleanup, or here if this process ends before the scenario's finally runs.
+      const unmount = () => spawnSync('umount', ['-l', dir], { timeout: 10_000 });
+      process.once('exit', unmount);
       return {
         mode: 'mount',
         dir,
         pathFromHere: () => dir,
         cleanup: () => {
-          spawnSync('umount', ['-l', dir]);
+          unmount();
+          process.off('exit', unmount);
           rmdirSync(dir);
         },
       };

@@ -6,6 +6,7 @@ import { Player } from '../player.js';
 import { Rng } from '../prng.js';
 import { runInput } from '../run-input.js';
 import { Tally, type ScenarioSummary } from '../tally.js';
+import type { LiveMemory } from '../inspector.js';
 import { Target } from '../target.js';
 import { discoverWorld } from '../world.js';
 import type { SuiteContext } from './context.js';
@@ -54,6 +55,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     keys: suite.keys,
     scanner: suite.scanner,
     env: plan.standin ? standinEnv(plan.standin, suite) : {},
+    inspect: true,
   });
   let player: Player | undefined;
   try {
@@ -62,9 +64,9 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     // Warm-up: the engine and store are loaded before the baseline is taken.
     const warm = await target.realSpeak('Warming up the voice.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before fuzzing: ${warm.detail}`);
-    await target.settledRss();
-    const baseline = target.sample();
-    if (!baseline) throw new Error('cannot read /proc for the server process');
+    const liveBefore = await target.liveMemory();
+    const baseline = target.baseline();
+    if (!baseline || !liveBefore) throw new Error('cannot read /proc or the inspector of the server process');
     tally.rssBeforeKiB = baseline.rssKiB;
     const players = target.playersConnected();
 
@@ -131,11 +133,16 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
           entry.n++;
           entry.ms += performance.now() - t0;
         }
-        if (suite.progress && tally.inputs % 1000 === 0)
-          suite.progress(`${plan.name}: ${tally.inputs}/${plan.count} inputs`);
+        if (tally.inputs % 1000 === 0) {
+          const rss = target.sample()?.rssKiB;
+          if (rss !== undefined) trajectory.push(`${tally.inputs}: ${Math.round(rss / 1024)}`);
+          suite.progress?.(`${plan.name}: ${tally.inputs}/${plan.count} inputs`);
+        }
       }
     };
     const fuzzStarted = performance.now();
+    // RSS (MiB) every 1000 inputs: a leak climbs steadily; a heap finding its size levels off.
+    const trajectory: string[] = [`0: ${Math.round(baseline.rssKiB / 1024)}`];
     await Promise.all(Array.from({ length: suite.concurrency }, worker));
     if (process.env.CHAOS_TIMING) {
       const top = Object.entries(timing)
@@ -145,6 +152,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
         `time by input kind: ${top.map(([k, v]) => `${k} n=${v.n} total=${Math.round(v.ms)} avg=${Math.round(v.ms / v.n)}`).join('; ')}`,
       );
     }
+    if (trajectory.length > 2) tally.note(`RSS MiB by inputs sent — ${trajectory.join(', ')}`);
     tally.note(
       `${tally.inputs} inputs in ${((performance.now() - fuzzStarted) / 1000).toFixed(1)} s at concurrency ${suite.concurrency}`,
     );
@@ -172,8 +180,9 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     if (!heard) tally.find('hang', "the real user's player got no speech.end after fuzzing");
 
     await target.checkSettled(tally, baseline, players, 10_000);
-    tally.rssAfterKiB = await target.settledRss();
-    checkRss(tally, suite.rssGrowthBoundMiB);
+    const liveAfter = await target.liveMemory();
+    tally.rssAfterKiB = target.sample()?.rssKiB ?? null;
+    if (liveAfter) checkMemory(tally, liveBefore, liveAfter, suite);
   } finally {
     player?.close();
     await target.stop(tally);
@@ -186,18 +195,33 @@ function standinEnv(standin: Standin, suite: SuiteContext): Record<string, strin
   return { ELEVENLABS_API_KEY: suite.keys.elevenLabs, ELEVENLABS_BASE_URL: standin.url };
 }
 
+const MiB = 1024 * 1024;
+
 /**
- * RSS growth over a run, measured after the process has been idle: a leak shows as growth that outlives
- * the traffic. The bound is generous on purpose (see options.ts): V8 keeps freed heap for reuse and the
- * Flite WebAssembly memory only ever grows to the longest utterance so far.
+ * Memory that outlives the run, read after a forced full GC at the baseline and at the end. A leak is
+ * live memory (heap used + external, where Buffers live) growing past `liveGrowthBoundMiB`, or RSS past
+ * `rssGrowthBoundMiB` (native memory: Flite's WebAssembly, sockets); see options.ts for both bounds.
  */
-export function checkRss(tally: Tally, boundMiB: number): void {
-  if (tally.rssBeforeKiB === null || tally.rssAfterKiB === null) return;
-  const growthMiB = (tally.rssAfterKiB - tally.rssBeforeKiB) / 1024;
-  if (growthMiB > boundMiB) {
+export function checkMemory(tally: Tally, before: LiveMemory, after: LiveMemory, suite: SuiteContext): void {
+  const live = (m: LiveMemory) => m.heapUsed + m.external;
+  const liveGrowth = (live(after) - live(before)) / MiB;
+  const rssGrowth = (after.rss - before.rss) / MiB;
+  tally.note(
+    `after a forced GC: heap used ${(before.heapUsed / MiB).toFixed(0)}→${(after.heapUsed / MiB).toFixed(0)} MiB, ` +
+      `external ${(before.external / MiB).toFixed(0)}→${(after.external / MiB).toFixed(0)} MiB, ` +
+      `heap committed ${(before.heapTotal / MiB).toFixed(0)}→${(after.heapTotal / MiB).toFixed(0)} MiB, ` +
+      `RSS ${(before.rss / MiB).toFixed(0)}→${(after.rss / MiB).toFixed(0)} MiB`,
+  );
+  if (liveGrowth > suite.liveGrowthBoundMiB) {
     tally.find(
       'leak',
-      `RSS grew ${growthMiB.toFixed(0)} MiB (bound ${boundMiB} MiB) and stayed after the run settled`,
+      `live memory grew ${liveGrowth.toFixed(0)} MiB (bound ${suite.liveGrowthBoundMiB} MiB) and survived a full GC`,
+    );
+  }
+  if (rssGrowth > suite.rssGrowthBoundMiB) {
+    tally.find(
+      'leak',
+      `RSS grew ${rssGrowth.toFixed(0)} MiB after a full GC (bound ${suite.rssGrowthBoundMiB} MiB)`,
     );
   }
 }
