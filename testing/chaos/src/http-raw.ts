@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { rememberPort } from './ports.js';
 
 /**
  * HTTP/1.1 over a plain socket. Node's own client refuses much of what a fuzzer must send (raw unicode and
@@ -14,6 +15,8 @@ export interface RawRequest {
   readonly deadlineMs: number;
   /** Hang up on purpose after this long (a client that goes away mid-call); not a hang. */
   readonly abortAfterMs?: number;
+  /** What sent it (an input's index and label), remembered by client port for leak reports. */
+  readonly tag?: string;
 }
 
 export type RawOutcome = 'response' | 'timeout' | 'reset' | 'aborted';
@@ -75,7 +78,10 @@ export function sendRaw(port: number, request: RawRequest): Promise<RawResponse>
       request.abortAfterMs === undefined
         ? undefined
         : setTimeout(() => finish('aborted'), request.abortAfterMs);
-    socket.on('connect', () => socket.write(requestBytes(port, request)));
+    socket.on('connect', () => {
+      rememberPort(socket.localPort, request.tag);
+      socket.write(requestBytes(port, request));
+    });
     socket.on('data', (data: Buffer) => {
       chunks.push(data);
       if (parseResponse(Buffer.concat(chunks), request.method)?.complete) finish('response');

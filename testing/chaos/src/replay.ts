@@ -5,6 +5,7 @@ import { KeyScanner, makeKeys } from './keys.js';
 import type { ChaosOptions } from './options.js';
 import { runInput } from './run-input.js';
 import { upstreamFault } from './scenarios/fuzz.js';
+import { describeFds } from './proc.js';
 import { Rng } from './prng.js';
 import { Tally } from './tally.js';
 import { Target } from './target.js';
@@ -42,6 +43,8 @@ export async function replay(
       `seed ${options.seed}, input ${index} (${elevenLabs ? 'ElevenLabs stand-in' : 'offline engine'}): ${describeInput(input)}`,
     );
     print(JSON.stringify(serialiseInput(input), null, 2));
+    const baseline = await target.baseline();
+    const players = target.playersConnected();
     const context = { port: target.port, keyOf: target.keyOf, historyId: (n: number) => target.pool.get(n) };
     await runInput(input, context, {
       ...target.inspection(tally, index, describeInput(input)),
@@ -50,12 +53,20 @@ export async function replay(
           `→ ${request.method} ${request.path.slice(0, 200)}: ${response.outcome} ${response.status}\n${scanner.redact(response.raw.toString('latin1').slice(0, 2000))}`,
         ),
     });
+    // The same after-checks as a run: the server must let go of everything and still stop gracefully.
+    if (baseline) await target.checkSettled(tally, baseline, players, 3_000);
+    print(`server holds: ${describeFds(target.server.pid)} (baseline: ${baseline?.fdTargets ?? '?'})`);
   } finally {
-    await target.stop(tally);
+    await target.stop(tally, 10_000);
     await standin?.close();
   }
   const summary = tally.summary();
-  for (const finding of summary.findings) print(`[${finding.kind}] ${finding.detail}`);
+  for (const note of summary.notes) print(note);
+  for (const finding of summary.findings) {
+    print(
+      `[${finding.kind}] ${finding.detail}${finding.response ? `\n    ${finding.response.slice(0, 600)}` : ''}`,
+    );
+  }
   print(summary.findings.length === 0 ? 'nothing found' : `${summary.findings.length} finding(s)`);
   return summary.findings.length === 0;
 }

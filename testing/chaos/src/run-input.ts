@@ -1,7 +1,8 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { inspectHttp, inspectOutput, type Inspection } from './classify.js';
 import { parseResponse, requestBytes, sendRaw } from './http-raw.js';
+import { rememberPort } from './ports.js';
 import {
   resolveTemplate,
   type FuzzInput,
@@ -42,6 +43,7 @@ async function runHttp(input: HttpInput, context: TemplateContext, inspection: I
       ...(body === undefined ? {} : { body }),
       deadlineMs: request.deadlineMs,
       ...(request.abortAfterMs === undefined ? {} : { abortAfterMs: request.abortAfterMs }),
+      ...tag(inspection),
     }).then((response) => ({ response, path }));
   };
   const followUp = input.followUp;
@@ -145,6 +147,7 @@ async function runSession(input: WsInput, context: TemplateContext, inspection: 
     return;
   }
   tally.status('101');
+  rememberPort((socket as unknown as { _socket?: Socket })._socket?.localPort, tag(inspection).tag);
 
   const speeches: Promise<void>[] = [];
   for (const step of input.steps) {
@@ -227,6 +230,12 @@ async function runSession(input: WsInput, context: TemplateContext, inspection: 
   await Promise.all(speeches);
 }
 
+function tag(inspection: Inspection): { tag?: string } {
+  return inspection.input === undefined
+    ? {}
+    : { tag: `input ${inspection.index ?? '?'}: ${inspection.input.slice(0, 160)}` };
+}
+
 function where(inspection: Inspection): { index?: number; input?: string } {
   return {
     ...(inspection.index === undefined ? {} : { index: inspection.index }),
@@ -277,7 +286,10 @@ function runRawHandshake(input: WsRawInput, context: TemplateContext, inspection
       resolve();
     };
     const deadline = setTimeout(() => finish('timeout'), input.deadlineMs);
-    socket.on('connect', () => socket.write(head));
+    socket.on('connect', () => {
+      rememberPort(socket.localPort, tag(inspection).tag);
+      socket.write(head);
+    });
     socket.on('data', (data: Buffer) => {
       chunks.push(data);
       const parsed = parseResponse(Buffer.concat(chunks));

@@ -123,7 +123,11 @@ export class ServerProcess {
   }
 
   /** Sends a signal and waits (bounded) for the exit. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL', waitMs = 10_000): Promise<boolean> {
+  async kill(
+    signal: NodeJS.Signals = 'SIGKILL',
+    waitMs = 10_000,
+    beforeForce?: () => void,
+  ): Promise<boolean> {
     if (!this.alive) return true;
     this.killedOnPurpose = true;
     this.child.kill(signal);
@@ -132,6 +136,7 @@ export class ServerProcess {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), waitMs).unref()),
     ]);
     if (!exited && signal !== 'SIGKILL') {
+      beforeForce?.();
       this.child.kill('SIGKILL');
       await this.exited;
     }
@@ -139,9 +144,9 @@ export class ServerProcess {
   }
 
   /** Graceful stop (SIGTERM); returns how long it took, or undefined if it had to be killed. */
-  async stop(boundMs: number): Promise<number | undefined> {
+  async stop(boundMs: number, beforeForce?: () => void): Promise<number | undefined> {
     const started = performance.now();
-    const graceful = await this.kill('SIGTERM', boundMs);
+    const graceful = await this.kill('SIGTERM', boundMs, beforeForce);
     return graceful ? performance.now() - started : undefined;
   }
 

@@ -65,7 +65,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     const warm = await target.realSpeak('Warming up the voice.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before fuzzing: ${warm.detail}`);
     const liveBefore = await target.liveMemory();
-    const baseline = target.baseline();
+    const baseline = await target.baseline();
     if (!baseline || !liveBefore) throw new Error('cannot read /proc or the inspector of the server process');
     tally.rssBeforeKiB = baseline.rssKiB;
     const players = target.playersConnected();
