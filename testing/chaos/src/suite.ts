@@ -62,11 +62,10 @@ export async function runSuite(
     progress?.(`${name}: done`);
   };
 
-  const fuzzers = async () => {
-    await run('fuzz-offline', () =>
+  const scenarios: Record<ScenarioName, () => Promise<ScenarioSummary>> = {
+    'fuzz-offline': () =>
       runFuzz({ name: 'fuzz-offline', engine: 'offline', first: 0, count: offlineInputs }, suite),
-    );
-    await run('fuzz-elevenlabs', () =>
+    'fuzz-elevenlabs': () =>
       withStandin((standin) =>
         runFuzz(
           {
@@ -81,20 +80,26 @@ export async function runSuite(
           suite,
         ),
       ),
-    );
+    'upstream-faults': () => withStandin((standin) => runUpstreamFaults(suite, standin)),
+    'slow-sockets': () => runSlowSockets(suite),
+    'kill-9': () => runKill9(suite),
+    'full-disk': () => runFullDisk(suite),
+    'local-key': () => runLocalKey(suite),
   };
-  const faults = async () => {
-    await run('upstream-faults', () => withStandin((standin) => runUpstreamFaults(suite, standin)));
-    await run('slow-sockets', () => runSlowSockets(suite));
-    await run('kill-9', () => runKill9(suite));
-    await run('full-disk', () => runFullDisk(suite));
-    await run('local-key', () => runLocalKey(suite));
-  };
-  if (options.parallel) await Promise.all([fuzzers(), faults()]);
-  else {
-    await fuzzers();
-    await faults();
-  }
+  // In parallel, three lanes of about equal length: the fuzzers are CPU-bound, the fault scenarios
+  // mostly wait (bounds, restarts, stalls), so together they keep two cores busy.
+  const lanes: ScenarioName[][] = options.parallel
+    ? [
+        ['fuzz-offline', 'local-key'],
+        ['fuzz-elevenlabs', 'upstream-faults'],
+        ['slow-sockets', 'kill-9', 'full-disk'],
+      ]
+    : [[...SCENARIOS]];
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const name of lane) await run(name, scenarios[name]);
+    }),
+  );
   const ordered = SCENARIOS.flatMap((name) => summaries.get(name) ?? []);
   return buildReport(options.seed, ordered, Math.round(performance.now() - started));
 }

@@ -51,12 +51,20 @@ export function upstreamFault(rng: Rng): Fault {
  */
 export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<ScenarioSummary> {
   const tally = new Tally(plan.name);
+  let mark = performance.now();
+  const phases: string[] = [];
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases.push(`${name} ${((now - mark) / 1000).toFixed(1)} s`);
+    mark = now;
+  };
   const target = await Target.start({
     keys: suite.keys,
     scanner: suite.scanner,
     env: plan.standin ? standinEnv(plan.standin, suite) : {},
     inspect: true,
   });
+  phase('start');
   let player: Player | undefined;
   try {
     const world = await discoverWorld(target, plan.engine);
@@ -64,6 +72,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     // Warm-up: the engine and store are loaded before the baseline is taken.
     const warm = await target.realSpeak('Warming up the voice.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before fuzzing: ${warm.detail}`);
+    phase('warm-up');
     const liveBefore = await target.liveMemory();
     const baseline = await target.baseline();
     if (!baseline || !liveBefore) throw new Error('cannot read /proc or the inspector of the server process');
@@ -140,6 +149,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
         }
       }
     };
+    phase('baseline');
     const fuzzStarted = performance.now();
     // RSS (MiB) every 1000 inputs: a leak climbs steadily; a heap finding its size levels off.
     const trajectory: string[] = [`0: ${Math.round(baseline.rssKiB / 1024)}`];
@@ -157,6 +167,7 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
       `${tally.inputs} inputs in ${((performance.now() - fuzzStarted) / 1000).toFixed(1)} s at concurrency ${suite.concurrency}`,
     );
     await checkAlive();
+    phase('inputs');
     plan.standin?.clearFaults();
 
     // After the storm: the real user's speech still works and reaches the player.
@@ -179,13 +190,18 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
     );
     if (!heard) tally.find('hang', "the real user's player got no speech.end after fuzzing");
 
+    phase('real user after');
     await target.checkSettled(tally, baseline, players, 10_000);
+    phase('settle');
     const liveAfter = await target.liveMemory();
+    phase('forced GC');
     tally.rssAfterKiB = target.sample()?.rssKiB ?? null;
     if (liveAfter) checkMemory(tally, liveBefore, liveAfter, suite);
   } finally {
     player?.close();
     await target.stop(tally);
+    phase('stop');
+    tally.note(`phases: ${phases.join(', ')}`);
     tally.end();
   }
   return tally.summary();

@@ -59,7 +59,7 @@ export async function runSlowSockets(suite: SuiteContext): Promise<ScenarioSumma
       }
     }, suite.slowIntervalMs);
 
-    await sleep(Math.min(suite.slowIntervalMs * 2, 2_000));
+    await sleep(suite.slowIntervalMs);
     const open = slow.filter((s) => s.closedAt === undefined).length;
     // The real user, while the slow sockets hold their connections.
     for (const via of ['rest', 'mcp'] as const) {
