@@ -185,10 +185,11 @@ export function inspectJsonRpc(inspection: Inspection, text: string, contentType
     };
     if (error?.code === -32603) {
       // The MCP SDK answers a request whose params fail its schema with -32603 and the zod issue list.
-      const invalidParams = /^\s*\[\s*\{/.test(String((error as { message?: unknown }).message ?? ''));
+      const said = String((error as { message?: unknown }).message ?? '');
+      const invalidParams = /^\s*\[\s*\{/.test(said);
       const detail = invalidParams
         ? 'JSON-RPC internal error (-32603) for invalid params (should be -32602)'
-        : 'JSON-RPC internal error (-32603)';
+        : `JSON-RPC internal error (-32603): ${said.replace(/sp_[\w-]+/g, 'sp_…').slice(0, 60)}`;
       inspection.tally.find('5xx', detail, {
         ...context(inspection),
         response: excerpt(inspection.scanner, text),

@@ -177,6 +177,9 @@ export function formatReport(report: ChaosReport): string {
           .join(', ')}`,
       );
     }
+    const kinds = Object.entries(s.breakdown).filter(([key]) => !key.startsWith('policy'));
+    if (kinds.length > 0) extra.push(`counted: ${kinds.map(([key, n]) => `${key} ×${n}`).join('; ')}`);
+    if (s.policy > 0) extra.push(`policy: ${s.policy} cross-site requests answered 2xx (see the findings)`);
     extra.push(...s.notes);
     if (extra.length > 0) out.push(`${s.scenario}:`, ...extra.map((text) => `  - ${text}`));
   }

@@ -37,6 +37,7 @@ export interface ScenarioSummary {
   readonly notRun: string | null;
   readonly error: string | null;
   readonly statuses: Readonly<Record<string, number>>;
+  readonly breakdown: Readonly<Record<string, number>>;
   readonly notes: readonly string[];
   readonly findings: readonly Finding[];
 }
@@ -58,6 +59,8 @@ export class Tally {
   readonly refusalCodes = new Map<string, number>();
   readonly statuses = new Map<string, number>();
   readonly notes: string[] = [];
+  /** Counted events by kind and description (the kept findings are capped; this is not). */
+  readonly breakdown = new Map<string, number>();
   readonly findings: Finding[] = [];
   rssBeforeKiB: number | null = null;
   rssAfterKiB: number | null = null;
@@ -77,6 +80,8 @@ export class Tally {
     times = 1,
   ): void {
     this.counts[kind] += times;
+    const key = `${kind}: ${detail.replace(/\d+ of \d+/, 'N of N').slice(0, 110)}`;
+    this.breakdown.set(key, (this.breakdown.get(key) ?? 0) + times);
     if (this.findings.filter((finding) => finding.kind === kind).length < MAX_FINDINGS_PER_KIND) {
       this.findings.push({
         kind,
@@ -130,6 +135,7 @@ export class Tally {
       notRun: this.notRun,
       error: this.error,
       statuses: Object.fromEntries([...this.statuses].sort()),
+      breakdown: Object.fromEntries([...this.breakdown].sort((a, b) => b[1] - a[1])),
       notes: this.notes,
       findings: this.findings,
     };
