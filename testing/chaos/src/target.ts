@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasStack, HistoryPool, inspectHttp, type Inspection } from './classify.js';
 import { sendRaw, type RawResponse } from './http-raw.js';
@@ -7,6 +6,7 @@ import { REAL_USER, type KeyScanner, type Keys } from './keys.js';
 import { Inspector, type LiveMemory } from './inspector.js';
 import { describeFds, type ProcSample } from './proc.js';
 import { ServerProcess } from './server-process.js';
+import { keepTempDir, makeTempDir, removeTempDir } from './temp-dirs.js';
 import type { Tally } from './tally.js';
 
 export interface TargetOptions {
@@ -51,11 +51,11 @@ export class Target {
   }
 
   static async start(options: TargetOptions): Promise<Target> {
-    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'earshot-chaos-'));
+    const dataDir = options.dataDir ?? makeTempDir('earshot-chaos-');
     try {
       return new Target(options, dataDir, await ServerProcess.start(serverOptions(options, dataDir)));
     } catch (error) {
-      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) removeTempDir(dataDir);
       throw error;
     }
   }
@@ -262,8 +262,9 @@ export class Target {
         join(this.dataDir, 'server-output.log'),
         this.options.scanner.redact(this.earlierOutput + this.server.output()),
       );
+      keepTempDir(this.dataDir);
       tally.note(`kept ${this.dataDir} (CHAOS_KEEP)`);
-    } else if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    } else if (this.ownsDataDir) removeTempDir(this.dataDir);
   }
 
   scanOutput(tally: Tally): void {

@@ -36,14 +36,18 @@ export function prepareDisk(mode: SuiteContext['fullDisk']): DiskSetup | string 
     if (mounted.status === 0) {
       // Unmounted in cleanup, or here if this process ends before the scenario's finally runs.
       const unmount = () => spawnSync('umount', ['-l', dir], { timeout: 10_000 });
-      process.once('exit', unmount);
+      const atExit = () => {
+        unmount();
+        rmSync(dir, { recursive: true, force: true });
+      };
+      process.once('exit', atExit);
       return {
         mode: 'mount',
         dir,
         pathFromHere: () => dir,
         cleanup: () => {
           unmount();
-          process.off('exit', unmount);
+          process.off('exit', atExit);
           rmdirSync(dir);
         },
       };

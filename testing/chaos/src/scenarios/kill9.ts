@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REAL_USER } from '../keys.js';
+import { makeTempDir, removeTempDir } from '../temp-dirs.js';
 import { Player } from '../player.js';
 import { Tally, type ScenarioSummary } from '../tally.js';
 import { sleep, Target } from '../target.js';
@@ -21,7 +21,7 @@ const LONG_TEXT = Array.from(
  */
 export async function runKill9(suite: SuiteContext): Promise<ScenarioSummary> {
   const tally = new Tally('kill-9');
-  const dataDir = mkdtempSync(join(tmpdir(), 'earshot-chaos-kill-'));
+  const dataDir = makeTempDir('earshot-chaos-kill-');
   let target: Target | undefined;
   let player: Player | undefined;
   try {
@@ -84,7 +84,7 @@ export async function runKill9(suite: SuiteContext): Promise<ScenarioSummary> {
   } finally {
     player?.close();
     if (target) await target.stop(tally);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeTempDir(dataDir);
     tally.end();
   }
   return tally.summary();
