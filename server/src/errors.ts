@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'audio_too_long'
   | 'queue_full'
   | 'shutting_down'
+  | 'store_unavailable'
   | 'cancelled'
   | 'internal';
 
@@ -40,6 +41,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   audio_too_long: 400,
   queue_full: 429,
   shutting_down: 503,
+  store_unavailable: 503,
   cancelled: 499,
   internal: 500,
 };
@@ -69,7 +71,26 @@ export function toEarshotError(error: unknown): EarshotError {
   if (error instanceof Error && error.name === 'AbortError') {
     return new EarshotError('cancelled', 'The request was cancelled.', { cause: error });
   }
+  const storageProblem = STORAGE_ERRNO[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
+  if (storageProblem) {
+    return new EarshotError(
+      'store_unavailable',
+      `Earshot could not save this: ${storageProblem}. Nothing was changed; free space or fix the data folder, then retry.`,
+      { cause: error, retryAfterSeconds: 30 },
+    );
+  }
   return new EarshotError('internal', 'Something went wrong inside Earshot; the server log has details.', {
     cause: error,
   });
 }
+
+/**
+ * File-system failures only storage meets, which the operator can fix (the log names the file). Permission
+ * errors are left out: tools read user files too, where they mean something else.
+ */
+const STORAGE_ERRNO: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the data folder is on a read-only file system',
+  EIO: 'the disk reported an I/O error',
+};

@@ -22,6 +22,12 @@ export interface ElevenLabsEngineOptions {
   readonly baseUrl?: string;
   /** Retries on 408/429/5xx before audio starts. Tests use 0 to see faults as they are. */
   readonly maxRetries?: number;
+  /**
+   * A speech stream that sends nothing for this long is given up as `upstream_interrupted`, so a stalled
+   * connection cannot hold the user's queue. ElevenLabs sends a chunk every few hundred ms while it generates.
+   * @default 20_000
+   */
+  readonly streamIdleTimeoutMs?: number;
 }
 
 /** ElevenLabs through its official SDK; the only module that imports it. */
@@ -29,9 +35,11 @@ export class ElevenLabsEngine implements VoiceEngine {
   readonly name = 'elevenlabs' as const;
   readonly defaultModelId = DEFAULT_MODEL;
   private readonly client: ElevenLabsClient;
+  private readonly streamIdleTimeoutMs: number;
   readonly studio: ElevenLabsStudio;
 
   constructor(options: ElevenLabsEngineOptions) {
+    this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 20_000;
     this.client = new ElevenLabsClient({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
@@ -85,6 +93,9 @@ export class ElevenLabsEngine implements VoiceEngine {
 
   async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream> {
     const s = request.settings;
+    // The request ends when the caller stops it or when the stream goes quiet for too long.
+    const idle = new IdleTimer(this.streamIdleTimeoutMs);
+    const requestSignal = AbortSignal.any([signal, idle.signal]);
     let response;
     try {
       // The timestamped stream carries the same audio plus character timings for live captions.
@@ -110,10 +121,12 @@ export class ElevenLabsEngine implements VoiceEngine {
                 }
               : {}),
           },
-          { abortSignal: signal },
+          { abortSignal: requestSignal },
         )
         .withRawResponse();
     } catch (error) {
+      idle.stop();
+      if (idle.fired) throw idle.error();
       const mapped = fromElevenLabsError(error, { voiceId: request.voiceId });
       throw mapped.code === 'quota_exceeded' ? await this.withResetTime(mapped) : mapped;
     }
@@ -123,7 +136,7 @@ export class ElevenLabsEngine implements VoiceEngine {
       format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
       requestId: headers.get('request-id') ?? undefined,
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
-      events: readTimestampedStream(response.data, signal),
+      events: readTimestampedStream(response.data, signal, idle),
     };
   }
 
@@ -177,9 +190,11 @@ type TimestampedChunk = {
 async function* readTimestampedStream(
   stream: AsyncIterable<TimestampedChunk>,
   signal: AbortSignal,
+  idle: IdleTimer,
 ): AsyncIterable<SynthesisEvent> {
   try {
     for await (const chunk of stream) {
+      idle.restart();
       const alignment = chunk.alignment;
       if (alignment && alignment.characters.length > 0) {
         yield {
@@ -198,10 +213,48 @@ async function* readTimestampedStream(
     }
   } catch (error) {
     if (signal.aborted) throw new EarshotError('cancelled', 'The speech was stopped.', { cause: error });
+    if (idle.fired) throw idle.error();
     throw new EarshotError(
       'upstream_interrupted',
       'The ElevenLabs audio stream broke off before the end; the speech is incomplete — try again.',
       { cause: error },
+    );
+  } finally {
+    idle.stop();
+  }
+}
+
+/** Aborts its signal when `restart` has not been called for `ms`. */
+class IdleTimer {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  fired = false;
+
+  constructor(private readonly ms: number) {
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort();
+    }, this.ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  error(): EarshotError {
+    return new EarshotError(
+      'upstream_interrupted',
+      `ElevenLabs sent nothing for ${Math.round(this.ms / 1000)} s, so the speech was given up — try again.`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { EarshotError } from '../errors.js';
+import { EarshotError, toEarshotError } from '../errors.js';
 
 /** Longest error message sent to a client: enough to say what to do, too short to echo a payload back. */
 const MAX_MESSAGE_CHARS = 300;
@@ -22,7 +22,10 @@ export function excerpt(text: string, max = MAX_MESSAGE_CHARS): string {
  * to a short excerpt, whatever input they quote.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | EarshotError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | EarshotError, request, reply) => {
+    // Failures with a cause users can act on (a full disk…) become EarshotErrors; the rest stay as they are.
+    const mapped = thrown instanceof EarshotError ? thrown : toEarshotError(thrown);
+    const error = mapped.code === 'internal' ? thrown : mapped;
     if (error instanceof EarshotError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       if (error.httpStatus >= 500)

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { wavHeader } from '../audio/wav.js';
@@ -135,10 +135,16 @@ export function registerRestRoutes(
         const audio = item?.audio;
         const stream = audio ? await deps.store.readAudio(request.user, request.params.id) : null;
         if (!item || !audio || !stream) throw new EarshotError('not_found', 'No stored audio for this item.');
-        const body = new PassThrough();
-        body.write(wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1));
-        stream.on('error', (error) => body.destroy(error));
-        stream.pipe(body);
+        const header = wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1);
+        // A generator, not pipe(): when the client goes away Fastify destroys the body, which ends the
+        // generator, which destroys the file stream (pipe() left the file open for good).
+        const body = Readable.from(
+          (async function* () {
+            yield header;
+            yield* stream;
+          })(),
+          { objectMode: false },
+        );
         return reply
           .type('audio/wav')
           .header('content-length', String(44 + audio.bytes))

@@ -4,6 +4,8 @@
  * token, a cursor. Tool arguments are capped by each tool's schema; these fields have no schema of ours, so an
  * oversized one is refused here, before the SDK sees it, instead of being echoed back in full.
  */
+import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
 const NAME_MAX_CHARS = 200;
 const URI_MAX_CHARS = 512;
 
@@ -45,4 +47,31 @@ export function answerableId(body: unknown): string | number | null {
   const id = Array.isArray(body) ? undefined : fieldAt(body, ['id']);
   if (typeof id === 'number') return id;
   return typeof id === 'string' && id.length <= NAME_MAX_CHARS ? id : null;
+}
+
+/**
+ * Each client request's schema by method. The SDK (1.x) answers a request whose params fail its schema with
+ * -32603 "Internal error" and the raw issue list; JSON-RPC says -32602 "Invalid params", so requests are checked
+ * here first, with the SDK's own schemas, and refused with a short message.
+ */
+const REQUEST_SCHEMAS = new Map(
+  ClientRequestSchema.options.map((schema) => [schema.shape.method.value as string, schema] as const),
+);
+
+/** The first request in a body (one message or a batch) whose params its method's schema refuses, as "path: why". */
+export function invalidRequestParams(body: unknown): string | undefined {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  for (const message of messages) {
+    const method = fieldAt(message, ['method']);
+    if (typeof method !== 'string' || fieldAt(message, ['id']) === undefined) continue;
+    const uri = fieldAt(message, ['params', 'uri']);
+    if (method.startsWith('resources/') && typeof uri === 'string' && !URL.canParse(uri))
+      return `${method}: params.uri: not a URI`;
+    const result = REQUEST_SCHEMAS.get(method)?.safeParse(message);
+    if (!result || result.success) continue;
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    return `${method}: ${where}${issue?.message ?? 'malformed'}`;
+  }
+  return undefined;
 }

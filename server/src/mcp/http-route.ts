@@ -1,7 +1,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
-import { answerableId, oversizedEnvelopeField } from './envelope.js';
+import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
 import { createMcpServer } from './server.js';
 
@@ -26,6 +26,15 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       return reply.code(400).send({
         jsonrpc: '2.0',
         error: { code: -32602, message: `Invalid request: ${oversized}.` },
+        id: answerableId(request.body),
+      });
+    }
+    const invalid = invalidRequestParams(request.body);
+    if (invalid !== undefined) {
+      // A JSON-RPC error, not an HTTP one: the request arrived fine, its params are wrong.
+      return reply.code(200).send({
+        jsonrpc: '2.0',
+        error: { code: -32602, message: `Invalid params: ${invalid}.` },
         id: answerableId(request.body),
       });
     }

@@ -1,5 +1,5 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { EarshotError } from '../errors.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { historyResourceUri, readWav, RESOURCE_AUDIO_MAX_BYTES } from './audio-output.js';
 import type { CallerContext, ToolDeps } from './context.js';
 
@@ -32,11 +32,18 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, calle
     async (uri, variables) => {
       const id = String(variables.id);
       const item = await deps.store.getHistory(caller.user, id);
-      if (!item) throw new EarshotError('not_found', `No history item "${id}".`);
+      if (!item) throw resourceNotFound(uri.href, `No history item "${id}".`);
       const wav = await readWav(deps.store, caller.user, item, RESOURCE_AUDIO_MAX_BYTES);
       if (!wav)
-        throw new EarshotError('not_found', `History item "${id}" has no stored audio small enough to read.`);
+        throw resourceNotFound(uri.href, `History item "${id}" has no stored audio small enough to read.`);
       return { contents: [{ uri: uri.href, mimeType: 'audio/wav', blob: wav.toString('base64') }] };
     },
   );
 }
+
+/** MCP's "Resource not found" (-32002), with the URI in its data as the spec asks. */
+function resourceNotFound(uri: string, message: string): McpError {
+  return new McpError(RESOURCE_NOT_FOUND, message, { uri });
+}
+
+const RESOURCE_NOT_FOUND = -32002;

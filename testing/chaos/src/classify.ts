@@ -3,7 +3,7 @@ import type { Tally } from './tally.js';
 
 /**
  * Deliberate refusals: 5xx answers that carry one of Earshot's documented error codes for a failure
- * outside the request (ElevenLabs down or refusing, the server draining). They are what a client should
+ * outside the request (ElevenLabs down or refusing, the server draining, the store unable to write). They are what a client should
  * get, so they are counted apart from 5xx; everything else at 500–599, and `internal` anywhere, is a 5xx.
  */
 export const REFUSAL_CODES = new Set([
@@ -12,6 +12,8 @@ export const REFUSAL_CODES = new Set([
   'upstream_error',
   'upstream_interrupted',
   'shutting_down',
+  'engine_crashed',
+  'store_unavailable',
 ]);
 
 /** History ids seen in responses, so later inputs can name real items (`{{hid:N}}`). */

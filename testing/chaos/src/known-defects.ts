@@ -11,16 +11,7 @@ export interface KnownDefect {
   readonly matches: (finding: Finding) => boolean;
 }
 
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    id: 'no-http-timeouts',
-    note: 'issue 8: no request or headers timeout, so slow-header and slow-body sockets stay open (fix in flight on branch http)',
-    matches: (finding) =>
-      finding.scenario === 'slow-sockets' &&
-      finding.kind === 'hang' &&
-      /^slow (headers|body) /.test(finding.detail),
-  },
-];
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [];
 
 export function markKnown(findings: readonly Finding[]): void {
   for (const finding of findings) {

@@ -118,8 +118,14 @@ export async function runSlowSockets(suite: SuiteContext): Promise<ScenarioSumma
   return tally.summary();
 }
 
+/**
+ * The attacker's address: another loopback address than the real user's 127.0.0.1, so the server's per-client
+ * socket cap (128) applies to the attacker alone — as on a real network, where they are different hosts.
+ */
+const ATTACKER_ADDRESS = '127.0.0.2';
+
 function openSlow(port: number, kind: SlowKind, auth: string): SlowSocket {
-  const socket = connect({ host: '127.0.0.1', port });
+  const socket = connect({ host: '127.0.0.1', port, localAddress: ATTACKER_ADDRESS });
   const slow: SlowSocket = { kind, socket, openedAt: performance.now(), received: Buffer.alloc(0) };
   const path = kind.endsWith('/mcp')
     ? '/mcp'
