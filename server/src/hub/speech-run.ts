@@ -12,6 +12,8 @@ export interface SpeechRunDeps {
   readonly store: Store;
   readonly logger: Logger;
   readonly maxPlayerBufferBytes: number;
+  /** Waits between retries of a failed history or usage write. */
+  readonly storeRetryDelaysMs: readonly number[];
 }
 
 /**
@@ -111,7 +113,12 @@ async function record(
   log: Logger,
 ): Promise<SpeechOutcome> {
   if (outcome.credits > 0 || outcome.status !== 'failed') {
-    retryInBackground(() => deps.store.addUsage(job.user, outcome.characters, outcome.credits), log, 'usage');
+    retryInBackground(
+      () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
+      log,
+      'usage',
+      deps.storeRetryDelaysMs,
+    );
   }
   if (outcome.status === 'failed' || outcome.bytes === 0) {
     sink?.abort();
@@ -134,7 +141,12 @@ async function record(
     ...(job.cacheKey && outcome.status === 'completed' ? { cacheKey: job.cacheKey } : {}),
   };
   // Wait briefly so the audio link in the result works at once; a slow store keeps retrying behind.
-  const saved = retryInBackground(() => deps.store.putHistory(job.user, item), log, 'history');
+  const saved = retryInBackground(
+    () => deps.store.putHistory(job.user, item),
+    log,
+    'history',
+    deps.storeRetryDelaysMs,
+  );
   await Promise.race([saved, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   return { ...outcome, audioStored: item.audio !== null };
 }
