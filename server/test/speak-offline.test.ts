@@ -10,8 +10,9 @@ const TEXT = 'The build finished. All two hundred tests passed. I am ready for t
 describe('speak with the offline engine, end to end', () => {
   let server: TestServer;
   beforeAll(async () => {
-    // carol is the settings test's own: the voice and speed it sets must not reach the other tests.
-    server = await startTestServer({ users: ['alice', 'bob', 'carol'] });
+    // carol is the settings test's own (the voice and speed it sets must not reach other tests); dave is the
+    // bad-input test's (its usage and history must hold nothing from other tests).
+    server = await startTestServer({ users: ['alice', 'bob', 'carol', 'dave'] });
   });
   afterAll(() => server.close());
 
@@ -181,7 +182,7 @@ describe('speak with the offline engine, end to end', () => {
   });
 
   it('rejects bad input with clear tool errors and spends nothing', async () => {
-    const client = await connectMcp(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.dave);
     const empty = (await client.callTool({ name: 'speak', arguments: { text: '   ' } })) as CallToolResult;
     expect(empty.isError).toBe(true);
     expect(textOf(empty)).toMatch(/empty/);
@@ -207,12 +208,23 @@ describe('speak with the offline engine, end to end', () => {
       arguments: { text: 'Hi', settings: { speed: 3 } },
     })) as CallToolResult;
     expect(badSettings.isError).toBe(true);
-    const { items } = (await (
-      await fetch(`${server.url}/api/v1/history?search=Sallie`, {
-        headers: { authorization: `Bearer ${server.keys.alice}` },
-      })
-    ).json()) as { items: unknown[] };
-    expect(items).toEqual([]);
+    const get = async <T>(path: string): Promise<T> =>
+      (await (
+        await fetch(`${server.url}/api/v1${path}`, {
+          headers: { authorization: `Bearer ${server.keys.dave}` },
+        })
+      ).json()) as T;
+    expect((await get<{ items: unknown[] }>('/history')).items).toEqual([]);
+    // Usage is written in the background, in order: once a good speech is counted, anything the bad ones
+    // had spent would be counted too.
+    const good = 'Counted.';
+    expect(
+      ((await client.callTool({ name: 'speak', arguments: { text: good } })) as CallToolResult).isError,
+    ).toBeFalsy();
+    const charactersToday = async () =>
+      (await get<{ today: { characters: number } }>('/usage?days=1')).today.characters;
+    await expect.poll(charactersToday).toBeGreaterThanOrEqual(good.length);
+    expect(await charactersToday()).toBe(good.length);
     await client.close();
   });
 
