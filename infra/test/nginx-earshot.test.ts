@@ -59,14 +59,17 @@ async function startEarshot(name: string, dataDir: string): Promise<EarshotProce
     clearTimeout(timer);
   };
   try {
-    await waitFor(
-      `Earshot ${name} to answer /healthz`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`Earshot ${name} exited: ${output}`);
-        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-      },
-      15_000,
-    );
+    // waitFor takes a failed check for "not yet"; an exit is final, so it ends the wait with the output.
+    await Promise.race([
+      waitFor(
+        `Earshot ${name} to answer /healthz`,
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+        60_000,
+      ),
+      exited.then(() => {
+        throw new Error(`Earshot ${name} exited: ${output}`);
+      }),
+    ]);
   } catch (error) {
     await stop();
     throw error;
@@ -102,7 +105,7 @@ describe('nginx in front of two Earshot servers', () => {
     dir = await mkdtemp(join(tmpdir(), 'earshot-e2e-'));
     servers = [await startEarshot('one', join(dir, 'one')), await startEarshot('two', join(dir, 'two'))];
     nginx = await startLocalNginx({ tasks: servers.map((server) => server.address) });
-  }, 40_000);
+  }, 150_000);
 
   afterAll(async () => {
     for (const socket of sockets) socket.terminate();
