@@ -24,7 +24,9 @@ interface EarshotProcess {
   stop(): Promise<void>;
 }
 
-const users = Array.from({ length: 8 }, (_, index) => ({
+// Where a key lands depends on the servers' (random) ports: with 8 users, all of them once landed on one server
+// (a run with both servers expected to have players failed); with 24 that is about a one-in-a-million draw.
+const users = Array.from({ length: 24 }, (_, index) => ({
   name: `user${index}`,
   key: `esk_e2e_${index}_${randomBytes(12).toString('base64url')}`,
 }));
@@ -140,7 +142,11 @@ describe('nginx in front of two Earshot servers', () => {
     expect(one.size).toBeGreaterThan(0);
     expect(two.size).toBeGreaterThan(0);
 
-    for (const user of users) {
+    // Four speakers on each server (or all it has) keep the run short.
+    const speakers = users.filter((user) =>
+      [...[...one].slice(0, 4), ...[...two].slice(0, 4)].includes(user.name),
+    );
+    for (const user of speakers) {
       const client = new Client({ name: 'earshot-nginx-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`${proxy}/mcp`), {
         requestInit: { headers: { Authorization: `Bearer ${user.key}` } },
@@ -166,8 +172,8 @@ describe('nginx in front of two Earshot servers', () => {
     }
     // No player heard anyone else's speech.
     for (const user of users) {
-      const others = logs.get(user.name)!.text.filter((message) => message.includes('"speech.start"'));
-      expect(others).toHaveLength(1);
+      const starts = logs.get(user.name)!.text.filter((message) => message.includes('"speech.start"'));
+      expect(starts).toHaveLength(speakers.includes(user) ? 1 : 0);
     }
   }, 60_000);
 });
