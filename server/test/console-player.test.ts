@@ -26,6 +26,7 @@ interface Stats {
 interface PlayerView {
   speeches: { id: string }[];
   position(speech: { id: string }): { positionMs: number };
+  audio: { idle: boolean } | null;
 }
 const statsOf = (page: Page): Promise<Stats> =>
   page.evaluate(() => (window as unknown as { earshotPlayer: { stats: Stats } }).earshotPlayer.stats);
@@ -211,6 +212,13 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.getByText('Connected as alice').waitFor({ timeout: 10_000 });
     await call;
     const id = (await statsOf(page)).started.at(-1)!;
+    // "Never": not only now, but once everything the page had scheduled has played out (the moment a
+    // "played" report would be sent).
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { earshotPlayer: { player: PlayerView } }).earshotPlayer.player.audio?.idle ??
+        true,
+    );
     expect((await statsOf(page)).played).not.toContain(id);
     await client.close();
     await page.close();
