@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyAssetsDir } from '../src/proxy/render.js';
 
 const run = promisify(execFile);
+// ip, sysctl and the script's tools live in sbin, which a plain user's PATH may not have.
+const PATH = [process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+const env = { ...process.env, PATH };
 const natScript = fileURLToPath(new URL('earshot-nat.sh', proxyAssetsDir));
 const ns = { task: 'es-task', nat: 'es-nat', net: 'es-net' };
 let dir: string;
@@ -28,7 +31,7 @@ function inside(...command: string[]): [string, string[]] {
 }
 
 async function sh(script: string): Promise<{ stdout: string; stderr: string }> {
-  return run(...inside('bash', '-euo', 'pipefail', '-c', script));
+  return run(...inside('bash', '-euo', 'pipefail', '-c', script), { env });
 }
 
 /** Resolves with everything a child printed once `pattern` shows up on its stdout; rejects if it exits first. */
@@ -51,7 +54,9 @@ async function printed(child: ChildProcess, pattern: RegExp): Promise<string> {
 async function reachesInternet(from: string, seconds: number): Promise<boolean> {
   const probe = `exec 3<>/dev/tcp/10.99.2.2/8000 && head -c 2 <&3`;
   const [command, args] = inside('ip', 'netns', 'exec', from, 'bash', '-c', probe);
-  const result = await run('timeout', [String(seconds), command, ...args]).catch(() => ({ stdout: '' }));
+  const result = await run('timeout', [String(seconds), command, ...args], { env }).catch(() => ({
+    stdout: '',
+  }));
   return result.stdout === 'ok';
 }
 
@@ -62,7 +67,7 @@ beforeAll(async () => {
   holder = spawn(
     'unshare',
     ['--user', '--map-root-user', '--mount', '--net', '--propagation', 'private', 'bash', '-euc', setup],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await printed(holder, /ready/);
   await sh(`
@@ -86,6 +91,7 @@ beforeAll(async () => {
       "net.createServer((s) => s.end('ok')).listen(8000, '10.99.2.2', () => console.log('listening'));\n",
   );
   listener = spawn(...inside('ip', 'netns', 'exec', ns.net, process.execPath, join(dir, 'listen.mjs')), {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await printed(listener, /listening/);
@@ -112,7 +118,7 @@ describe('earshot-nat in network namespaces', () => {
 
     const { stderr } = await run(...inside('ip', 'netns', 'exec', ns.nat, 'bash', natScript), {
       env: {
-        PATH: `${dir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+        PATH: `${dir}:${PATH}`,
         EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24',
         EARSHOT_SYSCTL_FILE: join(dir, '90-earshot-nat.conf'),
         EARSHOT_IPTABLES_SAVE: 'none',
@@ -143,7 +149,7 @@ describe('earshot-nat in network namespaces', () => {
     expect((await sh('ip -4 route show default')).stdout).toBe('');
     const failed = await run(...inside('bash', natScript), {
       env: {
-        PATH: `${dir}:${process.env.PATH ?? ''}`,
+        PATH: `${dir}:${PATH}`,
         EARSHOT_SYSCTL_FILE: 'none',
         EARSHOT_IPTABLES_SAVE: 'none',
       },
