@@ -197,7 +197,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
   it('cancelling the MCP request stops generation and the players', async () => {
     // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
     standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
-    const player = await connectPlayer(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
     const abort = new AbortController();
     const requestsBefore = standin.requests.length;

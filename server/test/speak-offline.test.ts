@@ -153,7 +153,7 @@ describe('speak with the offline engine, end to end', () => {
   });
 
   it('waits until the player reports played when asked', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
     let returned = false;
     const call = (
@@ -229,7 +229,7 @@ describe('speak with the offline engine, end to end', () => {
   });
 
   it('saves settings, pushes them to players, and uses the default voice', async () => {
-    const player = await connectPlayer(server.url, server.keys.carol);
+    const player = await connectPlayer(server.url, server.keys.carol!);
     const client = await connectMcp(server.url, server.keys.carol);
     const updated = (await client.callTool({
       name: 'update_settings',
