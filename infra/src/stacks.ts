@@ -135,6 +135,8 @@ export class EarshotStack extends Stack {
       dataPrefix: this.data.prefix,
       publicUrl: this.apiUrl,
       allowedOrigins: [this.console.origin],
+      // Through CloudFront the API arrives with the proxy's name as Host (CloudFront sends its origin's name).
+      allowedHosts: domain ? [] : [this.proxy.publicDnsName],
       elevenLabsKey: props.foundation.elevenLabsKey,
       apiKeyHashes: props.foundation.apiKeyHashes,
       namespaceName: 'earshot.local',

@@ -66,9 +66,8 @@ describe('proxy/NAT instance', () => {
     expect(instance.Monitoring).toBe(false);
     const ssmParameter =
       JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
-    expect(JSON.stringify(service.toJSON().Parameters?.[ssmParameter])).toMatch(
-      /al2023-ami-kernel-[^"]*arm64/,
-    );
+    const parameters = (service.toJSON() as { Parameters?: Record<string, unknown> }).Parameters;
+    expect(JSON.stringify(parameters?.[ssmParameter])).toMatch(/al2023-ami-kernel-[^"]*arm64/);
     expect(JSON.stringify(instance.BlockDeviceMappings)).toContain('"VolumeType":"gp3"');
   });
 
@@ -175,6 +174,9 @@ describe('backend service', () => {
     expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(/s3:\/\/.*\/data/);
     expect(JSON.stringify(env.EARSHOT_ALLOWED_ORIGINS)).toContain('DomainName');
     expect(env.EARSHOT_PUBLIC_URL).toBeDefined();
+    // Without a domain, CloudFront forwards the API with the proxy's EC2 name as Host: the server must serve it.
+    expect(JSON.stringify(env.EARSHOT_ALLOWED_HOSTS)).toMatch(/ec2-.*compute/);
+    expect(env.EARSHOT_MAX_CONNECTIONS_PER_CLIENT).toBe('0');
     expect((def.Secrets as { Name: string }[]).map((s) => s.Name).sort()).toEqual([
       'EARSHOT_API_KEYS',
       'ELEVENLABS_API_KEY',

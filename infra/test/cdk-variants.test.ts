@@ -86,6 +86,8 @@ describe('with a domain and hosted zone', () => {
     const env = JSON.stringify(props(service, 'AWS::ECS::TaskDefinition'));
     expect(env).toContain('{"Name":"EARSHOT_PUBLIC_URL","Value":"https://api.example.com"}');
     expect(env).toContain('{"Name":"EARSHOT_ALLOWED_ORIGINS","Value":"https://console.example.com"}');
+    // Browsers and agents reach nginx as api.example.com, the public URL's host: no other name is needed.
+    expect(env).not.toContain('EARSHOT_ALLOWED_HOSTS');
   });
 
   it("renders nginx for the domain with Let's Encrypt", () => {

@@ -175,7 +175,7 @@ describe('the image entrypoint as a plain process', () => {
       node,
       ...cmd.slice(1),
     ];
-    const child = spawn(binary!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -126,7 +126,7 @@ describe('nginx in front of two Earshot servers', () => {
       const log: PlayerLog = { text: [], audioBytes: 0 };
       socket.on('message', (data, isBinary) => {
         if (isBinary) log.audioBytes += (data as Buffer).length;
-        else log.text.push(String(data));
+        else log.text.push((data as Buffer).toString());
       });
       logs.set(user.name, log);
     }

@@ -99,7 +99,9 @@ describe('nginx in front of two tasks', () => {
       });
       expect(hello.headers?.['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
       expect(socket.protocol).toBe('earshot.v1');
-      const text = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+      const text = new Promise<string>((resolve) =>
+        socket.once('message', (data) => resolve((data as Buffer).toString())),
+      );
       socket.send('ping');
       expect(await text).toBe('echo:ping');
       const binary = new Promise<Buffer>((resolve) =>

@@ -105,7 +105,9 @@ describe('nginx with a domain', () => {
     });
     try {
       expect(hello).toMatchObject({ backend: 'tls', key: 'wss-user' });
-      const reply = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+      const reply = new Promise<string>((resolve) =>
+        socket.once('message', (data) => resolve((data as Buffer).toString())),
+      );
       socket.send('over tls');
       expect(await reply).toBe('echo:over tls');
     } finally {

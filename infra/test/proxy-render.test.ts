@@ -315,7 +315,7 @@ describe('renderProxyUserData', () => {
         '-c',
         join(dir, 'nginx.conf'),
       ];
-      const result = await run(command!, args);
+      const result = await run(command, args);
       expect(result.stderr).toContain('test is successful');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'upstream_busy'
   | 'upstream_error'
   | 'upstream_interrupted'
+  | 'engine_crashed'
+  | 'audio_too_long'
   | 'queue_full'
   | 'shutting_down'
   | 'cancelled'
@@ -34,6 +36,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   upstream_busy: 503,
   upstream_error: 502,
   upstream_interrupted: 502,
+  engine_crashed: 503,
+  audio_too_long: 400,
   queue_full: 429,
   shutting_down: 503,
   cancelled: 499,

@@ -5,3 +5,4 @@ export { sha256Hex, generateApiKey } from './auth/keys.js';
 export { ElevenLabsEngine } from './engines/elevenlabs.js';
 export { OfflineEngine } from './engines/offline.js';
 export type { VoiceEngine } from './engines/index.js';
+export { SqliteStore } from './storage/sqlite/store.js';

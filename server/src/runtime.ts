@@ -50,9 +50,9 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     config.keys.kind === 'hashes' ? config.keys.entries : [{ user: 'default', sha256: sha256Hex(localKey!) }],
   );
 
-  const engine = options.engine ?? createEngine(config.engine);
   const store = await createStore(config.store);
   await store.checkReady();
+  const engine = options.engine ?? createEngine(config.engine);
   const catalog = new VoiceCatalog(engine);
   const hub = new Hub({ engine, store, logger, maxPlayerBufferBytes: options.maxPlayerBufferBytes });
   const settings = new SettingsService(store, hub);
@@ -77,7 +77,16 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     settings,
     lifecycle,
   });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Port taken, address not on this machine…: release what started, so a caller that recovers (earshot mcp
+    // reusing the server that won the port) keeps no half-started server, worker threads or open store.
+    await app.close().catch(() => undefined);
+    if (!options.engine) await engine.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -46,7 +46,7 @@ describe('authentication and cross-origin protection on a real server', () => {
 
   it('refuses /mcp without a key, with a wrong key, and with a malformed header', async () => {
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: 'Bearer not-a-real-key-at-all' },
       { authorization: server.keys.alice! },
     ]) {

@@ -2,37 +2,51 @@ import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from './support/cli.js';
+import { runCli, startCli, startCliInTerminal } from './support/cli.js';
 import { connectPlayer } from './support/player.js';
 
-describe('earshot serve as a real process', () => {
+describe('earshot serve as a real process', { timeout: 120_000 }, () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'earshot-cli-'));
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('generates a key on first run, saves it privately, prints the page URL and agent config, and reuses it', async () => {
+  it('generates a key on first run, saves it privately, says where it is (output not a terminal), and reuses it', async () => {
     const first = await startCli({ EARSHOT_DATA_DIR: dataDir });
-    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    const keyFile = join(dataDir, 'api-key');
+    const key = (await readFile(keyFile, 'utf8')).trim();
     expect(key).toMatch(/^esk_[A-Za-z0-9_-]{32}$/);
-    expect((await stat(join(dataDir, 'api-key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
     const banner = first.output();
-    expect(banner).toContain(`${first.url}/#key=${key}`);
     expect(banner).toMatch(/Voice engine: offline/);
-    expect(banner).toContain(`"url": "${first.url}/mcp"`);
-    expect(banner).toContain(`"Authorization": "Bearer ${key}"`);
-    expect(banner).toContain(
-      `claude mcp add --transport http earshot ${first.url}/mcp --header "Authorization: Bearer ${key}"`,
-    );
+    expect(banner).toContain(`Player page: ${first.url}/ `);
+    expect(banner).toContain(`MCP endpoint: ${first.url}/mcp with "Authorization: Bearer YOUR_KEY"`);
+    expect(banner).toContain(`API key: new, saved in ${keyFile} (mode 0600); show it with: cat ${keyFile}`);
+    expect(banner).not.toContain(key);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
 
     const second = await startCli({ EARSHOT_DATA_DIR: dataDir });
-    expect(second.output()).toContain(`#key=${key}`);
-    expect(second.output()).toMatch(/API key \(saved\)/);
+    expect(second.output()).toContain(`API key: saved in ${keyFile}`);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    // The key it reuses is the one saved on the first run.
+    expect((await readFile(keyFile, 'utf8')).trim()).toBe(key);
+  });
+
+  it('in a terminal, prints the page URL with the key and ready-to-paste agent config, and stops on Ctrl+C', async () => {
+    const cli = await startCliInTerminal({ EARSHOT_DATA_DIR: dataDir });
+    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    const banner = cli.output();
+    expect(banner).toContain(`${cli.url}/#key=${key}`);
+    expect(banner).toMatch(/API key \(saved\): esk_/);
+    expect(banner).toContain(`"url": "${cli.url}/mcp"`);
+    expect(banner).toContain(`"Authorization": "Bearer ${key}"`);
+    expect(banner).toContain(
+      `claude mcp add --transport http earshot ${cli.url}/mcp --header "Authorization: Bearer ${key}"`,
+    );
+    expect(await cli.stop()).toBe(0);
   });
 
   it('on SIGTERM finishes the speech in progress, closes players with 1001 and exits 0', async () => {
@@ -69,8 +83,12 @@ describe('earshot serve as a real process', () => {
   });
 
   it('refuses to start with a clear message when the environment is invalid', async () => {
-    await expect(
-      startCli({ EARSHOT_DATA_DIR: dataDir, PORT: 'eighty', EARSHOT_API_KEYS: 'alice:nothex' }, 5000),
-    ).rejects.toThrow(/exited with 2[\s\S]*PORT[\s\S]*EARSHOT_API_KEYS/);
+    const result = await runCli(['serve'], {
+      EARSHOT_DATA_DIR: dataDir,
+      PORT: 'eighty',
+      EARSHOT_API_KEYS: 'alice:nothex',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/PORT[\s\S]*EARSHOT_API_KEYS entry 1/);
   });
 });

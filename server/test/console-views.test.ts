@@ -175,7 +175,7 @@ describe('the console views in Chromium (offline engine)', () => {
         .click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^earshot-.+\.wav$/);
-    const wav = await readFile((await download.path())!);
+    const wav = await readFile(await download.path());
     expect(wav.subarray(0, 4).toString()).toBe('RIFF');
     expect(wav.length).toBeGreaterThan(44 + 16_000);
 

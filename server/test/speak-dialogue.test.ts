@@ -54,9 +54,9 @@ describe('speak_dialogue offline', () => {
     await flite.close();
     expect(player.audioOf(structured.id).length).toBe(expected);
 
-    const starts = player.messages
-      .filter((m) => m.type === 'speech.alignment' && m.id === structured.id)
-      .map((m) => (m as { startMs: number[] }).startMs[0]!);
+    const starts = player
+      .received('speech.alignment', (m) => m.id === structured.id)
+      .map((m) => m.startMs[0]!);
     expect(starts.length).toBe(4);
     for (let i = 1; i < starts.length; i++) expect(starts[i]!).toBeGreaterThan(starts[i - 1]!);
     await Promise.all([client.close(), player.close()]);

@@ -32,7 +32,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
   it('starts playing before generation ends, with the audio ElevenLabs sent, and bills its character-cost', async () => {
     // Paced like the real API: first byte after 250 ms, audio arriving at 2× real time.
     standin.setPacing({ firstByteLatencyMs: 250, realtimeFactor: 2 });
-    const player = await connectPlayer(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
     const usageBefore = standin.usage;
     const callStarted = performance.now();
@@ -78,12 +78,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(standin.usage - usageBefore).toBe(TEXT.length * 2); // our call + the direct one
 
     // Character timings for live captions, in order and covering the whole text.
-    const alignments = player.messages.filter(
-      (m) => m.type === 'speech.alignment' && m.id === structured.id,
-    ) as {
-      chars: string[];
-      startMs: number[];
-    }[];
+    const alignments = player.received('speech.alignment', (m) => m.id === structured.id);
     expect(alignments.length).toBeGreaterThan(0);
     expect(alignments.flatMap((a) => a.chars).join('')).toBe(TEXT);
     const starts = alignments.flatMap((a) => a.startMs);
@@ -111,8 +106,8 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
   });
 
   it("sends audio only to the speaking user's players", async () => {
-    const alice = await connectPlayer(server.url, server.keys.alice);
-    const bob = await connectPlayer(server.url, server.keys.bob);
+    const alice = await connectPlayer(server.url, server.keys.alice!);
+    const bob = await connectPlayer(server.url, server.keys.bob!);
     await bob.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
     const result = (await client.callTool({
@@ -167,7 +162,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
   ];
   for (const { name, fault, error, code } of faults) {
     it(`reports ${name} to the agent and the player, then keeps serving`, async () => {
-      const player = await connectPlayer(server.url, server.keys.alice);
+      const player = await connectPlayer(server.url, server.keys.alice!);
       const client = await connectMcp(server.url, server.keys.alice);
       standin.injectFault({ ...fault, path: /text-to-speech/ });
       // fresh: the same text was spoken before and would otherwise replay from the cache.

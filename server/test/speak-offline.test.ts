@@ -52,7 +52,7 @@ describe('speak with the offline engine, end to end', () => {
   });
 
   it('streams speech to the player: start, audio frames as generated, end, valid audio of the right length', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.alice!);
     await player.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
     const result = (await client.callTool({
@@ -92,12 +92,7 @@ describe('speak with the offline engine, end to end', () => {
     expect(audio.length).toBe(expected);
 
     // Estimated character timings, sentence by sentence, within the audio.
-    const alignments = player.messages.filter(
-      (m) => m.type === 'speech.alignment' && m.id === structured.id,
-    ) as {
-      chars: string[];
-      startMs: number[];
-    }[];
+    const alignments = player.received('speech.alignment', (m) => m.id === structured.id);
     expect(alignments).toHaveLength(3);
     expect(alignments.map((a) => a.chars.join('').trim()).join(' ')).toBe(TEXT);
     expect(alignments[2]!.startMs[0]!).toBeGreaterThan(0);
@@ -284,7 +279,7 @@ describe('speak with the offline engine, end to end', () => {
   });
 
   it('stop_speaking stops the current speech and players get speech.stopped', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
     const long = Array.from(
       { length: 40 },

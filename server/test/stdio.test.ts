@@ -22,7 +22,7 @@ interface StdioSession {
   readonly transport: StdioClientTransport;
   /** Lines of stdout that were not JSON-RPC (must stay empty). */
   readonly stdoutErrors: Error[];
-  stderr(): string;
+  readonly stderr: () => string;
   close(): Promise<void>;
 }
 
@@ -261,14 +261,15 @@ describe('earshot mcp without EARSHOT_URL', () => {
     const first = await connectStdio(env, dataDir);
     sessions.push(first);
     const base = `http://127.0.0.1:${port}`;
-    const [, key] = await waitForText(first.stderr, /http:\/\/127\.0\.0\.1:\d+\/#key=(esk_\S+)/);
-    expect(first.stderr()).toContain(`${base}/#key=${key}`);
-    expect(key).toBe((await readFile(join(dataDir, 'api-key'), 'utf8')).trim());
+    await waitForText(first.stderr, /Open the player/);
+    expect(first.stderr()).toContain(`${base}/ (sign in with the key in ${join(dataDir, 'api-key')}`);
+    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    expect(first.stderr()).not.toContain(key);
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
 
-    const player = await connectPlayer(base, key!);
+    const player = await connectPlayer(base, key);
     await player.waitFor('hello');
     const result = (await first.client.callTool({
       name: 'speak',
@@ -327,7 +328,7 @@ describe('earshot mcp without EARSHOT_URL', () => {
       dataDir,
     );
     sessions.push(session);
-    await waitForText(session.stderr, /#key=/);
+    await waitForText(session.stderr, /Open the player/);
     const pid = session.transport.pid!;
     process.kill(pid, 'SIGTERM');
     expect(await exited(pid)).toBe(true);

@@ -113,9 +113,7 @@ describe('history tools', () => {
     const replayed = await call(client, 'replay', { id });
     expect(replayed.isError).toBeFalsy();
     expect(replayed.structuredContent).toMatchObject({ id, playersReached: 1 });
-    const starts = player.messages.filter(
-      (m) => m.type === 'speech.start' && m.text === 'Remember this sentence.',
-    );
+    const starts = player.received('speech.start', (m) => m.text === 'Remember this sentence.');
     expect(starts).toHaveLength(2);
     await player.waitFor('speech.end', (m) => m.id === starts[1]!.id);
     expect(player.audioOf(starts[1]!.id).equals(player.audioOf(starts[0]!.id))).toBe(true);

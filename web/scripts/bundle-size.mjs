@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 export const JS_BUDGET_BYTES = 60 * 1024;
 const dist = process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.url));
 
+/** @param {string} dir @returns {string[]} */
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -16,6 +17,7 @@ function files(dir) {
   });
 }
 
+/** @type {string[]} */
 let all;
 try {
   all = files(dist);
@@ -23,7 +25,7 @@ try {
   console.error(`No build at ${dist}: run npm run build first.`);
   process.exit(2);
 }
-const gzipped = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
+const gzipped = (/** @type {string} */ path) => gzipSync(readFileSync(path), { level: 9 }).length;
 const js = all.filter((path) => /\.m?js$/.test(path));
 const css = all.filter((path) => path.endsWith('.css'));
 const result = {

@@ -43,7 +43,7 @@ export function svg(
   const element = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, String(value));
   for (const child of children) element.appendChild(child);
-  return element as SVGElement;
+  return element;
 }
 
 /** A polite status line for screen readers and sighted users alike. */

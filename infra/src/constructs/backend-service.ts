@@ -40,6 +40,13 @@ export interface BackendServiceProps {
   readonly publicUrl: string;
   /** `EARSHOT_ALLOWED_ORIGINS`: the console origin(s). */
   readonly allowedOrigins: readonly string[];
+  /**
+   * `EARSHOT_ALLOWED_HOSTS`: Host names, besides the public URL's, that requests reach the task with. The server
+   * refuses every other name (IP addresses pass), and nginx forwards the Host it received: when CloudFront
+   * forwards the API to nginx, that is the proxy's public DNS name.
+   * @default none
+   */
+  readonly allowedHosts?: readonly string[];
   readonly elevenLabsKey: secretsmanager.ISecret;
   readonly apiKeyHashes: secretsmanager.ISecret;
   /**
@@ -120,6 +127,9 @@ export class BackendService extends Construct {
         EARSHOT_STORE: `s3://${props.dataBucket.bucketName}/${props.dataPrefix}`,
         EARSHOT_PUBLIC_URL: props.publicUrl,
         EARSHOT_ALLOWED_ORIGINS: props.allowedOrigins.join(','),
+        ...(props.allowedHosts?.length ? { EARSHOT_ALLOWED_HOSTS: props.allowedHosts.join(',') } : {}),
+        // Every socket comes from nginx, which cuts slow clients itself: a per-client cap would cap all users.
+        EARSHOT_MAX_CONNECTIONS_PER_CLIENT: '0',
         EARSHOT_DATA_DIR: '/tmp/earshot',
         EARSHOT_METRICS_SERVICE: props.serviceName,
       },

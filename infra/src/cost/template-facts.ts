@@ -91,6 +91,10 @@ function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
 function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
@@ -119,12 +123,11 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
   ).length;
 
   const taskDef = all('AWS::ECS::TaskDefinition')[0];
-  const task = taskDef
+  const task: TemplateFacts['task'] = taskDef
     ? {
         vcpu: Number(taskDef.Cpu) / 1024,
         memoryGb: Number(taskDef.Memory) / 1024,
-        arch: (obj(taskDef.RuntimePlatform).CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64') as
-          'ARM64' | 'X86_64',
+        arch: obj(taskDef.RuntimePlatform).CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
       }
     : undefined;
 
@@ -147,13 +150,13 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
 
   const ecr = all('AWS::ECR::Repository');
   const keep = ecr
-    .map((r) => String(obj(r.LifecyclePolicy).LifecyclePolicyText ?? ''))
+    .map((r) => str(obj(r.LifecyclePolicy).LifecyclePolicyText))
     .map((text) => Number(/"countNumber":\s*(\d+)/.exec(text)?.[1] ?? NaN))
     .find((n) => Number.isFinite(n));
 
   const audioRule = all('AWS::S3::Bucket')
     .flatMap((b) => arr(obj(b.LifecycleConfiguration).Rules).map(obj))
-    .find((r) => /audio\/$/.test(String(r.Prefix ?? '')) && r.ExpirationInDays !== undefined);
+    .find((r) => /audio\/$/.test(str(r.Prefix)) && r.ExpirationInDays !== undefined);
 
   return {
     instances,

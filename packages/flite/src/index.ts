@@ -1,3 +1,11 @@
-export { FliteSynthesizer, type SynthesisOptions, type SynthesizedAudio } from './synthesizer.js';
+export {
+  DEFAULT_MAX_AUDIO_SECONDS,
+  FliteSynthesizer,
+  type FliteSynthesizerOptions,
+  type SynthesisOptions,
+  type SynthesizedAudio,
+} from './synthesizer.js';
+export { FliteError, type FliteErrorCode } from './errors.js';
+export type { FliteEvent } from './pool.js';
 export { splitIntoSentences } from './sentences.js';
 export { FLITE_VOICES, FLITE_SAMPLE_RATE, type FliteVoice } from './voices.js';

@@ -1,156 +1,131 @@
-import { Worker } from 'node:worker_threads';
-import { FLITE_VOICES } from './voices.js';
+import { availableParallelism } from 'node:os';
+import { audioTooLongError, FliteError } from './errors.js';
+import { FlitePool, type FliteEvent } from './pool.js';
 import { splitIntoSentences } from './sentences.js';
+import type { SynthesizedAudio } from './thread.js';
+import { FLITE_VOICES } from './voices.js';
+
+export type { SynthesizedAudio } from './thread.js';
 
 export interface SynthesisOptions {
   /** A Flite voice id from FLITE_VOICES. */
   readonly voice: string;
   /** 1 is normal; 1.2 speaks 20% faster. Clamped to 0.5–2. */
   readonly speed?: number;
+  /** Who is asking (a user): requesters take turns on the workers, so one cannot hold up another. */
+  readonly requester?: string;
 }
 
-export interface SynthesizedAudio {
-  readonly sampleRate: number;
-  /** Signed 16-bit little-endian mono PCM. */
-  readonly pcm: Buffer;
+export interface FliteSynthesizerOptions {
+  /**
+   * Worker threads at most. Each requester uses one at a time, so this is how many requesters are served
+   * at once; one more than the cores keeps a worker for a newcomer's first sentence while long speeches
+   * fill every core. @default min(3, cores + 1), at least 2
+   */
+  readonly maxWorkers?: number;
+  /** How long an idle worker beyond the first lives before it is retired. @default 10_000 */
+  readonly idleWorkerMs?: number;
+  /**
+   * The longest audio one request may produce, in seconds (16 kHz 16-bit mono: 32 kB a second).
+   * @default 900 (15 minutes: 5,000 characters at ~15 a second is about 6 minutes, 11 at half speed)
+   */
+  readonly maxAudioSeconds?: number;
+  /** Sees workers start and exit and jobs run: for diagnostics, benchmarks and fault tests. */
+  readonly onEvent?: (event: FliteEvent) => void;
 }
 
-interface PendingJob {
-  resolve(audio: SynthesizedAudio): void;
-  reject(error: Error): void;
-}
-
-type WorkerReply =
-  { ready: true } | { id: number; sampleRate: number; pcm: ArrayBuffer } | { id: number; error: string };
-
-/** One worker thread running Flite jobs in order. */
-class FliteWorker {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, PendingJob>();
-  private nextId = 0;
-  readonly ready: Promise<void>;
-
-  constructor() {
-    this.ready = this.start();
-    this.ready.catch(() => undefined);
-  }
-
-  private start(): Promise<void> {
-    const worker = new Worker(new URL('./worker.js', import.meta.url));
-    this.worker = worker;
-    // An idle synthesizer must not keep the process alive; one with queued jobs must.
-    if (this.pending.size === 0) worker.unref();
-    worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', () => this.failAll(new Error('the Flite worker stopped')));
-    return new Promise((resolve, reject) => {
-      worker.once('error', reject);
-      worker.on('message', (reply: WorkerReply) => {
-        if ('ready' in reply) return resolve();
-        this.settle(reply);
-      });
-    });
-  }
-
-  /** Queues a job and posts it once the worker is ready. */
-  run(text: string, voice: string, durationStretch: number): Promise<SynthesizedAudio> {
-    const id = this.nextId++;
-    return new Promise<SynthesizedAudio>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker?.ref();
-      this.ready.then(
-        () => {
-          this.worker!.postMessage({ id, text, voice, durationStretch });
-        },
-        (error: Error) => {
-          this.pending.delete(id);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.ready.catch(() => undefined);
-    const worker = this.worker;
-    if (!worker) return;
-    worker.postMessage({ type: 'close' });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  private settle(reply: Exclude<WorkerReply, { ready: true }>) {
-    const job = this.pending.get(reply.id);
-    if (!job) return;
-    this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker?.unref();
-    if ('error' in reply) job.reject(new Error(`Flite failed: ${reply.error}`));
-    else job.resolve({ sampleRate: reply.sampleRate, pcm: Buffer.from(reply.pcm) });
-  }
-
-  private failAll(error: Error) {
-    for (const job of this.pending.values()) job.reject(error);
-    this.pending.clear();
-  }
-}
+export const DEFAULT_MAX_AUDIO_SECONDS = 15 * 60;
+const ANONYMOUS = '';
 
 /**
- * Flite speech synthesis off the main thread: jobs run one at a time, in order, on one worker thread.
- * Create one per process and close it on shutdown.
+ * Flite speech synthesis off the main thread, on a small pool of worker threads shared fairly between
+ * requesters. Create one per process and close it on shutdown; an idle synthesizer does not keep the
+ * process alive.
  */
 export class FliteSynthesizer {
-  private readonly worker = new FliteWorker();
+  private readonly pool: FlitePool;
+  private readonly maxAudioSeconds: number;
   private closed = false;
 
-  /** Resolves once the WebAssembly module is compiled; rejects if it cannot be loaded. */
-  whenReady(): Promise<void> {
-    return this.worker.ready;
+  constructor(options: FliteSynthesizerOptions = {}) {
+    this.maxAudioSeconds = options.maxAudioSeconds ?? DEFAULT_MAX_AUDIO_SECONDS;
+    this.pool = new FlitePool({
+      maxWorkers: Math.max(1, options.maxWorkers ?? Math.max(2, Math.min(3, availableParallelism() + 1))),
+      idleWorkerMs: options.idleWorkerMs ?? 10_000,
+      onEvent: options.onEvent,
+    });
+    this.pool.warm();
   }
 
-  synthesize(text: string, options: SynthesisOptions): Promise<SynthesizedAudio> {
-    if (this.closed) return Promise.reject(new Error('the Flite synthesizer is closed'));
+  /** Resolves once a worker is ready; rejects if the WebAssembly program cannot be loaded or run. */
+  whenReady(): Promise<void> {
+    return this.pool.whenReady();
+  }
+
+  /** Workers alive, busy, and jobs waiting. */
+  stats(): { workers: number; busy: number; queued: number } {
+    return this.pool.stats();
+  }
+
+  /** One run of Flite over the whole text; rejects with the signal's reason as soon as it aborts. */
+  async synthesize(text: string, options: SynthesisOptions, signal?: AbortSignal): Promise<SynthesizedAudio> {
+    if (this.closed) throw new FliteError('closed', 'the Flite synthesizer is closed');
     if (!FLITE_VOICES.some((voice) => voice.id === options.voice)) {
-      return Promise.reject(new Error(`unknown Flite voice "${options.voice}"`));
+      throw new FliteError('unknown_voice', `unknown Flite voice "${options.voice}"`);
     }
     const speed = Math.min(2, Math.max(0.5, options.speed ?? 1));
-    return this.worker.run(text, options.voice, 1 / speed);
+    const work = { text, voice: options.voice, durationStretch: 1 / speed };
+    const audio = await this.pool.run(options.requester ?? ANONYMOUS, work, signal);
+    if (seconds(audio) > this.maxAudioSeconds) throw audioTooLongError(this.maxAudioSeconds);
+    return audio;
   }
 
   /**
    * Synthesises `text` sentence by sentence, yielding each sentence's audio as soon as it is ready while
-   * the next one is already being generated.
+   * the next one is already queued. Stops (and frees the worker, even mid-sentence) when `signal` aborts or
+   * the caller stops iterating; throws `audio_too_long` before yielding audio past the limit.
    */
   async *synthesizeSentences(text: string, options: SynthesisOptions, signal?: AbortSignal) {
     const sentences = splitIntoSentences(text);
-    // Ask for two pieces ahead so the worker is never idle while the caller streams the current one.
+    const stop = new AbortController();
+    const jobSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    // Ask for two pieces ahead so no time is lost between sentences.
     const inFlight: { text: string; audio: Promise<SynthesizedAudio> }[] = [];
     let next = 0;
+    let total = 0;
     const fill = () => {
       while (inFlight.length < 2 && next < sentences.length) {
         const sentence = sentences[next++]!;
-        const audio = this.synthesize(sentence, options);
+        const audio = this.synthesize(sentence, options, jobSignal);
         audio.catch(() => undefined); // observed when awaited below; avoid an unhandled rejection meanwhile
         inFlight.push({ text: sentence, audio });
       }
     };
-    fill();
-    while (inFlight.length > 0) {
-      signal?.throwIfAborted();
-      const piece = inFlight.shift()!;
-      const audio = await piece.audio;
-      signal?.throwIfAborted();
+    try {
       fill();
-      yield { text: piece.text, ...audio };
+      while (inFlight.length > 0) {
+        signal?.throwIfAborted();
+        const piece = inFlight.shift()!;
+        const audio = await piece.audio;
+        signal?.throwIfAborted();
+        total += seconds(audio);
+        if (total > this.maxAudioSeconds) throw audioTooLongError(this.maxAudioSeconds);
+        fill();
+        yield { text: piece.text, ...audio };
+      }
+    } finally {
+      stop.abort(); // the caller stopped early or something failed: free the pieces still queued or running
     }
   }
 
+  /** Fails pending work and resolves once every worker thread has exited. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.worker.close();
+    await this.pool.close();
   }
+}
+
+function seconds(audio: SynthesizedAudio): number {
+  return audio.pcm.length / 2 / audio.sampleRate;
 }

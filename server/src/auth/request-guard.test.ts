@@ -7,13 +7,11 @@ import {
   type OriginPolicy,
 } from './request-guard.js';
 
-const loopback: OriginPolicy = { allowedOrigins: [], allowedHosts: [], loopbackOnly: true };
+const loopback: OriginPolicy = { allowedOrigins: [], allowedHosts: [] };
 const deployed: OriginPolicy = {
   allowedOrigins: ['https://console.example.com'],
-  allowedHosts: ['api.example.com'],
-  loopbackOnly: false,
+  allowedHosts: ['api.example.com', 'alt.example.com:8443'],
 };
-const open: OriginPolicy = { allowedOrigins: [], allowedHosts: [], loopbackOnly: false };
 
 describe('bearerToken', () => {
   it.each([
@@ -44,26 +42,50 @@ describe('keyFromSubprotocols', () => {
 });
 
 describe('isAllowedHost (DNS rebinding)', () => {
-  it.each(['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST', '[::1]:8080', '127.0.0.2'])(
-    'loopback serves %s',
+  it.each(['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST', '[::1]:8080', '127.0.0.2', ' localhost '])(
+    'serves the loopback name %j',
     (host) => expect(isAllowedHost(host, loopback)).toBe(true),
+  );
+  it.each([
+    '10.0.0.5',
+    '10.0.0.5:8080',
+    '203.0.113.9:443',
+    '[2001:db8::1]',
+    '[2001:db8::1]:8080',
+    '[::ffff:10.0.0.1]',
+  ])('serves the IP literal %j (rebinding needs a name)', (host) =>
+    expect(isAllowedHost(host, loopback)).toBe(true),
   );
   it.each([
     'evil.example:8080',
     'evil.example',
     '127.0.0.1.evil.example',
+    '127.0.0.1.nip.io',
     'localhost.evil.example:8080',
+    'localhost.',
+    '10.0.0.5.evil.example',
+    '2130706433',
+    '0x7f000001',
+    '[evil.example]',
+    '::1',
     '',
+    ' ',
     'a b',
-  ])('loopback refuses %j', (host) => expect(isAllowedHost(host, loopback)).toBe(false));
+    'evil.example:8080:1',
+  ])('refuses %j when no names are configured', (host) => expect(isAllowedHost(host, loopback)).toBe(false));
   it('refuses a missing Host', () => expect(isAllowedHost(undefined, loopback)).toBe(false));
-  it('serves configured hosts and refuses others when some are configured', () => {
+  it('serves configured names, on any port unless the entry names one, and refuses every other name', () => {
     expect(isAllowedHost('api.example.com', deployed)).toBe(true);
     expect(isAllowedHost('API.EXAMPLE.COM:443', deployed)).toBe(true);
+    expect(isAllowedHost('alt.example.com:8443', deployed)).toBe(true);
+    expect(isAllowedHost('alt.example.com', deployed)).toBe(false);
+    expect(isAllowedHost('alt.example.com:9999', deployed)).toBe(false);
     expect(isAllowedHost('other.example.com', deployed)).toBe(false);
+    expect(isAllowedHost('api.example.com.evil.example', deployed)).toBe(false);
+    expect(isAllowedHost('evil-api.example.com', deployed)).toBe(false);
   });
-  it('serves any Host on a non-loopback bind with none configured (behind a proxy)', () => {
-    expect(isAllowedHost('whatever.example', open)).toBe(true);
+  it('never serves an unconfigured name, whatever the bind (the open fallback is gone)', () => {
+    expect(isAllowedHost('whatever.example', { allowedOrigins: [], allowedHosts: [] })).toBe(false);
   });
 });
 

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { BEARER_SUBPROTOCOL_PREFIX } from '@earshot/protocol';
 import { isLoopbackHost } from '../config/env.js';
 
@@ -20,31 +21,37 @@ export function keyFromSubprotocols(header: string | string[] | undefined): stri
 export interface OriginPolicy {
   /** Origins (scheme://host[:port]) allowed besides the server's own. */
   readonly allowedOrigins: readonly string[];
-  /** Host header values allowed besides loopback names; empty with a non-loopback bind means any. */
+  /**
+   * Host names (`name` or `name:port`, lower case) served besides loopback names and IP literals: the host of
+   * EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_HOSTS, and HOST when it is a name. Nothing else is served.
+   */
   readonly allowedHosts: readonly string[];
-  /** True when the server listens on a loopback address only. */
-  readonly loopbackOnly: boolean;
 }
 
 function hostName(hostHeader: string): string {
   // "[::1]:8080" → "[::1]", "localhost:8080" → "localhost"
-  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader.trim().toLowerCase());
+  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader);
   return match?.[1] ?? '';
 }
 
+/** An IPv4 address or a bracketed IPv6 address, as a Host header names them. */
+function isIpLiteral(name: string): boolean {
+  if (isIPv4(name)) return true;
+  return name.startsWith('[') && name.endsWith(']') && isIPv6(name.slice(1, -1));
+}
+
 /**
- * DNS-rebinding protection: a page on evil.example that resolves to 127.0.0.1 reaches us with
- * `Host: evil.example`. On a loopback bind only loopback names (and configured hosts) are served.
+ * DNS-rebinding protection, failing closed: a page on evil.example whose name is made to resolve to this server
+ * reaches us with `Host: evil.example`. Served: loopback names, IP literals (rebinding needs a name the attacker
+ * controls, and an address is not one), and the configured names. Any other name is refused, whatever the bind.
  */
 export function isAllowedHost(hostHeader: string | undefined, policy: OriginPolicy): boolean {
   if (!hostHeader) return false;
-  const name = hostName(hostHeader);
+  const host = hostHeader.trim().toLowerCase();
+  const name = hostName(host);
   if (name === '') return false;
-  if (isLoopbackHost(name)) return true;
-  if (policy.allowedHosts.some((allowed) => allowed === name || allowed === hostHeader.toLowerCase())) {
-    return true;
-  }
-  return !policy.loopbackOnly && policy.allowedHosts.length === 0;
+  if (isLoopbackHost(name) || isIpLiteral(name)) return true;
+  return policy.allowedHosts.some((allowed) => allowed === name || allowed === host);
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { createEngine } from '../engines/index.js';
-import { isEarshot } from './mcp-stdio.js';
+import { isEarshot } from './probe.js';
 
 type Check = { ok: boolean; label: string; detail: string };
 

@@ -10,9 +10,15 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env.js';
 import { createLogger } from '../logger.js';
 import { startEarshot, type RunningEarshot } from '../runtime.js';
+import { CliError } from './errors.js';
+import { isEarshot } from './probe.js';
 
 /** A failure the user can act on: printed as is on stderr, exit 1. */
-export class BridgeError extends Error {}
+export class BridgeError extends CliError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
 
 interface Target {
   /** Base URL of the Earshot server, without a trailing slash. */
@@ -48,9 +54,8 @@ function remoteTarget(env: NodeJS.ProcessEnv): Target {
   try {
     url = new URL(env.EARSHOT_URL!);
   } catch {
-    throw new BridgeError(
-      `EARSHOT_URL "${env.EARSHOT_URL}" is not a URL (example: https://earshot.example.com).`,
-    );
+    // Not echoed: a key pasted into the wrong variable would land in the agent's logs.
+    throw new BridgeError('EARSHOT_URL is not a URL (example: https://earshot.example.com).');
   }
   // Accept both the server's URL and its /mcp endpoint.
   const baseUrl = url.href.replace(/\/+$/, '').replace(/\/mcp$/, '');
@@ -81,10 +86,12 @@ async function localTarget(env: NodeJS.ProcessEnv, logger: Logger): Promise<Targ
       );
     throw error;
   }
-  const key = env.EARSHOT_API_KEY?.trim() || running.localKey;
+  const fromEnv = env.EARSHOT_API_KEY?.trim();
+  const key = fromEnv || running.localKey;
+  // stderr of a stdio server ends up in the agent's logs: the URL goes there, the key never does.
   process.stderr.write(
     `Earshot is running at ${running.url} (voice: ${running.engine.name}).\n` +
-      `Open the player and click "Enable audio": ${running.publicUrl}/#key=${key ?? 'YOUR_KEY'}\n`,
+      `Open the player and click "Enable audio": ${running.publicUrl}/ (${whereIsTheKey(fromEnv ? undefined : config)}).\n`,
   );
   return { baseUrl: running.url, key, running, keySource: 'this server' };
 }
@@ -107,19 +114,15 @@ async function reuse(baseUrl: string, config: Config, env: NodeJS.ProcessEnv): P
     );
   }
   process.stderr.write(
-    `Using the Earshot server already running at ${baseUrl}.\nPlayer: ${baseUrl}/#key=${key}\n`,
+    `Using the Earshot server already running at ${baseUrl}.\nPlayer: ${baseUrl}/ (${whereIsTheKey(config)}).\n`,
   );
   return { baseUrl, key, keySource: `the key file ${config.keys.file}` };
 }
 
-export async function isEarshot(baseUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-    const body = (await response.json()) as { status?: unknown };
-    return response.ok && body.status === 'ok';
-  } catch {
-    return false;
-  }
+/** Where the player's key is, for the line on stderr (which must not hold the key itself). */
+function whereIsTheKey(config: Config | undefined): string {
+  if (config?.keys.kind !== 'generate') return 'sign in with your EARSHOT_API_KEY';
+  return `sign in with the key in ${config.keys.file}; show it with: cat ${config.keys.file}`;
 }
 
 /** One ping before the client's first message, so a bad key or URL fails now, with a clear message. */

@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { wavHeader } from '../audio/wav.js';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
-import { createEngine } from '../engines/index.js';
-import { isEarshot } from './mcp-stdio.js';
+import { CliError } from './errors.js';
+import { isEarshot } from './probe.js';
+import { COMMAND_USAGE } from './usage.js';
 
 /** The server `say` talks to: EARSHOT_URL, else one answering on this machine's HOST:PORT. */
 async function findServer(
@@ -27,11 +28,37 @@ async function findServer(
   return { url, key };
 }
 
+/**
+ * --out names a new .wav file in an existing folder. Only WAV is written (the offline engine makes PCM and the
+ * server keeps PCM), so other extensions are refused rather than given WAV under a misleading name.
+ */
+async function checkOut(out: string): Promise<void> {
+  const target = await stat(out).catch(() => undefined);
+  if (target?.isDirectory())
+    throw new CliError(
+      `--out ${out} is a folder; name a file in it, e.g. --out ${join(out, 'speech.wav')}.`,
+      2,
+    );
+  if (!/\.wav$/i.test(out))
+    throw new CliError(
+      `--out must name a .wav file: Earshot writes WAV audio (e.g. --out ${out.replace(/\.[^./]*$/, '') || 'speech'}.wav).`,
+      2,
+    );
+  if (target) throw new CliError(`${out} exists; pick another --out.`, 2);
+  const folder = dirname(resolve(out));
+  const parent = await stat(folder).catch(() => undefined);
+  if (!parent?.isDirectory())
+    throw new CliError(
+      `--out ${out}: the folder ${folder} does not exist; create it first, or pick another.`,
+      2,
+    );
+}
+
 async function writeNewFile(path: string, data: Buffer): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644).catch(
     (error) => {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new ConfigError(`${path} exists; pick another --out.`);
+        throw new CliError(`${path} exists; pick another --out.`, 2);
       throw error;
     },
   );
@@ -51,11 +78,18 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { voice: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      voice: { type: 'string' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+  if (values.help) return void process.stdout.write(`${COMMAND_USAGE.say}\n`);
   const text = positionals.join(' ').trim();
-  if (!text)
-    throw new ConfigError('Usage: earshot say "text to speak" [--voice NAME] [--model ID] [--out FILE.wav]');
+  if (!text) throw new CliError(`Give the text to speak.\n${COMMAND_USAGE.say}`, 2);
+  // Checked before anything is spoken, so a bad --out costs no credits.
+  if (values.out !== undefined) await checkOut(values.out);
   const config = loadConfig(env);
   const server = await findServer(env, config);
 
@@ -89,9 +123,9 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
       );
       return;
     }
-    if (!body.audioUrl) throw new ConfigError('The server did not keep the audio (is "Save audio" off?).');
+    if (!body.audioUrl) throw new CliError('The server did not keep the audio (is "Save audio" off?).', 1);
     const audio = await fetch(body.audioUrl, { headers: { authorization: headers.authorization } });
-    if (!audio.ok) throw new ConfigError(`Could not download the audio (HTTP ${audio.status}).`);
+    if (!audio.ok) throw new CliError(`Could not download the audio (HTTP ${audio.status}).`, 1);
     await writeNewFile(values.out, Buffer.from(await audio.arrayBuffer()));
     process.stdout.write(
       `Wrote ${values.out} (${seconds} s, ${body.voice.name}, ${body.credits} credits).\n`,
@@ -105,7 +139,11 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
         'so players can hear it, or pass --out FILE.wav to write the speech to a file.',
     );
   }
-  // No server: synthesise here, with the configured engine.
+  // No server: synthesise here, with the configured engine (loaded only now: it is the heavy part).
+  const [{ createEngine }, { wavHeader }] = await Promise.all([
+    import('../engines/index.js'),
+    import('../audio/wav.js'),
+  ]);
   const engine = createEngine(config.engine);
   try {
     const voices = await engine.listVoices();

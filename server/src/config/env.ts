@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -15,21 +15,52 @@ const csv = z
 
 const USER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
+/**
+ * Why an EARSHOT_API_KEYS entry is malformed, without quoting it: an entry may be a raw key pasted by mistake,
+ * and configuration errors end up in logs.
+ */
+function keyEntryProblem(entry: string): string | undefined {
+  const parts = entry.split(':');
+  if (parts.length === 1)
+    return (
+      'has no ":" (is it a raw key? Raw keys go in EARSHOT_API_KEY; EARSHOT_API_KEYS takes NAME:SHA256HEX ' +
+      'entries, made by: earshot keys create NAME)'
+    );
+  if (parts.length > 2) return 'has more than one ":" (expected NAME:SHA256HEX)';
+  const [user = '', hash = ''] = parts;
+  if (!USER_NAME.test(user)) return 'has a bad NAME before ":" (1-64 letters, digits, "-" or "_")';
+  if (!/^[0-9a-f]{64}$/i.test(hash))
+    return 'needs 64 hex digits after ":", the SHA-256 of the key (make an entry with: earshot keys create NAME)';
+  return undefined;
+}
+
 const keyEntry = z.string().transform((entry, ctx) => {
-  const [user, hash, ...rest] = entry.split(':');
-  if (!user || !hash || rest.length > 0 || !USER_NAME.test(user) || !/^[0-9a-f]{64}$/i.test(hash)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${entry.slice(0, 20)}…" is not NAME:SHA256HEX (make one with: earshot keys create NAME)`,
-    });
+  const problem = keyEntryProblem(entry);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
+  const [user = '', hash = ''] = entry.split(':');
   return { user, sha256: hash.toLowerCase() };
 });
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** An address or name to listen on; IPv6 may come in brackets. Dotted numbers must be a real IPv4 address. */
+const listenHost = z
+  .string()
+  .trim()
+  .default('127.0.0.1')
+  .transform((host) => host.replace(/^\[(.*)\]$/, '$1'))
+  .refine(
+    (host) => isIP(host) !== 0 || (HOST_NAME.test(host) && !/^[\d.]+$/.test(host)),
+    'must be an IP address of this machine (127.0.0.1, 0.0.0.0, ::1) or a host name such as localhost',
+  );
+
 /** The environment Earshot reads, validated once at start. */
 export const EnvSchema = z.object({
-  HOST: z.string().default('127.0.0.1'),
+  HOST: listenHost,
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ELEVENLABS_API_KEY: z.string().trim().optional(),
   ELEVENLABS_BASE_URL: z.url().optional(),
@@ -48,6 +79,15 @@ export const EnvSchema = z.object({
   EARSHOT_OUTPUT_DIR: z.string().optional(),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
   EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /** Slow clients (see http/connection-guard.ts for why these values): request head, whole request, idle keep-alive. */
+  /** Offline engine: the longest audio one request may make (Flite's default: 900 s). */
+  EARSHOT_MAX_AUDIO_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
+  EARSHOT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+  EARSHOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  EARSHOT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(72_000),
+  /** Open sockets in all, and per client address (IPv6: per /64); 0 turns the per-client cap off. */
+  EARSHOT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  EARSHOT_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(1_000_000).default(128),
   EARSHOT_METRICS_SERVICE: z.string().optional(),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
@@ -56,7 +96,8 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
-export type EngineConfig = { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline' };
+export type EngineConfig =
+  { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline'; maxAudioSeconds?: number };
 export type KeyConfig =
   | { kind: 'hashes'; entries: { user: string; sha256: string }[] }
   | { kind: 'raw'; key: string }
@@ -82,6 +123,20 @@ export interface Config {
   readonly drainTimeoutMs: number;
   readonly metricsService: string | undefined;
   readonly omitAuth: boolean;
+  readonly connections: ConnectionLimits;
+}
+
+/** How long slow clients may take and how many sockets they may hold; see http/connection-guard.ts. */
+export interface ConnectionLimits {
+  /** Until a request's head (request line and headers) is complete; also a new socket's first request. */
+  readonly headersTimeoutMs: number;
+  /** Until a request (head and body) is complete. Responses are never timed: SSE streams and players last. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+  /** 0: no per-client cap (behind a proxy every socket comes from the proxy). */
+  readonly maxConnectionsPerClient: number;
 }
 
 export class ConfigError extends Error {}
@@ -93,11 +148,17 @@ export function isLoopbackHost(host: string): boolean {
   return isIPv4(name) && name.startsWith('127.');
 }
 
+/** "EARSHOT_API_KEYS entry 2" rather than "EARSHOT_API_KEYS.1": entries are counted from 1 for people. */
+function describePath(path: readonly PropertyKey[]): string {
+  const [name, index] = path;
+  return typeof index === 'number' ? `${String(name)} entry ${index + 1}` : path.map(String).join('.');
+}
+
 /** Parses the environment into a Config, or throws a ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `  ${describePath(issue.path)}: ${issue.message}`);
     throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
@@ -114,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   let keys: KeyConfig = { kind: 'generate', file: resolve(dataDir, 'api-key') };
   if (e.EARSHOT_API_KEYS.length > 0) keys = { kind: 'hashes', entries: e.EARSHOT_API_KEYS };
   else if (e.EARSHOT_API_KEY) keys = { kind: 'raw', key: e.EARSHOT_API_KEY };
+  if (e.EARSHOT_REQUEST_TIMEOUT_MS < e.EARSHOT_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError('EARSHOT_REQUEST_TIMEOUT_MS must be at least EARSHOT_HEADERS_TIMEOUT_MS.');
+  }
   const users = keys.kind === 'hashes' ? keys.entries.map((entry) => entry.user) : [];
   if (new Set(users).size !== users.length) throw new ConfigError('EARSHOT_API_KEYS names a user twice.');
 
@@ -125,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     store,
     engine: e.ELEVENLABS_API_KEY
       ? { kind: 'elevenlabs', apiKey: e.ELEVENLABS_API_KEY, baseUrl: e.ELEVENLABS_BASE_URL }
-      : { kind: 'offline' },
+      : { kind: 'offline', maxAudioSeconds: e.EARSHOT_MAX_AUDIO_SECONDS },
     keys,
     allowedOrigins: e.EARSHOT_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
     allowedHosts: e.EARSHOT_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
@@ -136,5 +200,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,
     omitAuth,
+    connections: {
+      headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.EARSHOT_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.EARSHOT_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.EARSHOT_MAX_CONNECTIONS,
+      maxConnectionsPerClient: e.EARSHOT_MAX_CONNECTIONS_PER_CLIENT,
+    },
   };
 }

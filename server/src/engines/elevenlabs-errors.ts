@@ -4,9 +4,9 @@ import { EarshotError } from '../errors.js';
 /** The `detail` of an ElevenLabs error body, when it has the documented shape. */
 function detailOf(body: unknown): { code?: string; status?: string; message?: string } {
   if (typeof body !== 'object' || body === null || !('detail' in body)) return {};
-  const detail = (body as { detail: unknown }).detail;
+  const detail = body.detail;
   if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return {};
-  return detail as { code?: string; status?: string; message?: string };
+  return detail;
 }
 
 function retryAfter(error: ElevenLabsError): number | undefined {

@@ -96,7 +96,7 @@ export class ElevenLabsEngine implements VoiceEngine {
             modelId: request.modelId ?? DEFAULT_MODEL,
             outputFormat: OUTPUT_FORMAT,
             ...(request.previousRequestIds?.length
-              ? { previousRequestIds: request.previousRequestIds.slice(-3) as string[] }
+              ? { previousRequestIds: request.previousRequestIds.slice(-3) }
               : {}),
             ...(s && Object.keys(s).length > 0
               ? {

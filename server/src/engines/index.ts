@@ -16,5 +16,5 @@ export type * from './studio.js';
 export function createEngine(config: EngineConfig, options: { maxRetries?: number } = {}): VoiceEngine {
   return config.kind === 'elevenlabs'
     ? new ElevenLabsEngine({ apiKey: config.apiKey, baseUrl: config.baseUrl, maxRetries: options.maxRetries })
-    : new OfflineEngine();
+    : new OfflineEngine({ maxAudioSeconds: config.maxAudioSeconds });
 }

@@ -1,4 +1,10 @@
-import { FLITE_SAMPLE_RATE, FLITE_VOICES, FliteSynthesizer } from '@earshot/flite';
+import {
+  FLITE_SAMPLE_RATE,
+  FLITE_VOICES,
+  FliteError,
+  FliteSynthesizer,
+  type FliteSynthesizerOptions,
+} from '@earshot/flite';
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import type {
@@ -20,11 +26,18 @@ const OFFLINE_MODEL: Model = {
 /** Slices each sentence's audio so players get steady ~250 ms frames rather than one burst per sentence. */
 const FRAME_BYTES = (FLITE_SAMPLE_RATE * 2) / 4;
 
-/** Speech with no account and no network: Flite (WASI) on a worker thread, streamed sentence by sentence. */
+/**
+ * Speech with no account and no network: Flite (WASI) on a small pool of worker threads shared fairly by
+ * users, streamed sentence by sentence. Options: pool size, audio cap per request, and an event hook.
+ */
 export class OfflineEngine implements VoiceEngine {
   readonly name = 'offline' as const;
   readonly defaultModelId = OFFLINE_MODEL.id;
-  private readonly flite = new FliteSynthesizer();
+  private readonly flite: FliteSynthesizer;
+
+  constructor(options: FliteSynthesizerOptions = {}) {
+    this.flite = new FliteSynthesizer(options);
+  }
 
   async listVoices(): Promise<Voice[]> {
     return FLITE_VOICES.map((voice) => ({
@@ -48,7 +61,11 @@ export class OfflineEngine implements VoiceEngine {
           'Set ELEVENLABS_API_KEY to use ElevenLabs models.',
       );
     }
-    const options = { voice: request.voiceId, speed: request.settings?.speed ?? 1 };
+    const options = {
+      voice: request.voiceId,
+      speed: request.settings?.speed ?? 1,
+      requester: request.requester,
+    };
     const sentences = this.flite.synthesizeSentences(request.text, options, signal);
     return {
       format: { mimeType: 'audio/pcm', sampleRate: FLITE_SAMPLE_RATE, channels: 1 },
@@ -70,13 +87,35 @@ async function* frames(
   sentences: AsyncIterable<{ text: string; pcm: Buffer }>,
 ): AsyncIterable<SynthesisEvent> {
   let offsetMs = 0;
-  for await (const sentence of sentences) {
-    const durationMs = (sentence.pcm.length / 2 / FLITE_SAMPLE_RATE) * 1000;
-    yield estimateAlignment(sentence.text, offsetMs, durationMs);
-    offsetMs += durationMs;
-    for (let offset = 0; offset < sentence.pcm.length; offset += FRAME_BYTES) {
-      yield { type: 'audio', data: sentence.pcm.subarray(offset, offset + FRAME_BYTES) };
+  try {
+    for await (const sentence of sentences) {
+      const durationMs = (sentence.pcm.length / 2 / FLITE_SAMPLE_RATE) * 1000;
+      yield estimateAlignment(sentence.text, offsetMs, durationMs);
+      offsetMs += durationMs;
+      for (let offset = 0; offset < sentence.pcm.length; offset += FRAME_BYTES) {
+        yield { type: 'audio', data: sentence.pcm.subarray(offset, offset + FRAME_BYTES) };
+      }
     }
+  } catch (error) {
+    throw error instanceof FliteError ? toEarshotError(error) : error;
+  }
+}
+
+/** Flite's failures as errors users can act on; the rest stay internal (details go to the log). */
+function toEarshotError(error: FliteError): EarshotError {
+  switch (error.code) {
+    case 'crashed':
+      return new EarshotError('engine_crashed', error.message, { cause: error });
+    case 'audio_too_long':
+      return new EarshotError('audio_too_long', error.message, { cause: error });
+    case 'closed':
+      return new EarshotError('shutting_down', 'The server is shutting down; try again in a moment.', {
+        cause: error,
+      });
+    default:
+      return new EarshotError('internal', 'The offline voice engine failed; the server log has details.', {
+        cause: error,
+      });
   }
 }
 

@@ -16,6 +16,8 @@ export interface SynthesisRequest {
   readonly settings?: VoiceSettings;
   /** Earlier requests this one continues (ElevenLabs request stitching, at most 3). */
   readonly previousRequestIds?: readonly string[];
+  /** Who is asking (the user), so engines that share local workers can take requesters in turn. */
+  readonly requester?: string;
 }
 
 /** Character timings, in ms from the start of the speech. */

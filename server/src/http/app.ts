@@ -1,15 +1,15 @@
 import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { isLoopbackHost } from '../config/env.js';
 import { ClientLogLevels, InFlightCalls, registerMcpRoute } from '../mcp/index.js';
-import { makeAuthenticate } from './auth.js';
+import { authenticateBeforeBody, makeAuthenticate } from './auth.js';
+import { guardConnections, httpServerTimeouts } from './connection-guard.js';
 import type { AppDeps } from './deps.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './health.js';
-import { registerPlayerSocket } from './player-socket.js';
+import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
-import { registerSecurity } from './security.js';
+import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
 
 /** Bodies larger than this are refused with 413 (the longest allowed text fits many times over). */
@@ -19,8 +19,13 @@ const BODY_LIMIT_BYTES = 512 * 1024;
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Typed as Fastify's base logger so the instance has Fastify's default type parameters.
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  // Slow requests are cut, long responses are not: see connection-guard.ts.
+  const timeouts = httpServerTimeouts(deps.config.connections);
   const app = Fastify({
     loggerInstance,
+    http: timeouts,
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     // One line per request comes from the onResponse hook below instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -42,25 +47,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  guardConnections(app.server, deps.config.connections, deps.logger);
+
   app.decorateRequest('user', '');
   registerErrorHandling(app);
-  const originPolicy = {
-    allowedOrigins: deps.config.allowedOrigins,
-    allowedHosts: [
-      ...deps.config.allowedHosts,
-      ...(deps.config.publicUrl ? [new URL(deps.config.publicUrl).host] : []),
-    ],
-    loopbackOnly: isLoopbackHost(deps.config.host),
-  };
-  await registerSecurity(app, originPolicy);
+  const originPolicy = originPolicyFor(deps.config);
+  const warning = hostPolicyWarning(deps.config, originPolicy);
+  // Said once the server really listens: a start that fails (address not on this machine) prints only its error.
+  if (warning) app.addHook('onListen', async () => void deps.logger.warn(warning));
+  // Before the security hook: its onRequest marks upgrades, so a refused upgrade's socket is closed after the reply.
   await app.register(websocket, {
+    errorHandler: handlePlayerSocketError,
     options: {
-      maxPayload: 16 * 1024,
+      maxPayload: MAX_PLAYER_FRAME_BYTES,
       handleProtocols: (protocols) => (protocols.has(PLAYER_SUBPROTOCOL) ? PLAYER_SUBPROTOCOL : false),
     },
   });
+  await registerSecurity(app, originPolicy);
 
-  const authenticate = makeAuthenticate(deps.keyRing, deps.config.omitAuth);
+  const authenticate = authenticateBeforeBody(makeAuthenticate(deps.keyRing, deps.config.omitAuth));
   registerHealthRoutes(app, deps);
   registerRestRoutes(app, deps, authenticate);
   registerPlayerSocket(app, deps, originPolicy);
@@ -76,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       outputDir: deps.config.outputDir,
       inFlight: new InFlightCalls(),
       logLevels: new ClientLogLevels(),
+      maxTextLength: deps.config.maxTextLength,
     },
     authenticate,
   });

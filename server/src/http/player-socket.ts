@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
@@ -16,12 +16,39 @@ const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type
   z.object({ type: z.literal('ping') }),
 ]);
 
+/** Players send small JSON messages; a bigger frame is refused by ws with 1009 (message too big). */
+export const MAX_PLAYER_FRAME_BYTES = 16 * 1024;
+
 /** Players are pinged this often; one that misses a pong is dropped (also keeps proxies from timing out). */
 const HEARTBEAT_MS = 30_000;
 
 function offersPlayerProtocol(header: string | string[] | undefined): boolean {
   const offered = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim());
   return offered.includes(PLAYER_SUBPROTOCOL);
+}
+
+/**
+ * Errors on an open player socket (the `errorHandler` of @fastify/websocket). What a client sends wrong (a frame
+ * over the limit, a broken frame) or a connection dropping is ordinary: one line without a stack, and ws has
+ * already closed the socket with the right code (1009 for a frame too big, 1002 or 1007 for a broken one). Only
+ * our own failures are errors.
+ */
+export function handlePlayerSocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    request.log.info(
+      { code, maxBytes: MAX_PLAYER_FRAME_BYTES },
+      'player frame too large: closed the socket with 1009',
+    );
+  } else if (code.startsWith('WS_ERR_')) {
+    request.log.warn({ code, reason: error.message }, 'player sent a malformed frame: closed the socket');
+  } else if (code === 'ECONNRESET' || code === 'EPIPE') {
+    request.log.debug({ code }, 'player connection dropped');
+  } else {
+    request.log.error({ err: error }, 'player socket failed');
+  }
+  // ws closes (and after its close timeout destroys) the socket on its own errors; anything else ends here.
+  if (!code.startsWith('WS_ERR_')) socket.terminate();
 }
 
 /**
@@ -34,7 +61,8 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade.
+        // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade. The security
+        // hook checks this route too; the check stays here beside the key check it guards.
         const refusal = checkHostAndOrigin(request.headers, originPolicy);
         if (refusal) return reply.code(403).send({ error: refusal });
         const protocols = request.headers['sec-websocket-protocol'];
@@ -94,7 +122,7 @@ function attachPlayer(socket: WebSocket, user: string, deps: AppDeps): void {
     if (isBinary) return socket.close(CLOSE_CODES.policyViolation, 'players send JSON text only');
     let message: ClientMessage;
     try {
-      message = ClientMessageSchema.parse(JSON.parse(data.toString()));
+      message = ClientMessageSchema.parse(JSON.parse((data as Buffer).toString()));
     } catch {
       log.debug('ignored a malformed player message');
       return;

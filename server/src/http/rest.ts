@@ -1,24 +1,25 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { wavHeader } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
 import { SettingsPatchSchema, VoiceSettingsSchema } from '../services/settings.js';
 import type { AppDeps } from './deps.js';
 
-const SpeakBodySchema = z
-  .object({
-    text: z.string(),
-    voice: z.string().max(100).optional(),
-    model: z.string().max(100).optional(),
-    settings: VoiceSettingsSchema.optional(),
-    wait: z.enum(['generated', 'played']).optional(),
-    fresh: z.boolean().optional(),
-    /** false: generate and keep in history without playing (the console's Download). */
-    play: z.boolean().optional(),
-    source: z.enum(['console', 'cli', 'api']).optional(),
-  })
-  .strict();
+const speakBodySchema = (maxTextLength: number) =>
+  z
+    .object({
+      text: z.string().max(maxTextLength, { error: tooLongText(maxTextLength) }),
+      voice: z.string().max(100).optional(),
+      model: z.string().max(100).optional(),
+      settings: VoiceSettingsSchema.optional(),
+      wait: z.enum(['generated', 'played']).optional(),
+      fresh: z.boolean().optional(),
+      /** false: generate and keep in history without playing (the console's Download). */
+      play: z.boolean().optional(),
+      source: z.enum(['console', 'cli', 'api']).optional(),
+    })
+    .strict();
 
 const HistoryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -40,25 +41,34 @@ const LibraryQuerySchema = z.object({
 
 const UsageQuerySchema = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
 
+/** The same advice the speech service gives, for text refused at the edge. */
+function tooLongText(maxTextLength: number) {
+  return (issue: { input?: unknown }) =>
+    `${String(issue.input).length} characters, but Earshot takes at most ${maxTextLength} per call; split it into several calls`;
+}
+
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  throw new EarshotError('invalid_input', `Invalid ${what}: ${where}${issue?.message ?? 'malformed'}.`);
+  const code = issue?.code === 'too_big' && issue.path[0] === 'text' ? 'text_too_long' : 'invalid_input';
+  throw new EarshotError(code, `Invalid ${what}: ${where}${issue?.message ?? 'malformed'}.`);
 }
 
-type Authenticate = (request: FastifyRequest, reply: FastifyReply) => string | undefined;
-
-/** REST for the console and scripts, under /api/v1; every route needs the bearer key. */
-export function registerRestRoutes(app: FastifyInstance, deps: AppDeps, authenticate: Authenticate): void {
+/**
+ * REST for the console and scripts, under /api/v1; every route needs the bearer key, checked before the body
+ * is read (`authenticate` is an onRequest hook that sets `request.user` or replies 401).
+ */
+export function registerRestRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  authenticate: onRequestAsyncHookHandler,
+): void {
+  const SpeakBodySchema = speakBodySchema(deps.config.maxTextLength);
   app.register(
     async (api) => {
-      api.addHook('preHandler', async (request, reply) => {
-        const user = authenticate(request, reply);
-        if (user === undefined) return reply;
-        request.user = user;
-      });
+      api.addHook('onRequest', authenticate);
 
       api.get('/voices', async (request) => {
         const { search } = parse(

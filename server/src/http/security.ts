@@ -1,10 +1,24 @@
+import { isIP } from 'node:net';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import { isAllowedHost, isAllowedOrigin, type OriginPolicy } from '../auth/request-guard.js';
+import { isLoopbackHost, type Config } from '../config/env.js';
 
-/** Paths a browser may call cross-site only from allowed origins. (`/ws` checks its own, see below.) */
-const GUARDED_PREFIXES = ['/mcp', '/api/'];
-const PUBLIC_PATHS = new Set(['/healthz']);
+/*
+ * Which checks a request gets is decided by the route the router matched (`request.routeOptions.url`), never by
+ * the raw URL: the router decodes percent-encoding (`/%61pi/v1/settings` reaches `/api/v1/settings`), so a string
+ * prefix on `request.url` can be walked around. Whatever reaches a route is checked as that route; routes are
+ * guarded unless listed here, so a new route, or a request that matches none, fails closed.
+ */
+/** Routes answered whatever the Host: load-balancer health checks address the task by IP or any name. */
+const HOST_EXEMPT_ROUTES = new Set(['/healthz']);
+/** Routes a page from any origin may reach: health and the console's static files (public, no data). */
+const ORIGIN_EXEMPT_ROUTES = new Set(['/healthz', '/readyz', '/', '/*']);
+/**
+ * The only routes a WebSocket upgrade may reach. @fastify/websocket upgrades an upgrade request on any route and
+ * then closes it; refusing those up front keeps `/anything` from answering 101.
+ */
+const WEBSOCKET_ROUTES = new Set(['/ws']);
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -19,10 +33,6 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/**
- * Host and Origin checks (DNS rebinding, cross-site requests and cross-site WebSocket hijacking), CORS for
- * the console served from another origin (CloudFront), and security headers on every response.
- */
 /** The Host and Origin checks for one request; null when it may pass, else the refusal to send. */
 export function checkHostAndOrigin(
   headers: { host?: string; origin?: string },
@@ -43,18 +53,45 @@ export function checkHostAndOrigin(
   return null;
 }
 
+/** The Host names served: loopback names and IP literals always, these configured names besides. */
+export function originPolicyFor(config: Config): OriginPolicy {
+  const names = new Set(config.allowedHosts.map((host) => host.toLowerCase()));
+  if (config.publicUrl) names.add(new URL(config.publicUrl).host.toLowerCase());
+  const bind = config.host.toLowerCase();
+  if (isIP(bind) === 0 && !isLoopbackHost(bind)) names.add(bind);
+  return { allowedOrigins: config.allowedOrigins, allowedHosts: [...names] };
+}
+
+/** The start-up warning for a non-loopback bind that serves no host name, or undefined. */
+export function hostPolicyWarning(config: Config, policy: OriginPolicy): string | undefined {
+  if (isLoopbackHost(config.host) || policy.allowedHosts.length > 0) return undefined;
+  return (
+    `Listening on ${config.host} with no host name configured: only requests addressed to an IP address or ` +
+    'localhost are served, any other Host gets 403. Set EARSHOT_PUBLIC_URL (the URL users open) or ' +
+    'EARSHOT_ALLOWED_HOSTS (comma-separated names) to serve a name.'
+  );
+}
+
+/**
+ * Host and Origin checks (DNS rebinding, cross-site requests and cross-site WebSocket hijacking), CORS for
+ * the console served from another origin (CloudFront), and security headers on every response.
+ */
 export async function registerSecurity(app: FastifyInstance, policy: OriginPolicy): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC_PATHS.has(path)) return;
-    // WebSocket upgrades are checked in the /ws route's preValidation: a reply sent from onRequest on an
-    // upgrade left the socket open and made server close hang (@fastify/websocket 11).
-    if (request.headers.upgrade !== undefined && path === '/ws') return;
-    const guarded = GUARDED_PREFIXES.some((prefix) => path === prefix || path.startsWith(prefix));
+    const route = request.routeOptions.url;
+    const checkHost = route === undefined || !HOST_EXEMPT_ROUTES.has(route);
+    const checkOrigin = route === undefined || !ORIGIN_EXEMPT_ROUTES.has(route);
+    if (request.ws && (route === undefined || !WEBSOCKET_ROUTES.has(route))) {
+      return reply
+        .code(404)
+        .send({ error: { code: 'not_found', message: 'WebSocket upgrades are served at /ws only.' } });
+    }
+    if (!checkHost) return;
     const refusal = checkHostAndOrigin(
-      { host: request.headers.host, origin: guarded ? request.headers.origin : undefined },
+      { host: request.headers.host, origin: checkOrigin ? request.headers.origin : undefined },
       policy,
     );
+    // On a WebSocket upgrade, @fastify/websocket (registered before this hook) closes the socket after the reply.
     if (refusal) return reply.code(403).send({ error: refusal });
   });
 

@@ -54,7 +54,13 @@ export async function runSpeech(
     const stream = job.audio
       ? await job.audio(signal)
       : await deps.engine.synthesize(
-          { text: job.text, voiceId: job.voice.id, modelId: job.modelId, settings: job.settings },
+          {
+            text: job.text,
+            voiceId: job.voice.id,
+            modelId: job.modelId,
+            settings: job.settings,
+            requester: job.user,
+          },
           signal,
         );
     format = stream.format;
@@ -113,7 +119,7 @@ async function record(
   log: Logger,
 ): Promise<SpeechOutcome> {
   if (outcome.credits > 0 || outcome.status !== 'failed') {
-    retryInBackground(
+    void retryInBackground(
       () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
       log,
       'usage',

@@ -21,6 +21,8 @@ export interface ToolDeps {
   readonly inFlight: InFlightCalls;
   /** Log levels clients set with logging/setLevel, per user. */
   readonly logLevels: ClientLogLevels;
+  /** EARSHOT_MAX_TEXT_LENGTH: the cap on every `text` argument's schema. */
+  readonly maxTextLength: number;
 }
 
 /** Who is calling: set per request from the authenticated key. */

@@ -9,14 +9,34 @@ import { deliverStored } from './audio-output.js';
 import { whileCancellable } from './call-control.js';
 import type { CallerContext, ToolDeps } from './context.js';
 
+/** The longest voice id or name, or model id, an argument may hold (ids are ~20–40 characters). */
+export const NAME_MAX_CHARS = 100;
+
+/**
+ * A `text` argument: capped in the schema at the configured maximum, so a huge argument is refused before any
+ * work, with the advice the speech service gives.
+ */
+export function textArg(maxTextLength: number) {
+  return z
+    .string()
+    .min(1)
+    .max(maxTextLength, {
+      error: (issue) =>
+        `The text has ${typeof issue.input === 'string' ? issue.input.length : 'too many'} characters; Earshot takes at most ${maxTextLength} per call. ` +
+        'Split it into several calls.',
+    });
+}
+
 /** How to say it: the arguments shared by speak and text_to_speech. */
 export const voiceChoiceArgs = {
   voice: z
     .string()
+    .max(NAME_MAX_CHARS)
     .optional()
     .describe("Voice id or name (case-insensitive); default: the user's default voice."),
   model: z
     .string()
+    .max(NAME_MAX_CHARS)
     .optional()
     .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
   settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),

@@ -1,13 +1,17 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
+import { answerableId, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
 import { createMcpServer } from './server.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
-  /** Resolves the caller's user or replies 401 (and returns undefined). */
-  readonly authenticate: (request: FastifyRequest, reply: FastifyReply) => string | undefined;
+  /**
+   * An onRequest hook that sets `request.user` or replies 401. It runs before the body is read, so a caller
+   * without a key never gets a body parsed (or buffered).
+   */
+  readonly authenticate: onRequestAsyncHookHandler;
 }
 
 /**
@@ -15,16 +19,23 @@ export interface McpRouteOptions {
  * can answer any call and nothing is kept between requests.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
-  app.post('/mcp', async (request, reply) => {
-    const user = options.authenticate(request, reply);
-    if (user === undefined) return reply;
+  app.post('/mcp', { onRequest: options.authenticate }, async (request, reply) => {
+    const user = request.user;
+    const oversized = oversizedEnvelopeField(request.body);
+    if (oversized !== undefined) {
+      return reply.code(400).send({
+        jsonrpc: '2.0',
+        error: { code: -32602, message: `Invalid request: ${oversized}.` },
+        id: answerableId(request.body),
+      });
+    }
     const { requestId, cancels } = describeBody(request.body);
     if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
     const server = createMcpServer(options.deps, { user });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     // Headers set by hooks (CORS, security) live on the Fastify reply; a hijacked reply must carry them itself.
     for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
+      if (value !== undefined) reply.raw.setHeader(name, value);
     }
     reply.hijack();
     reply.raw.on('close', () => {
@@ -53,9 +64,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
   });
 
   // Stateless: no standalone SSE stream to open (GET) and no session to end (DELETE).
-  const notAllowed = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (options.authenticate(request, reply) === undefined) return reply;
-    return reply
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
       .code(405)
       .header('allow', 'POST')
       .send({
@@ -63,7 +73,6 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
         error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST.' },
         id: null,
       });
-  };
-  app.get('/mcp', notAllowed);
-  app.delete('/mcp', notAllowed);
+  app.get('/mcp', { onRequest: options.authenticate }, notAllowed);
+  app.delete('/mcp', { onRequest: options.authenticate }, notAllowed);
 }

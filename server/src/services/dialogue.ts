@@ -16,7 +16,7 @@ export interface DialogueLine {
 export async function dialogueStream(
   engine: VoiceEngine,
   lines: readonly DialogueLine[],
-  options: { readonly modelId?: string; readonly settings?: VoiceSettings },
+  options: { readonly modelId?: string; readonly settings?: VoiceSettings; readonly requester?: string },
   signal: AbortSignal,
 ): Promise<SynthesisStream> {
   const requestIds: string[] = [];
@@ -29,6 +29,7 @@ export async function dialogueStream(
         modelId: options.modelId,
         settings: options.settings,
         previousRequestIds: [...requestIds],
+        requester: options.requester,
       },
       signal,
     );

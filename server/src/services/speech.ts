@@ -150,7 +150,8 @@ export class SpeechService {
         saveAudio: saved.saveAudio,
         onProgress: hooks.onProgress,
         onStart: hooks.onStart,
-        audio: (signal) => dialogueStream(this.engine, lines, { modelId: model.id, settings }, signal),
+        audio: (signal) =>
+          dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
       });
     } catch (error) {
       release();

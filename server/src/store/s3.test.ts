@@ -22,9 +22,9 @@ async function startS3(directory: string, port = 0): Promise<RunningS3> {
     port,
     silent: true,
     directory,
-    configureBuckets: [{ name: BUCKET }],
+    configureBuckets: [{ name: BUCKET, configs: [] }],
   });
-  const info = (await server.run()) as { port: number };
+  const info = await server.run();
   return { server, port: info.port };
 }
 

@@ -16,6 +16,11 @@ export interface TestPlayer {
     predicate?: (message: Extract<ServerMessage, { type: T }>) => boolean,
     timeoutMs?: number,
   ): Promise<Extract<ServerMessage, { type: T }> & { at: number }>;
+  /** The messages received so far of one type (and matching the predicate), in order. */
+  received<T extends ServerMessage['type']>(
+    type: T,
+    predicate?: (message: Extract<ServerMessage, { type: T }>) => boolean,
+  ): (Extract<ServerMessage, { type: T }> & { at: number })[];
   audioOf(id: string): Buffer;
   send(message: unknown): void;
   close(): Promise<void>;
@@ -24,6 +29,12 @@ export interface TestPlayer {
 
 export function playerProtocols(key: string): string[] {
   return ['earshot.v1', `bearer.${Buffer.from(key).toString('base64url')}`];
+}
+
+function ofType<T extends ServerMessage['type']>(type: T) {
+  return (
+    message: ServerMessage & { at: number },
+  ): message is Extract<ServerMessage, { type: T }> & { at: number } => message.type === type;
 }
 
 /** A player like the browser's: subprotocol auth, records every message and audio frame with its time. */
@@ -47,7 +58,7 @@ export async function connectPlayer(
       frames.push({ at, bytes });
       if (current) audio.get(current)?.push(bytes);
     } else {
-      const message = JSON.parse(data.toString()) as ServerMessage;
+      const message = JSON.parse((data as Buffer).toString()) as ServerMessage;
       if (message.type === 'speech.start') {
         current = message.id;
         audio.set(message.id, []);
@@ -72,11 +83,7 @@ export async function connectPlayer(
     messages,
     frames,
     waitFor(type, predicate = () => true, timeoutMs = 15_000) {
-      type Match = Extract<ServerMessage, { type: typeof type }> & { at: number };
-      const find = () =>
-        messages.find(
-          (m) => m.type === type && predicate(m as Extract<ServerMessage, { type: typeof type }>),
-        ) as Match | undefined;
+      const find = () => messages.filter(ofType(type)).find((m) => predicate(m));
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
@@ -98,6 +105,7 @@ export async function connectPlayer(
         listeners.add(check);
       });
     },
+    received: (type, predicate = () => true) => messages.filter(ofType(type)).filter((m) => predicate(m)),
     audioOf: (id) => Buffer.concat(audio.get(id) ?? []),
     send: (message) => socket.send(JSON.stringify(message)),
     async close() {
@@ -109,14 +117,19 @@ export async function connectPlayer(
   };
 }
 
-/** Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). */
+/**
+ * Tries to open a player and returns the HTTP status of the refusal (or 101 if it opened). `host` replaces the
+ * Host header (a DNS-rebinding page reaches the loopback server under its own name).
+ */
 export function playerHandshakeStatus(
   baseUrl: string,
   protocols: string[],
   origin?: string,
+  host?: string,
 ): Promise<number> {
   const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, protocols, {
     origin: origin ?? baseUrl,
+    ...(host === undefined ? {} : { headers: { host } }),
   });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {

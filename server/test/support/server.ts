@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
@@ -23,6 +24,8 @@ export async function startTestServer(
     env?: Record<string, string>;
     engine?: VoiceEngine;
     maxPlayerBufferBytes?: number;
+    /** A logger whose lines the test reads (see log-capture.ts); default: EARSHOT_TEST_LOG or silent. */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
@@ -36,7 +39,7 @@ export async function startTestServer(
     EARSHOT_DRAIN_TIMEOUT_MS: '5000',
     ...options.env,
   });
-  const logger = createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
+  const logger = options.logger ?? createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
   const running = await startEarshot(config, {
     logger,
     engine: options.engine,

@@ -57,8 +57,6 @@ async function rejection(promise: Promise<unknown>): Promise<ElevenLabsError> {
   return error as ElevenLabsError;
 }
 
-type Chunk = ElevenLabs.SpeechToTextChunkResponseModel;
-
 describe('sound effects (textToSoundEffects.convert)', () => {
   it('returns a non-silent sound of the requested duration, the same for the same prompt, billed', async () => {
     const request = {
@@ -153,10 +151,10 @@ describe('speech to text (speechToText.convert)', () => {
       }),
     );
     for (const file of [pcm, wav(pcm, 16_000)]) {
-      const result = (await client.speechToText.convert({
+      const result = await client.speechToText.convert({
         modelId: 'scribe_v1',
         file: { data: file, filename: 'clip.wav' },
-      })) as Chunk;
+      });
       expect(result.text).toBe(text);
       expect(result.languageCode).toBe('eng');
       const words = result.words.filter((word) => word.type === 'word');
@@ -170,12 +168,12 @@ describe('speech to text (speechToText.convert)', () => {
 
   it('transcribes unknown audio as plausible words over its duration, with speakers when diarizing', async () => {
     const silence = wav(Buffer.alloc(16_000 * 2 * 3), 16_000);
-    const result = (await client.speechToText.convert({
+    const result = await client.speechToText.convert({
       modelId: 'scribe_v2',
       file: silence,
       diarize: true,
       timestampsGranularity: 'character',
-    })) as Chunk;
+    });
     const words = result.words.filter((word) => word.type === 'word');
     expect(words.length).toBeGreaterThan(3);
     expect(words.at(-1)!.end!).toBeLessThanOrEqual(3);
@@ -310,11 +308,11 @@ describe('dialogue (textToDialogue.convert / stream)', () => {
     expect(rawResponse.headers.get('character-cost')).toBe(
       String(inputs[0]!.text.length + inputs[1]!.text.length),
     );
-    const transcript = (await client.speechToText.convert({
+    const transcript = await client.speechToText.convert({
       modelId: 'scribe_v1',
       file: pcm,
       diarize: true,
-    })) as Chunk;
+    });
     expect(transcript.text).toBe('Did the build pass? Yes, all of it.');
     const words = transcript.words.filter((word) => word.type === 'word');
     expect(words[0]!.speakerId).toBe('speaker_0');

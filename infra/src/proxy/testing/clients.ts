@@ -38,7 +38,7 @@ export async function openPlayer(
     });
     socket.once('message', (data) => {
       clearTimeout(timer);
-      resolve({ socket, hello: JSON.parse(String(data)) as Hello });
+      resolve({ socket, hello: JSON.parse((data as Buffer).toString()) as Hello });
     });
   });
 }

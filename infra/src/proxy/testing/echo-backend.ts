@@ -93,7 +93,7 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
     seen.push(`WS /ws ${key}`);
     socket.send(JSON.stringify({ type: 'hello', backend: name, key, headers: forwarded(request) }));
     socket.on('message', (data, isBinary) =>
-      socket.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary }),
+      socket.send(isBinary ? data : `echo:${(data as Buffer).toString()}`, { binary: isBinary }),
     );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

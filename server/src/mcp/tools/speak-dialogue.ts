@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
+import { NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
@@ -21,14 +22,14 @@ export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, cal
         lines: z
           .array(
             z.object({
-              voice: z.string().min(1).max(100).describe('Voice id or name for this line.'),
-              text: z.string().min(1).describe('What this voice says.'),
+              voice: z.string().min(1).max(NAME_MAX_CHARS).describe('Voice id or name for this line.'),
+              text: textArg(deps.maxTextLength).describe('What this voice says.'),
             }),
           )
           .min(1)
           .max(50)
           .describe('The script, in order.'),
-        model: z.string().optional(),
+        model: z.string().max(NAME_MAX_CHARS).optional(),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for every line.'),
         wait: z.enum(['generated', 'played']).optional(),
       },

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { voiceChoiceArgs } from '../generated-audio.js';
+import { textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_TOOL = 'speak';
@@ -34,7 +34,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         'character (0.5 on Flash/Turbo models; free with the offline voice). Returns when the audio has been ' +
         'generated (or, with wait: "played", when the player finished playing it); speeches queue in order.',
       inputSchema: {
-        text: z.string().min(1).describe('What to say, as plain sentences.'),
+        text: textArg(deps.maxTextLength).describe('What to say, as plain sentences.'),
         ...voiceChoiceArgs,
         wait: z
           .enum(['generated', 'played'])

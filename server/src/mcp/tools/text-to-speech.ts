@@ -2,7 +2,13 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { progressReporter } from '../call-control.js';
-import { audioOutputArgs, checkOutputArgs, finishAndDeliver, voiceChoiceArgs } from '../generated-audio.js';
+import {
+  audioOutputArgs,
+  checkOutputArgs,
+  finishAndDeliver,
+  textArg,
+  voiceChoiceArgs,
+} from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
@@ -20,7 +26,7 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
         'Costs ~1 credit per character (0.5 on Flash/Turbo, free offline); an identical earlier request is ' +
         'reused for free unless fresh is true.',
       inputSchema: {
-        text: z.string().min(1).describe('The words to turn into speech.'),
+        text: textArg(deps.maxTextLength).describe('The words to turn into speech.'),
         ...voiceChoiceArgs,
         ...audioOutputArgs,
       },

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+
+export const USAGE = `Usage: earshot <command>
+
+Commands:
+  serve              Start the server (MCP at /mcp, player at /). Same as "npm start".
+  mcp                MCP over stdio for agents that launch a command (Claude Desktop): bridges to EARSHOT_URL
+                     with EARSHOT_API_KEY, or to a local server on PORT (started here if none is running).
+  say TEXT [--voice V] [--model M] [--out FILE.wav]
+                     Speak through the running server (its players hear it), or write a WAV file.
+  keys create NAME   Make a key for user NAME; prints the key and the NAME:sha256 entry for EARSHOT_API_KEYS.
+  doctor             Check Node, configuration, data directory, keys, the voice engine and the port.
+  help, --help       Show this help; "earshot COMMAND --help" shows one command's.
+  --version          Print Earshot's version.
+
+Environment: HOST, PORT, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL, EARSHOT_API_KEY, EARSHOT_API_KEYS,
+EARSHOT_DATA_DIR, EARSHOT_URL (earshot mcp), EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
+
+/** One line per command, appended to its argument errors and printed by "earshot COMMAND --help". */
+export const COMMAND_USAGE = {
+  serve: 'Usage: earshot serve (same as "npm start"; HOST, PORT and the rest come from the environment)',
+  mcp: 'Usage: earshot mcp (MCP over stdio; EARSHOT_URL, EARSHOT_API_KEY and PORT come from the environment)',
+  say: 'Usage: earshot say "text to speak" [--voice NAME] [--model ID] [--out FILE.wav]',
+  keys: 'Usage: earshot keys create NAME (NAME: 1-64 letters, digits, "-" or "_")',
+  doctor: 'Usage: earshot doctor',
+} as const;
+
+export type Command = keyof typeof COMMAND_USAGE;
+
+/** The version in server/package.json, which ships with the package (dist/cli → ../../package.json). */
+export function earshotVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}

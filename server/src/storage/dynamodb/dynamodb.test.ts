@@ -1,0 +1,136 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUCKET, startAwsStandIns, type AwsStandIns } from '../../../test/support/storage-backends.js';
+import { at, historyItem, pattern, readAll } from '../../../test/support/storage-items.js';
+import { StoreUnavailableError } from '../errors.js';
+import { DynamoStore } from './store.js';
+import { STORE_TABLE } from './table-definition.js';
+import { createTableIfMissing } from './table.js';
+
+describe('DynamoDB + S3 store', () => {
+  let aws: AwsStandIns;
+  beforeAll(async () => {
+    aws = await startAwsStandIns();
+  });
+  afterAll(() => aws?.close());
+
+  it('creates the table from the one definition, once', async () => {
+    const client = aws.dynamoClient();
+    expect(await createTableIfMissing(client, 'earshot-init', { pollMs: 10 })).toEqual({
+      created: true,
+      timeToLive: 'unsupported',
+    });
+    expect(await createTableIfMissing(client, 'earshot-init', { pollMs: 10 })).toEqual({
+      created: false,
+      timeToLive: 'unsupported',
+    });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'earshot-init' }));
+    expect(Table?.BillingModeSummary?.BillingMode).toBe(STORE_TABLE.billingMode);
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ]);
+    expect(Table?.LocalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([
+      STORE_TABLE.historyIndex.name,
+    ]);
+  });
+
+  it('finds DynamoDB and S3 through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_S3 (read by the SDK itself)', async () => {
+    await createTableIfMissing(aws.dynamoClient(), 'earshot-env', { pollMs: 10 });
+    const names = [
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_ENDPOINT_URL',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_REGION',
+      'AWS_PROFILE',
+      'AWS_SESSION_TOKEN',
+    ];
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    });
+    for (const name of ['AWS_ENDPOINT_URL', 'AWS_PROFILE', 'AWS_SESSION_TOKEN']) delete process.env[name];
+    const store = new DynamoStore({ table: 'earshot-env', audio: { bucket: BUCKET, prefix: '/env/' } });
+    try {
+      await store.addUsage('alice', { characters: 3, credits: 1 });
+      const sink = store.openAudio('alice', 'e1');
+      sink.write(pattern(32));
+      await sink.finish();
+      await store.putHistory('alice', historyItem('e1', at(1), 'through the environment', 'Robert', 32));
+      expect((await readAll((await store.readAudio('alice', 'e1')).stream)).equals(pattern(32))).toBe(true);
+      await expect(store.checkReady()).resolves.toBeUndefined();
+      const head = await aws
+        .s3Client()
+        .send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'env/audio/alice/e1.audio' }));
+      expect(head.ContentLength).toBe(32);
+    } finally {
+      await store.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
+  it('streams a clip larger than one part as a multipart upload', async () => {
+    await createTableIfMissing(aws.dynamoClient(), 'earshot-big', { pollMs: 10 });
+    const store = new DynamoStore({
+      table: 'earshot-big',
+      audio: { bucket: BUCKET, prefix: 'big' },
+      dynamodb: aws.dynamoClient(),
+      s3: aws.s3Client(),
+    });
+    const clip = pattern(6 * 1024 * 1024 + 123);
+    const sink = store.openAudio('alice', 'long');
+    for (let offset = 0; offset < clip.length; offset += 64 * 1024)
+      sink.write(clip.subarray(offset, offset + 64 * 1024));
+    expect(await sink.finish()).toBe(clip.length);
+    await store.putHistory('alice', historyItem('long', at(1), 'long clip', 'Robert', clip.length));
+    expect((await readAll((await store.readAudio('alice', 'long')).stream)).equals(clip)).toBe(true);
+    await store.close();
+  });
+
+  it('reports a missing table, and an unreachable endpoint, as StoreUnavailableError', async () => {
+    const missing = new DynamoStore({
+      table: 'no-such-table',
+      audio: { bucket: BUCKET, prefix: '' },
+      dynamodb: aws.dynamoClient(),
+      s3: aws.s3Client(),
+    });
+    const error = await missing
+      .addUsage('alice', { characters: 1, credits: 0 })
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/earshot store init/);
+    await expect(missing.checkReady()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(missing.reserveBudget({ user: 'alice', characters: 1, limit: 10 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+
+    const other = await startAwsStandIns();
+    await createTableIfMissing(other.dynamoClient(), 'earshot-down', { pollMs: 10 });
+    const down = new DynamoStore({
+      table: 'earshot-down',
+      audio: { bucket: BUCKET, prefix: '' },
+      dynamodb: other.dynamoClient(),
+      s3: other.s3Client(),
+    });
+    await other.close();
+    await expect(down.reserveBudget({ user: 'alice', characters: 1, limit: 10 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    await expect(down.listHistory('alice', { limit: 5 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    const sink = down.openAudio('alice', 'lost');
+    sink.write(pattern(10));
+    await expect(sink.finish()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await down.close();
+    await missing.close();
+  });
+});

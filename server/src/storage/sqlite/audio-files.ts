@@ -1,0 +1,252 @@
+/**
+ * Audio as files beside the database: `<dataDir>/audio/<user>/<id>.audio`, written to a temporary name in
+ * the same folder, fsynced, then renamed, so a file under its final name is always complete.
+ */
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { AudioSink, StoredAudio } from '../contract.js';
+import {
+  AudioMissingError,
+  AudioNotKeptError,
+  fileError,
+  StoreUnavailableError,
+  type StoreError,
+} from '../errors.js';
+import { exactLength } from '../shared.js';
+
+/** Chunks waiting for the disk past this mean it cannot keep up: the clip is dropped, playback goes on. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+const AUDIO_SUFFIX = '.audio';
+const TEMP_SUFFIX = '.tmp';
+const SWEEP_BATCH = 200;
+
+export interface SweepResult {
+  readonly orphanFiles: number;
+  readonly temporaryFiles: number;
+}
+
+export class AudioFiles {
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(readonly root: string) {}
+
+  path(user: string, id: string): string {
+    return join(this.root, user, `${id}${AUDIO_SUFFIX}`);
+  }
+
+  openSink(user: string, id: string, maxBytes: number): AudioSink {
+    const dir = join(this.root, user);
+    const temp = join(dir, `.${id}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    const sink = new FileAudioSink(dir, temp, this.path(user, id), maxBytes);
+    const settled = sink.settled.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return sink;
+  }
+
+  async read(user: string, id: string, bytes: number): Promise<StoredAudio> {
+    const path = this.path(user, id);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new AudioMissingError('missing', `The audio file of ${id} is missing (${path}).`);
+      }
+      throw fileError(error, `open ${path}`);
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size < bytes) {
+        throw new AudioMissingError(
+          'short',
+          `The audio file of ${id} has ${size} of its ${bytes} bytes (${path}).`,
+        );
+      }
+      if (bytes === 0) {
+        await handle.close();
+        return { stream: Readable.from([]), bytes };
+      }
+      const stream = handle.createReadStream({ start: 0, end: bytes - 1, autoClose: true });
+      return { stream: exactLength(stream, bytes, `The audio file of ${id}`), bytes };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw fileError(error, `read ${path}`);
+    }
+  }
+
+  async remove(user: string, id: string): Promise<void> {
+    await rm(this.path(user, id), { force: true });
+  }
+
+  /**
+   * Deletes temporary files and files no history row refers to, when older than `graceMs` (a speech still
+   * being written in another process is younger). Yields to the event loop between batches.
+   */
+  async sweep(
+    now: Date,
+    graceMs: number,
+    isReferenced: (user: string, id: string) => boolean,
+  ): Promise<SweepResult> {
+    const cutoff = now.getTime() - graceMs;
+    let orphanFiles = 0;
+    let temporaryFiles = 0;
+    let seen = 0;
+    for (const user of await listDir(this.root)) {
+      const dir = join(this.root, user);
+      for (const name of await listDir(dir)) {
+        if (++seen % SWEEP_BATCH === 0) await yieldToEventLoop();
+        const isTemp = name.endsWith(TEMP_SUFFIX);
+        if (!isTemp && !name.endsWith(AUDIO_SUFFIX)) continue;
+        if (!isTemp && isReferenced(user, name.slice(0, -AUDIO_SUFFIX.length))) continue;
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => null);
+        if (!info || info.mtimeMs > cutoff) continue;
+        await rm(path, { force: true });
+        if (isTemp) temporaryFiles++;
+        else orphanFiles++;
+      }
+    }
+    return { orphanFiles, temporaryFiles };
+  }
+
+  /** Waits for clips still being written (at close). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fileError(error, `list ${dir}`);
+  }
+}
+
+class FileAudioSink implements AudioSink {
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private bytes = 0;
+  private failure: StoreError | undefined;
+  private writing = false;
+  private pumping: Promise<void> = Promise.resolve();
+  private finishing: Promise<number> | undefined;
+  private readonly handle: Promise<FileHandle | null>;
+  /** Settles when the clip is kept or dropped (for close()). */
+  readonly settled: Promise<number>;
+  private resolveSettled!: (bytes: number) => void;
+  private rejectSettled!: (error: unknown) => void;
+
+  constructor(
+    private readonly dir: string,
+    private readonly temp: string,
+    private readonly target: string,
+    private readonly maxBytes: number,
+  ) {
+    this.settled = new Promise<number>((resolve, reject) => {
+      this.resolveSettled = resolve;
+      this.rejectSettled = reject;
+    });
+    this.settled.catch(() => undefined);
+    this.handle = mkdir(dir, { recursive: true, mode: 0o700 })
+      .then(() => open(temp, 'wx', 0o600))
+      .catch((error: unknown) => {
+        this.fail(fileError(error, `create an audio file in ${dir}`));
+        return null;
+      });
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.failure || this.finishing) return;
+    const size = chunk.byteLength;
+    if (this.bytes + size > this.maxBytes) {
+      return this.fail(
+        new AudioNotKeptError('too_large', `The clip passed ${this.maxBytes} bytes; it is not kept.`),
+      );
+    }
+    if (this.queued + size > MAX_PENDING_BYTES) {
+      return this.fail(
+        new AudioNotKeptError('too_slow', 'The disk fell too far behind the audio; the clip is not kept.'),
+      );
+    }
+    this.bytes += size;
+    this.queued += size;
+    this.queue.push(Buffer.from(chunk)); // a copy: callers reuse their buffers
+    if (!this.writing) {
+      this.writing = true;
+      this.pumping = this.pump();
+    }
+  }
+
+  finish(): Promise<number> {
+    if (!this.finishing) {
+      this.finishing = this.complete();
+      this.finishing.then(this.resolveSettled, this.rejectSettled);
+    }
+    return this.finishing;
+  }
+
+  abort(): void {
+    this.fail(new AudioNotKeptError('aborted', 'The clip was aborted.'));
+    void this.finish().catch(() => undefined);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private fail(error: StoreError): void {
+    this.failure ??= error;
+    this.queue.length = 0;
+    this.queued = 0;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      const handle = await this.handle;
+      while (handle && this.queue.length > 0 && !this.failure) {
+        const batch = Buffer.concat(this.queue.splice(0));
+        let offset = 0;
+        while (offset < batch.length) offset += (await handle.write(batch, offset)).bytesWritten;
+        this.queued -= batch.length;
+      }
+    } catch (error) {
+      this.fail(fileError(error, `write ${this.temp}`));
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async complete(): Promise<number> {
+    const handle = await this.handle;
+    await this.pumping;
+    try {
+      if (this.failure) throw this.failure;
+      if (!handle) throw new StoreUnavailableError('The audio file could not be opened.');
+      await handle.sync();
+      await handle.close();
+      this.throwIfFailed(); // a write may have failed while the file was synced
+      await rename(this.temp, this.target);
+      await syncDir(this.dir);
+      return this.bytes;
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(this.temp, { force: true }).catch(() => undefined);
+      throw fileError(error, `store the audio file ${this.target}`);
+    }
+  }
+}
+
+/** Makes the rename durable; best effort (not every platform can fsync a directory). */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => null);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
+}

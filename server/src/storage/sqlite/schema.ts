@@ -1,0 +1,78 @@
+/**
+ * The SQLite schema, versioned with `PRAGMA user_version`: migration N takes a database from version N-1 to
+ * N inside one transaction. Append migrations; never edit one that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: settings, history (+ trigram full-text index), usage with reservations, audio accounting.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+  CREATE TABLE settings (
+    user TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    version INTEGER NOT NULL
+  ) STRICT;
+
+  -- seq orders the history: createdAt in ms × 1024 + a counter for items stored in the same ms, so the
+  -- full-text index (which walks rowids in order and stops at LIMIT) returns matches newest first.
+  CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER,
+    audio_bytes INTEGER,
+    text TEXT NOT NULL,
+    voice_name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    UNIQUE (user, id)
+  ) STRICT;
+  CREATE INDEX history_by_user ON history (user, seq);
+  CREATE INDEX history_by_expiry ON history (expires_at) WHERE expires_at IS NOT NULL;
+
+  -- Trigram tokens give substring search (like the DynamoDB backend's contains()) from 3 characters on.
+  CREATE VIRTUAL TABLE history_fts USING fts5 (
+    text, voice_name, content = 'history', content_rowid = 'seq', tokenize = 'trigram'
+  );
+  CREATE TRIGGER history_fts_insert AFTER INSERT ON history BEGIN
+    INSERT INTO history_fts (rowid, text, voice_name) VALUES (new.seq, new.text, new.voice_name);
+  END;
+  CREATE TRIGGER history_fts_delete AFTER DELETE ON history BEGIN
+    INSERT INTO history_fts (history_fts, rowid, text, voice_name)
+      VALUES ('delete', old.seq, old.text, old.voice_name);
+  END;
+  CREATE TRIGGER history_fts_update AFTER UPDATE OF text, voice_name ON history BEGIN
+    INSERT INTO history_fts (history_fts, rowid, text, voice_name)
+      VALUES ('delete', old.seq, old.text, old.voice_name);
+    INSERT INTO history_fts (rowid, text, voice_name) VALUES (new.seq, new.text, new.voice_name);
+  END;
+
+  CREATE TABLE usage (
+    user TEXT NOT NULL,
+    day TEXT NOT NULL,
+    characters INTEGER NOT NULL DEFAULT 0,
+    credits REAL NOT NULL DEFAULT 0,
+    reserved INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user, day)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    day TEXT NOT NULL,
+    characters INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX reservations_by_expiry ON reservations (user, day, expires_at);
+  CREATE INDEX reservations_expiry ON reservations (expires_at);
+
+  CREATE TABLE audio_usage (
+    user TEXT NOT NULL,
+    expiry_day TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (user, expiry_day)
+  ) STRICT, WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,229 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { at, historyItem, pattern } from '../../../test/support/storage-items.js';
+import { StoreCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
+import { SHORT_SEARCH_BUDGET } from './history.js';
+import { SqliteStore } from './store.js';
+
+const folders: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  await Promise.allSettled(stores.splice(0).map((store) => store.close()));
+  await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'earshot-sqlite-only-'));
+  folders.push(dir);
+  return dir;
+}
+
+function openStore(options: Parameters<typeof SqliteStore.open>[0]): SqliteStore {
+  const store = SqliteStore.open({ maintainOnOpen: false, ...options });
+  stores.push(store);
+  return store;
+}
+
+describe('SQLite store', () => {
+  it('creates one WAL database file and audio files readable by the owner only', async () => {
+    const dir = await dataDir();
+    const store = openStore({ dataDir: dir });
+    const sink = store.openAudio('alice', 'a1');
+    sink.write(pattern(10));
+    await sink.finish();
+    expect((await stat(join(dir, 'earshot.db'))).mode & 0o777).toBe(0o600);
+    expect((await stat(store.audioFilePath('alice', 'a1'))).mode & 0o777).toBe(0o600);
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    raw.close();
+  });
+
+  async function damaged(damage: 'garbage' | 'truncated' | 'page'): Promise<{ dir: string; path: string }> {
+    const dir = await dataDir();
+    const path = join(dir, 'earshot.db');
+    if (damage === 'garbage') {
+      await writeFile(path, Buffer.concat([Buffer.from('not a database at all'), pattern(8192)]));
+      return { dir, path };
+    }
+    const store = SqliteStore.open({ dataDir: dir, maintainOnOpen: false, integrityCheck: 'none' });
+    for (let i = 0; i < 300; i++)
+      await store.putHistory('alice', historyItem(`h${i}`, at(i), 'x'.repeat(500)));
+    await store.close();
+    if (damage === 'truncated') await truncate(path, 20_000);
+    else {
+      const handle = await open(path, 'r+');
+      await handle.write(pattern(4096, 99), 0, 4096, 8 * 4096);
+      await handle.close();
+    }
+    return { dir, path };
+  }
+
+  function openError(dir: string, integrityCheck?: 'quick'): unknown {
+    try {
+      openStore({ dataDir: dir, integrityCheck });
+    } catch (thrown) {
+      return thrown;
+    }
+    return undefined;
+  }
+
+  function expectCorrupt(error: unknown, path: string): void {
+    expect(error).toBeInstanceOf(StoreCorruptError);
+    expect((error as StoreCorruptError).path).toBe(path);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toMatch(/move the file aside/);
+  }
+
+  it('refuses a file that is not a database, or was cut short, at open with one error naming it', async () => {
+    for (const damage of ['garbage', 'truncated'] as const) {
+      const { dir, path } = await damaged(damage);
+      expectCorrupt(openError(dir), path);
+    }
+  });
+
+  it('finds a damaged page in the background (or at open with integrityCheck: quick), then refuses every call', async () => {
+    const { dir, path } = await damaged('page');
+    expectCorrupt(openError(dir, 'quick'), path);
+    const store = openStore({ dataDir: dir });
+    const error = await store.integrity.catch((thrown: unknown) => thrown);
+    expectCorrupt(error, path);
+    await expect(store.getSettings('alice')).rejects.toBe(error);
+    await expect(store.checkReady()).rejects.toBe(error);
+  });
+
+  it('refuses a database written by a newer Earshot', async () => {
+    const dir = await dataDir();
+    openStore({ dataDir: dir });
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    raw.exec('PRAGMA user_version = 99');
+    raw.close();
+    expect(() => openStore({ dataDir: dir })).toThrow(StoreUnavailableError);
+    expect(() => openStore({ dataDir: dir })).toThrow(/schema version 99/);
+  });
+
+  it('reports a full database as StoreFullError, and keeps working for reads', async () => {
+    const dir = await dataDir();
+    await openStore({ dataDir: dir }).close();
+    const store = openStore({ dataDir: dir, maxPageCount: 40 });
+    const error = await (async () => {
+      for (let i = 0; i < 1000; i++)
+        await store.putHistory('alice', historyItem(`f${i}`, at(i), 'y'.repeat(2000)));
+    })().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(StoreFullError);
+    await expect(store.addUsage('alice', { characters: 1, credits: 0 })).resolves.toBeUndefined();
+    expect((await store.listHistory('alice', { limit: 1 })).items).toHaveLength(1);
+  });
+
+  it('cleans orphans at open: old temporary and unreferenced files go, young and referenced ones stay', async () => {
+    const dir = await dataDir();
+    const now = new Date('2026-06-01T12:00:00.000Z');
+    const old = new Date(now.getTime() - 3_600_000);
+    const first = openStore({ dataDir: dir });
+    const kept = first.openAudio('alice', 'kept');
+    kept.write(pattern(8));
+    await kept.finish();
+    await first.putHistory('alice', historyItem('kept', at(1), 'referenced', 'Robert', 8));
+    await first.close();
+    const audioDir = join(dir, 'audio', 'alice');
+    const files = {
+      kept: join(audioDir, 'kept.audio'),
+      orphan: join(audioDir, 'orphan.audio'),
+      temp: join(audioDir, '.crashed.123.abcd.tmp'),
+      young: join(audioDir, 'young.audio'),
+      youngTemp: join(audioDir, '.live.456.ef01.tmp'),
+    };
+    await mkdir(audioDir, { recursive: true });
+    for (const path of [files.orphan, files.temp, files.young, files.youngTemp]) await writeFile(path, 'x');
+    for (const path of [files.kept, files.orphan, files.temp]) await utimes(path, old, old);
+
+    const store = SqliteStore.open({ dataDir: dir, now: () => now, orphanGraceMs: 10 * 60_000 });
+    stores.push(store);
+    expect(await store.maintenance).toEqual({
+      expiredItems: 0,
+      reclaimedReservations: 0,
+      orphanFiles: 1,
+      temporaryFiles: 1,
+    });
+    expect(Object.fromEntries(Object.entries(files).map(([name, path]) => [name, existsSync(path)]))).toEqual(
+      {
+        kept: true,
+        orphan: false,
+        temp: false,
+        young: true,
+        youngTemp: true,
+      },
+    );
+  });
+
+  it('reads a bounded window per call for one- and two-character searches, with a cursor to go on', async () => {
+    const store = openStore({ dataDir: await dataDir() });
+    await store.putHistory('alice', historyItem('oldest', at(0), 'qz at the very start'));
+    for (let i = 1; i <= SHORT_SEARCH_BUDGET + 5; i++)
+      await store.putHistory('alice', historyItem(`n${i}`, at(i), 'plain'));
+    const first = await store.listHistory('alice', { limit: 10, search: 'qz' });
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await store.listHistory('alice', { limit: 10, search: 'qz', cursor: first.nextCursor! });
+    expect(second.items.map((item) => item.id)).toEqual(['oldest']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('maintain() removes expired history with its audio', async () => {
+    const dir = await dataDir();
+    const store = openStore({ dataDir: dir });
+    const sink = store.openAudio('alice', 'old');
+    sink.write(pattern(16));
+    await sink.finish();
+    await store.putHistory('alice', historyItem('old', at(1), 'expiring', 'Robert', 16), {
+      expiresAt: new Date('2026-02-01T00:00:00.000Z'),
+    });
+    await store.putHistory('alice', historyItem('new', at(2), 'staying'));
+    const report = await store.maintain(new Date('2026-02-02T00:00:00.000Z'));
+    expect(report.expiredItems).toBe(1);
+    expect(existsSync(store.audioFilePath('alice', 'old'))).toBe(false);
+    const items = (await store.listHistory('alice', { limit: 5, now: new Date('2026-01-01T00:00:00.000Z') }))
+      .items;
+    expect(items.map((item) => item.id)).toEqual(['new']);
+  });
+
+  it('keeps two OS processes on one data folder consistent', async () => {
+    const dir = await dataDir();
+    await openStore({ dataDir: dir }).close();
+    const script = fileURLToPath(new URL('../../../test/support/storage-child.ts', import.meta.url));
+    const children = ['p1', 'p2'].map((label) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@earshot/source', script, dir, label],
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let errors = '';
+      child.stderr.on('data', (data: Buffer) => (errors += data.toString()));
+      const lines = createInterface({ input: child.stdout });
+      const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+      const result = new Promise<{ reserved: number }>((resolve, reject) => {
+        lines.on('line', (line) => line.startsWith('{') && resolve(JSON.parse(line) as { reserved: number }));
+        child.on('exit', (code) => reject(new Error(`${label} exited with ${code}: ${errors}`)));
+      });
+      return { child, ready, result };
+    });
+    await Promise.all(children.map((child) => child.ready));
+    for (const { child } of children) child.stdin.write('go\n');
+    const results = await Promise.all(children.map((child) => child.result));
+
+    const store = openStore({ dataDir: dir });
+    const [usage] = await store.getUsage('shared', 1, new Date('2026-03-10T12:00:00.000Z'));
+    expect(usage).toMatchObject({ characters: 400, credits: 400 });
+    expect((await store.listHistory('shared', { limit: 100 })).items).toHaveLength(40);
+    expect(results.reduce((sum, result) => sum + result.reserved, 0)).toBe(30);
+  });
+});
