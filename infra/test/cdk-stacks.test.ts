@@ -85,25 +85,42 @@ describe('proxy/NAT instance', () => {
   });
 
   it('opens only 80/443 to the world and 443 from the tasks (NAT)', () => {
-    const sg = Object.values(service.findResources('AWS::EC2::SecurityGroup')).map(
-      (r) => (r as Resource).Properties,
+    const groups = Object.entries(service.findResources('AWS::EC2::SecurityGroup')).map(
+      ([id, r]) => [id, (r as Resource).Properties] as const,
     );
-    const proxy = sg.find((g) => String(g.GroupDescription).startsWith('Earshot proxy'));
-    const ingress = (proxy?.SecurityGroupIngress ?? []) as Record<string, unknown>[];
-    expect(ingress.map((r) => [r.CidrIp, r.FromPort])).toEqual([
-      ['0.0.0.0/0', 80],
-      ['0.0.0.0/0', 443],
-    ]);
-    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: 443,
-      ToPort: 443,
-      SourceSecurityGroupId: Match.anyValue(),
+    const idOf = (prefix: string) =>
+      groups.find(([, g]) => String(g.GroupDescription).startsWith(prefix))![0];
+    const proxy = idOf('Earshot proxy');
+    const tasks = idOf('Earshot tasks');
+    const rule = (r: Record<string, unknown>) => [r.CidrIp ?? r.CidrIpv6, r.FromPort, r.ToPort];
+    // Rules written inside the groups: the world reaches the proxy on 80 and 443, and nothing else on anything.
+    const inline = Object.fromEntries(
+      groups.map(([id, g]) => [id, ((g.SecurityGroupIngress ?? []) as Record<string, unknown>[]).map(rule)]),
+    );
+    expect(inline).toEqual({
+      [proxy]: [
+        ['0.0.0.0/0', 80, 80],
+        ['0.0.0.0/0', 443, 443],
+      ],
+      [tasks]: [],
     });
-    service.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: 8080,
-      ToPort: 8080,
-      SourceSecurityGroupId: Match.anyValue(),
+    // Rules between groups: the tasks reach the proxy on 443 (NAT), the proxy reaches the tasks on 8080.
+    const groupOf = (ref: unknown) => (ref as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const between = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => {
+      const p = (r as Resource).Properties;
+      return {
+        to: groupOf(p.GroupId),
+        from: groupOf(p.SourceSecurityGroupId),
+        ports: [p.FromPort, p.ToPort],
+      };
     });
+    expect(between).toEqual(
+      expect.arrayContaining([
+        { to: proxy, from: tasks, ports: [443, 443] },
+        { to: tasks, from: proxy, ports: [8080, 8080] },
+      ]),
+    );
+    expect(between).toHaveLength(2);
   });
 
   it('recovers the instance on a failed system check and reports status-check failures', () => {
@@ -190,11 +207,23 @@ describe('backend service', () => {
     });
   });
 
-  it('lets the task role touch only the data/ prefix of the store bucket', () => {
-    const policies = Object.values(service.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p));
-    const taskPolicy = policies.find((p) => p.includes('BackendTaskTaskRole'));
-    expect(taskPolicy).toContain('/data/*');
-    expect(taskPolicy).not.toContain('cloudwatch:');
+  it('lets the task role read and write objects only under the data/ prefix of the store bucket', () => {
+    const policies = Object.entries(service.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.includes('BackendTaskTaskRole'))
+      .map(([, p]) => (p as Resource).Properties.PolicyDocument as { Statement: { Resource: unknown }[] });
+    expect(policies).toHaveLength(1);
+    const resources = policies[0]!.Statement.flatMap((statement) => [statement.Resource].flat());
+    // Each resource is the bucket itself (listing) or objects under data/ — never "*", another bucket or prefix.
+    const bucket = { 'Fn::GetAtt': [expect.stringMatching(/^DataBucket/), 'Arn'] };
+    for (const resource of resources) {
+      expect(resource).toEqual(
+        expect.objectContaining(
+          JSON.stringify(resource).includes('Fn::Join') ? { 'Fn::Join': ['', [bucket, '/data/*']] } : bucket,
+        ),
+      );
+    }
+    expect(JSON.stringify(resources)).toContain('/data/*');
+    expect(JSON.stringify(policies)).not.toContain('cloudwatch:');
   });
 });
 

@@ -3,17 +3,17 @@
 // write to the application files (what the read-only root file system and USER give the container) — then /healthz
 // and the HEALTHCHECK command itself are exercised.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../src/proxy/testing/local-nginx.js';
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const repoRoot = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8');
 
@@ -140,16 +140,42 @@ describe('the image entrypoint as a plain process', () => {
       EARSHOT_DATA_DIR: join(home, 'earshot'),
       EARSHOT_API_KEYS: `ops:${'0'.repeat(64)}`,
     };
-    // Like USER node on a read-only root: root runs the test, so drop to nobody, who cannot write the repository.
+    // Like USER node on a read-only root file system: the built repository is mounted read-only at /app's stand-in
+    // in a mount namespace of the server's own (so it need not be readable from where the checkout lives, which
+    // may be a private 0700 folder), and the server runs without any capability — as nobody when the test runs
+    // as root, as the test's own (unprivileged) user otherwise, inside a user namespace that allows the mount.
+    const app = join(home, 'app');
+    await mkdir(app);
     const asRoot = process.getuid?.() === 0;
-    if (asRoot) {
-      await chmod(home, 0o700);
-      await chown(home, 65_534, 65_534);
-    }
-    const [binary, ...args] = asRoot
-      ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...cmd.slice(1)]
-      : [process.execPath, ...cmd.slice(1)];
-    const child = spawn(binary, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (asRoot) await chown(home, 65_534, 65_534);
+    const unprivileged = [
+      'setpriv',
+      ...(asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups'] : []),
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      '--no-new-privs',
+    ];
+    const namespaces = asRoot ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
+    // The Node running this test, as seen through the mount when it lives in the repository (the pinned one).
+    const node = process.execPath.startsWith(`${repoRoot}/`)
+      ? join(app, relative(repoRoot, process.execPath))
+      : process.execPath;
+    const [binary, ...args] = [
+      'unshare',
+      ...namespaces,
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind -o ro "$1" "$2" && cd "$2" && shift 2 && exec "$@"',
+      'sh',
+      repoRoot,
+      app,
+      ...unprivileged,
+      node,
+      ...cmd.slice(1),
+    ];
+    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -163,27 +189,34 @@ describe('the image entrypoint as a plain process', () => {
       );
     };
     try {
-      await waitFor(
-        'the server to answer /healthz',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`the server exited: ${output}`);
-          return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-        },
-        15_000,
-      );
+      // waitFor takes a failed fetch for "not yet"; an exit is final, so it ends the wait with the output.
+      await Promise.race([
+        waitFor(
+          'the server to answer /healthz',
+          async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+          60_000,
+        ),
+        exited.then((code) => {
+          throw new Error(`the server exited (${String(code)}) before answering: ${output}`);
+        }),
+      ]);
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
       expect(await healthcheckExit()).toBe(0);
-      if (asRoot) {
-        // The process really is unprivileged and the application files are not its to change.
-        const probe = await run('setpriv', [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          'touch',
-          mainJs,
-        ]).catch((error: { stderr: string }) => error.stderr);
-        expect(probe).toMatch(/Permission denied/);
-      }
+      // The server (unshare, sh and setpriv exec into it: same pid) runs as a user other than root, with no
+      // capability, and that user cannot change the application files.
+      const commandLine = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+      expect(commandLine.slice(1, -1)).toEqual(cmd.slice(1));
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      expect(uid).toBe(asRoot ? 65_534 : process.getuid?.());
+      expect(uid).not.toBe(0);
+      expect(/^CapEff:\s+(\w+)/m.exec(status)?.[1]).toMatch(/^0+$/);
+      const enter = ['-t', String(child.pid), ...(asRoot ? [] : ['-U', '--preserve-credentials']), '-m'];
+      const probe = await run('nsenter', [...enter, ...unprivileged, 'touch', join(app, cmd[1]!)]).then(
+        () => 'written',
+        (error: { stderr: string }) => error.stderr,
+      );
+      expect(probe).toMatch(/Permission denied|Read-only file system/);
       child.kill('SIGTERM');
       const code = await Promise.race([
         exited,
@@ -196,5 +229,5 @@ describe('the image entrypoint as a plain process', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rm(home, { recursive: true, force: true });
     }
-  }, 40_000);
+  }, 120_000);
 });

@@ -24,7 +24,9 @@ interface EarshotProcess {
   stop(): Promise<void>;
 }
 
-const users = Array.from({ length: 8 }, (_, index) => ({
+// Where a key lands depends on the servers' (random) ports: with 8 users, all of them once landed on one server
+// (a run with both servers expected to have players failed); with 24 that is about a one-in-a-million draw.
+const users = Array.from({ length: 24 }, (_, index) => ({
   name: `user${index}`,
   key: `esk_e2e_${index}_${randomBytes(12).toString('base64url')}`,
 }));
@@ -59,14 +61,17 @@ async function startEarshot(name: string, dataDir: string): Promise<EarshotProce
     clearTimeout(timer);
   };
   try {
-    await waitFor(
-      `Earshot ${name} to answer /healthz`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`Earshot ${name} exited: ${output}`);
-        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-      },
-      15_000,
-    );
+    // waitFor takes a failed check for "not yet"; an exit is final, so it ends the wait with the output.
+    await Promise.race([
+      waitFor(
+        `Earshot ${name} to answer /healthz`,
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+        60_000,
+      ),
+      exited.then(() => {
+        throw new Error(`Earshot ${name} exited: ${output}`);
+      }),
+    ]);
   } catch (error) {
     await stop();
     throw error;
@@ -102,7 +107,7 @@ describe('nginx in front of two Earshot servers', () => {
     dir = await mkdtemp(join(tmpdir(), 'earshot-e2e-'));
     servers = [await startEarshot('one', join(dir, 'one')), await startEarshot('two', join(dir, 'two'))];
     nginx = await startLocalNginx({ tasks: servers.map((server) => server.address) });
-  }, 40_000);
+  }, 150_000);
 
   afterAll(async () => {
     for (const socket of sockets) socket.terminate();
@@ -137,7 +142,11 @@ describe('nginx in front of two Earshot servers', () => {
     expect(one.size).toBeGreaterThan(0);
     expect(two.size).toBeGreaterThan(0);
 
-    for (const user of users) {
+    // Four speakers on each server (or all it has) keep the run short.
+    const speakers = users.filter((user) =>
+      [...[...one].slice(0, 4), ...[...two].slice(0, 4)].includes(user.name),
+    );
+    for (const user of speakers) {
       const client = new Client({ name: 'earshot-nginx-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`${proxy}/mcp`), {
         requestInit: { headers: { Authorization: `Bearer ${user.key}` } },
@@ -163,8 +172,8 @@ describe('nginx in front of two Earshot servers', () => {
     }
     // No player heard anyone else's speech.
     for (const user of users) {
-      const others = logs.get(user.name)!.text.filter((message) => message.includes('"speech.start"'));
-      expect(others).toHaveLength(1);
+      const starts = logs.get(user.name)!.text.filter((message) => message.includes('"speech.start"'));
+      expect(starts).toHaveLength(speakers.includes(user) ? 1 : 0);
     }
   }, 60_000);
 });

@@ -55,9 +55,20 @@ describe('upstream discovery with real nginx', () => {
     return new Set(await Promise.all(keys.map(backendFor)));
   }
 
-  const users = Array.from({ length: 16 }, (_, index) => `discovery-user-${index}`);
+  // Placement depends on the tasks' random ports: 24 users make "all on one task" a one-in-a-million draw.
+  const users = Array.from({ length: 24 }, (_, index) => `discovery-user-${index}`);
+
+  /** Puts nginx in the state a test starts from (each test sets its own, so any order works). */
+  async function serving(tasks: readonly string[], expected: readonly string[]): Promise<void> {
+    await nginx.discover(tasks);
+    await waitFor(`${expected.join(' and ')} to answer everyone`, async () => {
+      const seen = await backendsOf(users);
+      return seen.size === expected.length && expected.every((backend) => seen.has(backend));
+    });
+  }
 
   it('answers a JSON 503 "service_sleeping" while no task runs, for REST, MCP and players alike', async () => {
+    await serving([], ['status 503']);
     expect(await readFile(nginx.upstreamsFile, 'utf8')).toContain('No task is running');
     const rest = await fetch(`${base}/api/v1/settings`, { headers: { Authorization: 'Bearer k' } });
     expect(rest.status).toBe(503);
@@ -86,6 +97,7 @@ describe('upstream discovery with real nginx', () => {
   });
 
   it('picks up the first task, then a second, then loses one, reloading nginx each time', async () => {
+    await serving([], ['status 503']);
     const first = await nginx.discover([a.address]);
     expect(first.stderr).toContain(`upstreams now: ${a.address}`);
     await waitFor('task a to serve everyone', async () => {
@@ -136,6 +148,7 @@ describe('upstream discovery with real nginx', () => {
   });
 
   it('goes back to "service sleeping" when the last task is gone', async () => {
+    await serving([b.address], ['b']);
     await nginx.discover([]);
     await waitFor('the sleeping answer', async () => (await backendsOf(users)).has('status 503'));
     expect(await backendsOf(users)).toEqual(new Set(['status 503']));

@@ -301,7 +301,12 @@ describe('renderProxyUserData', () => {
         .replaceAll('listen 80 default_server', 'listen 127.0.0.1:18080 default_server')
         .replace(/^user nginx;$/m, '');
       await writeFile(join(dir, 'nginx.conf'), local);
-      const result = await run(nginxBinary, [
+      // nginx -t binds the listen ports; 443 needs root, which an unprivileged run has in a user and network
+      // namespace of its own.
+      const unprivileged = process.getuid?.() !== 0;
+      const [command, ...args] = [
+        ...(unprivileged ? ['unshare', '--user', '--map-root-user', '--net'] : []),
+        nginxBinary,
         '-t',
         '-p',
         dir,
@@ -309,7 +314,8 @@ describe('renderProxyUserData', () => {
         join(dir, 'error.log'),
         '-c',
         join(dir, 'nginx.conf'),
-      ]);
+      ];
+      const result = await run(command, args);
       expect(result.stderr).toContain('test is successful');
     } finally {
       await rm(dir, { recursive: true, force: true });

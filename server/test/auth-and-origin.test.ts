@@ -5,6 +5,22 @@ import { startTestServer, type TestServer } from './support/server.js';
 
 const CONSOLE_ORIGIN = 'https://console.example.com';
 
+/** The method and full path of every route in Fastify's `printRoutes({ commonPrefix: false })` tree (no HEAD). */
+function routesOf(tree: string): { method: string; path: string }[] {
+  const routes: { method: string; path: string }[] = [];
+  const parents: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^([│├└─\s]*)(\S+) \(([^)]*)\)$/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    const path = (parents[depth - 1] ?? '') + match[2]!;
+    parents[depth] = path;
+    parents.length = depth + 1;
+    for (const method of match[3]!.split(', ')) if (method !== 'HEAD') routes.push({ method, path });
+  }
+  return routes;
+}
+
 describe('authentication and cross-origin protection on a real server', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -46,18 +62,15 @@ describe('authentication and cross-origin protection on a real server', () => {
   });
 
   it('refuses every REST route without a key', async () => {
-    for (const [method, path] of [
-      ['GET', '/api/v1/voices'],
-      ['GET', '/api/v1/settings'],
-      ['PUT', '/api/v1/settings'],
-      ['POST', '/api/v1/speak'],
-      ['GET', '/api/v1/history'],
-      ['GET', '/api/v1/history/sp_x/audio'],
-      ['DELETE', '/api/v1/history/sp_x'],
-      ['GET', '/api/v1/usage'],
-      ['GET', '/mcp'],
-    ] as const) {
-      const response = await fetch(`${server.url}${path}`, { method });
+    // Every route the server really has (so a new one is covered the day it is added), not a list kept by hand.
+    const routes = routesOf(server.running.app.printRoutes({ commonPrefix: false })).filter(
+      ({ path }) => path.startsWith('/api/') || path === '/mcp',
+    );
+    expect(routes.map(({ path }) => path)).toEqual(
+      expect.arrayContaining(['/mcp', '/api/v1/speak', '/api/v1/settings', '/api/v1/history/:id/audio']),
+    );
+    for (const { method, path } of routes) {
+      const response = await fetch(`${server.url}${path.replace(/:\w+/g, 'sp_x')}`, { method });
       expect(response.status, `${method} ${path}`).toBe(401);
     }
   });

@@ -22,6 +22,12 @@ interface Stats {
   started: string[];
   played: string[];
 }
+/** What the tests read of the page's player (window.earshotPlayer.player). */
+interface PlayerView {
+  speeches: { id: string }[];
+  position(speech: { id: string }): { positionMs: number };
+  audio: { idle: boolean } | null;
+}
 const statsOf = (page: Page): Promise<Stats> =>
   page.evaluate(() => (window as unknown as { earshotPlayer: { stats: Stats } }).earshotPlayer.stats);
 
@@ -90,9 +96,9 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     const call = client.callTool({ name: 'speak', arguments: { text: LONG_TEXT, wait: 'played' } });
     await page.locator('#now-text .word.speaking').waitFor({ timeout: 10_000 });
     const early = await page.locator('#now-text .word.spoken').count();
-    await page.waitForTimeout(1500);
+    // The highlight moves on as the audio plays.
+    await expect.poll(() => page.locator('#now-text .word.spoken').count()).toBeGreaterThan(early);
     const later = await page.locator('#now-text .word.spoken').count();
-    expect(later).toBeGreaterThan(early);
     // The meter shows what reaches the output, while the speech is still being generated.
     await expect
       .poll(() => page.locator('#level').evaluate((meter) => (meter as HTMLMeterElement).value))
@@ -133,7 +139,16 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
       durationMs: chars.map(() => 10),
     });
     await expect.poll(() => page.locator('#now-text .word.speaking').textContent()).toBe('storage');
-    await page.waitForTimeout(1200);
+    // Let the audio play on (measured on the player's own clock, not the test's): an estimate would have moved
+    // the highlight by now; the server's timings keep it on "storage".
+    const playedMs = () =>
+      page.evaluate((speechId) => {
+        const { player } = (window as unknown as { earshotPlayer: { player: PlayerView } }).earshotPlayer;
+        const speech = player.speeches.find((candidate) => candidate.id === speechId);
+        return speech ? player.position(speech).positionMs : 0;
+      }, id);
+    const from = await playedMs();
+    await expect.poll(playedMs, { timeout: 15_000 }).toBeGreaterThan(from + 1200);
     expect(await page.locator('#now-text .word.speaking').textContent()).toBe('storage');
     await page.keyboard.press('Escape');
     await call;
@@ -197,6 +212,13 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.getByText('Connected as alice').waitFor({ timeout: 10_000 });
     await call;
     const id = (await statsOf(page)).started.at(-1)!;
+    // "Never": not only now, but once everything the page had scheduled has played out (the moment a
+    // "played" report would be sent).
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { earshotPlayer: { player: PlayerView } }).earshotPlayer.player.audio?.idle ??
+        true,
+    );
     expect((await statsOf(page)).played).not.toContain(id);
     await client.close();
     await page.close();

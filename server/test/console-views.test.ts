@@ -26,10 +26,51 @@ describe('the console views in Chromium (offline engine)', () => {
     await page.locator(`#nav-${view}[aria-current="page"]`).waitFor();
   }
 
+  /** Waits until every GET the page started has been answered and read, and the result painted. */
+  async function settled(): Promise<void> {
+    await page.waitForFunction(() => (window as unknown as { pendingFetches: number }).pendingFetches === 0);
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    );
+  }
+
   beforeAll(async () => {
     server = await startTestServer();
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1180, height: 860 }, acceptDownloads: true });
+    // Counts the page's GET requests until their body has been read; the count drops a task later, after the
+    // code awaiting the body has rendered what it got.
+    await context.addInitScript(() => {
+      const counted = window as unknown as { pendingFetches: number };
+      counted.pendingFetches = 0;
+      const original = window.fetch.bind(window);
+      window.fetch = async (...args: Parameters<typeof fetch>) => {
+        // Views load with GET; other calls (a DELETE nobody reads the answer of) are not waited for.
+        const [input, init] = args;
+        const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+        if (method.toUpperCase() !== 'GET') return original(...args);
+        counted.pendingFetches += 1;
+        let settledOnce = false;
+        const settle = () => {
+          if (settledOnce) return;
+          settledOnce = true;
+          setTimeout(() => (counted.pendingFetches -= 1), 0);
+        };
+        try {
+          const response = await original(...args);
+          for (const method of ['json', 'text', 'arrayBuffer', 'blob'] as const) {
+            const read = response[method].bind(response) as () => Promise<unknown>;
+            (response as unknown as Record<string, () => Promise<unknown>>)[method] = () =>
+              read().finally(settle);
+          }
+          if (!response.body) settle();
+          return response;
+        } catch (error) {
+          settle();
+          throw error;
+        }
+      };
+    });
     page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${server.url}/#key=${server.keys.alice}`);
@@ -62,6 +103,8 @@ describe('the console views in Chromium (offline engine)', () => {
   });
 
   it('Voices: lists, filters by label, searches, previews and sets the default', async () => {
+    // Alan must not be the default yet (the Settings test makes him so).
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ defaultVoice: null }) });
     await open('voices');
     const cards = page.locator('#voice-list > li');
     await cards.first().waitFor();
@@ -89,20 +132,27 @@ describe('the console views in Chromium (offline engine)', () => {
   });
 
   it('History: searches, shows who asked, replays, downloads WAV and deletes', async () => {
+    // The items this test reads are its own: two from the console, then one from a script.
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ saveAudio: true }) });
+    for (const text of ['The changelog draft is ready.', 'Two reviews are waiting for you.']) {
+      await api('/speak', { method: 'POST', body: JSON.stringify({ text, source: 'console' }) });
+    }
     await api('/speak', {
       method: 'POST',
       body: JSON.stringify({ text: 'A note from a script about the nightly backup.', source: 'cli' }),
     });
-    // History is written in the background: wait until it lists the new item.
+    // History is written in the background: wait until it lists the three items, the script's first.
     await expect
-      .poll(async () => (await api<{ items: HistoryItem[] }>('/history')).items[0]?.source)
-      .toBe('cli');
+      .poll(async () =>
+        (await api<{ items: HistoryItem[] }>('/history')).items.slice(0, 3).map((item) => item.source),
+      )
+      .toEqual(['cli', 'console', 'console']);
     await open('history');
     const rows = page.locator('#history-list > li');
     await rows.first().waitFor();
     expect(await rows.count()).toBeGreaterThanOrEqual(3);
     expect(await rows.first().locator('.badge').textContent()).toBe('CLI');
-    await page.getByLabel('Search history').fill('release notes');
+    await page.getByLabel('Search history').fill('changelog draft');
     await page.getByText('1 item.').waitFor();
     expect(await rows.first().locator('.badge').textContent()).toBe('console');
 
@@ -139,9 +189,10 @@ describe('the console views in Chromium (offline engine)', () => {
   });
 
   it('Settings: saves to the server, and shows changes made elsewhere live', async () => {
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ defaultVoice: 'awb' }) });
     await open('settings');
     await page.locator('#settings-voice option', { hasText: 'Alan' }).waitFor({ state: 'attached' });
-    expect(await page.getByLabel('Default voice').inputValue()).toBe('awb');
+    await expect.poll(() => page.getByLabel('Default voice').inputValue()).toBe('awb');
     await page.getByLabel(/Save audio in history/).uncheck();
     await page.getByLabel('Stability').fill('0.8');
     await page.getByLabel('Daily character budget').fill('5000');
@@ -182,9 +233,15 @@ describe('the console views in Chromium (offline engine)', () => {
   });
 
   it('Usage: shows today and a per-day chart', async () => {
+    await api('/settings', { method: 'PUT', body: JSON.stringify({ dailyCharLimit: 5000 }) });
+    const spoken = 'Usage counts these characters.';
+    await api('/speak', { method: 'POST', body: JSON.stringify({ text: spoken, source: 'api' }) });
+    // Usage is recorded in the background: wait until it counts this speech.
+    await expect
+      .poll(async () => (await api<{ today: { characters: number } }>('/usage?days=1')).today.characters)
+      .toBeGreaterThanOrEqual(spoken.length);
     await open('usage');
     const usage = await api<{ today: { characters: number } }>('/usage?days=30');
-    expect(usage.today.characters).toBeGreaterThan(0);
     await expect
       .poll(() => page.locator('#usage-today-chars').textContent())
       .toBe(String(usage.today.characters));
@@ -227,7 +284,7 @@ describe('the console views in Chromium (offline engine)', () => {
       await page.emulateMedia({ colorScheme: scheme });
       for (const view of views) {
         await open(view);
-        await page.waitForTimeout(150);
+        await settled();
         found.push(...(await seriousAxeViolations(page)).map((v) => `${scheme} ${view}: ${v}`));
       }
     }
@@ -237,7 +294,7 @@ describe('the console views in Chromium (offline engine)', () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const view of views) {
       await open(view);
-      await page.waitForTimeout(100);
+      await settled();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, view).toBeLessThanOrEqual(0);
     }

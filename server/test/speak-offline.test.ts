@@ -10,7 +10,9 @@ const TEXT = 'The build finished. All two hundred tests passed. I am ready for t
 describe('speak with the offline engine, end to end', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    // carol is the settings test's own (the voice and speed it sets must not reach other tests); dave is the
+    // bad-input test's (its usage and history must hold nothing from other tests).
+    server = await startTestServer({ users: ['alice', 'bob', 'carol', 'dave'] });
   });
   afterAll(() => server.close());
 
@@ -147,28 +149,35 @@ describe('speak with the offline engine, end to end', () => {
 
   it('waits until the player reports played when asked', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
-    player.socket.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      const message = JSON.parse((data as Buffer).toString()) as { type: string; id: string };
-      if (message.type === 'speech.end')
-        setTimeout(() => player.send({ type: 'played', id: message.id }), 300);
-    });
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    let returned = false;
+    const call = (
+      client.callTool({
+        name: 'speak',
+        arguments: { text: 'Wait for me.', wait: 'played' },
+      }) as Promise<CallToolResult>
+    ).finally(() => (returned = true));
+    const start = await player.waitFor('speech.start', (m) => m.text === 'Wait for me.');
+    const end = await player.waitFor('speech.end', (m) => m.id === start.id);
+    // The next speech of the same user can only start once this one is done: when it has been generated and
+    // returned, the first call has had every chance to return too, and must still be waiting for "played".
+    const next = (await client.callTool({
       name: 'speak',
-      arguments: { text: 'Wait for me.', wait: 'played' },
+      arguments: { text: 'Generated while the first waits.' },
     })) as CallToolResult;
-    const structured = result.structuredContent as { played: boolean; id: string };
+    expect(next.isError).toBeFalsy();
+    expect(returned).toBe(false);
+    player.send({ type: 'played', id: end.id });
+    const structured = (await call).structuredContent as { played: boolean; id: string };
+    expect(structured.id).toBe(end.id);
     expect(structured.played).toBe(true);
-    const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
-    expect(performance.now() - end.at).toBeGreaterThanOrEqual(250);
-    expect(textOf(result)).toMatch(/finished playing/);
+    expect(textOf(await call)).toMatch(/finished playing/);
     await client.close();
     await player.close();
   });
 
   it('rejects bad input with clear tool errors and spends nothing', async () => {
-    const client = await connectMcp(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.dave);
     const empty = (await client.callTool({ name: 'speak', arguments: { text: '   ' } })) as CallToolResult;
     expect(empty.isError).toBe(true);
     expect(textOf(empty)).toMatch(/empty/);
@@ -194,18 +203,29 @@ describe('speak with the offline engine, end to end', () => {
       arguments: { text: 'Hi', settings: { speed: 3 } },
     })) as CallToolResult;
     expect(badSettings.isError).toBe(true);
-    const { items } = (await (
-      await fetch(`${server.url}/api/v1/history?search=Sallie`, {
-        headers: { authorization: `Bearer ${server.keys.alice}` },
-      })
-    ).json()) as { items: unknown[] };
-    expect(items).toEqual([]);
+    const get = async <T>(path: string): Promise<T> =>
+      (await (
+        await fetch(`${server.url}/api/v1${path}`, {
+          headers: { authorization: `Bearer ${server.keys.dave}` },
+        })
+      ).json()) as T;
+    expect((await get<{ items: unknown[] }>('/history')).items).toEqual([]);
+    // Usage is written in the background, in order: once a good speech is counted, anything the bad ones
+    // had spent would be counted too.
+    const good = 'Counted.';
+    expect(
+      ((await client.callTool({ name: 'speak', arguments: { text: good } })) as CallToolResult).isError,
+    ).toBeFalsy();
+    const charactersToday = async () =>
+      (await get<{ today: { characters: number } }>('/usage?days=1')).today.characters;
+    await expect.poll(charactersToday).toBeGreaterThanOrEqual(good.length);
+    expect(await charactersToday()).toBe(good.length);
     await client.close();
   });
 
   it('saves settings, pushes them to players, and uses the default voice', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice!);
-    const client = await connectMcp(server.url, server.keys.alice);
+    const player = await connectPlayer(server.url, server.keys.carol!);
+    const client = await connectMcp(server.url, server.keys.carol);
     const updated = (await client.callTool({
       name: 'update_settings',
       arguments: { default_voice: 'alan', voice_settings: { speed: 1.1 } },
@@ -223,10 +243,6 @@ describe('speak with the offline engine, end to end', () => {
     expect((spoken.structuredContent as { voice: { name: string } }).voice.name).toBe('Alan');
     const nothing = (await client.callTool({ name: 'update_settings', arguments: {} })) as CallToolResult;
     expect(nothing.isError).toBe(true);
-    await client.callTool({
-      name: 'update_settings',
-      arguments: { default_voice: null, voice_settings: {} },
-    });
     await client.close();
     await player.close();
   });

@@ -98,7 +98,7 @@ async function answers(url: string): Promise<boolean> {
 async function waitForText(
   read: () => string,
   pattern: RegExp,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -163,8 +163,11 @@ describe('earshot mcp bridging to EARSHOT_URL', () => {
 
     expect(session.stdoutErrors).toEqual([]);
     const pid = session.transport.pid;
+    // The SDK's close() ends stdin, then sends SIGTERM after 2 s: the log says which one stopped it.
     await session.close();
     expect(await exited(pid)).toBe(true);
+    expect(session.stderr()).toMatch(/"reason":"stdin closed"/);
+    expect(session.stderr()).not.toMatch(/"reason":"SIGTERM"/);
     await player.close();
   });
 
@@ -253,7 +256,8 @@ describe('earshot mcp without EARSHOT_URL', () => {
   });
 
   it('starts its own server, prints the player URL on stderr, a second one reuses it, and it stops with stdin', async () => {
-    const env = { PORT: String(port), EARSHOT_DATA_DIR: dataDir };
+    // Info logs say why each process stopped.
+    const env = { PORT: String(port), EARSHOT_DATA_DIR: dataDir, EARSHOT_LOG_LEVEL: 'info' };
     const first = await connectStdio(env, dataDir);
     sessions.push(first);
     const base = `http://127.0.0.1:${port}`;
@@ -311,15 +315,24 @@ describe('earshot mcp without EARSHOT_URL', () => {
     expect(await exited(firstPid)).toBe(true);
     expect(await answers(`${base}/healthz`)).toBe(false);
     await player.closed;
-  });
+    // Both stopped because stdin closed, not because the SDK's close() fell back to SIGTERM.
+    for (const session of [first, second]) {
+      expect(session.stderr()).toMatch(/"reason":"stdin closed"/);
+      expect(session.stderr()).not.toMatch(/"reason":"SIGTERM"/);
+    }
+  }, 90_000);
 
   it('stops on SIGTERM', async () => {
-    const session = await connectStdio({ PORT: String(port), EARSHOT_DATA_DIR: dataDir }, dataDir);
+    const session = await connectStdio(
+      { PORT: String(port), EARSHOT_DATA_DIR: dataDir, EARSHOT_LOG_LEVEL: 'info' },
+      dataDir,
+    );
     sessions.push(session);
     await waitForText(session.stderr, /Open the player/);
     const pid = session.transport.pid!;
     process.kill(pid, 'SIGTERM');
     expect(await exited(pid)).toBe(true);
     expect(await answers(`http://127.0.0.1:${port}/healthz`)).toBe(false);
+    expect(session.stderr()).toMatch(/"reason":"SIGTERM"/);
   });
 });

@@ -49,8 +49,14 @@ describe('sound effects, transcription and the voice library through the stand-i
     const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
     expect(player.audioOf(structured.id).length).toBe(end.bytes);
     expect(result.content.some((part) => part.type === 'resource_link')).toBe(true);
-    const call2 = standin.requests.find((r) => r.path === '/v1/sound-generation');
+    // This test's request, not one an earlier test made.
+    const call2 = standin.requests.findLast((r) => r.path === '/v1/sound-generation');
     expect(call2?.body).toMatchObject({ text: 'a short success chime', duration_seconds: 2 });
+    const kept = await fetch(`${server.url}/api/v1/history/${structured.id}`, {
+      headers: { authorization: `Bearer ${server.keys.alice}` },
+    });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toMatchObject({ id: structured.id, text: 'a short success chime' });
 
     const quiet = await call('text_to_sound_effects', {
       text: 'a soft click',
@@ -81,7 +87,7 @@ describe('sound effects, transcription and the voice library through the stand-i
     expect(words.length).toBeGreaterThanOrEqual(4);
     for (let i = 1; i < words.length; i++)
       expect(words[i]!.start).toBeGreaterThanOrEqual(words[i - 1]!.start);
-    const upload = standin.requests.find((r) => r.path === '/v1/speech-to-text');
+    const upload = standin.requests.findLast((r) => r.path === '/v1/speech-to-text');
     expect(upload?.apiKey).toBe(KEY);
 
     expect((await call('speech_to_text', {})).isError).toBe(true);

@@ -3,14 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryItem, ServerMessage } from '@earshot/protocol';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SynthesisStream, VoiceEngine } from '../engines/index.js';
 import { LocalStore } from '../store/local.js';
 import { Hub } from './hub.js';
 import type { PlayerConnection, SpeechJob } from './types.js';
 
-/** An engine that sends `chunks` frames of `size` bytes, paced by `gapMs`. */
-function fakeEngine(chunks: number, size: number, gapMs = 0): VoiceEngine {
+/** A promise with its resolver, so a test can hold a speech open and let it go when it chooses. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * An engine that sends `chunks` frames of `size` bytes. A speech whose text is in `holds` sends its first
+ * frame, reports that through `reached`, and sends the rest only once that gate opens.
+ */
+function fakeEngine(
+  chunks: number,
+  size: number,
+  holds: Record<string, { reached: () => void; opened: Promise<void> }> = {},
+): VoiceEngine {
   return {
     name: 'offline',
     defaultModelId: 'fake',
@@ -18,16 +32,31 @@ function fakeEngine(chunks: number, size: number, gapMs = 0): VoiceEngine {
     listModels: async () => [],
     checkReady: async () => undefined,
     close: async () => undefined,
-    synthesize: async (): Promise<SynthesisStream> => ({
+    synthesize: async (request): Promise<SynthesisStream> => ({
       format: { mimeType: 'audio/pcm', sampleRate: 16_000, channels: 1 },
       credits: 7,
       events: (async function* () {
+        const hold = holds[request.text];
         for (let i = 0; i < chunks; i++) {
-          if (gapMs) await new Promise((resolve) => setTimeout(resolve, gapMs));
           yield { type: 'audio' as const, data: new Uint8Array(size).fill(i % 251) };
+          if (i === 0 && hold) {
+            hold.reached();
+            await hold.opened;
+          }
         }
       })(),
     }),
+  };
+}
+
+/** A speech held after its first frame: `reached` resolves when it gets there, `open()` lets it finish. */
+function held() {
+  const arrival = gate();
+  const release = gate();
+  return {
+    hold: { reached: arrival.open, opened: release.opened },
+    reached: arrival.opened,
+    open: release.open,
   };
 }
 
@@ -46,6 +75,9 @@ class FakePlayer implements PlayerConnection {
   close(code: number) {
     this.closed = code;
   }
+  started(): string[] {
+    return this.messages.flatMap((m) => (m.type === 'speech.start' ? [m.id] : []));
+  }
 }
 
 const job = (user: string, text = 'Hello.'): SpeechJob => ({
@@ -59,11 +91,12 @@ const job = (user: string, text = 'Hello.'): SpeechJob => ({
 });
 
 describe('Hub', () => {
+  // Each test gets its own data folder: no test reads what another wrote.
   let dir: string;
-  beforeAll(async () => {
+  beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'earshot-hub-'));
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
   const logger = pino({ level: 'silent' });
 
   it('disconnects a player that falls too far behind, and keeps serving the others', async () => {
@@ -86,7 +119,12 @@ describe('Hub', () => {
   });
 
   it('plays one speech per user at a time, in order, without making other users wait', async () => {
-    const hub = new Hub({ engine: fakeEngine(5, 100, 20), store: new LocalStore(dir), logger });
+    const one = held();
+    const hub = new Hub({
+      engine: fakeEngine(5, 100, { one: one.hold }),
+      store: new LocalStore(dir),
+      logger,
+    });
     const alice = new FakePlayer();
     const bob = new FakePlayer();
     hub.connectPlayer('alice', alice);
@@ -94,12 +132,19 @@ describe('Hub', () => {
     const first = hub.speak(job('alice', 'one'));
     const second = hub.speak(job('alice', 'two'));
     const other = hub.speak(job('bob', 'three'));
+    expect(first.queuedBehind).toBe(0);
     expect(second.queuedBehind).toBe(1);
     expect(other.queuedBehind).toBe(0);
+    await one.reached;
+    // Alice's first speech is held mid-stream; Bob's runs to the end without waiting for her queue.
     const bobDone = await other.done;
-    // Bob finished while Alice's second speech had not started yet.
     expect(bobDone.status).toBe('completed');
-    expect(alice.messages.filter((m) => m.type === 'speech.start').length).toBeLessThanOrEqual(1);
+    expect(bob.audioBytes).toBe(500);
+    expect(bob.started()).toEqual([other.id]);
+    // ... while Alice's second speech waits behind her first.
+    expect(alice.started()).toEqual([first.id]);
+    expect(alice.audioBytes).toBe(100);
+    one.open();
     await Promise.all([first.done, second.done]);
     const order = alice.messages
       .filter((m) => m.type === 'speech.start' || m.type === 'speech.end')
@@ -110,33 +155,46 @@ describe('Hub', () => {
       `speech.start:${second.id}`,
       `speech.end:${second.id}`,
     ]);
+    expect(alice.audioBytes).toBe(1000);
     expect(bob.messages.some((m) => m.type === 'speech.start' && m.text !== 'three')).toBe(false);
   });
 
   it('keeps playing when the store fails, and retries the history record until it is saved', async () => {
     const store = new LocalStore(dir);
-    let failures = 2;
+    const attempts: string[] = [];
+    const saved = gate();
     const putHistory = store.putHistory.bind(store);
     store.putHistory = async (user: string, item: HistoryItem) => {
-      if (failures-- > 0) throw new Error('disk full (simulated)');
-      return putHistory(user, item);
+      if (attempts.push('history') <= 2) throw new Error('disk full (simulated)');
+      await putHistory(user, item);
+      saved.open();
     };
-    const hub = new Hub({ engine: fakeEngine(3, 100), store, logger });
+    // Delays are injected; the real backoff (200 ms, 1 s, ...) is the default and is checked in retry.test.ts.
+    const hub = new Hub({ engine: fakeEngine(3, 100), store, logger, storeRetryDelaysMs: [1, 1] });
     const player = new FakePlayer();
     hub.connectPlayer('carol', player);
     const outcome = await hub.speak(job('carol')).done;
     expect(outcome.status).toBe('completed');
     expect(player.audioBytes).toBe(300);
-    // 200 ms + 1 s backoff: the third attempt succeeds.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await saved.opened;
+    expect(attempts).toHaveLength(3);
     expect(await store.getHistory('carol', outcome.id)).toMatchObject({ id: outcome.id, credits: 7 });
   });
 
   it('drains queued speech on shutdown and refuses new speech', async () => {
-    const hub = new Hub({ engine: fakeEngine(3, 100, 30), store: new LocalStore(dir), logger });
+    const a = held();
+    const hub = new Hub({ engine: fakeEngine(3, 100, { a: a.hold }), store: new LocalStore(dir), logger });
     const running = hub.speak(job('dave', 'a'));
     const queued = hub.speak(job('dave', 'b'));
-    expect(await hub.drain(5000)).toBe(true);
+    await a.reached;
+    let drained: boolean | undefined;
+    const draining = hub.drain(30_000).then((result) => (drained = result));
+    expect(() => hub.speak(job('dave'))).toThrow(/shutting down/);
+    // A full turn of the event loop: nothing can finish while speech "a" is held.
+    await new Promise(setImmediate);
+    expect(drained).toBeUndefined();
+    a.open();
+    expect(await draining).toBe(true);
     expect((await running.done).status).toBe('completed');
     expect((await queued.done).status).toBe('completed');
     expect(() => hub.speak(job('dave'))).toThrow(/shutting down/);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Store } from '../store/index.js';
+import { STORE_RETRY_DELAYS_MS } from './retry.js';
 import { runSpeech } from './speech-run.js';
 import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
 import { UserChannel } from './user-channel.js';
@@ -16,6 +17,8 @@ export interface HubOptions {
   readonly maxPlayerBufferBytes?: number;
   /** Speeches one user may have waiting. @default 20 */
   readonly maxQueuePerUser?: number;
+  /** Waits between retries of a failed history or usage write. @default STORE_RETRY_DELAYS_MS (200 ms … 15 s) */
+  readonly storeRetryDelaysMs?: readonly number[];
 }
 
 interface QueuedSpeech {
@@ -40,10 +43,12 @@ export class Hub {
   readonly counters = { speeches: 0, failures: 0 };
   private readonly maxPlayerBufferBytes: number;
   private readonly maxQueuePerUser: number;
+  private readonly storeRetryDelaysMs: readonly number[];
 
   constructor(private readonly options: HubOptions) {
     this.maxPlayerBufferBytes = options.maxPlayerBufferBytes ?? 4 * 1024 * 1024;
     this.maxQueuePerUser = options.maxQueuePerUser ?? 20;
+    this.storeRetryDelaysMs = options.storeRetryDelaysMs ?? STORE_RETRY_DELAYS_MS;
   }
 
   get engineName(): string {
@@ -169,7 +174,11 @@ export class Hub {
       return;
     }
     this.current.set(user, next);
-    const deps = { ...this.options, maxPlayerBufferBytes: this.maxPlayerBufferBytes };
+    const deps = {
+      ...this.options,
+      maxPlayerBufferBytes: this.maxPlayerBufferBytes,
+      storeRetryDelaysMs: this.storeRetryDelaysMs,
+    };
     this.counters.speeches += 1;
     // A silent job streams into a channel with no players.
     const channel = next.job.silent ? new UserChannel() : this.channel(user);

@@ -1,17 +1,23 @@
 import type { Logger } from 'pino';
 
-const DELAYS_MS = [200, 1000, 5000, 15_000];
+/** Waits between attempts of a failed store write: four retries over about 21 s. */
+export const STORE_RETRY_DELAYS_MS: readonly number[] = [200, 1000, 5000, 15_000];
 
 /**
  * Runs a store write without making the caller wait, retrying with backoff so a passing store failure
  * does not lose the record. Only after every retry fails is the loss logged.
  */
-export function retryInBackground(write: () => Promise<void>, log: Logger, what: string): Promise<void> {
+export function retryInBackground(
+  write: () => Promise<void>,
+  log: Logger,
+  what: string,
+  delaysMs: readonly number[] = STORE_RETRY_DELAYS_MS,
+): Promise<void> {
   const attempt = async (index: number): Promise<void> => {
     try {
       await write();
     } catch (error) {
-      const delay = DELAYS_MS[index];
+      const delay = delaysMs[index];
       if (delay === undefined) {
         log.error({ err: error, what }, 'store write failed after retries; record lost');
         return;

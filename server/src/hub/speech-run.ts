@@ -12,6 +12,8 @@ export interface SpeechRunDeps {
   readonly store: Store;
   readonly logger: Logger;
   readonly maxPlayerBufferBytes: number;
+  /** Waits between retries of a failed history or usage write. */
+  readonly storeRetryDelaysMs: readonly number[];
 }
 
 /**
@@ -121,6 +123,7 @@ async function record(
       () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
       log,
       'usage',
+      deps.storeRetryDelaysMs,
     );
   }
   if (outcome.status === 'failed' || outcome.bytes === 0) {
@@ -144,7 +147,12 @@ async function record(
     ...(job.cacheKey && outcome.status === 'completed' ? { cacheKey: job.cacheKey } : {}),
   };
   // Wait briefly so the audio link in the result works at once; a slow store keeps retrying behind.
-  const saved = retryInBackground(() => deps.store.putHistory(job.user, item), log, 'history');
+  const saved = retryInBackground(
+    () => deps.store.putHistory(job.user, item),
+    log,
+    'history',
+    deps.storeRetryDelaysMs,
+  );
   await Promise.race([saved, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   return { ...outcome, audioStored: item.audio !== null };
 }

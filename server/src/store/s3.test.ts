@@ -158,18 +158,19 @@ describe('S3Store against s3rver (real S3 protocol on loopback)', () => {
   });
 
   it('does not keep a clip over 16 MiB, and abort leaves nothing', async () => {
-    const big = store.openAudio('alice', 'big');
+    const user = 'big-clips';
+    const big = store.openAudio(user, 'big');
     const chunk = new Uint8Array(1024 * 1024);
     for (let i = 0; i < 17; i++) big.write(chunk);
     expect(await big.finish()).toBeNull();
-    expect(await store.readAudio('alice', 'big')).toBeNull();
+    expect(await store.readAudio(user, 'big')).toBeNull();
 
-    const aborted = store.openAudio('alice', 'aborted');
+    const aborted = store.openAudio(user, 'aborted');
     aborted.write(new Uint8Array([1, 2, 3]));
     aborted.abort();
     expect(await aborted.finish()).toBeNull();
-    expect(await store.readAudio('alice', 'aborted')).toBeNull();
-    expect(await keysUnder(client, 'data/audio/alice/')).toEqual(['data/audio/alice/clip1.pcm']);
+    expect(await store.readAudio(user, 'aborted')).toBeNull();
+    expect(await keysUnder(client, `data/audio/${user}/`)).toEqual([]);
   });
 
   it('accumulates usage per day', async () => {
@@ -232,21 +233,44 @@ describe('S3Store against s3rver (real S3 protocol on loopback)', () => {
   });
 
   it('retries a clip upload with back-off until S3 is back', async () => {
-    const patient = new S3Store({ bucket: BUCKET, prefix: 'data', client, retryDelayMs: 300 });
+    // Attempts are watched on the client: the test restarts S3 once the first one has failed, and holds any
+    // further attempt until S3 is back, so nothing depends on how long a restart takes.
+    const watched = clientFor(s3.port);
+    const failures: unknown[] = [];
+    let firstFailure!: () => void;
+    const failed = new Promise<void>((resolve) => (firstFailure = resolve));
+    let s3Back!: () => void;
+    const back = new Promise<void>((resolve) => (s3Back = resolve));
+    watched.middlewareStack.add(
+      (next) => async (args) => {
+        if (failures.length > 0) await back;
+        try {
+          return await next(args);
+        } catch (error) {
+          failures.push(error);
+          firstFailure();
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'watchAttempts' },
+    );
+    const patient = new S3Store({ bucket: BUCKET, prefix: 'data', client: watched, retryDelayMs: 1 });
     await s3.server.close();
     let finished: Promise<number | null>;
     try {
       const sink = patient.openAudio('erin', 'retried');
       sink.write(new Uint8Array([7, 8, 9]));
       finished = sink.finish();
-      // The first attempt fails at once (connection refused); the next one comes 300 ms later.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await failed;
     } finally {
       s3 = await startS3(directory, s3.port);
+      s3Back();
     }
     expect(await finished).toBe(3);
+    expect(failures).toHaveLength(1);
     expect([...(await readAll((await patient.readAudio('erin', 'retried'))!))]).toEqual([7, 8, 9]);
     await patient.close();
+    watched.destroy();
   });
 
   it('serves the real Earshot: speak, then download the stored audio as WAV from S3', async () => {

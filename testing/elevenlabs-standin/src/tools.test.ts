@@ -95,23 +95,41 @@ describe('sound effects (textToSoundEffects.convert)', () => {
   });
 
   it('shares the concurrency limit with text to speech (429 over it)', async () => {
-    standin.setPacing({ firstByteLatencyMs: 600 });
+    // Generation is held for a minute, so the eleven requests overlap however slowly they arrive; the test
+    // waits until the stand-in has seen them all, then cancels the ten it admitted.
+    standin.setPacing({ firstByteLatencyMs: 60_000 });
+    const before = standin.requests.length;
+    const abort = new AbortController();
     try {
-      const statuses = await Promise.all(
-        Array.from({ length: 11 }, async () => {
-          const response = await fetch(`${standin.url}/v1/sound-generation?output_format=pcm_8000`, {
-            method: 'POST',
-            headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
-            body: JSON.stringify({ text: 'Tick', duration_seconds: 0.5 }),
-          });
-          await response.arrayBuffer();
-          return response.status;
-        }),
+      const calls = Array.from({ length: 11 }, () =>
+        fetch(`${standin.url}/v1/sound-generation?output_format=pcm_8000`, {
+          method: 'POST',
+          headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'Tick', duration_seconds: 0.5 }),
+          signal: abort.signal,
+        }).then((response) => response.status),
       );
-      expect(statuses.filter((status) => status === 429)).toHaveLength(1);
+      const seen = () => standin.requests.slice(before);
+      await expect.poll(() => seen().filter((r) => r.status === 429).length).toBe(1);
+      await expect.poll(() => seen().length).toBe(11);
+      expect(seen().filter((r) => r.status === undefined)).toHaveLength(10);
+      expect(await Promise.race(calls)).toBe(429);
     } finally {
+      abort.abort();
       standin.setPacing({ firstByteLatencyMs: 0 });
     }
+    // The cancelled generations end as their sockets close: the next test starts once there is room again.
+    await expect
+      .poll(async () => {
+        const response = await fetch(`${standin.url}/v1/sound-generation?output_format=pcm_8000`, {
+          method: 'POST',
+          headers: { 'xi-api-key': 'test-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'Tock', duration_seconds: 0.5 }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      })
+      .toBe(200);
   });
 
   it('applies injected faults', async () => {

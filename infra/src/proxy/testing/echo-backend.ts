@@ -2,7 +2,7 @@
  * A stand-in Earshot task for proxy tests: says which backend answered and which key it saw, streams SSE on /mcp,
  * and speaks the player subprotocol on /ws.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 
@@ -12,6 +12,8 @@ export interface EchoBackend {
   readonly address: string;
   /** Requests seen, as "METHOD path key". */
   readonly seen: string[];
+  /** Ends every /mcp event stream waiting for it with its second event (the first goes out at once). */
+  releaseEventStreams(): void;
   close(): Promise<void>;
 }
 
@@ -52,18 +54,17 @@ function bearerKey(request: IncomingMessage): string {
 
 export async function startEchoBackend(name: string, port = 0): Promise<EchoBackend> {
   const seen: string[] = [];
+  const heldStreams = new Set<ServerResponse>();
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     seen.push(`${request.method ?? ''} ${path} ${bearerKey(request)}`);
     if (path === '/mcp' && request.method === 'POST') {
-      // Two SSE events 500 ms apart: a buffering proxy would deliver them together.
+      // Two SSE events; the second waits for releaseEventStreams(), so a client that needs the first before
+      // releasing it never gets either through a proxy that buffers.
       response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       response.write(`event: message\ndata: ${JSON.stringify({ backend: name, n: 1 })}\n\n`);
-      setTimeout(() => {
-        response.end(
-          `event: message\ndata: ${JSON.stringify({ backend: name, n: 2, writtenAt: Date.now() })}\n\n`,
-        );
-      }, 500);
+      heldStreams.add(response);
+      response.once('close', () => heldStreams.delete(response));
       return;
     }
     const chunks: Buffer[] = [];
@@ -102,6 +103,12 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
     port: actualPort,
     address: `127.0.0.1:${actualPort}`,
     seen,
+    releaseEventStreams: () => {
+      for (const response of heldStreams) {
+        response.end(`event: message\ndata: ${JSON.stringify({ backend: name, n: 2 })}\n\n`);
+      }
+      heldStreams.clear();
+    },
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
