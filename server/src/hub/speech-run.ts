@@ -118,16 +118,20 @@ async function record(
   deps: SpeechRunDeps,
   log: Logger,
 ): Promise<SpeechOutcome> {
-  if (outcome.credits > 0 || outcome.status !== 'failed') {
-    void retryInBackground(
-      () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
-      log,
-      'usage',
-      deps.storeRetryDelaysMs,
-    );
-  }
+  // Usage is recorded before the result returns (bounded, like history below), so a usage read right after a
+  // speech counts it; a slow store keeps retrying behind.
+  const usage =
+    outcome.credits > 0 || outcome.status !== 'failed'
+      ? retryInBackground(
+          () => deps.store.addUsage(job.user, outcome.characters, outcome.credits),
+          log,
+          'usage',
+          deps.storeRetryDelaysMs,
+        )
+      : Promise.resolve();
   if (outcome.status === 'failed' || outcome.bytes === 0) {
     sink?.abort();
+    await boundedWait(usage);
     return outcome;
   }
   const storedBytes = sink ? await sink.finish() : null;
@@ -153,6 +157,13 @@ async function record(
     'history',
     deps.storeRetryDelaysMs,
   );
-  await Promise.race([saved, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  await boundedWait(Promise.all([saved, usage]));
   return { ...outcome, audioStored: item.audio !== null };
+}
+
+/** Waits for store writes at most 2 s: the result should reflect them, but a slow store must not hold it. */
+async function boundedWait(writes: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([writes, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+  clearTimeout(timer);
 }
