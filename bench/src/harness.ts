@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText } from './context.js';
 import { DirectClient } from './direct.js';
+import { describeError } from './errors.js';
 import type { FigureValues } from './figures.js';
 import type { BenchOptions } from './options.js';
 import { Child, ENTRY, type CpuPlan } from './processes.js';
@@ -55,6 +56,7 @@ export async function runOnce(
   let direct: DirectClient | undefined;
   let earshot: EarshotTarget | undefined;
   let floor: FloorTarget | undefined;
+  let failed = false;
   try {
     standin = Child.spawn(
       'stand-in',
@@ -147,13 +149,21 @@ export async function runOnce(
     }
     return { ...result, loadavg: { ...result.loadavg, end: loadavg()[0]! } };
   } catch (error) {
+    failed = true;
     const serverLog = earshot ? readFileSync(earshot.logPath, 'utf8').split('\n').slice(-15).join('\n') : '';
     throw new Error(
-      `run ${run} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` +
+      `run ${run} failed: ${describeError(error)}` +
         (serverLog ? `\nlast lines of Earshot's log:\n${serverLog}` : ''),
       { cause: error },
     );
   } finally {
+    if (earshot && (failed || result.notes.length > 0)) {
+      // Something went wrong: keep Earshot's log beside the results (the work directory is removed).
+      const kept = join(dirname(resolve(options.json)), `earshot-run${run}.log`);
+      mkdirSync(dirname(kept), { recursive: true });
+      copyFileSync(earshot.logPath, kept);
+      log(`  run ${run}: Earshot's log kept in ${kept}`);
+    }
     direct?.close();
     await Promise.allSettled([earshot?.stop(), floor?.stop(), standin?.stop()]);
     rmSync(workDir, { recursive: true, force: true });

@@ -73,6 +73,17 @@ export class Player {
     });
   }
 
+  /**
+   * Gives up on the stream being recorded (its call failed) after `ms`, unless it ends first: it then
+   * resolves with outcome 'error'.
+   */
+  abandonAfter(ms: number): void {
+    const current = this.current;
+    setTimeout(() => {
+      if (current && this.current === current) this.finish('error');
+    }, ms).unref();
+  }
+
   close(): void {
     this.socket.terminate();
   }

@@ -171,7 +171,9 @@ export function formatReport(report: BenchReport): string {
         '',
         `CPU of the other processes during the speeches (s): stand-in ${cpu('earshot', 'standinCpuS')} ` +
           `(Earshot's phase) / ${cpu('floor', 'standinCpuS')} (floor's); load generator ` +
-          `${cpu('earshot', 'loadGeneratorCpuS')} / ${cpu('floor', 'loadGeneratorCpuS')}.`,
+          `${cpu('earshot', 'loadGeneratorCpuS')} / ${cpu('floor', 'loadGeneratorCpuS')}. RSS before the ` +
+          `players connected (MB): Earshot ${show(extra('c.earshot.rssBeforeMB'), 'MB')}, floor ` +
+          `${show(extra('c.floor.rssBeforeMB'), 'MB')}.`,
       );
     }
   }

@@ -1,6 +1,7 @@
 import type { RunContext } from '../context.js';
+import { summariseError } from '../errors.js';
 import type { Player, StreamRecord } from '../player.js';
-import { cpuMs, RssPeak } from '../proc.js';
+import { cpuMs, RssPeak, statusKiB } from '../proc.js';
 import { inBatches, percentile, range } from '../stats.js';
 import { CALL_TIMEOUT_MS, type Speaker, type Target } from '../targets.js';
 
@@ -19,6 +20,7 @@ const CONNECTING_AT_ONCE = 100;
  */
 export async function crowd(ctx: RunContext, target: Target): Promise<void> {
   const { users, playersPerUser, speaking } = ctx.options.sizes;
+  ctx.extra(`c.${target.name}.rssBeforeMB`, (statusKiB(target.child.pid, 'VmRSS') * 1024) / 1e6);
   const rss = new RssPeak(target.child.pid);
   const players: Player[][] = [];
   const speakers: Speaker[] = [];
@@ -44,7 +46,9 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
         const text = ctx.long[user % ctx.long.length]!;
         const records = await listen(players[user]!, () =>
           speakers[user]!.speak(text.text).catch((error: unknown) => {
-            failures.push(error instanceof Error ? error.message : String(error));
+            failures.push(summariseError(error));
+            // Audio of a speech that started may still come: wait for it (bounded), then count it incomplete.
+            for (const player of players[user]!) player.abandonAfter(10_000);
           }),
         );
         return records.map((record) => ({ record, seconds: text.seconds }));
@@ -75,7 +79,7 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
     ctx.record('c.rss', target.name, rss.stop());
     ctx.record('c.incomplete', target.name, incomplete);
     if (failures.length > 0)
-      ctx.note(`c, ${target.name}: ${failures.length} calls failed, e.g. ${failures[0]!.slice(0, 200)}`);
+      ctx.note(`c, ${target.name}: ${failures.length} calls failed, e.g. ${failures[0]!.slice(0, 400)}`);
     if (incomplete > 0) {
       const outcomes = new Map<string, number>();
       for (const { record } of streams) {

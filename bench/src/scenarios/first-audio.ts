@@ -1,4 +1,5 @@
 import type { RunContext, SpokenText } from '../context.js';
+import { summariseError } from '../errors.js';
 import type { Player, StreamRecord } from '../player.js';
 import { percentile, range } from '../stats.js';
 import { CALL_TIMEOUT_MS, TARGETS, type Speaker, type Target, type TargetName } from '../targets.js';
@@ -43,23 +44,42 @@ export async function firstAudio(
       side.speakers.push(...(await Promise.all(users.map((user) => target.speaker(user)))));
     }
     const direct = () => Promise.all(texts.map((text) => ctx.direct.speak(text.text)));
-    const through = (side: Side) =>
-      Promise.all(
-        users.map(async (user): Promise<SpokenStream> => {
+    let calls = 0;
+    let failures = 0;
+    const through = async (name: TargetName): Promise<SpokenStream[]> => {
+      const side = sides.get(name)!;
+      const spoken = await Promise.all(
+        users.map(async (user): Promise<SpokenStream | undefined> => {
           const text = texts[user]!;
+          const player = side.players[user]!;
           const calledAt = performance.now();
-          const stream = side.players[user]!.expect(calledAt, CALL_TIMEOUT_MS);
-          await side.speakers[user]!.speak(text.text);
+          const stream = player.expect(calledAt, CALL_TIMEOUT_MS);
+          calls++;
+          try {
+            await side.speakers[user]!.speak(text.text);
+          } catch (error) {
+            // Kept as a note, not a sample: one failed call must not lose the run, nor hide in a percentile.
+            failures++;
+            ctx.note(`${scenario}, ${name}: a call failed: ${summariseError(error)}`);
+            // Audio of a speech that started may still come: let it end (bounded) before the next round.
+            player.abandonAfter(10_000);
+            await stream;
+            return undefined;
+          }
           const record = await stream;
           if (record.firstAudioAt === undefined)
             throw new Error(`scenario ${scenario}: a player got no audio (${record.outcome})`);
           return { record, text };
         }),
       );
+      if (failures > Math.max(1, calls / 10))
+        throw new Error(`scenario ${scenario}: ${failures} of ${calls} calls failed (see the notes)`);
+      return spoken.filter((stream) => stream !== undefined);
+    };
 
     // Warm-up (not measured): connections, the server's caches and the JIT, once per path.
     await direct();
-    for (const side of sides.values()) await through(side);
+    for (const name of TARGETS) await through(name);
 
     const times: Record<Path, number[]> = { direct: [], earshot: [], floor: [] };
     const streams: Record<TargetName, SpokenStream[]> = { earshot: [], floor: [] };
@@ -70,7 +90,7 @@ export async function firstAudio(
           times.direct.push(...(await direct()).map((result) => result.firstAudioMs));
           continue;
         }
-        const spoken = await through(sides.get(path)!);
+        const spoken = await through(path);
         streams[path].push(...spoken);
         times[path].push(...spoken.map(({ record }) => record.firstAudioAt! - record.calledAt));
       }
@@ -85,6 +105,7 @@ export async function firstAudio(
       }
     }
     ctx.extra(`${scenario}.samples`, times.direct.length);
+    ctx.extra(`${scenario}.failedCalls`, failures);
     return streams;
   } finally {
     for (const side of sides.values()) {
