@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { VOICE_ID } from './direct.js';
+import { McpHttpClient } from './mcp-http.js';
 import { Player } from './player.js';
 import { Child, ENTRY, freePort, until200 } from './processes.js';
 
@@ -114,6 +115,7 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
 
 export class EarshotTarget implements Target {
   readonly name = 'earshot';
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(
     readonly child: Child,
@@ -130,7 +132,7 @@ export class EarshotTarget implements Target {
     });
   }
 
-  /** An MCP client over Streamable HTTP, initialised, as an agent holds one. */
+  /** The official SDK's MCP client over Streamable HTTP, initialised, as an agent holds one. */
   async mcpClient(user: number): Promise<Client> {
     const client = new Client({ name: 'earshot-bench', version: '1.0.0' });
     await client.connect(
@@ -145,24 +147,25 @@ export class EarshotTarget implements Target {
     return this.keys.key(user);
   }
 
-  async speaker(user: number): Promise<Speaker> {
-    const client = await this.mcpClient(user);
-    return {
-      async speak(text) {
-        // fresh: identical text would otherwise be replayed from Earshot's store, not asked of the upstream.
-        const result = await client.callTool(
-          { name: 'speak', arguments: { text, voice: VOICE_ID, fresh: true } },
-          undefined,
-          { timeout: CALL_TIMEOUT_MS },
-        );
-        if (result.isError) throw new Error(`speak failed: ${JSON.stringify(result.content).slice(0, 300)}`);
-      },
-      close: () => client.close(),
-    };
+  /** MCP over plain keep-alive HTTP (see mcp-http.ts for why not the SDK client here). */
+  mcp(user: number): McpHttpClient {
+    return new McpHttpClient(this.url, this.keys.key(user), this.agent);
   }
 
-  stop(): Promise<void> {
-    return this.child.stop();
+  speaker(user: number): Promise<Speaker> {
+    const mcp = this.mcp(user);
+    return Promise.resolve({
+      async speak(text) {
+        // fresh: identical text would otherwise be replayed from Earshot's store, not asked of the upstream.
+        await mcp.callTool('speak', { text, voice: VOICE_ID, fresh: true }, CALL_TIMEOUT_MS);
+      },
+      close: () => Promise.resolve(),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.agent.destroy();
+    await this.child.stop();
   }
 }
 

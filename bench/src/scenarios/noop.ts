@@ -6,9 +6,10 @@ const WARM_UP_CALLS = 20;
 
 /**
  * Scenario d, Earshot only: calls that do nothing, one after another from one client — MCP `get_settings`
- * through the official SDK client (what an agent sends), REST `GET /api/v1/settings` and `GET /healthz`
- * over keep-alive HTTP. Wall time per call includes the client; server CPU per call is the process's
- * utime+stime over the calls ÷ their number (10 ms ticks: enough calls make it precise).
+ * as a plain JSON-RPC POST and through the official SDK client (what most agents use; the difference is
+ * the client's own cost), REST `GET /api/v1/settings` and `GET /healthz`, all over keep-alive HTTP. Wall
+ * time per call includes the client; server CPU per call is the process's utime+stime over the calls ÷
+ * their number (10 ms ticks: enough calls make it precise).
  */
 export async function noop(ctx: RunContext): Promise<void> {
   const { earshot } = ctx;
@@ -27,9 +28,11 @@ export async function noop(ctx: RunContext): Promise<void> {
       call.on('error', reject);
       call.end();
     });
+  const mcp = earshot.mcp(0);
   const kinds: [string, () => Promise<void>][] = [
+    ['mcp', async () => void (await mcp.callTool('get_settings', {}, 30_000))],
     [
-      'mcp',
+      'mcpSdk',
       async () => {
         const result = await client.callTool({ name: 'get_settings', arguments: {} });
         if (result.isError) throw new Error(`get_settings failed: ${JSON.stringify(result.content)}`);
