@@ -49,7 +49,7 @@ export interface BenchOptions {
 // Full sizes are the issue's; rounds are as many as fit a few minutes per run (each round waits for
 // every stream to end, so the paths never overlap).
 const FULL: Sizes = {
-  roundsSingle: 20,
+  roundsSingle: 30,
   concurrentSpeakers: 20,
   roundsConcurrent: 5,
   users: 1000,
