@@ -11,7 +11,7 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, calle
     'history-audio',
     new ResourceTemplate('earshot://history/{id}', {
       list: async () => {
-        const items = await deps.store.listHistory(caller.user, { limit: LISTED });
+        const { items } = await deps.store.listHistory(caller.user, { limit: LISTED });
         return {
           resources: items
             .filter((item) => item.audio !== null)

@@ -9,7 +9,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, historyItem, pattern } from '../../../test/support/storage-items.js';
 import { StoreCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
+import { temporaryName } from './audio-files.js';
 import { SHORT_SEARCH_BUDGET } from './history.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './store.js';
 
 const folders: string[] = [];
@@ -23,6 +25,13 @@ async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'earshot-sqlite-only-'));
   folders.push(dir);
   return dir;
+}
+
+/** The pid of a process that has exited (what a kill -9 leaves in a temporary file's name). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
 }
 
 function openStore(options: Parameters<typeof SqliteStore.open>[0]): SqliteStore {
@@ -42,8 +51,25 @@ describe('SQLite store', () => {
     expect((await stat(store.audioFilePath('alice', 'a1'))).mode & 0o777).toBe(0o600);
     const raw = new DatabaseSync(join(dir, 'earshot.db'));
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION });
     raw.close();
+  });
+
+  it('migrates a version-1 database: items stored before it are found by their cache key', async () => {
+    const dir = await dataDir();
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    raw.exec(MIGRATIONS[0]!);
+    raw.exec('PRAGMA user_version = 1');
+    const item = { ...historyItem('before', at(1), 'cached words', 'Robert', 10), cacheKey: 'k' };
+    raw
+      .prepare(
+        `INSERT INTO history (seq, user, id, created_at, expires_at, audio_bytes, text, voice_name, doc)
+         VALUES (1, 'alice', 'before', ?, NULL, 10, 'cached words', 'Robert', ?)`,
+      )
+      .run(item.createdAt, JSON.stringify(item));
+    raw.close();
+    const store = openStore({ dataDir: dir });
+    expect((await store.findCached('alice', 'k'))?.id).toBe('before');
   });
 
   async function damaged(damage: 'garbage' | 'truncated' | 'page'): Promise<{ dir: string; path: string }> {
@@ -139,9 +165,20 @@ describe('SQLite store', () => {
       temp: join(audioDir, '.crashed.123.abcd.tmp'),
       young: join(audioDir, 'young.audio'),
       youngTemp: join(audioDir, '.live.456.ef01.tmp'),
+      // Young, but its writer (on this host) is gone: a kill -9 mid-speech leaves this; it goes at once.
+      deadWriter: join(audioDir, temporaryName('killed', await deadPid())),
+      liveWriter: join(audioDir, temporaryName('speaking', process.pid)),
     };
     await mkdir(audioDir, { recursive: true });
-    for (const path of [files.orphan, files.temp, files.young, files.youngTemp]) await writeFile(path, 'x');
+    for (const path of [
+      files.orphan,
+      files.temp,
+      files.young,
+      files.youngTemp,
+      files.deadWriter,
+      files.liveWriter,
+    ])
+      await writeFile(path, 'x');
     for (const path of [files.kept, files.orphan, files.temp]) await utimes(path, old, old);
 
     const store = SqliteStore.open({ dataDir: dir, now: () => now, orphanGraceMs: 10 * 60_000 });
@@ -150,7 +187,7 @@ describe('SQLite store', () => {
       expiredItems: 0,
       reclaimedReservations: 0,
       orphanFiles: 1,
-      temporaryFiles: 1,
+      temporaryFiles: 2,
     });
     expect(Object.fromEntries(Object.entries(files).map(([name, path]) => [name, existsSync(path)]))).toEqual(
       {
@@ -159,6 +196,8 @@ describe('SQLite store', () => {
         temp: false,
         young: true,
         youngTemp: true,
+        deadWriter: false,
+        liveWriter: true,
       },
     );
   });
