@@ -16,7 +16,7 @@ async function readyz(checks: { engine?: () => Promise<void>; store?: () => Prom
   registerHealthRoutes(app, deps, 20);
   const response = await app.inject({ method: 'GET', url: '/readyz' });
   await app.close();
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+  return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
 }
 
 describe('/readyz', () => {
