@@ -233,6 +233,28 @@ describe('SQLite store', () => {
     expect(items.map((item) => item.id)).toEqual(['new']);
   });
 
+  it('lets several processes open a new data folder at the same moment (none gets "database is locked")', async () => {
+    const script = fileURLToPath(new URL('../../../test/support/storage-open-child.ts', import.meta.url));
+    const children = Array.from({ length: 3 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@earshot/source', script], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const lines = createInterface({ input: child.stdout });
+      const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+      return { child, waiting: next(), next };
+    });
+    // Switching a new file to WAL from two processes at once made one fail at once, about one round in
+    // four with two processes: three processes, told to open together, eight rounds.
+    for (const { waiting } of children) expect(await waiting).toBe('waiting');
+    for (let round = 0; round < 8; round++) {
+      const dir = await dataDir();
+      const answers = children.map(({ next }) => next());
+      for (const { child } of children) child.stdin.write(`${dir}\n`);
+      expect(await Promise.all(answers)).toEqual(['opened', 'opened', 'opened']);
+    }
+    for (const { child } of children) child.stdin.end();
+  });
+
   it('keeps two OS processes on one data folder consistent', async () => {
     const dir = await dataDir();
     await openStore({ dataDir: dir }).close();
