@@ -202,6 +202,29 @@ describe('SQLite store', () => {
     );
   });
 
+  it('errors a read whose file is cut while it is being read (never ends early in silence)', async () => {
+    const store = openStore({ dataDir: await dataDir() });
+    const size = 2 * 1024 * 1024;
+    const sink = store.openAudio('alice', 'cut');
+    sink.write(pattern(size));
+    await sink.finish();
+    await store.putHistory('alice', historyItem('cut', at(1), 'cut while read', 'Robert', size));
+    const { stream } = await store.readAudio('alice', 'cut');
+    const chunks = stream[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    await truncate(store.audioFilePath('alice', 'cut'), 1000);
+    let read = 0;
+    const error = await (async () => {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return null;
+        read += (next.value as Buffer).length;
+      }
+    })().catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({ name: 'AudioMissingError', reason: 'short' });
+    expect(read).toBeLessThan(size);
+  });
+
   it('reads a bounded window per call for one- and two-character searches, with a cursor to go on', async () => {
     const store = openStore({ dataDir: await dataDir() });
     await store.putHistory('alice', historyItem('oldest', at(0), 'qz at the very start'));
