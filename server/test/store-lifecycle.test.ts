@@ -2,7 +2,7 @@
 // of a speech and start again, the first start on a data folder of the old JSON layout, a damaged
 // database, and `earshot store init` / `earshot doctor`.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryItem, UserSettings } from '@earshot/protocol';
@@ -11,7 +11,8 @@ import { expectOneClearMessage, runCli } from './support/cli.js';
 import { EarshotProcess, KEYS, KEYS_ENV } from './support/earshot-process.js';
 import { writeLegacyFolder } from './support/legacy-folder.js';
 import { connectPlayer } from './support/player.js';
-import { pattern } from './support/storage-items.js';
+import { SqliteStore } from '../src/storage/index.js';
+import { at, historyItem, pattern } from './support/storage-items.js';
 
 const LONG = Array.from(
   { length: 20 },
@@ -167,6 +168,43 @@ describe('a damaged database', () => {
       expect(DAMAGED.exec(result.stderr)?.[1]).toBe(join(dir(), 'earshot.db'));
     },
   );
+
+  it('damage found after start (a bad page): logged once with the file, then every call says how to recover', async () => {
+    const dir = await dataDir('page');
+    const path = join(dir, 'earshot.db');
+    const store = SqliteStore.open({ dataDir: dir, maintainOnOpen: false, integrityCheck: 'none' });
+    for (let i = 0; i < 300; i++)
+      await store.putHistory('alice', historyItem(`h${i}`, at(i), 'x'.repeat(500)));
+    await store.close();
+    const handle = await open(path, 'r+');
+    await handle.write(pattern(4096, 99), 0, 4096, 8 * 4096);
+    await handle.close();
+
+    const server = await EarshotProcess.start({ EARSHOT_DATA_DIR: dir });
+    try {
+      const line = await server.waitForLog(/is damaged/);
+      expect(line.msg).toMatch(DAMAGED);
+      const history = await server.api<{ error: { code: string; message: string } }>(
+        'GET',
+        '/api/v1/history',
+      );
+      expect(history.status).toBe(503);
+      expect(history.body.error).toMatchObject({
+        code: 'store_unavailable',
+        message: expect.stringMatching(
+          /database is damaged\. The operator must stop Earshot, move the database file aside/,
+        ),
+      });
+      const ready = await fetch(`${server.url}/readyz`);
+      expect([ready.status, await ready.json()]).toEqual([
+        503,
+        { status: 'not_ready', reason: 'store_corrupt' },
+      ]);
+      expect((await server.speak('Not on a damaged database.')).status).toBe(503);
+    } finally {
+      await server.stop();
+    }
+  });
 
   it('earshot doctor finds it too, and says how to recover', async () => {
     const result = await runCli(['doctor'], { ...KEYS_ENV, PORT: '0', EARSHOT_DATA_DIR: garbage });
