@@ -131,8 +131,7 @@ export class EarshotStack extends Stack {
       cpu: size.cpu,
       memoryMiB: size.memoryMiB,
       serviceName,
-      dataBucket: this.data.bucket,
-      dataPrefix: this.data.prefix,
+      store: this.data,
       publicUrl: this.apiUrl,
       allowedOrigins: [this.console.origin],
       // Through CloudFront the API arrives with the proxy's name as Host (CloudFront sends its origin's name).
@@ -191,6 +190,10 @@ export class EarshotStack extends Stack {
     new CfnOutput(this, 'ConsoleBucketName', { value: this.console.bucket.bucketName });
     new CfnOutput(this, 'DistributionId', { value: this.console.distribution.distributionId });
     new CfnOutput(this, 'DataBucketName', { value: this.data.bucket.bucketName });
+    new CfnOutput(this, 'DataTableName', {
+      value: this.data.table.tableName,
+      description: 'EARSHOT_STORE=dynamodb://<this>',
+    });
     new CfnOutput(this, 'ProxyInstanceId', { value: this.proxy.instance.instanceId });
   }
 }

@@ -3,10 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import type { StoreBinding } from './data-store.js';
 
 export const CONTAINER_PORT = 8080;
 
@@ -33,9 +33,8 @@ export interface BackendServiceProps {
   readonly memoryMiB?: number;
   /** Physical ECS service name (also the `Service` dimension of the EMF metrics). */
   readonly serviceName: string;
-  readonly dataBucket: s3.IBucket;
-  /** Key prefix of the store inside the bucket. */
-  readonly dataPrefix: string;
+  /** The DynamoDB table and audio bucket (EARSHOT_STORE, EARSHOT_AUDIO), granted to the task role. */
+  readonly store: StoreBinding;
   /** `EARSHOT_PUBLIC_URL`: where users reach the API. */
   readonly publicUrl: string;
   /** `EARSHOT_ALLOWED_ORIGINS`: the console origin(s). */
@@ -124,7 +123,10 @@ export class BackendService extends Construct {
         NODE_ENV: 'production',
         HOST: '0.0.0.0',
         PORT: String(CONTAINER_PORT),
-        EARSHOT_STORE: `s3://${props.dataBucket.bucketName}/${props.dataPrefix}`,
+        EARSHOT_STORE: props.store.storeUrl,
+        EARSHOT_AUDIO: props.store.audioUrl,
+        // The bucket's lifecycle rule deletes audio after this: users may keep theirs for less, never more.
+        EARSHOT_AUDIO_RETENTION_DAYS: String(props.store.audioExpirationDays),
         EARSHOT_PUBLIC_URL: props.publicUrl,
         EARSHOT_ALLOWED_ORIGINS: props.allowedOrigins.join(','),
         ...(props.allowedHosts?.length ? { EARSHOT_ALLOWED_HOSTS: props.allowedHosts.join(',') } : {}),
@@ -150,7 +152,7 @@ export class BackendService extends Construct {
     });
     this.container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
 
-    props.dataBucket.grantReadWrite(this.taskDefinition.taskRole, `${props.dataPrefix}/*`);
+    props.store.grantStore(this.taskDefinition.taskRole);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -162,7 +164,8 @@ export class BackendService extends Construct {
       ec2.Port.tcp(CONTAINER_PORT),
       'nginx on the proxy instance',
     );
-    // ElevenLabs, ECR, Secrets Manager, CloudWatch Logs: all HTTPS, all through the NAT instance (S3 via the gateway endpoint).
+    // ElevenLabs, ECR, Secrets Manager, CloudWatch Logs: all HTTPS, all through the NAT instance (S3 and DynamoDB
+    // via their gateway endpoints).
     this.securityGroup.addEgressRule(
       ec2.Peer.anyIpv4(),
       ec2.Port.tcp(443),

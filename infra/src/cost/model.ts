@@ -18,8 +18,21 @@ export interface UsageAssumptions {
   readonly emfMetrics: number;
   /** Tasks running on average during active hours (1–2 concurrent players fit in one). */
   readonly averageTasks: number;
+  /** S3 requests per speak: the audio upload, and a download or replay now and then. */
   readonly storePutsPerCall: number;
   readonly storeGetsPerCall: number;
+  /**
+   * DynamoDB write request units per speak: the budget reservation and its settlement (1 each), the history item
+   * (~1 KB: 1, and 1 more for its copy in the byTime index), the audio byte count (1), the cache pointer (1).
+   */
+  readonly tableWritesPerCall: number;
+  /**
+   * Strongly consistent read units per speak (1 per item up to 4 KB): settings, the cache lookup (pointer and item),
+   * the audio quota, and a share of the console's history pages and usage views.
+   */
+  readonly tableReadsPerCall: number;
+  /** Table bytes per history item: the item (~1 KB with its text) and its index copy (projection ALL). */
+  readonly tableKbPerCall: number;
   /** Internet egress: audio to players, API responses. */
   readonly dataTransferOutGb: number;
   /** Console bytes served by CloudFront. */
@@ -37,8 +50,11 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   emfKbPerTaskMinute: 0.6,
   emfMetrics: 3,
   averageTasks: 1,
-  storePutsPerCall: 3,
-  storeGetsPerCall: 4,
+  storePutsPerCall: 1,
+  storeGetsPerCall: 1,
+  tableWritesPerCall: 6,
+  tableReadsPerCall: 6,
+  tableKbPerCall: 2,
   dataTransferOutGb: 1,
   consoleGb: 0.05,
   imageGb: 0.15,
@@ -128,10 +144,26 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
       calls * usage.storeGetsPerCall * v(prices.s3Get1k)) /
     1000;
   add(
-    'S3 store',
+    'S3 audio',
     storeGb * v(prices.s3StandardGbMonth) + requests,
     `${storeGb.toFixed(2)} GB steady state (audio kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`,
   );
+  for (const table of facts.tables) {
+    // History expires with the audio (TTL at the same retention maximum); usage days and settings are tiny.
+    const tableGb = (calls * usage.tableKbPerCall * keptMonths) / 1e6;
+    const writes = calls * usage.tableWritesPerCall;
+    const reads = calls * usage.tableReadsPerCall;
+    if (!table.onDemand) throw new Error('Only on-demand DynamoDB tables are priced');
+    const requestsUsd = (writes * v(prices.dynamoWriteMillion) + reads * v(prices.dynamoReadMillion)) / 1e6;
+    add(
+      'DynamoDB store',
+      requestsUsd +
+        Math.max(0, tableGb - free(v(prices.dynamoFreeStorageGb))) * v(prices.dynamoStorageGbMonth) +
+        (table.pitr ? tableGb * v(prices.dynamoPitrGbMonth) : 0),
+      `on-demand: ${Math.round(writes)} writes, ${Math.round(reads)} reads; ${(tableGb * 1000).toFixed(0)} MB` +
+        `${table.pitr ? ' with point-in-time recovery' : ''}`,
+    );
+  }
 
   const cfGb = Math.max(0, usage.consoleGb - free(v(prices.cloudFrontFreeGb)));
   add(
