@@ -97,6 +97,7 @@ export async function runOnce(
       dataDir: workDir,
       maxSockets: sizes.users * sizes.playersPerUser + sizes.speaking * 2,
       logLevel: options.serverLogLevel,
+      cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
     });
     floor = await startFloor({ cpu: cpus.serverCpu, upstreamUrl: standinUrl, upstreamKey });
     const ctx: RunContext = {

@@ -17,6 +17,8 @@ Earshot and the floor in the same run, prints a table per scenario and writes JS
   --players N          scenario c: players per user (default 5; quick 2)
   --speaking N         scenario c: users speaking at once (default 200; quick 3)
   --server-log-level L EARSHOT_LOG_LEVEL for the server under test (default: unset, i.e. info, as deployed)
+  --server-cpu-prof DIR  run Earshot (the long-running server of each run) with node --cpu-prof, writing its
+                       .cpuprofile into DIR when it stops (open it in Chrome DevTools or speedscope)
   --no-pin             do not pin processes to CPUs`;
 
 export interface Sizes {
@@ -43,6 +45,8 @@ export interface BenchOptions {
   readonly pacing: { readonly firstByteLatencyMs: number; readonly realtimeFactor: number };
   readonly sizes: Sizes;
   readonly serverLogLevel: string | undefined;
+  /** Where Earshot writes a CPU profile (node --cpu-prof), when asked. */
+  readonly serverCpuProf: string | undefined;
   readonly pin: boolean;
 }
 
@@ -90,6 +94,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       players: { type: 'string' },
       speaking: { type: 'string' },
       'server-log-level': { type: 'string' },
+      'server-cpu-prof': { type: 'string' },
       'no-pin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -123,6 +128,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     pacing: { firstByteLatencyMs: firstByte, realtimeFactor: rtf },
     sizes,
     serverLogLevel: values['server-log-level'],
+    serverCpuProf: values['server-cpu-prof'],
     pin: values['no-pin'] !== true,
   };
 }

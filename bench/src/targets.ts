@@ -65,6 +65,8 @@ export interface EarshotStart {
   readonly maxSockets: number;
   /** EARSHOT_LOG_LEVEL, when not the default (info, as deployed). */
   readonly logLevel: string | undefined;
+  /** Profile the server (node --cpu-prof) into this directory; written when it stops. */
+  readonly cpuProfDir?: string | undefined;
 }
 
 /** The server environment the benchmark sets, besides keys and data: printed with the results. */
@@ -84,7 +86,8 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
     const port = await freePort();
     const logPath = join(options.dataDir, `server-${port}.log`);
     const log = openSync(logPath, 'a');
-    const child = Child.spawn('earshot serve', [ENTRY.earshot, 'serve'], {
+    const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+    const child = Child.spawn('earshot serve', [...profile, ENTRY.earshot, 'serve'], {
       cpu: options.cpu,
       stdio: ['ignore', log, log],
       env: {
