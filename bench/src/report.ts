@@ -173,7 +173,8 @@ export function formatReport(report: BenchReport): string {
           `(Earshot's phase) / ${cpu('floor', 'standinCpuS')} (floor's); load generator ` +
           `${cpu('earshot', 'loadGeneratorCpuS')} / ${cpu('floor', 'loadGeneratorCpuS')}. RSS before the ` +
           `players connected (MB): Earshot ${show(extra('c.earshot.rssBeforeMB'), 'MB')}, floor ` +
-          `${show(extra('c.floor.rssBeforeMB'), 'MB')}.`,
+          `${show(extra('c.floor.rssBeforeMB'), 'MB')}; with every player connected, before the speeches: ` +
+          `Earshot ${show(extra('c.earshot.rssConnectedMB'), 'MB')}, floor ${show(extra('c.floor.rssConnectedMB'), 'MB')}.`,
       );
     }
   }

@@ -30,6 +30,8 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
     );
     for (const [index, player] of opened.entries()) (players[index % users] ??= []).push(player);
     speakers.push(...(await Promise.all(range(speaking).map((user) => target.speaker(user)))));
+    // What the players cost at rest, apart from what speaking adds (the peak below covers both).
+    ctx.extra(`c.${target.name}.rssConnectedMB`, (statusKiB(target.child.pid, 'VmRSS') * 1024) / 1e6);
 
     // One speech by a user who is not measured, so the first measured ones do not pay for first use.
     const warm = users - 1;

@@ -44,7 +44,12 @@ const collect = async (lines: AsyncIterable<unknown>) => {
 describe('ElevenLabs over fetch', () => {
   it('sends the key, keeps a base URL’s path, the query and the JSON body', async () => {
     const { url, seen } = await upstream((_req, res) => res.end('{"ok":true}'));
-    const http = new ElevenLabsHttp({ apiKey: 'k1', baseUrl: `${url}/proxy/`, maxRetries: 0, timeoutMs: 5000 });
+    const http = new ElevenLabsHttp({
+      apiKey: 'k1',
+      baseUrl: `${url}/proxy/`,
+      maxRetries: 0,
+      timeoutMs: 5000,
+    });
     await http.json('v1/thing', { method: 'POST', query: { a: 1, b: undefined }, json: { text: 'hi' } });
     expect(seen).toEqual([{ url: '/proxy/v1/thing?a=1', key: 'k1', body: '{"text":"hi"}' }]);
   });
@@ -88,7 +93,9 @@ describe('ElevenLabs over fetch', () => {
 
   it('reads NDJSON lines split anywhere, even inside a character', async () => {
     const euro = Buffer.from('{"t":"€"}\n');
-    const lines = ndjson(stream('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}'));
+    const lines = ndjson(
+      stream('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}'),
+    );
     expect(await collect(lines)).toEqual([{ a: 1 }, { b: 2 }, { t: '€' }, { c: 3 }]);
   });
 

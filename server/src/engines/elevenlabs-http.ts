@@ -1,16 +1,21 @@
 /**
  * The ElevenLabs calls on Earshot's hot path — the timestamped speech stream, the voice list and the model
- * list — over fetch, without the SDK. Loading the SDK (some 11,000 modules) took about a second of every
+ * list — over node:http, without the SDK. Loading the SDK (some 11,000 modules) took about a second of every
  * start and 165 MB of memory, and its stream parser (a schema check per line) a tenth of the CPU of 200
  * speeches at once. Same wire format, retries and header timeout as the SDK's; errors have the SDK's shape
  * (`statusCode`, `body`, `rawResponse`), so elevenlabs-errors.ts reads both alike. The rest of the API
  * (studio tools, the subscription) still goes through the SDK, loaded on first use.
  */
 
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
 const DEFAULT_BASE_URL = 'https://api.elevenlabs.io';
 /** Like the SDK's: the first retry after about a second, then doubling; Retry-After when the server says. */
 const INITIAL_RETRY_DELAY_MS = 1000;
 const MAX_RETRY_DELAY_MS = 60_000;
+/** Voice and model lists are read whole; an answer longer than this is refused. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** An error body is read for its code only; more than this is not read. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** One NDJSON line holds a chunk's audio in base64 (tens of KB); a line longer than this is refused. */
@@ -19,12 +24,12 @@ export const MAX_STREAM_LINE_CHARS = 8 * 1024 * 1024;
 /** ElevenLabs answered with an error status (the SDK's ElevenLabsError has the same fields). */
 export class ElevenLabsHttpError extends Error {
   override readonly name = 'ElevenLabsHttpError';
-  readonly rawResponse: { readonly headers: Headers };
+  readonly rawResponse: { readonly headers: HeaderReader };
 
   constructor(
     readonly statusCode: number,
     readonly body: unknown,
-    headers: Headers,
+    headers: HeaderReader,
   ) {
     super(`ElevenLabs answered HTTP ${statusCode}`);
     this.rawResponse = { headers };
@@ -52,8 +57,25 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A response whose headers have arrived; its body is read once, as it arrives. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: HeaderReader;
+  readonly body: IncomingMessage;
+}
+
+/** The one method of fetch's Headers that callers use. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 export class ElevenLabsHttp {
   private readonly base: string;
+  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake.
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true }),
+    https: new HttpsAgent({ keepAlive: true }),
+  };
 
   constructor(private readonly options: ElevenLabsHttpOptions) {
     // A base with a path (a proxy's prefix) keeps it: paths are joined, not replaced.
@@ -61,58 +83,102 @@ export class ElevenLabsHttp {
   }
 
   /** A successful response (its body unread), after the retries the options allow. */
-  async request(path: string, request: RequestOptions = {}): Promise<Response> {
+  async request(path: string, request: RequestOptions = {}): Promise<UpstreamResponse> {
     const url = new URL(path.replace(/^\/+/, ''), this.base);
     for (const [name, value] of Object.entries(request.query ?? {}))
       if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { 'xi-api-key': this.options.apiKey };
-    if (request.json !== undefined) headers['content-type'] = 'application/json';
-    const body = request.json === undefined ? undefined : JSON.stringify(request.json);
+    const body = request.json === undefined ? undefined : Buffer.from(JSON.stringify(request.json));
+    const headers: Record<string, string | number> = { 'xi-api-key': this.options.apiKey };
+    if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
     for (let attempt = 0; ; attempt++) {
-      const response = await this.fetchHeaders(
-        url,
-        { method: request.method ?? 'GET', headers, body },
-        request,
-      );
-      if (response.ok) return response;
+      const response = await this.send(url, request.method ?? 'GET', headers, body, request.signal);
+      if (response.status >= 200 && response.status < 300) return response;
       if (attempt < this.options.maxRetries && retryable(response.status)) {
-        await response.body?.cancel();
+        response.body.destroy();
         await sleep(retryDelayMs(response.headers, attempt), request.signal);
         continue;
       }
-      throw new ElevenLabsHttpError(response.status, await readErrorBody(response), response.headers);
+      throw new ElevenLabsHttpError(response.status, await readErrorBody(response.body), response.headers);
     }
   }
 
-  /** A JSON answer. */
+  /** A JSON answer (read whole: voice and model lists, at most MAX_JSON_BYTES). */
   async json<T>(path: string, request: RequestOptions = {}): Promise<T> {
-    return (await (await this.request(path, request)).json()) as T;
+    const { body } = await this.request(path, request);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_JSON_BYTES) {
+        body.destroy();
+        throw new Error(`an ElevenLabs answer passed ${MAX_JSON_BYTES} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
   }
 
-  /** fetch until the headers arrive, within the timeout; the caller's signal also ends the body. */
-  private async fetchHeaders(url: URL, init: RequestInit, request: RequestOptions): Promise<Response> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), this.options.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
-    try {
-      return await fetch(url, { ...init, signal });
-    } catch (error) {
-      if (timeout.signal.aborted && !request.signal?.aborted)
-        throw new ElevenLabsHttpTimeoutError(`ElevenLabs did not answer in ${this.options.timeoutMs} ms`, {
-          cause: error,
-        });
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Ends the idle keep-alive connections (at shutdown). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
+
+  /**
+   * One request, until its headers arrive within the timeout. The caller's signal also ends the body.
+   * node:http rather than fetch: no web-stream layer between the socket and the NDJSON parser (fetch's was
+   * a twentieth of the CPU of 200 speeches).
+   */
+  private send(
+    url: URL,
+    method: string,
+    headers: Record<string, string | number>,
+    body: Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const secure = url.protocol === 'https:';
+      const call = (secure ? httpsRequest : httpRequest)(url, {
+        method,
+        headers,
+        agent: secure ? this.agents.https : this.agents.http,
+        ...(signal ? { signal } : {}),
+      });
+      const timer = setTimeout(
+        () =>
+          call.destroy(
+            new ElevenLabsHttpTimeoutError(`ElevenLabs did not answer in ${this.options.timeoutMs} ms`),
+          ),
+        this.options.timeoutMs,
+      );
+      call.once('response', (response) => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, headers: headerReader(response), body: response });
+      });
+      // Kept for the whole request: an error after the headers (a reset mid-stream) must not go unheard.
+      call.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      call.end(body);
+    });
+  }
+}
+
+function headerReader(response: IncomingMessage): HeaderReader {
+  return {
+    get(name) {
+      const value = response.headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
 }
 
 function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-function retryDelayMs(headers: Headers, attempt: number): number {
+function retryDelayMs(headers: HeaderReader, attempt: number): number {
   const seconds = Number.parseInt(headers.get('retry-after') ?? '', 10);
   if (seconds > 0) return Math.min(seconds * 1000, MAX_RETRY_DELAY_MS);
   const delay = Math.min(INITIAL_RETRY_DELAY_MS * 2 ** attempt, MAX_RETRY_DELAY_MS);
@@ -136,18 +202,19 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** The error body as JSON when it is JSON, else its text; at most MAX_ERROR_BODY_BYTES are read. */
-async function readErrorBody(response: Response): Promise<unknown> {
-  if (!response.body) return undefined;
-  const chunks: Uint8Array[] = [];
+async function readErrorBody(body: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
       chunks.push(chunk);
-      size += chunk.byteLength;
+      size += chunk.length;
       if (size >= MAX_ERROR_BODY_BYTES) break;
     }
   } catch {
     // A body cut short says no more than its status.
+  } finally {
+    body.destroy();
   }
   const text = Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_ERROR_BODY_BYTES));
   try {
@@ -161,7 +228,7 @@ async function readErrorBody(response: Response): Promise<unknown> {
  * The lines of an NDJSON body, each parsed once, as they arrive. A line past MAX_STREAM_LINE_CHARS or one
  * that is not JSON throws (the caller reports the stream as broken).
  */
-export async function* ndjson(body: ReadableStream<Uint8Array>): AsyncIterable<unknown> {
+export async function* ndjson(body: AsyncIterable<Uint8Array>): AsyncIterable<unknown> {
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of body) {

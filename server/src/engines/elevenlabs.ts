@@ -187,7 +187,9 @@ export class ElevenLabsEngine implements VoiceEngine {
     // Configured is enough: probing the API on every readiness check would spend quota and add latency.
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.http.close();
+  }
 }
 
 /** What the API answers (snake_case JSON), as far as Earshot reads it. */
@@ -225,12 +227,11 @@ interface TimestampedChunk {
 
 /** Turns the NDJSON stream into audio and alignment events; a broken stream becomes a clear error. */
 async function* readTimestampedStream(
-  body: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array>,
   signal: AbortSignal,
   idle: IdleTimer,
 ): AsyncIterable<SynthesisEvent> {
   try {
-    if (!body) throw new Error('the response has no body');
     for await (const line of ndjson(body)) {
       idle.restart();
       const chunk = line as TimestampedChunk;
