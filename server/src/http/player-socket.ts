@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -102,7 +102,7 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
  * the first frame and uncorked on process.nextTick, once the turn's work is done and before any I/O, so no
  * frame waits. Each frame was a system call of its own: a fifth of the CPU with 5,000 players.
  */
-export function batchWrites(raw: Duplex): () => void {
+export function batchWrites(raw: Writable): () => void {
   let corked = false;
   const uncork = () => {
     corked = false;
