@@ -33,6 +33,9 @@ export function stopReplay(): void {
   playing = null;
 }
 
-export async function downloadHistory(api: Api, id: string): Promise<void> {
-  downloadBlob(await api.historyAudio(id), `earshot-${id}.wav`);
+/** Saves a history item's audio as a file; returns the file name the browser was given. */
+export async function downloadHistory(api: Api, id: string): Promise<string> {
+  const filename = `earshot-${id}.wav`;
+  downloadBlob(await api.historyAudio(id), filename);
+  return filename;
 }

@@ -88,6 +88,7 @@ export function historyView(ctx: ConsoleContext): View {
   let items: HistoryItem[] = [];
   let cursor: string | null = null;
 
+  let failed = false;
   async function load(append = false): Promise<void> {
     try {
       const page = await ctx.api.history(
@@ -105,7 +106,10 @@ export function historyView(ctx: ConsoleContext): View {
         : search.value
           ? 'Nothing matches.'
           : 'Nothing spoken yet.';
+      if (failed) status.textContent = '';
+      failed = false;
     } catch (error) {
+      failed = true;
       status.textContent = `Could not load history: ${(error as Error).message}`;
     }
   }
@@ -130,5 +134,11 @@ export function historyView(ctx: ConsoleContext): View {
     list,
     h('div', { className: 'row' }, older),
   );
-  return { id: 'history', title: 'History', element, show: () => void load() };
+  return {
+    id: 'history',
+    title: 'History',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }
