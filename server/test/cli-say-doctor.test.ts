@@ -137,6 +137,9 @@ describe('earshot say and earshot doctor', () => {
       /FAIL +API keys: no key yet, and none can be saved in .*until the data directory is fixed/,
     );
     expect(result.stdout).not.toMatch(/ok +API keys/);
+    // The folder's problem is explained once, not again under each check that needs it.
+    expect(result.stdout).toMatch(/FAIL +Store: cannot be opened until the data directory is fixed/);
+    expect(result.stdout.match(/EARSHOT_DATA_DIR/g)).toHaveLength(1);
     expect(result.stdout).toMatch(/3 problem\(s\) to fix/);
   });
 });

@@ -65,7 +65,18 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
       c.dataDir,
     );
     checks.push(dataDir);
-    checks.push(await check('Store', () => checkStore(c.store), c.dataDir));
+    checks.push(
+      await check(
+        'Store',
+        async () => {
+          // The database lives in that folder: one explanation of what is wrong with it is enough.
+          if (c.store.kind === 'sqlite' && !dataDir.ok)
+            throw new ConfigError('cannot be opened until the data directory is fixed');
+          return checkStore(c.store);
+        },
+        c.dataDir,
+      ),
+    );
     checks.push(
       await check(
         'API keys',
