@@ -69,7 +69,7 @@ describe('the console as a new user finds it (offline engine)', () => {
       if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
     });
     await page.getByRole('button', { name: 'Shared library' }).click();
-    await expect.poll(() => page.locator('#view').textContent()).toMatch(/ElevenLabs/);
+    await expect.poll(() => page.locator('#view').textContent(), { timeout: 10_000 }).toMatch(/ElevenLabs/);
     expect(await page.locator('#view').textContent()).toMatch(
       /The shared voice library is ElevenLabs’: it needs an ElevenLabs key/,
     );
@@ -92,7 +92,7 @@ describe('the console as a new user finds it (offline engine)', () => {
       page.getByRole('button', { name: 'Download WAV' }).click(),
     ]);
     const status = page.locator('#view [role="status"]');
-    await expect.poll(() => status.textContent()).toMatch(/^Downloaded /);
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^Downloaded /);
     const text = (await status.textContent())!;
     expect(text).toContain(download.suggestedFilename());
     expect(text).toMatch(/36 characters, 0 credits, \d+\.\d s\.$/);
@@ -178,13 +178,13 @@ describe('the console as a new user finds it (offline engine)', () => {
     // Played, newest first under "Played recently", each with its status once.
     const recent = page.locator('#recent > li');
     await expect.poll(() => recent.count(), { timeout: 30_000 }).toBe(3);
-    await expect.poll(() => queue.count()).toBe(0);
+    await expect.poll(() => queue.count(), { timeout: 10_000 }).toBe(0);
     for (const meta of await recent.locator('.meta').allTextContents()) {
       expect(meta.match(/played/g), meta).toHaveLength(1);
       expect(meta).toMatch(/played · \d+\.\d s$/);
     }
     expect(await recent.locator('.item-text').allTextContents()).toEqual([...playOrder].reverse());
-    await expect.poll(() => pause.isDisabled()).toBe(true);
+    await expect.poll(() => pause.isDisabled(), { timeout: 10_000 }).toBe(true);
     await page.close();
   });
 });
@@ -217,7 +217,7 @@ describe('the console across a server restart', () => {
       (await stateOf(page)).connection.filter((state) => state.kind === 'closed').length;
 
     await server.stop();
-    await expect.poll(closedCount).toBe(1);
+    await expect.poll(closedCount, { timeout: 10_000 }).toBe(1);
     expect(await header.textContent()).toContain('(server restarting)');
     // While it is down, the Usage view cannot load.
     await page.evaluate(() => (location.hash = '#/player'));
@@ -231,7 +231,7 @@ describe('the console across a server restart', () => {
       if (last.kind === 'closed' && last.retryInMs! >= 3000) break;
       const before = states.filter((state) => state.kind === 'closed').length;
       await page.clock.runFor(last.kind === 'closed' ? last.retryInMs! : 1000);
-      await expect.poll(closedCount).toBeGreaterThan(before);
+      await expect.poll(closedCount, { timeout: 10_000 }).toBeGreaterThan(before);
     }
     // Still down, still restarting as far as the user can tell.
     expect(await header.textContent()).toContain('(server restarting)');
@@ -241,7 +241,9 @@ describe('the console across a server restart', () => {
     await page.clock.runFor(1000);
     await page.getByText('Connected as alice').waitFor({ timeout: 10_000 });
     // The view that failed while the server was away loads again by itself.
-    await expect.poll(() => page.locator('#view').textContent()).not.toContain('Could not load usage');
+    await expect
+      .poll(() => page.locator('#view').textContent(), { timeout: 10_000 })
+      .not.toContain('Could not load usage');
     expect(await page.locator('#usage-today-chars').textContent()).toBe('0');
     expect(await header.textContent()).not.toContain('restarting');
     await page.close();
