@@ -63,11 +63,16 @@ function held() {
 class FakePlayer implements PlayerConnection {
   readonly id = Math.random().toString(36).slice(2);
   readonly messages: ServerMessage[] = [];
+  readonly texts: Uint8Array[] = [];
   audioBytes = 0;
   closed: number | undefined;
   constructor(public bufferedBytes = 0) {}
   sendJson(message: ServerMessage) {
     this.messages.push(message);
+  }
+  sendText(utf8: Uint8Array) {
+    this.texts.push(utf8);
+    this.messages.push(JSON.parse(Buffer.from(utf8).toString('utf8')) as ServerMessage);
   }
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
@@ -125,6 +130,22 @@ describe('Hub', () => {
     expect(slow.audioBytes).toBe(0);
     expect(fast.audioBytes).toBe(10_000);
     expect(hub.playerCount('alice')).toBe(1);
+  });
+
+  it('serialises each message once for all of a user’s players: every player gets the same bytes', async () => {
+    const hub = new Hub({ engine: fakeEngine(3, 100), store: openStore(), logger });
+    const players = [new FakePlayer(), new FakePlayer(), new FakePlayer()];
+    for (const player of players) hub.connectPlayer('alice', player);
+    expect(hub.broadcast('alice', { type: 'speech.stopped', id: 'sp_1' })).toBe(3);
+    await hub.speak(job('alice')).done;
+    const [first, ...others] = players;
+    expect(first!.texts.length).toBeGreaterThanOrEqual(3);
+    for (const other of others) {
+      expect(other.texts).toHaveLength(first!.texts.length);
+      // The same buffer, not an equal one: one JSON.stringify per message, however many players.
+      other.texts.forEach((text, i) => expect(text).toBe(first!.texts[i]));
+    }
+    expect(first!.messages[1]).toEqual({ type: 'speech.stopped', id: 'sp_1' });
   });
 
   it('plays one speech per user at a time, in order, without making other users wait', async () => {

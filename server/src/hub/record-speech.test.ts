@@ -47,6 +47,9 @@ class Player implements PlayerConnection {
   sendJson(message: ServerMessage) {
     this.messages.push(message);
   }
+  sendText(utf8: Uint8Array) {
+    this.messages.push(JSON.parse(Buffer.from(utf8).toString('utf8')) as ServerMessage);
+  }
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
   }
