@@ -11,16 +11,23 @@ export class UserChannel {
 
   /** Sends a message to every player of this user; returns how many received it. */
   broadcast(message: ServerMessage): number {
-    for (const player of this.players) player.sendJson(message);
+    this.broadcastTo(this.players, message);
     return this.players.size;
   }
 
+  /** Sends a message to some of this user's players (those taking one audio format); gone ones are skipped. */
+  broadcastTo(players: Iterable<PlayerConnection>, message: ServerMessage): void {
+    for (const player of players) if (this.players.has(player)) player.sendJson(message);
+  }
+
   /**
-   * Forwards audio to every player. A player whose unsent bytes pass the limit is disconnected (it
-   * reconnects and resumes with the next speech) so one slow tab cannot hold memory or the others back.
+   * Forwards audio to some of this user's players (those taking its format). A player whose unsent bytes pass
+   * the limit is disconnected (it reconnects and resumes with the next speech) so one slow tab cannot hold
+   * memory or the others back.
    */
-  sendAudio(chunk: Uint8Array, maxBufferedBytes: number): void {
-    for (const player of this.players) {
+  sendAudioTo(players: Iterable<PlayerConnection>, chunk: Uint8Array, maxBufferedBytes: number): void {
+    for (const player of players) {
+      if (!this.players.has(player)) continue;
       if (player.bufferedBytes > maxBufferedBytes) {
         this.players.delete(player);
         player.close(CLOSE_CODES.tooSlow, 'player fell too far behind');
