@@ -33,6 +33,7 @@ export function stopReplay(): void {
   playing = null;
 }
 
-export async function downloadHistory(api: Api, id: string): Promise<void> {
-  downloadBlob(await api.historyAudio(id), `earshot-${id}.wav`);
+/** WAV plays anywhere; Opus is the stored file itself, about a tenth of the size. */
+export async function downloadHistory(api: Api, id: string, format: 'wav' | 'opus' = 'wav'): Promise<void> {
+  downloadBlob(await api.historyAudio(id, format), `earshot-${id}.${format}`);
 }
