@@ -63,9 +63,9 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(firstFrame.at - callStarted).toBeLessThan(end.at - callStarted);
 
     // Earshot asks for Ogg Opus at 32 kbit/s, and players get exactly the bytes ElevenLabs sent.
-    expect(standin.requests.find((r) => r.path.includes('/stream/with-timestamps'))?.query.output_format).toBe(
-      'opus_48000_32',
-    );
+    expect(
+      standin.requests.find((r) => r.path.includes('/stream/with-timestamps'))?.query.output_format,
+    ).toBe('opus_48000_32');
     const direct = await fetch(
       `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=opus_48000_32`,
       {
