@@ -1,37 +1,25 @@
-import { randomInt } from 'node:crypto';
-import {
-  OggPageReader,
-  OggPageWriter,
-  OPUS_GRANULE_RATE,
-  isOpusTags,
-  opusPacketSamples,
-  parseOpusHead,
-} from '@earshot/protocol';
+import { OggOpusMuxer } from '@earshot/flite';
+import { OggPageReader, isOpusTags, parseOpusHead } from '@earshot/protocol';
 
 /**
- * Several Ogg Opus streams (a dialogue: one engine request per line) as one: the first stream's headers, then
- * every audio packet of each stream in order, on pages of one serial number with positions counted from the
- * packets themselves. A chained Ogg file would do too, but WebCodecs players and many decoders handle one
- * stream only. Each later stream's few ms of encoder pre-skip and end padding stay in as near-silence.
+ * Several Ogg Opus streams (a dialogue: one engine request per line) as one: their audio packets in order,
+ * re-paged under the first stream's headers (OggOpusMuxer). A chained Ogg file would do too, but WebCodecs
+ * players and many decoders take one stream only.
  */
 export class OggOpusJoiner {
-  private readonly writer = new OggPageWriter(randomInt(2 ** 31));
   private reader = new OggPageReader();
-  private links = 0;
-  private granule = 0;
-  private firstPreSkip = 0;
-  private linkStart = 0;
+  private muxer: OggOpusMuxer | null = null;
+  private startMs = 0;
 
   /** Call before each stream's bytes. */
   startLink(): void {
     this.reader = new OggPageReader();
-    this.links += 1;
-    this.linkStart = this.granule;
+    this.startMs = this.muxer?.positionMs ?? 0;
   }
 
   /** Where the current stream's speech starts in the joined audio, in ms (for its character timings). */
   get linkStartMs(): number {
-    return Math.max(0, (this.linkStart * 1000) / OPUS_GRANULE_RATE);
+    return this.startMs;
   }
 
   push(bytes: Uint8Array): Uint8Array[] {
@@ -40,23 +28,16 @@ export class OggOpusJoiner {
       const audio: Uint8Array[] = [];
       for (const packet of page.packets) {
         const head = parseOpusHead(packet);
-        if (head || isOpusTags(packet)) {
-          if (this.links === 1) {
-            if (head) this.firstPreSkip = head.preSkip;
-            out.push(this.writer.page([packet], 0, head ? 2 : 0));
-          }
-          continue;
-        }
-        this.granule += opusPacketSamples(packet);
-        audio.push(packet);
+        if (head) this.muxer ??= new OggOpusMuxer(head.inputSampleRate, head.preSkip);
+        else if (!isOpusTags(packet) && packet.length > 0) audio.push(packet);
       }
-      if (audio.length > 0) out.push(this.writer.page(audio, this.granule));
+      if (audio.length > 0 && this.muxer) out.push(...this.muxer.push(audio));
     }
     return out;
   }
 
   /** The end-of-stream page. */
   end(): Uint8Array[] {
-    return [this.writer.page([], Math.max(this.granule, this.firstPreSkip), 4)];
+    return this.muxer?.end() ?? [];
   }
 }

@@ -108,7 +108,7 @@ export async function deliverAudio(
     uri: historyResourceUri(item.id),
     name: `earshot-${item.id}.wav`,
     mimeType: 'audio/wav',
-    description: `Speech "${item.text.slice(0, 60)}" — also at ${options.httpUrl} with the same bearer key.`,
+    description: `Speech "${item.text.slice(0, 60)}" — also at ${options.httpUrl}?format=wav with the same bearer key.`,
   };
   if (options.mode === 'audio') {
     const wav = await readWav(options.store, options.user, item, INLINE_AUDIO_MAX_BYTES);

@@ -5,13 +5,11 @@ import {
   OPUS_GRANULE_RATE,
   isOpusTags,
   opusHead,
+  opusPacketSamples,
   opusTags,
   parseOpusHead,
 } from '@earshot/protocol';
-import { OpusDecoder, OpusEncoder, type OpusRate } from './opus.js';
-
-/** Samples (48 kHz) libopus's encoder runs ahead: 2.5 ms of look-ahead plus 4 ms of delay compensation. */
-const ENCODER_PRE_SKIP = 312;
+import { ENCODER_PRE_SKIP, OpusDecoder, OpusEncoder, type OpusRate } from './opus.js';
 const FRAME_MS = 20;
 /** A page carries at most this many packets, so a long chunk still streams in pieces a player can start on. */
 const PACKETS_PER_PAGE_MAX = 25;
@@ -249,5 +247,51 @@ export class OggOpusMeter {
 
   get durationMs(): number {
     return Math.round(this.linkStartMs + this.linkMs);
+  }
+}
+
+/**
+ * Opus packets in, one Ogg Opus stream out: the headers, then pages of whole packets with positions counted
+ * from the packets themselves. For audio encoded in separate clips (each sentence on whichever Flite worker
+ * is free, each dialogue line its own request) that must play as one stream: every clip after the first keeps
+ * its encoder's few ms of look-ahead and end padding as near-silence, and `positionMs` says where the next
+ * clip's speech starts, so its character timings line up.
+ */
+export class OggOpusMuxer {
+  private readonly writer = new OggPageWriter(randomInt(2 ** 31));
+  private granule = 0;
+  private headersSent = false;
+
+  constructor(
+    private readonly inputSampleRate: number,
+    private readonly preSkip = ENCODER_PRE_SKIP,
+  ) {}
+
+  /** Where the next packet's speech starts, in ms of the stream's audio (after the pre-skip). */
+  get positionMs(): number {
+    return (this.granule * 1000) / OPUS_GRANULE_RATE;
+  }
+
+  /** Pages for these packets (the headers first). */
+  push(packets: readonly Uint8Array[]): Uint8Array[] {
+    const pages = this.headers();
+    for (let index = 0; index < packets.length; index += PACKETS_PER_PAGE_MAX) {
+      const batch = packets.slice(index, index + PACKETS_PER_PAGE_MAX);
+      for (const packet of batch) this.granule += opusPacketSamples(packet);
+      pages.push(this.writer.page(batch, this.granule));
+    }
+    return pages;
+  }
+
+  /** The end-of-stream page. */
+  end(): Uint8Array[] {
+    return [...this.headers(), this.writer.page([], Math.max(this.granule, this.preSkip), 4)];
+  }
+
+  private headers(): Uint8Array[] {
+    if (this.headersSent) return [];
+    this.headersSent = true;
+    const head = opusHead({ channels: 1, preSkip: this.preSkip, inputSampleRate: this.inputSampleRate });
+    return [this.writer.page([head], 0, 2), this.writer.page([opusTags('earshot (libopus)')], 0)];
   }
 }
