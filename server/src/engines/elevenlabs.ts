@@ -1,5 +1,5 @@
 import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
-import { OGG_OPUS, type Model, type Voice } from '@earshot/protocol';
+import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
@@ -15,8 +15,12 @@ import type {
  * Ogg Opus at 32 kbit/s: a twelfth of 24 kHz PCM (384 kbit/s) for speech that sounds as good; players decode it
  * as it arrives (WebCodecs) and the server decodes it once per speech for players that take only PCM.
  */
-const OUTPUT_FORMAT = 'opus_48000_32';
-const SAMPLE_RATE = 48_000;
+const FORMATS = {
+  opus_48000_32: { mimeType: OGG_OPUS, sampleRate: 48_000, channels: 1 },
+  /** What Earshot asked for before Opus; kept for comparisons (bench/src/codec.ts). */
+  pcm_24000: { mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 },
+} as const satisfies Record<string, AudioFormat>;
+export type ElevenLabsOutputFormat = keyof typeof FORMATS;
 const DEFAULT_MODEL = 'eleven_multilingual_v2';
 const VOICE_PAGES_MAX = 10;
 
@@ -31,6 +35,8 @@ export interface ElevenLabsEngineOptions {
    * @default 20_000
    */
   readonly streamIdleTimeoutMs?: number;
+  /** @default 'opus_48000_32' */
+  readonly outputFormat?: ElevenLabsOutputFormat;
 }
 
 /** ElevenLabs through its official SDK; the only module that imports it. */
@@ -39,10 +45,12 @@ export class ElevenLabsEngine implements VoiceEngine {
   readonly defaultModelId = DEFAULT_MODEL;
   private readonly client: ElevenLabsClient;
   private readonly streamIdleTimeoutMs: number;
+  private readonly outputFormat: ElevenLabsOutputFormat;
   readonly studio: ElevenLabsStudio;
 
   constructor(options: ElevenLabsEngineOptions) {
     this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 20_000;
+    this.outputFormat = options.outputFormat ?? 'opus_48000_32';
     this.client = new ElevenLabsClient({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
@@ -108,7 +116,7 @@ export class ElevenLabsEngine implements VoiceEngine {
           {
             text: request.text,
             modelId: request.modelId ?? DEFAULT_MODEL,
-            outputFormat: OUTPUT_FORMAT,
+            outputFormat: this.outputFormat,
             ...(request.previousRequestIds?.length
               ? { previousRequestIds: request.previousRequestIds.slice(-3) }
               : {}),
@@ -136,7 +144,7 @@ export class ElevenLabsEngine implements VoiceEngine {
     const headers = response.rawResponse.headers;
     const cost = Number(headers.get('character-cost'));
     return {
-      format: { mimeType: OGG_OPUS, sampleRate: SAMPLE_RATE, channels: 1 },
+      format: FORMATS[this.outputFormat],
       requestId: headers.get('request-id') ?? undefined,
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
       events: readTimestampedStream(response.data, signal, idle),
