@@ -89,7 +89,8 @@ export class Player {
   private readonly accept: Promise<string[]> = canDecodeOpus().then((opus) =>
     opus ? [OGG_OPUS, PCM] : [PCM],
   );
-  private opusDecodes = false;
+  /** Optimistic until the check answers, so a speech that starts meanwhile is not left unplayed. */
+  private opusDecodes = typeof AudioDecoder !== 'undefined';
 
   constructor(socketUrl: string, key: string) {
     void this.accept.then((accept) => (this.opusDecodes = accept.includes(OGG_OPUS)));

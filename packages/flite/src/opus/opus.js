@@ -45,9 +45,11 @@ const SET_BITRATE = 4002;
 const SET_COMPLEXITY = 4010;
 /**
  * Measured on this 2-core machine for 16 kHz speech at 24 kbit/s: complexity 10 (libopus's default) costs ~17 ms
- * of CPU per second of audio, 5 about 7 ms, for the same size and no audible difference in speech.
+ * of CPU per second of audio, 5 about 7 ms, 3 about 5.7 ms, at the same size; Flite's voice and short speech
+ * clips lose nothing audible at 3. Flite makes a minute of speech in about a second, so this is what keeps
+ * encoding from stretching an offline sentence by more than ~40%.
  */
-const COMPLEXITY = 5;
+const COMPLEXITY = 3;
 
 /** One libopus encoder or decoder with its wasm buffers; `close()` frees them (the wasm heap is not GC'd). */
 class OpusHandle {
