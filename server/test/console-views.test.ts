@@ -173,13 +173,25 @@ describe('the console views in Chromium (offline engine)', () => {
       page.waitForEvent('download'),
       rows
         .first()
-        .getByRole('button', { name: /^Download/ })
+        .getByRole('button', { name: /^Download WAV/ })
         .click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^earshot-.+\.wav$/);
     const wav = await readFile(await download.path());
     expect(wav.subarray(0, 4).toString()).toBe('RIFF');
     expect(wav.length).toBeGreaterThan(44 + 16_000);
+    // The stored file itself, Ogg Opus: a fraction of the WAV.
+    const [opusDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      rows
+        .first()
+        .getByRole('button', { name: /^Download Opus/ })
+        .click(),
+    ]);
+    expect(opusDownload.suggestedFilename()).toMatch(/^earshot-.+\.opus$/);
+    const opus = await readFile(await opusDownload.path());
+    expect(opus.subarray(0, 4).toString()).toBe('OggS');
+    expect(opus.length).toBeLessThan(wav.length / 4);
 
     await page.getByLabel('Search history').fill('');
     await page.getByText(/^\d+ items\.$/).waitFor();

@@ -79,10 +79,20 @@ describe('history on the SQLite store', () => {
   it('serves audio with the exact stored length as content-length', async () => {
     const { id } = spoken[0]!;
     const item = (await (await api(`/history/${id}`)).json()) as HistoryItem;
+    // As stored (Ogg Opus): exactly the stored bytes.
     const response = await api(`/history/${id}/audio`);
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-length')).toBe(String(44 + item.audio!.bytes));
-    expect((await response.arrayBuffer()).byteLength).toBe(44 + item.audio!.bytes);
+    expect(response.headers.get('content-type')).toBe('audio/ogg; codecs=opus');
+    expect(response.headers.get('content-length')).toBe(String(item.audio!.bytes));
+    expect((await response.arrayBuffer()).byteLength).toBe(item.audio!.bytes);
+    // As WAV: decoded while it streams, its length announced up front from the Ogg page positions.
+    const wav = await api(`/history/${id}/audio?format=wav`);
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    const body = Buffer.from(await wav.arrayBuffer());
+    expect(wav.headers.get('content-length')).toBe(String(body.length));
+    expect(body.readUInt32LE(40)).toBe(body.length - 44);
+    // Flite's 16 kHz: 32 bytes a millisecond, to the nearest millisecond of the recorded duration.
+    expect(Math.abs(body.length - 44 - item.durationMs * 32)).toBeLessThanOrEqual(32);
   });
 
   it('answers 410 for audio shorter than recorded and 404 for audio that is gone — at once, never a hang', async () => {

@@ -1,3 +1,5 @@
+import { OggOpusDecoder } from '@earshot/flite';
+import { OggPageReader } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { FliteSynthesizer } from '@earshot/flite';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -52,7 +54,17 @@ describe('speak_dialogue offline', () => {
       expected += (await flite.synthesize(text!, { voice: voice! })).pcm.length;
     }
     await flite.close();
-    expect(player.audioOf(structured.id).length).toBe(expected);
+    // One Ogg Opus stream (one serial number, one first page), however many engine requests it took.
+    const opus = player.audioOf(structured.id);
+    const pages = new OggPageReader().push(opus);
+    expect(new Set(pages.map((page) => page.serial)).size).toBe(1);
+    expect(pages.filter((page) => page.flags & 2)).toHaveLength(1);
+    const decoder = new OggOpusDecoder(16_000);
+    const pcm = Buffer.concat(decoder.push(opus));
+    decoder.close();
+    // Each line keeps its encoder's look-ahead and last-frame padding (under 27 ms of near-silence).
+    expect(pcm.length).toBeGreaterThanOrEqual(expected);
+    expect(pcm.length - expected).toBeLessThanOrEqual(3 * 2 * (104 + 320));
 
     const starts = player
       .received('speech.alignment', (m) => m.id === structured.id)

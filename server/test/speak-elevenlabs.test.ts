@@ -1,3 +1,5 @@
+import { OggOpusDecoder } from '@earshot/flite';
+import { OGG_OPUS } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -52,7 +54,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
 
     const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
     const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
-    expect(start.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 });
+    expect(start.audio).toEqual({ mimeType: OGG_OPUS, sampleRate: 48_000, channels: 1 });
     const firstFrame = player.frames.find((frame) => frame.at > start.at)!;
     // Generation takes about half the clip's length; the first audio arrives long before it ends.
     expect(end.durationMs).toBeGreaterThan(4000);
@@ -60,18 +62,33 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(firstFrame.at).toBeLessThan(callEnded);
     expect(firstFrame.at - callStarted).toBeLessThan(end.at - callStarted);
 
-    // Exactly what the API returns to a direct client, byte for byte.
+    // Earshot asks for Ogg Opus at 32 kbit/s, and players get exactly the bytes ElevenLabs sent.
+    expect(
+      standin.requests.find((r) => r.path.includes('/stream/with-timestamps'))?.query.output_format,
+    ).toBe('opus_48000_32');
     const direct = await fetch(
-      `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_24000`,
+      `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=opus_48000_32`,
       {
         method: 'POST',
         headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
         body: JSON.stringify({ text: TEXT, model_id: 'eleven_multilingual_v2' }),
       },
     );
+    const received = player.audioOf(structured.id);
     const expected = Buffer.from(await direct.arrayBuffer());
-    expect(player.audioOf(structured.id).equals(expected)).toBe(true);
-    expect(end.durationMs).toBe(Math.round((expected.length / 2 / 24_000) * 1000));
+    // Same audio, though each Ogg stream has its own random serial number: compare what they decode to.
+    const decode = (opus: Buffer) => {
+      const decoder = new OggOpusDecoder(24_000);
+      const pcm = Buffer.concat(decoder.push(opus));
+      decoder.close();
+      return pcm;
+    };
+    const pcm = decode(received);
+    expect(pcm.equals(decode(expected))).toBe(true);
+    expect(end.durationMs).toBe(Math.round((pcm.length / 2 / 24_000) * 1000));
+    expect(received.length).toBe(end.bytes);
+    // Under 64 kbit/s per player (24 kHz PCM was 384).
+    expect((received.length * 8) / (end.durationMs / 1000)).toBeLessThan(64_000);
 
     // Credits come from the character-cost header: the whole text at 1 credit per character.
     expect(structured.credits).toBe(TEXT.length);
@@ -88,7 +105,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const call = standin.requests.find(
       (r) => r.path.includes('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format,
     );
-    expect(call?.query.output_format).toBe('pcm_24000');
+    expect(call?.query.output_format).toBe('opus_48000_32');
     await client.close();
     await player.close();
   });

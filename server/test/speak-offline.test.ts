@@ -1,4 +1,5 @@
-import { FliteSynthesizer, splitIntoSentences } from '@earshot/flite';
+import { FliteSynthesizer, OggOpusDecoder, splitIntoSentences } from '@earshot/flite';
+import { OGG_OPUS } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, textOf } from './support/mcp.js';
@@ -51,8 +52,9 @@ describe('speak with the offline engine, end to end', () => {
     await client.close();
   });
 
-  it('streams speech to the player: start, audio frames as generated, end, valid audio of the right length', async () => {
+  it('streams Ogg Opus to a default player and PCM to one that takes only PCM: start, frames as generated, end, the right length, both downloads', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
+    const pcmPlayer = await connectPlayer(server.url, server.keys.alice!, { accept: ['audio/pcm'] });
     await player.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
     const result = (await client.callTool({
@@ -67,55 +69,87 @@ describe('speak with the offline engine, end to end', () => {
       characters: number;
       audioUrl: string;
     };
-    expect(structured.playersReached).toBe(1);
+    expect(structured.playersReached).toBe(2);
     expect(structured.characters).toBe(TEXT.length);
 
     const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
     const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
     expect(start.text).toBe(TEXT);
     expect(start.voice.name).toBe('Robert');
-    expect(start.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 16_000, channels: 1 });
+    expect(start.audio).toEqual({ mimeType: OGG_OPUS, sampleRate: 16_000, channels: 1 });
 
     const frames = player.frames.filter((frame) => frame.at > start.at && frame.at < end.at);
     expect(frames.length).toBeGreaterThan(3);
-    const audio = player.audioOf(structured.id);
-    expect(audio.length).toBe(end.bytes);
-    expect(end.durationMs).toBe(Math.round((audio.length / 2 / 16_000) * 1000));
+    const opus = player.audioOf(structured.id);
+    expect(opus.length).toBe(end.bytes);
+    expect(opus.subarray(0, 4).toString('ascii')).toBe('OggS');
     expect(structured.durationMs).toBe(end.durationMs);
 
-    // The same text through Flite directly, sentence by sentence, gives exactly the bytes the player got.
+    // The same text through Flite directly, sentence by sentence, is what the Opus decodes to: each sentence is
+    // encoded on its own (on whichever worker is free) and keeps under 27 ms of encoder look-ahead and padding.
     const flite = new FliteSynthesizer();
     let expected = 0;
     for (const sentence of splitIntoSentences(TEXT))
       expected += (await flite.synthesize(sentence, { voice: 'rms' })).pcm.length;
     await flite.close();
-    expect(audio.length).toBe(expected);
+    const decoder = new OggOpusDecoder(16_000);
+    const decoded = Buffer.concat(decoder.push(opus));
+    decoder.close();
+    const sentences = splitIntoSentences(TEXT).length;
+    expect(decoded.length).toBeGreaterThanOrEqual(expected);
+    expect(decoded.length - expected).toBeLessThanOrEqual(sentences * 2 * (104 + 320));
+    expect(end.durationMs).toBe(Math.round((decoded.length / 2 / 16_000) * 1000));
+    // Compressed: Opus at 24 kbit/s, against 256 kbit/s of 16 kHz PCM.
+    expect((opus.length * 8) / (end.durationMs / 1000)).toBeLessThan(40_000);
 
-    // Estimated character timings, sentence by sentence, within the audio.
+    // The PCM-only player got the same speech decoded once on the server, at 24 kHz, in step with the same timings.
+    const pcmStart = await pcmPlayer.waitFor('speech.start', (m) => m.id === structured.id);
+    const pcmEnd = await pcmPlayer.waitFor('speech.end', (m) => m.id === structured.id);
+    expect(pcmStart.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 });
+    const audio = pcmPlayer.audioOf(structured.id);
+    expect(audio.length).toBe(pcmEnd.bytes);
+    expect(audio.length).toBe(decoded.length * 1.5);
+    expect(pcmEnd.durationMs).toBe(end.durationMs);
+
+    // Estimated character timings, sentence by sentence, within the audio, the same for both players.
     const alignments = player.received('speech.alignment', (m) => m.id === structured.id);
     expect(alignments).toHaveLength(3);
     expect(alignments.map((a) => a.chars.join('').trim()).join(' ')).toBe(TEXT);
     expect(alignments[2]!.startMs[0]!).toBeGreaterThan(0);
     expect(alignments[2]!.startMs.at(-1)!).toBeLessThan(end.durationMs);
+    expect(pcmPlayer.received('speech.alignment', (m) => m.id === structured.id)).toEqual(
+      alignments.map((a) => ({ ...a, at: expect.any(Number) as number })),
+    );
 
     // Real speech, not silence.
     const samples = new Int16Array(audio.buffer, audio.byteOffset, audio.length / 2);
     const rms = Math.sqrt(samples.reduce((sum, s) => sum + s * s, 0) / samples.length);
     expect(rms).toBeGreaterThan(300);
 
-    // The stored copy downloads as a WAV with the same samples.
-    const download = await fetch(structured.audioUrl, {
-      headers: { authorization: `Bearer ${server.keys.alice}` },
-    });
+    // The stored copy downloads as the Ogg Opus the player got, and as a WAV of the same length.
+    const headers = { authorization: `Bearer ${server.keys.alice}` };
+    const stored = await fetch(structured.audioUrl, { headers });
+    expect(stored.status).toBe(200);
+    expect(stored.headers.get('content-type')).toBe(OGG_OPUS);
+    expect(stored.headers.get('content-disposition')).toContain('.opus');
+    const storedBytes = Buffer.from(await stored.arrayBuffer());
+    expect(Number(stored.headers.get('content-length'))).toBe(storedBytes.length);
+    expect(storedBytes.equals(opus)).toBe(true);
+    const download = await fetch(`${structured.audioUrl}?format=wav`, { headers });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('audio/wav');
     const wav = Buffer.from(await download.arrayBuffer());
+    expect(Number(download.headers.get('content-length'))).toBe(wav.length);
     expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
     expect(wav.readUInt32LE(24)).toBe(16_000);
-    expect(wav.subarray(44).equals(audio)).toBe(true);
+    expect(wav.readUInt32LE(40)).toBe(decoded.length);
+    expect(wav.subarray(44).equals(decoded)).toBe(true);
+    const refused = await fetch(`${structured.audioUrl}?format=mp3`, { headers });
+    expect(refused.status).toBe(400);
 
     await client.close();
     await player.close();
+    await pcmPlayer.close();
   });
 
   it('with no player open, still succeeds and tells the agent where the player page is', async () => {

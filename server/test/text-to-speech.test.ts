@@ -46,8 +46,11 @@ describe('text_to_speech and its output modes', () => {
     expect(content.mimeType).toBe('audio/wav');
     const wav = Buffer.from(content.blob, 'base64');
     expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
-    const http = await fetch(audioUrl, { headers: { authorization: `Bearer ${server.keys.alice}` } });
+    // The REST download as WAV is the same file; as stored it is the Ogg Opus the WAV was decoded from.
+    const headers = { authorization: `Bearer ${server.keys.alice}` };
+    const http = await fetch(`${audioUrl}?format=wav`, { headers });
     expect(Buffer.from(await http.arrayBuffer()).equals(wav)).toBe(true);
+    expect((await fetch(audioUrl, { headers })).headers.get('content-type')).toBe('audio/ogg; codecs=opus');
 
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toContain(resourceUri);

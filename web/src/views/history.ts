@@ -1,4 +1,4 @@
-import type { HistoryItem } from '@earshot/protocol';
+import { OGG_OPUS, type HistoryItem } from '@earshot/protocol';
 import { formatDuration, h, replace, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { downloadHistory, replayHistory } from '../replay.js';
@@ -30,9 +30,22 @@ export function historyView(ctx: ConsoleContext): View {
           (error: Error) => (status.textContent = `Could not replay: ${error.message}`),
         );
       });
-      const download = h('button', { type: 'button', 'aria-label': `Download: ${short}` }, 'Download');
+      const download = h(
+        'button',
+        { type: 'button', 'aria-label': `Download WAV: ${short}` },
+        'Download WAV',
+      );
       download.addEventListener('click', () => {
         downloadHistory(ctx.api, item.id).catch(
+          (error: Error) => (status.textContent = `Could not download: ${error.message}`),
+        );
+      });
+      const opus =
+        item.audio.mimeType === OGG_OPUS
+          ? h('button', { type: 'button', 'aria-label': `Download Opus: ${short}` }, 'Download Opus')
+          : null;
+      opus?.addEventListener('click', () => {
+        downloadHistory(ctx.api, item.id, 'opus').catch(
           (error: Error) => (status.textContent = `Could not download: ${error.message}`),
         );
       });
@@ -49,6 +62,7 @@ export function historyView(ctx: ConsoleContext): View {
         );
       });
       actions.append(replay, players, download);
+      if (opus) actions.append(opus);
     }
     const remove = h(
       'button',

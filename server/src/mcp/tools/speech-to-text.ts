@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
+import { readStoredOpus } from '../../services/stored-audio.js';
 import { readWav } from '../audio-output.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
@@ -94,10 +95,14 @@ export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, call
         if (args.source !== undefined) {
           const id = historyIdOf(args.source);
           const item = await deps.store.getHistory(caller.user, id);
-          const wav = item ? await readWav(deps.store, caller.user, item, FILE_MAX_BYTES) : null;
-          if (!wav)
+          // Stored Ogg Opus goes as it is (ElevenLabs takes it; a tenth of the WAV's size); older PCM as WAV.
+          const opus = item ? await readStoredOpus(deps.store, caller.user, item, FILE_MAX_BYTES) : null;
+          const wav = item && !opus ? await readWav(deps.store, caller.user, item, FILE_MAX_BYTES) : null;
+          if (!opus && !wav)
             throw new EarshotError('not_found', `No stored audio for "${id}"; call list_history for ids.`);
-          [audio, fileName, mimeType] = [wav, `${id}.wav`, 'audio/wav'];
+          [audio, fileName, mimeType] = opus
+            ? [opus, `${id}.opus`, 'audio/ogg']
+            : [wav!, `${id}.wav`, 'audio/wav'];
         } else if (args.file_name !== undefined) {
           if (!deps.outputDir) {
             throw new EarshotError(
