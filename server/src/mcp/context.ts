@@ -25,7 +25,3 @@ export interface ToolDeps {
   readonly maxTextLength: number;
 }
 
-/** Who is calling: set per request from the authenticated key. */
-export interface CallerContext {
-  readonly user: string;
-}
