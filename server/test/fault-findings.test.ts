@@ -66,7 +66,9 @@ describe('MCP requests a client got wrong', () => {
     expect(answer.error?.message.length).toBeLessThan(300);
   });
 
-  it('resources/read of a history item that does not exist: -32002 Resource not found, with the URI', async () => {
+  // Revision 2026-07-28 made a resources/read miss -32602 with the URI as its only data; the SDK answers every
+  // revision so (2025 clients took -32002, which SDK v1 servers sent, and any -32602 alike).
+  it('resources/read of a history item that does not exist: -32602 with the URI as its data', async () => {
     const uri = 'earshot://history/sp_doesnotexist';
     const { answer } = await rpc(server, {
       jsonrpc: '2.0',
@@ -74,7 +76,7 @@ describe('MCP requests a client got wrong', () => {
       method: 'resources/read',
       params: { uri },
     });
-    expect(answer.error).toMatchObject({ code: -32002, data: { uri } });
+    expect(answer.error).toMatchObject({ code: -32602, data: { uri } });
     expect(answer.error?.message).toMatch(/No history item/);
   });
 

@@ -1,8 +1,7 @@
 // Every string an agent or a script can send is capped, and no error quotes more than a short excerpt of it.
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const HUGE = 500_000;
@@ -49,7 +48,7 @@ function longestRun(text: string, char: string): number {
 
 describe('input limits', () => {
   let server: TestServer;
-  let client: Client;
+  let client: McpTestClient;
   let headers: Record<string, string>;
   beforeAll(async () => {
     server = await startTestServer();

@@ -2,7 +2,7 @@ import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -189,38 +189,44 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     });
   }
 
-  it('cancelling the MCP request stops generation and the players', async () => {
-    // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
-    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
-    const player = await connectPlayer(server.url, server.keys.alice!);
-    const client = await connectMcp(server.url, server.keys.alice);
-    const abort = new AbortController();
-    const requestsBefore = standin.requests.length;
-    // fresh: an earlier test may have spoken the same text, which would replay from the cache.
-    const call = client.callTool({ name: 'speak', arguments: { text: TEXT, fresh: true } }, undefined, {
-      signal: abort.signal,
-    });
-    const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
-    const usage = standin.usage;
-    abort.abort();
-    await expect(call).rejects.toThrow();
-    const stopped = await player.waitFor('speech.stopped', (m) => m.id === start.id);
-    // Generation stopped: Earshot closed its request to ElevenLabs (the stalled stream ends only when closed).
-    const upstream = standin.requests.slice(requestsBefore).find((r) => r.path.includes('/text-to-speech/'));
-    expect(upstream).toBeDefined();
-    await expect.poll(() => upstream!.status, { timeout: 10_000 }).toBeDefined();
-    // The players stopped: the user's next speech starts only after the first is over, so no audio of the
-    // cancelled one can arrive between its speech.stopped and the next speech.start.
-    const next = (await client.callTool({
-      name: 'speak',
-      arguments: { text: 'After the stop.', fresh: true },
-    })) as CallToolResult;
-    const nextId = (next.structuredContent as { id: string }).id;
-    const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
-    expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);
-    expect(player.audioOf(start.id).length).toBeGreaterThan(0);
-    expect(standin.usage - usage).toBe('After the stop.'.length);
-    await client.close();
-    await player.close();
-  });
+  it.each(MCP_CLIENT_KINDS)(
+    'cancelling the MCP request stops generation and the players (%s client)',
+    async (kind) => {
+      // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
+      standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+      const player = await connectPlayer(server.url, server.keys.alice!);
+      const client = await connectMcp(server.url, server.keys.alice, kind);
+      const abort = new AbortController();
+      const requestsBefore = standin.requests.length;
+      // fresh: an earlier test may have spoken the same text, which would replay from the cache.
+      const call = client.callTool(
+        { name: 'speak', arguments: { text: TEXT, fresh: true } },
+        { signal: abort.signal },
+      );
+      const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
+      const usage = standin.usage;
+      abort.abort();
+      await expect(call).rejects.toThrow();
+      const stopped = await player.waitFor('speech.stopped', (m) => m.id === start.id);
+      // Generation stopped: Earshot closed its request to ElevenLabs (the stalled stream ends only when closed).
+      const upstream = standin.requests
+        .slice(requestsBefore)
+        .find((r) => r.path.includes('/text-to-speech/'));
+      expect(upstream).toBeDefined();
+      await expect.poll(() => upstream!.status, { timeout: 10_000 }).toBeDefined();
+      // The players stopped: the user's next speech starts only after the first is over, so no audio of the
+      // cancelled one can arrive between its speech.stopped and the next speech.start.
+      const next = (await client.callTool({
+        name: 'speak',
+        arguments: { text: 'After the stop.', fresh: true },
+      })) as CallToolResult;
+      const nextId = (next.structuredContent as { id: string }).id;
+      const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
+      expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);
+      expect(player.audioOf(start.id).length).toBeGreaterThan(0);
+      expect(standin.usage - usage).toBe('After the stop.'.length);
+      await client.close();
+      await player.close();
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { FliteSynthesizer, splitIntoSentences } from '@earshot/flite';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -131,21 +131,25 @@ describe('speak with the offline engine, end to end', () => {
     await client.close();
   });
 
-  it('reports MCP progress while a long text is generated', async () => {
-    const client = await connectMcp(server.url, server.keys.bob);
-    const progress: number[] = [];
-    const long = Array.from(
-      { length: 8 },
-      (_, i) => `This is sentence number ${i + 1} of a longer report.`,
-    ).join(' ');
-    const result = (await client.callTool({ name: 'speak', arguments: { text: long } }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    })) as CallToolResult;
-    expect(result.isError).toBeFalsy();
-    expect(progress.length).toBeGreaterThan(0);
-    for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
-    await client.close();
-  });
+  it.each(MCP_CLIENT_KINDS)(
+    'reports MCP progress while a long text is generated (%s client)',
+    async (kind) => {
+      const client = await connectMcp(server.url, server.keys.bob, kind);
+      const progress: number[] = [];
+      const long = Array.from(
+        { length: 8 },
+        (_, i) => `This is sentence number ${i + 1} of a longer report.`,
+      ).join(' ');
+      const result = await client.callTool(
+        { name: 'speak', arguments: { text: long } },
+        { onprogress: (p) => progress.push(p.progress) },
+      );
+      expect(result.isError).toBeFalsy();
+      expect(progress.length).toBeGreaterThan(0);
+      for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
+      await client.close();
+    },
+  );
 
   it('waits until the player reports played when asked', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
@@ -247,11 +251,10 @@ describe('speak with the offline engine, end to end', () => {
     await player.close();
   });
 
-  it('sends log messages at the level the client set (kept across stateless requests)', async () => {
-    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
-    const client = await connectMcp(server.url, server.keys.bob);
+  it('sends log messages at the level a 2025 client set (kept across stateless requests)', async () => {
+    const client = await connectMcp(server.url, server.keys.bob, 'legacy');
     const messages: { level: string; data: unknown }[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    client.onLogMessage((params) => void messages.push(params));
     await client.callTool({ name: 'speak', arguments: { text: 'Logged once.' } });
     expect(messages).toEqual([]);
     await client.setLoggingLevel('info');
@@ -261,6 +264,28 @@ describe('speak with the offline engine, end to end', () => {
     await client.setLoggingLevel('debug');
     await client.callTool({ name: 'speak', arguments: { text: 'Logged once.' } });
     expect(messages.map((m) => m.level)).toEqual(['info', 'info', 'debug']);
+    await client.close();
+  });
+
+  it('sends a 2026-07-28 client log messages only at the level named in that request', async () => {
+    const client = await connectMcp(server.url, server.keys.bob, 'modern');
+    const messages: { level: string; data: unknown }[] = [];
+    client.onLogMessage((params) => void messages.push(params));
+    const speak = (level?: string) =>
+      client.callTool({
+        name: 'speak',
+        arguments: { text: 'Logged per request.' },
+        ...(level && { _meta: { 'io.modelcontextprotocol/logLevel': level } }),
+      });
+    await speak();
+    await speak();
+    expect(messages).toEqual([]);
+    await speak('info');
+    expect(messages.map((m) => m.level)).toEqual(['info']);
+    expect(String(messages[0]!.data)).toMatch(/replaying it, 0 credits/);
+    // No level named: none sent, whatever an earlier request asked for.
+    await speak();
+    expect(messages).toHaveLength(1);
     await client.close();
   });
 

@@ -1,17 +1,16 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-describe('search_voices and get_voice', () => {
+describe.each(MCP_CLIENT_KINDS)('search_voices and get_voice (%s client)', (kind) => {
   let server: TestServer;
-  let client: Client;
+  let client: McpTestClient;
   const call = async (name: string, args: Record<string, unknown>) =>
     (await client.callTool({ name, arguments: args })) as CallToolResult;
   beforeAll(async () => {
     server = await startTestServer();
-    client = await connectMcp(server.url, server.keys.alice);
+    client = await connectMcp(server.url, server.keys.alice, kind);
   });
   afterAll(async () => {
     await client.close();
@@ -63,10 +62,10 @@ describe('search_voices and get_voice', () => {
   });
 });
 
-describe('list_voices search', () => {
+describe.each(MCP_CLIENT_KINDS)('list_voices search (%s client)', (kind) => {
   it('matches word starts, so "male" does not find female voices', async () => {
     const server = await startTestServer();
-    const client = await connectMcp(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice, kind);
     const result = (await client.callTool({
       name: 'list_voices',
       arguments: { search: 'male' },

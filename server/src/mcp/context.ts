@@ -24,4 +24,3 @@ export interface ToolDeps {
   /** EARSHOT_MAX_TEXT_LENGTH: the cap on every `text` argument's schema. */
   readonly maxTextLength: number;
 }
-

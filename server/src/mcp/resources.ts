@@ -11,7 +11,10 @@ import type { ToolDeps } from './context.js';
 
 const LISTED = 20;
 
-/** `earshot://history/{id}`: the caller's stored speech as WAV resources (the recent ones are listed). */
+/**
+ * `earshot://history/{id}`: the caller's stored speech as WAV resources (the recent ones are listed). A miss is
+ * `ResourceNotFoundError`: -32602 with `data.uri`, which 2026-07-28 requires and the SDK sends on every revision.
+ */
 export function registerHistoryResource(server: McpServer, deps: ToolDeps, user: string): void {
   server.registerResource(
     'history-audio',
@@ -55,4 +58,3 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, user:
     },
   );
 }
-
