@@ -26,11 +26,17 @@ const SSE_KEEPALIVE_MS = 15_000;
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const factory = createMcpServerFactory(options.deps);
-  const handler = createMcpHandler(({ authInfo, era }) => factory(userOf(authInfo), era), {
-    keepAliveMs: SSE_KEEPALIVE_MS,
-    // Refused requests (bad headers, an unknown revision) are the client's problem and answered as such.
-    onerror: (error) => app.log.debug({ err: error }, 'MCP request refused or failed'),
-  });
+  // The tool a request calls, by the web request handed to the SDK (which passes that object to the factory).
+  const calledTools = new WeakMap<Request, string>();
+  const handler = createMcpHandler(
+    ({ authInfo, era, requestInfo }) =>
+      factory(userOf(authInfo), era, requestInfo && calledTools.get(requestInfo)),
+    {
+      keepAliveMs: SSE_KEEPALIVE_MS,
+      // Refused requests (bad headers, an unknown revision) are the client's problem and answered as such.
+      onerror: (error) => app.log.debug({ err: error }, 'MCP request refused or failed'),
+    },
+  );
   app.addHook('onClose', async () => handler.close());
 
   app.post('/mcp', { onRequest: options.authenticate }, async (request, reply) => {
@@ -61,7 +67,10 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
-    const response = await handler.fetch(webRequest(request, hangUp.signal), {
+    const web = webRequest(request, hangUp.signal);
+    const tool = calledTool(request.body);
+    if (tool !== undefined) calledTools.set(web, tool);
+    const response = await handler.fetch(web, {
       parsedBody: request.body,
       authInfo: callerAuth(user),
     });
@@ -95,6 +104,14 @@ function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
   });
 }
 
+/** The tool a body calls when it is a single tools/call request. */
+function calledTool(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const message = body as { method?: unknown; params?: { name?: unknown } };
+  const name = message.method === 'tools/call' ? message.params?.name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /** Headers that describe the Node connection or the already-read body, not the MCP request. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
@@ -110,12 +127,15 @@ function webHeaders(headers: IncomingHttpHeaders): Headers {
 
 /**
  * Sends the SDK's answer through Fastify, so the hooks' headers (CORS, security) and the request log apply. A
- * streamed answer (SSE: progress, log messages, then the result) is piped as it is produced.
+ * JSON answer goes out as one string (one socket write, with its length); a streamed answer (SSE: progress,
+ * log messages, then the result) is piped as it is produced, and this is where its stream passes.
  */
-function sendResponse(reply: FastifyReply, response: Response): FastifyReply {
+async function sendResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   reply.code(response.status);
   response.headers.forEach((value, name) => void reply.header(name, value));
-  return response.body ? reply.send(response.body) : reply.send();
+  if (!response.body) return reply.send();
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) return reply.send(response.body);
+  return reply.send(await response.text());
 }
 
 /**

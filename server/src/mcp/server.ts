@@ -11,8 +11,11 @@ const INSTRUCTIONS =
   'Earshot gives you a voice. Call speak to say something aloud to the user in their Earshot player tab; ' +
   'keep it brief. If a result says no player is open, tell the user the player URL once.';
 
-/** Makes the MCP server for one request (HTTP) or one connection, acting for `user`. */
-export type McpServerFactory = (user: string, era: ProtocolEra) => McpServer;
+/**
+ * Makes the MCP server for one request (HTTP) or one connection, acting for `user`. `onlyTool`: the request is a
+ * tools/call of that tool, so the server needs no other.
+ */
+export type McpServerFactory = (user: string, era: ProtocolEra, onlyTool?: string) => McpServer;
 
 /**
  * Earshot's MCP surface, built once per process: the tools with their schemas (and those schemas' JSON Schema
@@ -25,13 +28,13 @@ export function createMcpServerFactory(deps: ToolDeps): McpServerFactory {
   registerTools(tools, deps);
   // The SDK would make one per server; it only matters for elicitation, which Earshot does not use.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
-  return (user, era) => {
+  return (user, era, onlyTool) => {
     const server = new McpServer(SERVER_INFO, {
       capabilities: { logging: {}, tools: {}, resources: {} },
       instructions: INSTRUCTIONS,
       jsonSchemaValidator,
     });
-    tools.installOn(server, user, era);
+    tools.installOn(server, user, era, onlyTool);
     registerHistoryResource(server, deps, user);
     deps.logLevels.install(server, user);
     return server;

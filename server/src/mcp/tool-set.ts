@@ -77,9 +77,13 @@ export class ToolSet {
     return this.tools.map((tool) => tool.name);
   }
 
-  /** Registers every tool on a server that serves one request (or one stdio connection) for `user`. */
-  installOn(server: McpServer, user: string, era: ProtocolEra): void {
+  /**
+   * Registers the tools on a server that serves one request (or one stdio connection) for `user`: all of them,
+   * or only `only` when the request is a call of that one tool (registering is most of a request's server cost).
+   */
+  installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
     for (const tool of this.tools) {
+      if (only !== undefined && tool.name !== only) continue;
       server.registerTool(tool.name, tool.config, (args: unknown, ctx: ServerContext) =>
         tool.handler(args, { user, era, ctx }),
       );
