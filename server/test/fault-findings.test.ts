@@ -5,7 +5,6 @@ import { readdir, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp } from './support/mcp.js';
@@ -167,19 +166,19 @@ describe('an ElevenLabs stream that goes quiet', () => {
     standin.injectFault({ kind: 'stall', afterBytes: 1000, ms: 600_000, path: /text-to-speech/ });
     const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
-    const stalled = (await client.callTool({
+    const stalled = await client.callTool({
       name: 'speak',
       arguments: { text: 'This one will stall after its first bytes and never finish.' },
-    })) as CallToolResult;
+    });
     expect(stalled.isError).toBe(true);
     const error = await player.waitFor('speech.error');
     expect(error.code).toBe('upstream_interrupted');
     expect(error.message).toMatch(/ElevenLabs sent nothing for/);
 
-    const next = (await client.callTool({
+    const next = await client.callTool({
       name: 'speak',
       arguments: { text: 'And this one plays.' },
-    })) as CallToolResult;
+    });
     expect(next.isError).toBeFalsy();
     await player.waitFor('speech.end', (m) => m.id === (next.structuredContent as { id: string }).id);
     await Promise.all([client.close(), player.close()]);

@@ -1,5 +1,4 @@
 // Every string an agent or a script can send is capped, and no error quotes more than a short excerpt of it.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -81,7 +80,7 @@ describe('input limits', () => {
       ['get_voice', { voice: 'v'.repeat(HUGE) }],
       ['update_settings', { default_voice: 'v'.repeat(HUGE) }],
     ] as const) {
-      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      const result = await client.callTool({ name, arguments: args });
       expect(result.isError, name).toBe(true);
       const text = textOf(result);
       expect(text, name).toMatch(/voice/);
@@ -92,10 +91,10 @@ describe('input limits', () => {
   });
 
   it('refuses text over the configured maximum before any work, saying how to fix it', async () => {
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 't'.repeat(HUGE) },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/The text has 500000 characters; Earshot takes at most 5000 per call/);
     expect(longestRun(textOf(result), 't')).toBeLessThan(MAX_QUOTED);

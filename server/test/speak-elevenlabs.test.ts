@@ -1,5 +1,4 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
@@ -36,10 +35,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const usageBefore = standin.usage;
     const callStarted = performance.now();
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: TEXT, voice: 'rachel' },
-    })) as CallToolResult;
+    });
     const callEnded = performance.now();
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as {
@@ -95,10 +94,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
 
   it('halves the credits on a Flash model, as the API bills it', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 'Quick and cheap.', model: 'eleven_flash_v2_5' },
-    })) as CallToolResult;
+    });
     expect((result.structuredContent as { credits: number }).credits).toBe(
       Math.ceil('Quick and cheap.'.length / 2),
     );
@@ -110,10 +109,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const bob = await connectPlayer(server.url, server.keys.bob!);
     await bob.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 'Only for Alice.' },
-    })) as CallToolResult;
+    });
     const { id } = result.structuredContent as { id: string };
     await alice.waitFor('speech.end', (m) => m.id === id);
     expect(alice.frames.length).toBeGreaterThan(0);
@@ -166,10 +165,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
       const client = await connectMcp(server.url, server.keys.alice);
       standin.injectFault({ ...fault, path: /text-to-speech/ });
       // fresh: the same text was spoken before and would otherwise replay from the cache.
-      const result = (await client.callTool({
+      const result = await client.callTool({
         name: 'speak',
         arguments: { text: TEXT, fresh: true },
-      })) as CallToolResult;
+      });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(error);
       expect(textOf(result)).not.toContain(UPSTREAM_KEY);
@@ -179,10 +178,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
         // The reset came after audio had started: the player saw the start and some audio first.
         expect(player.messages.some((m) => m.type === 'speech.start' && m.id === speechError.id)).toBe(true);
       }
-      const again = (await client.callTool({
+      const again = await client.callTool({
         name: 'speak',
         arguments: { text: 'Recovered.' },
-      })) as CallToolResult;
+      });
       expect(again.isError).toBeFalsy();
       await client.close();
       await player.close();
@@ -216,10 +215,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
       await expect.poll(() => upstream!.status, { timeout: 10_000 }).toBeDefined();
       // The players stopped: the user's next speech starts only after the first is over, so no audio of the
       // cancelled one can arrive between its speech.stopped and the next speech.start.
-      const next = (await client.callTool({
+      const next = await client.callTool({
         name: 'speak',
         arguments: { text: 'After the stop.', fresh: true },
-      })) as CallToolResult;
+      });
       const nextId = (next.structuredContent as { id: string }).id;
       const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
       expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);

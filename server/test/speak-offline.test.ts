@@ -1,5 +1,4 @@
 import { FliteSynthesizer, splitIntoSentences } from '@earshot/flite';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
@@ -55,10 +54,10 @@ describe('speak with the offline engine, end to end', () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
     await player.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: TEXT, voice: 'robert' },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as {
       id: string;
@@ -120,10 +119,10 @@ describe('speak with the offline engine, end to end', () => {
 
   it('with no player open, still succeeds and tells the agent where the player page is', async () => {
     const client = await connectMcp(server.url, server.keys.bob);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 'Nobody is listening.' },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain(`${server.url}/`);
     expect(textOf(result)).toMatch(/no player is open/);
@@ -155,20 +154,20 @@ describe('speak with the offline engine, end to end', () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
     let returned = false;
-    const call = (
-      client.callTool({
+    const call = client
+      .callTool({
         name: 'speak',
         arguments: { text: 'Wait for me.', wait: 'played' },
-      }) as Promise<CallToolResult>
-    ).finally(() => (returned = true));
+      })
+      .finally(() => (returned = true));
     const start = await player.waitFor('speech.start', (m) => m.text === 'Wait for me.');
     const end = await player.waitFor('speech.end', (m) => m.id === start.id);
     // The next speech of the same user can only start once this one is done: when it has been generated and
     // returned, the first call has had every chance to return too, and must still be waiting for "played".
-    const next = (await client.callTool({
+    const next = await client.callTool({
       name: 'speak',
       arguments: { text: 'Generated while the first waits.' },
-    })) as CallToolResult;
+    });
     expect(next.isError).toBeFalsy();
     expect(returned).toBe(false);
     player.send({ type: 'played', id: end.id });
@@ -182,30 +181,30 @@ describe('speak with the offline engine, end to end', () => {
 
   it('rejects bad input with clear tool errors and spends nothing', async () => {
     const client = await connectMcp(server.url, server.keys.dave);
-    const empty = (await client.callTool({ name: 'speak', arguments: { text: '   ' } })) as CallToolResult;
+    const empty = await client.callTool({ name: 'speak', arguments: { text: '   ' } });
     expect(empty.isError).toBe(true);
     expect(textOf(empty)).toMatch(/empty/);
-    const unknown = (await client.callTool({
+    const unknown = await client.callTool({
       name: 'speak',
       arguments: { text: 'Hi', voice: 'Sallie' },
-    })) as CallToolResult;
+    });
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toMatch(/No voice is called "Sallie"\. Closest: "Sally"/);
-    const tooLong = (await client.callTool({
+    const tooLong = await client.callTool({
       name: 'speak',
       arguments: { text: 'a'.repeat(5001) },
-    })) as CallToolResult;
+    });
     expect(tooLong.isError).toBe(true);
     expect(textOf(tooLong)).toMatch(/5001 characters/);
-    const badModel = (await client.callTool({
+    const badModel = await client.callTool({
       name: 'speak',
       arguments: { text: 'Hi', model: 'eleven_v3' },
-    })) as CallToolResult;
+    });
     expect(badModel.isError).toBe(true);
-    const badSettings = (await client.callTool({
+    const badSettings = await client.callTool({
       name: 'speak',
       arguments: { text: 'Hi', settings: { speed: 3 } },
-    })) as CallToolResult;
+    });
     expect(badSettings.isError).toBe(true);
     const get = async <T>(path: string): Promise<T> =>
       (await (
@@ -217,9 +216,7 @@ describe('speak with the offline engine, end to end', () => {
     // Usage is written in the background, in order: once a good speech is counted, anything the bad ones
     // had spent would be counted too.
     const good = 'Counted.';
-    expect(
-      ((await client.callTool({ name: 'speak', arguments: { text: good } })) as CallToolResult).isError,
-    ).toBeFalsy();
+    expect((await client.callTool({ name: 'speak', arguments: { text: good } })).isError).toBeFalsy();
     const charactersToday = async () =>
       (await get<{ today: { characters: number } }>('/usage?days=1')).today.characters;
     await expect.poll(charactersToday).toBeGreaterThanOrEqual(good.length);
@@ -230,22 +227,22 @@ describe('speak with the offline engine, end to end', () => {
   it('saves settings, pushes them to players, and uses the default voice', async () => {
     const player = await connectPlayer(server.url, server.keys.carol!);
     const client = await connectMcp(server.url, server.keys.carol);
-    const updated = (await client.callTool({
+    const updated = await client.callTool({
       name: 'update_settings',
       arguments: { default_voice: 'alan', voice_settings: { speed: 1.1 } },
-    })) as CallToolResult;
+    });
     expect(updated.isError).toBeFalsy();
     expect(updated.structuredContent).toMatchObject({ default_voice: 'awb', voice_settings: { speed: 1.1 } });
     const pushed = await player.waitFor('settings.changed');
     expect(pushed.settings.defaultVoice).toBe('awb');
-    const got = (await client.callTool({ name: 'get_settings', arguments: {} })) as CallToolResult;
+    const got = await client.callTool({ name: 'get_settings', arguments: {} });
     expect(got.structuredContent).toMatchObject({ default_voice: 'awb' });
-    const spoken = (await client.callTool({
+    const spoken = await client.callTool({
       name: 'speak',
       arguments: { text: 'Default voice now.' },
-    })) as CallToolResult;
+    });
     expect((spoken.structuredContent as { voice: { name: string } }).voice.name).toBe('Alan');
-    const nothing = (await client.callTool({ name: 'update_settings', arguments: {} })) as CallToolResult;
+    const nothing = await client.callTool({ name: 'update_settings', arguments: {} });
     expect(nothing.isError).toBe(true);
     await client.close();
     await player.close();
@@ -291,14 +288,14 @@ describe('speak with the offline engine, end to end', () => {
 
   it('lists voices with search, and models', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
-    const voices = (await client.callTool({
+    const voices = await client.callTool({
       name: 'list_voices',
       arguments: { search: 'scottish male' },
-    })) as CallToolResult;
+    });
     expect((voices.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name)).toEqual([
       'Alan',
     ]);
-    const models = (await client.callTool({ name: 'list_models', arguments: {} })) as CallToolResult;
+    const models = await client.callTool({ name: 'list_models', arguments: {} });
     expect(textOf(models)).toMatch(/flite/);
     await client.close();
   });
@@ -310,9 +307,9 @@ describe('speak with the offline engine, end to end', () => {
       { length: 40 },
       (_, i) => `Line ${i + 1} of a very long reading that nobody wants to hear.`,
     ).join(' ');
-    const speaking = client.callTool({ name: 'speak', arguments: { text: long } }) as Promise<CallToolResult>;
+    const speaking = client.callTool({ name: 'speak', arguments: { text: long } });
     const start = await player.waitFor('speech.start', (m) => m.text === long);
-    const stop = (await client.callTool({ name: 'stop_speaking', arguments: {} })) as CallToolResult;
+    const stop = await client.callTool({ name: 'stop_speaking', arguments: {} });
     expect((stop.structuredContent as { stopped: number }).stopped).toBe(1);
     await player.waitFor('speech.stopped', (m) => m.id === start.id);
     const result = await speaking;

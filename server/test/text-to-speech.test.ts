@@ -1,14 +1,13 @@
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const call = async (client: McpTestClient, args: Record<string, unknown>) =>
-  (await client.callTool({ name: 'text_to_speech', arguments: args })) as CallToolResult;
+  await client.callTool({ name: 'text_to_speech', arguments: args });
 
 describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)', (kind) => {
   let server: TestServer;

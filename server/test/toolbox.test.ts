@@ -1,5 +1,4 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
@@ -9,7 +8,7 @@ import { startTestServer, type TestServer } from './support/server.js';
 const UPSTREAM_KEY = 'toolbox-upstream-key';
 
 const call = async (client: McpTestClient, name: string, args: Record<string, unknown> = {}) =>
-  (await client.callTool({ name, arguments: args })) as CallToolResult;
+  await client.callTool({ name, arguments: args });
 
 describe.each(MCP_CLIENT_KINDS)('credits: cache, daily budget and usage (%s client)', (kind) => {
   let standin: Standin;

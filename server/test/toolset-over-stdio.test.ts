@@ -1,5 +1,4 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { CLI_PATH } from './support/cli.js';
@@ -50,7 +49,7 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       const client = clients[via];
       expect(client.protocolVersion()).toBe(kind === 'modern' ? MODERN_REVISION : '2025-11-25');
       const call = async (name: string, args: Record<string, unknown> = {}) => {
-        const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+        const result = await client.callTool({ name, arguments: args });
         expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
         return result.structuredContent as Record<string, unknown>;
       };
@@ -99,7 +98,7 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
     it(`reports bad input and upstream failures as tool errors over ${via}`, async () => {
       const client = clients[via];
       const call = async (name: string, args: Record<string, unknown>) =>
-        (await client.callTool({ name, arguments: args })) as CallToolResult;
+        await client.callTool({ name, arguments: args });
       expect((await call('speak', { text: '' })).isError).toBe(true);
       expect((await call('speak', { text: 'Hi', voice: 'Nobody At All' })).isError).toBe(true);
       expect((await call('get_voice', { voice: 'x' })).isError).toBe(true);

@@ -181,5 +181,6 @@ async function bridge(target: Target, logger: Logger): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  ({ close } = await startStdioBridge({ baseUrl: target.baseUrl, key: target.key, logger }));
+  const bridge = await startStdioBridge({ baseUrl: target.baseUrl, key: target.key, logger });
+  close = () => bridge.close();
 }

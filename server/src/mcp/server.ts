@@ -30,7 +30,8 @@ export function createMcpServerFactory(deps: ToolDeps): McpServerFactory {
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   return (user, era, onlyTool) => {
     const server = new McpServer(SERVER_INFO, {
-      capabilities: { logging: {}, tools: {}, resources: {} },
+      // Stateless: there is no stream on which a list change could be announced.
+      capabilities: { logging: {}, tools: { listChanged: false }, resources: { listChanged: false } },
       instructions: INSTRUCTIONS,
       jsonSchemaValidator,
     });

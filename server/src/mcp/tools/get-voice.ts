@@ -16,7 +16,7 @@ export function registerGetVoiceTool(tools: ToolSet, deps: ToolDeps): void {
       outputSchema: voiceShape.shape,
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
     },
-    (args, call) =>
+    (args) =>
       guarded(async () => {
         const voice = await deps.catalog.resolveVoice(args.voice);
         const labels = Object.entries(voice.labels)

@@ -27,7 +27,7 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
     },
-    (_args, call) =>
+    () =>
       guarded(async () => {
         const models = (await deps.catalog.listModels()).map((model) => ({ ...model }));
         const lines = models.map(

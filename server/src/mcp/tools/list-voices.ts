@@ -32,7 +32,7 @@ export function registerListVoicesTool(tools: ToolSet, deps: ToolDeps): void {
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
     },
-    (args, call) =>
+    (args) =>
       guarded(async () => {
         const words = args.search?.trim().split(/\s+/).filter(Boolean) ?? [];
         let voices = await deps.catalog.listVoices();

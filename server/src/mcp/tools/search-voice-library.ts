@@ -47,7 +47,7 @@ export function registerSearchVoiceLibraryTool(tools: ToolSet, deps: ToolDeps): 
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    (args, call) =>
+    (args) =>
       guarded(async () => {
         const studio = deps.engine.studio;
         if (!studio) {

@@ -54,7 +54,7 @@ export function registerSearchVoicesTool(tools: ToolSet, deps: ToolDeps): void {
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
     },
-    (args, call) =>
+    (args) =>
       guarded(async () => {
         const offset = args.page_token === undefined ? 0 : Number(args.page_token);
         if (!Number.isInteger(offset) || offset < 0) {
