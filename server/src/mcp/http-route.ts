@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createMcpHandler, type AuthInfo } from '@modelcontextprotocol/server';
+import { createMcpHandler, ProtocolError, type AuthInfo } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
@@ -33,8 +33,12 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       factory(userOf(authInfo), era, requestInfo && calledTools.get(requestInfo)),
     {
       keepAliveMs: SSE_KEEPALIVE_MS,
-      // Refused requests (bad headers, an unknown revision) are the client's problem and answered as such.
-      onerror: (error) => app.log.debug({ err: error }, 'MCP request refused or failed'),
+      onerror: (error) => {
+        // A refused request (bad headers, an unknown revision) is the client's mistake and answered as such;
+        // anything else is a failure of ours, answered 500.
+        if (isRefusal(error)) app.log.debug({ err: error }, 'MCP request refused');
+        else app.log.error({ err: error }, 'MCP request failed');
+      },
     },
   );
   app.addHook('onClose', async () => handler.close());
@@ -102,6 +106,10 @@ function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
     headers: webHeaders(request.headers),
     signal,
   });
+}
+
+function isRefusal(error: Error): boolean {
+  return error instanceof ProtocolError || /^(Rejected|Unsupported)\b/.test(error.message);
 }
 
 /** The tool a body calls when it is a single tools/call request. */

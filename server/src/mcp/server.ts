@@ -15,7 +15,7 @@ const INSTRUCTIONS =
  * Makes the MCP server for one request (HTTP) or one connection, acting for `user`. `onlyTool`: the request is a
  * tools/call of that tool, so the server needs no other.
  */
-export type McpServerFactory = (user: string, era: ProtocolEra, onlyTool?: string) => McpServer;
+export type EarshotServerFactory = (user: string, era: ProtocolEra, onlyTool?: string) => McpServer;
 
 /**
  * Earshot's MCP surface, built once per process: the tools with their schemas (and those schemas' JSON Schema
@@ -23,7 +23,7 @@ export type McpServerFactory = (user: string, era: ProtocolEra, onlyTool?: strin
  * server object holding references to them, bound to the caller. The SDK serves 2026-07-28 and the 2025
  * revisions from the same factory.
  */
-export function createMcpServerFactory(deps: ToolDeps): McpServerFactory {
+export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
   const tools = new ToolSet();
   registerTools(tools, deps);
   // The SDK would make one per server; it only matters for elicitation, which Earshot does not use.
