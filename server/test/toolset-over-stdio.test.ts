@@ -9,6 +9,7 @@ import {
   MODERN_REVISION,
   type McpTestClient,
 } from './support/mcp.js';
+import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const KEY = 'stdio-toolset-key';
@@ -109,4 +110,30 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       expect((await call('speak', { text: `Works again over ${via}.` })).isError).toBeFalsy();
     });
   }
+
+  it('forwards progress and cancellation over stdio', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    await player.waitFor('hello');
+    const progress: number[] = [];
+    const said = await clients.stdio.callTool(
+      { name: 'speak', arguments: { text: `Progress over stdio, ${kind} client.`, fresh: true } },
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
+    expect(progress.length).toBeGreaterThan(0);
+
+    // The upstream stream stalls after its first chunks: the speech cannot end by itself while the test runs.
+    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+    const stalled = `Cancelled over stdio, ${kind} client.`;
+    const abort = new AbortController();
+    const call = clients.stdio.callTool(
+      { name: 'speak', arguments: { text: stalled, fresh: true } },
+      { signal: abort.signal },
+    );
+    const start = await player.waitFor('speech.start', (m) => m.text === stalled);
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    await player.waitFor('speech.stopped', (m) => m.id === start.id);
+    await player.close();
+  });
 });
