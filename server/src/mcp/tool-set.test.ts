@@ -48,6 +48,7 @@ describe('ToolSet', () => {
           inputSchema: { text: z.string().max(10) },
           outputSchema: { said: z.string(), by: z.string() },
           annotations: { readOnlyHint: true },
+          _meta: { 'example.com/tool': name },
         },
         async (args, call) => ({
           content: [{ type: 'text', text: args.text }],

@@ -25,6 +25,8 @@ interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   readonly inputSchema: In;
   readonly outputSchema?: Out;
   readonly annotations: ToolAnnotations;
+  /** Tool metadata, e.g. MCP Apps' `ui.resourceUri`. */
+  readonly _meta?: Record<string, unknown>;
 }
 
 type ToolHandler<In extends z.ZodRawShape> = (
@@ -40,6 +42,7 @@ interface ToolDefinition {
     readonly inputSchema: StandardSchemaWithJSON;
     readonly outputSchema?: StandardSchemaWithJSON;
     readonly annotations: ToolAnnotations;
+    readonly _meta?: Record<string, unknown>;
   };
   readonly handler: (args: unknown, call: ToolCall) => Promise<CallToolResult>;
 }
@@ -67,6 +70,7 @@ export class ToolSet {
         inputSchema: withJsonSchemaOnce(z.object(config.inputSchema)),
         ...(config.outputSchema && { outputSchema: withJsonSchemaOnce(z.object(config.outputSchema)) }),
         annotations: config.annotations,
+        ...(config._meta && { _meta: config._meta }),
       },
       // The SDK validated the arguments against this very schema before calling.
       handler: handler as (args: unknown, call: ToolCall) => Promise<CallToolResult>,
