@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryItem } from '@earshot/protocol';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { EarshotError } from '../errors.js';
 import { storedWav } from '../services/stored-wav.js';
 import { AudioMissingError, type Store } from '../storage/index.js';
