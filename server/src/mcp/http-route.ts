@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
+import { keepEventStreamAlive, SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createMcpServer } from './server.js';
 
 export interface McpRouteOptions {
@@ -12,6 +13,8 @@ export interface McpRouteOptions {
    * without a key never gets a body parsed (or buffered).
    */
   readonly authenticate: onRequestAsyncHookHandler;
+  /** How often a silent SSE response gets a keepalive comment (see keepalive.ts). @default SSE_KEEPALIVE_MS */
+  readonly sseKeepaliveMs?: number;
 }
 
 /**
@@ -47,6 +50,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       if (value !== undefined) reply.raw.setHeader(name, value);
     }
     reply.hijack();
+    keepEventStreamAlive(reply.raw, options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS);
     reply.raw.on('close', () => {
       // The client hung up before its answer was complete: treat it as a cancellation of that call.
       if (!reply.raw.writableFinished && requestId !== undefined)
