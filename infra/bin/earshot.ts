@@ -15,7 +15,13 @@ function main(): void {
   const consoleAssetsPath = existsSync(resolve(webDist, 'index.html')) ? webDist : undefined;
   const assembly = buildEarshotApp(config, { app, consoleAssetsPath }).app.synth();
   if (!underCli) {
-    for (const stack of assembly.stacks) console.log(`${stack.stackName}: ${stack.templateFullPath}`);
+    // The CDK CLI prints these itself; run directly, say them.
+    for (const stack of assembly.stacks) {
+      console.log(`${stack.stackName}: ${stack.templateFullPath}`);
+      for (const message of stack.messages.filter((m) => m.level === 'warning')) {
+        console.warn(`WARNING ${stack.stackName}: ${String(message.entry.data)}`);
+      }
+    }
     if (!consoleAssetsPath)
       console.log('web/dist not built: only config.json will be deployed to the console bucket');
   }

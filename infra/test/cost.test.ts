@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
 import { DEFAULT_USAGE, WEEKS_PER_MONTH, computeCost, type CostReport } from '../src/cost/model.js';
 import { parsePriceTable, regionPricesOf, type PriceTable } from '../src/cost/prices.js';
 import { costOf, seedScenarioConfig } from '../src/cost/scenarios.js';
@@ -14,11 +13,10 @@ const table: PriceTable = parsePriceTable(
 const us = regionPricesOf(table, 'us-east-1');
 
 let seed: CostReport;
+let lean: CostReport;
 beforeAll(() => {
-  const cdkJson = JSON.parse(readFileSync(resolve(infraDir, 'cdk.json'), 'utf8')) as {
-    context: { earshot: unknown };
-  };
-  seed = costOf(seedScenarioConfig(parseConfig(cdkJson.context.earshot)), table);
+  seed = costOf(seedScenarioConfig('default'), table);
+  lean = costOf(seedScenarioConfig('lean'), table);
 });
 
 const line = (r: CostReport, c: string) => {
