@@ -1,12 +1,15 @@
 /**
- * `npm run bench:store`: the SQLite store with a large history — list and search latency (p50/p95) and
- * open time, against an empty database. Prints tables; asserts nothing (tests do that).
+ * `npm run bench:store`: the SQLite store with a large history — list and search latency (p50/p95), open
+ * time, and the real server's start-up (`earshot serve` until it listens), against an empty database.
+ * Prints tables; asserts nothing (tests do that).
  *
  * `ITEMS=20000 npm run bench:store` for a quicker run.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { HistoryItem } from '@earshot/protocol';
 import { SqliteStore } from 'earshot';
@@ -83,6 +86,39 @@ async function openTime(
   return { open: median(samples.map((s) => s.open)), checked: median(samples.map((s) => s.checked)) };
 }
 
+const CLI = fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url));
+
+/** Median of 5: from spawning `earshot serve` on the folder until it prints that it listens. */
+async function serverStart(dataDir: string): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        EARSHOT_DATA_DIR: dataDir,
+        EARSHOT_API_KEY: 'bench-key-0123456789abcdef',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (data: Buffer) => {
+        output += data.toString();
+        if (output.includes('listening on')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`earshot serve exited with ${code}:\n${output}`)));
+    });
+    samples.push(performance.now() - start);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  return samples.sort((a, b) => a - b)[2]!;
+}
+
 const ms = (value: number) => value.toFixed(2).padStart(9);
 
 async function main(): Promise<void> {
@@ -139,7 +175,9 @@ async function main(): Promise<void> {
         console.log(`${'  … until the worker has checked'.padEnd(34)}${ms(a.checked)}${ms(b.checked)}`);
       }
     }
-    console.log(`${'maintain() (background at open)'.padEnd(34)}${''.padStart(9)}${ms(maintainMs)}`);
+    console.log(`${'maintain() (after listen)'.padEnd(34)}${''.padStart(9)}${ms(maintainMs)}`);
+    const [emptyStart, fullStart] = [await serverStart(empty), await serverStart(full)];
+    console.log(`${'earshot serve until it listens'.padEnd(34)}${ms(emptyStart)}${ms(fullStart)}`);
   } finally {
     await rm(empty, { recursive: true, force: true });
     await rm(full, { recursive: true, force: true });

@@ -204,8 +204,7 @@ export class EarshotStack extends Stack {
       memoryMiB: size.memoryMiB,
       serviceName: metricsService,
       clusterName,
-      dataBucket: this.data.bucket,
-      dataPrefix: this.data.prefix,
+      store: this.data,
       publicUrl: this.apiUrl,
       // Every name the console can be opened on (each alias of the distribution serves it).
       allowedOrigins: [
@@ -273,6 +272,10 @@ export class EarshotStack extends Stack {
     new CfnOutput(this, 'DistributionId', { value: this.console.distribution.distributionId });
     new CfnOutput(this, 'DistributionDomainName', { value: this.console.distribution.distributionDomainName });
     new CfnOutput(this, 'DataBucketName', { value: this.data.bucket.bucketName });
+    new CfnOutput(this, 'DataTableName', {
+      value: this.data.table.tableName,
+      description: 'EARSHOT_STORE=dynamodb://<this>',
+    });
     new CfnOutput(this, 'ProxyInstanceId', { value: this.proxy.instance.instanceId });
   }
 }

@@ -145,8 +145,8 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
   acknowledge(
     backend.taskDefinition.taskRole,
     'AwsSolutions-IAM5',
-    'The store reads, writes and deletes objects under the data/ prefix of its own bucket: object-level wildcards scoped to that prefix.',
-    [...S3_OBJECT_ACTIONS, `Resource::<${logicalId(service.data.bucket)}.Arn>/${service.data.prefix}/*`],
+    'The store reads, writes and deletes audio objects (one per history item, named by its id) under the audio/ prefix of its own bucket: exact actions, the object wildcard scoped to that prefix.',
+    [`Resource::<${logicalId(service.data.bucket)}.Arn>/${service.data.prefix}/audio/*`],
   );
   if (backend.taskDefinition.executionRole) {
     acknowledge(

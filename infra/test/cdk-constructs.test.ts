@@ -2,7 +2,6 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
@@ -66,8 +65,7 @@ describe('construct prop checks', () => {
       repository: new ecr.Repository(s, 'R'),
       serviceName: 'earshot-server',
       imageTag: 'abc123',
-      dataBucket: new s3.Bucket(s, 'B'),
-      dataPrefix: 'data',
+      store: new DataStore(s, 'D'),
       publicUrl: 'https://api.example.com',
       allowedOrigins: ['https://console.example.com'],
       elevenLabsKey: ecs.Secret.fromSecretsManager(new secretsmanager.Secret(s, 'K1')),

@@ -45,15 +45,18 @@ describe('network', () => {
     expect(new Set(azs).size).toBe(1);
   });
 
-  it('routes the private subnet to the proxy instance and S3 through a free gateway endpoint', () => {
+  it('routes the private subnet to the proxy instance, and S3 and DynamoDB through free gateway endpoints', () => {
     service.hasResourceProperties('AWS::EC2::Route', {
       DestinationCidrBlock: '0.0.0.0/0',
       InstanceId: { Ref: Match.stringLikeRegexp('^ProxyInstance') },
     });
-    service.hasResourceProperties('AWS::EC2::VPCEndpoint', {
-      VpcEndpointType: 'Gateway',
-      ServiceName: Match.objectLike({}),
-    });
+    const endpoints = Object.values(service.findResources('AWS::EC2::VPCEndpoint')).map(
+      (e) => (e as Resource).Properties,
+    );
+    expect(endpoints.map((e) => e.VpcEndpointType)).toEqual(['Gateway', 'Gateway']);
+    const services = endpoints.map((e) => JSON.stringify(e.ServiceName)).sort();
+    expect(services[0]).toMatch(/\.dynamodb"/);
+    expect(services[1]).toMatch(/\.s3"/);
   });
 });
 
@@ -171,7 +174,12 @@ describe('backend service', () => {
       EARSHOT_DATA_DIR: '/tmp/earshot',
       EARSHOT_METRICS_SERVICE: 'earshot-server',
     });
-    expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(/s3:\/\/.*\/data/);
+    expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(
+      /^\{"Fn::Join":\["",\["dynamodb:\/\/",\{"Ref":"DataTable/,
+    );
+    expect(JSON.stringify(env.EARSHOT_AUDIO)).toMatch(/s3:\/\/.*"Ref":"DataBucket.*\/data"/);
+    // The server's retention maximum is the bucket's lifecycle rule (see 'data store').
+    expect(env.EARSHOT_AUDIO_RETENTION_DAYS).toBe('90');
     expect(JSON.stringify(env.EARSHOT_ALLOWED_ORIGINS)).toContain('DomainName');
     expect(env.EARSHOT_PUBLIC_URL).toBeDefined();
     // Without a domain, CloudFront forwards the API with the proxy's EC2 name as Host: the server must serve it.
@@ -207,25 +215,53 @@ describe('backend service', () => {
     });
   });
 
-  it('lets the task role read and write objects only under the data/ prefix of the store bucket', () => {
+  it('lets the task role make exactly the store calls: items of its table and index, audio under data/audio/', () => {
     const policies = Object.entries(service.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.includes('BackendTaskTaskRole'))
-      .map(([, p]) => (p as Resource).Properties.PolicyDocument as { Statement: { Resource: unknown }[] });
+      .map(([, p]) => (p as Resource).Properties.PolicyDocument as { Statement: Statement[] });
     expect(policies).toHaveLength(1);
-    const resources = policies[0]!.Statement.flatMap((statement) => [statement.Resource].flat());
-    // Each resource is the bucket itself (listing) or objects under data/ — never "*", another bucket or prefix.
+    const statements = policies[0]!.Statement.map((statement) => ({
+      actions: [statement.Action].flat().sort(),
+      resources: [statement.Resource].flat(),
+      condition: statement.Condition,
+    }));
+    const table = { 'Fn::GetAtt': [expect.stringMatching(/^DataTable/), 'Arn'] };
     const bucket = { 'Fn::GetAtt': [expect.stringMatching(/^DataBucket/), 'Arn'] };
-    for (const resource of resources) {
-      expect(resource).toEqual(
-        expect.objectContaining(
-          JSON.stringify(resource).includes('Fn::Join') ? { 'Fn::Join': ['', [bucket, '/data/*']] } : bucket,
-        ),
-      );
-    }
-    expect(JSON.stringify(resources)).toContain('/data/*');
-    expect(JSON.stringify(policies)).not.toContain('cloudwatch:');
+    const objects = (key: string) => ({ 'Fn::Join': ['', [bucket, key]] });
+    expect(statements).toEqual([
+      {
+        actions: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        // The table and its byTime index: no other table, no wildcard.
+        resources: [table, { 'Fn::Join': ['', [table, '/index/byTime']] }],
+        condition: undefined,
+      },
+      {
+        actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        resources: [objects('/data/audio/*')],
+        condition: undefined,
+      },
+      { actions: ['s3:PutObject'], resources: [objects('/data/.earshot-ready')], condition: undefined },
+      {
+        actions: ['s3:ListBucket'],
+        resources: [bucket],
+        condition: { StringLike: { 's3:prefix': ['data/audio/*'] } },
+      },
+    ]);
+    expect(JSON.stringify(policies)).not.toMatch(/"\*"|dynamodb:\*|s3:\*|cloudwatch:/);
   });
 });
+
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
 
 describe('scheduling', () => {
   it('scales tasks between 0 and max with time-zoned scheduled actions', () => {
@@ -295,7 +331,56 @@ describe('scheduling', () => {
 });
 
 describe('data store', () => {
-  it('is private, encrypted, TLS-only, unversioned, retained, and expires old audio', () => {
+  it("is one on-demand DynamoDB table with the server's keys and index, point-in-time recovery, KMS encryption, TTL, retained", () => {
+    const tables = Object.values(service.findResources('AWS::DynamoDB::Table')) as (Resource & {
+      DeletionPolicy: string;
+    })[];
+    expect(tables).toHaveLength(1);
+    expect(tables[0]!.DeletionPolicy).toBe('Retain');
+    expect(tables[0]!.Properties).toEqual({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'PK', KeyType: 'HASH' },
+        { AttributeName: 'SK', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'PK', AttributeType: 'S' },
+        { AttributeName: 'SK', AttributeType: 'S' },
+        { AttributeName: 'ts', AttributeType: 'S' },
+      ],
+      LocalSecondaryIndexes: [
+        {
+          IndexName: 'byTime',
+          KeySchema: [
+            { AttributeName: 'PK', KeyType: 'HASH' },
+            { AttributeName: 'ts', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // KMS with the AWS-managed key (aws/dynamodb): no key to pay for or rotate.
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      Tags: expect.any(Array),
+    });
+  });
+
+  it("is the table `earshot store init` creates (both read the server's table-definition.ts)", async () => {
+    // Loaded at run time only: table.ts belongs to the server's project (it imports the AWS SDK).
+    const tableModule = '../../server/src/storage/dynamodb/table.js';
+    const { createTableInput } = (await import(tableModule)) as {
+      createTableInput: (name: string) => Record<string, unknown>;
+    };
+    const input = createTableInput('t');
+    const deployed = (Object.values(service.findResources('AWS::DynamoDB::Table'))[0] as Resource).Properties;
+    expect(deployed.KeySchema).toEqual(input.KeySchema);
+    expect(deployed.AttributeDefinitions).toEqual(input.AttributeDefinitions);
+    expect(deployed.LocalSecondaryIndexes).toEqual(input.LocalSecondaryIndexes);
+    expect(deployed.BillingMode).toBe(input.BillingMode);
+  });
+
+  it('keeps audio in a bucket that is private, encrypted, TLS-only, unversioned, retained, and expires old audio', () => {
     const buckets = Object.entries(service.findResources('AWS::S3::Bucket')).filter(([id]) =>
       id.startsWith('Data'),
     );

@@ -55,12 +55,23 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
     expect(line(seed, 'CloudWatch logs')).toBeLessThan(0.01);
   });
 
-  it('totals $12.37 a month against the seed\'s "~$9-12"', () => {
-    const store =
-      ((100 * days * 210 * (90 / (365.25 / 12))) / 1e6) * us.s3StandardGbMonth.value +
-      (100 * days * (3 * 0.005 + 4 * 0.0004)) / 1000;
-    expect(line(seed, 'S3 store')).toBeCloseTo(store, 6);
-    expect(seed.totalUsd).toBeCloseTo(12.37, 2);
+  it('prices the store: audio in S3 for 90 days, the DynamoDB table on demand with point-in-time recovery', () => {
+    const calls = 100 * days;
+    const kept = 90 / (365.25 / 12);
+    const audio =
+      ((calls * 210 * kept) / 1e6) * us.s3StandardGbMonth.value + (calls * (0.005 + 0.0004)) / 1000;
+    expect(line(seed, 'S3 audio')).toBeCloseTo(audio, 6);
+    // 6 write and 6 read units per speak; ~2 KB of table per history item, within the free 25 GB, so only the
+    // backups are billed by size.
+    const table =
+      (calls * 6 * us.dynamoWriteMillion.value + calls * 6 * us.dynamoReadMillion.value) / 1e6 +
+      ((calls * 2 * kept) / 1e6) * us.dynamoPitrGbMonth.value;
+    expect(line(seed, 'DynamoDB store')).toBeCloseTo(table, 6);
+    expect(line(seed, 'DynamoDB store')).toBeLessThan(0.05);
+  });
+
+  it('totals $12.36 a month against the seed\'s "~$9-12"', () => {
+    expect(seed.totalUsd).toBeCloseTo(12.36, 2);
   });
 
   it('shows the what-ifs: x86 costs more, a NAT Gateway far more', () => {

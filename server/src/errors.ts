@@ -1,3 +1,11 @@
+import {
+  AudioMissingError,
+  StoreCorruptError,
+  StoreError,
+  StoreFullError,
+  StoreInputError,
+} from './storage/errors.js';
+
 /**
  * One error type for every failure a user or agent can act on. `code` is stable (REST bodies, MCP
  * results, `speech.error` frames); `message` says what failed and what to do, and never holds a key or
@@ -11,6 +19,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'audio_incomplete'
   | 'upstream_unauthorized'
   | 'quota_exceeded'
   | 'upstream_busy'
@@ -32,6 +41,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  audio_incomplete: 410,
   upstream_unauthorized: 502,
   quota_exceeded: 402,
   upstream_busy: 503,
@@ -68,6 +78,7 @@ export class EarshotError extends Error {
 /** Wraps anything thrown into an EarshotError, keeping details out of the message for unknown failures. */
 export function toEarshotError(error: unknown): EarshotError {
   if (error instanceof EarshotError) return error;
+  if (error instanceof StoreError) return storeError(error);
   if (error instanceof Error && error.name === 'AbortError') {
     return new EarshotError('cancelled', 'The request was cancelled.', { cause: error });
   }
@@ -82,6 +93,44 @@ export function toEarshotError(error: unknown): EarshotError {
   return new EarshotError('internal', 'Something went wrong inside Earshot; the server log has details.', {
     cause: error,
   });
+}
+
+/**
+ * What a store failure means to a client. The store's own message names files and tables: it stays in the
+ * log (the cause); clients get what to do.
+ */
+function storeError(error: StoreError): EarshotError {
+  const cause = { cause: error };
+  if (error instanceof AudioMissingError) {
+    return error.reason === 'short'
+      ? new EarshotError(
+          'audio_incomplete',
+          'The stored audio of this item is incomplete (its file was damaged), so it is not served. Delete the item.',
+          cause,
+        )
+      : new EarshotError('not_found', 'No stored audio for this item.', cause);
+  }
+  if (error instanceof StoreInputError) return new EarshotError('invalid_input', error.message, cause);
+  if (error instanceof StoreCorruptError) {
+    return new EarshotError(
+      'store_unavailable',
+      "Earshot's database is damaged. The operator must stop Earshot, move the database file aside (the " +
+        'server log names it) and start again; "earshot doctor" checks it.',
+      cause,
+    );
+  }
+  if (error instanceof StoreFullError) {
+    return new EarshotError(
+      'store_unavailable',
+      'Earshot cannot record anything: its disk (or database) is full. Free some space, then retry.',
+      { ...cause, retryAfterSeconds: 30 },
+    );
+  }
+  return new EarshotError(
+    'store_unavailable',
+    "Earshot's store is unavailable right now; retry shortly (the server log has the reason).",
+    { ...cause, retryAfterSeconds: 5 },
+  );
 }
 
 /**

@@ -10,13 +10,15 @@ import { Hub } from './hub/index.js';
 import { startMetrics } from './metrics/emf.js';
 import { SettingsService } from './services/settings.js';
 import { SpeechService } from './services/speech.js';
-import { createStore } from './store/index.js';
+import { startStore } from './store-runtime.js';
 
 export interface StartOptions {
   readonly logger: Logger;
   /** Engine override (tests inject an engine with retries off). */
   readonly engine?: VoiceEngine;
   readonly maxPlayerBufferBytes?: number;
+  /** How often the local store's housekeeping runs (tests make it fast). */
+  readonly maintenanceIntervalMs?: number;
 }
 
 export interface RunningEarshot {
@@ -50,21 +52,23 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     config.keys.kind === 'hashes' ? config.keys.entries : [{ user: 'default', sha256: sha256Hex(localKey!) }],
   );
 
-  const store = await createStore(config.store);
-  await store.checkReady();
+  const storage = await startStore(config.store, logger, {
+    maintenanceIntervalMs: options.maintenanceIntervalMs,
+  });
+  const store = storage.store;
   const engine = options.engine ?? createEngine(config.engine);
   const catalog = new VoiceCatalog(engine);
   const hub = new Hub({ engine, store, logger, maxPlayerBufferBytes: options.maxPlayerBufferBytes });
-  const settings = new SettingsService(store, hub);
+  const settings = new SettingsService(store, hub, {
+    dailyCharLimit: config.dailyCharLimit ?? null,
+    audioRetentionDays: config.audioRetentionDays ?? null,
+    audioQuotaMb: config.audioQuotaMb ?? null,
+  });
   const lifecycle: Lifecycle = { draining: false };
 
   // The public URL is known only after listen when PORT=0; the speech service reads it lazily.
-  const limits = {
-    maxTextLength: config.maxTextLength,
-    publicUrl: config.publicUrl ?? '',
-    dailyCharLimit: config.dailyCharLimit,
-  };
-  const speech = new SpeechService(hub, catalog, settings, store, engine, limits);
+  const limits = { maxTextLength: config.maxTextLength, publicUrl: config.publicUrl ?? '' };
+  const speech = new SpeechService(hub, catalog, settings, store, engine, limits, logger);
   const app = await buildApp({
     config,
     logger,
@@ -84,9 +88,10 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     // reusing the server that won the port) keeps no half-started server, worker threads or open store.
     await app.close().catch(() => undefined);
     if (!options.engine) await engine.close().catch(() => undefined);
-    await store.close().catch(() => undefined);
+    await storage.close().catch(() => undefined);
     throw error;
   }
+  storage.startHousekeeping();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -104,7 +109,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
       hub.closePlayers(1001, 'server shutting down');
       stopMetrics();
       await app.close();
-      await Promise.allSettled([engine.close(), store.close()]);
+      await Promise.allSettled([engine.close(), storage.close()]);
       logger.info('stopped');
     })();
     return shuttingDown;

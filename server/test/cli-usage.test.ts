@@ -106,7 +106,7 @@ describe(
         [['mcp', '--bogus'], /^Unknown option --bogus\.\nUsage: earshot mcp/],
         [
           ['bogus'],
-          /^Unknown command "bogus"\. Commands: serve, mcp, say, keys create, doctor; see earshot --help\.$/,
+          /^Unknown command "bogus"\. Commands: serve, mcp, say, keys create, store init, doctor; see earshot --help\.$/,
         ],
       ];
       for (const [args, message] of cases) {

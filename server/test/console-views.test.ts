@@ -35,7 +35,9 @@ describe('the console views in Chromium (offline engine)', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({
+      env: { EARSHOT_AUDIO_RETENTION_DAYS: '90', EARSHOT_AUDIO_QUOTA_MB: '500' },
+    });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1180, height: 860 }, acceptDownloads: true });
     // Counts the page's GET requests until their body has been read; the count drops a task later, after the
@@ -196,12 +198,18 @@ describe('the console views in Chromium (offline engine)', () => {
     await page.getByLabel(/Save audio in history/).uncheck();
     await page.getByLabel('Stability').fill('0.8');
     await page.getByLabel('Daily character budget').fill('5000');
+    // The server's maxima are shown, and users may choose less.
+    await page.getByText(/Empty: the server’s maximum, 90 days; you can set less, not more\./).waitFor();
+    await page.getByText(/Empty: the server’s maximum, 500 MB; you can set less, not more\./).waitFor();
+    expect(await page.getByLabel('Keep spoken audio for (days)').getAttribute('max')).toBe('90');
+    await page.getByLabel('Keep spoken audio for (days)').fill('30');
+    await page.getByLabel('Audio storage limit (MB)').fill('200');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText(/^Saved\./).waitFor();
     const saved = await api<UserSettings>('/settings');
     expect(saved.saveAudio).toBe(false);
     expect(saved.voiceSettings.stability).toBe(0.8);
-    expect(saved.dailyCharLimit).toBe(5000);
+    expect(saved).toMatchObject({ dailyCharLimit: 5000, audioRetentionDays: 30, audioQuotaMb: 200 });
 
     // Another console (or an agent's update_settings) changes them: this page follows without a reload.
     await api('/settings', { method: 'PUT', body: JSON.stringify({ saveAudio: true, autoPlay: false }) });
@@ -233,13 +241,15 @@ describe('the console views in Chromium (offline engine)', () => {
   });
 
   it('Usage: shows today and a per-day chart', async () => {
-    await api('/settings', { method: 'PUT', body: JSON.stringify({ dailyCharLimit: 5000 }) });
+    await api('/settings', {
+      method: 'PUT',
+      body: JSON.stringify({ dailyCharLimit: 5000, audioQuotaMb: 200, audioRetentionDays: 30 }),
+    });
     const spoken = 'Usage counts these characters.';
     await api('/speak', { method: 'POST', body: JSON.stringify({ text: spoken, source: 'api' }) });
-    // Usage is recorded in the background: wait until it counts this speech.
-    await expect
-      .poll(async () => (await api<{ today: { characters: number } }>('/usage?days=1')).today.characters)
-      .toBeGreaterThanOrEqual(spoken.length);
+    // Usage is recorded before the speech's answer.
+    const today = (await api<{ today: { characters: number } }>('/usage?days=1')).today.characters;
+    expect(today).toBeGreaterThanOrEqual(spoken.length);
     await open('usage');
     const usage = await api<{ today: { characters: number } }>('/usage?days=30');
     await expect
@@ -248,6 +258,8 @@ describe('the console views in Chromium (offline engine)', () => {
     expect(await page.locator('svg.chart rect.bar').count()).toBe(30);
     await page.getByText(`Daily budget: ${usage.today.characters} of 5000 characters used`).waitFor();
     expect(await page.locator('#usage-budget-meter').getAttribute('max')).toBe('5000');
+    await expect.poll(() => page.locator('#usage-audio').textContent()).toMatch(/^\d+\.\d MB of 200\.0 MB$/);
+    await page.getByText('30 days', { exact: true }).waitFor();
     expect(await page.locator('#usage-account').textContent()).toMatch(
       /Offline voice: no ElevenLabs account/,
     );

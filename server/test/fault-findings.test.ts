@@ -3,6 +3,7 @@
 // that goes quiet.
 import { readdir, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +91,7 @@ async function openAudioFiles(dataDir: string): Promise<string[]> {
   const targets = await Promise.all(
     (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
   );
-  return targets.filter((target) => target.startsWith(dataDir) && target.endsWith('.pcm'));
+  return targets.filter((target) => target.startsWith(join(dataDir, 'audio')) && target.endsWith('.audio'));
 }
 
 describe('audio downloads', () => {

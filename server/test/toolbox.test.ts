@@ -83,9 +83,16 @@ describe('credits: cache, daily budget and usage', () => {
     });
     expect(textOf(usage)).toMatch(/ElevenLabs \(.+\): \d+ of \d+ credits used/);
 
-    // A per-user limit in settings overrides the server's.
-    await call(client, 'update_settings', { daily_char_limit: 1000 });
-    expect((await call(client, 'speak', { text: `${sixty} Plus more.` })).isError).toBeFalsy();
+    // The server's limit is a ceiling: a user may lower their own budget, never raise it past the server's.
+    const spent = standin.requests.length;
+    const raise = await call(client, 'update_settings', { daily_char_limit: 1000 });
+    expect(raise.isError).toBe(true);
+    expect(textOf(raise)).toMatch(/at most 120 characters on this server \(EARSHOT_DAILY_CHAR_LIMIT\)/);
+    expect((await call(client, 'speak', { text: `${sixty} Plus more.` })).isError).toBe(true);
+    expect((await call(client, 'update_settings', { daily_char_limit: 70 })).isError).toBeFalsy();
+    const lowered = await call(client, 'speak', { text: 'Eleven more' });
+    expect(textOf(lowered)).toMatch(/budget of 70 characters: 10 left, this text has 11/);
+    expect(standin.requests.length).toBe(spent);
     await client.close();
   });
 });

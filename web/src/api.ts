@@ -1,6 +1,6 @@
 import type {
   ApiError,
-  HistoryItem,
+  HistoryPage,
   LibraryVoice,
   Model,
   SpeakResult,
@@ -101,12 +101,12 @@ export class Api {
   stop(): Promise<{ stopped: boolean }> {
     return this.json('/stop', { method: 'POST', body: '{}' });
   }
-  /** Newest first; `before` (a createdAt) pages to older items. */
-  async history(search = '', limit = 50, before?: string): Promise<HistoryItem[]> {
+  /** Newest first; pass the page's `nextCursor` back as `cursor` for older items. */
+  history(search = '', limit = 50, cursor?: string): Promise<HistoryPage> {
     const params = new URLSearchParams({ limit: String(limit) });
     if (search) params.set('search', search);
-    if (before) params.set('before', before);
-    return (await this.json<{ items: HistoryItem[] }>(`/history?${params}`)).items;
+    if (cursor) params.set('cursor', cursor);
+    return this.json<HistoryPage>(`/history?${params}`);
   }
   async deleteHistory(id: string): Promise<void> {
     await this.request(`/history/${encodeURIComponent(id)}`, { method: 'DELETE' });

@@ -55,9 +55,13 @@ export class Network extends Construct {
       throw new Error('Network: expected one public and one private subnet');
     this.publicSubnet = pub;
     this.privateSubnet = priv;
-    // Free: the store's objects and ECR image layers (stored in S3) bypass the NAT instance.
+    // Free: the store's audio and ECR image layers (stored in S3), and the store's table, bypass the NAT instance.
     this.vpc.addGatewayEndpoint('S3', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [{ subnets: [priv] }],
+    });
+    this.vpc.addGatewayEndpoint('DynamoDb', {
+      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: [{ subnets: [priv] }],
     });
   }

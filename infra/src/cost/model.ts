@@ -15,8 +15,6 @@ export interface UsageAssumptions {
    * `pcm_24000` (24 kHz, 16-bit, mono; server/src/engines/elevenlabs.ts), kept as it is (saveAudio is on by default).
    */
   readonly storedAudioBytesPerSecond: number;
-  /** Bytes of the history record (JSON) and usage update stored per call. */
-  readonly recordBytesPerCall: number;
   /** JSON log bytes per speak (request, engine, store lines). */
   readonly logKbPerCall: number;
   /** EMF log bytes per task per minute (one metrics line a minute). */
@@ -25,8 +23,21 @@ export interface UsageAssumptions {
   readonly emfMetrics: number;
   /** Tasks running on average during active hours (1–2 concurrent players fit in one). */
   readonly averageTasks: number;
+  /** S3 requests per speak: the audio upload, and a download or replay now and then. */
   readonly storePutsPerCall: number;
   readonly storeGetsPerCall: number;
+  /**
+   * DynamoDB write request units per speak: the budget reservation and its settlement (1 each), the history item
+   * (~1 KB: 1, and 1 more for its copy in the byTime index), the audio byte count (1), the cache pointer (1).
+   */
+  readonly tableWritesPerCall: number;
+  /**
+   * Strongly consistent read units per speak (1 per item up to 4 KB): settings, the cache lookup (pointer and item),
+   * the audio quota, and a share of the console's history pages and usage views.
+   */
+  readonly tableReadsPerCall: number;
+  /** Table bytes per history item: the item (~1 KB with its text) and its index copy (projection ALL). */
+  readonly tableKbPerCall: number;
   /** Internet egress of the instance itself (NAT: requests to ElevenLabs; CloudFront's fetches from it are free). */
   readonly dataTransferOutGb: number;
   /** Players listening to each speech (its audio goes out through CloudFront once per player). */
@@ -47,13 +58,15 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   callsPerDay: 100,
   speechSecondsPerCall: 13,
   storedAudioBytesPerSecond: 24_000 * 2,
-  recordBytesPerCall: 1_000,
   logKbPerCall: 3,
   emfKbPerTaskMinute: 0.6,
   emfMetrics: 3,
   averageTasks: 1,
-  storePutsPerCall: 3,
-  storeGetsPerCall: 4,
+  storePutsPerCall: 1,
+  storeGetsPerCall: 1,
+  tableWritesPerCall: 6,
+  tableReadsPerCall: 6,
+  tableKbPerCall: 2,
   dataTransferOutGb: 0.1,
   playersPerCall: 1,
   cloudFrontRequestsPerCall: 10,
@@ -143,20 +156,37 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
       : `auto-assigned address, ${ipHours.toFixed(0)} h (only while the instance runs)`,
   );
 
-  // What the server really stores per call: the audio as the engine made it, and its history record.
+  // What the server really stores in S3 per call: the audio as the engine made it (its history record is in the
+  // DynamoDB table, priced below).
   const keptMonths = (facts.audioExpirationDays ?? 365) / (365.25 / 12);
   const audioBytesPerCall = usage.speechSecondsPerCall * usage.storedAudioBytesPerSecond;
   const storeGb =
-    (calls * audioBytesPerCall * keptMonths + calls * usage.recordBytesPerCall * 12) / 1e9;
+    (calls * audioBytesPerCall * keptMonths) / 1e9;
   const requests =
     (calls * usage.storePutsPerCall * v(prices.s3Put1k) +
       calls * usage.storeGetsPerCall * v(prices.s3Get1k)) /
     1000;
   add(
-    'S3 store',
+    'S3 audio',
     storeGb * v(prices.s3StandardGbMonth) + requests,
     `${storeGb.toFixed(2)} GB steady state (${(audioBytesPerCall / 1e3).toFixed(0)} KB of PCM a call, kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`,
   );
+  for (const table of facts.tables) {
+    // History expires with the audio (TTL at the same retention maximum); usage days and settings are tiny.
+    const tableGb = (calls * usage.tableKbPerCall * keptMonths) / 1e6;
+    const writes = calls * usage.tableWritesPerCall;
+    const reads = calls * usage.tableReadsPerCall;
+    if (!table.onDemand) throw new Error('Only on-demand DynamoDB tables are priced');
+    const requestsUsd = (writes * v(prices.dynamoWriteMillion) + reads * v(prices.dynamoReadMillion)) / 1e6;
+    add(
+      'DynamoDB store',
+      requestsUsd +
+        Math.max(0, tableGb - free(v(prices.dynamoFreeStorageGb))) * v(prices.dynamoStorageGbMonth) +
+        (table.pitr ? tableGb * v(prices.dynamoPitrGbMonth) : 0),
+      `on-demand: ${Math.round(writes)} writes, ${Math.round(reads)} reads; ${(tableGb * 1000).toFixed(0)} MB` +
+        `${table.pitr ? ' with point-in-time recovery' : ''}`,
+    );
+  }
 
   // Everything reaches users through CloudFront: the console, the API, and each speech's audio once per player.
   const audioOutGb = (calls * audioBytesPerCall * usage.playersPerCall) / 1e9;

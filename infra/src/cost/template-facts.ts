@@ -51,6 +51,8 @@ export interface TemplateFacts {
   readonly schedules: number;
   /** Days after which objects under an `audio/` prefix expire; undefined = kept forever. */
   readonly audioExpirationDays: number | undefined;
+  /** DynamoDB tables: on-demand or provisioned, and whether point-in-time recovery (billed per GB) is on. */
+  readonly tables: readonly { readonly onDemand: boolean; readonly pitr: boolean }[];
 }
 
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -239,5 +241,9 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
     wafWebAcls: all('AWS::WAFv2::WebACL').map((w) => ({ rules: arr(w.Rules).length })),
     schedules: schedules.length,
     audioExpirationDays: audioRule ? Number(audioRule.ExpirationInDays) : undefined,
+    tables: all('AWS::DynamoDB::Table').map((t) => ({
+      onDemand: t.BillingMode === 'PAY_PER_REQUEST',
+      pitr: obj(t.PointInTimeRecoverySpecification).PointInTimeRecoveryEnabled === true,
+    })),
   };
 }

@@ -1,4 +1,5 @@
 import type { AudioFormat, SpeechSource, VoiceRef } from './player.js';
+import type { ServerLimits } from './settings.js';
 
 /** Every REST error body: `{ "error": { "code", "message" } }`. */
 export interface ApiError {
@@ -52,6 +53,25 @@ export interface SpeakResult {
   readonly voice: VoiceRef;
   /** True when stored audio of an identical earlier request was replayed (nothing spent). */
   readonly cached: boolean;
+  /**
+   * Set when the speech was generated (and spent) but Earshot could not keep all of it: `history` false when
+   * not even the history record was written, `audio` false when its audio was not kept; `reason` says why (a
+   * full disk, the audio quota, the store unreachable) and `code` which error a caller that needed the
+   * audio reports. `audioUrl` is then null.
+   */
+  readonly notKept?: {
+    readonly history: boolean;
+    readonly audio: boolean;
+    readonly reason: string;
+    readonly code: 'quota_exceeded' | 'store_unavailable';
+  };
+}
+
+/** `GET /api/v1/history`: newest first; pass `nextCursor` back as `cursor` for the next page. */
+export interface HistoryPage {
+  readonly items: readonly HistoryItem[];
+  /** null when there is nothing older. */
+  readonly nextCursor: string | null;
 }
 
 export interface Usage {
@@ -69,6 +89,14 @@ export interface Usage {
   } | null;
   readonly today: { readonly date: string; readonly characters: number; readonly credits: number };
   readonly days: readonly { readonly date: string; readonly characters: number; readonly credits: number }[];
+  /** Stored audio: bytes this user keeps now, and the cap and retention in force (null: none). */
+  readonly audio?: {
+    readonly bytes: number;
+    readonly quotaBytes: number | null;
+    readonly retentionDays: number | null;
+  };
+  /** The server's maxima, which the user's own settings may lower but not raise. */
+  readonly serverLimits?: ServerLimits;
 }
 
 /** A voice of the ElevenLabs shared library, as `GET /api/v1/library` returns it. */

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { createEngine } from '../engines/index.js';
+import { checkStore } from './doctor-store.js';
 import { isEarshot } from './probe.js';
 
 type Check = { ok: boolean; label: string; detail: string };
@@ -50,6 +51,7 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
         return `${c.dataDir} is writable`;
       }),
     );
+    checks.push(await check('Store', () => checkStore(c.store)));
     checks.push(
       await check('API keys', async () => {
         if (c.keys.kind === 'hashes') return `${c.keys.entries.length} user(s) from EARSHOT_API_KEYS`;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env.js';
 import { EarshotError } from '../errors.js';
+import { StoreCorruptError, StoreFullError, StoreUnavailableError } from '../storage/errors.js';
 import { CliError, explainError } from './errors.js';
 
 function systemError(code: string, fields: Record<string, unknown>): Error {
@@ -32,6 +33,23 @@ describe('explainError', () => {
       exitCode: 1,
       known: true,
     });
+  });
+
+  it('says which database is damaged and how to recover in one line, and why the store cannot be used', () => {
+    const corrupt = explainError(new StoreCorruptError('/data/earshot.db', 'file is not a database'));
+    expect(corrupt.exitCode).toBe(1);
+    expect(corrupt.message.split('\n')).toHaveLength(1);
+    expect(corrupt.message).toMatch(
+      /^The Earshot database \/data\/earshot\.db is damaged \(file is not a database\)\. Stop every Earshot process using it, move the file aside/,
+    );
+    expect(
+      explainError(new StoreUnavailableError('Could not read: ResourceNotFoundException. Create the table')),
+    ).toEqual({
+      message: 'Earshot cannot use its store: Could not read: ResourceNotFoundException. Create the table',
+      exitCode: 1,
+      known: true,
+    });
+    expect(explainError(new StoreFullError('The disk is full')).exitCode).toBe(1);
   });
 
   it("turns parseArgs errors into one line plus the command's usage, exit 2, without echoing values", () => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/env.js';
 import { EarshotError } from '../errors.js';
+import { StoreCorruptError, StoreError, StoreInputError } from '../storage/errors.js';
 
 /**
  * Exit codes: 2 when Earshot refused the command line or the environment before trying anything (usage and
@@ -54,6 +55,15 @@ export function explainError(error: unknown, context: ExplainContext = {}): Expl
   if (error instanceof ConfigError) return { message: error.message, exitCode: 2, known: true };
   // The product's own failures (ElevenLabs rejected the key, unknown voice…) already say what to do.
   if (error instanceof EarshotError) return { message: error.message, exitCode: 1, known: true };
+  // A damaged database: one line naming the file and how to recover.
+  if (error instanceof StoreCorruptError) return { message: error.message, exitCode: 1, known: true };
+  if (error instanceof StoreInputError) return { message: error.message, exitCode: 2, known: true };
+  if (error instanceof StoreError) {
+    // A data folder it cannot create or write reads like any other file problem.
+    const cause = systemError(error.cause);
+    const message = cause?.path ? systemMessage(cause, context) : undefined;
+    return { message: message ?? `Earshot cannot use its store: ${error.message}`, exitCode: 1, known: true };
+  }
   const system = systemError(error);
   const message =
     system && (argumentMessage(system, error as Error, context) ?? systemMessage(system, context));

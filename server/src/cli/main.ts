@@ -34,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'keys':
       return (await import('./keys.js')).keys(rest);
+    case 'store':
+      return (await import('./store.js')).store(rest, process.env);
     case 'help':
     case '--help':
     case '-h':
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       // Echoed only when it looks like a word: anything else may be a key typed in the wrong place.
       const shown = /^-{0,2}[a-z][a-z-]{0,30}$/i.test(command) ? ` "${command}"` : '';
       throw new CliError(
-        `Unknown command${shown}. Commands: serve, mcp, say, keys create, doctor; see earshot --help.`,
+        `Unknown command${shown}. Commands: serve, mcp, say, keys create, store init, doctor; see earshot --help.`,
         2,
       );
     }

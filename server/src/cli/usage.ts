@@ -9,12 +9,15 @@ Commands:
   say TEXT [--voice V] [--model M] [--out FILE.wav]
                      Speak through the running server (its players hear it), or write a WAV file.
   keys create NAME   Make a key for user NAME; prints the key and the NAME:sha256 entry for EARSHOT_API_KEYS.
-  doctor             Check Node, configuration, data directory, keys, the voice engine and the port.
+  store init         Make the store ready: SQLite (create, check, import old JSON files) or, with
+                     EARSHOT_STORE=dynamodb://TABLE, create the table if missing (the CDK app's schema).
+  doctor             Check Node, configuration, data directory, store, keys, the voice engine and the port.
   help, --help       Show this help; "earshot COMMAND --help" shows one command's.
   --version          Print Earshot's version.
 
 Environment: HOST, PORT, ELEVENLABS_API_KEY, ELEVENLABS_BASE_URL, EARSHOT_API_KEY, EARSHOT_API_KEYS,
-EARSHOT_DATA_DIR, EARSHOT_URL (earshot mcp), EARSHOT_PUBLIC_URL, EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
+EARSHOT_DATA_DIR, EARSHOT_STORE, EARSHOT_AUDIO, EARSHOT_URL (earshot mcp), EARSHOT_PUBLIC_URL,
+EARSHOT_ALLOWED_ORIGINS, EARSHOT_ALLOWED_HOSTS (see README).`;
 
 /** One line per command, appended to its argument errors and printed by "earshot COMMAND --help". */
 export const COMMAND_USAGE = {
@@ -22,6 +25,8 @@ export const COMMAND_USAGE = {
   mcp: 'Usage: earshot mcp (MCP over stdio; EARSHOT_URL, EARSHOT_API_KEY and PORT come from the environment)',
   say: 'Usage: earshot say "text to speak" [--voice NAME] [--model ID] [--out FILE.wav]',
   keys: 'Usage: earshot keys create NAME (NAME: 1-64 letters, digits, "-" or "_")',
+  store:
+    'Usage: earshot store init (EARSHOT_STORE and EARSHOT_AUDIO, or EARSHOT_DATA_DIR, come from the environment)',
   doctor: 'Usage: earshot doctor',
 } as const;
 

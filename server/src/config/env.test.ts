@@ -24,7 +24,12 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.port).toBe(8080);
     expect(config.engine).toEqual({ kind: 'offline' });
-    expect(config.store.kind).toBe('local');
+    expect(config.store).toEqual({ kind: 'sqlite', dataDir: config.dataDir });
+    expect([config.dailyCharLimit, config.audioRetentionDays, config.audioQuotaMb]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(config.keys.kind).toBe('generate');
     expect(config.omitAuth).toBe(false);
     expect(config.sseKeepaliveMs).toBe(20_000);
@@ -40,7 +45,10 @@ describe('loadConfig', () => {
       ELEVENLABS_BASE_URL: 'https://api.eu.residency.elevenlabs.io',
       EARSHOT_API_KEYS: `alice:${HASH}, bob:${HASH.toUpperCase().replace(/A/g, 'b')}`,
       EARSHOT_ALLOWED_ORIGINS: 'https://console.example.com/, https://x.example',
-      EARSHOT_STORE: 's3://my-bucket/earshot/data/',
+      EARSHOT_STORE: 'dynamodb://earshot-data',
+      EARSHOT_AUDIO: 's3://my-bucket/earshot/data/',
+      EARSHOT_AUDIO_RETENTION_DAYS: '90',
+      EARSHOT_AUDIO_QUOTA_MB: '500',
     });
     expect(config.engine).toEqual({
       kind: 'elevenlabs',
@@ -55,7 +63,22 @@ describe('loadConfig', () => {
       ],
     });
     expect(config.allowedOrigins).toEqual(['https://console.example.com', 'https://x.example']);
-    expect(config.store).toEqual({ kind: 's3', bucket: 'my-bucket', prefix: 'earshot/data' });
+    expect(config.store).toEqual({
+      kind: 'dynamodb',
+      table: 'earshot-data',
+      audio: { bucket: 'my-bucket', prefix: 'earshot/data' },
+    });
+    expect([config.audioRetentionDays, config.audioQuotaMb]).toEqual([90, 500]);
+  });
+  it('says what replaced EARSHOT_STORE=s3://, and what the DynamoDB store needs', () => {
+    expect(errorOf({ EARSHOT_STORE: 's3://my-bucket/data' })).toMatch(
+      /EARSHOT_STORE=s3:\/\/… \(JSON files in S3\) is gone: use EARSHOT_STORE=dynamodb:\/\/TABLE with EARSHOT_AUDIO=s3:\/\/BUCKET\/PREFIX/,
+    );
+    expect(errorOf({ EARSHOT_STORE: 'dynamodb://earshot' })).toMatch(/needs EARSHOT_AUDIO=s3:\/\//);
+    expect(errorOf({ EARSHOT_STORE: 'mysql://x' })).toMatch(/EARSHOT_STORE: must be "local"/);
+    expect(errorOf({ EARSHOT_AUDIO_RETENTION_DAYS: '0', EARSHOT_AUDIO_QUOTA_MB: 'lots' })).toMatch(
+      /EARSHOT_AUDIO_RETENTION_DAYS[\s\S]*EARSHOT_AUDIO_QUOTA_MB/,
+    );
   });
   it('lists every problem at once', () => {
     expect(() =>

@@ -1,6 +1,8 @@
 import { isIP, isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseStoreLocation, type StoreLocation } from '../storage/config.js';
+import { StoreInputError } from '../storage/errors.js';
 
 /** Comma-separated list → trimmed, non-empty entries. */
 const csv = z
@@ -67,10 +69,20 @@ export const EnvSchema = z.object({
   EARSHOT_API_KEY: z.string().trim().min(16, 'EARSHOT_API_KEY must be at least 16 characters').optional(),
   EARSHOT_API_KEYS: csv.pipe(z.array(keyEntry)),
   EARSHOT_DATA_DIR: z.string().default('.earshot'),
+  /** `local` (SQLite in EARSHOT_DATA_DIR) or `dynamodb://TABLE`; checked in full by parseStoreLocation. */
   EARSHOT_STORE: z
     .string()
-    .regex(/^(local|s3:\/\/[a-z0-9.-]{3,63}(\/.*)?)$/, 'EARSHOT_STORE must be "local" or s3://bucket/prefix')
+    .trim()
+    .refine(
+      (value) => /^(local|)$/.test(value) || /^(dynamodb|s3):\/\//.test(value),
+      'must be "local" (the default) or dynamodb://TABLE',
+    )
     .optional(),
+  /** `s3://BUCKET/PREFIX`: where the DynamoDB store keeps audio. */
+  EARSHOT_AUDIO: z.string().trim().startsWith('s3://', 'must be s3://BUCKET/PREFIX').optional(),
+  /** Server-wide maxima users may lower for themselves but not raise. */
+  EARSHOT_AUDIO_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  EARSHOT_AUDIO_QUOTA_MB: z.coerce.number().int().min(1).max(10_000_000).optional(),
   EARSHOT_ALLOWED_ORIGINS: csv.pipe(z.array(z.url())),
   EARSHOT_ALLOWED_HOSTS: csv,
   EARSHOT_PUBLIC_URL: z.url().optional(),
@@ -97,7 +109,6 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
 export type EngineConfig =
   { kind: 'elevenlabs'; apiKey: string; baseUrl?: string } | { kind: 'offline'; maxAudioSeconds?: number };
 export type KeyConfig =
@@ -111,15 +122,20 @@ export interface Config {
   /** Where users open the player, without a trailing slash. Derived from HOST:PORT when not set. */
   readonly publicUrl: string | undefined;
   readonly dataDir: string;
-  readonly store: StoreConfig;
+  /** SQLite in `dataDir`, or a DynamoDB table with audio in S3. */
+  readonly store: StoreLocation;
   readonly engine: EngineConfig;
   readonly keys: KeyConfig;
   readonly allowedOrigins: readonly string[];
   readonly allowedHosts: readonly string[];
   readonly logLevel: Env['EARSHOT_LOG_LEVEL'];
   readonly maxTextLength: number;
-  /** Characters per user per UTC day unless the user's settings say otherwise; undefined = no limit. */
+  /** Characters per user per UTC day at most (users may set less); undefined = no limit. */
   readonly dailyCharLimit: number | undefined;
+  /** Days stored speech is kept at most (users may set less); undefined = until deleted. */
+  readonly audioRetentionDays: number | undefined;
+  /** Megabytes of stored audio per user at most (users may set less); undefined = no cap. */
+  readonly audioQuotaMb: number | undefined;
   /** Where the `file` output mode may write audio; undefined = the mode is off. */
   readonly outputDir: string | undefined;
   readonly drainTimeoutMs: number;
@@ -171,10 +187,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (omitAuth && !isLoopbackHost(e.HOST)) {
     throw new ConfigError('EARSHOT_DANGEROUSLY_OMIT_AUTH is only allowed when HOST is a loopback address.');
   }
-  let store: StoreConfig = { kind: 'local', dir: dataDir };
-  if (e.EARSHOT_STORE?.startsWith('s3://')) {
-    const [bucket, ...prefix] = e.EARSHOT_STORE.slice('s3://'.length).split('/');
-    store = { kind: 's3', bucket: bucket!, prefix: prefix.join('/').replace(/\/+$/, '') };
+  let store: StoreLocation;
+  try {
+    store = parseStoreLocation(e, dataDir);
+  } catch (error) {
+    if (!(error instanceof StoreInputError)) throw error;
+    throw new ConfigError(`Invalid environment:\n  ${error.message}`);
   }
   let keys: KeyConfig = { kind: 'generate', file: resolve(dataDir, 'api-key') };
   if (e.EARSHOT_API_KEYS.length > 0) keys = { kind: 'hashes', entries: e.EARSHOT_API_KEYS };
@@ -200,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.EARSHOT_LOG_LEVEL,
     maxTextLength: e.EARSHOT_MAX_TEXT_LENGTH,
     dailyCharLimit: e.EARSHOT_DAILY_CHAR_LIMIT,
+    audioRetentionDays: e.EARSHOT_AUDIO_RETENTION_DAYS,
+    audioQuotaMb: e.EARSHOT_AUDIO_QUOTA_MB,
     outputDir: e.EARSHOT_OUTPUT_DIR ? resolve(e.EARSHOT_OUTPUT_DIR) : undefined,
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,

@@ -5,7 +5,7 @@ import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import type { Hub } from '../hub/index.js';
 import type { SettingsService } from '../services/settings.js';
 import type { SpeechService } from '../services/speech.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../storage/index.js';
 
 /** Shared state of the process's life: set once shutdown begins. */
 export interface Lifecycle {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { HistoryPage, Usage } from '@earshot/protocol';
 import { z } from 'zod';
 import { wavHeader } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
@@ -23,6 +24,9 @@ const speakBodySchema = (maxTextLength: number) =>
 
 const HistoryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** `nextCursor` of the previous page. */
+  cursor: z.string().max(2048).optional(),
+  /** Only items created before this ISO time (older paging; `cursor` is exact when times are equal). */
   before: z.string().max(40).optional(),
   search: z.string().max(200).optional(),
 });
@@ -116,7 +120,8 @@ export function registerRestRoutes(
 
       api.get('/history', async (request) => {
         const query = parse(HistoryQuerySchema, request.query, 'query');
-        return { items: await deps.store.listHistory(request.user, query) };
+        const page = await deps.store.listHistory(request.user, query);
+        return { items: page.items, nextCursor: page.nextCursor } satisfies HistoryPage;
       });
 
       api.get<{ Params: { id: string } }>('/history/:id', async (request) => {
@@ -133,21 +138,23 @@ export function registerRestRoutes(
       api.get<{ Params: { id: string } }>('/history/:id/audio', async (request, reply) => {
         const item = await deps.store.getHistory(request.user, request.params.id);
         const audio = item?.audio;
-        const stream = audio ? await deps.store.readAudio(request.user, request.params.id) : null;
-        if (!item || !audio || !stream) throw new EarshotError('not_found', 'No stored audio for this item.');
-        const header = wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1);
+        if (!item || !audio) throw new EarshotError('not_found', 'No stored audio for this item.');
+        // Missing: 404; shorter than recorded: 410 — found before the 200 is sent, never a hang.
+        const stored = await deps.store.readAudio(request.user, item.id);
+        const header = wavHeader(stored.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1);
         // A generator, not pipe(): when the client goes away Fastify destroys the body, which ends the
-        // generator, which destroys the file stream (pipe() left the file open for good).
+        // generator, which destroys the file stream (pipe() left the file open for good). A file cut
+        // while streaming errors the stream (it never ends early in silence), so the response is aborted.
         const body = Readable.from(
           (async function* () {
             yield header;
-            yield* stream;
+            yield* stored.stream;
           })(),
           { objectMode: false },
         );
         return reply
           .type('audio/wav')
-          .header('content-length', String(44 + audio.bytes))
+          .header('content-length', String(header.length + stored.bytes))
           .header('content-disposition', `attachment; filename="earshot-${item.id}.wav"`)
           .header('cache-control', 'private, max-age=3600')
           .send(body);
@@ -163,7 +170,10 @@ export function registerRestRoutes(
         const { days } = parse(UsageQuerySchema, request.query, 'query');
         const history = await deps.store.getUsage(request.user, days);
         const today = history[history.length - 1]!;
-        const budget = await deps.speech.budgetStatus(request.user);
+        const saved = await deps.settings.get(request.user);
+        const budget = await deps.speech.budgetStatus(request.user, saved);
+        const limits = deps.settings.effective(saved);
+        const audio = await deps.store.getAudioUsage(request.user);
         // The provider account's credits, when there is one; a failure here must not hide the rest.
         const account = deps.engine.getSubscription
           ? await deps.engine.getSubscription().catch(() => null)
@@ -176,7 +186,13 @@ export function registerRestRoutes(
           resetsAt: budget.resetsAt,
           today,
           days: history,
-        };
+          audio: {
+            bytes: audio.bytes,
+            quotaBytes: limits.audioQuotaBytes,
+            retentionDays: limits.audioRetentionDays,
+          },
+          serverLimits: deps.settings.serverLimits,
+        } satisfies Usage;
       });
     },
     { prefix: '/api/v1' },

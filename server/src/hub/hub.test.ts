@@ -5,7 +5,7 @@ import type { HistoryItem, ServerMessage } from '@earshot/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SynthesisStream, VoiceEngine } from '../engines/index.js';
-import { LocalStore } from '../store/local.js';
+import { SqliteStore, StoreFullError, type PutHistoryOptions } from '../storage/index.js';
 import { Hub } from './hub.js';
 import type { PlayerConnection, SpeechJob } from './types.js';
 
@@ -93,16 +93,25 @@ const job = (user: string, text = 'Hello.'): SpeechJob => ({
 describe('Hub', () => {
   // Each test gets its own data folder: no test reads what another wrote.
   let dir: string;
+  const stores: SqliteStore[] = [];
+  const openStore = () => {
+    const store = SqliteStore.open({ dataDir: dir, integrityCheck: 'none', maintainOnOpen: false });
+    stores.push(store);
+    return store;
+  };
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'earshot-hub-'));
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
   const logger = pino({ level: 'silent' });
 
   it('disconnects a player that falls too far behind, and keeps serving the others', async () => {
     const hub = new Hub({
       engine: fakeEngine(10, 1000),
-      store: new LocalStore(dir),
+      store: openStore(),
       logger,
       maxPlayerBufferBytes: 5000,
     });
@@ -122,7 +131,7 @@ describe('Hub', () => {
     const one = held();
     const hub = new Hub({
       engine: fakeEngine(5, 100, { one: one.hold }),
-      store: new LocalStore(dir),
+      store: openStore(),
       logger,
     });
     const alice = new FakePlayer();
@@ -160,13 +169,13 @@ describe('Hub', () => {
   });
 
   it('keeps playing when the store fails, and retries the history record until it is saved', async () => {
-    const store = new LocalStore(dir);
+    const store = openStore();
     const attempts: string[] = [];
     const saved = gate();
     const putHistory = store.putHistory.bind(store);
-    store.putHistory = async (user: string, item: HistoryItem) => {
-      if (attempts.push('history') <= 2) throw new Error('disk full (simulated)');
-      await putHistory(user, item);
+    store.putHistory = async (user: string, item: HistoryItem, options?: PutHistoryOptions) => {
+      if (attempts.push('history') <= 2) throw new StoreFullError('disk full (simulated)');
+      await putHistory(user, item, options);
       saved.open();
     };
     // Delays are injected; the real backoff (200 ms, 1 s, ...) is the default and is checked in retry.test.ts.
@@ -183,7 +192,7 @@ describe('Hub', () => {
 
   it('drains queued speech on shutdown and refuses new speech', async () => {
     const a = held();
-    const hub = new Hub({ engine: fakeEngine(3, 100, { a: a.hold }), store: new LocalStore(dir), logger });
+    const hub = new Hub({ engine: fakeEngine(3, 100, { a: a.hold }), store: openStore(), logger });
     const running = hub.speak(job('dave', 'a'));
     const queued = hub.speak(job('dave', 'b'));
     await a.reached;

@@ -3,7 +3,7 @@ import type { ClientMessage, ServerMessage } from '@earshot/protocol';
 import type { Logger } from 'pino';
 import type { VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../storage/index.js';
 import { STORE_RETRY_DELAYS_MS } from './retry.js';
 import { runSpeech } from './speech-run.js';
 import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
@@ -17,7 +17,7 @@ export interface HubOptions {
   readonly maxPlayerBufferBytes?: number;
   /** Speeches one user may have waiting. @default 20 */
   readonly maxQueuePerUser?: number;
-  /** Waits between retries of a failed history or usage write. @default STORE_RETRY_DELAYS_MS (200 ms … 15 s) */
+  /** Waits between retries of a failed history write. @default STORE_RETRY_DELAYS_MS (200 ms … 15 s) */
   readonly storeRetryDelaysMs?: readonly number[];
 }
 
@@ -127,7 +127,7 @@ export class Hub {
     const waiting = this.queues.get(user)?.splice(0) ?? [];
     for (const speech of waiting) {
       speech.controller.abort();
-      speech.resolve(notStarted(speech, 'stopped'));
+      this.endUnstarted(speech, 'stopped');
     }
     const running = this.current.get(user);
     running?.controller.abort();
@@ -161,7 +161,7 @@ export class Hub {
     if (index >= 0) {
       const [speech] = queue.splice(index, 1);
       speech!.controller.abort();
-      speech!.resolve(notStarted(speech!, 'stopped'));
+      this.endUnstarted(speech!, 'stopped');
     }
   }
 
@@ -191,6 +191,7 @@ export class Hub {
         (error: unknown) => {
           this.counters.failures += 1;
           this.options.logger.error({ err: error }, 'speech run crashed');
+          // Whether it spent is unknown: its reservation is left to expire, so the budget stays safe.
           next.resolve(notStarted(next, 'failed'));
         },
       )
@@ -198,6 +199,13 @@ export class Hub {
         this.current.delete(user);
         this.pump(user);
       });
+  }
+
+  /** A speech that never reached the engine: nothing was spent, so its reservation goes back. */
+  private endUnstarted(speech: QueuedSpeech, status: 'stopped' | 'failed'): void {
+    const outcome = notStarted(speech, status);
+    void speech.job.recordUsage?.(outcome);
+    speech.resolve(outcome);
   }
 
   private isIdle(): boolean {
@@ -237,6 +245,7 @@ function notStarted(speech: QueuedSpeech, status: 'stopped' | 'failed'): SpeechO
     durationMs: 0,
     format: null,
     playersReached: 0,
+    spent: false,
     audioStored: false,
   };
 }

@@ -29,3 +29,33 @@ export function retryInBackground(
   };
   return attempt(0);
 }
+
+/** How the first attempt of a store write ended. */
+export type FirstAttempt = { readonly written: true } | { readonly written: false; readonly error: unknown };
+
+/**
+ * Writes now and, when that attempt fails, keeps retrying in the background (the delays of
+ * retryInBackground). Resolves once the first attempt is over, so a caller can say at once whether the
+ * record was kept (a result must never claim what is not there) without waiting for the retries.
+ */
+export async function writeNowOrRetry(
+  write: () => Promise<void>,
+  log: Logger,
+  what: string,
+  delaysMs: readonly number[] = STORE_RETRY_DELAYS_MS,
+): Promise<FirstAttempt> {
+  try {
+    await write();
+    return { written: true };
+  } catch (error) {
+    const [delay, ...later] = delaysMs;
+    if (delay === undefined) log.error({ err: error, what }, 'store write failed after retries; record lost');
+    else {
+      log.warn({ err: error, what, retryInMs: delay }, 'store write failed; retrying');
+      void new Promise((resolve) => setTimeout(resolve, delay).unref()).then(() =>
+        retryInBackground(write, log, what, later),
+      );
+    }
+    return { written: false, error };
+  }
+}

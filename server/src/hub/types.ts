@@ -34,6 +34,29 @@ export interface SpeechJob {
   readonly characters?: number;
   /** Generate (and store) without sending anything to players. */
   readonly silent?: boolean;
+  /** How long the history record lasts and how much audio may be kept (default: for good, the store's cap). */
+  readonly keep?: KeepPolicy;
+  /**
+   * Records what the speech spent (settles its budget reservation), called exactly once with the outcome —
+   * also when it never started. Resolves when the first write attempt is over; retries go on behind.
+   */
+  readonly recordUsage?: (outcome: SpeechOutcome) => Promise<void>;
+}
+
+export interface KeepPolicy {
+  /** Days the history record and its audio are kept; null: until deleted. */
+  readonly retentionDays: number | null;
+  /** Bytes of audio the user may still keep (their quota); null: no quota, the store's per-clip cap applies. */
+  readonly audioRoomBytes: number | null;
+}
+
+/** What could not be kept of a speech that played; `reason` is for people. */
+export interface NotKept {
+  readonly history: boolean;
+  readonly audio: boolean;
+  readonly reason: string;
+  /** The error a caller that needed the audio reports: the quota, or the store. */
+  readonly code: 'quota_exceeded' | 'store_unavailable';
 }
 
 export type SpeechStatus = 'completed' | 'stopped' | 'failed';
@@ -49,8 +72,12 @@ export interface SpeechOutcome {
   readonly format: AudioFormat | null;
   /** Players that were connected when the speech started. */
   readonly playersReached: number;
-  /** True when the audio was kept in history (so it has a link). */
+  /** True once the engine was asked (credits may have been spent), so usage must be recorded. */
+  readonly spent: boolean;
+  /** True when the history record and the audio were both written (so the audio has a link). */
   readonly audioStored: boolean;
+  /** Set when something that should have been kept was not (the speech played all the same). */
+  readonly notKept?: NotKept;
 }
 
 export interface SpeechHandle {

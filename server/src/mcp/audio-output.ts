@@ -5,7 +5,7 @@ import type { HistoryItem } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { wavHeader } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import { AudioMissingError, type Store } from '../storage/index.js';
 
 export type OutputMode = 'link' | 'audio' | 'file';
 
@@ -19,7 +19,10 @@ export function historyResourceUri(id: string): string {
   return `earshot://history/${id}`;
 }
 
-/** A stored item's audio as a complete WAV file in memory, refusing anything larger than `maxBytes`. */
+/**
+ * A stored item's audio as a complete WAV file in memory; null when there is none (never stored, or its
+ * file is gone) or it is larger than `maxBytes`. Audio shorter than recorded throws (audio_incomplete).
+ */
 export async function readWav(
   store: Store,
   user: string,
@@ -28,10 +31,15 @@ export async function readWav(
 ): Promise<Buffer | null> {
   const audio = item.audio;
   if (!audio || audio.mimeType !== 'audio/pcm' || 44 + audio.bytes > maxBytes) return null;
-  const readable = await store.readAudio(user, item.id);
-  if (!readable) return null;
-  const chunks: Buffer[] = [wavHeader(audio.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1)];
-  for await (const chunk of readable as AsyncIterable<Buffer>) chunks.push(chunk);
+  let stored;
+  try {
+    stored = await store.readAudio(user, item.id);
+  } catch (error) {
+    if (error instanceof AudioMissingError && error.reason !== 'short') return null;
+    throw error;
+  }
+  const chunks: Buffer[] = [wavHeader(stored.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1)];
+  for await (const chunk of stored.stream as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -137,7 +145,12 @@ export async function deliverStored(
   },
 ) {
   const item = await options.store.getHistory(options.user, options.id);
-  if (!item)
-    throw new EarshotError('internal', 'The audio was generated but could not be stored; try again.');
+  if (!item?.audio) {
+    throw new EarshotError(
+      'store_unavailable',
+      'The audio was generated (and spent) but could not be kept, so there is nothing to return; the server ' +
+        'log says why. Retry once the store can write.',
+    );
+  }
   return deliverAudio({ ...options, item, httpUrl: options.httpUrl(item.id) });
 }

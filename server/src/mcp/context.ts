@@ -1,5 +1,5 @@
 import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../storage/index.js';
 import type { Hub } from '../hub/index.js';
 import type { SettingsService } from '../services/settings.js';
 import type { SpeechService } from '../services/speech.js';

@@ -82,6 +82,12 @@ export async function finishAndDeliver(
   if (result.status !== 'completed') {
     throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
   }
+  if (result.notKept) {
+    throw new EarshotError(
+      result.notKept.code,
+      `The audio was generated (${result.credits} credits) but not kept: ${result.notKept.reason}. Nothing to return.`,
+    );
+  }
   const delivered = await deliverStored({
     mode: args.output ?? 'link',
     store: deps.store,

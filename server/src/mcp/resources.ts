@@ -1,5 +1,6 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { toEarshotError } from '../errors.js';
 import { historyResourceUri, readWav, RESOURCE_AUDIO_MAX_BYTES } from './audio-output.js';
 import type { CallerContext, ToolDeps } from './context.js';
 
@@ -11,7 +12,7 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, calle
     'history-audio',
     new ResourceTemplate('earshot://history/{id}', {
       list: async () => {
-        const items = await deps.store.listHistory(caller.user, { limit: LISTED });
+        const { items } = await deps.store.listHistory(caller.user, { limit: LISTED });
         return {
           resources: items
             .filter((item) => item.audio !== null)
@@ -31,12 +32,18 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, calle
     },
     async (uri, variables) => {
       const id = String(variables.id);
-      const item = await deps.store.getHistory(caller.user, id);
-      if (!item) throw resourceNotFound(uri.href, `No history item "${id}".`);
-      const wav = await readWav(deps.store, caller.user, item, RESOURCE_AUDIO_MAX_BYTES);
-      if (!wav)
-        throw resourceNotFound(uri.href, `History item "${id}" has no stored audio small enough to read.`);
-      return { contents: [{ uri: uri.href, mimeType: 'audio/wav', blob: wav.toString('base64') }] };
+      try {
+        const item = await deps.store.getHistory(caller.user, id);
+        if (!item) throw resourceNotFound(uri.href, `No history item "${id}".`);
+        const wav = await readWav(deps.store, caller.user, item, RESOURCE_AUDIO_MAX_BYTES);
+        if (!wav)
+          throw resourceNotFound(uri.href, `History item "${id}" has no stored audio small enough to read.`);
+        return { contents: [{ uri: uri.href, mimeType: 'audio/wav', blob: wav.toString('base64') }] };
+      } catch (error) {
+        if (error instanceof McpError) throw error;
+        // Store failures say what to do; the file names and causes stay in the server log.
+        throw new McpError(ErrorCode.InternalError, toEarshotError(error).message);
+      }
     },
   );
 }

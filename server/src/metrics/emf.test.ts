@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OfflineEngine } from '../engines/offline.js';
 import { Hub, type PlayerConnection, type SpeechJob } from '../hub/index.js';
-import { LocalStore } from '../store/local.js';
+import { SqliteStore } from '../storage/index.js';
 import { startMetrics } from './emf.js';
 
 interface EmfRecord {
@@ -44,7 +44,8 @@ describe('CloudWatch embedded metric format', () => {
 
   it('publishes player connections and per-interval speech counts in the EMF shape CloudWatch extracts', async () => {
     const engine = new OfflineEngine();
-    const hub = new Hub({ engine, store: new LocalStore(dir), logger: pino({ level: 'silent' }) });
+    const store = SqliteStore.open({ dataDir: dir, integrityCheck: 'none', maintainOnOpen: false });
+    const hub = new Hub({ engine, store, logger: pino({ level: 'silent' }) });
     const lines: string[] = [];
     const records = () => lines.map((line) => JSON.parse(line) as EmfRecord);
     const job: Omit<SpeechJob, 'text'> = {
@@ -100,6 +101,7 @@ describe('CloudWatch embedded metric format', () => {
       expect(records().every((r) => r.Service === 'earshot-svc')).toBe(true);
     } finally {
       await engine.close();
+      await store.close();
     }
   });
 });

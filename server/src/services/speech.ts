@@ -1,12 +1,20 @@
-import { createHash } from 'node:crypto';
-import type { HistoryItem, SpeakResult, SpeechSource, VoiceRef, VoiceSettings } from '@earshot/protocol';
+import type {
+  HistoryItem,
+  SpeakResult,
+  SpeechSource,
+  UserSettings,
+  VoiceRef,
+  VoiceSettings,
+} from '@earshot/protocol';
 import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
+import type { Logger } from 'pino';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
-import type { Store } from '../store/index.js';
-import { DailyBudget } from './budget.js';
+import type { Store } from '../storage/index.js';
+import { speechCacheKey } from './cache-key.js';
 import { dialogueStream } from './dialogue.js';
 import type { SettingsService } from './settings.js';
+import { SpendingGate } from './spending.js';
 import { bufferAudioStream, storedAudioStream } from './stored-audio.js';
 
 /** How long past the audio's own length to wait for a player's `played` report. */
@@ -38,15 +46,12 @@ export interface StartedSpeech {
   readonly replayOf?: HistoryItem;
 }
 
-/** How many recent history items are searched for an identical earlier request. */
-const CACHE_LOOKBACK = 500;
-
 /**
  * The one path from "say this" to the hub, shared by MCP tools and REST: validates the text, applies the
  * user's defaults, resolves voice and model (failing before anything is spent) and queues the speech.
  */
 export class SpeechService {
-  private readonly budget: DailyBudget;
+  private readonly spending: SpendingGate;
 
   constructor(
     private readonly hub: Hub,
@@ -54,13 +59,11 @@ export class SpeechService {
     private readonly settings: SettingsService,
     private readonly store: Store,
     private readonly engine: VoiceEngine,
-    private readonly limits: {
-      readonly maxTextLength: number;
-      readonly publicUrl: string;
-      readonly dailyCharLimit: number | undefined;
-    },
+    private readonly limits: { readonly maxTextLength: number; readonly publicUrl: string },
+    log: Logger,
+    storeRetryDelaysMs?: readonly number[],
   ) {
-    this.budget = new DailyBudget(store, settings, limits.dailyCharLimit);
+    this.spending = new SpendingGate(hub, store, settings, log, storeRetryDelaysMs);
   }
 
   async start(user: string, input: SpeakInput, hooks: SpeakHooks): Promise<StartedSpeech> {
@@ -81,7 +84,7 @@ export class SpeechService {
     const base = { user, text, voice: voiceRef, modelId: model.id, settings, source: hooks.source };
     const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
 
-    const cached = input.fresh ? undefined : await this.findCached(user, cacheKey);
+    const cached = input.fresh ? null : await this.store.findCached(user, cacheKey);
     if (cached) {
       const handle = this.hub.speak({
         ...base,
@@ -93,16 +96,13 @@ export class SpeechService {
       return { handle, voice: voiceRef, model: model.id, characters: text.length, replayOf: cached };
     }
 
-    const release = await this.budget.reserve(user, text.length, saved.dailyCharLimit);
-    let handle: SpeechHandle;
-    try {
-      const saveAudio = saved.saveAudio || hooks.silent === true;
-      handle = this.hub.speak({ ...base, ...hookFields, saveAudio, cacheKey });
-    } catch (error) {
-      release();
-      throw error;
-    }
-    void handle.done.finally(release);
+    const saveAudio = saved.saveAudio || hooks.silent === true;
+    const handle = await this.spending.queue(user, saved, text.length, {
+      ...base,
+      ...hookFields,
+      saveAudio,
+      cacheKey,
+    });
     return { handle, voice: voiceRef, model: model.id, characters: text.length };
   }
 
@@ -136,28 +136,20 @@ export class SpeechService {
     const settings = { ...saved.voiceSettings, ...input.settings };
     const names = [...new Set(lines.map((line) => line.name))];
     const voice = { id: lines[0]!.voiceId, name: names.join(' & ') };
-    const release = await this.budget.reserve(user, characters, saved.dailyCharLimit);
-    let handle: SpeechHandle;
-    try {
-      handle = this.hub.speak({
-        user,
-        text: lines.map((line) => `${line.name}: ${line.text}`).join('\n'),
-        characters,
-        voice,
-        modelId: model.id,
-        settings,
-        source: hooks.source,
-        saveAudio: saved.saveAudio,
-        onProgress: hooks.onProgress,
-        onStart: hooks.onStart,
-        audio: (signal) =>
-          dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
-      });
-    } catch (error) {
-      release();
-      throw error;
-    }
-    void handle.done.finally(release);
+    const handle = await this.spending.queue(user, saved, characters, {
+      user,
+      text: lines.map((line) => `${line.name}: ${line.text}`).join('\n'),
+      characters,
+      voice,
+      modelId: model.id,
+      settings,
+      source: hooks.source,
+      saveAudio: saved.saveAudio,
+      onProgress: hooks.onProgress,
+      onStart: hooks.onStart,
+      audio: (signal) =>
+        dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
+    });
     return { handle, voice, model: model.id, characters };
   }
 
@@ -177,7 +169,8 @@ export class SpeechService {
     const text = request.text.trim();
     if (text === '') throw new EarshotError('invalid_input', 'Describe the sound to make.');
     const voice = { id: 'sound-effect', name: 'Sound effect' };
-    const handle = this.hub.speak({
+    const saved = await this.settings.get(user);
+    const handle = await this.spending.queue(user, saved, text.length, {
       user,
       text,
       voice,
@@ -213,7 +206,15 @@ export class SpeechService {
         'Voice design needs ElevenLabs; set ELEVENLABS_API_KEY and restart.',
       );
     }
-    const design = await studio.designVoice(request, signal);
+    // The design is what spends; its previews play and are kept in history for free.
+    const saved = await this.settings.get(user);
+    const keep = await this.spending.keepPolicy(user, saved, true, false);
+    const design = await this.spending.once(
+      user,
+      saved,
+      () => studio.designVoice(request, signal),
+      (result) => ({ characters: result.text.length, credits: result.credits }),
+    );
     const previews = design.previews.map((preview, index) => {
       const voice = { id: preview.generatedVoiceId, name: `Preview ${index + 1}` };
       const credits = index === 0 ? design.credits : 0;
@@ -225,6 +226,7 @@ export class SpeechService {
         settings: {},
         source: hooks.source,
         saveAudio: true,
+        keep,
         silent: hooks.silent,
         characters: index === 0 ? design.text.length : 0,
         audio: async () => bufferAudioStream(preview.pcm, 24_000, credits),
@@ -266,15 +268,8 @@ export class SpeechService {
   }
 
   /** Today's budget: limit in force, characters left, reset time. */
-  budgetStatus(user: string) {
-    return this.budget.status(user);
-  }
-
-  private async findCached(user: string, cacheKey: string): Promise<HistoryItem | undefined> {
-    const recent = await this.store.listHistory(user, { limit: CACHE_LOOKBACK });
-    return recent.find(
-      (item) => item.cacheKey === cacheKey && item.status === 'completed' && item.audio !== null,
-    );
+  budgetStatus(user: string, saved?: UserSettings) {
+    return this.spending.budget.status(user, saved);
   }
 
   /**
@@ -294,7 +289,7 @@ export class SpeechService {
   }
 
   private describe(started: StartedSpeech, outcome: SpeechOutcome, played: boolean): SpeakResult {
-    // A replay's audio lives under the original item.
+    // A replay's audio lives under the original item; new audio has a link only once it is surely kept.
     const audioId = started.replayOf?.id ?? (outcome.audioStored ? outcome.id : null);
     return {
       id: started.replayOf?.id ?? outcome.id,
@@ -307,6 +302,7 @@ export class SpeechService {
       audioUrl: audioId ? this.audioUrl(audioId) : null,
       voice: started.voice,
       cached: started.replayOf !== undefined,
+      ...(outcome.notKept ? { notKept: { ...outcome.notKept } } : {}),
     };
   }
 
@@ -317,22 +313,4 @@ export class SpeechService {
   playerPageUrl(): string {
     return `${this.limits.publicUrl}/`;
   }
-}
-
-/** Identical requests (text, voice, model, settings with keys sorted) share a key. */
-export function speechCacheKey(
-  text: string,
-  voiceId: string,
-  modelId: string,
-  settings: VoiceSettings,
-): string {
-  const sortedSettings = Object.fromEntries(
-    Object.entries(settings)
-      .filter(([, value]) => value !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
-  return createHash('sha256')
-    .update(JSON.stringify([text, voiceId, modelId, sortedSettings]))
-    .digest('hex')
-    .slice(0, 32);
 }

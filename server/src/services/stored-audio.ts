@@ -1,7 +1,7 @@
 import type { HistoryItem } from '@earshot/protocol';
 import type { SynthesisEvent, SynthesisStream } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import { AudioMissingError, type Store } from '../storage/index.js';
 
 /** A history item's stored audio as a synthesis stream, so replays travel the same path as new speech. */
 export async function storedAudioStream(
@@ -10,13 +10,21 @@ export async function storedAudioStream(
   item: HistoryItem,
 ): Promise<SynthesisStream> {
   const audio = item.audio;
-  const readable = audio ? await store.readAudio(user, item.id) : null;
-  if (!audio || !readable) {
-    throw new EarshotError(
+  const notStored = () =>
+    new EarshotError(
       'not_found',
       `No stored audio for "${item.id}" (audio saving was off, or it was deleted).`,
     );
+  if (!audio) throw notStored();
+  let stored;
+  try {
+    stored = await store.readAudio(user, item.id);
+  } catch (error) {
+    // A short file is its own answer (audio_incomplete); a missing one reads as never stored.
+    if (error instanceof AudioMissingError && error.reason !== 'short') throw notStored();
+    throw error;
   }
+  const readable = stored.stream;
   async function* events(): AsyncIterable<SynthesisEvent> {
     for await (const chunk of readable as AsyncIterable<Buffer>) yield { type: 'audio', data: chunk };
   }

@@ -31,9 +31,8 @@ export function parseStoreLocation(
     );
   }
   if (!store.startsWith('dynamodb://')) {
-    throw new StoreInputError(
-      `EARSHOT_STORE must be "local" or "dynamodb://TABLE", not ${JSON.stringify(store)}.`,
-    );
+    // Not echoed: a value in the wrong variable may be a key.
+    throw new StoreInputError('EARSHOT_STORE must be "local" or "dynamodb://TABLE" (default: local).');
   }
   const table = store.slice('dynamodb://'.length).replace(/\/+$/, '');
   if (!TABLE_NAME.test(table)) {

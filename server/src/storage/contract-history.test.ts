@@ -1,4 +1,4 @@
-import { DEFAULT_SETTINGS } from '@earshot/protocol';
+import { DEFAULT_SETTINGS, type HistoryItem } from '@earshot/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKENDS,
@@ -144,6 +144,32 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     expect(await other.getHistory(user, 'short', after)).toBeNull();
     expect(await ids(user, { limit: 10, now: after })).toEqual(['keep']);
     expect(await ids(user, { limit: 10, now: after, search: 'kept' })).toEqual(['keep']);
+  });
+
+  it('finds the newest live, completed item with audio by its cache key, for either instance', async () => {
+    const user = uniqueUser();
+    const withKey = (id: string, minute: number, extra: Partial<HistoryItem> = {}): HistoryItem => ({
+      ...historyItem(id, at(minute), 'same words', 'Robert', 100),
+      cacheKey: 'k1',
+      ...extra,
+    });
+    expect(await store.findCached(user, 'k1')).toBeNull();
+    await store.putHistory(user, withKey('old', 1));
+    await store.putHistory(user, withKey('stopped', 2, { status: 'stopped' }));
+    await store.putHistory(user, withKey('silent', 3, { audio: null }));
+    expect((await other.findCached(user, 'k1'))?.id).toBe('old');
+    await other.putHistory(user, withKey('new', 4), { expiresAt: new Date('2030-01-02T00:00:00.000Z') });
+    expect((await store.findCached(user, 'k1', new Date('2030-01-01T00:00:00.000Z')))?.id).toBe('new');
+    // Expired, deleted or replaced by an item that cannot answer: never a stale answer.
+    const later = new Date('2030-01-03T00:00:00.000Z');
+    expect((await store.findCached(user, 'k1', later))?.id ?? null).not.toBe('new');
+    await store.deleteHistory(user, 'new');
+    expect((await other.findCached(user, 'k1', new Date('2030-01-01T00:00:00.000Z')))?.id ?? null).not.toBe(
+      'new',
+    );
+    await store.putHistory(user, withKey('old', 1, { audio: null }));
+    expect(await other.findCached(user, 'k1')).toBeNull();
+    expect(await other.findCached(uniqueUser(), 'k1')).toBeNull();
   });
 
   it('lists every item written by two instances at once', async () => {

@@ -29,6 +29,13 @@ export interface Store {
    * expired items; page on with `nextCursor`.
    */
   listHistory(user: string, query: HistoryQuery): Promise<HistoryPage>;
+  /**
+   * An unexpired item stored with this `cacheKey` that completed with audio, so an identical request can
+   * replay it for free: the newest such item, or null. After the newest one is deleted or expires a backend
+   * may answer null although older ones remain (a cache miss costs a generation, never a wrong answer).
+   * One indexed lookup, whatever the size of the history.
+   */
+  findCached(user: string, cacheKey: string, now?: Date): Promise<StoredHistoryItem | null>;
 
   /** Adds spending that was not reserved (sound effects, voice design) to the day of `at`. */
   addUsage(user: string, amount: UsageAmount, at?: Date): Promise<void>;

@@ -31,8 +31,9 @@ export class StoreCorruptError extends StoreError {
     detail: string,
     options?: ErrorOptions,
   ) {
+    // One line, whatever SQLite's report holds: it is printed as the one line a refused start shows.
     super(
-      `The Earshot database ${path} is damaged (${detail}). Stop every Earshot process using it, move the ` +
+      `The Earshot database ${path} is damaged (${detail.replace(/\s+/g, ' ').trim()}). Stop every Earshot process using it, move the ` +
         `file aside (with its -wal and -shm files), and start again: Earshot starts with an empty database ` +
         `(history, settings and usage start over; run "earshot doctor" to check).`,
       options,

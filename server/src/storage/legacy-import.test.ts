@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '@earshot/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { at, historyItem, pattern, readAll } from '../../test/support/storage-items.js';
-import { LocalStore } from '../store/local.js';
+import { writeLegacyFolder } from '../../test/support/legacy-folder.js';
+import { pattern, readAll } from '../../test/support/storage-items.js';
 import { importLegacyData } from './legacy-import.js';
 import { SqliteStore } from './sqlite/store.js';
 
@@ -14,29 +14,11 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** A data folder in the JSON layout, written by the old LocalStore itself. */
+/** A data folder in the JSON layout of the old file store. */
 async function legacyFolder(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'earshot-legacy-'));
   folders.push(dir);
-  const old = new LocalStore(dir);
-  await old.putSettings('alice', {
-    ...DEFAULT_SETTINGS,
-    defaultVoice: 'robert',
-    autoPlay: false,
-    voiceSettings: { speed: 1.1 },
-  });
-  for (let i = 0; i < 3; i++) {
-    const id = `old${i}`;
-    const sink = old.openAudio('alice', id);
-    sink.write(pattern(100 + i));
-    await sink.finish();
-    await old.putHistory('alice', historyItem(id, at(i), `legacy speech ${i}`, 'Robert', 100 + i));
-  }
-  await old.putHistory('bob', historyItem('nofile', at(5), 'audio was lost', 'Alice', 50));
-  await old.addUsage('alice', 120, 12, new Date('2026-01-05T10:00:00.000Z'));
-  await old.addUsage('bob', 7, 1, new Date('2026-01-06T10:00:00.000Z'));
-  await old.close();
-  await writeFile(join(dir, 'users', 'bob', 'history', 'broken.json'), '{"id": "bro');
+  await writeLegacyFolder(dir);
   return dir;
 }
 

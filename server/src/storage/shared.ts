@@ -1,6 +1,6 @@
 /** What both backends share: accepted names, the settings merge, cursors, UTC days, exact-length streams. */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { DEFAULT_SETTINGS, type UserSettings } from '@earshot/protocol';
+import { DEFAULT_SETTINGS, type HistoryItem, type UserSettings } from '@earshot/protocol';
 import type { HistoryQuery, SettingsPatch } from './contract.js';
 import { AudioMissingError, StoreInputError } from './errors.js';
 
@@ -88,6 +88,11 @@ export function decodeCursor(cursor: string): unknown {
   } catch {
     throw new StoreInputError('invalid history cursor: pass nextCursor from the previous page unchanged');
   }
+}
+
+/** The key an identical later request finds this item by: only a completed item with audio can answer it. */
+export function cacheKeyOf(item: HistoryItem): string | null {
+  return item.cacheKey && item.status === 'completed' && item.audio ? item.cacheKey : null;
 }
 
 export function lowerSearch(search: string | undefined): string | undefined {

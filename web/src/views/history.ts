@@ -86,14 +86,19 @@ export function historyView(ctx: ConsoleContext): View {
 
   const older = h('button', { type: 'button', hidden: true }, 'Older');
   let items: HistoryItem[] = [];
+  let cursor: string | null = null;
 
   async function load(append = false): Promise<void> {
     try {
-      const before = append ? items[items.length - 1]?.createdAt : undefined;
-      const page = await ctx.api.history(search.value.trim(), PAGE_SIZE, before);
-      items = append ? [...items, ...page] : page;
-      older.hidden = page.length < PAGE_SIZE;
-      if (append) list.append(...page.map(row));
+      const page = await ctx.api.history(
+        search.value.trim(),
+        PAGE_SIZE,
+        append ? (cursor ?? undefined) : undefined,
+      );
+      items = append ? [...items, ...page.items] : [...page.items];
+      cursor = page.nextCursor;
+      older.hidden = cursor === null;
+      if (append) list.append(...page.items.map(row));
       else replace(list, ...items.map(row));
       count.textContent = items.length
         ? `${items.length} item${items.length === 1 ? '' : 's'}.`

@@ -1,4 +1,4 @@
-import type { UserSettings, Voice } from '@earshot/protocol';
+import type { ServerLimits, UserSettings, Voice } from '@earshot/protocol';
 import { h, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { modelOptions, voiceOptions, voiceSettingsControls } from './controls.js';
@@ -18,7 +18,56 @@ export function settingsView(ctx: ConsoleContext): View {
     inputMode: 'numeric',
     placeholder: 'Server default',
   });
+  const retention = h('input', {
+    type: 'number',
+    id: 'settings-retention',
+    min: 1,
+    step: 1,
+    inputMode: 'numeric',
+    placeholder: 'Server default',
+  });
+  const quota = h('input', {
+    type: 'number',
+    id: 'settings-quota',
+    min: 1,
+    step: 1,
+    inputMode: 'numeric',
+    placeholder: 'Server default',
+  });
+  const dailyHint = h('p', { className: 'hint', id: 'settings-daily-hint' });
+  const retentionHint = h('p', { className: 'hint', id: 'settings-retention-hint' });
+  const quotaHint = h('p', { className: 'hint', id: 'settings-quota-hint' });
   const status = statusLine();
+
+  /** The server's maxima: the hint says them, the field refuses more. */
+  function showLimits(limits: ServerLimits): void {
+    const fields = [
+      [
+        dailyLimit,
+        dailyHint,
+        limits.dailyCharLimit,
+        'characters',
+        'Speech past it is refused until midnight UTC.',
+      ],
+      [
+        retention,
+        retentionHint,
+        limits.audioRetentionDays,
+        'days',
+        'Spoken items and their audio are deleted after this.',
+      ],
+      [quota, quotaHint, limits.audioQuotaMb, 'MB', 'Past it, speech still plays but its audio is not kept.'],
+    ] as const;
+    for (const [input, hint, max, unit, what] of fields) {
+      if (max !== null) input.max = String(max);
+      hint.textContent = `${what} Empty: the server’s ${max === null ? 'default (none)' : `maximum, ${max} ${unit}`}; you can set less, not more.`;
+    }
+  }
+  showLimits({ dailyCharLimit: null, audioRetentionDays: null, audioQuotaMb: null });
+
+  const optionalNumber = (input: HTMLInputElement) => (input.value === '' ? null : Number(input.value));
+  const showNumber = (value: number | null | undefined) =>
+    value === null || value === undefined ? '' : String(value);
 
   let voiceList: Voice[] = [];
   function fill(settings: UserSettings): void {
@@ -28,10 +77,9 @@ export function settingsView(ctx: ConsoleContext): View {
     sliders.set(settings.voiceSettings);
     autoPlay.checked = settings.autoPlay;
     saveAudio.checked = settings.saveAudio;
-    dailyLimit.value =
-      settings.dailyCharLimit === null || settings.dailyCharLimit === undefined
-        ? ''
-        : String(settings.dailyCharLimit);
+    dailyLimit.value = showNumber(settings.dailyCharLimit);
+    retention.value = showNumber(settings.audioRetentionDays);
+    quota.value = showNumber(settings.audioQuotaMb);
   }
 
   const form = h(
@@ -61,11 +109,21 @@ export function settingsView(ctx: ConsoleContext): View {
       { className: 'field narrow' },
       h('label', { htmlFor: 'settings-daily' }, 'Daily character budget'),
       dailyLimit,
-      h(
-        'p',
-        { className: 'hint' },
-        'Speech past it is refused until midnight UTC. Empty: the server’s default.',
-      ),
+      dailyHint,
+    ),
+    h(
+      'div',
+      { className: 'field narrow' },
+      h('label', { htmlFor: 'settings-retention' }, 'Keep spoken audio for (days)'),
+      retention,
+      retentionHint,
+    ),
+    h(
+      'div',
+      { className: 'field narrow' },
+      h('label', { htmlFor: 'settings-quota' }, 'Audio storage limit (MB)'),
+      quota,
+      quotaHint,
     ),
     h('div', { className: 'row' }, h('button', { type: 'submit', className: 'primary' }, 'Save settings')),
     status,
@@ -80,7 +138,9 @@ export function settingsView(ctx: ConsoleContext): View {
         voiceSettings: sliders.value(),
         autoPlay: autoPlay.checked,
         saveAudio: saveAudio.checked,
-        dailyCharLimit: dailyLimit.value === '' ? null : Number(dailyLimit.value),
+        dailyCharLimit: optionalNumber(dailyLimit),
+        audioRetentionDays: optionalNumber(retention),
+        audioQuotaMb: optionalNumber(quota),
       })
       .then(
         () => (status.textContent = 'Saved. Every open console and your agent use these now.'),
@@ -96,7 +156,12 @@ export function settingsView(ctx: ConsoleContext): View {
 
   async function load(): Promise<void> {
     try {
-      const [voices, models] = await Promise.all([ctx.voices(), ctx.models()]);
+      const [voices, models, usage] = await Promise.all([
+        ctx.voices(),
+        ctx.models(),
+        ctx.api.usage(1).catch(() => null),
+      ]);
+      if (usage?.serverLimits) showLimits(usage.serverLimits);
       voiceList = voices;
       voiceOptions(voice, voices, ctx.settings?.defaultVoice ?? null);
       modelOptions(model, models, ctx.settings?.defaultModel ?? null);

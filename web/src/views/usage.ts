@@ -112,6 +112,27 @@ function account(usage: Usage): HTMLElement {
   );
 }
 
+/** Audio kept for this user, against their quota, and how long it is kept. */
+function storedAudio(usage: Usage): HTMLElement[] {
+  if (!usage.audio) return [];
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const { bytes, quotaBytes, retentionDays } = usage.audio;
+  return [
+    h(
+      'div',
+      {},
+      h('dt', {}, 'Stored audio'),
+      h('dd', { id: 'usage-audio' }, quotaBytes === null ? mb(bytes) : `${mb(bytes)} of ${mb(quotaBytes)}`),
+    ),
+    h(
+      'div',
+      {},
+      h('dt', {}, 'Kept for'),
+      h('dd', {}, retentionDays === null ? 'until deleted' : `${retentionDays} days`),
+    ),
+  ];
+}
+
 /** Today's characters and credits against the budget, and the last 30 days. */
 export function usageView(ctx: ConsoleContext): View {
   const body = h('div', { className: 'stack' });
@@ -143,6 +164,7 @@ export function usageView(ctx: ConsoleContext): View {
           h('div', {}, h('dt', {}, 'Today, credits'), h('dd', {}, String(usage.today.credits))),
           h('div', {}, h('dt', {}, '30 days, characters'), h('dd', {}, String(total.characters))),
           h('div', {}, h('dt', {}, '30 days, credits'), h('dd', {}, String(total.credits))),
+          ...storedAudio(usage),
         ),
         h('h3', {}, 'Characters per day'),
         chart(usage),

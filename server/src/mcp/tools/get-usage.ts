@@ -41,7 +41,9 @@ export function registerGetUsageTool(server: McpServer, deps: ToolDeps, caller: 
     },
     (args) =>
       guarded(async () => {
-        const days = await deps.store.getUsage(caller.user, args.days ?? 7);
+        const days = (await deps.store.getUsage(caller.user, args.days ?? 7)).map(
+          ({ date, characters, credits }) => ({ date, characters, credits }),
+        );
         const today = days[days.length - 1]!;
         const budget = await deps.speech.budgetStatus(caller.user);
         let account: Subscription | null = null;

@@ -13,31 +13,42 @@ export function registerListHistoryTool(server: McpServer, deps: ToolDeps, calle
       title: 'List speech history',
       description:
         'List what was spoken for this user, newest first, optionally searching the text or voice. Use it to ' +
-        'find an id for replay or delete_history_item. Free.',
+        'find an id for replay or delete_history_item. For more, call again with cursor = nextCursor. Free.',
       inputSchema: {
         search: z.string().max(200).optional().describe('Words in the text or the voice name.'),
         limit: z.number().int().min(1).max(50).optional().describe('How many (default 10, at most 50).'),
-        before: z.string().max(40).optional().describe('Only items created before this ISO time (paging).'),
+        cursor: z
+          .string()
+          .max(2048)
+          .optional()
+          .describe('nextCursor from the previous call, for the next (older) page.'),
+        before: z.string().max(40).optional().describe('Only items created before this ISO time.'),
       },
-      outputSchema: { items: z.array(historyItemShape) },
+      outputSchema: {
+        items: z.array(historyItemShape),
+        nextCursor: z.string().nullable().describe('Pass as cursor for older items; null: no more.'),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (args) =>
       guarded(async () => {
-        const items = await deps.store.listHistory(caller.user, {
+        const { items, nextCursor } = await deps.store.listHistory(caller.user, {
           limit: args.limit ?? 10,
           search: args.search,
+          cursor: args.cursor,
           before: args.before,
         });
+        const more = nextCursor ? `\nMore: call again with cursor "${nextCursor}".` : '';
         const text =
           items.length === 0
-            ? 'No speech in history' + (args.search ? ` matching "${args.search}".` : '.')
+            ? `No speech in history${args.search ? ` matching "${args.search}"` : ''}${args.cursor ? ' on this page' : ''}.${more}`
             : [
                 `${items.length} item${items.length === 1 ? '' : 's'}, newest first:`,
                 ...items.map(historyLine),
-              ].join('\n');
+              ].join('\n') + more;
         return ok(text, {
           items: items.map((item) => historyForTools(item, (id) => deps.speech.audioUrl(id))),
+          nextCursor,
         });
       }),
   );

@@ -13,6 +13,14 @@ export const settingsOutputShape = {
     .number()
     .nullable()
     .describe('Characters per day for this user; null: the server default.'),
+  audio_retention_days: z
+    .number()
+    .nullable()
+    .describe('Days spoken items and their audio are kept; null: the server default.'),
+  audio_quota_mb: z
+    .number()
+    .nullable()
+    .describe('Megabytes of audio kept at most; null: the server default.'),
 };
 
 export function settingsForTools(settings: UserSettings) {
@@ -23,6 +31,8 @@ export function settingsForTools(settings: UserSettings) {
     auto_play: settings.autoPlay,
     save_audio: settings.saveAudio,
     daily_char_limit: settings.dailyCharLimit,
+    audio_retention_days: settings.audioRetentionDays,
+    audio_quota_mb: settings.audioQuotaMb,
   };
 }
 
@@ -33,6 +43,8 @@ export function describeSettings(settings: UserSettings): string {
   return (
     `Default voice: ${settings.defaultVoice ?? '(engine default)'}; model: ${settings.defaultModel ?? '(engine default)'}; ` +
     `voice settings: ${voiceSettings || '(defaults)'}; auto-play: ${settings.autoPlay ? 'on' : 'off'}; ` +
-    `save audio: ${settings.saveAudio ? 'on' : 'off'}.`
+    `save audio: ${settings.saveAudio ? 'on' : 'off'}; daily limit: ${settings.dailyCharLimit ?? 'server default'}; ` +
+    `audio kept ${settings.audioRetentionDays === null ? 'as long as the server keeps it' : `${settings.audioRetentionDays} days`}, ` +
+    `up to ${settings.audioQuotaMb === null ? 'the server quota' : `${settings.audioQuotaMb} MB`}.`
   );
 }

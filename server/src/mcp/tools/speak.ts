@@ -19,6 +19,15 @@ const outputShape = {
   voice: z.object({ id: z.string(), name: z.string() }),
   cached: z.boolean().describe('True when stored audio of an identical earlier request was replayed (free).'),
   playerUrl: z.string().describe('The page where the user hears speech.'),
+  notKept: z
+    .object({
+      history: z.boolean(),
+      audio: z.boolean(),
+      reason: z.string(),
+      code: z.enum(['quota_exceeded', 'store_unavailable']),
+    })
+    .optional()
+    .describe('Set when the speech played but Earshot could not keep its history record or its audio.'),
 };
 
 export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
@@ -102,7 +111,15 @@ function summarise(r: {
   voice: { name: string };
   playerUrl: string;
   cached: boolean;
+  notKept?: { history: boolean; reason: string };
 }): string {
+  const told = describeSpoken(r);
+  if (!r.notKept) return told;
+  const what = r.notKept.history ? 'Its audio was not kept' : 'It was not recorded in history';
+  return `${told} ${what}: ${r.notKept.reason}.`;
+}
+
+function describeSpoken(r: Parameters<typeof summarise>[0]): string {
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
   const cost = r.cached
     ? 'replayed from cache, 0 credits'

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import { VoiceSettingsSchema } from '../../services/settings.js';
+import { MAX_QUOTA_MB, MAX_RETENTION_DAYS, VoiceSettingsSchema } from '../../services/settings.js';
 import type { CallerContext, ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { describeSettings, settingsForTools, settingsOutputShape } from './settings-shape.js';
@@ -36,7 +36,27 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
           .max(100_000_000)
           .nullable()
           .optional()
-          .describe('Characters per UTC day; null uses the server default.'),
+          .describe('Characters per UTC day (at most the server limit); null uses the server default.'),
+        audio_retention_days: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_RETENTION_DAYS)
+          .nullable()
+          .optional()
+          .describe(
+            'Days to keep spoken items and their audio (at most the server maximum); null: the server default.',
+          ),
+        audio_quota_mb: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_QUOTA_MB)
+          .nullable()
+          .optional()
+          .describe(
+            'Megabytes of audio to keep at most (at most the server maximum); null: the server default.',
+          ),
       },
       outputSchema: settingsOutputShape,
       annotations: {
@@ -61,6 +81,8 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
           autoPlay: args.auto_play,
           saveAudio: args.save_audio,
           dailyCharLimit: args.daily_char_limit,
+          audioRetentionDays: args.audio_retention_days,
+          audioQuotaMb: args.audio_quota_mb,
         });
         return ok(`Saved. ${describeSettings(settings)}`, settingsForTools(settings));
       }),

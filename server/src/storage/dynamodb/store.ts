@@ -31,6 +31,7 @@ import {
   DEFAULT_RESERVATION_LEASE_MS,
   HISTORY_ID,
   NO_EXPIRY_DAY,
+  cacheKeyOf,
   checkId,
   checkUser,
   expiryDay,
@@ -129,6 +130,27 @@ export class DynamoStore implements Store {
     const old = result.Attributes as HistoryRecord | undefined;
     if (old?.audioBytes) await this.countAudio(user, old.exp, -old.audioBytes);
     if (record.audioBytes) await this.countAudio(user, exp, record.audioBytes);
+    const cacheKey = cacheKeyOf(item);
+    if (cacheKey) {
+      // A pointer, checked against the item when read: deleting or replacing the item needs no cleanup.
+      await this.table.call('save history', () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { PK: pk(user), SK: `c#${cacheKey}`, id: item.id, ttl: record.ttl },
+          }),
+        ),
+      );
+    }
+  }
+
+  async findCached(user: string, cacheKey: string, now = this.now()): Promise<StoredHistoryItem | null> {
+    const pointer = await this.table.get('look up stored audio', { PK: pk(user), SK: `c#${cacheKey}` });
+    if (typeof pointer?.id !== 'string') return null;
+    const record = await this.readHistory(user, pointer.id, now);
+    if (!record) return null;
+    const item = toItem(record);
+    return cacheKeyOf(item) === cacheKey ? item : null;
   }
 
   async getHistory(user: string, id: string, now = this.now()): Promise<StoredHistoryItem | null> {

@@ -11,7 +11,8 @@
  * - `SK = d#<YYYY-MM-DD>` — a usage day: `chars`, `credits`, `booked` (chars + outstanding reservations)
  *   and one `r_<id>` attribute per outstanding reservation (`{ n, exp }`), so every budget change is one
  *   conditional UpdateItem on one item;
- * - `SK = a#<expiry day>` — audio bytes of items expiring that day (`9999-12-31`: never), for the quota.
+ * - `SK = a#<expiry day>` — audio bytes of items expiring that day (`9999-12-31`: never), for the quota;
+ * - `SK = c#<cache key>` — `id` of the newest completed item with audio for that request (checked on read).
  * `PK = meta, SK = ready` is the readiness probe's write.
  *
  * The local secondary index `byTime` (not a GSI: strongly consistent reads, no extra write path) lists a

@@ -4,7 +4,8 @@
  */
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -23,6 +24,13 @@ const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const AUDIO_SUFFIX = '.audio';
 const TEMP_SUFFIX = '.tmp';
 const SWEEP_BATCH = 200;
+/**
+ * Temporary files are named `.<id>~<host>~<pid>~<random>.tmp`: a sweep on the same host can tell that the
+ * process writing one is gone (kill -9, a crash) and remove it at once instead of after the grace period.
+ * The host part is a hash, so a container sharing the folder (its own pid numbers) never matches.
+ */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const TEMP_NAME = /^\.[A-Za-z0-9_-]+~([0-9a-f]{8})~(\d+)~[0-9a-f]+\.tmp$/;
 
 export interface SweepResult {
   readonly orphanFiles: number;
@@ -40,7 +48,7 @@ export class AudioFiles {
 
   openSink(user: string, id: string, maxBytes: number): AudioSink {
     const dir = join(this.root, user);
-    const temp = join(dir, `.${id}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    const temp = join(dir, temporaryName(id));
     const sink = new FileAudioSink(dir, temp, this.path(user, id), maxBytes);
     const settled = sink.settled.catch(() => undefined);
     this.inFlight.add(settled);
@@ -85,7 +93,8 @@ export class AudioFiles {
 
   /**
    * Deletes temporary files and files no history row refers to, when older than `graceMs` (a speech still
-   * being written in another process is younger). Yields to the event loop between batches.
+   * being written in another process is younger) — temporary files of a process of this host that is gone
+   * at once, whatever their age. Yields to the event loop between batches.
    */
   async sweep(
     now: Date,
@@ -105,7 +114,7 @@ export class AudioFiles {
         if (!isTemp && isReferenced(user, name.slice(0, -AUDIO_SUFFIX.length))) continue;
         const path = join(dir, name);
         const info = await stat(path).catch(() => null);
-        if (!info || info.mtimeMs > cutoff) continue;
+        if (!info || (info.mtimeMs > cutoff && !(isTemp && writerIsGone(name)))) continue;
         await rm(path, { force: true });
         if (isTemp) temporaryFiles++;
         else orphanFiles++;
@@ -117,6 +126,26 @@ export class AudioFiles {
   /** Waits for clips still being written (at close). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/** The name a clip is written under until it is complete (`pid`: the writing process). */
+export function temporaryName(id: string, pid = process.pid): string {
+  return `.${id}~${HOST_TAG}~${pid}~${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+}
+
+/** True when the temporary file was written by a process of this host that no longer runs. */
+function writerIsGone(name: string): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match || match[1] !== HOST_TAG) return false;
+  const pid = Number(match[2]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -28,6 +28,7 @@ export interface DatabaseOptions {
 
 const WAL_HEADER_BYTES = 32;
 // Primary SQLite result codes (node:sqlite reports the extended code in `errcode`).
+const SQLITE_BUSY = 5;
 const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
 const SQLITE_NOTADB = 26;
@@ -39,9 +40,9 @@ export function openDatabase(dataDir: string, path: string, options: DatabaseOpt
     // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
     closeSync(openSync(path, 'a', 0o600));
     db = new DatabaseSync(path);
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined;
-    if (mode?.journal_mode !== 'wal') throw new Error(`could not switch to WAL (got ${mode?.journal_mode})`);
+    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    switchToWal(db, busyTimeoutMs);
     // In WAL mode NORMAL never corrupts and survives a process crash; a power cut may undo the last commits.
     db.exec('PRAGMA synchronous = NORMAL');
     if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${Math.floor(options.maxPageCount)}`);
@@ -56,6 +57,27 @@ export function openDatabase(dataDir: string, path: string, options: DatabaseOpt
       // Already failing; the first error is the one to report.
     }
     throw sqliteError(error, path, 'open the database');
+  }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, retried: two processes opening a new database at once make one of them get
+ * SQLITE_BUSY at once — SQLite does not call the busy handler for a journal mode change. Blocks for a few
+ * milliseconds at most per try, only while opening.
+ */
+function switchToWal(db: DatabaseSync, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let waitMs = 2; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined;
+      if (mode?.journal_mode !== 'wal')
+        throw new Error(`could not switch to WAL (got ${mode?.journal_mode})`);
+      return;
+    } catch (error) {
+      const code = (error as { errcode?: number }).errcode;
+      if (code === undefined || (code & 0xff) !== SQLITE_BUSY || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, waitMs);
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { HistoryItem } from '@earshot/protocol';
 import type { HistoryPage, HistoryQuery, StoredHistoryItem } from '../contract.js';
 import { StoreInputError } from '../errors.js';
-import { checkLimit, decodeCursor, encodeCursor, expiryDay, lowerSearch } from '../shared.js';
+import { cacheKeyOf, checkLimit, decodeCursor, encodeCursor, expiryDay, lowerSearch } from '../shared.js';
 import { transaction } from './database.js';
 
 interface Row {
@@ -40,6 +40,7 @@ export class HistoryTable {
   private readonly expired: StatementSync;
   private readonly addAudio: StatementSync;
   private readonly referenced: StatementSync;
+  private readonly cached: StatementSync;
 
   constructor(private readonly db: DatabaseSync) {
     this.select = db.prepare(
@@ -50,12 +51,12 @@ export class HistoryTable {
     );
     this.lastInMs = db.prepare('SELECT max(seq) AS seq FROM history WHERE seq >= ? AND seq < ?');
     this.insert = db.prepare(
-      `INSERT INTO history (seq, user, id, created_at, expires_at, audio_bytes, text, voice_name, doc)
-       VALUES (:seq, :user, :id, :created, :expires, :bytes, :text, :voice, :doc)`,
+      `INSERT INTO history (seq, user, id, created_at, expires_at, audio_bytes, text, voice_name, doc, cache_key)
+       VALUES (:seq, :user, :id, :created, :expires, :bytes, :text, :voice, :doc, :cacheKey)`,
     );
     this.update = db.prepare(
-      `UPDATE history SET expires_at = :expires, audio_bytes = :bytes, text = :text, voice_name = :voice, doc = :doc
-       WHERE seq = :seq`,
+      `UPDATE history SET expires_at = :expires, audio_bytes = :bytes, text = :text, voice_name = :voice, doc = :doc,
+         cache_key = :cacheKey WHERE seq = :seq`,
     );
     this.remove = db.prepare(
       'DELETE FROM history WHERE user = ? AND id = ? RETURNING audio_bytes, expires_at',
@@ -88,6 +89,10 @@ export class HistoryTable {
     this.referenced = db.prepare(
       'SELECT 1 AS found FROM history WHERE user = ? AND id = ? AND audio_bytes IS NOT NULL',
     );
+    this.cached = db.prepare(
+      `SELECT ${COLUMNS} FROM history h WHERE h.user = :user AND h.cache_key = :key AND ${LIVE}
+       ORDER BY h.seq DESC LIMIT 1`,
+    );
   }
 
   put(user: string, item: HistoryItem, expiresAt: number | null): void {
@@ -103,6 +108,7 @@ export class HistoryTable {
       text: item.text,
       voice: item.voice.name,
       doc: JSON.stringify(item),
+      cacheKey: cacheKeyOf(item),
     };
     transaction(this.db, () => {
       const old = this.current.get(user, item.id) as
@@ -167,6 +173,12 @@ export class HistoryTable {
     // A short needle read its whole window without filling the page: go on below the window next time.
     else if (windowEnd !== null) nextCursor = encodeCursor({ s: windowEnd });
     return { items: items.map(toItem), nextCursor };
+  }
+
+  /** The newest live item with this cache key (completed, with audio), or null. */
+  findCached(user: string, key: string, now: number): StoredHistoryItem | null {
+    const row = this.cached.get({ user, key, now }) as Row | undefined;
+    return row ? toItem(row) : null;
   }
 
   expiredBatch(now: number, limit: number): ExpiredRow[] {

@@ -73,6 +73,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user, expiry_day)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: the cache key of completed items with audio, so an identical request finds its audio with one lookup.
+  `
+  ALTER TABLE history ADD COLUMN cache_key TEXT;
+  UPDATE history SET cache_key = json_extract(doc, '$.cacheKey')
+    WHERE audio_bytes IS NOT NULL AND json_extract(doc, '$.status') = 'completed';
+  CREATE INDEX history_by_cache_key ON history (user, cache_key, seq) WHERE cache_key IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

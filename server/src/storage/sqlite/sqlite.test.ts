@@ -9,7 +9,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, historyItem, pattern } from '../../../test/support/storage-items.js';
 import { StoreCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
+import { temporaryName } from './audio-files.js';
 import { SHORT_SEARCH_BUDGET } from './history.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './store.js';
 
 const folders: string[] = [];
@@ -23,6 +25,13 @@ async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'earshot-sqlite-only-'));
   folders.push(dir);
   return dir;
+}
+
+/** The pid of a process that has exited (what a kill -9 leaves in a temporary file's name). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
 }
 
 function openStore(options: Parameters<typeof SqliteStore.open>[0]): SqliteStore {
@@ -42,8 +51,25 @@ describe('SQLite store', () => {
     expect((await stat(store.audioFilePath('alice', 'a1'))).mode & 0o777).toBe(0o600);
     const raw = new DatabaseSync(join(dir, 'earshot.db'));
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 });
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION });
     raw.close();
+  });
+
+  it('migrates a version-1 database: items stored before it are found by their cache key', async () => {
+    const dir = await dataDir();
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    raw.exec(MIGRATIONS[0]!);
+    raw.exec('PRAGMA user_version = 1');
+    const item = { ...historyItem('before', at(1), 'cached words', 'Robert', 10), cacheKey: 'k' };
+    raw
+      .prepare(
+        `INSERT INTO history (seq, user, id, created_at, expires_at, audio_bytes, text, voice_name, doc)
+         VALUES (1, 'alice', 'before', ?, NULL, 10, 'cached words', 'Robert', ?)`,
+      )
+      .run(item.createdAt, JSON.stringify(item));
+    raw.close();
+    const store = openStore({ dataDir: dir });
+    expect((await store.findCached('alice', 'k'))?.id).toBe('before');
   });
 
   async function damaged(damage: 'garbage' | 'truncated' | 'page'): Promise<{ dir: string; path: string }> {
@@ -139,9 +165,20 @@ describe('SQLite store', () => {
       temp: join(audioDir, '.crashed.123.abcd.tmp'),
       young: join(audioDir, 'young.audio'),
       youngTemp: join(audioDir, '.live.456.ef01.tmp'),
+      // Young, but its writer (on this host) is gone: a kill -9 mid-speech leaves this; it goes at once.
+      deadWriter: join(audioDir, temporaryName('killed', await deadPid())),
+      liveWriter: join(audioDir, temporaryName('speaking', process.pid)),
     };
     await mkdir(audioDir, { recursive: true });
-    for (const path of [files.orphan, files.temp, files.young, files.youngTemp]) await writeFile(path, 'x');
+    for (const path of [
+      files.orphan,
+      files.temp,
+      files.young,
+      files.youngTemp,
+      files.deadWriter,
+      files.liveWriter,
+    ])
+      await writeFile(path, 'x');
     for (const path of [files.kept, files.orphan, files.temp]) await utimes(path, old, old);
 
     const store = SqliteStore.open({ dataDir: dir, now: () => now, orphanGraceMs: 10 * 60_000 });
@@ -150,7 +187,7 @@ describe('SQLite store', () => {
       expiredItems: 0,
       reclaimedReservations: 0,
       orphanFiles: 1,
-      temporaryFiles: 1,
+      temporaryFiles: 2,
     });
     expect(Object.fromEntries(Object.entries(files).map(([name, path]) => [name, existsSync(path)]))).toEqual(
       {
@@ -159,8 +196,33 @@ describe('SQLite store', () => {
         temp: false,
         young: true,
         youngTemp: true,
+        deadWriter: false,
+        liveWriter: true,
       },
     );
+  });
+
+  it('errors a read whose file is cut while it is being read (never ends early in silence)', async () => {
+    const store = openStore({ dataDir: await dataDir() });
+    const size = 2 * 1024 * 1024;
+    const sink = store.openAudio('alice', 'cut');
+    sink.write(pattern(size));
+    await sink.finish();
+    await store.putHistory('alice', historyItem('cut', at(1), 'cut while read', 'Robert', size));
+    const { stream } = await store.readAudio('alice', 'cut');
+    const chunks = stream[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    await truncate(store.audioFilePath('alice', 'cut'), 1000);
+    let read = 0;
+    const error = await (async () => {
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return null;
+        read += (next.value as Buffer).length;
+      }
+    })().catch((thrown: unknown) => thrown);
+    expect(error).toMatchObject({ name: 'AudioMissingError', reason: 'short' });
+    expect(read).toBeLessThan(size);
   });
 
   it('reads a bounded window per call for one- and two-character searches, with a cursor to go on', async () => {
@@ -192,6 +254,28 @@ describe('SQLite store', () => {
     const items = (await store.listHistory('alice', { limit: 5, now: new Date('2026-01-01T00:00:00.000Z') }))
       .items;
     expect(items.map((item) => item.id)).toEqual(['new']);
+  });
+
+  it('lets several processes open a new data folder at the same moment (none gets "database is locked")', async () => {
+    const script = fileURLToPath(new URL('../../../test/support/storage-open-child.ts', import.meta.url));
+    const children = Array.from({ length: 3 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@earshot/source', script], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const lines = createInterface({ input: child.stdout });
+      const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+      return { child, waiting: next(), next };
+    });
+    // Switching a new file to WAL from two processes at once made one fail at once, about one round in
+    // four with two processes: three processes, told to open together, eight rounds.
+    for (const { waiting } of children) expect(await waiting).toBe('waiting');
+    for (let round = 0; round < 8; round++) {
+      const dir = await dataDir();
+      const answers = children.map(({ next }) => next());
+      for (const { child } of children) child.stdin.write(`${dir}\n`);
+      expect(await Promise.all(answers)).toEqual(['opened', 'opened', 'opened']);
+    }
+    for (const { child } of children) child.stdin.end();
   });
 
   it('keeps two OS processes on one data folder consistent', async () => {

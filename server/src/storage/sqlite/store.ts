@@ -183,6 +183,11 @@ export class SqliteStore implements Store {
     );
   }
 
+  async findCached(user: string, cacheKey: string, now = this.now()): Promise<StoredHistoryItem | null> {
+    checkUser(user);
+    return this.run('look up stored audio', () => this.history.findCached(user, cacheKey, now.getTime()));
+  }
+
   async addUsage(user: string, amount: UsageAmount, at = this.now()): Promise<void> {
     checkUser(user);
     checkAmount('characters', amount.characters);

@@ -109,8 +109,9 @@ function fill(dir: string): number {
 
 /**
  * The data directory on a full disk: speech, settings, history, usage, players and readiness must give a
- * clear error or degrade, never crash, hang or answer 500. What each call did is noted, including whether
- * a result claims stored audio that is not there (the store's fail-open behaviour, tracked separately).
+ * clear error or degrade, never crash, hang or answer 500. Speech must fail closed — refused with 503
+ * store_unavailable before anything is spent, never a success with an audio link that 404s — and /readyz
+ * must answer 503; anything else fails the scenario ("fails open"). What each call did is noted.
  */
 export async function runFullDisk(suite: SuiteContext): Promise<ScenarioSummary> {
   const tally = new Tally('full-disk');
@@ -157,33 +158,31 @@ export async function runFullDisk(suite: SuiteContext): Promise<ScenarioSummary>
       return { response, text };
     };
 
-    // Each speech on a full disk waits up to 2 s for its history write (which keeps failing): two suffice.
+    // Speech spends (ElevenLabs credits): on a disk that cannot record it, it must be refused before
+    // anything is spent — 503 store_unavailable — never answered 200 with an audio link that 404s.
     for (let i = 0; i < 2; i++) {
       const { response, text } = await call('speak', 'POST', '/api/v1/speak', {
         text: `Full disk test ${i}: is anything kept?`,
         fresh: true,
       });
+      const code = /"code"\s*:\s*"([a-z_]+)"/.exec(text)?.[1];
+      if (response.status === 503 && code === 'store_unavailable') continue;
       const audioUrl = /"audioUrl"\s*:\s*"([^"]+)"/.exec(text)?.[1];
-      if (response.status === 200 && audioUrl) {
+      let link = '';
+      if (audioUrl) {
         const audio = await call('its audio', 'GET', new URL(audioUrl).pathname);
-        const promised = Number(audio.response.headers['content-length'] ?? -1);
-        if (audio.response.status !== 200) {
-          tally.note(
-            `fails open: speak ${i} answered 200 with an audioUrl, but that audio answers ${audio.response.status} (stored audio claimed, not there)`,
-          );
-        } else if (audio.response.body.length !== promised) {
-          tally.note(
-            `fails open: speak ${i}'s audio is truncated: ${audio.response.body.length} of ${promised} bytes`,
-          );
-        }
+        link = `; its audioUrl answers ${audio.response.status}`;
       }
+      tally.error ??= `fails open: speak ${i} on a full disk answered ${describeAnswer(response.status, text)}${link}, not 503 store_unavailable`;
     }
-    await call('mcp speak', 'POST', '/mcp', {
+    const mcp = await call('mcp speak', 'POST', '/mcp', {
       jsonrpc: '2.0',
       id: 1,
       method: 'tools/call',
       params: { name: 'speak', arguments: { text: 'Full disk via MCP.', fresh: true } },
     });
+    if (!/\[store_unavailable\]/.test(mcp.text))
+      tally.error ??= `fails open: MCP speak on a full disk answered ${describeAnswer(mcp.response.status, mcp.text)}`;
     await call('put settings', 'PUT', '/api/v1/settings', { autoPlay: false });
     await call('mcp update_settings', 'POST', '/mcp', {
       jsonrpc: '2.0',
@@ -195,7 +194,9 @@ export async function runFullDisk(suite: SuiteContext): Promise<ScenarioSummary>
     await call('history', 'GET', '/api/v1/history');
     await call('delete history item', 'DELETE', `/api/v1/history/${earlierId}`);
     await call('usage', 'GET', '/api/v1/usage');
-    await call('readyz', 'GET', '/readyz');
+    const ready = await call('readyz', 'GET', '/readyz');
+    if (ready.response.status !== 503)
+      tally.error ??= `/readyz answered ${ready.response.status} on a full disk: it must report a store that cannot write`;
     const second = await Player.connect(target.url, suite.keys.byUser[REAL_USER]).then(
       (p) => (p.close(), 'connected'),
       (error: unknown) => String(error),
