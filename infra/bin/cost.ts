@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, PROFILES, type EarshotConfig } from '../src/config.js';
-import { formatReports } from '../src/cost/format.js';
-import { DEFAULT_USAGE, type CostReport } from '../src/cost/model.js';
+import { formatReports, toJson } from '../src/cost/format.js';
+import { DEFAULT_USAGE } from '../src/cost/model.js';
 import { parsePriceTable } from '../src/cost/prices.js';
 import { costOf, seedScenarioConfig } from '../src/cost/scenarios.js';
 import { contextReader, infraDir, loadConfig, readJson } from './load-config.js';
@@ -16,23 +16,6 @@ interface Scenario {
   readonly id: 'seed' | 'configured';
   readonly title: string;
   readonly config: EarshotConfig;
-}
-
-/** `{"scenarios":[{"id","profile","monthlyUsd","lines":[{"item","monthlyUsd"}]}]}`: the contract of --json. */
-export function toJson(reports: readonly (Scenario & { readonly report: CostReport })[]): string {
-  const cents = (n: number): number => Math.round(n * 100) / 100;
-  return JSON.stringify(
-    {
-      scenarios: reports.map((r) => ({
-        id: r.id,
-        profile: r.config.profile,
-        monthlyUsd: cents(r.report.totalUsd),
-        lines: r.report.lines.map((l) => ({ item: l.component, monthlyUsd: cents(l.monthlyUsd) })),
-      })),
-    },
-    null,
-    2,
-  );
 }
 
 function main(): void {
@@ -62,7 +45,11 @@ function main(): void {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`No "configured" scenario: ${err.message}`);
   }
-  const reports = scenarios.map((x) => ({ ...x, report: costOf(x.config, prices, usage) }));
+  const reports = scenarios.map((x) => ({
+    ...x,
+    profile: x.config.profile,
+    report: costOf(x.config, prices, usage),
+  }));
 
   if (json) {
     console.log(toJson(reports));

@@ -18,7 +18,12 @@ function weekly(day: WeekDay, from: number, to: number): [number, number][] {
   const b = DAY_INDEX[day] * 24 * 60 + to;
   const start = ((a % WEEK) + WEEK) % WEEK;
   const end = start + (b - a);
-  return end <= WEEK ? [[start, end]] : [[start, WEEK], [0, end - WEEK]];
+  return end <= WEEK
+    ? [[start, end]]
+    : [
+        [start, WEEK],
+        [0, end - WEEK],
+      ];
 }
 
 interface ScheduleLike {
@@ -109,7 +114,10 @@ export function crossFieldProblems(c: ConfigLike): Problem[] {
     });
   }
   if (c.cloudFront.signedUrls && !c.cloudFront.signedUrlsPublicKeyPem) {
-    problems.push({ path: ['cloudFront', 'signedUrlsPublicKeyPem'], message: 'signedUrls needs signedUrlsPublicKeyPem' });
+    problems.push({
+      path: ['cloudFront', 'signedUrlsPublicKeyPem'],
+      message: 'signedUrls needs signedUrlsPublicKeyPem',
+    });
   }
   if (c.profile === 'default' && c.task.maxTasks > CLOUD_MAP_MAX_ANSWERS) {
     problems.push({

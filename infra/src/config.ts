@@ -58,18 +58,28 @@ const domainSchema = z
     }
     const names = [d.apiDomain, d.consoleDomain, d.originDomain].filter((n) => n !== undefined);
     if (new Set(names).size !== names.length) {
-      ctx.addIssue({ code: 'custom', message: 'apiDomain, consoleDomain and originDomain must be three different names' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'apiDomain, consoleDomain and originDomain must be three different names',
+      });
     }
     const zone = d.hostedZoneName;
     if (zone) {
       for (const [key, name] of Object.entries({ apiDomain: d.apiDomain, originDomain: d.originDomain })) {
         if (name !== undefined && name !== zone && !name.endsWith(`.${zone}`)) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `${name} is not inside the hosted zone ${zone}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${name} is not inside the hosted zone ${zone}`,
+          });
         }
       }
     }
     if (d.certificateArn && d.consoleCertificateArn && d.certificateArn !== d.consoleCertificateArn) {
-      ctx.addIssue({ code: 'custom', message: 'give certificateArn or its old name consoleCertificateArn, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give certificateArn or its old name consoleCertificateArn, not both',
+      });
     }
   })
   .transform(({ consoleCertificateArn, ...d }) => ({
@@ -184,7 +194,10 @@ const instanceSchema = z
      */
     ami: z
       .string()
-      .regex(/^(ami-[0-9a-f]{8,17}|al2023-ami-[A-Za-z0-9._-]+-arm64)$/, 'must be "ami-…" or an "al2023-ami-…-arm64" name')
+      .regex(
+        /^(ami-[0-9a-f]{8,17}|al2023-ami-[A-Za-z0-9._-]+-arm64)$/,
+        'must be "ami-…" or an "al2023-ami-…-arm64" name',
+      )
       .optional(),
   })
   .strict();

@@ -40,10 +40,11 @@ export const PROFILE_SETTINGS: Readonly<Record<ProfileName, ProfileSettings>> = 
  * cfn-bootstrap, iptables; the SSM agent on the minimal one), in GiB: what the volume must hold besides the swap file
  * and room for a release upgrade's downloads.
  */
-export const IMAGE_DISK_GIB: Readonly<Record<ProfileSettings['image'], { snapshot: number; used: number }>> = {
-  standard: { snapshot: 8, used: 2.2 },
-  minimal: { snapshot: 2, used: 1.7 },
-};
+export const IMAGE_DISK_GIB: Readonly<Record<ProfileSettings['image'], { snapshot: number; used: number }>> =
+  {
+    standard: { snapshot: 8, used: 2.2 },
+    minimal: { snapshot: 2, used: 1.7 },
+  };
 /** Room `dnf upgrade --releasever=latest` needs for its downloads and transaction (a quarterly release). */
 export const UPGRADE_ROOM_GIB = 1;
 

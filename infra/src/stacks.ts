@@ -49,7 +49,8 @@ export class FoundationStack extends Stack {
     new CfnOutput(this, 'RepositoryUri', { value: this.foundation.repository.repositoryUri });
     const secrets = { ElevenLabs: this.foundation.elevenLabsKey, ApiKeys: this.foundation.apiKeyHashes };
     for (const [name, secret] of Object.entries(secrets)) {
-      if (secret.kind === 'secrets-manager') new CfnOutput(this, `${name}SecretArn`, { value: secret.secret.secretArn });
+      if (secret.kind === 'secrets-manager')
+        new CfnOutput(this, `${name}SecretArn`, { value: secret.secret.secretArn });
       else new CfnOutput(this, `${name}ParameterName`, { value: secret.parameterName });
     }
     if (this.foundation.deployRole)
@@ -138,8 +139,15 @@ export class EarshotStack extends Stack {
         originSecret: this.values.originSecret,
         discovery: clusterName ? { kind: 'ecs', cluster: clusterName } : { kind: 'dns' },
         certBackup: domain ? { bucket: this.data.bucket.bucketName, key: CERT_BACKUP_KEY } : undefined,
-        dns: !profile.elasticIp && domain?.hostedZoneId ? { zoneId: domain.hostedZoneId, name: domain.originDomain } : undefined,
-        heartbeat: { urlParameter: heartbeatParameter, namespace: PROXY_METRIC_NAMESPACE, service: metricsService },
+        dns:
+          !profile.elasticIp && domain?.hostedZoneId
+            ? { zoneId: domain.hostedZoneId, name: domain.originDomain }
+            : undefined,
+        heartbeat: {
+          urlParameter: heartbeatParameter,
+          namespace: PROXY_METRIC_NAMESPACE,
+          service: metricsService,
+        },
         patch: { timeZone: s.timeZone, day: s.patch.day, start: s.patch.start, minutes: s.patch.minutes },
         extraPackages: profile.image === 'minimal' ? ['amazon-ssm-agent'] : [],
       },
@@ -173,7 +181,9 @@ export class EarshotStack extends Stack {
         secret: this.values.originSecret,
       },
       assetsPath: props.consoleAssetsPath,
-      domainNames: domain ? [domain.apiDomain, ...(domain.consoleDomain ? [domain.consoleDomain] : [])] : undefined,
+      domainNames: domain
+        ? [domain.apiDomain, ...(domain.consoleDomain ? [domain.consoleDomain] : [])]
+        : undefined,
       certificate: domain?.certificateArn
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn)
         : undefined,
@@ -183,14 +193,19 @@ export class EarshotStack extends Stack {
           ? { webAclArn: config.cloudFront.webAclArn }
           : { create: true }
         : undefined,
-      signedUrlsPublicKeyPem: config.cloudFront.signedUrls ? config.cloudFront.signedUrlsPublicKeyPem : undefined,
+      signedUrlsPublicKeyPem: config.cloudFront.signedUrls
+        ? config.cloudFront.signedUrlsPublicKeyPem
+        : undefined,
     });
     this.apiUrl = domain ? `https://${domain.apiDomain}` : this.console.cloudFrontOrigin;
-    const consoleUrl = domain?.consoleDomain ? `https://${domain.consoleDomain}` : this.console.cloudFrontOrigin;
+    const consoleUrl = domain?.consoleDomain
+      ? `https://${domain.consoleDomain}`
+      : this.console.cloudFrontOrigin;
     new ssm.StringParameter(this, 'HeartbeatUrl', {
       parameterName: heartbeatParameter,
       stringValue: `${this.apiUrl}/healthz`,
-      description: 'Earshot: the URL the proxy fetches through CloudFront every minute (earshot-aws heartbeat)',
+      description:
+        'Earshot: the URL the proxy fetches through CloudFront every minute (earshot-aws heartbeat)',
     });
 
     const size = taskResources(config);
@@ -270,7 +285,9 @@ export class EarshotStack extends Stack {
     new CfnOutput(this, 'ServiceName', { value: this.backend.service.serviceName });
     new CfnOutput(this, 'ConsoleBucketName', { value: this.console.bucket.bucketName });
     new CfnOutput(this, 'DistributionId', { value: this.console.distribution.distributionId });
-    new CfnOutput(this, 'DistributionDomainName', { value: this.console.distribution.distributionDomainName });
+    new CfnOutput(this, 'DistributionDomainName', {
+      value: this.console.distribution.distributionDomainName,
+    });
     new CfnOutput(this, 'DataBucketName', { value: this.data.bucket.bucketName });
     new CfnOutput(this, 'DataTableName', {
       value: this.data.table.tableName,

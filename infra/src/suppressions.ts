@@ -179,7 +179,9 @@ function acknowledgeProxyRole(service: EarshotStack): void {
       role,
       'AwsSolutions-IAM5',
       'ecs:DescribeTasks on the tasks of this one cluster (task ids are not known in advance), with an ecs:cluster condition.',
-      [`Resource::arn:<AWS::Partition>:ecs:${service.region}:<AWS::AccountId>:task/${service.config.stackName}/*`],
+      [
+        `Resource::arn:<AWS::Partition>:ecs:${service.region}:<AWS::AccountId>:task/${service.config.stackName}/*`,
+      ],
     );
   }
 }
@@ -200,7 +202,7 @@ function acknowledgeAwsCustomResources(stack: Stack): void {
   acknowledge(
     fn,
     'AwsSolutions-L1',
-    'The runtime of CDK\'s AwsCustomResource function is chosen by aws-cdk-lib and upgraded with it.',
+    "The runtime of CDK's AwsCustomResource function is chosen by aws-cdk-lib and upgraded with it.",
   );
 }
 

@@ -33,14 +33,23 @@ describe('deployment configuration', () => {
   it.each([
     [{}, 'no domain: a production deployment needs domain.apiDomain'],
     [{ trial: true, profile: 'lean' }, 'the lean profile needs domain.apiDomain, domain.hostedZoneId'],
-    [{ domain: { apiDomain: 'api.example.com', certificateArn: undefined } }, 'a domain without a hosted zone needs certificateArn'],
+    [
+      { domain: { apiDomain: 'api.example.com', certificateArn: undefined } },
+      'a domain without a hosted zone needs certificateArn',
+    ],
     [{ domain: { ...domain, apiDomain: 'api.other.org' } }, 'is not inside the hosted zone example.com'],
     [{ domain: { ...domain, consoleDomain: 'api.example.com' } }, 'must be three different names'],
     [{ trial: true, instance: { spot: true } }, 'Spot is no longer offered'],
-    [{ trial: true, instance: { ami: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/x' } }, 'instance.ami'],
+    [
+      { trial: true, instance: { ami: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/x' } },
+      'instance.ami',
+    ],
     [{ trial: true, task: { imageTag: 'latest' } }, '"latest" is mutable'],
     [{ trial: true, task: { maxTasks: 9 } }, 'answers with at most 8'],
-    [{ trial: true, schedule: { patch: { day: 'MON', start: '12:00' } } }, 'overlaps the hours the proxy runs'],
+    [
+      { trial: true, schedule: { patch: { day: 'MON', start: '12:00' } } },
+      'overlaps the hours the proxy runs',
+    ],
     [{ schedule: { start: '8:00' } }, 'schedule.start'],
     [{ trial: true, schedule: { start: '18:00', end: '09:00' } }, 'end (09:00) must be after start (18:00)'],
     [{ schedule: { days: [] } }, 'needs at least one day'],
@@ -85,10 +94,20 @@ describe('deployment configuration', () => {
 
   it('reads -c key=value arguments as the CDK CLI does', () => {
     expect(
-      contextFromArgs(['-c', 'profile=lean', '--context', 'stackName=EarshotB', '--context=imageTag=abc', 'x']),
+      contextFromArgs([
+        '-c',
+        'profile=lean',
+        '--context',
+        'stackName=EarshotB',
+        '--context=imageTag=abc',
+        'x',
+      ]),
     ).toEqual({ profile: 'lean', stackName: 'EarshotB', imageTag: 'abc' });
     expect(() => contextFromArgs(['-c', 'nokey'])).toThrow('key=value');
-    const ctx = { earshot: { trial: true }, profile: 'lean', stackName: 'EarshotB' } as Record<string, unknown>;
+    const ctx = { earshot: { trial: true }, profile: 'lean', stackName: 'EarshotB' } as Record<
+      string,
+      unknown
+    >;
     expect(() => loadConfig((k) => ctx[k])).toThrow('the lean profile needs');
     ctx.earshot = { domain };
     expect(loadConfig((k) => ctx[k])).toMatchObject({ profile: 'lean', stackName: 'EarshotB' });

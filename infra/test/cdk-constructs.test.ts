@@ -99,7 +99,11 @@ describe('construct prop checks', () => {
     expect(() => new Alerts(stack(), 'A', { monthlyBudgetUsd: 10, email: 'x' })).toThrow(
       'is not an e-mail address',
     );
-    const apiOrigin = { domainName: 'origin.example.com', protocol: 'https' as const, secret: 'a'.repeat(32) };
+    const apiOrigin = {
+      domainName: 'origin.example.com',
+      protocol: 'https' as const,
+      secret: 'a'.repeat(32),
+    };
     expect(() => new ConsoleSite(stack(), 'C', { apiOrigin: { ...apiOrigin, domainName: '' } })).toThrow(
       'apiOrigin.domainName is empty',
     );

@@ -69,8 +69,7 @@ async function runNat(extra: Record<string, string>, where: string[] = ['ip', 'n
   });
 }
 
-const sysctl = async (name: string) =>
-  (await sh(`ip netns exec ${ns.nat} sysctl -n ${name}`)).stdout.trim();
+const sysctl = async (name: string) => (await sh(`ip netns exec ${ns.nat} sysctl -n ${name}`)).stdout.trim();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'earshot-nat-'));
@@ -186,7 +185,9 @@ describe('earshot-nat in network namespaces, with real iptables', () => {
     });
     // The holder's own network namespace has only loopback: no default route.
     expect((await sh('ip -4 route show default')).stdout).toBe('');
-    expect(await failure({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24', EARSHOT_SYSCTL_FILE: 'none' }, [])).toMatchObject({
+    expect(
+      await failure({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24', EARSHOT_SYSCTL_FILE: 'none' }, []),
+    ).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('no default route'),
     });

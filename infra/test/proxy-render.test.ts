@@ -116,7 +116,9 @@ describe('option validation', () => {
 
   it('rejects an origin secret that could break out of the nginx map, and a bad swap size', () => {
     expect(() => renderOriginVerifyConfig('short')).toThrow('32-128 letters and digits');
-    expect(() => renderOriginVerifyConfig(`${'a'.repeat(40)}" 1; default 1; "`)).toThrow('letters and digits');
+    expect(() => renderOriginVerifyConfig(`${'a'.repeat(40)}" 1; default 1; "`)).toThrow(
+      'letters and digits',
+    );
     expect(() => renderUserData({ stack: 'S', region: 'r', resource: 'R', swapMiB: 100 })).toThrow('swapMiB');
   });
 
@@ -159,13 +161,17 @@ describe('renderNginxConfig', () => {
     const config = renderNginxConfig(withDomain);
     const [http = '', https = ''] = config.split('# The API, for CloudFront only');
     expect(http).toContain('return 301 https://api.example.com$request_uri;');
-    expect(http).toContain('location ^~ /.well-known/acme-challenge/ {\n            root /var/lib/earshot/acme;');
+    expect(http).toContain(
+      'location ^~ /.well-known/acme-challenge/ {\n            root /var/lib/earshot/acme;',
+    );
     // Nothing of the API on port 80: no proxy_pass before the HTTPS server.
     expect(http).not.toContain('proxy_pass');
     expect(https).toContain('listen 443 ssl default_server;');
     expect(https).toContain('server_name origin.api.example.com;');
     expect(https).toContain('if ($earshot_origin_verified = 0) {');
-    expect(https).toContain('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;');
+    expect(https).toContain(
+      'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;',
+    );
     for (const line of [
       'user nginx;',
       'pid /run/nginx.pid;',
@@ -185,7 +191,12 @@ describe('renderNginxConfig', () => {
 });
 
 describe('the instance: constant user data, configuration in metadata', () => {
-  const userData = renderUserData({ stack: 'Earshot', region: 'us-east-1', resource: 'ProxyInstance1234', swapMiB: 1024 });
+  const userData = renderUserData({
+    stack: 'Earshot',
+    region: 'us-east-1',
+    resource: 'ProxyInstance1234',
+    swapMiB: 1024,
+  });
 
   it('user data does not depend on the configuration (a deploy never stops or replaces the instance for it)', () => {
     // Only the stack, region, logical id and swap size: nothing of nginx, the domain, discovery or the secret.
@@ -218,7 +229,8 @@ describe('the instance: constant user data, configuration in metadata', () => {
     await shellcheck('user-data.sh', userData);
     const sets = proxyFiles(h);
     for (const file of [...sets.nat, ...sets.proxy]) {
-      if (file.content.startsWith('#!/usr/bin/env bash')) await shellcheck(file.path.split('/').pop()!, file.content);
+      if (file.content.startsWith('#!/usr/bin/env bash'))
+        await shellcheck(file.path.split('/').pop()!, file.content);
     }
   });
 
@@ -236,9 +248,13 @@ describe('the instance: constant user data, configuration in metadata', () => {
     expect(env).toContain('EARSHOT_RESOLVE_CMD="/usr/local/sbin/earshot-aws ecs-tasks --cluster Earshot"');
     expect(env).toContain('EARSHOT_DNS_NAME="origin.api.example.com"');
     expect(env).toContain('EARSHOT_CERT_BUCKET="earshot-data"');
-    expect(leanFiles.get('/etc/earshot/units.d/proxy.units')).toMatch(/^earshot-dns\.service now\nearshot-cert-restore\.service now\n/);
+    expect(leanFiles.get('/etc/earshot/units.d/proxy.units')).toMatch(
+      /^earshot-dns\.service now\nearshot-cert-restore\.service now\n/,
+    );
     expect(leanFiles.get('/etc/earshot/units.d/proxy.units')).toContain('earshot-patch.service boot');
-    expect(proxyFiles(lean).packages).toEqual(expect.arrayContaining(['nginx', 'certbot', 'amazon-ssm-agent']));
+    expect(proxyFiles(lean).packages).toEqual(
+      expect.arrayContaining(['nginx', 'certbot', 'amazon-ssm-agent']),
+    );
     expect(leanFiles.get('/etc/cfn/hooks.d/earshot.conf')).toContain('--configsets update');
     expect(leanFiles.get(productionRuntime.originVerifyFile)).toContain(`"${'S'.repeat(48)}" 1;`);
   });
@@ -282,10 +298,14 @@ describe('the instance: constant user data, configuration in metadata', () => {
       await rm(calls, { force: true });
       await stage(host(withDomain, { originSecret: 'T'.repeat(48) }));
       await expect(apply('false')).rejects.toThrow();
-      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain('S'.repeat(48));
+      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain(
+        'S'.repeat(48),
+      );
       expect(await log()).not.toContain('reload');
       await apply('true');
-      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain('T'.repeat(48));
+      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain(
+        'T'.repeat(48),
+      );
       expect(await log()).toContain('reload');
     } finally {
       await rm(root, { recursive: true, force: true });

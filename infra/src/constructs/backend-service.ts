@@ -94,8 +94,13 @@ export class BackendService extends Construct {
     }
     if (props.allowedOrigins.length === 0)
       throw new Error('BackendService: allowedOrigins needs the console origin');
-    if (props.imageTag === 'latest' || !/^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.test(props.imageTag)) {
-      throw new Error(`BackendService: imageTag must be an immutable tag or a sha256 digest, never "latest"; got "${props.imageTag}"`);
+    if (
+      props.imageTag === 'latest' ||
+      !/^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.test(props.imageTag)
+    ) {
+      throw new Error(
+        `BackendService: imageTag must be an immutable tag or a sha256 digest, never "latest"; got "${props.imageTag}"`,
+      );
     }
     const namespaceName = props.namespaceName;
 

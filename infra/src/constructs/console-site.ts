@@ -198,7 +198,9 @@ export class ConsoleSite extends Construct {
       // Only a custom certificate can choose its TLS policy; the *.cloudfront.net one is fixed.
       minimumProtocolVersion: names.length ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       domainNames: names.length ? [...names] : undefined,
-      certificate: names.length ? (props.certificate ?? this.newCertificate(names, props.hostedZone)) : undefined,
+      certificate: names.length
+        ? (props.certificate ?? this.newCertificate(names, props.hostedZone))
+        : undefined,
       webAclId,
     });
     this.cloudFrontOrigin = `https://${this.distribution.distributionDomainName}`;
@@ -230,7 +232,8 @@ export class ConsoleSite extends Construct {
 
   private newCertificate(names: readonly string[], zone: route53.IHostedZone | undefined): acm.ICertificate {
     const [domainName, ...alternatives] = names;
-    if (!zone || !domainName) throw new Error(`ConsoleSite: no certificate and no hosted zone for ${names.join(', ')}`);
+    if (!zone || !domainName)
+      throw new Error(`ConsoleSite: no certificate and no hosted zone for ${names.join(', ')}`);
     // Only valid when this stack is in us-east-1; the configuration rejects other regions without a certificate ARN.
     return new acm.Certificate(this, 'Certificate', {
       domainName,

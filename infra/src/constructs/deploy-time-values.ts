@@ -34,7 +34,9 @@ export class DeployTimeValues extends Construct {
     if (!Number.isInteger(version) || version < 1)
       throw new Error(`DeployTimeValues: originSecretVersion must be a positive integer, got ${version}`);
     if (!/^(ami-[0-9a-f]{8,17}|al2023-ami-[A-Za-z0-9._-]+-arm64)$/.test(props.image)) {
-      throw new Error(`DeployTimeValues: image must be "ami-…" or an "al2023-ami-…-arm64" name, got "${props.image}"`);
+      throw new Error(
+        `DeployTimeValues: image must be "ami-…" or an "al2023-ami-…-arm64" name, got "${props.image}"`,
+      );
     }
     // One week of the lookups' own logs (the function is shared by the three resources).
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -53,7 +55,9 @@ export class DeployTimeValues extends Construct {
         installLatestAwsSdk: false,
         logGroup: this.logGroup,
         // None of these actions has resource-level permissions.
-        policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions, resources: ['*'] })]),
+        policy: cr.AwsCustomResourcePolicy.fromStatements([
+          new iam.PolicyStatement({ actions, resources: ['*'] }),
+        ]),
         ...(hideData ? { logging: cr.Logging.withDataHidden() } : {}),
       });
 

@@ -9,7 +9,8 @@ import { Construct } from 'constructs';
 
 /** Where an application secret lives: a Secrets Manager secret, or an SSM SecureString parameter (by name). */
 export type AppSecret =
-  { readonly kind: 'secrets-manager'; readonly secret: secretsmanager.ISecret } | { readonly kind: 'ssm-parameter'; readonly parameterName: string };
+  | { readonly kind: 'secrets-manager'; readonly secret: secretsmanager.ISecret }
+  | { readonly kind: 'ssm-parameter'; readonly parameterName: string };
 
 /** The value a SecureString parameter is created with; the server refuses it as a key list, so it cannot go unnoticed. */
 export const PARAMETER_PLACEHOLDER = 'unset: set the real value with aws ssm put-parameter --overwrite';
@@ -18,7 +19,9 @@ export const PARAMETER_PLACEHOLDER = 'unset: set the real value with aws ssm put
 export function ecsSecretOf(scope: Construct, id: string, secret: AppSecret): ecs.Secret {
   if (secret.kind === 'secrets-manager') return ecs.Secret.fromSecretsManager(secret.secret);
   return ecs.Secret.fromSsmParameter(
-    ssm.StringParameter.fromSecureStringParameterAttributes(scope, id, { parameterName: secret.parameterName }),
+    ssm.StringParameter.fromSecureStringParameterAttributes(scope, id, {
+      parameterName: secret.parameterName,
+    }),
   );
 }
 
@@ -99,7 +102,11 @@ export class Foundation extends Construct {
       if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
         throw new Error(`Foundation: parameterPrefix must be like "/earshot/Earshot", got "${prefix}"`);
       }
-      this.elevenLabsKey = this.secureParameter('ElevenLabsApiKey', `${prefix}/elevenlabs-api-key`, 'ELEVENLABS_API_KEY');
+      this.elevenLabsKey = this.secureParameter(
+        'ElevenLabsApiKey',
+        `${prefix}/elevenlabs-api-key`,
+        'ELEVENLABS_API_KEY',
+      );
       this.apiKeyHashes = this.secureParameter('ApiKeyHashes', `${prefix}/api-keys`, 'EARSHOT_API_KEYS');
     }
 
@@ -113,7 +120,11 @@ export class Foundation extends Construct {
    * Secrets Manager secrets are retained).
    */
   private secureParameter(id: string, name: string, variable: string): AppSecret {
-    const arn = Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) });
+    const arn = Stack.of(this).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: name.slice(1),
+    });
     new cr.AwsCustomResource(this, id, {
       onCreate: {
         service: 'SSM',

@@ -42,7 +42,11 @@ export function grantProxyAccess(role: iam.IRole, access: ProxyAccess): void {
     );
   }
   if (access.ecsClusterName) {
-    const cluster = stack.formatArn({ service: 'ecs', resource: 'cluster', resourceName: access.ecsClusterName });
+    const cluster = stack.formatArn({
+      service: 'ecs',
+      resource: 'cluster',
+      resourceName: access.ecsClusterName,
+    });
     add(
       new iam.PolicyStatement({
         actions: ['ecs:ListTasks'],
@@ -54,7 +58,9 @@ export function grantProxyAccess(role: iam.IRole, access: ProxyAccess): void {
     add(
       new iam.PolicyStatement({
         actions: ['ecs:DescribeTasks'],
-        resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${access.ecsClusterName}/*` })],
+        resources: [
+          stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${access.ecsClusterName}/*` }),
+        ],
         conditions: { ArnEquals: { 'ecs:cluster': cluster } },
       }),
     );

@@ -8,7 +8,10 @@ export const CONFIG_SETS = { nat: ['nat'], proxy: ['proxy'], update: ['nat', 'pr
 
 function staged(file: ProxyFile): [string, Record<string, string>] {
   if (!/^0[0-7]{3}$/.test(file.mode)) throw new Error(`${file.path}: mode ${file.mode} is not like 0644`);
-  return [`${STAGING_DIR}${file.path}`, { content: file.content, mode: `00${file.mode}`, owner: 'root', group: 'root' }];
+  return [
+    `${STAGING_DIR}${file.path}`,
+    { content: file.content, mode: `00${file.mode}`, owner: 'root', group: 'root' },
+  ];
 }
 
 const apply = { command: `bash ${STAGING_DIR}/usr/local/sbin/earshot-apply` };
@@ -33,7 +36,9 @@ export function cloudFormationInit(sets: ProxyFileSets): Record<string, unknown>
     proxy: {
       files: Object.fromEntries(sets.proxy.map(staged)),
       commands: {
-        '10-packages': { command: `bash ${STAGING_DIR}/usr/local/sbin/earshot-packages ${sets.packages.join(' ')}` },
+        '10-packages': {
+          command: `bash ${STAGING_DIR}/usr/local/sbin/earshot-packages ${sets.packages.join(' ')}`,
+        },
         '20-apply': apply,
       },
     },

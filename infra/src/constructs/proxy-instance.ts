@@ -72,8 +72,10 @@ export class ProxyInstance extends Construct {
     if (!Number.isInteger(rootVolumeGiB) || rootVolumeGiB < 2 || rootVolumeGiB > 64) {
       throw new Error(`ProxyInstance: rootVolumeGiB must be an integer from 2 to 64, got ${rootVolumeGiB}`);
     }
-    if (swapMiB >= rootVolumeGiB * 1024 / 2) {
-      throw new Error(`ProxyInstance: a ${swapMiB} MiB swap file leaves too little of a ${rootVolumeGiB} GiB volume`);
+    if (swapMiB >= (rootVolumeGiB * 1024) / 2) {
+      throw new Error(
+        `ProxyInstance: a ${swapMiB} MiB swap file leaves too little of a ${rootVolumeGiB} GiB volume`,
+      );
     }
     const withDomain = props.host.nginx.domain !== undefined;
     if (!props.elasticIp && props.elasticIp !== undefined && !props.host.dns) {
@@ -90,7 +92,11 @@ export class ProxyInstance extends Construct {
     });
     const cloudFront = ec2.Peer.prefixList(props.cloudFrontPrefixListId);
     if (withDomain) {
-      this.securityGroup.addIngressRule(cloudFront, ec2.Port.tcp(443), 'HTTPS: the API, from CloudFront only');
+      this.securityGroup.addIngressRule(
+        cloudFront,
+        ec2.Port.tcp(443),
+        'HTTPS: the API, from CloudFront only',
+      );
       this.securityGroup.addIngressRule(
         ec2.Peer.anyIpv4(),
         ec2.Port.tcp(80),
@@ -102,7 +108,8 @@ export class ProxyInstance extends Construct {
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Earshot proxy instance: Session Manager access (no SSH key, no port 22) and its own scripts',
+      description:
+        'Earshot proxy instance: Session Manager access (no SSH key, no port 22) and its own scripts',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     grantProxyAccess(role, props.access);
@@ -115,10 +122,18 @@ export class ProxyInstance extends Construct {
       vpcSubnets: { subnets: [props.publicSubnet] },
       instanceType,
       // The pinned image: never re-resolved on deploy (src/ami-pins.ts).
-      machineImage: { getImage: () => ({ imageId, osType: ec2.OperatingSystemType.LINUX, userData: ec2.UserData.forLinux() }) },
+      machineImage: {
+        getImage: () => ({
+          imageId,
+          osType: ec2.OperatingSystemType.LINUX,
+          userData: ec2.UserData.forLinux(),
+        }),
+      },
       securityGroup: this.securityGroup,
       role,
-      userData: ec2.UserData.custom(renderUserData({ stack: Aws.STACK_NAME, region: Aws.REGION, resource, swapMiB })),
+      userData: ec2.UserData.custom(
+        renderUserData({ stack: Aws.STACK_NAME, region: Aws.REGION, resource, swapMiB }),
+      ),
       userDataCausesReplacement: false,
       // NAT: the instance forwards packets that are not addressed to it.
       sourceDestCheck: false,
@@ -148,11 +163,17 @@ export class ProxyInstance extends Construct {
     });
     cfnInstance.addMetadata('AWS::CloudFormation::Init', cloudFormationInit(files));
     cfnInstance.cfnOptions.creationPolicy = {
-      resourceSignal: { count: 1, timeout: `PT${(props.signalTimeout ?? Duration.minutes(25)).toMinutes()}M` },
+      resourceSignal: {
+        count: 1,
+        timeout: `PT${(props.signalTimeout ?? Duration.minutes(25)).toMinutes()}M`,
+      },
     };
 
     if (props.elasticIp ?? true) {
-      this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', { domain: 'vpc', instanceId: this.instance.instanceId });
+      this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', {
+        domain: 'vpc',
+        instanceId: this.instance.instanceId,
+      });
       this.publicIp = this.elasticIp.attrPublicIp;
     }
 

@@ -160,8 +160,7 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   // DynamoDB table, priced below).
   const keptMonths = (facts.audioExpirationDays ?? 365) / (365.25 / 12);
   const audioBytesPerCall = usage.speechSecondsPerCall * usage.storedAudioBytesPerSecond;
-  const storeGb =
-    (calls * audioBytesPerCall * keptMonths) / 1e9;
+  const storeGb = (calls * audioBytesPerCall * keptMonths) / 1e9;
   const requests =
     (calls * usage.storePutsPerCall * v(prices.s3Put1k) +
       calls * usage.storeGetsPerCall * v(prices.s3Get1k)) /
@@ -191,7 +190,10 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   // Everything reaches users through CloudFront: the console, the API, and each speech's audio once per player.
   const audioOutGb = (calls * audioBytesPerCall * usage.playersPerCall) / 1e9;
   const cfGb = Math.max(0, usage.consoleGb + audioOutGb - free(v(prices.cloudFrontFreeGb)));
-  const cfRequests = Math.max(0, calls * usage.cloudFrontRequestsPerCall - free(v(prices.cloudFrontFreeRequests)));
+  const cfRequests = Math.max(
+    0,
+    calls * usage.cloudFrontRequestsPerCall - free(v(prices.cloudFrontFreeRequests)),
+  );
   add(
     'S3 + CloudFront console',
     0.01 * v(prices.s3StandardGbMonth) +
@@ -259,10 +261,13 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   );
   // The domain's zone is the operator's, but this deployment needs it (the lean profile cannot work without one).
   // Queries: CloudFront resolving the origin name (TTL 60 s) and clients resolving the API name (alias: free).
-  const originQueries = facts.hostedZonesReferenced ? (instanceHours * 60 * usage.originDnsQueriesPerMinute) / 1e6 : 0;
+  const originQueries = facts.hostedZonesReferenced
+    ? (instanceHours * 60 * usage.originDnsQueriesPerMinute) / 1e6
+    : 0;
   add(
     'Route 53 (domain zone)',
-    facts.hostedZonesReferenced * v(prices.route53ZoneMonth) + originQueries * v(prices.route53QueriesMillion),
+    facts.hostedZonesReferenced * v(prices.route53ZoneMonth) +
+      originQueries * v(prices.route53QueriesMillion),
     facts.hostedZonesReferenced
       ? `${facts.hostedZonesReferenced} hosted zone, ~${(originQueries * 1e6).toFixed(0)} origin-name queries`
       : 'no domain (trial)',

@@ -199,7 +199,9 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
     const create = str(r.Create);
     return /"action":"putParameter"/.test(create) && /"Type":"SecureString"/.test(create);
   }).length;
-  const heartbeatMetrics = all('AWS::CloudWatch::Alarm').some((a) => a.MetricName === 'ProxyReachable') ? 1 : 0;
+  const heartbeatMetrics = all('AWS::CloudWatch::Alarm').some((a) => a.MetricName === 'ProxyReachable')
+    ? 1
+    : 0;
 
   const ecr = all('AWS::ECR::Repository');
   const keep = ecr

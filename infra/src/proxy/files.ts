@@ -64,7 +64,9 @@ export function renderEnvFile(h: ProxyHostOptions): string {
     EARSHOT_SLEEPING_SERVER: r.sleepingServer,
     EARSHOT_RESOLVER: h.nginx.resolver,
     EARSHOT_RESOLVE_CMD:
-      h.discovery.kind === 'ecs' ? `/usr/local/sbin/earshot-aws ecs-tasks --cluster ${h.discovery.cluster}` : undefined,
+      h.discovery.kind === 'ecs'
+        ? `/usr/local/sbin/earshot-aws ecs-tasks --cluster ${h.discovery.cluster}`
+        : undefined,
     EARSHOT_TLS_CERT: r.certFile,
     EARSHOT_TLS_KEY: r.keyFile,
     EARSHOT_ACME_WEBROOT: r.acmeWebroot,
@@ -82,11 +84,14 @@ export function renderEnvFile(h: ProxyHostOptions): string {
     EARSHOT_PATCH_START: h.patch.start,
     EARSHOT_PATCH_MINUTES: h.patch.minutes,
   };
-  const lines = ['# Rendered by infra/src/proxy/files.ts: the settings of every Earshot script and unit here.'];
+  const lines = [
+    '# Rendered by infra/src/proxy/files.ts: the settings of every Earshot script and unit here.',
+  ];
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
     const text = String(value);
-    if (!text.includes('${Token[') && !safeValue.test(text)) throw new Error(`${key} has unsafe characters: ${text}`);
+    if (!text.includes('${Token[') && !safeValue.test(text))
+      throw new Error(`${key} has unsafe characters: ${text}`);
     lines.push(`${key}="${text}"`);
   }
   return `${lines.join('\n')}\n`;

@@ -111,7 +111,9 @@ export function validateProxyOptions(o: ProxyRenderOptions): void {
     problems.push(`domain "${o.domain}" is not a lower-case DNS name such as "earshot.example.com"`);
   }
   if (o.domain !== undefined && (o.publicHost === undefined || !hostname.test(o.publicHost))) {
-    problems.push(`publicHost "${o.publicHost ?? ''}" must be the public API name (plain HTTP redirects there)`);
+    problems.push(
+      `publicHost "${o.publicHost ?? ''}" must be the public API name (plain HTTP redirects there)`,
+    );
   }
   if (o.letsEncryptEmail !== undefined) {
     if (o.domain === undefined)
