@@ -7,7 +7,7 @@
 # instance at the window's start (schedule.patch, off-hours) and stops it at its end; this runs at every boot
 # (earshot-patch.service) and acts only inside the window. A kernel or core library update is followed by a reboot,
 # still inside the window. Not patched here: the image the instance is created from (src/ami-pins.ts, by
-# `npm run pin-ami`), the Fargate tasks (their image is rebuilt and redeployed by CI).
+# a deliberate commit, see docs/deploy.md), the Fargate tasks (their image is rebuilt and redeployed by CI).
 #
 # Settings (/etc/earshot/earshot.env): EARSHOT_PATCH_TZ, EARSHOT_PATCH_DAY (SUN..SAT), EARSHOT_PATCH_START (HH:MM),
 # EARSHOT_PATCH_MINUTES. Tests: EARSHOT_NOW (epoch seconds), EARSHOT_DNF, EARSHOT_REBOOT_CMD, EARSHOT_STATE_DIR.
