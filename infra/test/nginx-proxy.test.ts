@@ -264,8 +264,9 @@ describe('nginx in front of two tasks', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     // nginx logs a WebSocket when the connection is finished, just after the client sees it close.
-    await waitFor('the /ws line in the access log', async () =>
-      (await entries()).some((line) => line.uri === '/ws'),
+    // The upgraded one (an earlier test's players without the origin secret were logged with 403).
+    await waitFor('the /ws 101 line in the access log', async () =>
+      (await entries()).some((line) => line.uri === '/ws' && line.status === 101),
     );
     const lines = await entries();
     // The last: an earlier test's requests without the origin secret were logged with 403.
@@ -273,7 +274,9 @@ describe('nginx in front of two tasks', () => {
       method: 'GET',
       status: 200,
     });
-    expect(lines.find((line) => line.uri === '/ws')).toMatchObject({ status: 101 });
+    expect(lines.findLast((line) => line.uri === '/ws' && line.status === 101)).toMatchObject({
+      method: 'GET',
+    });
     const raw = await nginx.accessLog();
     expect(raw).not.toContain('log-secret-key');
     expect(raw).not.toContain(nginx.originSecret);
