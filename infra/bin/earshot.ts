@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { buildEarshotApp } from '../src/app.js';
 import { ConfigError } from '../src/config.js';
 import { contextReader, infraDir, loadConfig, repoRoot } from './load-config.js';
+import { SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 
 function main(): void {
   const underCli = process.env.CDK_CONTEXT_JSON !== undefined;
@@ -18,8 +19,9 @@ function main(): void {
     // The CDK CLI prints these itself; run directly, say them.
     for (const stack of assembly.stacks) {
       console.log(`${stack.stackName}: ${stack.templateFullPath}`);
-      for (const message of stack.messages.filter((m) => m.level === 'warning')) {
-        console.warn(`WARNING ${stack.stackName}: ${String(message.entry.data)}`);
+      for (const message of stack.messages.filter((m) => m.level === SynthesisMessageLevel.WARNING)) {
+        const data = message.entry.data;
+        console.warn(`WARNING ${stack.stackName}: ${typeof data === 'string' ? data : JSON.stringify(data)}`);
       }
     }
     if (!consoleAssetsPath)

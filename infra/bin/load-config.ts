@@ -25,7 +25,9 @@ export function loadConfig(context: (key: string) => unknown): EarshotConfig {
   if (file) raw = mergeConfig(raw, readJson(resolve(process.cwd(), file)));
   const single = (key: string): string | undefined => {
     const value = context(key);
-    return value === undefined || value === null || value === '' ? undefined : String(value);
+    if (typeof value === 'string') return value === '' ? undefined : value;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return value === undefined || value === null ? undefined : JSON.stringify(value);
   };
   const stackName = single('stackName');
   const profile = single('profile');

@@ -1,9 +1,10 @@
 // Issue 10's defects, each as an assertion on the synthesized production templates (a domain with a hosted zone),
 // and the lean profile's promises. Where a defect is about what runs on the instance, the real-process tests are
 // named next to it (proxy-render, nginx-*, proxy-nat).
+import { runInNewContext } from 'node:vm';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FLAGS } from 'aws-cdk-lib/cx-api';
+import { FLAGS, SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildEarshotApp, FEATURE_FLAGS } from '../src/app.js';
 import { parseConfig, type EarshotConfigInput } from '../src/config.js';
@@ -27,7 +28,9 @@ function build(raw: EarshotConfigInput): Built {
   const { app, service, foundation } = buildEarshotApp(parseConfig(raw), { app: new App() });
   const assembly = app.synth();
   const warnings = assembly.stacks.flatMap((s) =>
-    s.messages.filter((m) => m.level === 'warning').map((m) => String(m.entry.data)),
+    s.messages
+      .filter((m) => m.level === SynthesisMessageLevel.WARNING)
+      .map((m) => (typeof m.entry.data === 'string' ? m.entry.data : JSON.stringify(m.entry.data))),
   );
   return {
     service: Template.fromStack(service),
@@ -200,9 +203,8 @@ describe('3. CloudFront and API errors', () => {
 
   it('the function sends console routes to index.html and leaves files alone', () => {
     // cloudfront-js-2.0 is ES5.1-style JavaScript with a `handler`; evaluate the very source that is deployed.
-    const handler = new Function(`${SPA_ROUTES_FUNCTION}; return handler;`)() as (e: unknown) => {
-      uri: string;
-    };
+    // In a fresh V8 context of its own, as CloudFront runs it apart from everything else.
+    const handler = runInNewContext(`${SPA_ROUTES_FUNCTION}; handler`) as (e: unknown) => { uri: string };
     const uri = (path: string) => handler({ request: { uri: path } }).uri;
     expect(uri('/history')).toBe('/index.html');
     expect(uri('/settings/voices')).toBe('/index.html');

@@ -143,6 +143,8 @@ describe('keepEventStreamAlive', () => {
       expect(() => keepEventStreamAlive(response, 1.5)).toThrow(RangeError);
       response.end();
     });
-    await (await get(url)).ended;
+    await (
+      await get(url)
+    ).ended;
   });
 });
