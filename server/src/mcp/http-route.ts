@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
+import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createMcpServerFactory } from './server.js';
 
 export interface McpRouteOptions {
@@ -13,10 +14,9 @@ export interface McpRouteOptions {
    * without a key never gets a body parsed (or buffered).
    */
   readonly authenticate: onRequestAsyncHookHandler;
+  /** How often a silent SSE response gets a keepalive comment (see keepalive.ts). @default SSE_KEEPALIVE_MS */
+  readonly sseKeepaliveMs?: number;
 }
-
-/** SSE comment frames on a streamed answer, so proxies do not cut a long speech's progress stream. */
-const SSE_KEEPALIVE_MS = 15_000;
 
 /**
  * MCP Streamable HTTP at /mcp, stateless. The SDK's handler classifies each POST: a request carrying the
@@ -32,7 +32,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     ({ authInfo, era, requestInfo }) =>
       factory(userOf(authInfo), era, requestInfo && calledTools.get(requestInfo)),
     {
-      keepAliveMs: SSE_KEEPALIVE_MS,
+      // SSE comment frames on a streamed answer, so proxies do not cut a silent call (see keepalive.ts).
+      keepAliveMs: options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS,
       onerror: (error) => {
         // A refused request (bad headers, an unknown revision) is the client's mistake and answered as such;
         // anything else is a failure of ours, answered 500.
@@ -142,7 +143,10 @@ async function sendResponse(reply: FastifyReply, response: Response): Promise<Fa
   reply.code(response.status);
   response.headers.forEach((value, name) => void reply.header(name, value));
   if (!response.body) return reply.send();
-  if (response.headers.get('content-type')?.startsWith('text/event-stream')) return reply.send(response.body);
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    // Tells nginx not to buffer the stream: progress and keepalives must reach the client as they are written.
+    return reply.header('x-accel-buffering', 'no').send(response.body);
+  }
   return reply.send(await response.text());
 }
 
