@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryItem, HistoryPage, SpeakResult } from '@earshot/protocol';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -63,8 +62,10 @@ describe('history on the SQLite store', () => {
   it('list_history takes a cursor and returns nextCursor', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const call = async (args: Record<string, unknown>) =>
-      ((await client.callTool({ name: 'list_history', arguments: args })) as CallToolResult)
-        .structuredContent as { items: { id: string }[]; nextCursor: string | null };
+      (await client.callTool({ name: 'list_history', arguments: args })).structuredContent as {
+        items: { id: string }[];
+        nextCursor: string | null;
+      };
     const first = await call({ limit: 3 });
     expect(first.items).toHaveLength(3);
     expect(first.nextCursor).toEqual(expect.any(String));

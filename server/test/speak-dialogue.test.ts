@@ -2,7 +2,6 @@ import { OggOpusDecoder } from '@earshot/flite';
 import { OggPageReader } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { FliteSynthesizer } from '@earshot/flite';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf } from './support/mcp.js';
@@ -25,10 +24,10 @@ describe('speak_dialogue offline', () => {
   it('speaks every line in its voice as one speech, with timings running on across lines', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: { lines: LINES },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as { id: string; characters: number; lines: number };
     expect(structured.lines).toBe(3);
@@ -76,7 +75,7 @@ describe('speak_dialogue offline', () => {
 
   it('checks every voice before speaking', async () => {
     const client = await connectMcp(server.url, server.keys.bob);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: {
         lines: [
@@ -84,7 +83,7 @@ describe('speak_dialogue offline', () => {
           { voice: 'nobody', text: 'Hello.' },
         ],
       },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/No voice is called "nobody"/);
     const history = await fetch(`${server.url}/api/v1/history`, {
@@ -117,10 +116,10 @@ describe('speak_dialogue through ElevenLabs', () => {
       { voice: 'Rachel', text: 'Third line, Rachel again.' },
     ];
     const before = standin.requests.length;
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: { lines },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     const calls = standin.requests.slice(before).filter((r) => r.path.startsWith('/v1/text-to-speech/'));
     expect(calls).toHaveLength(3);
