@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from './support/server.js';
 const UPSTREAM_KEY = 'el-test-key-123';
 const TEXT = 'Your pull request is ready. Three files changed, and every check is green. Shall I merge it?';
 
-describe('speak through the ElevenLabs SDK against the stand-in', () => {
+describe('speak through ElevenLabs (the stand-in)', () => {
   let standin: Standin;
   let server: TestServer;
 
