@@ -214,6 +214,9 @@ async function main(): Promise<void> {
   const before = await run(standin.url, 'pcm_24000', [
     { label: 'player (PCM as sent)', accept: ['audio/pcm'] },
   ]);
+  // Alone first: everything here shares one event loop, so a PCM player's decoding would delay the timestamps of
+  // the Opus player's frames too (the server sends to the Opus player first).
+  const alone = await run(standin.url, 'opus_48000_32', [{ label: 'player (Ogg Opus, default), alone' }]);
   const after = await run(standin.url, 'opus_48000_32', [
     { label: 'player (Ogg Opus, default)' },
     { label: 'PCM-only player (decoded once on the server)', accept: ['audio/pcm'] },
@@ -221,7 +224,7 @@ async function main(): Promise<void> {
   await standin.close();
   codecCost(); // warm the wasm up
   const cost = codecCost();
-  const rows = [...before, ...after];
+  const rows = [...before, ...alone, ...after];
   console.log(
     [
       `Opus on the player channel — stand-in paced at ${pacing.firstByteLatencyMs} ms first byte, ${pacing.realtimeFactor}× real time; ${ROUNDS} speeches each`,

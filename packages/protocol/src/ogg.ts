@@ -264,7 +264,7 @@ const CRC_TABLE = (() => {
 export function oggCrc(page: Uint8Array, crcAt = -1): number {
   let crc = 0;
   for (let i = 0; i < page.length; i++) {
-    const byte = i >= crcAt && i < crcAt + 4 ? 0 : page[i]!;
+    const byte = crcAt >= 0 && i >= crcAt && i < crcAt + 4 ? 0 : page[i]!;
     crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff]!) >>> 0;
   }
   return crc;
