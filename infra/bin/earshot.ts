@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { buildEarshotApp } from '../src/app.js';
 import { ConfigError } from '../src/config.js';
 import { contextReader, infraDir, loadConfig, repoRoot } from './load-config.js';
+import { SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 
 function main(): void {
   const underCli = process.env.CDK_CONTEXT_JSON !== undefined;
@@ -15,7 +16,14 @@ function main(): void {
   const consoleAssetsPath = existsSync(resolve(webDist, 'index.html')) ? webDist : undefined;
   const assembly = buildEarshotApp(config, { app, consoleAssetsPath }).app.synth();
   if (!underCli) {
-    for (const stack of assembly.stacks) console.log(`${stack.stackName}: ${stack.templateFullPath}`);
+    // The CDK CLI prints these itself; run directly, say them.
+    for (const stack of assembly.stacks) {
+      console.log(`${stack.stackName}: ${stack.templateFullPath}`);
+      for (const message of stack.messages.filter((m) => m.level === SynthesisMessageLevel.WARNING)) {
+        const data = message.entry.data;
+        console.warn(`WARNING ${stack.stackName}: ${typeof data === 'string' ? data : JSON.stringify(data)}`);
+      }
+    }
     if (!consoleAssetsPath)
       console.log('web/dist not built: only config.json will be deployed to the console bucket');
   }

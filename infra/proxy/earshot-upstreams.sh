@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # earshot-upstreams: keeps nginx's upstream blocks equal to the set of running Earshot tasks.
-# Resolves the tasks' service-discovery name, rewrites the upstreams file only when the set changed, and reloads
-# nginx after `nginx -t`. With no task (scaled to zero) the upstreams point at nginx's own "service sleeping" server.
+# Resolves the tasks' addresses (Cloud Map DNS, or the ECS API through EARSHOT_RESOLVE_CMD), rewrites the upstreams
+# file only when the set of tasks really changed (sorted, so order never counts as a change), and reloads nginx
+# after `nginx -t`: a reload is what closes players, so nothing else may cause one. With no task (scaled to zero) the upstreams point at nginx's own "service sleeping" server.
 # Run every few seconds by earshot-upstreams.timer. Settings come from the environment:
-#   EARSHOT_UPSTREAM_HOST       name to resolve (required), e.g. api.earshot.local
+#   EARSHOT_UPSTREAM_HOST       name to resolve (required), e.g. api.earshot-1a2b3c.earshot.local
 #   EARSHOT_UPSTREAM_PORT       the tasks' port (default 8080)
 #   EARSHOT_UPSTREAMS_FILE      the file nginx includes (default /etc/nginx/earshot/upstreams.conf)
 #   EARSHOT_SLEEPING_SERVER     the sleeping server's address (default 127.0.0.1:8089)
@@ -55,9 +56,11 @@ render() {
     printf 'upstream earshot_any {\n    server %s;\n}\n' "$sleeping"
     return
   fi
+  # max_fails=0: one failed request must not move a user's calls to another task than their players'. A task
+  # that really is gone leaves the set at the next discovery run.
   # shellcheck disable=SC2016 # $earshot_route_key is an nginx variable
   printf 'upstream earshot_user {\n    hash $earshot_route_key consistent;\n'
-  printf '    server %s max_fails=1 fail_timeout=10s;\n' "${server_list[@]}"
+  printf '    server %s max_fails=0;\n' "${server_list[@]}"
   printf '    keepalive 16;\n}\n'
   printf 'upstream earshot_any {\n'
   printf '    server %s max_fails=1 fail_timeout=10s;\n' "${server_list[@]}"

@@ -18,10 +18,15 @@ export interface EarshotApp {
 
 /**
  * Feature flags the app is written against, set here (not in cdk.json) so that `cdk synth`, `npm run synth` and the
- * tests build exactly the same templates.
+ * tests build exactly the same templates. Each is a real flag of aws-cdk-lib (`FLAGS` in aws-cdk-lib/cx-api, checked
+ * by a test):
+ * - uniqueImdsv2TemplateName: the launch template `requireImdsv2` makes gets a name unique to its construct path,
+ *   stack included. Without it every stack's is `InstanceLaunchTemplate`, and a second stack fails to deploy.
+ * - defaultCrossStackReferences: the service stack's references to the foundation stack are ordinary exports.
+ * - minimizePolicies: IAM statements are merged where they can be.
  */
 export const FEATURE_FLAGS: Readonly<Record<string, string | boolean>> = {
-  '@aws-cdk/aws-ecs:removeDefaultDesiredCount': true,
+  '@aws-cdk/aws-ec2:uniqueImdsv2TemplateName': true,
   '@aws-cdk/core:defaultCrossStackReferences': 'strong',
   '@aws-cdk/aws-iam:minimizePolicies': true,
 };
@@ -37,14 +42,14 @@ export function buildEarshotApp(config: EarshotConfig, options: BuildOptions = {
   const foundation = new FoundationStack(app, `${config.stackName}-foundation`, {
     env,
     config,
-    description: 'Earshot: image repository, secrets, GitHub deploy role',
+    description: `Earshot (${config.profile} profile): image repository, secrets, GitHub deploy role`,
   });
   const service = new EarshotStack(app, config.stackName, {
     env,
     config,
     foundation: foundation.foundation,
     consoleAssetsPath: options.consoleAssetsPath,
-    description: 'Earshot: proxy/NAT instance, Fargate service, console, schedule, monitoring',
+    description: `Earshot (${config.profile} profile${config.domain ? '' : ', TRIAL: no domain'}): proxy/NAT instance, Fargate service, console, schedule, monitoring`,
   });
   service.addStackDependency(foundation);
   for (const stack of [foundation, service]) Tags.of(stack).add('project', 'earshot');

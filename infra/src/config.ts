@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { crossFieldProblems, patchOverlapsActiveHours } from './config-rules.js';
 
 /**
  * The one configuration of the AWS deployment. Parsed once (by `bin/earshot.ts` or a test) and passed down as props;
- * nothing here reads files or the environment. Defaults follow `seed/deployment-architecture.md`.
+ * nothing here reads files or the environment. Defaults follow the seed architecture document (quoted line by
+ * line in docs/deploy.md).
  */
 
 export const WEEK_DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
@@ -24,17 +26,25 @@ const arn = (service: string) =>
 
 const domainSchema = z
   .object({
-    /** Host name of the API (nginx on the proxy instance), e.g. `api.earshot.example.com`. */
+    /** Public name of the API (agents, `EARSHOT_URL`): an alias of the CloudFront distribution. */
     apiDomain: hostname,
-    /** Host name of the console (CloudFront). Omit to use the `*.cloudfront.net` name. */
+    /** Host name of the console (another alias of the same distribution). Omit to use the `*.cloudfront.net` name. */
     consoleDomain: hostname.optional(),
+    /**
+     * Name CloudFront reaches the proxy instance by (its A record, its Let's Encrypt certificate). Only CloudFront
+     * is let in on its HTTPS port.
+     * @default `origin.<apiDomain>`
+     */
+    originDomain: hostname.optional(),
     /** Route 53 hosted zone that owns the names: records are created in it. Omit to manage DNS yourself. */
     hostedZoneId: z
       .string()
       .regex(/^Z[A-Z0-9]{4,31}$/, 'must be a Route 53 hosted zone id like "Z0123456789ABC"')
       .optional(),
     hostedZoneName: hostname.optional(),
-    /** ACM certificate in us-east-1 for `consoleDomain` (required when the stack is not in us-east-1). */
+    /** ACM certificate in us-east-1 covering apiDomain (and consoleDomain). Without it one is made and validated in the zone. */
+    certificateArn: arn('acm').optional(),
+    /** The earlier name of `certificateArn` (it covered the console only); still accepted. */
     consoleCertificateArn: arn('acm').optional(),
     /** Address Let's Encrypt writes to about expiring certificates. */
     letsEncryptEmail: email.optional(),
@@ -47,7 +57,48 @@ const domainSchema = z
         message: 'hostedZoneId and hostedZoneName go together: give both or neither',
       });
     }
-  });
+    const names = [d.apiDomain, d.consoleDomain, d.originDomain].filter((n) => n !== undefined);
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'apiDomain, consoleDomain and originDomain must be three different names',
+      });
+    }
+    const zone = d.hostedZoneName;
+    if (zone) {
+      for (const [key, name] of Object.entries({ apiDomain: d.apiDomain, originDomain: d.originDomain })) {
+        if (name !== undefined && name !== zone && !name.endsWith(`.${zone}`)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${name} is not inside the hosted zone ${zone}`,
+          });
+        }
+      }
+    }
+    if (d.certificateArn && d.consoleCertificateArn && d.certificateArn !== d.consoleCertificateArn) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give certificateArn or its old name consoleCertificateArn, not both',
+      });
+    }
+  })
+  .transform(({ consoleCertificateArn, ...d }) => ({
+    ...d,
+    originDomain: d.originDomain ?? `origin.${d.apiDomain}`,
+    certificateArn: d.certificateArn ?? consoleCertificateArn,
+  }));
+
+const patchWindowSchema = z
+  .object({
+    /** Day of the weekly maintenance start (in the schedule's time zone). */
+    day: z.enum(WEEK_DAYS).default('SUN'),
+    /** The instance is started at this time, patched (and rebooted if needed), and stopped again... */
+    start: hhmm.default('03:00'),
+    /** ...this many minutes later. */
+    minutes: z.number().int().min(20).max(240).default(60),
+  })
+  .strict();
 
 const scheduleSchema = z
   .object({
@@ -72,6 +123,8 @@ const scheduleSchema = z
     instanceLeadMinutes: z.number().int().min(5).max(120).default(10),
     /** Minutes the instance keeps running after the tasks scale to zero (120 s drain + margin). */
     instanceLagMinutes: z.number().int().min(5).max(120).default(15),
+    /** The weekly off-hours window in which the instance moves to the newest Amazon Linux release. */
+    patch: patchWindowSchema.default(() => patchWindowSchema.parse({})),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -85,35 +138,68 @@ const scheduleSchema = z
     }
     if (new Set(s.days).size !== s.days.length)
       ctx.addIssue({ code: 'custom', message: 'days lists a day twice' });
+    const overlap = patchOverlapsActiveHours(s);
+    if (overlap) ctx.addIssue({ code: 'custom', path: ['patch'], message: overlap });
   });
 
-/** Fargate sizes the seed allows: 0.5 vCPU / 1 GB (default), or the smaller 0.25 vCPU / 0.5 GB. */
+/** Fargate sizes the seed allows: 0.5 vCPU / 1 GB (default profile), or 0.25 vCPU / 0.5 GB (lean profile). */
 export const TASK_SIZES = {
   '0.5vCPU-1GB': { cpu: 512, memoryMiB: 1024 },
   '0.25vCPU-0.5GB': { cpu: 256, memoryMiB: 512 },
 } as const;
+export type TaskSize = keyof typeof TASK_SIZES;
 
 const taskSchema = z
   .object({
-    size: z
-      .enum(Object.keys(TASK_SIZES) as [keyof typeof TASK_SIZES, ...(keyof typeof TASK_SIZES)[]])
-      .default('0.5vCPU-1GB'),
-    /** Upper bound for horizontal scaling within active hours. */
+    /** @default the profile's: 0.5vCPU-1GB (default), 0.25vCPU-0.5GB (lean) */
+    size: z.enum(Object.keys(TASK_SIZES) as [TaskSize, ...TaskSize[]]).optional(),
+    /** Upper bound for horizontal scaling within active hours (8 at most with Cloud Map discovery). */
     maxTasks: z.number().int().min(1).max(10).default(2),
     /** Target average open player connections per task before another task is added. */
     targetConnectionsPerTask: z.number().int().min(1).max(1000).default(50),
-    /** Image tag in the ECR repository. The deploy workflow passes the commit SHA. */
+    /**
+     * The image to run: an immutable tag in the ECR repository (the deploy workflow passes the commit SHA) or a
+     * digest `sha256:…`. Never `latest`. @default none: synth warns, the service cannot start
+     */
     imageTag: z
       .string()
-      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag')
-      .default('latest'),
+      .regex(
+        /^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/,
+        'must be a Docker tag or a digest "sha256:<64 hex>"',
+      )
+      .refine((tag) => tag !== 'latest', {
+        message: '"latest" is mutable: deploy an immutable tag (the commit SHA) or a digest',
+      })
+      .optional(),
   })
   .strict();
 
 const instanceSchema = z
   .object({
-    /** Persistent Spot request that stops (not terminates) on interruption. */
-    spot: z.boolean().default(false),
+    /**
+     * Withdrawn: the proxy is always on-demand. Stopping a Spot instance needs a persistent request, and a
+     * persistent request launches an unmanaged replacement whenever CloudFormation terminates its instance.
+     */
+    spot: z
+      .boolean()
+      .refine((spot) => !spot, {
+        message:
+          'Spot is no longer offered for the proxy: AWS lets only a persistent Spot request stop and start, and a ' +
+          'persistent request launches a new, unmanaged instance when CloudFormation replaces or deletes its ' +
+          'instance. The proxy runs on demand (stop/start is its documented lifecycle); remove "spot".',
+      })
+      .optional(),
+    /**
+     * The image, overriding `src/ami-pins.ts`: an AL2023 arm64 image name (resolved to this region's id when it
+     * changes) or an `ami-…` id of this region.
+     */
+    ami: z
+      .string()
+      .regex(
+        /^(ami-[0-9a-f]{8,17}|al2023-ami-[A-Za-z0-9._-]+-arm64)$/,
+        'must be "ami-…" or an "al2023-ami-…-arm64" name',
+      )
+      .optional(),
   })
   .strict();
 
@@ -148,6 +234,8 @@ const cloudFrontSchema = z
       .string()
       .includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' })
       .optional(),
+    /** Bump to make a new secret CloudFront sends the proxy (X-Earshot-Origin-Verify). */
+    originSecretVersion: z.number().int().min(1).default(1),
   })
   .strict();
 
@@ -162,13 +250,23 @@ const githubSchema = z
   })
   .strict();
 
+export const PROFILES = ['default', 'lean'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
 export const earshotConfigSchema = z
   .object({
-    /** Prefix of the two stack names (`<name>-registry`, `<name>`). */
+    /** Name of the service stack; the foundation stack is `<name>-foundation`. Unique per account and region. */
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must start with a letter; letters, digits and dashes')
       .default('Earshot'),
+    /** `default`: the seed's system as written. `lean`: the same system for under $7/month (docs/deploy.md). */
+    profile: z.enum(PROFILES).default('default'),
+    /**
+     * Deploy without a domain: everything on the `*.cloudfront.net` name, CloudFront → proxy over plain HTTP. For
+     * trying Earshot only (synth and deploy warn); production needs `domain`. Ignored when a domain is set.
+     */
+    trial: z.boolean().default(false),
     region: z
       .string()
       .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region like "eu-central-1"')
@@ -184,36 +282,7 @@ export const earshotConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    const usEast1 = c.region === 'us-east-1';
-    if (c.domain?.consoleDomain && !usEast1 && !c.domain.consoleCertificateArn) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['domain', 'consoleCertificateArn'],
-        message: `CloudFront certificates must live in us-east-1; the stack is in ${c.region}: create one there and give its ARN`,
-      });
-    }
-    if (c.domain?.consoleDomain && !c.domain.hostedZoneId && !c.domain.consoleCertificateArn) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['domain', 'consoleCertificateArn'],
-        message:
-          'a console domain needs either a hosted zone (to validate a new certificate) or consoleCertificateArn',
-      });
-    }
-    if (c.cloudFront.waf && !usEast1 && !c.cloudFront.webAclArn) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cloudFront', 'webAclArn'],
-        message: `a CLOUDFRONT web ACL must be created in us-east-1; the stack is in ${c.region}: create it there and give webAclArn`,
-      });
-    }
-    if (c.cloudFront.signedUrls && !c.cloudFront.signedUrlsPublicKeyPem) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cloudFront', 'signedUrlsPublicKeyPem'],
-        message: 'signedUrls needs signedUrlsPublicKeyPem',
-      });
-    }
+    for (const problem of crossFieldProblems(c)) ctx.addIssue({ code: 'custom', ...problem });
   });
 
 export type EarshotConfigInput = z.input<typeof earshotConfigSchema>;
@@ -245,6 +314,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The task size in effect: the configured one, else the profile's. */
+export function taskSizeOf(config: EarshotConfig): TaskSize {
+  return config.task.size ?? (config.profile === 'lean' ? '0.25vCPU-0.5GB' : '0.5vCPU-1GB');
+}
+
 export function taskResources(config: EarshotConfig): { cpu: number; memoryMiB: number } {
-  return TASK_SIZES[config.task.size];
+  return TASK_SIZES[taskSizeOf(config)];
 }

@@ -9,9 +9,10 @@ import type { EarshotStack, FoundationStack } from './stacks.js';
  */
 export function applyNagSuppressions(foundation: FoundationStack, service: EarshotStack): void {
   const f = foundation.foundation;
-  for (const secret of [f.elevenLabsKey, f.apiKeyHashes]) {
+  for (const ref of [f.elevenLabsKey, f.apiKeyHashes]) {
+    if (ref.kind !== 'secrets-manager') continue;
     acknowledge(
-      secret,
+      ref.secret,
       'AwsSolutions-SMG4',
       'Third-party API keys (ElevenLabs) and Earshot key hashes cannot be rotated by a Lambda: they are replaced by hand when a key changes.',
     );
@@ -49,11 +50,13 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
     'The bucket is only read by CloudFront through origin access control; it holds the public console build. Access is visible in CloudFront metrics.',
   );
 
-  acknowledge(
-    service.proxy.securityGroup,
-    'AwsSolutions-EC23',
-    'The proxy is the public entry point of the API: 80 (ACME challenge, redirect) and 443 must be open to every client, as the seed specifies.',
-  );
+  if (service.config.domain) {
+    acknowledge(
+      service.proxy.securityGroup,
+      'AwsSolutions-EC23',
+      "Only port 80 is open to the world, for Let's Encrypt's HTTP-01 challenges (its validation servers have no published addresses); nginx redirects everything else there to CloudFront. The API port admits CloudFront's origin-facing prefix list only.",
+    );
+  }
   acknowledge(
     service.proxy,
     'AwsSolutions-IAM4',
@@ -68,7 +71,7 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
   acknowledge(
     service.proxy.instance,
     'AwsSolutions-EC29',
-    'The instance is replaced by CloudFormation when its user data changes (the Elastic IP follows); termination protection would block that. It holds no state.',
+    'CloudFormation replaces the instance when its image pin changes (src/ami-pins.ts, a deliberate commit); termination protection would block that. Its only state, the certificate, is backed up to S3 and restored.',
   );
 
   const distribution = service.console.distribution;
@@ -98,7 +101,7 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
     acknowledge(
       distribution,
       'AwsSolutions-CFR5',
-      'Without a domain the API behaviours reach the proxy over HTTP (it has no certificate for its EC2 name); set domain.apiDomain for TLS end to end.',
+      'The explicit trial mode (no domain): the API behaviours reach the proxy over HTTP (it has no certificate for its EC2 name); synth and deploy warn. Production (domain set) is HTTPS end to end.',
     );
   }
 
@@ -137,7 +140,7 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
   acknowledge(
     backend.taskDefinition,
     'AwsSolutions-ECS2',
-    'The environment holds only non-secret settings (bucket, URLs, port); both secrets come from Secrets Manager.',
+    'The environment holds only non-secret settings (bucket, URLs, port); both secrets come from Secrets Manager or SSM SecureString parameters.',
   );
   acknowledge(
     backend.taskDefinition.taskRole,
@@ -153,6 +156,54 @@ export function applyNagSuppressions(foundation: FoundationStack, service: Earsh
       ['Resource::*'],
     );
   }
+  acknowledge(
+    service.values,
+    'AwsSolutions-IAM5',
+    'ec2:DescribeImages, ec2:DescribeManagedPrefixLists and secretsmanager:GetRandomPassword have no resource-level permissions; each deploy-time lookup policy holds only its one read-only action.',
+    ['Resource::*'],
+  );
+  acknowledgeProxyRole(service);
+  for (const stack of [foundation, service]) acknowledgeAwsCustomResources(stack);
+}
+
+function acknowledgeProxyRole(service: EarshotStack): void {
+  const role = service.proxy.instance.role;
+  acknowledge(
+    role,
+    'AwsSolutions-IAM5',
+    'cloudwatch:PutMetricData (the heartbeat) and ecs:ListTasks (discovery, lean) have no resource type; both are scoped by condition keys (cloudwatch:namespace = Earshot, ecs:cluster = this cluster).',
+    ['Resource::*'],
+  );
+  if (service.config.profile === 'lean') {
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5',
+      'ecs:DescribeTasks on the tasks of this one cluster (task ids are not known in advance), with an ecs:cluster condition.',
+      [
+        `Resource::arn:<AWS::Partition>:ecs:${service.region}:<AWS::AccountId>:task/${service.config.stackName}/*`,
+      ],
+    );
+  }
+}
+
+/**
+ * The Lambda function that CDK's AwsCustomResource runs (one per stack): deploy-time lookups (image id, CloudFront
+ * prefix list, origin secret) in the service stack, the SecureString parameters in the lean foundation stack.
+ */
+function acknowledgeAwsCustomResources(stack: Stack): void {
+  const fn = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+  if (!fn) return;
+  acknowledge(
+    fn,
+    'AwsSolutions-IAM4',
+    "CDK's AwsCustomResource function: AWSLambdaBasicExecutionRole only lets it write its own logs.",
+    ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+  );
+  acknowledge(
+    fn,
+    'AwsSolutions-L1',
+    "The runtime of CDK's AwsCustomResource function is chosen by aws-cdk-lib and upgraded with it.",
+  );
 }
 
 /** The wildcard actions of CDK's `grantReadWrite` on objects. */

@@ -5,8 +5,15 @@ import { buildEarshotApp } from '../src/app.js';
 import { parseConfig, type EarshotConfigInput } from '../src/config.js';
 import { acknowledge, findNagViolations, formatFindings } from '../src/nag.js';
 
+const domain = {
+  apiDomain: 'api.example.com',
+  hostedZoneId: 'Z0123456789ABC',
+  hostedZoneName: 'example.com',
+};
 const variants: [string, EarshotConfigInput][] = [
-  ['defaults (API through CloudFront, no domain)', {}],
+  ['production (a domain with a hosted zone)', { domain }],
+  ['the lean profile', { domain, profile: 'lean' }],
+  ['a trial (no domain)', { trial: true }],
   [
     'every option on',
     {
@@ -17,7 +24,6 @@ const variants: [string, EarshotConfigInput][] = [
         hostedZoneName: 'example.com',
       },
       github: { repository: 'acme/earshot' },
-      instance: { spot: true },
       cloudFront: {
         waf: true,
         signedUrls: true,

@@ -11,7 +11,15 @@ let service: Template;
 let foundation: Template;
 
 beforeAll(() => {
-  const config = parseConfig({ alerts: { email: 'ops@example.com', monthlyBudgetUsd: 25 } });
+  const config = parseConfig({
+    domain: {
+      apiDomain: 'api.earshot.example.com',
+      hostedZoneId: 'Z0EXAMPLE0123456789',
+      hostedZoneName: 'earshot.example.com',
+    },
+    task: { imageTag: 'abc1234' },
+    alerts: { email: 'ops@example.com', monthlyBudgetUsd: 25 },
+  });
   const built = buildEarshotApp(config, { app: new App() });
   service = Template.fromStack(built.service);
   foundation = Template.fromStack(built.foundation);
@@ -67,17 +75,20 @@ describe('proxy/NAT instance', () => {
     expect(instance.SourceDestCheck).toBe(false);
     expect(instance.CreditSpecification).toEqual({ CPUCredits: 'standard' });
     expect(instance.Monitoring).toBe(false);
-    const ssmParameter =
-      JSON.stringify(instance.ImageId).match(/"Ref":"(SsmParameterValue[^"]+)"/)?.[1] ?? '';
-    const parameters = (service.toJSON() as { Parameters?: Record<string, unknown> }).Parameters;
-    expect(JSON.stringify(parameters?.[ssmParameter])).toMatch(/al2023-ami-kernel-[^"]*arm64/);
+    // The pinned image name (src/ami-pins.ts), turned into this region's id by a lookup that runs only when it changes.
+    expect(JSON.stringify(instance.ImageId)).toContain('DeployTimeImage');
+    expect(JSON.stringify(service.findResources('Custom::AWS'))).toMatch(/al2023-ami-2023[^"]*-arm64/);
     expect(JSON.stringify(instance.BlockDeviceMappings)).toContain('"VolumeType":"gp3"');
   });
 
-  it('gets its user data from the proxy renderer (NAT + nginx)', () => {
+  it('gets the first-boot user data and its configuration (NAT + nginx) as cfn-init metadata', () => {
     const userData = JSON.stringify(only(service, 'AWS::EC2::Instance').Properties.UserData);
-    expect(userData).toContain('dnf_install iptables-services nginx');
-    expect(userData).toContain('/usr/local/sbin/earshot-nat');
+    expect(userData).toContain('cfn_init nat');
+    const metadata = JSON.stringify(
+      (Object.values(service.findResources('AWS::EC2::Instance'))[0] as { Metadata: unknown }).Metadata,
+    );
+    expect(metadata).toContain('/etc/earshot/staged/usr/local/sbin/earshot-nat');
+    expect(metadata).toContain('/etc/earshot/staged/etc/nginx/nginx.conf');
   });
 
   it('has a fixed Elastic IP', () => {
@@ -87,7 +98,7 @@ describe('proxy/NAT instance', () => {
     });
   });
 
-  it('opens only 80/443 to the world and 443 from the tasks (NAT)', () => {
+  it('opens only 80 (ACME) to the world, 443 to CloudFront only, and 443 from the tasks (NAT)', () => {
     const groups = Object.entries(service.findResources('AWS::EC2::SecurityGroup')).map(
       ([id, r]) => [id, (r as Resource).Properties] as const,
     );
@@ -96,27 +107,24 @@ describe('proxy/NAT instance', () => {
     const proxy = idOf('Earshot proxy');
     const tasks = idOf('Earshot tasks');
     const rule = (r: Record<string, unknown>) => [r.CidrIp ?? r.CidrIpv6, r.FromPort, r.ToPort];
-    // Rules written inside the groups: the world reaches the proxy on 80 and 443, and nothing else on anything.
+    // Rules written inside the groups: the world reaches the proxy on 80 only (ACME; the rest is redirected).
     const inline = Object.fromEntries(
       groups.map(([id, g]) => [id, ((g.SecurityGroupIngress ?? []) as Record<string, unknown>[]).map(rule)]),
     );
     expect(inline).toEqual({
-      [proxy]: [
-        ['0.0.0.0/0', 80, 80],
-        ['0.0.0.0/0', 443, 443],
-      ],
+      [proxy]: [['0.0.0.0/0', 80, 80]],
       [tasks]: [],
     });
     // Rules between groups: the tasks reach the proxy on 443 (NAT), the proxy reaches the tasks on 8080.
     const groupOf = (ref: unknown) => (ref as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const between = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => {
-      const p = (r as Resource).Properties;
-      return {
+    const between = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r) => (r as Resource).Properties)
+      .filter((p) => p.SourceSecurityGroupId !== undefined)
+      .map((p) => ({
         to: groupOf(p.GroupId),
         from: groupOf(p.SourceSecurityGroupId),
         ports: [p.FromPort, p.ToPort],
-      };
-    });
+      }));
     expect(between).toEqual(
       expect.arrayContaining([
         { to: proxy, from: tasks, ports: [443, 443] },
@@ -172,7 +180,8 @@ describe('backend service', () => {
       HOST: '0.0.0.0',
       PORT: '8080',
       EARSHOT_DATA_DIR: '/tmp/earshot',
-      EARSHOT_METRICS_SERVICE: 'earshot-server',
+      EARSHOT_METRICS_SERVICE: 'Earshot',
+      EARSHOT_PUBLIC_URL: 'https://api.earshot.example.com',
     });
     expect(JSON.stringify(env.EARSHOT_STORE)).toMatch(
       /^\{"Fn::Join":\["",\["dynamodb:\/\/",\{"Ref":"DataTable/,
@@ -182,8 +191,8 @@ describe('backend service', () => {
     expect(env.EARSHOT_AUDIO_RETENTION_DAYS).toBe('90');
     expect(JSON.stringify(env.EARSHOT_ALLOWED_ORIGINS)).toContain('DomainName');
     expect(env.EARSHOT_PUBLIC_URL).toBeDefined();
-    // Without a domain, CloudFront forwards the API with the proxy's EC2 name as Host: the server must serve it.
-    expect(JSON.stringify(env.EARSHOT_ALLOWED_HOSTS)).toMatch(/ec2-.*compute/);
+    // CloudFront forwards the API with the origin's name as Host: the server must serve it.
+    expect(env.EARSHOT_ALLOWED_HOSTS).toBe('origin.api.earshot.example.com');
     expect(env.EARSHOT_MAX_CONNECTIONS_PER_CLIENT).toBe('0');
     expect((def.Secrets as { Name: string }[]).map((s) => s.Name).sort()).toEqual([
       'EARSHOT_API_KEYS',
@@ -196,9 +205,8 @@ describe('backend service', () => {
     service.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 
-  it('runs in the private subnet without a public IP and registers api.earshot.local A records', () => {
+  it('runs in the private subnet without a public IP and registers A records in its own namespace', () => {
     service.hasResourceProperties('AWS::ECS::Service', {
-      ServiceName: 'earshot-server',
       LaunchType: 'FARGATE',
       NetworkConfiguration: {
         AwsvpcConfiguration: Match.objectLike({
@@ -208,7 +216,9 @@ describe('backend service', () => {
       },
     });
     expect(only(service, 'AWS::ECS::Service').Properties.DesiredCount).toBeUndefined();
-    service.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'earshot.local' });
+    service.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
+      Name: Match.stringLikeRegexp('^earshot-[0-9a-f]{6}\\.earshot\\.local$'),
+    });
     service.hasResourceProperties('AWS::ServiceDiscovery::Service', {
       Name: 'api',
       DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }] }),
@@ -294,7 +304,7 @@ describe('scheduling', () => {
           Namespace: 'Earshot',
           MetricName: 'PlayerConnections',
           Statistic: 'Average',
-          Dimensions: [{ Name: 'Service', Value: 'earshot-server' }],
+          Dimensions: [{ Name: 'Service', Value: 'Earshot' }],
         }),
       }),
     });
@@ -424,16 +434,16 @@ describe('data store', () => {
 });
 
 describe('console', () => {
-  it('serves a private bucket through CloudFront with origin access control and SPA fallbacks', () => {
+  it('serves a private bucket through CloudFront with origin access control and an SPA function', () => {
     service.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     service.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
         DefaultRootObject: 'index.html',
-        CustomErrorResponses: [
-          Match.objectLike({ ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html' }),
-          Match.objectLike({ ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html' }),
-        ],
-        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        CustomErrorResponses: Match.absent(),
+        DefaultCacheBehavior: Match.objectLike({
+          ViewerProtocolPolicy: 'redirect-to-https',
+          FunctionAssociations: [Match.objectLike({ EventType: 'viewer-request' })],
+        }),
       }),
     });
     const policy = JSON.stringify(
@@ -463,18 +473,18 @@ describe('console', () => {
     });
   });
 
-  it('routes the API paths to the proxy over CloudFront when no domain is configured', () => {
+  it('routes the API paths to the proxy over CloudFront, to its origin name', () => {
     const dist = JSON.stringify(only(service, 'AWS::CloudFront::Distribution'));
     for (const path of ['/api/*', '/ws', '/mcp', '/healthz'])
       expect(dist).toContain(`"PathPattern":"${path}"`);
-    expect(dist).toContain('.compute-1.amazonaws.com');
+    expect(dist).toContain('"DomainName":"origin.api.earshot.example.com"');
   });
 
-  it('deploys a runtime config.json with the API base URL', () => {
+  it('deploys a runtime config.json (the API is on the same distribution, so its base URL is the page origin)', () => {
     service.resourceCountIs('Custom::CDKBucketDeployment', 1);
     service.hasResourceProperties('Custom::CDKBucketDeployment', { Prune: false, DistributionPaths: ['/*'] });
-    const deployment = JSON.stringify(only(service, 'Custom::CDKBucketDeployment').Properties.SourceMarkers);
-    expect(deployment).toMatch(/ConsoleDistribution[A-Z0-9]*","DomainName"/);
+    // Nothing deploy-time in it: no markers to substitute.
+    expect(only(service, 'Custom::CDKBucketDeployment').Properties.SourceMarkers).toBeUndefined();
   });
 });
 
@@ -487,8 +497,13 @@ describe('registry, monitoring, budget', () => {
     expect(rules.rules[0]?.selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 5 });
   });
 
-  it('alarms on error rate, error logs, no running task, connections, and instance health, all to one topic', () => {
-    service.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('alarms on error rate, error logs, no running task, connections, instance health and an unreachable proxy', () => {
+    service.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('has not answered through CloudFront'),
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
     service.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildEarshotApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 
-// Every option switched on: custom domains in a hosted zone, GitHub deploy role, Spot, WAF, signed URLs.
+// Every option switched on: custom domains in a hosted zone, GitHub deploy role, WAF, signed URLs.
 const PEM =
   '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEexampleexampleexampleexampleexampleexampleexampleexampleexampleexampleexample==\n-----END PUBLIC KEY-----';
 let service: Template;
@@ -20,7 +20,6 @@ beforeAll(() => {
       hostedZoneName: 'example.com',
     },
     github: { repository: 'acme/earshot' },
-    instance: { spot: true },
     task: { size: '0.25vCPU-0.5GB', maxTasks: 4, imageTag: 'abc123' },
     schedule: {
       timeZone: 'Europe/Berlin',
@@ -42,58 +41,53 @@ const props = (t: Template, type: string): Props[] =>
   Object.values(t.findResources(type)).map((r) => (r as { Properties: Props }).Properties);
 
 describe('with a domain and hosted zone', () => {
-  it('points the API name at the Elastic IP and the console name at CloudFront', () => {
+  it('points the origin name at the Elastic IP, and the API and console names at CloudFront', () => {
     service.hasResourceProperties('AWS::Route53::RecordSet', {
-      Name: 'api.example.com.',
+      Name: 'origin.api.example.com.',
       Type: 'A',
       ResourceRecords: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^ProxyElasticIp'), 'PublicIp'] }],
     });
-    service.hasResourceProperties('AWS::Route53::RecordSet', {
-      Name: 'console.example.com.',
-      Type: 'A',
-      AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }),
-    });
+    for (const name of ['api.example.com.', 'console.example.com.']) {
+      service.hasResourceProperties('AWS::Route53::RecordSet', {
+        Name: name,
+        Type: 'A',
+        AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }),
+      });
+    }
   });
 
-  it('validates a console certificate by DNS (the stack is in us-east-1) and enforces TLS 1.2', () => {
+  it('validates one certificate for both names by DNS (the stack is in us-east-1) and enforces TLS 1.2', () => {
     service.hasResourceProperties('AWS::CertificateManager::Certificate', {
-      DomainName: 'console.example.com',
+      DomainName: 'api.example.com',
+      SubjectAlternativeNames: ['console.example.com'],
       ValidationMethod: 'DNS',
     });
     service.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({
-        Aliases: ['console.example.com'],
+        Aliases: ['api.example.com', 'console.example.com'],
         ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2021' }),
       }),
     });
   });
 
-  it('sends browsers straight to nginx: CSP names the API host, no API behaviours on CloudFront', () => {
-    service.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
-      ResponseHeadersPolicyConfig: Match.objectLike({
-        SecurityHeadersConfig: Match.objectLike({
-          ContentSecurityPolicy: Match.objectLike({
-            ContentSecurityPolicy: Match.stringLikeRegexp(
-              "connect-src 'self' https://api.example.com wss://api.example.com",
-            ),
-          }),
-        }),
-      }),
-    });
-    expect(JSON.stringify(props(service, 'AWS::CloudFront::Distribution'))).not.toContain(
-      '"PathPattern":"/mcp"',
-    );
+  it('serves the API through CloudFront on every name: API behaviours, the console origins allowed', () => {
+    expect(JSON.stringify(props(service, 'AWS::CloudFront::Distribution'))).toContain('"PathPattern":"/mcp"');
     const env = JSON.stringify(props(service, 'AWS::ECS::TaskDefinition'));
     expect(env).toContain('{"Name":"EARSHOT_PUBLIC_URL","Value":"https://api.example.com"}');
-    expect(env).toContain('{"Name":"EARSHOT_ALLOWED_ORIGINS","Value":"https://console.example.com"}');
-    // Browsers and agents reach nginx as api.example.com, the public URL's host: no other name is needed.
-    expect(env).not.toContain('EARSHOT_ALLOWED_HOSTS');
+    expect(env).toContain('https://console.example.com');
+    expect(env).toContain('{"Name":"EARSHOT_ALLOWED_HOSTS","Value":"origin.api.example.com"}');
   });
 
-  it("renders nginx for the domain with Let's Encrypt", () => {
-    const userData = JSON.stringify(props(service, 'AWS::EC2::Instance')[0]?.UserData);
-    expect(userData).toContain('api.example.com');
-    expect(userData).toMatch(/certbot/);
+  it("configures nginx on the instance for the origin name with Let's Encrypt", () => {
+    const metadata = JSON.stringify(
+      Object.values(service.findResources('AWS::EC2::Instance')).map(
+        (r) => (r as { Metadata: unknown }).Metadata,
+      ),
+    );
+    expect(metadata).toContain('server_name origin.api.example.com;');
+    expect(metadata).toContain('return 301 https://api.example.com$request_uri;');
+    expect(metadata).toContain('earshot-cert');
+    expect(metadata).toMatch(/certbot/);
   });
 });
 
@@ -117,27 +111,21 @@ describe('other options', () => {
     });
   });
 
-  it('runs the proxy as a persistent Spot instance that stops on interruption, with IMDSv2, rebooted on failure', () => {
+  it('runs the proxy on demand with IMDSv2, recovered on a failed system check', () => {
     service.hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({
-        InstanceMarketOptions: {
-          MarketType: 'spot',
-          SpotOptions: { InstanceInterruptionBehavior: 'stop', SpotInstanceType: 'persistent' },
-        },
-        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
-      }),
+      LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
     });
     const recovery = props(service, 'AWS::CloudWatch::Alarm').find(
       (a) => a.MetricName === 'StatusCheckFailed_System',
     );
-    expect(JSON.stringify(recovery?.AlarmActions)).toContain(':ec2:reboot');
+    expect(JSON.stringify(recovery?.AlarmActions)).toContain(':ec2:recover');
   });
 
   it('uses the small task size, the pinned image tag and the max task count', () => {
     service.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '256', Memory: '512' });
     expect(JSON.stringify(props(service, 'AWS::ECS::TaskDefinition'))).toContain(':abc123');
     service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 4 });
-    service.hasResourceProperties('AWS::ECS::Service', { ServiceName: 'voice-server' });
+    expect(props(service, 'AWS::ECS::Service')[0]?.ServiceName).toBeUndefined();
   });
 
   it('moves the instance start to the previous day when the lead crosses midnight, in the configured time zone', () => {

@@ -30,7 +30,8 @@ describe('GitHub Actions workflows', () => {
     expect(job?.container).toMatch(/^node:\d+-bookworm$/);
     const runs = (job?.steps ?? []).map((s) => s.run ?? '').join('\n');
     expect(runs).toContain('./.ci/run');
-    expect(runs).toMatch(/npm run synth\s+npm run cost/);
+    expect(runs).toContain('npm run synth -- -c earshotConfigFile=config/example.json -c profile=lean');
+    expect(runs).toContain('npm run cost -- -c earshotConfigFile=config/example.json');
     expect(readFileSync(resolve(root, '.ci/run'), 'utf8')).toMatch(
       /apt-get install[\s\S]*npm ci[\s\S]*npm run typecheck\nnpm run lint\nnpm test/,
     );
@@ -50,6 +51,10 @@ describe('GitHub Actions workflows', () => {
     const foundation = index((s) => /cdk deploy "\$\{STACK\}-foundation"/.test(s.run ?? ''));
     const push = index((s) => s.uses?.startsWith('docker/build-push-action@') === true);
     expect(steps[push]?.with).toMatchObject({ platforms: 'linux/arm64', push: true, file: 'Dockerfile' });
+    // The commit SHA only: no mutable tag is pushed, and the service is deployed with that tag.
+    expect(String(steps[push]?.with?.tags)).not.toContain(':latest');
+    const config = index((s) => (s.run ?? '').includes('> "${EARSHOT_DEPLOY_CONFIG}"'));
+    expect(config).toBeLessThan(index((s) => /cdk deploy/.test(s.run ?? '')));
     const web = index((s) => (s.run ?? '').includes('npm run build -w web'));
     const service = index((s) => /cdk deploy "\$\{STACK\}" .*-c imageTag=/s.test(s.run ?? ''));
     expect(creds).toBeLessThan(foundation);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
 import { DEFAULT_USAGE, WEEKS_PER_MONTH, computeCost, type CostReport } from '../src/cost/model.js';
 import { parsePriceTable, regionPricesOf, type PriceTable } from '../src/cost/prices.js';
+import { toJson } from '../src/cost/format.js';
 import { costOf, seedScenarioConfig } from '../src/cost/scenarios.js';
 import { extractFacts, parseCron, windowBetween, type TemplateFacts } from '../src/cost/template-facts.js';
 
@@ -14,11 +14,10 @@ const table: PriceTable = parsePriceTable(
 const us = regionPricesOf(table, 'us-east-1');
 
 let seed: CostReport;
+let lean: CostReport;
 beforeAll(() => {
-  const cdkJson = JSON.parse(readFileSync(resolve(infraDir, 'cdk.json'), 'utf8')) as {
-    context: { earshot: unknown };
-  };
-  seed = costOf(seedScenarioConfig(parseConfig(cdkJson.context.earshot)), table);
+  seed = costOf(seedScenarioConfig('default'), table);
+  lean = costOf(seedScenarioConfig('lean'), table);
 });
 
 const line = (r: CostReport, c: string) => {
@@ -36,12 +35,12 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
     expect(line(seed, 'Fargate')).toBeCloseTo(5.41, 2);
   });
 
-  it('runs the instance from 10 min before to 15 min after the tasks: 9 h 25 min a day', () => {
+  it('runs the instance from 10 min before to 15 min after the tasks (9 h 25 min a day) and 1 h a week to patch', () => {
     expect(line(seed, 'EC2 proxy/NAT')).toBeCloseTo(
-      (9 + 25 / 60) * days * (us.ec2Hour['t4g.nano']?.value ?? NaN),
+      ((9 + 25 / 60) * days + WEEKS_PER_MONTH) * (us.ec2Hour['t4g.nano']?.value ?? NaN),
       6,
     );
-    expect(seed.instanceHoursPerMonth).toBeCloseTo(286.6, 1);
+    expect(seed.instanceHoursPerMonth).toBeCloseTo(291.0, 1);
   });
 
   it('adds what the seed left out: IPv4 all month, EBS while stopped, secrets, the Cloud Map zone', () => {
@@ -60,8 +59,9 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
   it('prices the store: audio in S3 for 90 days, the DynamoDB table on demand with point-in-time recovery', () => {
     const calls = 100 * days;
     const kept = 90 / (365.25 / 12);
+    // What the server really writes: 13 s of pcm_24000 (24 kHz, 16-bit mono) = 624 KB a call.
     const audio =
-      ((calls * 210 * kept) / 1e6) * us.s3StandardGbMonth.value + (calls * (0.005 + 0.0004)) / 1000;
+      ((calls * 13 * 48_000 * kept) / 1e9) * us.s3StandardGbMonth.value + (calls * (0.005 + 0.0004)) / 1000;
     expect(line(seed, 'S3 audio')).toBeCloseTo(audio, 6);
     // 6 write and 6 read units per speak; ~2 KB of table per history item, within the free 25 GB, so only the
     // backups are billed by size.
@@ -72,8 +72,8 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
     expect(line(seed, 'DynamoDB store')).toBeLessThan(0.05);
   });
 
-  it('totals $12.36 a month against the seed\'s "~$9-12"', () => {
-    expect(seed.totalUsd).toBeCloseTo(12.36, 2);
+  it('totals $13.00 a month against the seed\'s "~$9-12"', () => {
+    expect(seed.totalUsd).toBeCloseTo(13.0, 2);
   });
 
   it('shows the what-ifs: x86 costs more, a NAT Gateway far more', () => {
@@ -82,7 +82,60 @@ describe('seed scenario (100 calls/day, 09:00-18:00 every day, 0.5 vCPU/1 GB ARM
     expect(x86).toBeCloseTo(9 * days * (0.5 * us.fargateX86VcpuHour.value + us.fargateX86GbHour.value), 6);
     expect(
       seed.comparisons.find((c) => c.component === 'NAT Gateway instead of the instance')?.monthlyUsd,
-    ).toBeCloseTo(730 * 0.045 + 0.045, 6);
+    ).toBeCloseTo(730 * 0.045 + 0.1 * 0.045, 6);
+  });
+});
+
+describe('seed scenario under the lean profile', () => {
+  it('totals at most $7.00 with every line priced: IPv4 while running, EBS, the domain zone, S3, ECR, CloudWatch', () => {
+    expect(lean.totalUsd).toBeLessThanOrEqual(7);
+    expect(lean.totalUsd).toBeCloseTo(6.48, 2);
+    for (const item of [
+      'Fargate',
+      'EC2 proxy/NAT',
+      'Public IPv4',
+      'EBS root volume',
+      'Route 53 (domain zone)',
+      'S3 audio',
+      'DynamoDB store',
+      'ECR',
+      'CloudWatch logs',
+      'CloudWatch metrics/alarms',
+      'SSM Parameter Store',
+    ]) {
+      expect(Number.isFinite(line(lean, item)), item).toBe(true);
+    }
+    // The auto-assigned address is billed only while the instance runs, not 730 h.
+    expect(line(lean, 'Public IPv4')).toBeCloseTo(lean.instanceHoursPerMonth * us.publicIpv4Hour.value, 6);
+    expect(line(lean, 'Fargate')).toBeCloseTo(line(seed, 'Fargate') / 2, 6);
+    expect(line(lean, 'EBS root volume')).toBeCloseTo(4 * us.ebsGp3GbMonth.value, 6);
+    expect(line(lean, 'Route 53 (domain zone)')).toBeGreaterThanOrEqual(us.route53ZoneMonth.value);
+    expect(lean.lines.map((l) => l.component)).not.toContain('Secrets Manager');
+  });
+
+  it('prints both profiles in the --json contract', () => {
+    const json = JSON.parse(
+      toJson([
+        { id: 'seed', profile: 'default', report: seed },
+        { id: 'seed', profile: 'lean', report: lean },
+      ]),
+    ) as {
+      scenarios: {
+        id: string;
+        profile: string;
+        monthlyUsd: number;
+        lines: { item: string; monthlyUsd: number }[];
+      }[];
+    };
+    expect(json.scenarios.map((s) => [s.id, s.profile])).toEqual([
+      ['seed', 'default'],
+      ['seed', 'lean'],
+    ]);
+    const leanJson = json.scenarios[1]!;
+    expect(leanJson.monthlyUsd).toBeLessThanOrEqual(7);
+    expect(Object.keys(leanJson.lines[0]!).sort()).toEqual(['item', 'monthlyUsd']);
+    const sum = leanJson.lines.reduce((total, l) => total + l.monthlyUsd, 0);
+    expect(sum).toBeCloseTo(leanJson.monthlyUsd, 1);
   });
 });
 

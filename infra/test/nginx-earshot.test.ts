@@ -34,7 +34,11 @@ const apiKeys = users
   .map((user) => `${user.name}:${createHash('sha256').update(user.key).digest('hex')}`)
   .join(',');
 
-async function startEarshot(name: string, dataDir: string): Promise<EarshotProcess> {
+async function startEarshot(
+  name: string,
+  dataDir: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<EarshotProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -43,6 +47,7 @@ async function startEarshot(name: string, dataDir: string): Promise<EarshotProce
     PORT: String(port),
     EARSHOT_API_KEYS: apiKeys,
     EARSHOT_DATA_DIR: dataDir,
+    ...extraEnv,
   };
   const child: ChildProcess = spawn(process.execPath, [mainJs, 'serve'], {
     cwd: repoRoot,
@@ -120,7 +125,9 @@ describe('nginx in front of two Earshot servers', () => {
     const proxy = `http://127.0.0.1:${nginx!.httpPort}`;
     const logs = new Map<string, PlayerLog>();
     for (const user of users) {
-      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx!.httpPort}/ws`, user.key);
+      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx!.httpPort}/ws`, user.key, {
+        headers: nginx!.cloudFront,
+      });
       sockets.push(socket);
       expect(hello).toMatchObject({ type: 'hello', user: user.name });
       const log: PlayerLog = { text: [], audioBytes: 0 };
@@ -149,7 +156,7 @@ describe('nginx in front of two Earshot servers', () => {
     for (const user of speakers) {
       const client = new Client({ name: 'earshot-nginx-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`${proxy}/mcp`), {
-        requestInit: { headers: { Authorization: `Bearer ${user.key}` } },
+        requestInit: { headers: { Authorization: `Bearer ${user.key}`, ...nginx!.cloudFront } },
       });
       await client.connect(transport);
       try {
@@ -176,4 +183,106 @@ describe('nginx in front of two Earshot servers', () => {
       expect(starts).toHaveLength(speakers.includes(user) ? 1 : 0);
     }
   }, 60_000);
+});
+
+// Defect 4: a `speak` with wait "played" whose player never reports it played is silent for its duration plus the
+// server's 15 s grace. nginx's /mcp read timeout, shortened to 3 s, stands in for CloudFront's 60 s origin read
+// timeout (the proxy that binds in production); the server's keepalive, shortened in the same ratio, must carry the
+// call through. The control without keepalive shows the cut the keepalive prevents.
+describe('a silent MCP call through nginx', () => {
+  let dir: string;
+  const started: { server: EarshotProcess; nginx: LocalNginx }[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(mainJs))
+      throw new Error(`${mainJs} is missing: run "npm run build" first (npm test does).`);
+    dir = await mkdtemp(join(tmpdir(), 'earshot-silent-'));
+  });
+
+  afterAll(async () => {
+    for (const { server, nginx } of started) {
+      await nginx.stop();
+      await server.stop();
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function startPair(keepaliveMs: number) {
+    const server = await startEarshot(`keepalive-${keepaliveMs}`, join(dir, String(keepaliveMs)), {
+      EARSHOT_SSE_KEEPALIVE_MS: String(keepaliveMs),
+    });
+    const nginx = await startLocalNginx({ tasks: [server.address], runtime: { mcpReadTimeout: '3s' } });
+    started.push({ server, nginx });
+    return nginx;
+  }
+
+  /** A player for the user, connected through nginx, that never reports a speech played. */
+  async function silentPlayer(nginx: LocalNginx) {
+    const user = users[0]!;
+    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, user.key, {
+      headers: nginx.cloudFront,
+    });
+    expect(hello).toMatchObject({ type: 'hello', user: user.name });
+    return { user, socket };
+  }
+
+  it('completes with the keepalive (every 500 ms) although the call is silent far longer than the 3 s timeout', async () => {
+    const nginx = await startPair(500);
+    const { user, socket } = await silentPlayer(nginx);
+    try {
+      const client = new Client({ name: 'earshot-silent-call', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${nginx.httpPort}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${user.key}`, ...nginx.cloudFront } },
+      });
+      await client.connect(transport);
+      try {
+        const result = await client.callTool(
+          { name: 'speak', arguments: { text: 'Wait for me.', wait: 'played' } },
+          undefined,
+          { timeout: 60_000 },
+        );
+        expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false);
+        expect(result.structuredContent).toMatchObject({
+          status: 'completed',
+          playersReached: 1,
+          played: false,
+        });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      socket.close();
+    }
+    expect(await nginx.errorLog()).not.toContain('upstream timed out');
+  }, 90_000);
+
+  it('is cut by the proxy without it (keepalive every 10 min): what the keepalive prevents', async () => {
+    const nginx = await startPair(600_000);
+    const { user, socket } = await silentPlayer(nginx);
+    try {
+      // The raw exchange, so the cut is seen as it happens (the SDK client would wait for its own timeout).
+      const response = await fetch(`http://127.0.0.1:${nginx.httpPort}/mcp`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${user.key}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          ...nginx.cloudFront,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'speak', arguments: { text: 'Wait for me.', wait: 'played' } },
+        }),
+      });
+      const body = await response.text().catch((error: unknown) => `cut: ${String(error)}`);
+      expect(body).not.toContain('"result"');
+    } finally {
+      socket.close();
+    }
+    await waitFor('nginx to log the timeout', async () =>
+      (await nginx.errorLog()).includes('upstream timed out'),
+    );
+  }, 90_000);
 });

@@ -32,7 +32,9 @@ interface Echo {
 }
 
 async function apiAs(key: string, path = '/api/v1/settings'): Promise<Echo> {
-  const response = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+  const response = await fetch(`${base}${path}`, {
+    headers: { Authorization: `Bearer ${key}`, ...nginx.cloudFront },
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as Echo;
 }
@@ -41,7 +43,13 @@ async function apiAs(key: string, path = '/api/v1/settings'): Promise<Echo> {
 function locationBlock(config: string, location: string): string {
   const start = config.indexOf(`location ${location} {`);
   expect(start, `location ${location}`).toBeGreaterThanOrEqual(0);
-  return config.slice(start, config.indexOf('}', start));
+  // Up to the brace that closes this block (the origin check nests an `if { }` inside it).
+  let depth = 0;
+  for (let at = config.indexOf('{', start); at < config.length; at++) {
+    if (config[at] === '{') depth++;
+    if (config[at] === '}' && --depth === 0) return config.slice(start, at);
+  }
+  return config.slice(start);
 }
 
 describe('nginx in front of two tasks', () => {
@@ -57,6 +65,37 @@ describe('nginx in front of two tasks', () => {
     expect(response.headers.get('strict-transport-security')).toBeNull();
   });
 
+  it('refuses every API route with a JSON 403 without the origin secret CloudFront adds, or with a wrong one', async () => {
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'X-Earshot-Origin-Verify': 'not-the-secret' },
+      { 'X-Earshot-Origin-Verify': '' },
+    ];
+    for (const headers of attempts) {
+      for (const [method, path] of [
+        ['GET', '/api/v1/settings'],
+        ['POST', '/mcp'],
+        ['GET', '/healthz'],
+        ['GET', '/readyz'],
+        ['GET', '/'],
+      ] as const) {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: { Authorization: 'Bearer k', ...headers },
+          body: method === 'POST' ? '{}' : undefined,
+        });
+        expect(response.status, `${method} ${path}`).toBe(403);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+      }
+      const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k', { headers }).catch(
+        (error: unknown) => error,
+      );
+      expect((player as { status?: number }).status).toBe(403);
+    }
+    // Nothing reached a task.
+    expect([...a.seen, ...b.seen].filter((line) => line.endsWith(' k'))).toEqual([]);
+  });
+
   it('routes each user to one task for REST, MCP and the player WebSocket, spreading users over both', async () => {
     const users = Array.from({ length: 24 }, (_, index) => `key-user-${index}-${'x'.repeat(index % 5)}`);
     const placement = new Map<string, string>();
@@ -64,7 +103,9 @@ describe('nginx in front of two tasks', () => {
       const rest = await apiAs(key);
       expect(rest.key).toBe(key);
       const again = await apiAs(key, '/api/v1/history');
-      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key);
+      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key, {
+        headers: nginx.cloudFront,
+      });
       socket.close();
       expect(hello.key).toBe(key);
       expect([again.backend, hello.backend]).toEqual([rest.backend, rest.backend]);
@@ -84,7 +125,7 @@ describe('nginx in front of two tasks', () => {
 
   it('upgrades /ws to a WebSocket with the earshot.v1 subprotocol and exchanges frames both ways', async () => {
     const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'frame-key', {
-      headers: { Origin: 'https://console.example' },
+      headers: { Origin: 'https://console.example', ...nginx.cloudFront },
     });
     try {
       expect(hello.type).toBe('hello');
@@ -133,6 +174,7 @@ describe('nginx in front of two tasks', () => {
             Authorization: 'Bearer sse-user',
             Accept: 'application/json, text/event-stream',
             'Accept-Encoding': 'gzip, deflate',
+            ...nginx.cloudFront,
           },
         },
         (response) => {
@@ -163,7 +205,7 @@ describe('nginx in front of two tasks', () => {
   it('rejects a body over 1 MB with a JSON 413 and passes one under it', async () => {
     const big = await fetch(`${base}/api/v1/speak`, {
       method: 'POST',
-      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json' },
+      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json', ...nginx.cloudFront },
       body: 'x'.repeat(1024 * 1024 + 1),
     });
     expect(big.status).toBe(413);
@@ -171,7 +213,7 @@ describe('nginx in front of two tasks', () => {
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
     const small = await fetch(`${base}/api/v1/speak`, {
       method: 'POST',
-      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json' },
+      headers: { Authorization: 'Bearer body-user', 'Content-Type': 'application/json', ...nginx.cloudFront },
       body: 'x'.repeat(512 * 1024),
     });
     expect(small.status).toBe(200);
@@ -184,9 +226,12 @@ describe('nginx in front of two tasks', () => {
         Authorization: 'Bearer header-user',
         Host: 'earshot.example:8443',
         Origin: 'https://console.example',
+        ...nginx.cloudFront,
       },
     });
     const echo = JSON.parse(response.body) as Echo;
+    // The origin secret stops at nginx: the tasks never see it.
+    expect(echo.headers['x-earshot-origin-verify']).toBeUndefined();
     expect(echo.headers.host).toBe('earshot.example:8443');
     expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(echo.headers['x-forwarded-proto']).toBe('http');
@@ -198,6 +243,7 @@ describe('nginx in front of two tasks', () => {
 
     const hidden = await fetch(`${base}/_nginx/route-key`, {
       headers: {
+        ...nginx.cloudFront,
         'Sec-WebSocket-Protocol': `earshot.v1, bearer.${Buffer.from('secret').toString('base64url')}`,
       },
     });
@@ -207,7 +253,9 @@ describe('nginx in front of two tasks', () => {
 
   it('writes a JSON access log without keys', async () => {
     await apiAs('log-secret-key-1');
-    const { socket } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'log-secret-key-2');
+    const { socket } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'log-secret-key-2', {
+      headers: nginx.cloudFront,
+    });
     socket.close();
     await once(socket, 'close');
     const entries = async () =>
@@ -216,17 +264,22 @@ describe('nginx in front of two tasks', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     // nginx logs a WebSocket when the connection is finished, just after the client sees it close.
-    await waitFor('the /ws line in the access log', async () =>
-      (await entries()).some((line) => line.uri === '/ws'),
+    // The upgraded one (an earlier test's players without the origin secret were logged with 403).
+    await waitFor('the /ws 101 line in the access log', async () =>
+      (await entries()).some((line) => line.uri === '/ws' && line.status === 101),
     );
     const lines = await entries();
-    expect(lines.find((line) => line.uri === '/api/v1/settings')).toMatchObject({
+    // The last: an earlier test's requests without the origin secret were logged with 403.
+    expect(lines.findLast((line) => line.uri === '/api/v1/settings')).toMatchObject({
       method: 'GET',
       status: 200,
     });
-    expect(lines.find((line) => line.uri === '/ws')).toMatchObject({ status: 101 });
+    expect(lines.findLast((line) => line.uri === '/ws' && line.status === 101)).toMatchObject({
+      method: 'GET',
+    });
     const raw = await nginx.accessLog();
     expect(raw).not.toContain('log-secret-key');
+    expect(raw).not.toContain(nginx.originSecret);
     expect(raw).not.toContain(Buffer.from('log-secret-key-2').toString('base64url'));
   });
 });

@@ -7,7 +7,8 @@ import { openPlayer, rawRequest } from '../src/proxy/testing/clients.js';
 import { startEchoBackend, type EchoBackend } from '../src/proxy/testing/echo-backend.js';
 import { startLocalNginx, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
 
-const domain = 'earshot.test';
+const domain = 'origin.api.earshot.test';
+const publicHost = 'api.earshot.test';
 let backend: EchoBackend;
 let nginx: LocalNginx;
 let ca: string;
@@ -16,7 +17,7 @@ let https: string;
 beforeAll(async () => {
   backend = await startEchoBackend('tls');
   nginx = await startLocalNginx({
-    proxy: { domain, letsEncryptEmail: 'ops@example.com' },
+    proxy: { domain, publicHost, letsEncryptEmail: 'ops@example.com' },
     tasks: [backend.address],
   });
   ca = await readFile(nginx.certFile, 'utf8');
@@ -29,12 +30,25 @@ afterAll(async () => {
 });
 
 describe('nginx with a domain', () => {
-  it('redirects plain HTTP to HTTPS on the configured domain, keeping path and query', async () => {
-    const response = await rawRequest(`http://127.0.0.1:${nginx.httpPort}/api/v1/history?limit=5`, {
-      headers: { Host: 'attacker.example' },
+  it('serves no API on plain HTTP: redirects to the public name (CloudFront), keeping path and query, secret or not', async () => {
+    for (const headers of [{ Host: 'attacker.example' }, { Host: domain, ...nginx.cloudFront }]) {
+      const response = await rawRequest(`http://127.0.0.1:${nginx.httpPort}/api/v1/history?limit=5`, {
+        headers: { Authorization: 'Bearer plain-user', ...headers },
+      });
+      expect(response.status).toBe(301);
+      expect(response.headers.location).toBe(`https://${publicHost}/api/v1/history?limit=5`);
+    }
+    expect(backend.seen.filter((line) => line.endsWith(' plain-user'))).toEqual([]);
+  });
+
+  it('refuses HTTPS requests without the origin secret (anyone but our CloudFront) with a JSON 403', async () => {
+    const response = await rawRequest(`${https}/api/v1/settings`, {
+      ca,
+      servername: domain,
+      headers: { Host: domain, Authorization: 'Bearer tls-user' },
     });
-    expect(response.status).toBe(301);
-    expect(response.headers.location).toBe(`https://${domain}:${nginx.httpsPort}/api/v1/history?limit=5`);
+    expect(response.status).toBe(403);
+    expect((JSON.parse(response.body) as { error: { code: string } }).error.code).toBe('forbidden');
   });
 
   it('serves ACME challenges and its health check over plain HTTP', async () => {
@@ -57,7 +71,7 @@ describe('nginx with a domain', () => {
     const response = await rawRequest(`${https}/api/v1/settings`, {
       ca,
       servername: domain,
-      headers: { Host: domain, Authorization: 'Bearer tls-user' },
+      headers: { Host: domain, Authorization: 'Bearer tls-user', ...nginx.cloudFront },
     });
     expect(response.status).toBe(200);
     const echo = JSON.parse(response.body) as {
@@ -101,7 +115,7 @@ describe('nginx with a domain', () => {
     const { socket, hello } = await openPlayer(`wss://127.0.0.1:${nginx.httpsPort}/ws`, 'wss-user', {
       // The test certificate also names 127.0.0.1, so no SNI override is needed.
       ca,
-      headers: { Host: domain },
+      headers: { Host: domain, ...nginx.cloudFront },
     });
     try {
       expect(hello).toMatchObject({ backend: 'tls', key: 'wss-user' });

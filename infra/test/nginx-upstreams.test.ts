@@ -46,7 +46,9 @@ describe('upstream discovery with real nginx', () => {
   });
 
   async function backendFor(key: string): Promise<string> {
-    const response = await fetch(`${base}/api/v1/settings`, { headers: { Authorization: `Bearer ${key}` } });
+    const response = await fetch(`${base}/api/v1/settings`, {
+      headers: { Authorization: `Bearer ${key}`, ...nginx.cloudFront },
+    });
     if (response.status !== 200) return `status ${response.status}`;
     return ((await response.json()) as { backend: string }).backend;
   }
@@ -70,7 +72,9 @@ describe('upstream discovery with real nginx', () => {
   it('answers a JSON 503 "service_sleeping" while no task runs, for REST, MCP and players alike', async () => {
     await serving([], ['status 503']);
     expect(await readFile(nginx.upstreamsFile, 'utf8')).toContain('No task is running');
-    const rest = await fetch(`${base}/api/v1/settings`, { headers: { Authorization: 'Bearer k' } });
+    const rest = await fetch(`${base}/api/v1/settings`, {
+      headers: { Authorization: 'Bearer k', ...nginx.cloudFront },
+    });
     expect(rest.status).toBe(503);
     expect(rest.headers.get('content-type')).toBe('application/json');
     expect(rest.headers.get('retry-after')).toBe('300');
@@ -80,13 +84,13 @@ describe('upstream discovery with real nginx', () => {
 
     const mcp = await fetch(`${base}/mcp`, {
       method: 'POST',
-      headers: { Authorization: 'Bearer k' },
+      headers: { Authorization: 'Bearer k', ...nginx.cloudFront },
       body: '{}',
     });
     expect(mcp.status).toBe(503);
     expect(((await mcp.json()) as SleepingBody).error.code).toBe('service_sleeping');
 
-    const player = openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k');
+    const player = openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k', { headers: nginx.cloudFront });
     await expect(player).rejects.toBeInstanceOf(UnexpectedResponse);
     const refused = (await player.catch((error: unknown) => error)) as UnexpectedResponse;
     expect(refused.status).toBe(503);
@@ -107,7 +111,9 @@ describe('upstream discovery with real nginx', () => {
 
     // Players connected while only a runs...
     const players = await Promise.all(
-      users.map((key) => openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key)),
+      users.map((key) =>
+        openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key, { headers: nginx.cloudFront }),
+      ),
     );
     expect(new Set(players.map(({ hello }) => hello.backend))).toEqual(new Set(['a']));
     const closed = players.map(
@@ -127,7 +133,9 @@ describe('upstream discovery with real nginx', () => {
       ),
     ]);
     for (const key of users) {
-      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key);
+      const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, key, {
+        headers: nginx.cloudFront,
+      });
       socket.close();
       expect(hello.backend).toBe(await backendFor(key));
     }
@@ -158,13 +166,15 @@ describe('upstream discovery with real nginx', () => {
     // A port nothing listens on: a task that died between two discovery runs.
     await nginx.discover(['127.0.0.1:9']);
     await waitFor('the upstream-unavailable answer', async () => {
-      const response = await fetch(`${base}/api/v1/settings`, { headers: { Authorization: 'Bearer k' } });
+      const response = await fetch(`${base}/api/v1/settings`, {
+        headers: { Authorization: 'Bearer k', ...nginx.cloudFront },
+      });
       if (response.status !== 502) return false;
       return ((await response.json()) as SleepingBody).error.code === 'upstream_unavailable';
     });
-    const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k').catch(
-      (error: unknown) => error,
-    );
+    const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, 'k', {
+      headers: nginx.cloudFront,
+    }).catch((error: unknown) => error);
     expect(player).toBeInstanceOf(UnexpectedResponse);
     expect((player as UnexpectedResponse).status).toBe(502);
   });

@@ -1,8 +1,8 @@
 // The NAT script in network namespaces: a "private subnet", the NAT instance and "the internet", joined by veth
 // pairs, with addresses that exist only inside those namespaces. They all live inside a user, mount and network
 // namespace of the test's own (unshare --map-root-user), so no root is needed and nothing is left on the host.
-// This machine has no iptables binary, so the iptables calls go to a recorder; routing, forwarding and the
-// interface choice are real.
+// Everything is real: Debian's iptables (nf_tables), forwarding, MASQUERADE. "The internet" has no route back to
+// the private subnet, so an answer reaches the task only if the NAT rewrote the source address.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const PATH = [process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(':');
 const env = { ...process.env, PATH };
 const natScript = fileURLToPath(new URL('earshot-nat.sh', proxyAssetsDir));
-const ns = { task: 'es-task', nat: 'es-nat', net: 'es-net' };
+const ns = { task: 'es-task', stray: 'es-stray', nat: 'es-nat', net: 'es-net' };
 let dir: string;
 /** Holds the test's namespaces open; every command enters them through nsenter. */
 let holder: ChildProcess | undefined;
@@ -50,19 +50,30 @@ async function printed(child: ChildProcess, pattern: RegExp): Promise<string> {
   return Promise.race([seen, exited]);
 }
 
-/** Whether a TCP connection from `from` reaches the "internet" namespace's listener within `seconds`. */
-async function reachesInternet(from: string, seconds: number): Promise<boolean> {
-  const probe = `exec 3<>/dev/tcp/10.99.2.2/8000 && head -c 2 <&3`;
+/**
+ * What a TCP connection from namespace `from` to the "internet" listener gets back within `seconds`: the listener
+ * answers with the source address it saw, or '' if nothing came back.
+ */
+async function fromInternet(from: string, seconds: number): Promise<string> {
+  const probe = `exec 3<>/dev/tcp/10.99.2.2/8000 && head -c 64 <&3`;
   const [command, args] = inside('ip', 'netns', 'exec', from, 'bash', '-c', probe);
   const result = await run('timeout', [String(seconds), command, ...args], { env }).catch(() => ({
     stdout: '',
   }));
-  return result.stdout === 'ok';
+  return result.stdout;
 }
+
+async function runNat(extra: Record<string, string>, where: string[] = ['ip', 'netns', 'exec', ns.nat]) {
+  return run(...inside(...where, 'bash', natScript), {
+    env: { PATH, EARSHOT_SYSCTL_FILE: join(dir, '90-earshot-nat.conf'), ...extra },
+  });
+}
+
+const sysctl = async (name: string) => (await sh(`ip netns exec ${ns.nat} sysctl -n ${name}`)).stdout.trim();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'earshot-nat-'));
-  // A private /run gives `ip netns` a place for its namespace files without touching the host's.
+  // A private /run gives `ip netns` (and iptables' lock) a place for their files without touching the host's.
   const setup = 'mount -t tmpfs tmpfs /run && mkdir /run/netns && echo ready && exec sleep infinity';
   holder = spawn(
     'unshare',
@@ -71,34 +82,33 @@ beforeAll(async () => {
   );
   await printed(holder, /ready/);
   await sh(`
-    for n in ${ns.task} ${ns.nat} ${ns.net}; do ip netns add "$n"; ip -n "$n" link set lo up; done
-    # task (10.99.1.2) <-> NAT instance (10.99.1.1 | 10.99.2.1) <-> internet (10.99.2.2)
+    for n in ${ns.task} ${ns.stray} ${ns.nat} ${ns.net}; do ip netns add "$n"; ip -n "$n" link set lo up; done
+    # task (10.99.1.2) and stray (10.99.3.2) <-> NAT instance (10.99.1.1, 10.99.3.1 | 10.99.2.1) <-> internet (10.99.2.2)
     ip link add est netns ${ns.task} type veth peer name esi netns ${ns.nat}
+    ip link add ess netns ${ns.stray} type veth peer name esj netns ${ns.nat}
     ip link add eso netns ${ns.nat} type veth peer name esw netns ${ns.net}
     ip -n ${ns.task} addr add 10.99.1.2/24 dev est; ip -n ${ns.task} link set est up
+    ip -n ${ns.stray} addr add 10.99.3.2/24 dev ess; ip -n ${ns.stray} link set ess up
     ip -n ${ns.nat} addr add 10.99.1.1/24 dev esi; ip -n ${ns.nat} link set esi up
+    ip -n ${ns.nat} addr add 10.99.3.1/24 dev esj; ip -n ${ns.nat} link set esj up
     ip -n ${ns.nat} addr add 10.99.2.1/24 dev eso; ip -n ${ns.nat} link set eso up
     ip -n ${ns.net} addr add 10.99.2.2/24 dev esw; ip -n ${ns.net} link set esw up
     ip -n ${ns.task} route add default via 10.99.1.1
+    ip -n ${ns.stray} route add default via 10.99.3.1
     ip -n ${ns.nat} route add default via 10.99.2.2
-    # Without iptables here, the "internet" routes replies back itself (what MASQUERADE does on the instance).
-    ip -n ${ns.net} route add 10.99.1.0/24 via 10.99.2.1
+    # Deliberately no route from the internet back to 10.99.1.0/24 or 10.99.3.0/24.
   `);
-  // A listener in the "internet" namespace that greets every connection.
+  // A listener in the "internet" namespace that tells every connection which source address it came from.
   await writeFile(
     join(dir, 'listen.mjs'),
     "import net from 'node:net';\n" +
-      "net.createServer((s) => s.end('ok')).listen(8000, '10.99.2.2', () => console.log('listening'));\n",
+      "net.createServer((s) => s.end(`from ${s.remoteAddress}`)).listen(8000, '10.99.2.2', () => console.log('listening'));\n",
   );
   listener = spawn(...inside('ip', 'netns', 'exec', ns.net, process.execPath, join(dir, 'listen.mjs')), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await printed(listener, /listening/);
-  // Recorders standing in for the iptables binaries.
-  await writeFile(join(dir, 'iptables'), `#!/bin/sh\necho "iptables $*" >> '${join(dir, 'calls')}'\n`, {
-    mode: 0o755,
-  });
 }, 20_000);
 
 afterAll(async () => {
@@ -108,53 +118,78 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('earshot-nat in network namespaces', () => {
-  it('turns on forwarding so the private namespace reaches the outside, masquerading on the default-route interface', async () => {
+describe('earshot-nat in network namespaces, with real iptables', () => {
+  it('masquerades the private subnet out of the default-route interface, and nothing else', async () => {
     // A fresh namespace does not forward: the task is cut off until the script runs.
-    expect(await sh(`ip netns exec ${ns.nat} sysctl -n net.ipv4.ip_forward`)).toMatchObject({
-      stdout: '0\n',
-    });
-    expect(await reachesInternet(ns.task, 1)).toBe(false);
+    expect(await sysctl('net.ipv4.ip_forward')).toBe('0');
+    expect(await fromInternet(ns.task, 1)).toBe('');
 
-    const { stderr } = await run(...inside('ip', 'netns', 'exec', ns.nat, 'bash', natScript), {
-      env: {
-        PATH: `${dir}:${PATH}`,
-        EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24',
-        EARSHOT_SYSCTL_FILE: join(dir, '90-earshot-nat.conf'),
-        EARSHOT_IPTABLES_SAVE: 'none',
-      },
-    });
-    expect(stderr).toContain('forwarding 10.99.1.0/24 out of eso with MASQUERADE');
-    expect(await sh(`ip netns exec ${ns.nat} sysctl -n net.ipv4.ip_forward`)).toMatchObject({
-      stdout: '1\n',
-    });
-    expect(await readFile(join(dir, '90-earshot-nat.conf'), 'utf8')).toBe('net.ipv4.ip_forward = 1\n');
-    expect(await reachesInternet(ns.task, 3)).toBe(true);
+    const { stderr } = await runNat({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24' });
+    expect(stderr).toContain('forwarding 10.99.1.0/24 out of eso with MASQUERADE; ICMP redirects off');
+    expect(await sysctl('net.ipv4.ip_forward')).toBe('1');
 
-    const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
-    expect(calls).toEqual([
-      'iptables -P INPUT ACCEPT',
-      'iptables -F INPUT',
-      'iptables -P FORWARD DROP',
-      'iptables -F FORWARD',
-      'iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-      'iptables -A FORWARD -o eso -s 10.99.1.0/24 -j ACCEPT',
-      'iptables -t nat -F POSTROUTING',
-      'iptables -t nat -A POSTROUTING -o eso -s 10.99.1.0/24 -j MASQUERADE',
+    // The listener saw the NAT's outside address: the source was rewritten (it has no route to 10.99.1.2).
+    expect(await fromInternet(ns.task, 3)).toBe('from 10.99.2.1');
+    // A subnet that is not the private subnet is not forwarded, although the instance routes for it.
+    expect(await fromInternet(ns.stray, 2)).toBe('');
+
+    const rules = (await sh(`ip netns exec ${ns.nat} iptables -S FORWARD`)).stdout;
+    expect(rules.trim().split('\n')).toEqual([
+      '-P FORWARD DROP',
+      '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A FORWARD -s 10.99.1.0/24 -o eso -j ACCEPT',
     ]);
+    const nat = (await sh(`ip netns exec ${ns.nat} iptables -t nat -S POSTROUTING`)).stdout;
+    expect(nat).toContain('-A POSTROUTING -s 10.99.1.0/24 -o eso -j MASQUERADE');
   });
 
-  it('refuses to guess when there is no default route', async () => {
+  it('turns ICMP redirects off and persists every setting', async () => {
+    await runNat({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24' });
+    for (const name of [
+      'net.ipv4.conf.all.send_redirects',
+      'net.ipv4.conf.default.send_redirects',
+      'net.ipv4.conf.eso.send_redirects',
+      'net.ipv4.conf.all.accept_redirects',
+    ]) {
+      expect(await sysctl(name), name).toBe('0');
+    }
+    expect(await readFile(join(dir, '90-earshot-nat.conf'), 'utf8')).toBe(
+      [
+        'net.ipv4.conf.all.send_redirects = 0',
+        'net.ipv4.conf.default.send_redirects = 0',
+        'net.ipv4.conf.eso.send_redirects = 0',
+        'net.ipv4.conf.all.accept_redirects = 0',
+        'net.ipv4.conf.default.accept_redirects = 0',
+        'net.ipv4.ip_forward = 1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('is idempotent: a second run (every boot) leaves exactly one set of rules', async () => {
+    await runNat({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24' });
+    await runNat({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24' });
+    const all = (await sh(`ip netns exec ${ns.nat} iptables-save`)).stdout;
+    expect(all.match(/-j MASQUERADE/g)).toHaveLength(1);
+    expect(all.match(/-s 10\.99\.1\.0\/24 -o eso -j ACCEPT/g)).toHaveLength(1);
+    expect(await fromInternet(ns.task, 3)).toBe('from 10.99.2.1');
+  });
+
+  it('refuses to run without a private subnet, with the whole internet as one, or without a default route', async () => {
+    const failure = (extra: Record<string, string>, where?: string[]) =>
+      runNat(extra, where).catch((error: unknown) => error as { code: number; stderr: string });
+    expect(await failure({})).toMatchObject({ code: 1, stderr: expect.stringContaining('is required') });
+    expect(await failure({ EARSHOT_NAT_SOURCE_CIDR: '0.0.0.0/0' })).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('must be one subnet'),
+    });
     // The holder's own network namespace has only loopback: no default route.
     expect((await sh('ip -4 route show default')).stdout).toBe('');
-    const failed = await run(...inside('bash', natScript), {
-      env: {
-        PATH: `${dir}:${PATH}`,
-        EARSHOT_SYSCTL_FILE: 'none',
-        EARSHOT_IPTABLES_SAVE: 'none',
-      },
-    }).catch((error: unknown) => error as { code: number; stderr: string });
-    expect(failed).toMatchObject({ code: 1 });
-    expect((failed as { stderr: string }).stderr).toContain('no default route');
+    expect(
+      await failure({ EARSHOT_NAT_SOURCE_CIDR: '10.99.1.0/24', EARSHOT_SYSCTL_FILE: 'none' }, []),
+    ).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no default route'),
+    });
   });
 });

@@ -6,17 +6,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { proxyFiles, type ProxyHostOptions } from '../src/proxy/files.js';
 import {
   productionRuntime,
   proxyAssetsDir,
-  proxyFiles,
-  renderFilesScript,
   renderNginxConfig,
-  renderProxyUserData,
+  renderOriginVerifyConfig,
   type ProxyRenderOptions,
 } from '../src/proxy/render.js';
 import { renderTemplate } from '../src/proxy/template.js';
 import { nginxBinary } from '../src/proxy/testing/local-nginx.js';
+import { renderUserData } from '../src/proxy/user-data.js';
 
 const run = promisify(execFile);
 const base: ProxyRenderOptions = {
@@ -26,10 +26,36 @@ const base: ProxyRenderOptions = {
 };
 const withDomain: ProxyRenderOptions = {
   ...base,
-  domain: 'earshot.example.com',
+  domain: 'origin.api.example.com',
+  publicHost: 'api.example.com',
   letsEncryptEmail: 'ops@example.com',
 };
-const scripts = ['earshot-upstreams.sh', 'earshot-nat.sh', 'earshot-cert-deploy.sh'];
+const host = (nginx: ProxyRenderOptions, more: Partial<ProxyHostOptions> = {}): ProxyHostOptions => ({
+  nginx,
+  natSourceCidr: '10.0.1.0/24',
+  originSecret: 'S'.repeat(48),
+  discovery: { kind: 'dns' },
+  heartbeat: { urlParameter: '/earshot/heartbeat-url', namespace: 'Earshot/Proxy', service: 'Earshot' },
+  patch: { timeZone: 'UTC', day: 'SUN', start: '03:00', minutes: 60 },
+  region: 'us-east-1',
+  cfn: { stack: 'Earshot', resource: 'ProxyInstance1234' },
+  ...more,
+});
+const lean = host(withDomain, {
+  discovery: { kind: 'ecs', cluster: 'Earshot' },
+  dns: { zoneId: 'Z0123456789AB', name: 'origin.api.example.com' },
+  certBackup: { bucket: 'earshot-data', key: 'proxy/letsencrypt.tar.gz' },
+  extraPackages: ['amazon-ssm-agent'],
+});
+const scripts = [
+  'earshot-upstreams.sh',
+  'earshot-nat.sh',
+  'earshot-apply.sh',
+  'earshot-cert.sh',
+  'earshot-health.sh',
+  'earshot-packages.sh',
+  'earshot-patch.sh',
+];
 
 async function shellcheck(name: string, text: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'earshot-shellcheck-'));
@@ -46,19 +72,10 @@ async function shellcheck(name: string, text: string): Promise<void> {
   }
 }
 
-/** The files the instance gets, by path. */
-function embeddedFiles(options: ProxyRenderOptions): Map<string, string> {
-  return new Map(proxyFiles(options, renderNginxConfig(options)).map((file) => [file.path, file.content]));
-}
-
-/** Runs the user data's own bundle-extraction line (base64 -d | gunzip | bash) with the files landing under `root`. */
-async function extractBundle(userData: string, root: string): Promise<void> {
-  const bundle =
-    /^base64 -d <<'EARSHOT_BUNDLE_EOF' \| gunzip \| bash -euo pipefail\n[\s\S]*?\nEARSHOT_BUNDLE_EOF$/m.exec(
-      userData,
-    );
-  expect(bundle, 'the bundle in the user data').not.toBeNull();
-  await run('bash', ['-euo', 'pipefail', '-c', bundle![0]], { env: { ...process.env, EARSHOT_ROOT: root } });
+/** Every file the instance gets, by path. */
+function instanceFiles(h: ProxyHostOptions): Map<string, string> {
+  const sets = proxyFiles(h);
+  return new Map([...sets.nat, ...sets.proxy].map((file) => [file.path, file.content]));
 }
 
 describe('renderTemplate', () => {
@@ -91,10 +108,18 @@ describe('option validation', () => {
     [{ upstreamPort: 0 }, /upstreamPort 0 is not a port/],
     [{ upstreamPort: 80.5 }, /upstreamPort 80.5 is not a port/],
     [{ resolver: '169.254.169.253;' }, /resolver "169.254.169.253;" is not an IPv4 address/],
-    [{ consoleOrigin: 'https://d1.cloudfront.net/app' }, /consoleOrigin .* \(no path\)/],
+    [{ domain: 'origin.example.com' }, /publicHost "" must be the public API name/],
   ])('rejects %o', (override, message) => {
     expect(() => renderNginxConfig({ ...base, ...override })).toThrow(message);
-    expect(() => renderProxyUserData({ ...base, ...override })).toThrow(message);
+    expect(() => proxyFiles(host({ ...base, ...override }))).toThrow();
+  });
+
+  it('rejects an origin secret that could break out of the nginx map, and a bad swap size', () => {
+    expect(() => renderOriginVerifyConfig('short')).toThrow('32-128 letters and digits');
+    expect(() => renderOriginVerifyConfig(`${'a'.repeat(40)}" 1; default 1; "`)).toThrow(
+      'letters and digits',
+    );
+    expect(() => renderUserData({ stack: 'S', region: 'r', resource: 'R', swapMiB: 100 })).toThrow('swapMiB');
   });
 
   it('reports every problem at once', () => {
@@ -115,33 +140,38 @@ describe('option validation', () => {
     expect(() => renderNginxConfig(base, runtime)).toThrow(message);
   });
 
-  it('accepts the CDK defaults, with and without a domain and console origin', () => {
-    expect(() =>
-      renderNginxConfig({ ...withDomain, consoleOrigin: 'https://d111.cloudfront.net' }),
-    ).not.toThrow();
-    expect(() => renderProxyUserData(base)).not.toThrow();
+  it('accepts the CDK defaults, with and without a domain', () => {
+    expect(() => renderNginxConfig(withDomain)).not.toThrow();
+    expect(() => proxyFiles(host(base))).not.toThrow();
+    expect(() => proxyFiles(lean)).not.toThrow();
   });
 });
 
 describe('renderNginxConfig', () => {
-  it('without a domain: one server on HTTP and self-signed HTTPS, no redirect, no HSTS', () => {
+  it('trial (no domain): one plain-HTTP server, no TLS, no redirect, no HSTS, origin secret checked', () => {
     const config = renderNginxConfig(base);
-    expect(config).toMatch(/listen 80 default_server;\n\s+listen 443 ssl default_server;/);
+    expect(config).toMatch(/listen 80 default_server;/);
+    expect(config).not.toContain('listen 443');
     expect(config).not.toContain('return 301');
     expect(config).not.toContain('Strict-Transport-Security "');
-    expect(config).toContain(`ssl_certificate ${productionRuntime.certFile};`);
+    expect(config).toContain('if ($earshot_origin_verified = 0) {');
   });
 
-  it('with a domain: redirect except ACME, HSTS, and the production paths', () => {
+  it('with a domain: HTTP answers ACME and redirects the rest to the public name; the API is HTTPS only', () => {
     const config = renderNginxConfig(withDomain);
-    expect(config).toContain('return 301 https://earshot.example.com$request_uri;');
-    expect(config).toContain(
+    const [http = '', https = ''] = config.split('# The API, for CloudFront only');
+    expect(http).toContain('return 301 https://api.example.com$request_uri;');
+    expect(http).toContain(
       'location ^~ /.well-known/acme-challenge/ {\n            root /var/lib/earshot/acme;',
     );
-    expect(config).toContain(
+    // Nothing of the API on port 80: no proxy_pass before the HTTPS server.
+    expect(http).not.toContain('proxy_pass');
+    expect(https).toContain('listen 443 ssl default_server;');
+    expect(https).toContain('server_name origin.api.example.com;');
+    expect(https).toContain('if ($earshot_origin_verified = 0) {');
+    expect(https).toContain(
       'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;',
     );
-    expect(config).toContain('server_name earshot.example.com;');
     for (const line of [
       'user nginx;',
       'pid /run/nginx.pid;',
@@ -149,6 +179,7 @@ describe('renderNginxConfig', () => {
       'client_max_body_size 1m;',
       'resolver 169.254.169.253 valid=30s ipv6=off;',
       'include /etc/nginx/earshot/upstreams.conf;',
+      'include /etc/nginx/earshot/origin-verify.conf;',
       'listen 127.0.0.1:8089;',
       'ssl_protocols TLSv1.2 TLSv1.3;',
       'worker_shutdown_timeout 60s;',
@@ -159,119 +190,133 @@ describe('renderNginxConfig', () => {
   });
 });
 
-describe('renderProxyUserData', () => {
-  const variants = [
-    ['without a domain', base],
-    ['with a domain', withDomain],
-    // The longest names a deployment could plausibly use still fit.
-    [
-      'with long names',
-      {
-        ...withDomain,
-        domain: `${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`,
-        upstreamHost: `${'c'.repeat(60)}.earshot.local`,
-      },
-    ],
-  ] as const;
-
-  it.each(variants)('%s: fits in the 16 KB EC2 user-data limit', (_name, options) => {
-    expect(Buffer.byteLength(renderProxyUserData(options))).toBeLessThan(16 * 1024 - 512);
+describe('the instance: constant user data, configuration in metadata', () => {
+  const userData = renderUserData({
+    stack: 'Earshot',
+    region: 'us-east-1',
+    resource: 'ProxyInstance1234',
+    swapMiB: 1024,
   });
 
-  it.each(variants)('%s: passes shellcheck, and so does every script it writes', async (_name, options) => {
-    const userData = renderProxyUserData(options);
+  it('user data does not depend on the configuration (a deploy never stops or replaces the instance for it)', () => {
+    // Only the stack, region, logical id and swap size: nothing of nginx, the domain, discovery or the secret.
+    expect(userData).not.toMatch(/nginx\.conf|origin|api\.example|earshot\.local/);
+    expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
+  });
+
+  it('boots NAT first, retries each step on its own and signals CloudFormation only when NAT and nginx answer', () => {
+    expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(userData).not.toMatch(/^set -e/m);
+    const order = [
+      'retry swap',
+      'retry packages',
+      'retry nat 5 10 cfn_init nat',
+      'retry proxy 5 15 cfn_init proxy',
+      'retry health 12 5 /usr/local/sbin/earshot-health',
+      'signal true "NAT and nginx answer"',
+    ].map((step) => userData.indexOf(step));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(userData).toContain('/opt/aws/bin/cfn-signal --success "$1"');
+    expect(userData).toMatch(/fail\(\) \{[\s\S]*signal false/);
+  });
+
+  it.each([
+    ['trial', host(base)],
+    ['with a domain', host(withDomain)],
+    ['lean', lean],
+  ])('%s: user data and every bash script the instance gets pass shellcheck', async (_name, h) => {
     await shellcheck('user-data.sh', userData);
-    const files = proxyFiles(options, renderNginxConfig(options));
-    await shellcheck('files.sh', renderFilesScript(files));
-    for (const file of files) {
+    const sets = proxyFiles(h);
+    for (const file of [...sets.nat, ...sets.proxy]) {
       if (file.content.startsWith('#!/usr/bin/env bash'))
         await shellcheck(file.path.split('/').pop()!, file.content);
     }
   });
 
-  it('sets up swap before the first dnf, retries dnf, and logs to a file', () => {
-    const userData = renderProxyUserData(base);
-    expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
-    expect(userData).toContain('set -euo pipefail');
-    expect(userData).toContain('exec > >(tee -a /var/log/earshot-user-data.log) 2>&1');
-    expect(userData.indexOf('swapon /swapfile')).toBeLessThan(userData.indexOf('dnf install'));
-    expect(userData).toMatch(/for attempt in 1 2 3 4 5 6; do\n\s+if dnf install -y "\$@"; then return 0; fi/);
+  it('puts the NAT in its own first step, and certificates, DNS and discovery only where configured', () => {
+    const sets = proxyFiles(host(base));
+    expect(sets.nat.map((f) => f.path)).toContain('/usr/local/sbin/earshot-nat');
+    expect(sets.nat.find((f) => f.path === '/etc/earshot/earshot.env')?.content).toContain(
+      'EARSHOT_NAT_SOURCE_CIDR="10.0.1.0/24"',
+    );
+    const trial = instanceFiles(host(base));
+    expect([...trial.keys()].some((path) => path.includes('cert'))).toBe(false);
+    expect(trial.has('/etc/systemd/system/earshot-dns.service')).toBe(false);
+    const leanFiles = instanceFiles(lean);
+    const env = leanFiles.get('/etc/earshot/earshot.env') ?? '';
+    expect(env).toContain('EARSHOT_RESOLVE_CMD="/usr/local/sbin/earshot-aws ecs-tasks --cluster Earshot"');
+    expect(env).toContain('EARSHOT_DNS_NAME="origin.api.example.com"');
+    expect(env).toContain('EARSHOT_CERT_BUCKET="earshot-data"');
+    expect(leanFiles.get('/etc/earshot/units.d/proxy.units')).toMatch(
+      /^earshot-dns\.service now\nearshot-cert-restore\.service now\n/,
+    );
+    expect(leanFiles.get('/etc/earshot/units.d/proxy.units')).toContain('earshot-patch.service boot');
+    expect(proxyFiles(lean).packages).toEqual(
+      expect.arrayContaining(['nginx', 'certbot', 'amazon-ssm-agent']),
+    );
+    expect(leanFiles.get('/etc/cfn/hooks.d/earshot.conf')).toContain('--configsets update');
+    expect(leanFiles.get(productionRuntime.originVerifyFile)).toContain(`"${'S'.repeat(48)}" 1;`);
   });
 
-  it('makes the instance a NAT with `ip route`, persisted forwarding and saved iptables rules', () => {
-    const userData = renderProxyUserData(base);
-    const nat = embeddedFiles(base).get('/usr/local/sbin/earshot-nat') ?? '';
-    expect(nat).toContain('ip -4 route show default');
-    expect(nat).not.toMatch(/\broute \|/);
-    expect(nat).toContain("printf 'net.ipv4.ip_forward = 1\\n'");
-    expect(nat).toContain('-j MASQUERADE');
-    expect(nat).toContain('iptables-save >/etc/sysconfig/iptables');
-    expect(userData).toContain('systemctl enable --now iptables');
-  });
-
-  it('carries the files in a bundle that unpacks to exactly the rendered files and modes', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'earshot-bundle-'));
-    try {
-      for (const options of [base, withDomain]) {
-        await extractBundle(renderProxyUserData(options), root);
-        for (const file of proxyFiles(options, renderNginxConfig(options))) {
-          const written = join(root, file.path);
-          const expected = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
-          expect(await readFile(written, 'utf8'), file.path).toBe(expected);
-          expect(((await stat(written)).mode & 0o777).toString(8).padStart(4, '0'), file.path).toBe(
-            file.mode,
-          );
-        }
+  it('earshot-apply installs what changed, rolls back a config nginx refuses, and restarts nothing unchanged', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'earshot-apply-'));
+    const calls = join(root, 'systemctl.log');
+    const systemctl = join(root, 'systemctl');
+    await writeFile(systemctl, `#!/bin/sh\necho "$*" >>'${calls}'\n[ "$1" != is-active ]\n`, { mode: 0o755 });
+    const stage = async (h: ProxyHostOptions) => {
+      await rm(join(root, 'etc/earshot/staged'), { recursive: true, force: true });
+      const sets = proxyFiles(h);
+      for (const file of [...sets.nat, ...sets.proxy]) {
+        const path = join(root, 'etc/earshot/staged', file.path);
+        await run('install', ['-D', '-m', file.mode, '/dev/null', path]);
+        await writeFile(path, file.content);
       }
+    };
+    const apply = (nginxTest: string) =>
+      run('bash', [join(root, 'etc/earshot/staged/usr/local/sbin/earshot-apply')], {
+        env: {
+          ...process.env,
+          EARSHOT_ROOT: root,
+          EARSHOT_SYSTEMCTL: systemctl,
+          EARSHOT_NGINX_TEST_CMD: nginxTest,
+          EARSHOT_NGINX_RELOAD_CMD: `echo reload >>'${calls}'`,
+        },
+      });
+    const log = async () => (await readFile(calls, 'utf8').catch(() => '')).trim().split('\n');
+    try {
+      await stage(host(withDomain));
+      await apply('true');
+      expect(await readFile(join(root, 'etc/nginx/nginx.conf'), 'utf8')).toBe(renderNginxConfig(withDomain));
+      expect((await stat(join(root, 'usr/local/sbin/earshot-nat'))).mode & 0o777).toBe(0o755);
+      expect(await log()).toContain('reload');
+      // Same metadata again (cfn-hup after an unrelated deploy): nothing restarted, nothing reloaded.
+      await rm(calls, { force: true });
+      await apply('true');
+      expect((await log()).filter((c) => c === 'reload' || c.startsWith('try-restart'))).toEqual([]);
+      // A new secret that nginx refuses: every file of the run goes back, and the run fails.
+      await rm(calls, { force: true });
+      await stage(host(withDomain, { originSecret: 'T'.repeat(48) }));
+      await expect(apply('false')).rejects.toThrow();
+      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain(
+        'S'.repeat(48),
+      );
+      expect(await log()).not.toContain('reload');
+      await apply('true');
+      expect(await readFile(join(root, productionRuntime.originVerifyFile.slice(1)), 'utf8')).toContain(
+        'T'.repeat(48),
+      );
+      expect(await log()).toContain('reload');
     } finally {
       await rm(root, { recursive: true, force: true });
     }
   });
 
-  it('installs the nginx config, starts discovery and the key decoder, and applies security updates', () => {
-    const userData = renderProxyUserData(base);
-    const files = embeddedFiles(base);
-    expect(files.get('/etc/nginx/nginx.conf')).toBe(renderNginxConfig(base));
-    expect(files.get('/etc/earshot/upstreams.env')).toContain('EARSHOT_UPSTREAM_HOST=api.earshot.local');
-    expect(files.get('/etc/systemd/system/earshot-upstreams.timer')).toContain('OnUnitActiveSec=10s');
-    expect(files.get('/etc/systemd/system/earshot-route-key.service')).toContain(
-      'Environment=EARSHOT_ROUTE_KEY_LISTEN=127.0.0.1:8090',
-    );
-    expect(userData).toContain('systemctl enable --now earshot-route-key nginx earshot-upstreams.timer');
-    // The unpacked files come after the packages (nginx's own nginx.conf must not win) and before their first use.
-    expect(userData.indexOf('dnf_install iptables-services')).toBeLessThan(
-      userData.indexOf('EARSHOT_BUNDLE_EOF'),
-    );
-    expect(userData.indexOf('EARSHOT_BUNDLE_EOF')).toBeLessThan(
-      userData.indexOf('/usr/local/sbin/earshot-nat'),
-    );
-    expect(userData).toContain('systemctl enable --now dnf-automatic.timer');
-    expect(userData).toContain('upgrade_type = security');
-    expect(userData).not.toContain('certbot');
-    expect([...files.keys()].some((path) => path.includes('cert'))).toBe(false);
-  });
-
-  it('with a domain: certbot with a reload hook, renewals on certbot-renew.timer, retries until DNS points here', () => {
-    const userData = renderProxyUserData(withDomain);
-    const files = embeddedFiles(withDomain);
-    expect(userData).toContain('dnf_install certbot');
-    expect(files.get('/etc/systemd/system/earshot-cert.service')).toContain(
-      '/usr/bin/certbot certonly --webroot -w /var/lib/earshot/acme -d earshot.example.com --non-interactive ' +
-        '--agree-tos -m ops@example.com --no-eff-email --deploy-hook /usr/local/sbin/earshot-cert-deploy',
-    );
-    expect(files.get('/usr/local/sbin/earshot-cert-deploy')).toContain('systemctl reload nginx');
-    expect(userData).toContain('systemctl enable --now earshot-cert.timer certbot-renew.timer');
-    const noEmail = embeddedFiles({ ...withDomain, letsEncryptEmail: undefined });
-    expect(noEmail.get('/etc/systemd/system/earshot-cert.service')).toContain(
-      '--register-unsafely-without-email',
-    );
-  });
-
-  it('embeds an nginx config that real nginx accepts once its production paths exist', async () => {
+  it('gives real nginx a configuration it accepts once its production paths exist', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'earshot-embedded-'));
     try {
-      await extractBundle(renderProxyUserData(withDomain), dir);
-      const config = await readFile(join(dir, 'etc/nginx/nginx.conf'), 'utf8');
+      const files = instanceFiles(host(withDomain));
+      const config = files.get('/etc/nginx/nginx.conf') ?? '';
       await run('openssl', [
         'req',
         '-x509',
@@ -283,7 +328,7 @@ describe('renderProxyUserData', () => {
         '-days',
         '1',
         '-subj',
-        '/CN=earshot.example.com',
+        '/CN=origin.api.example.com',
         '-keyout',
         join(dir, 'privkey.pem'),
         '-out',
@@ -293,9 +338,11 @@ describe('renderProxyUserData', () => {
         join(dir, 'upstreams.conf'),
         'upstream earshot_user { server 127.0.0.1:8089; }\nupstream earshot_any { server 127.0.0.1:8089; }\n',
       );
+      await writeFile(join(dir, 'origin-verify.conf'), files.get(productionRuntime.originVerifyFile) ?? '');
       const local = config
         .replaceAll('/etc/nginx/earshot/tls/', `${dir}/`)
         .replaceAll('/etc/nginx/earshot/upstreams.conf', join(dir, 'upstreams.conf'))
+        .replaceAll('/etc/nginx/earshot/origin-verify.conf', join(dir, 'origin-verify.conf'))
         .replaceAll('/var/log/nginx/', `${dir}/`)
         .replaceAll('/run/nginx.pid', join(dir, 'nginx.pid'))
         .replaceAll('listen 80 default_server', 'listen 127.0.0.1:18080 default_server')
@@ -324,8 +371,8 @@ describe('renderProxyUserData', () => {
 });
 
 describe('the scripts in infra/proxy', () => {
-  it('earshot-route-key.py compiles', async () => {
-    const path = fileURLToPath(new URL('earshot-route-key.py', proxyAssetsDir));
+  it.each(['earshot-route-key.py', 'earshot-aws.py'])('%s compiles', async (name) => {
+    const path = fileURLToPath(new URL(name, proxyAssetsDir));
     // Compiled into a temporary file: no __pycache__ next to the source.
     const dir = await mkdtemp(join(tmpdir(), 'earshot-pyc-'));
     try {
@@ -339,7 +386,6 @@ describe('the scripts in infra/proxy', () => {
 
   it.each(scripts)('%s passes shellcheck', async (name) => {
     const path = fileURLToPath(new URL(name, proxyAssetsDir));
-    const { readFile } = await import('node:fs/promises');
     await shellcheck(name, await readFile(path, 'utf8'));
   });
 });

@@ -7,31 +7,39 @@ import * as r53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { ORIGIN_VERIFY_HEADER } from '../proxy/render.js';
 import { consoleWebAcl } from './console-waf.js';
+import { SPA_ROUTES_FUNCTION } from './console-spa.js';
 
-/** Paths the Earshot server answers; routed to the proxy when the console and API share the CloudFront name. */
+/** Paths the Earshot server answers: routed to the proxy on every name of the distribution. */
 export const API_PATHS = ['/api/*', '/ws', '/mcp', '/healthz', '/readyz'] as const;
 
+/**
+ * CloudFront's origin read timeout for the API, set deliberately: 60 s is the most CloudFront allows without a
+ * quota increase, and the server sends a keepalive on every silent MCP stream every 20 s (SSE_KEEPALIVE_MS), so a
+ * `speak` waiting minutes for `played` is never cut. Players get a WebSocket ping every 30 s.
+ */
+export const ORIGIN_READ_TIMEOUT = Duration.seconds(60);
+
+export interface ApiOrigin {
+  /** The proxy's name: the origin domain (HTTPS) or, in a trial, the EC2 public DNS name (HTTP). */
+  readonly domainName: string;
+  /** HTTPS with a Let's Encrypt certificate for `domainName`; HTTP only in a trial. */
+  readonly protocol: 'https' | 'http';
+  /** Sent as X-Earshot-Origin-Verify on every request to the proxy; nginx refuses requests without it. */
+  readonly secret: string;
+}
+
 export interface ConsoleSiteProps {
-  /**
-   * Public base URL of the API written to `config.json`. Omit when `apiThroughCloudFront` is set: the console then
-   * calls its own origin.
-   * @default same origin
-   */
-  readonly apiBaseUrl?: string;
-  /**
-   * Serve the API paths through this distribution from this HTTP origin (the proxy's public DNS name). Used when no
-   * domain is configured: browsers get HTTPS from CloudFront; the CloudFront → instance leg is plain HTTP.
-   * @default API not routed through CloudFront
-   */
-  readonly apiThroughCloudFront?: string;
+  /** Where the API paths go: the proxy. */
+  readonly apiOrigin: ApiOrigin;
   /** Built console (`web/dist`) to upload. @default only `config.json` is deployed */
   readonly assetsPath?: string;
-  /** Custom host name of the console. @default the `*.cloudfront.net` name */
-  readonly domainName?: string;
-  /** Certificate (us-east-1) for `domainName`. */
+  /** Names of the distribution (the API's public name, the console's). @default the `*.cloudfront.net` name */
+  readonly domainNames?: readonly string[];
+  /** Certificate (us-east-1) for every name in `domainNames`. @default one is made and validated in `hostedZone` */
   readonly certificate?: acm.ICertificate;
-  /** Zone in which to create the alias record for `domainName` (and validate a new certificate). */
+  /** Zone in which to create the alias records (and validate a new certificate). */
   readonly hostedZone?: route53.IHostedZone;
   /** Attach a web ACL: `create` (stack must be in us-east-1) or an existing CLOUDFRONT web ACL ARN. @default none */
   readonly waf?: { readonly create: true } | { readonly webAclArn: string };
@@ -43,27 +51,19 @@ export interface ConsoleSiteProps {
 export class ConsoleSite extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly distribution: cloudfront.Distribution;
-  /** `https://…` origin of the console, for CORS and the WebSocket origin check. */
-  public readonly origin: string;
+  /** `https://<distribution>.cloudfront.net`: the console (and the API) on CloudFront's own name. */
+  public readonly cloudFrontOrigin: string;
+  /** The console's client-side routes (default behaviour only). */
+  public readonly spaRoutes: cloudfront.Function;
   public readonly responseHeaders: cloudfront.ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
     super(scope, id);
-    if (props.apiBaseUrl === undefined && props.apiThroughCloudFront === undefined) {
-      throw new Error(
-        'ConsoleSite: give apiBaseUrl (API on its own domain) or apiThroughCloudFront (API behind this distribution)',
-      );
+    const names = props.domainNames ?? [];
+    if (names.length > 0 && !props.certificate && !props.hostedZone) {
+      throw new Error(`ConsoleSite: ${names.join(', ')} need a certificate or a hosted zone to validate one`);
     }
-    if (props.domainName && !props.certificate && !props.hostedZone) {
-      throw new Error(
-        `ConsoleSite: domainName ${props.domainName} needs a certificate or a hosted zone to validate one`,
-      );
-    }
-    if (props.apiBaseUrl !== undefined && !/^https:\/\//.test(props.apiBaseUrl)) {
-      throw new Error(
-        `ConsoleSite: apiBaseUrl must be https:// (a https console cannot call plain http), got ${props.apiBaseUrl}`,
-      );
-    }
+    if (props.apiOrigin.domainName === '') throw new Error('ConsoleSite: apiOrigin.domainName is empty');
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -75,9 +75,9 @@ export class ConsoleSite extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const apiHost = props.apiBaseUrl?.replace(/^https:\/\//, '').replace(/\/.*$/, '');
-    const connectSrc = apiHost ? `'self' https://${apiHost} wss://${apiHost}` : `'self'`;
-    const mediaSrc = apiHost ? `'self' blob: https://${apiHost}` : `'self' blob:`;
+    // The console calls the API on its own origin: every name of this distribution routes the API paths.
+    const connectSrc = `'self'`;
+    const mediaSrc = `'self' blob:`;
     this.responseHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Earshot console: CSP, HSTS and friends',
       securityHeadersBehavior: {
@@ -136,33 +136,41 @@ export class ConsoleSite extends Construct {
         trustedKeyGroups: keyGroups,
       },
     };
-    if (props.apiThroughCloudFront) {
-      const apiOrigin = new origins.HttpOrigin(props.apiThroughCloudFront, {
-        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
-        readTimeout: Duration.seconds(60),
-        keepaliveTimeout: Duration.seconds(60),
-      });
-      // Authorization must be part of the key to be forwarded on GET; TTL 0 and the server's no-store keep it uncached.
-      const apiCache = new cloudfront.CachePolicy(this, 'ApiPassThrough', {
-        comment: 'Earshot API: not cached, Authorization forwarded',
-        minTtl: Duration.seconds(0),
-        defaultTtl: Duration.seconds(0),
-        maxTtl: Duration.seconds(1),
-        headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
-        queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
-        cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-      });
-      for (const path of API_PATHS) {
-        additionalBehaviors[path] = {
-          origin: apiOrigin,
-          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-          allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-          cachePolicy: apiCache,
-          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-          compress: false,
-        };
-      }
+    const apiOrigin = new origins.HttpOrigin(props.apiOrigin.domainName, {
+      protocolPolicy:
+        props.apiOrigin.protocol === 'https'
+          ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY
+          : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      readTimeout: ORIGIN_READ_TIMEOUT,
+      keepaliveTimeout: Duration.seconds(60),
+      customHeaders: { [ORIGIN_VERIFY_HEADER]: props.apiOrigin.secret },
+    });
+    // Authorization must be part of the key to be forwarded on GET; TTL 0 and the server's no-store keep it uncached.
+    const apiCache = new cloudfront.CachePolicy(this, 'ApiPassThrough', {
+      comment: 'Earshot API: not cached, Authorization forwarded',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(0),
+      maxTtl: Duration.seconds(1),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+    });
+    for (const path of API_PATHS) {
+      additionalBehaviors[path] = {
+        origin: apiOrigin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        cachePolicy: apiCache,
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        compress: false,
+      };
     }
+    this.spaRoutes = new cloudfront.Function(this, 'SpaRoutes', {
+      comment: 'Earshot console: client-side routes get index.html (default behaviour only)',
+      code: cloudfront.FunctionCode.fromInline(SPA_ROUTES_FUNCTION),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+    });
 
     const webAclId =
       props.waf === undefined
@@ -180,39 +188,37 @@ export class ConsoleSite extends Construct {
         responseHeadersPolicy: this.responseHeaders,
         compress: true,
         trustedKeyGroups: keyGroups,
+        functionAssociations: [
+          { function: this.spaRoutes, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+        ],
       },
       additionalBehaviors,
-      // Client-side routes: unknown paths load the app, which renders its own "not found".
-      errorResponses: [403, 404].map((httpStatus) => ({
-        httpStatus,
-        responseHttpStatus: 200,
-        responsePagePath: '/index.html',
-        ttl: Duration.seconds(10),
-      })),
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       // Only a custom certificate can choose its TLS policy; the *.cloudfront.net one is fixed.
-      minimumProtocolVersion: props.domainName ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
-      domainNames: props.domainName ? [props.domainName] : undefined,
-      certificate: props.domainName
-        ? (props.certificate ?? this.newCertificate(props.domainName, props.hostedZone))
+      minimumProtocolVersion: names.length ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      domainNames: names.length ? [...names] : undefined,
+      certificate: names.length
+        ? (props.certificate ?? this.newCertificate(names, props.hostedZone))
         : undefined,
       webAclId,
     });
-    this.origin = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
+    this.cloudFrontOrigin = `https://${this.distribution.distributionDomainName}`;
 
-    if (props.domainName && props.hostedZone) {
-      new route53.ARecord(this, 'Alias', {
-        zone: props.hostedZone,
-        recordName: props.domainName,
-        target: route53.RecordTarget.fromAlias(new r53targets.CloudFrontTarget(this.distribution)),
+    if (props.hostedZone) {
+      names.forEach((name, index) => {
+        new route53.ARecord(this, index === 0 ? 'Alias' : `Alias${index}`, {
+          zone: props.hostedZone!,
+          recordName: name,
+          target: route53.RecordTarget.fromAlias(new r53targets.CloudFrontTarget(this.distribution)),
+        });
       });
     }
 
     const sources = [
       ...(props.assetsPath ? [s3deploy.Source.asset(props.assetsPath, { exclude: ['config.json'] })] : []),
-      // Same build everywhere: the console reads its API location at run time (its own origin when the API is routed here).
-      s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl ?? this.origin }),
+      // Same build everywhere: the console reads its API location at run time; the API is on its own origin.
+      s3deploy.Source.jsonData('config.json', { apiBaseUrl: '' }),
     ];
     new s3deploy.BucketDeployment(this, 'Deploy', {
       sources,
@@ -224,11 +230,14 @@ export class ConsoleSite extends Construct {
     });
   }
 
-  private newCertificate(domainName: string, zone: route53.IHostedZone | undefined): acm.ICertificate {
-    if (!zone) throw new Error(`ConsoleSite: no certificate and no hosted zone for ${domainName}`);
+  private newCertificate(names: readonly string[], zone: route53.IHostedZone | undefined): acm.ICertificate {
+    const [domainName, ...alternatives] = names;
+    if (!zone || !domainName)
+      throw new Error(`ConsoleSite: no certificate and no hosted zone for ${names.join(', ')}`);
     // Only valid when this stack is in us-east-1; the configuration rejects other regions without a certificate ARN.
     return new acm.Certificate(this, 'Certificate', {
       domainName,
+      subjectAlternativeNames: alternatives.length ? alternatives : undefined,
       validation: acm.CertificateValidation.fromDns(zone),
     });
   }

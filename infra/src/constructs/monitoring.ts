@@ -8,6 +8,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CONNECTIONS_METRIC } from './service-schedule.js';
 
+/** Namespace of the proxy's heartbeat (metric ProxyReachable, dimension Service), shared with the server's metrics. */
+export const PROXY_METRIC_NAMESPACE = CONNECTIONS_METRIC.namespace;
+
 export interface MonitoringProps {
   readonly service: ecs.FargateService;
   /** Physical service name: the `Service` dimension of the server's EMF metrics. */
@@ -33,6 +36,8 @@ export class Monitoring extends Construct {
   public readonly errorLogAlarm: cloudwatch.Alarm;
   public readonly noTaskAlarm: cloudwatch.Alarm;
   public readonly connectionsHighAlarm: cloudwatch.Alarm;
+  /** No heartbeat from the proxy through CloudFront for 5 minutes: it is stopped, or CloudFront cannot reach it. */
+  public readonly proxyUnreachableAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -114,11 +119,30 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // The proxy fetches /healthz through CloudFront every minute and reports only when nginx answered: no report
+    // means it is stopped, its nginx is down, or CloudFront cannot reach it (DNS, certificate, security group).
+    const heartbeat = new cloudwatch.Metric({
+      namespace: PROXY_METRIC_NAMESPACE,
+      metricName: 'ProxyReachable',
+      dimensionsMap: { [CONNECTIONS_METRIC.dimension]: props.serviceName },
+      statistic: 'SampleCount',
+      period: Duration.minutes(1),
+      label: 'Proxy heartbeats through CloudFront',
+    });
+    this.proxyUnreachableAlarm = heartbeat.createAlarm(this, 'ProxyUnreachable', {
+      alarmDescription:
+        'The proxy/NAT instance has not answered through CloudFront for 5 minutes during active hours: it is stopped or unreachable (armed by the schedule)',
+      threshold: 1,
+      evaluationPeriods: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
     for (const alarm of [
       this.errorRateAlarm,
       this.errorLogAlarm,
       this.noTaskAlarm,
       this.connectionsHighAlarm,
+      this.proxyUnreachableAlarm,
     ]) {
       alarm.addAlarmAction(action);
     }
@@ -162,6 +186,7 @@ export class Monitoring extends Construct {
           this.errorLogAlarm,
           this.noTaskAlarm,
           this.connectionsHighAlarm,
+          this.proxyUnreachableAlarm,
         ],
         width: 8,
       }),

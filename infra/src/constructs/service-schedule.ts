@@ -39,6 +39,11 @@ export interface ServiceScheduleProps {
   readonly instanceLeadMinutes?: number;
   /** @default 15 */
   readonly instanceLagMinutes?: number;
+  /**
+   * A weekly off-hours window in which the instance is started alone, patches itself (earshot-patch) and is stopped.
+   * @default none
+   */
+  readonly patchWindow?: { readonly day: WeekDay; readonly start: string; readonly minutes: number };
   /** @default 2 */
   readonly maxTasks?: number;
   /** Average player connections per task that target tracking aims for. @default 50 */
@@ -62,6 +67,8 @@ export class ServiceSchedule extends Construct {
   public readonly scaling: ecs.ScalableTaskCount;
   public readonly startInstance: scheduler.Schedule;
   public readonly stopInstance: scheduler.Schedule;
+  public readonly startForPatch?: scheduler.Schedule;
+  public readonly stopAfterPatch?: scheduler.Schedule;
   public readonly connectionsMetric: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: ServiceScheduleProps) {
@@ -147,6 +154,23 @@ export class ServiceSchedule extends Construct {
       schedule: schedulerCron(this.times.instanceStop, tz),
       target: ec2Call('stopInstances'),
     });
+
+    if (props.patchWindow) {
+      const p = props.patchWindow;
+      const [h = 0, m = 0] = p.start.split(':').map(Number);
+      const begin = shiftWeeklyTime(h * 60 + m, [p.day], 0);
+      const end = shiftWeeklyTime(h * 60 + m, [p.day], p.minutes);
+      this.startForPatch = new scheduler.Schedule(this, 'StartForPatch', {
+        description: `Start the proxy/NAT instance for its weekly patching (${p.minutes} min)`,
+        schedule: schedulerCron(begin, tz),
+        target: ec2Call('startInstances'),
+      });
+      this.stopAfterPatch = new scheduler.Schedule(this, 'StopAfterPatch', {
+        description: 'Stop the proxy/NAT instance after its weekly patching',
+        schedule: schedulerCron(end, tz),
+        target: ec2Call('stopInstances'),
+      });
+    }
 
     const alarms = props.activeHoursAlarms ?? [];
     if (alarms.length > 0) this.armDuringActiveHours(alarms, grace, tz);

@@ -15,6 +15,30 @@ export interface NamedReport {
   readonly report: CostReport;
 }
 
+/** One scenario of `npm run cost -- --json`. */
+export interface JsonScenario {
+  readonly id: string;
+  readonly profile: string;
+  readonly report: CostReport;
+}
+
+/** `{"scenarios":[{"id","profile","monthlyUsd","lines":[{"item","monthlyUsd"}]}]}`: the contract of --json. */
+export function toJson(reports: readonly JsonScenario[]): string {
+  const cents = (n: number): number => Math.round(n * 100) / 100;
+  return JSON.stringify(
+    {
+      scenarios: reports.map((r) => ({
+        id: r.id,
+        profile: r.profile,
+        monthlyUsd: cents(r.report.totalUsd),
+        lines: r.report.lines.map((l) => ({ item: l.component, monthlyUsd: cents(l.monthlyUsd) })),
+      })),
+    },
+    null,
+    2,
+  );
+}
+
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
 function table(rows: readonly (readonly string[])[]): string {

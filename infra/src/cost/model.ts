@@ -8,8 +8,13 @@ export const HOURS_PER_MONTH = 730;
 /** What the template cannot know: how the deployment is used. */
 export interface UsageAssumptions {
   readonly callsPerDay: number;
-  /** MP3 bytes stored per speak (≈ 13 s of speech at 128 kbit/s). */
-  readonly audioKbPerCall: number;
+  /** Seconds of speech per call (≈ 200 characters). */
+  readonly speechSecondsPerCall: number;
+  /**
+   * Bytes of audio the store keeps per second of speech: what the server really writes — the engine's output,
+   * `pcm_24000` (24 kHz, 16-bit, mono; server/src/engines/elevenlabs.ts), kept as it is (saveAudio is on by default).
+   */
+  readonly storedAudioBytesPerSecond: number;
   /** JSON log bytes per speak (request, engine, store lines). */
   readonly logKbPerCall: number;
   /** EMF log bytes per task per minute (one metrics line a minute). */
@@ -33,8 +38,14 @@ export interface UsageAssumptions {
   readonly tableReadsPerCall: number;
   /** Table bytes per history item: the item (~1 KB with its text) and its index copy (projection ALL). */
   readonly tableKbPerCall: number;
-  /** Internet egress: audio to players, API responses. */
+  /** Internet egress of the instance itself (NAT: requests to ElevenLabs; CloudFront's fetches from it are free). */
   readonly dataTransferOutGb: number;
+  /** Players listening to each speech (its audio goes out through CloudFront once per player). */
+  readonly playersPerCall: number;
+  /** HTTP requests and WebSocket connections through CloudFront per call (MCP, player, console). */
+  readonly cloudFrontRequestsPerCall: number;
+  /** Route 53 queries a minute for the origin name while the proxy runs (CloudFront PoPs, TTL 60 s). */
+  readonly originDnsQueriesPerMinute: number;
   /** Console bytes served by CloudFront. */
   readonly consoleGb: number;
   /** Compressed size of one server image in ECR. */
@@ -45,7 +56,8 @@ export interface UsageAssumptions {
 
 export const DEFAULT_USAGE: UsageAssumptions = {
   callsPerDay: 100,
-  audioKbPerCall: 210,
+  speechSecondsPerCall: 13,
+  storedAudioBytesPerSecond: 24_000 * 2,
   logKbPerCall: 3,
   emfKbPerTaskMinute: 0.6,
   emfMetrics: 3,
@@ -55,7 +67,10 @@ export const DEFAULT_USAGE: UsageAssumptions = {
   tableWritesPerCall: 6,
   tableReadsPerCall: 6,
   tableKbPerCall: 2,
-  dataTransferOutGb: 1,
+  dataTransferOutGb: 0.1,
+  playersPerCall: 1,
+  cloudFrontRequestsPerCall: 10,
+  originDnsQueriesPerMinute: 5,
   consoleGb: 0.05,
   imageGb: 0.15,
   freeTier: true,
@@ -91,9 +106,11 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   const taskHours = facts.taskWindow
     ? (taskWindow.minutesPerDay / 60) * activeDays * usage.averageTasks
     : HOURS_PER_MONTH * usage.averageTasks;
-  const instanceHours = facts.instanceWindow
-    ? (facts.instanceWindow.minutesPerDay / 60) * facts.instanceWindow.daysPerWeek * WEEKS_PER_MONTH
-    : HOURS_PER_MONTH;
+  // Active hours and the weekly patch window: every start and stop schedule counts.
+  const instanceHours =
+    facts.instanceMinutesPerWeek !== undefined
+      ? (facts.instanceMinutesPerWeek / 60) * WEEKS_PER_MONTH
+      : HOURS_PER_MONTH;
   const calls = usage.callsPerDay * activeDays;
   const lines: CostLine[] = [];
   const add = (component: string, monthlyUsd: number, detail: string, inSeedTable = false) =>
@@ -134,11 +151,16 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   add(
     'Public IPv4',
     ipHours * v(prices.publicIpv4Hour),
-    `${facts.elasticIps} Elastic IP x ${HOURS_PER_MONTH} h (billed idle too)`,
+    facts.elasticIps > 0
+      ? `${facts.elasticIps} Elastic IP x ${HOURS_PER_MONTH} h (billed idle too)`
+      : `auto-assigned address, ${ipHours.toFixed(0)} h (only while the instance runs)`,
   );
 
+  // What the server really stores in S3 per call: the audio as the engine made it (its history record is in the
+  // DynamoDB table, priced below).
   const keptMonths = (facts.audioExpirationDays ?? 365) / (365.25 / 12);
-  const storeGb = (calls * usage.audioKbPerCall * keptMonths) / 1e6;
+  const audioBytesPerCall = usage.speechSecondsPerCall * usage.storedAudioBytesPerSecond;
+  const storeGb = (calls * audioBytesPerCall * keptMonths) / 1e9;
   const requests =
     (calls * usage.storePutsPerCall * v(prices.s3Put1k) +
       calls * usage.storeGetsPerCall * v(prices.s3Get1k)) /
@@ -146,7 +168,7 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
   add(
     'S3 audio',
     storeGb * v(prices.s3StandardGbMonth) + requests,
-    `${storeGb.toFixed(2)} GB steady state (audio kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`,
+    `${storeGb.toFixed(2)} GB steady state (${(audioBytesPerCall / 1e3).toFixed(0)} KB of PCM a call, kept ${facts.audioExpirationDays ?? 'forever'} d), ${Math.round(calls * usage.storePutsPerCall)} PUT`,
   );
   for (const table of facts.tables) {
     // History expires with the audio (TTL at the same retention maximum); usage days and settings are tiny.
@@ -165,11 +187,19 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
     );
   }
 
-  const cfGb = Math.max(0, usage.consoleGb - free(v(prices.cloudFrontFreeGb)));
+  // Everything reaches users through CloudFront: the console, the API, and each speech's audio once per player.
+  const audioOutGb = (calls * audioBytesPerCall * usage.playersPerCall) / 1e9;
+  const cfGb = Math.max(0, usage.consoleGb + audioOutGb - free(v(prices.cloudFrontFreeGb)));
+  const cfRequests = Math.max(
+    0,
+    calls * usage.cloudFrontRequestsPerCall - free(v(prices.cloudFrontFreeRequests)),
+  );
   add(
     'S3 + CloudFront console',
-    0.01 * v(prices.s3StandardGbMonth) + cfGb * v(prices.cloudFrontGb),
-    `${usage.consoleGb} GB served${usage.freeTier ? ' (free tier)' : ''}`,
+    0.01 * v(prices.s3StandardGbMonth) +
+      cfGb * v(prices.cloudFrontGb) +
+      (cfRequests / 1e4) * v(prices.cloudFrontHttpsRequests10k),
+    `${(usage.consoleGb + audioOutGb).toFixed(2)} GB and ${Math.round(calls * usage.cloudFrontRequestsPerCall)} requests (console, API, audio)${usage.freeTier ? ' in the free tier' : ''}`,
     true,
   );
 
@@ -193,7 +223,7 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
     `${(ingestGb * 1000).toFixed(0)} MB ingested, ${retention}-day retention`,
     true,
   );
-  const metrics = usage.emfMetrics + facts.metricFilters;
+  const metrics = usage.emfMetrics + facts.metricFilters + facts.heartbeatMetrics;
   const alarms = facts.alarms + facts.targetTrackingAlarms;
   const cw =
     Math.max(0, metrics - free(v(prices.freeMetrics))) * v(prices.customMetricMonth) +
@@ -205,15 +235,42 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
     `${metrics} custom metrics, ${alarms} alarms (${facts.targetTrackingAlarms} from target tracking), ${facts.dashboards} dashboard`,
   );
 
-  add(
-    'Secrets Manager',
-    facts.secrets * v(prices.secretMonth) + ((2 * activeDays * 2) / 10000) * v(prices.secret10kCalls),
-    `${facts.secrets} secrets`,
-  );
+  // Tasks read their two secrets when they start (about twice an active day).
+  const secretReads = 2 * activeDays * 2;
+  if (facts.secrets > 0) {
+    add(
+      'Secrets Manager',
+      facts.secrets * v(prices.secretMonth) + (secretReads / 10000) * v(prices.secret10kCalls),
+      `${facts.secrets} secrets`,
+    );
+  }
+  if (facts.secureParameters > 0) {
+    add(
+      'SSM Parameter Store',
+      facts.secureParameters * v(prices.ssmStandardParameterMonth) +
+        (Math.max(0, secretReads - free(v(prices.kmsFreeRequests))) / 10000) * v(prices.kms10kRequests),
+      `${facts.secureParameters} SecureString parameters (standard tier), KMS decrypts in the free tier`,
+    );
+  }
   add(
     'Route 53 (Cloud Map zone)',
     (facts.privateDnsNamespaces + facts.hostedZonesCreated) * v(prices.route53ZoneMonth),
-    `${facts.privateDnsNamespaces} private namespace = 1 hosted zone`,
+    facts.privateDnsNamespaces
+      ? `${facts.privateDnsNamespaces} private namespace = 1 hosted zone`
+      : 'no private namespace (tasks found through the ECS API)',
+  );
+  // The domain's zone is the operator's, but this deployment needs it (the lean profile cannot work without one).
+  // Queries: CloudFront resolving the origin name (TTL 60 s) and clients resolving the API name (alias: free).
+  const originQueries = facts.hostedZonesReferenced
+    ? (instanceHours * 60 * usage.originDnsQueriesPerMinute) / 1e6
+    : 0;
+  add(
+    'Route 53 (domain zone)',
+    facts.hostedZonesReferenced * v(prices.route53ZoneMonth) +
+      originQueries * v(prices.route53QueriesMillion),
+    facts.hostedZonesReferenced
+      ? `${facts.hostedZonesReferenced} hosted zone, ~${(originQueries * 1e6).toFixed(0)} origin-name queries`
+      : 'no domain (trial)',
   );
   const invocations = facts.schedules * activeDays;
   add(
@@ -269,19 +326,10 @@ export function computeCost(facts: TemplateFacts, prices: RegionPrices, usage: U
     {
       component: 'Auto-assigned IPv4 instead of Elastic IP',
       monthlyUsd: instanceHours * v(prices.publicIpv4Hour),
-      detail: 'but a new address after every stop/start',
+      detail: 'a new address at every start: the lean profile points DNS at it at boot',
       inSeedTable: false,
     },
   ];
-  const spotPrice = facts.instances[0] ? prices.ec2SpotHour[facts.instances[0].type] : undefined;
-  if (spotPrice && !facts.instances[0]?.spot) {
-    comparisons.push({
-      component: 'Proxy instance on Spot',
-      monthlyUsd: instanceHours * v(spotPrice),
-      detail: 'persistent request, stop on interruption',
-      inSeedTable: false,
-    });
-  }
   return {
     lines,
     totalUsd,

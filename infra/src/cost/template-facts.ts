@@ -25,8 +25,16 @@ export interface TemplateFacts {
   readonly maxTasks: number;
   /** Task window from the Application Auto Scaling scheduled actions. */
   readonly taskWindow: WeeklyWindow | undefined;
-  /** Instance window from the EventBridge Scheduler start/stop schedules. */
+  /** Instance window from the EventBridge Scheduler start/stop schedules (active hours; the patch window apart). */
   readonly instanceWindow: WeeklyWindow | undefined;
+  /** Minutes a week the instance runs, from every start and stop schedule (active hours and the patch window). */
+  readonly instanceMinutesPerWeek: number | undefined;
+  /** Route 53 hosted zones the stack writes records into (the domain's, not created by the stack). */
+  readonly hostedZonesReferenced: number;
+  /** SSM SecureString parameters the stack creates (through a custom resource: CloudFormation cannot). */
+  readonly secureParameters: number;
+  /** Custom metrics besides the server's EMF ones: the proxy's heartbeat, when an alarm watches it. */
+  readonly heartbeatMetrics: number;
   readonly alarms: number;
   /** Alarms Application Auto Scaling creates for each target-tracking policy (two each). */
   readonly targetTrackingAlarms: number;
@@ -81,6 +89,31 @@ export function windowBetween(upExpr: string, downExpr: string): WeeklyWindow {
   let minutes = down.minuteOfDay - up.minuteOfDay;
   if (minutes <= 0) minutes += 24 * 60;
   return { minutesPerDay: minutes, daysPerWeek: up.days.length };
+}
+
+/**
+ * Minutes a week between start and stop events, walking the week minute by minute: a start turns the instance on, a
+ * stop off (a start while running or a stop while stopped changes nothing, as EC2 would).
+ */
+export function runningMinutesPerWeek(startExprs: readonly string[], stopExprs: readonly string[]): number {
+  const WEEK = 7 * 24 * 60;
+  const events = new Map<number, 'start' | 'stop'>();
+  const mark = (expr: string, kind: 'start' | 'stop'): void => {
+    const { minuteOfDay, days } = parseCron(expr);
+    for (const day of days) events.set(DAY_NAMES.indexOf(day) * 24 * 60 + minuteOfDay, kind);
+  };
+  startExprs.forEach((e) => mark(e, 'start'));
+  stopExprs.forEach((e) => mark(e, 'stop'));
+  // Start from the state the last event of the week leaves behind.
+  const last = [...events.keys()].sort((a, b) => a - b).at(-1);
+  let running = last !== undefined && events.get(last) === 'start';
+  let minutes = 0;
+  for (let m = 0; m < WEEK; m++) {
+    const event = events.get(m);
+    if (event) running = event === 'start';
+    if (running) minutes++;
+  }
+  return minutes;
 }
 
 function resources(t: CfnTemplate, type: string): Record<string, unknown>[] {
@@ -143,12 +176,32 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
       : undefined;
 
   const schedules = all('AWS::Scheduler::Schedule');
-  const start = schedules.find((s) => schedulerAction(s) === 'ec2:startInstances');
-  const stop = schedules.find((s) => schedulerAction(s) === 'ec2:stopInstances');
+  const starts = schedules.filter((s) => schedulerAction(s) === 'ec2:startInstances');
+  const stops = schedules.filter((s) => schedulerAction(s) === 'ec2:stopInstances');
+  const [start, stop] = [starts[0], stops[0]];
   const instanceWindow =
     start && stop
       ? windowBetween(String(start.ScheduleExpression), String(stop.ScheduleExpression))
       : undefined;
+  const instanceMinutesPerWeek =
+    starts.length && stops.length
+      ? runningMinutesPerWeek(
+          starts.map((s) => String(s.ScheduleExpression)),
+          stops.map((s) => String(s.ScheduleExpression)),
+        )
+      : undefined;
+  const zones = new Set(
+    all('AWS::Route53::RecordSet')
+      .map((r) => JSON.stringify(r.HostedZoneId ?? ''))
+      .filter((z) => z !== '""'),
+  );
+  const secureParameters = all('Custom::AWS').filter((r) => {
+    const create = str(r.Create);
+    return /"action":"putParameter"/.test(create) && /"Type":"SecureString"/.test(create);
+  }).length;
+  const heartbeatMetrics = all('AWS::CloudWatch::Alarm').some((a) => a.MetricName === 'ProxyReachable')
+    ? 1
+    : 0;
 
   const ecr = all('AWS::ECR::Repository');
   const keep = ecr
@@ -168,6 +221,10 @@ export function extractFacts(templates: readonly CfnTemplate[]): TemplateFacts {
     maxTasks: Number(target?.MaxCapacity ?? 1),
     taskWindow,
     instanceWindow,
+    instanceMinutesPerWeek,
+    hostedZonesReferenced: zones.size,
+    secureParameters,
+    heartbeatMetrics,
     alarms: all('AWS::CloudWatch::Alarm').length,
     targetTrackingAlarms:
       2 *

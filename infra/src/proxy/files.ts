@@ -1,15 +1,12 @@
-/** The files the proxy instance gets, and the self-extracting bundle that carries them inside the user data. */
-import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { renderTemplate } from './template.js';
+/**
+ * Every file the proxy instance gets, with its final path, mode and content. They travel in the instance's
+ * CloudFormation metadata (see constructs/proxy-config.ts): cfn-init stages them, earshot-apply installs them.
+ * Values only known at deploy time (bucket name, origin secret) may be CDK tokens inside the contents.
+ */
+import { asset } from './assets.js';
+import { ORIGIN_VERIFY_HEADER, renderNginxConfig, renderOriginVerifyConfig } from './render.js';
 import { productionRuntime, type ProxyRenderOptions } from './options.js';
-
-/** `infra/proxy/`, from both `infra/src/proxy` (tests, tsx) and `infra/dist/proxy` (compiled). */
-export const proxyAssetsDir = new URL('../../proxy/', import.meta.url);
-
-export function asset(name: string): string {
-  return readFileSync(new URL(name, proxyAssetsDir), 'utf8');
-}
+import { renderTemplate } from './template.js';
 
 export interface ProxyFile {
   readonly path: string;
@@ -18,91 +15,180 @@ export interface ProxyFile {
   readonly content: string;
 }
 
-/** The environment earshot-upstreams runs with on the instance. */
-export function renderUpstreamsEnv(o: ProxyRenderOptions): string {
+export interface ProxyHostOptions {
+  readonly nginx: ProxyRenderOptions;
+  /** The private subnet: the only source the NAT forwards. */
+  readonly natSourceCidr: string;
+  /** The value CloudFront sends in X-Earshot-Origin-Verify. */
+  readonly originSecret: string;
+  /** How earshot-upstreams finds the tasks: Cloud Map DNS (`nginx.upstreamHost`) or the ECS API. */
+  readonly discovery: { readonly kind: 'dns' } | { readonly kind: 'ecs'; readonly cluster: string };
+  /** Where /etc/letsencrypt is backed up (with a domain). */
+  readonly certBackup?: { readonly bucket: string; readonly key: string };
+  /** The record the instance points at its own public address at boot (no Elastic IP). */
+  readonly dns?: { readonly zoneId: string; readonly name: string };
+  /** The SSM parameter holding the URL the heartbeat fetches through CloudFront, and its metric. */
+  readonly heartbeat: { readonly urlParameter: string; readonly namespace: string; readonly service: string };
+  readonly patch: {
+    readonly timeZone: string;
+    readonly day: string;
+    readonly start: string;
+    readonly minutes: number;
+  };
+  readonly region: string;
+  /** For cfn-hup: the stack and the instance's logical id. */
+  readonly cfn: { readonly stack: string; readonly resource: string };
+  /** Packages the image lacks besides the proxy's own (the minimal image has no SSM agent). */
+  readonly extraPackages?: readonly string[];
+}
+
+/** The files of the two cfn-init steps: the NAT first (tasks pull their image through it), then the proxy. */
+export interface ProxyFileSets {
+  readonly nat: readonly ProxyFile[];
+  readonly proxy: readonly ProxyFile[];
+  /** What earshot-packages installs before the proxy files are applied. */
+  readonly packages: readonly string[];
+}
+
+const safeValue = /^[A-Za-z0-9._:/@=+, -]*$/;
+
+/** `/etc/earshot/earshot.env`: one KEY="value" a line, read by systemd (EnvironmentFile) and by bash alike. */
+export function renderEnvFile(h: ProxyHostOptions): string {
   const r = productionRuntime;
-  return [
-    `EARSHOT_UPSTREAM_HOST=${o.upstreamHost}`,
-    `EARSHOT_UPSTREAM_PORT=${o.upstreamPort}`,
-    `EARSHOT_UPSTREAMS_FILE=${r.upstreamsFile}`,
-    `EARSHOT_SLEEPING_SERVER=${r.sleepingServer}`,
-    `EARSHOT_RESOLVER=${o.resolver}`,
+  const values: Record<string, string | number | undefined> = {
+    AWS_REGION: h.region,
+    EARSHOT_NAT_SOURCE_CIDR: h.natSourceCidr,
+    EARSHOT_UPSTREAM_HOST: h.nginx.upstreamHost,
+    EARSHOT_UPSTREAM_PORT: h.nginx.upstreamPort,
+    EARSHOT_UPSTREAMS_FILE: r.upstreamsFile,
+    EARSHOT_SLEEPING_SERVER: r.sleepingServer,
+    EARSHOT_RESOLVER: h.nginx.resolver,
+    EARSHOT_RESOLVE_CMD:
+      h.discovery.kind === 'ecs'
+        ? `/usr/local/sbin/earshot-aws ecs-tasks --cluster ${h.discovery.cluster}`
+        : undefined,
+    EARSHOT_TLS_CERT: r.certFile,
+    EARSHOT_TLS_KEY: r.keyFile,
+    EARSHOT_ACME_WEBROOT: r.acmeWebroot,
+    EARSHOT_DOMAIN: h.nginx.domain,
+    EARSHOT_LETSENCRYPT_EMAIL: h.nginx.letsEncryptEmail,
+    EARSHOT_CERT_BUCKET: h.certBackup?.bucket,
+    EARSHOT_CERT_KEY: h.certBackup?.key,
+    EARSHOT_DNS_ZONE: h.dns?.zoneId,
+    EARSHOT_DNS_NAME: h.dns?.name,
+    EARSHOT_HEARTBEAT_PARAMETER: h.heartbeat.urlParameter,
+    EARSHOT_METRIC_NAMESPACE: h.heartbeat.namespace,
+    EARSHOT_METRIC_SERVICE: h.heartbeat.service,
+    EARSHOT_PATCH_TZ: h.patch.timeZone,
+    EARSHOT_PATCH_DAY: h.patch.day,
+    EARSHOT_PATCH_START: h.patch.start,
+    EARSHOT_PATCH_MINUTES: h.patch.minutes,
+  };
+  const lines = [
+    '# Rendered by infra/src/proxy/files.ts: the settings of every Earshot script and unit here.',
+  ];
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const text = String(value);
+    if (!text.includes('${Token[') && !safeValue.test(text))
+      throw new Error(`${key} has unsafe characters: ${text}`);
+    lines.push(`${key}="${text}"`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const script = (path: string, name: string): ProxyFile => ({ path, mode: '0755', content: asset(name) });
+const unit = (name: string, values: Record<string, string> = {}): ProxyFile => ({
+  path: `/etc/systemd/system/${name}`,
+  mode: '0644',
+  content: renderTemplate(asset(`systemd/${name}`), values),
+});
+const manifest = (name: string, units: readonly (readonly [string, 'now' | 'boot'])[]): ProxyFile => ({
+  path: `/etc/earshot/units.d/${name}.units`,
+  mode: '0644',
+  content: `${units.map(([u, when]) => `${u} ${when}`).join('\n')}\n`,
+});
+
+export function proxyFiles(h: ProxyHostOptions): ProxyFileSets {
+  const withDomain = h.nginx.domain !== undefined;
+  const nat: ProxyFile[] = [
+    script('/usr/local/sbin/earshot-apply', 'earshot-apply.sh'),
+    script('/usr/local/sbin/earshot-nat', 'earshot-nat.sh'),
+    { path: '/etc/earshot/earshot.env', mode: '0644', content: renderEnvFile(h) },
+    unit('earshot-nat.service'),
+    manifest('nat', [['earshot-nat.service', 'now']]),
+  ];
+
+  const hook = [
+    '[earshot-apply]',
+    'triggers=post.update',
+    `path=Resources.${h.cfn.resource}.Metadata.AWS::CloudFormation::Init`,
+    `action=/opt/aws/bin/cfn-init -v --stack ${h.cfn.stack} --resource ${h.cfn.resource} --region ${h.region} --configsets update`,
+    'runas=root',
     '',
   ].join('\n');
-}
-
-/** Every file the user data installs, with its final content. `nginxConfig` is the rendered /etc/nginx/nginx.conf. */
-export function proxyFiles(o: ProxyRenderOptions, nginxConfig: string): ProxyFile[] {
-  const r = productionRuntime;
-  const unit = (name: string, values: Record<string, string> = {}): string =>
-    renderTemplate(asset(`systemd/${name}`), values);
-  const files: ProxyFile[] = [
-    { path: '/etc/nginx/nginx.conf', mode: '0644', content: nginxConfig },
-    { path: '/usr/local/sbin/earshot-nat', mode: '0755', content: asset('earshot-nat.sh') },
-    { path: '/usr/local/sbin/earshot-upstreams', mode: '0755', content: asset('earshot-upstreams.sh') },
-    { path: '/usr/local/sbin/earshot-route-key', mode: '0755', content: asset('earshot-route-key.py') },
-    { path: '/etc/earshot/upstreams.env', mode: '0644', content: renderUpstreamsEnv(o) },
+  type When = 'now' | 'boot';
+  const units: [string, When][] = [];
+  if (h.dns) units.push(['earshot-dns.service', 'now']);
+  if (withDomain) units.push(['earshot-cert-restore.service', 'now']);
+  units.push(
+    ['earshot-route-key.service', 'now'],
+    ['nginx.service', 'now'],
+    ['earshot-upstreams.timer', 'now'],
+    ['earshot-cfn-hup.timer', 'now'],
+    ['earshot-heartbeat.timer', 'now'],
+  );
+  if (withDomain) units.push(['earshot-cert.timer', 'now'], ['certbot-renew.timer', 'now']);
+  // Only at boot: the patch window is a boot of its own (schedule.patch).
+  units.push(['earshot-patch.service', 'boot']);
+  const proxy: ProxyFile[] = [
+    script('/usr/local/sbin/earshot-packages', 'earshot-packages.sh'),
+    script('/usr/local/sbin/earshot-upstreams', 'earshot-upstreams.sh'),
+    script('/usr/local/sbin/earshot-route-key', 'earshot-route-key.py'),
+    script('/usr/local/sbin/earshot-aws', 'earshot-aws.py'),
+    script('/usr/local/sbin/earshot-health', 'earshot-health.sh'),
+    script('/usr/local/sbin/earshot-patch', 'earshot-patch.sh'),
+    { path: '/etc/nginx/nginx.conf', mode: '0644', content: renderNginxConfig(h.nginx) },
     {
-      path: '/etc/systemd/system/earshot-upstreams.service',
-      mode: '0644',
-      content: unit('earshot-upstreams.service'),
+      path: productionRuntime.originVerifyFile,
+      mode: '0640',
+      content: renderOriginVerifyConfig(h.originSecret),
     },
+    unit('earshot-route-key.service', { ROUTE_KEY_LISTEN: productionRuntime.routeKeyServer }),
+    unit('earshot-upstreams.service'),
+    unit('earshot-upstreams.timer'),
+    unit('earshot-cfn-hup.service'),
+    unit('earshot-cfn-hup.timer'),
+    unit('earshot-heartbeat.service'),
+    unit('earshot-heartbeat.timer'),
+    unit('earshot-patch.service'),
+    ...(h.dns ? [unit('earshot-dns.service')] : []),
+    ...(withDomain
+      ? [
+          script('/usr/local/sbin/earshot-cert', 'earshot-cert.sh'),
+          unit('earshot-cert-restore.service'),
+          unit('earshot-cert.service'),
+          unit('earshot-cert.timer'),
+        ]
+      : []),
     {
-      path: '/etc/systemd/system/earshot-upstreams.timer',
-      mode: '0644',
-      content: unit('earshot-upstreams.timer'),
+      path: '/etc/cfn/cfn-hup.conf',
+      mode: '0400',
+      content: `[main]\nstack=${h.cfn.stack}\nregion=${h.region}\nverbose=false\n`,
     },
-    {
-      path: '/etc/systemd/system/earshot-route-key.service',
-      mode: '0644',
-      content: unit('earshot-route-key.service', { ROUTE_KEY_LISTEN: r.routeKeyServer }),
-    },
+    { path: '/etc/cfn/hooks.d/earshot.conf', mode: '0400', content: hook },
+    manifest('proxy', units),
   ];
-  if (o.domain !== undefined) {
-    const account = o.letsEncryptEmail
-      ? `-m ${o.letsEncryptEmail} --no-eff-email`
-      : '--register-unsafely-without-email';
-    files.push(
-      { path: '/usr/local/sbin/earshot-cert-deploy', mode: '0755', content: asset('earshot-cert-deploy.sh') },
-      {
-        path: '/etc/systemd/system/earshot-cert.service',
-        mode: '0644',
-        content: unit('earshot-cert.service', {
-          DOMAIN: o.domain,
-          ACME_WEBROOT: r.acmeWebroot,
-          CERTBOT_ACCOUNT: account,
-        }),
-      },
-      { path: '/etc/systemd/system/earshot-cert.timer', mode: '0644', content: unit('earshot-cert.timer') },
-    );
-  }
-  return files;
+  const packages = [
+    'nginx',
+    'openssl',
+    'tar',
+    'gzip',
+    'dnf-plugins-core',
+    ...(withDomain ? ['certbot'] : []),
+    ...(h.extraPackages ?? []),
+  ];
+  return { nat, proxy, packages };
 }
 
-const heredocEnd = 'EARSHOT_FILE_EOF';
-
-/**
- * A bash script that writes the files (under `$EARSHOT_ROOT`, empty on the instance, a folder in tests).
- * Quoted heredocs: nothing in the files is expanded.
- */
-export function renderFilesScript(files: readonly ProxyFile[]): string {
-  const parts = ['root="${EARSHOT_ROOT:-}"'];
-  for (const file of files) {
-    const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
-    if (body.split('\n').includes(heredocEnd))
-      throw new Error(`${file.path} contains the line ${heredocEnd}`);
-    const folder = file.path.slice(0, file.path.lastIndexOf('/'));
-    parts.push(
-      `install -d -m 0755 "$root${folder}"`,
-      `cat >"$root${file.path}" <<'${heredocEnd}'\n${body}${heredocEnd}`,
-      `chmod ${file.mode} "$root${file.path}"`,
-    );
-  }
-  return `${parts.join('\n')}\n`;
-}
-
-/** The files script, gzip-compressed and base64-encoded in 76-character lines. */
-export function renderFilesBundle(files: readonly ProxyFile[]): string {
-  const encoded = gzipSync(renderFilesScript(files), { level: 9 }).toString('base64');
-  return encoded.replace(/.{1,76}/g, '$&\n').trimEnd();
-}
+export { ORIGIN_VERIFY_HEADER };

@@ -1,18 +1,20 @@
-/** What the proxy instance is told about its deployment; shared by the nginx config and the user data. */
+/** What nginx is told about its deployment. */
 export interface ProxyRenderOptions {
-  /** Public DNS name; with it: Let's Encrypt via certbot and HTTP → HTTPS. Without: HTTP and self-signed HTTPS. */
+  /**
+   * The name nginx holds a Let's Encrypt certificate for: the origin name CloudFront connects to over HTTPS. Without
+   * it (a trial), nginx serves CloudFront on plain HTTP only.
+   */
   readonly domain?: string;
+  /** Where plain HTTP is redirected (only with `domain`): the public API name, served by CloudFront. */
+  readonly publicHost?: string;
   /** Let's Encrypt account e-mail (only with `domain`). @default none: certbot registers without e-mail */
   readonly letsEncryptEmail?: string;
-  /** Cloud Map name of the Fargate tasks, e.g. 'api.earshot.local'. */
+  /** Name the tasks are found by, e.g. 'api.earshot-1a2b3c.earshot.local' (Cloud Map) or any name (ECS API). */
   readonly upstreamHost: string;
   /** The tasks' port, e.g. 8080. */
   readonly upstreamPort: number;
   /** DNS resolver, '169.254.169.253' in a VPC. */
   readonly resolver: string;
-  /** CloudFront origin of the console, e.g. 'https://d123.cloudfront.net'. nginx passes Origin through unchanged:
-   *  the server checks it (EARSHOT_ALLOWED_ORIGINS) for CORS and /ws. */
-  readonly consoleOrigin?: string;
 }
 
 /** Where nginx puts things on the instance; tests point them into a temporary folder. */
@@ -48,8 +50,15 @@ export interface NginxRuntime {
   readonly httpPort: number;
   /** @default 443 */
   readonly httpsPort: number;
-  /** Read/send timeout of /ws and /mcp streams. @default '3600s' */
+  /** Read/send timeout of the /ws player streams (the server pings players every 30 s). @default '3600s' */
   readonly streamTimeout: string;
+  /**
+   * Read timeout of /mcp responses. Generous: CloudFront's 60 s origin read timeout is the one that binds, and the
+   * server's keepalive every 20 s beats both. Tests shorten it to stand in for CloudFront's. @default '3600s'
+   */
+  readonly mcpReadTimeout: string;
+  /** The file that defines $earshot_origin_verified from the secret header. @default '/etc/nginx/earshot/origin-verify.conf' */
+  readonly originVerifyFile: string;
   /** @default '1m' */
   readonly maxBodySize: string;
   /** How long a reload lets old workers keep their connections. Players reconnect after it, to the task the new
@@ -75,6 +84,8 @@ export const productionRuntime: NginxRuntime = {
   httpPort: 80,
   httpsPort: 443,
   streamTimeout: '3600s',
+  mcpReadTimeout: '3600s',
+  originVerifyFile: '/etc/nginx/earshot/origin-verify.conf',
   maxBodySize: '1m',
   workerShutdownTimeout: '60s',
 };
@@ -83,7 +94,6 @@ const hostname =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const email = /^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$/;
-const origin = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 // Paths end up inside nginx directives and shell heredocs: no spaces, quotes, semicolons or braces.
 const safePath = /^\/[A-Za-z0-9._/-]*$/;
 const nginxTime = /^\d+(?:ms|s|m|h)$/;
@@ -100,6 +110,11 @@ export function validateProxyOptions(o: ProxyRenderOptions): void {
   if (o.domain !== undefined && !hostname.test(o.domain)) {
     problems.push(`domain "${o.domain}" is not a lower-case DNS name such as "earshot.example.com"`);
   }
+  if (o.domain !== undefined && (o.publicHost === undefined || !hostname.test(o.publicHost))) {
+    problems.push(
+      `publicHost "${o.publicHost ?? ''}" must be the public API name (plain HTTP redirects there)`,
+    );
+  }
   if (o.letsEncryptEmail !== undefined) {
     if (o.domain === undefined)
       problems.push('letsEncryptEmail is set but domain is not: certificates need a domain');
@@ -112,11 +127,6 @@ export function validateProxyOptions(o: ProxyRenderOptions): void {
   if (!isPort(o.upstreamPort)) problems.push(`upstreamPort ${o.upstreamPort} is not a port (1-65535)`);
   if (!ipv4.test(o.resolver))
     problems.push(`resolver "${o.resolver}" is not an IPv4 address such as "169.254.169.253"`);
-  if (o.consoleOrigin !== undefined && !origin.test(o.consoleOrigin)) {
-    problems.push(
-      `consoleOrigin "${o.consoleOrigin}" is not an origin such as "https://d111.cloudfront.net" (no path)`,
-    );
-  }
   if (problems.length > 0) throw new Error(`Invalid proxy options: ${problems.join('; ')}.`);
 }
 
@@ -130,6 +140,7 @@ export function validateRuntime(r: NginxRuntime): void {
     certFile: r.certFile,
     keyFile: r.keyFile,
     acmeWebroot: r.acmeWebroot,
+    originVerifyFile: r.originVerifyFile,
     ...(r.tempDir === null ? {} : { tempDir: r.tempDir }),
   };
   for (const [name, value] of Object.entries(paths)) {
@@ -155,6 +166,8 @@ export function validateRuntime(r: NginxRuntime): void {
   if (r.httpPort === r.httpsPort) problems.push('httpPort and httpsPort must differ');
   if (!nginxTime.test(r.streamTimeout))
     problems.push(`streamTimeout "${r.streamTimeout}" is not an nginx time like "3600s"`);
+  if (!nginxTime.test(r.mcpReadTimeout))
+    problems.push(`mcpReadTimeout "${r.mcpReadTimeout}" is not an nginx time like "3600s"`);
   if (!nginxTime.test(r.workerShutdownTimeout)) {
     problems.push(`workerShutdownTimeout "${r.workerShutdownTimeout}" is not an nginx time like "60s"`);
   }

@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     ]);
     expect(config.keys.kind).toBe('generate');
     expect(config.omitAuth).toBe(false);
+    expect(config.sseKeepaliveMs).toBe(20_000);
+  });
+
+  it('takes the MCP stream keepalive interval from EARSHOT_SSE_KEEPALIVE_MS and refuses nonsense', () => {
+    expect(loadConfig({ EARSHOT_SSE_KEEPALIVE_MS: '250' }).sseKeepaliveMs).toBe(250);
+    expect(errorOf({ EARSHOT_SSE_KEEPALIVE_MS: '0' })).toContain('EARSHOT_SSE_KEEPALIVE_MS');
   });
   it('picks ElevenLabs when a key is set, and parses users and origins', () => {
     const config = loadConfig({

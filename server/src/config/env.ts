@@ -101,6 +101,8 @@ export const EnvSchema = z.object({
   EARSHOT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4096),
   EARSHOT_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(1_000_000).default(128),
   EARSHOT_METRICS_SERVICE: z.string().optional(),
+  /** How often a silent MCP event stream gets a keepalive comment; proxies cut streams idle for longer (mcp/keepalive.ts). */
+  EARSHOT_SSE_KEEPALIVE_MS: z.coerce.number().int().min(10).max(600_000).default(20_000),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
 });
@@ -138,6 +140,8 @@ export interface Config {
   readonly outputDir: string | undefined;
   readonly drainTimeoutMs: number;
   readonly metricsService: string | undefined;
+  /** Interval of the keepalive comments on silent MCP event streams. */
+  readonly sseKeepaliveMs: number;
   readonly omitAuth: boolean;
   readonly connections: ConnectionLimits;
 }
@@ -219,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     outputDir: e.EARSHOT_OUTPUT_DIR ? resolve(e.EARSHOT_OUTPUT_DIR) : undefined,
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,
+    sseKeepaliveMs: e.EARSHOT_SSE_KEEPALIVE_MS,
     omitAuth,
     connections: {
       headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,

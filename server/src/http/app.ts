@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxTextLength: deps.config.maxTextLength,
     },
     authenticate,
+    sseKeepaliveMs: deps.config.sseKeepaliveMs,
   });
   await registerStatic(app);
   return app;

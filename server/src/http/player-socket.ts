@@ -15,6 +15,11 @@ const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('played'), id: z.string().max(64) }),
   z.object({ type: z.literal('ping') }),
+  z.object({
+    type: z.literal('state'),
+    audio: z.enum(['on', 'off']).optional(),
+    accept: z.array(z.string().max(100)).max(16).optional(),
+  }),
 ]);
 
 /** Players send small JSON messages; a bigger frame is refused by ws with 1009 (message too big). */

@@ -9,6 +9,9 @@ import { SqliteStore, StoreFullError, type PutHistoryOptions } from '../storage/
 import { Hub } from './hub.js';
 import type { PlayerConnection, SpeechJob } from './types.js';
 
+/** These players take PCM, the test engine's format, so the bytes they get are the engine's own. */
+const PCM_ONLY = { type: 'state', accept: ['audio/pcm'] } as const;
+
 /** A promise with its resolver, so a test can hold a speech open and let it go when it chooses. */
 function gate() {
   let open!: () => void;
@@ -123,7 +126,9 @@ describe('Hub', () => {
     const slow = new FakePlayer(10_000);
     const fast = new FakePlayer(0);
     hub.connectPlayer('alice', slow);
+    hub.handlePlayerMessage('alice', slow, PCM_ONLY);
     hub.connectPlayer('alice', fast);
+    hub.handlePlayerMessage('alice', fast, PCM_ONLY);
     const outcome = await hub.speak(job('alice')).done;
     expect(outcome.status).toBe('completed');
     expect(slow.closed).toBe(4000);
@@ -158,7 +163,9 @@ describe('Hub', () => {
     const alice = new FakePlayer();
     const bob = new FakePlayer();
     hub.connectPlayer('alice', alice);
+    hub.handlePlayerMessage('alice', alice, PCM_ONLY);
     hub.connectPlayer('bob', bob);
+    hub.handlePlayerMessage('bob', bob, PCM_ONLY);
     const first = hub.speak(job('alice', 'one'));
     const second = hub.speak(job('alice', 'two'));
     const other = hub.speak(job('bob', 'three'));
@@ -203,6 +210,7 @@ describe('Hub', () => {
     const hub = new Hub({ engine: fakeEngine(3, 100), store, logger, storeRetryDelaysMs: [1, 1] });
     const player = new FakePlayer();
     hub.connectPlayer('carol', player);
+    hub.handlePlayerMessage('carol', player, PCM_ONLY);
     const outcome = await hub.speak(job('carol')).done;
     expect(outcome.status).toBe('completed');
     expect(player.audioBytes).toBe(300);

@@ -98,6 +98,8 @@ describe('recording a speech', () => {
     const hub = hubWith();
     const player = new Player();
     hub.connectPlayer('alice', player);
+    // The job's audio is PCM: a player that takes PCM gets it untouched.
+    hub.handlePlayerMessage('alice', player, { type: 'state', accept: ['audio/pcm'] });
     const outcome = await hub.speak(job()).done;
     expect(player.audioBytes).toBe(300);
     expect(outcome).toMatchObject({ status: 'completed', audioStored: false });

@@ -15,18 +15,31 @@ export class UserChannel {
    * crowd of players).
    */
   broadcast(message: ServerMessage): number {
-    if (this.players.size === 0) return 0;
-    const text = Buffer.from(JSON.stringify(message), 'utf8');
-    for (const player of this.players) player.sendText(text);
+    this.broadcastTo(this.players, message);
     return this.players.size;
   }
 
   /**
-   * Forwards audio to every player. A player whose unsent bytes pass the limit is disconnected (it
-   * reconnects and resumes with the next speech) so one slow tab cannot hold memory or the others back.
+   * Sends a message to some of this user's players (those taking one audio format); gone ones are skipped.
+   * Serialised once, however many players get it.
    */
-  sendAudio(chunk: Uint8Array, maxBufferedBytes: number): void {
-    for (const player of this.players) {
+  broadcastTo(players: Iterable<PlayerConnection>, message: ServerMessage): void {
+    let text: Uint8Array | undefined;
+    for (const player of players) {
+      if (!this.players.has(player)) continue;
+      text ??= Buffer.from(JSON.stringify(message), 'utf8');
+      player.sendText(text);
+    }
+  }
+
+  /**
+   * Forwards audio to some of this user's players (those taking its format). A player whose unsent bytes pass
+   * the limit is disconnected (it reconnects and resumes with the next speech) so one slow tab cannot hold
+   * memory or the others back.
+   */
+  sendAudioTo(players: Iterable<PlayerConnection>, chunk: Uint8Array, maxBufferedBytes: number): void {
+    for (const player of players) {
+      if (!this.players.has(player)) continue;
       if (player.bufferedBytes > maxBufferedBytes) {
         this.players.delete(player);
         player.close(CLOSE_CODES.tooSlow, 'player fell too far behind');

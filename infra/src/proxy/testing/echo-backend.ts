@@ -43,6 +43,7 @@ function forwarded(request: IncomingMessage): Record<string, string | undefined>
       'x-real-ip',
       'x-request-id',
       'origin',
+      'x-earshot-origin-verify',
     ].map((name) => [name, one(name)]),
   );
 }

@@ -3,13 +3,21 @@
  * folders and pid under a temporary folder, listening on 127.0.0.1 only. For tests and local experiments.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { proxyAssetsDir, renderNginxConfig, type NginxRuntime, type ProxyRenderOptions } from '../render.js';
+import {
+  ORIGIN_VERIFY_HEADER,
+  proxyAssetsDir,
+  renderNginxConfig,
+  renderOriginVerifyConfig,
+  type NginxRuntime,
+  type ProxyRenderOptions,
+} from '../render.js';
 
 const run = promisify(execFile);
 export const nginxBinary = process.env.EARSHOT_TEST_NGINX ?? '/usr/sbin/nginx';
@@ -80,6 +88,8 @@ export interface LocalNginxOptions {
   readonly runtime?: Partial<NginxRuntime>;
   /** Initial task addresses ("127.0.0.1:PORT"); none: the sleeping upstream. */
   readonly tasks?: readonly string[];
+  /** The origin secret nginx checks. @default a random one */
+  readonly originSecret?: string;
 }
 
 export interface LocalNginx {
@@ -89,6 +99,12 @@ export interface LocalNginx {
   readonly configText: string;
   readonly certFile: string;
   readonly upstreamsFile: string;
+  readonly originVerifyFile: string;
+  readonly originSecret: string;
+  /** The header CloudFront adds to every request it sends the proxy: requests without it are refused (403). */
+  readonly cloudFront: Readonly<Record<string, string>>;
+  /** The nginx command line (reload, test) for this instance. */
+  readonly nginxArgs: readonly string[];
   /** Rewrites the stub DNS answer and runs the real earshot-upstreams script once (which reloads on change). */
   discover(tasks: readonly string[]): Promise<{ readonly stdout: string; readonly stderr: string }>;
   accessLog(): Promise<string>;
@@ -139,6 +155,9 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
       ...options.proxy,
     };
     const tls = await generateSelfSigned(dir, proxy.domain ?? 'localhost');
+    const originSecret = options.originSecret ?? randomBytes(24).toString('hex');
+    const originVerifyFile = join(dir, 'origin-verify.conf');
+    await writeFile(originVerifyFile, renderOriginVerifyConfig(originSecret));
     const [httpPort, httpsPort] = [await freePort(), await freePort()];
     const runtime: Partial<NginxRuntime> = {
       runUser: process.getuid?.() === 0 ? 'root' : null,
@@ -148,6 +167,7 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
       accessLog: join(dir, 'access.log'),
       tempDir: join(dir, 'tmp'),
       upstreamsFile: join(dir, 'upstreams.conf'),
+      originVerifyFile,
       sleepingServer: `unix:${join(dir, 'sleeping.sock')}`,
       routeKeyServer: routeKey.address,
       certFile: tls.cert,
@@ -221,6 +241,10 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
       configText,
       certFile: tls.cert,
       upstreamsFile: runtime.upstreamsFile ?? '',
+      originVerifyFile,
+      originSecret,
+      cloudFront: { [ORIGIN_VERIFY_HEADER]: originSecret },
+      nginxArgs: [nginxBinary, ...nginxArgs],
       discover,
       accessLog: () => readFile(join(dir, 'access.log'), 'utf8'),
       errorLog: () => readFile(join(dir, 'error.log'), 'utf8'),
