@@ -27,7 +27,7 @@ afterEach(async () => {
   }
 });
 
-/** A body arriving in these pieces. */
+/** A response body arriving in these pieces (an async iterable of bytes, as a node:http response is). */
 async function* stream(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {
   for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
 }
