@@ -27,13 +27,10 @@ afterEach(async () => {
   }
 });
 
-const stream = (...parts: (string | Uint8Array)[]) =>
-  new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const part of parts) controller.enqueue(typeof part === 'string' ? Buffer.from(part) : part);
-      controller.close();
-    },
-  });
+/** A response body arriving in these pieces (an async iterable of bytes, as a node:http response is). */
+async function* stream(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
+}
 
 const collect = async (lines: AsyncIterable<unknown>) => {
   const all: unknown[] = [];
