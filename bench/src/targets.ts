@@ -172,6 +172,12 @@ export class EarshotTarget implements Target {
   }
 }
 
+/**
+ * The format Earshot asks ElevenLabs for by default (server/src/engines/elevenlabs.ts): the floor relays the
+ * same, so both send players the same bytes (PCM would be 12× more to write per player).
+ */
+export const EARSHOT_UPSTREAM_FORMAT = 'opus_48000_32';
+
 /** The floor relay (floor-relay.ts) as its own process. */
 export async function startFloor(options: {
   readonly cpu: number | undefined;
@@ -180,7 +186,15 @@ export async function startFloor(options: {
 }): Promise<FloorTarget> {
   const child = Child.spawn(
     'floor relay',
-    [ENTRY.floor, '--upstream', options.upstreamUrl, '--key', options.upstreamKey],
+    [
+      ENTRY.floor,
+      '--upstream',
+      options.upstreamUrl,
+      '--key',
+      options.upstreamKey,
+      '--format',
+      EARSHOT_UPSTREAM_FORMAT,
+    ],
     { cpu: options.cpu },
   );
   try {

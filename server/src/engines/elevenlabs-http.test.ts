@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import { ElevenLabsHttp, ElevenLabsHttpError, MAX_STREAM_LINE_CHARS, ndjson } from './elevenlabs-http.js';
@@ -78,6 +78,32 @@ describe('ElevenLabs over fetch', () => {
     const failed = (await http.request('v1/x').catch((error: unknown) => error)) as ElevenLabsHttpError;
     expect(failed.statusCode).toBe(500);
     expect((failed.body as string).length).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('sends a request again, once, when the kept-alive connection it went out on was being closed', async () => {
+    // A raw server: answers the first request on a connection and keeps it open, then drops that
+    // connection when the next request arrives on it without answering (a server closing an idle socket).
+    let connections = 0;
+    const server = createNetServer((socket) => {
+      connections++;
+      let served = 0;
+      socket.on('data', () => {
+        if (served++ === 0)
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nkeep-alive: timeout=60\r\n\r\n[]');
+        else socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 });
+      expect(await http.json('v1/models')).toEqual([]);
+      expect(await http.json('v1/models')).toEqual([]);
+      expect(connections).toBe(2);
+      http.close();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('gives up on headers that do not come within the timeout, as upstream_busy', async () => {

@@ -14,6 +14,8 @@ const DEFAULT_BASE_URL = 'https://api.elevenlabs.io';
 /** Like the SDK's: the first retry after about a second, then doubling; Retry-After when the server says. */
 const INITIAL_RETRY_DELAY_MS = 1000;
 const MAX_RETRY_DELAY_MS = 60_000;
+/** Idle keep-alive connections are closed after this (free ones only: the agent leaves busy sockets be). */
+const IDLE_SOCKET_MS = 4000;
 /** Voice and model lists are read whole; an answer longer than this is refused. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** An error body is read for its code only; more than this is not read. */
@@ -71,10 +73,12 @@ export interface HeaderReader {
 
 export class ElevenLabsHttp {
   private readonly base: string;
-  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake.
+  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake. An idle
+  // connection is dropped after IDLE_SOCKET_MS, before servers commonly drop theirs (Node's 5 s), so a request
+  // rarely meets a connection the other side is closing (the case send() retries).
   private readonly agents = {
-    http: new HttpAgent({ keepAlive: true }),
-    https: new HttpsAgent({ keepAlive: true }),
+    http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
 
   constructor(private readonly options: ElevenLabsHttpOptions) {
@@ -135,6 +139,7 @@ export class ElevenLabsHttp {
     headers: Record<string, string | number>,
     body: Buffer | undefined,
     signal: AbortSignal | undefined,
+    retriedStale = false,
   ): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
@@ -155,9 +160,21 @@ export class ElevenLabsHttp {
         clearTimeout(timer);
         resolve({ status: response.statusCode ?? 0, headers: headerReader(response), body: response });
       });
+      let answered = false;
+      call.once('response', () => (answered = true));
       // Kept for the whole request: an error after the headers (a reset mid-stream) must not go unheard.
-      call.on('error', (error) => {
+      call.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        // A kept-alive connection the server closed as this request went out: the server never read it (no
+        // answer came), so it goes once more on a fresh connection, as Node's documentation advises.
+        if (
+          !answered &&
+          !retriedStale &&
+          call.reusedSocket &&
+          error.code === 'ECONNRESET' &&
+          !signal?.aborted
+        )
+          return resolve(this.send(url, method, headers, body, signal, true));
         reject(error);
       });
       call.end(body);
