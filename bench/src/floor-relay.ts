@@ -23,7 +23,9 @@ const { values } = parseArgs({
   },
 });
 const players = new Map<string, Set<WebSocket>>();
-const upstream = new Agent({ keepAlive: true });
+// Idle connections dropped before the stand-in's 5 s keep-alive timeout: a request on a connection the other
+// side is closing fails with ECONNRESET (seen in scenario a, one call every ~5 s).
+const upstream = new Agent({ keepAlive: true, timeout: 4000 });
 const END = JSON.stringify({ type: 'speech.end' });
 
 const server = createServer((req, res) => {
