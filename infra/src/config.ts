@@ -3,7 +3,8 @@ import { crossFieldProblems, patchOverlapsActiveHours } from './config-rules.js'
 
 /**
  * The one configuration of the AWS deployment. Parsed once (by `bin/earshot.ts` or a test) and passed down as props;
- * nothing here reads files or the environment. Defaults follow `seed/deployment-architecture.md`.
+ * nothing here reads files or the environment. Defaults follow the seed architecture document (quoted line by
+ * line in docs/deploy.md).
  */
 
 export const WEEK_DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;

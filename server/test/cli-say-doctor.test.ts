@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,5 +100,46 @@ describe('earshot say and earshot doctor', () => {
       ELEVENLABS_BASE_URL: standin.url,
     });
     expect(right.stdout).toMatch(/ok +ElevenLabs: key accepted/);
+  });
+
+  it('doctor does not call a setup "all good" to serve when an Earshot already holds its port', async () => {
+    const port = new URL(server.url).port;
+    const result = await run(['doctor'], { PORT: port, EARSHOT_DATA_DIR: join(dir, 'doctor-running') });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /ok +Port: taken by an Earshot server that already runs at http:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(result.stdout).not.toMatch(/All good/);
+    expect(result.stdout).toContain(`Earshot is already running at ${server.url}: open ${server.url}/`);
+    expect(result.stdout).toMatch(/stop it first or set PORT/);
+  });
+
+  it('doctor refuses flags and arguments it does not know, before checking anything', async () => {
+    const flag = await run(['doctor', '--fix'], { ...free, PORT: '0' });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^Unknown option --fix\.\nUsage: earshot doctor/);
+    expect(flag.stdout).toBe('');
+    const extra = await run(['doctor', 'now'], { ...free, PORT: '0' });
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^Unexpected argument\./);
+  });
+
+  it('doctor fails the key check too when the folder the key would be saved in is unusable', async () => {
+    // A file where the data folder's parent should be: unusable for root too.
+    const blocker = join(dir, 'not-a-folder');
+    await writeFile(blocker, 'x');
+    const result = await run(['doctor'], { PORT: '0', EARSHOT_DATA_DIR: join(blocker, 'data') });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /FAIL +Data directory: Cannot create the folder .*part of that path is a file/,
+    );
+    expect(result.stdout).toMatch(
+      /FAIL +API keys: no key yet, and none can be saved in .*until the data directory is fixed/,
+    );
+    expect(result.stdout).not.toMatch(/ok +API keys/);
+    // The folder's problem is explained once, not again under each check that needs it.
+    expect(result.stdout).toMatch(/FAIL +Store: cannot be opened until the data directory is fixed/);
+    expect(result.stdout.match(/EARSHOT_DATA_DIR/g)).toHaveLength(1);
+    expect(result.stdout).toMatch(/3 problem\(s\) to fix/);
   });
 });

@@ -40,7 +40,8 @@ describe('earshot serve as a real process', { timeout: 120_000 }, () => {
     const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
     const banner = cli.output();
     expect(banner).toContain(`${cli.url}/#key=${key}`);
-    expect(banner).toMatch(/API key \(saved\): esk_/);
+    expect(banner).toContain(`API key (saved in ${join(dataDir, 'api-key')}): ${key}`);
+    expect(banner).toContain(`Other clients (VS Code, Windsurf, Claude Desktop): ${cli.url}/#/connect`);
     expect(banner).toContain(`"url": "${cli.url}/mcp"`);
     expect(banner).toContain(`"Authorization": "Bearer ${key}"`);
     expect(banner).toContain(

@@ -128,7 +128,7 @@ describe('the console views in Chromium (offline engine)', () => {
     await screenshot(page, 'voices');
     // The shared library is ElevenLabs' own: offline, the console says so.
     await page.getByRole('button', { name: 'Shared library' }).click();
-    await page.getByText(/Could not load voices: The shared voice library needs ElevenLabs/).waitFor();
+    await page.getByText(/The shared voice library is ElevenLabs’: it needs an ElevenLabs key/).waitFor();
     await page.getByRole('button', { name: 'My voices' }).click();
     await page.locator('#voice-list > li').nth(2).waitFor();
   });
@@ -173,13 +173,25 @@ describe('the console views in Chromium (offline engine)', () => {
       page.waitForEvent('download'),
       rows
         .first()
-        .getByRole('button', { name: /^Download/ })
+        .getByRole('button', { name: /^Download WAV/ })
         .click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^earshot-.+\.wav$/);
     const wav = await readFile(await download.path());
     expect(wav.subarray(0, 4).toString()).toBe('RIFF');
     expect(wav.length).toBeGreaterThan(44 + 16_000);
+    // The stored file itself, Ogg Opus: a fraction of the WAV.
+    const [opusDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      rows
+        .first()
+        .getByRole('button', { name: /^Download Opus/ })
+        .click(),
+    ]);
+    expect(opusDownload.suggestedFilename()).toMatch(/^earshot-.+\.opus$/);
+    const opus = await readFile(await opusDownload.path());
+    expect(opus.subarray(0, 4).toString()).toBe('OggS');
+    expect(opus.length).toBeLessThan(wav.length / 4);
 
     await page.getByLabel('Search history').fill('');
     await page.getByText(/^\d+ items\.$/).waitFor();
@@ -271,9 +283,11 @@ describe('the console views in Chromium (offline engine)', () => {
     const cursor = page.locator('#connect-cursor');
     expect(await cursor.textContent()).toContain(`${server.url}/mcp`);
     expect(await cursor.textContent()).not.toContain(server.keys.alice);
-    for (const id of ['claude-code', 'vscode', 'windsurf', 'claude-desktop']) {
+    for (const id of ['claude-code', 'windsurf', 'claude-desktop']) {
       expect(await page.locator(`#connect-${id}`).textContent()).toContain('••••');
     }
+    // VS Code prompts for the key: the file (often committed) never holds it.
+    expect(await page.locator('#connect-vscode').textContent()).toContain('${input:earshot-key}');
     expect(await page.locator('#connect-claude-desktop').textContent()).toContain('"EARSHOT_URL"');
     await screenshot(page, 'connect');
     await page.getByRole('button', { name: 'Reveal key' }).click();

@@ -5,7 +5,6 @@ import { readdir, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp } from './support/mcp.js';
@@ -66,7 +65,9 @@ describe('MCP requests a client got wrong', () => {
     expect(answer.error?.message.length).toBeLessThan(300);
   });
 
-  it('resources/read of a history item that does not exist: -32002 Resource not found, with the URI', async () => {
+  // Revision 2026-07-28 made a resources/read miss -32602 with the URI as its only data; the SDK answers every
+  // revision so (2025 clients took -32002, which SDK v1 servers sent, and any -32602 alike).
+  it('resources/read of a history item that does not exist: -32602 with the URI as its data', async () => {
     const uri = 'earshot://history/sp_doesnotexist';
     const { answer } = await rpc(server, {
       jsonrpc: '2.0',
@@ -74,7 +75,7 @@ describe('MCP requests a client got wrong', () => {
       method: 'resources/read',
       params: { uri },
     });
-    expect(answer.error).toMatchObject({ code: -32002, data: { uri } });
+    expect(answer.error).toMatchObject({ code: -32602, data: { uri } });
     expect(answer.error?.message).toMatch(/No history item/);
   });
 
@@ -165,19 +166,19 @@ describe('an ElevenLabs stream that goes quiet', () => {
     standin.injectFault({ kind: 'stall', afterBytes: 1000, ms: 600_000, path: /text-to-speech/ });
     const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
-    const stalled = (await client.callTool({
+    const stalled = await client.callTool({
       name: 'speak',
       arguments: { text: 'This one will stall after its first bytes and never finish.' },
-    })) as CallToolResult;
+    });
     expect(stalled.isError).toBe(true);
     const error = await player.waitFor('speech.error');
     expect(error.code).toBe('upstream_interrupted');
     expect(error.message).toMatch(/ElevenLabs sent nothing for/);
 
-    const next = (await client.callTool({
+    const next = await client.callTool({
       name: 'speak',
       arguments: { text: 'And this one plays.' },
-    })) as CallToolResult;
+    });
     expect(next.isError).toBeFalsy();
     await player.waitFor('speech.end', (m) => m.id === (next.structuredContent as { id: string }).id);
     await Promise.all([client.close(), player.close()]);

@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryItem, HistoryPage, SpeakResult } from '@earshot/protocol';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -63,8 +62,10 @@ describe('history on the SQLite store', () => {
   it('list_history takes a cursor and returns nextCursor', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const call = async (args: Record<string, unknown>) =>
-      ((await client.callTool({ name: 'list_history', arguments: args })) as CallToolResult)
-        .structuredContent as { items: { id: string }[]; nextCursor: string | null };
+      (await client.callTool({ name: 'list_history', arguments: args })).structuredContent as {
+        items: { id: string }[];
+        nextCursor: string | null;
+      };
     const first = await call({ limit: 3 });
     expect(first.items).toHaveLength(3);
     expect(first.nextCursor).toEqual(expect.any(String));
@@ -79,10 +80,20 @@ describe('history on the SQLite store', () => {
   it('serves audio with the exact stored length as content-length', async () => {
     const { id } = spoken[0]!;
     const item = (await (await api(`/history/${id}`)).json()) as HistoryItem;
+    // As stored (Ogg Opus): exactly the stored bytes.
     const response = await api(`/history/${id}/audio`);
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-length')).toBe(String(44 + item.audio!.bytes));
-    expect((await response.arrayBuffer()).byteLength).toBe(44 + item.audio!.bytes);
+    expect(response.headers.get('content-type')).toBe('audio/ogg; codecs=opus');
+    expect(response.headers.get('content-length')).toBe(String(item.audio!.bytes));
+    expect((await response.arrayBuffer()).byteLength).toBe(item.audio!.bytes);
+    // As WAV: decoded while it streams, its length announced up front from the Ogg page positions.
+    const wav = await api(`/history/${id}/audio?format=wav`);
+    expect(wav.headers.get('content-type')).toBe('audio/wav');
+    const body = Buffer.from(await wav.arrayBuffer());
+    expect(wav.headers.get('content-length')).toBe(String(body.length));
+    expect(body.readUInt32LE(40)).toBe(body.length - 44);
+    // Flite's 16 kHz: 32 bytes a millisecond, to the nearest millisecond of the recorded duration.
+    expect(Math.abs(body.length - 44 - item.durationMs * 32)).toBeLessThanOrEqual(32);
   });
 
   it('answers 410 for audio shorter than recorded and 404 for audio that is gone — at once, never a hang', async () => {

@@ -1,8 +1,6 @@
 // Every string an agent or a script can send is capped, and no error quotes more than a short excerpt of it.
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const HUGE = 500_000;
@@ -49,7 +47,7 @@ function longestRun(text: string, char: string): number {
 
 describe('input limits', () => {
   let server: TestServer;
-  let client: Client;
+  let client: McpTestClient;
   let headers: Record<string, string>;
   beforeAll(async () => {
     server = await startTestServer();
@@ -82,7 +80,7 @@ describe('input limits', () => {
       ['get_voice', { voice: 'v'.repeat(HUGE) }],
       ['update_settings', { default_voice: 'v'.repeat(HUGE) }],
     ] as const) {
-      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      const result = await client.callTool({ name, arguments: args });
       expect(result.isError, name).toBe(true);
       const text = textOf(result);
       expect(text, name).toMatch(/voice/);
@@ -93,10 +91,10 @@ describe('input limits', () => {
   });
 
   it('refuses text over the configured maximum before any work, saying how to fix it', async () => {
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 't'.repeat(HUGE) },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/The text has 500000 characters; Earshot takes at most 5000 per call/);
     expect(longestRun(textOf(result), 't')).toBeLessThan(MAX_QUOTED);

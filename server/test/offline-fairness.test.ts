@@ -1,5 +1,4 @@
 import type { FliteEvent } from '@earshot/flite';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineEngine } from '../src/engines/offline.js';
 import { connectMcp, textOf } from './support/mcp.js';
@@ -59,7 +58,7 @@ describe('the offline voice shared by several users', () => {
     const flood = alice.callTool({
       name: 'speak',
       arguments: { text: FLOOD, settings: { speed: 0.7 } },
-    }) as Promise<CallToolResult>;
+    });
     // Alice is mid-stream: her first piece arrived, the next is being generated.
     const start = await playerA.waitFor('speech.start', (m) => m.text === FLOOD);
     await playerA.waitFor('speech.alignment', (m) => m.id === start.id);
@@ -106,10 +105,10 @@ describe('the offline voice under faults', () => {
     hooks.onJob = (event) => {
       if (event.text.startsWith('Crash')) void event.worker.terminate();
     };
-    const crashed = (await client.callTool({
+    const crashed = await client.callTool({
       name: 'speak',
       arguments: { text: 'Crash in the middle of this sentence.' },
-    })) as CallToolResult;
+    });
     hooks.onJob = undefined;
     expect(crashed.isError).toBe(true);
     expect(textOf(crashed)).toMatch(/The offline voice engine crashed while speaking; try again/);
@@ -119,10 +118,10 @@ describe('the offline voice under faults', () => {
       message: 'The offline voice engine crashed while speaking; try again.',
     });
 
-    const next = (await client.callTool({
+    const next = await client.callTool({
       name: 'speak',
       arguments: { text: 'Back again.' },
-    })) as CallToolResult;
+    });
     expect(next.isError).toBeFalsy();
     await player.waitFor('speech.end', (m) => m.id === (next.structuredContent as { id: string }).id);
     await Promise.all([client.close(), player.close()]);
@@ -143,10 +142,10 @@ describe('the offline voice under faults', () => {
     const speaking = client.callTool({
       name: 'speak',
       arguments: { text: LONG_PIECE, settings: { speed: 0.7 } },
-    }) as Promise<CallToolResult>;
+    });
     await started;
     hooks.onJob = undefined;
-    const stop = (await stopper.callTool({ name: 'stop_speaking', arguments: {} })) as CallToolResult;
+    const stop = await stopper.callTool({ name: 'stop_speaking', arguments: {} });
     expect((stop.structuredContent as { stopped: number }).stopped).toBe(1);
     expect((await speaking).structuredContent).toMatchObject({ status: 'stopped' });
 
@@ -156,7 +155,7 @@ describe('the offline voice under faults', () => {
     expect(events).not.toContainEqual(
       expect.objectContaining({ type: 'job-finished', text: LONG_PIECE, outcome: 'done' }),
     );
-    const next = (await client.callTool({ name: 'speak', arguments: { text: 'Next.' } })) as CallToolResult;
+    const next = await client.callTool({ name: 'speak', arguments: { text: 'Next.' } });
     expect(next.isError).toBeFalsy();
     await player.waitFor('speech.end', (m) => m.id === (next.structuredContent as { id: string }).id);
     const nextJob = events.findLast((e) => e.type === 'job-started' && e.text === 'Next.');
@@ -170,7 +169,7 @@ describe('the offline voice under faults', () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const text =
       'This sentence is fine. So is this one. But together with this third one and a fourth, too long.';
-    const result = (await client.callTool({ name: 'speak', arguments: { text } })) as CallToolResult;
+    const result = await client.callTool({ name: 'speak', arguments: { text } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/longer than 4 seconds of audio; split the text/);
     const error = await player.waitFor('speech.error', (m) => m.code === 'audio_too_long');
@@ -191,7 +190,7 @@ describe('EARSHOT_MAX_AUDIO_SECONDS', () => {
   it('sets the offline audio cap of the engine the server builds', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const text = 'One sentence here. And another one here. And a third for good measure, which is too long.';
-    const result = (await client.callTool({ name: 'speak', arguments: { text } })) as CallToolResult;
+    const result = await client.callTool({ name: 'speak', arguments: { text } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/longer than 2 seconds of audio; split the text/);
     await client.close();

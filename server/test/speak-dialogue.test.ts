@@ -1,6 +1,7 @@
+import { OggOpusDecoder } from '@earshot/flite';
+import { OggPageReader } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { FliteSynthesizer } from '@earshot/flite';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf } from './support/mcp.js';
@@ -23,10 +24,10 @@ describe('speak_dialogue offline', () => {
   it('speaks every line in its voice as one speech, with timings running on across lines', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: { lines: LINES },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as { id: string; characters: number; lines: number };
     expect(structured.lines).toBe(3);
@@ -52,7 +53,17 @@ describe('speak_dialogue offline', () => {
       expected += (await flite.synthesize(text!, { voice: voice! })).pcm.length;
     }
     await flite.close();
-    expect(player.audioOf(structured.id).length).toBe(expected);
+    // One Ogg Opus stream (one serial number, one first page), however many engine requests it took.
+    const opus = player.audioOf(structured.id);
+    const pages = new OggPageReader().push(opus);
+    expect(new Set(pages.map((page) => page.serial)).size).toBe(1);
+    expect(pages.filter((page) => page.flags & 2)).toHaveLength(1);
+    const decoder = new OggOpusDecoder(16_000);
+    const pcm = Buffer.concat(decoder.push(opus));
+    decoder.close();
+    // Each line keeps its encoder's look-ahead and last-frame padding (under 27 ms of near-silence).
+    expect(pcm.length).toBeGreaterThanOrEqual(expected);
+    expect(pcm.length - expected).toBeLessThanOrEqual(3 * 2 * (104 + 320));
 
     const starts = player
       .received('speech.alignment', (m) => m.id === structured.id)
@@ -64,7 +75,7 @@ describe('speak_dialogue offline', () => {
 
   it('checks every voice before speaking', async () => {
     const client = await connectMcp(server.url, server.keys.bob);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: {
         lines: [
@@ -72,7 +83,7 @@ describe('speak_dialogue offline', () => {
           { voice: 'nobody', text: 'Hello.' },
         ],
       },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/No voice is called "nobody"/);
     const history = await fetch(`${server.url}/api/v1/history`, {
@@ -105,10 +116,10 @@ describe('speak_dialogue through ElevenLabs', () => {
       { voice: 'Rachel', text: 'Third line, Rachel again.' },
     ];
     const before = standin.requests.length;
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak_dialogue',
       arguments: { lines },
-    })) as CallToolResult;
+    });
     expect(result.isError).toBeFalsy();
     const calls = standin.requests.slice(before).filter((r) => r.path.startsWith('/v1/text-to-speech/'));
     expect(calls).toHaveLength(3);

@@ -1,15 +1,16 @@
+import { OggOpusDecoder } from '@earshot/flite';
+import { OGG_OPUS } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'el-test-key-123';
 const TEXT = 'Your pull request is ready. Three files changed, and every check is green. Shall I merge it?';
 
-describe('speak through the ElevenLabs SDK against the stand-in', () => {
+describe('speak through ElevenLabs (the stand-in)', () => {
   let standin: Standin;
   let server: TestServer;
 
@@ -36,10 +37,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const usageBefore = standin.usage;
     const callStarted = performance.now();
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: TEXT, voice: 'rachel' },
-    })) as CallToolResult;
+    });
     const callEnded = performance.now();
     expect(result.isError).toBeFalsy();
     const structured = result.structuredContent as {
@@ -52,7 +53,7 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
 
     const start = await player.waitFor('speech.start', (m) => m.id === structured.id);
     const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
-    expect(start.audio).toEqual({ mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 });
+    expect(start.audio).toEqual({ mimeType: OGG_OPUS, sampleRate: 48_000, channels: 1 });
     const firstFrame = player.frames.find((frame) => frame.at > start.at)!;
     // Generation takes about half the clip's length; the first audio arrives long before it ends.
     expect(end.durationMs).toBeGreaterThan(4000);
@@ -60,18 +61,33 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     expect(firstFrame.at).toBeLessThan(callEnded);
     expect(firstFrame.at - callStarted).toBeLessThan(end.at - callStarted);
 
-    // Exactly what the API returns to a direct client, byte for byte.
+    // Earshot asks for Ogg Opus at 32 kbit/s, and players get exactly the bytes ElevenLabs sent.
+    expect(
+      standin.requests.find((r) => r.path.includes('/stream/with-timestamps'))?.query.output_format,
+    ).toBe('opus_48000_32');
     const direct = await fetch(
-      `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_24000`,
+      `${standin.url}/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=opus_48000_32`,
       {
         method: 'POST',
         headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
         body: JSON.stringify({ text: TEXT, model_id: 'eleven_multilingual_v2' }),
       },
     );
+    const received = player.audioOf(structured.id);
     const expected = Buffer.from(await direct.arrayBuffer());
-    expect(player.audioOf(structured.id).equals(expected)).toBe(true);
-    expect(end.durationMs).toBe(Math.round((expected.length / 2 / 24_000) * 1000));
+    // Same audio, though each Ogg stream has its own random serial number: compare what they decode to.
+    const decode = (opus: Buffer) => {
+      const decoder = new OggOpusDecoder(24_000);
+      const pcm = Buffer.concat(decoder.push(opus));
+      decoder.close();
+      return pcm;
+    };
+    const pcm = decode(received);
+    expect(pcm.equals(decode(expected))).toBe(true);
+    expect(end.durationMs).toBe(Math.round((pcm.length / 2 / 24_000) * 1000));
+    expect(received.length).toBe(end.bytes);
+    // Under 64 kbit/s per player (24 kHz PCM was 384).
+    expect((received.length * 8) / (end.durationMs / 1000)).toBeLessThan(64_000);
 
     // Credits come from the character-cost header: the whole text at 1 credit per character.
     expect(structured.credits).toBe(TEXT.length);
@@ -88,17 +104,17 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const call = standin.requests.find(
       (r) => r.path.includes('/stream') && r.apiKey === UPSTREAM_KEY && r.query.output_format,
     );
-    expect(call?.query.output_format).toBe('pcm_24000');
+    expect(call?.query.output_format).toBe('opus_48000_32');
     await client.close();
     await player.close();
   });
 
   it('halves the credits on a Flash model, as the API bills it', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 'Quick and cheap.', model: 'eleven_flash_v2_5' },
-    })) as CallToolResult;
+    });
     expect((result.structuredContent as { credits: number }).credits).toBe(
       Math.ceil('Quick and cheap.'.length / 2),
     );
@@ -110,10 +126,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
     const bob = await connectPlayer(server.url, server.keys.bob!);
     await bob.waitFor('hello');
     const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const result = await client.callTool({
       name: 'speak',
       arguments: { text: 'Only for Alice.' },
-    })) as CallToolResult;
+    });
     const { id } = result.structuredContent as { id: string };
     await alice.waitFor('speech.end', (m) => m.id === id);
     expect(alice.frames.length).toBeGreaterThan(0);
@@ -166,10 +182,10 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
       const client = await connectMcp(server.url, server.keys.alice);
       standin.injectFault({ ...fault, path: /text-to-speech/ });
       // fresh: the same text was spoken before and would otherwise replay from the cache.
-      const result = (await client.callTool({
+      const result = await client.callTool({
         name: 'speak',
         arguments: { text: TEXT, fresh: true },
-      })) as CallToolResult;
+      });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(error);
       expect(textOf(result)).not.toContain(UPSTREAM_KEY);
@@ -179,48 +195,54 @@ describe('speak through the ElevenLabs SDK against the stand-in', () => {
         // The reset came after audio had started: the player saw the start and some audio first.
         expect(player.messages.some((m) => m.type === 'speech.start' && m.id === speechError.id)).toBe(true);
       }
-      const again = (await client.callTool({
+      const again = await client.callTool({
         name: 'speak',
         arguments: { text: 'Recovered.' },
-      })) as CallToolResult;
+      });
       expect(again.isError).toBeFalsy();
       await client.close();
       await player.close();
     });
   }
 
-  it('cancelling the MCP request stops generation and the players', async () => {
-    // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
-    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
-    const player = await connectPlayer(server.url, server.keys.alice!);
-    const client = await connectMcp(server.url, server.keys.alice);
-    const abort = new AbortController();
-    const requestsBefore = standin.requests.length;
-    // fresh: an earlier test may have spoken the same text, which would replay from the cache.
-    const call = client.callTool({ name: 'speak', arguments: { text: TEXT, fresh: true } }, undefined, {
-      signal: abort.signal,
-    });
-    const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
-    const usage = standin.usage;
-    abort.abort();
-    await expect(call).rejects.toThrow();
-    const stopped = await player.waitFor('speech.stopped', (m) => m.id === start.id);
-    // Generation stopped: Earshot closed its request to ElevenLabs (the stalled stream ends only when closed).
-    const upstream = standin.requests.slice(requestsBefore).find((r) => r.path.includes('/text-to-speech/'));
-    expect(upstream).toBeDefined();
-    await expect.poll(() => upstream!.status, { timeout: 10_000 }).toBeDefined();
-    // The players stopped: the user's next speech starts only after the first is over, so no audio of the
-    // cancelled one can arrive between its speech.stopped and the next speech.start.
-    const next = (await client.callTool({
-      name: 'speak',
-      arguments: { text: 'After the stop.', fresh: true },
-    })) as CallToolResult;
-    const nextId = (next.structuredContent as { id: string }).id;
-    const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
-    expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);
-    expect(player.audioOf(start.id).length).toBeGreaterThan(0);
-    expect(standin.usage - usage).toBe('After the stop.'.length);
-    await client.close();
-    await player.close();
-  });
+  it.each(MCP_CLIENT_KINDS)(
+    'cancelling the MCP request stops generation and the players (%s client)',
+    async (kind) => {
+      // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
+      standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+      const player = await connectPlayer(server.url, server.keys.alice!);
+      const client = await connectMcp(server.url, server.keys.alice, kind);
+      const abort = new AbortController();
+      const requestsBefore = standin.requests.length;
+      // fresh: an earlier test may have spoken the same text, which would replay from the cache.
+      const call = client.callTool(
+        { name: 'speak', arguments: { text: TEXT, fresh: true } },
+        { signal: abort.signal },
+      );
+      const start = await player.waitFor('speech.start', (m) => m.text === TEXT);
+      const usage = standin.usage;
+      abort.abort();
+      await expect(call).rejects.toThrow();
+      const stopped = await player.waitFor('speech.stopped', (m) => m.id === start.id);
+      // Generation stopped: Earshot closed its request to ElevenLabs (the stalled stream ends only when closed).
+      const upstream = standin.requests
+        .slice(requestsBefore)
+        .find((r) => r.path.includes('/text-to-speech/'));
+      expect(upstream).toBeDefined();
+      await expect.poll(() => upstream!.status, { timeout: 10_000 }).toBeDefined();
+      // The players stopped: the user's next speech starts only after the first is over, so no audio of the
+      // cancelled one can arrive between its speech.stopped and the next speech.start.
+      const next = await client.callTool({
+        name: 'speak',
+        arguments: { text: 'After the stop.', fresh: true },
+      });
+      const nextId = (next.structuredContent as { id: string }).id;
+      const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
+      expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);
+      expect(player.audioOf(start.id).length).toBeGreaterThan(0);
+      expect(standin.usage - usage).toBe('After the stop.'.length);
+      await client.close();
+      await player.close();
+    },
+  );
 });

@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -321,6 +323,44 @@ describe('earshot mcp without EARSHOT_URL', () => {
       expect(session.stderr()).not.toMatch(/"reason":"SIGTERM"/);
     }
   }, 90_000);
+
+  it('serves a 2026-07-28 client that negotiates on its own (SDK v2, mode auto) from its own server', async () => {
+    // The v2 client probes server/discover on a short-lived second `earshot mcp` first, then starts the real one.
+    const transport = new StdioClientTransportV2({
+      command: process.execPath,
+      args: [CLI_PATH, 'mcp'],
+      env: { PORT: String(port), EARSHOT_DATA_DIR: dataDir, EARSHOT_LOG_LEVEL: 'info' },
+      cwd: dataDir,
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
+    const client = new ClientV2(
+      { name: 'modern-stdio', version: '1' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await client.connect(transport);
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    // No initialize travels, so connect() returns before the server is up: its stderr line says when it is.
+    await waitForText(() => stderr, /Open the player/);
+    const base = `http://127.0.0.1:${port}`;
+    const key = (await readFile(join(dataDir, 'api-key'), 'utf8')).trim();
+    const player = await connectPlayer(base, key);
+    await player.waitFor('hello');
+    const result = await client.callTool({
+      name: 'speak',
+      arguments: { text: 'Spoken to a modern client.' },
+    });
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    const { id } = result.structuredContent as { id: string };
+    await player.waitFor('speech.end', (m) => m.id === id);
+    const pid = transport.pid;
+    await client.close();
+    expect(await exited(pid)).toBe(true);
+    expect(await answers(`${base}/healthz`)).toBe(false);
+    expect(stderr).toMatch(/"reason":"stdin closed"/);
+    await player.closed;
+  });
 
   it('stops on SIGTERM', async () => {
     const session = await connectStdio(

@@ -2,7 +2,6 @@
 // stand-in (so "spent" is counted): speech that would spend is refused before anything is spent, /readyz
 // says why, what is stored stays readable, and it all works again once there is room.
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EarshotProcess, KEYS } from './support/earshot-process.js';
 import { connectMcp, textOf } from './support/mcp.js';
@@ -53,10 +52,10 @@ describe('the data folder on a full disk', () => {
       message: expect.stringMatching(/^Refused before anything was spent: .*full/),
     });
     const mcp = await connectMcp(server.url, KEYS.alice);
-    const viaMcp = (await mcp.callTool({
+    const viaMcp = await mcp.callTool({
       name: 'speak',
       arguments: { text: 'Also on the full disk, through MCP.', fresh: true },
-    })) as CallToolResult;
+    });
     expect(viaMcp.isError).toBe(true);
     expect(textOf(viaMcp)).toMatch(/\[store_unavailable\]$/);
     await mcp.close();

@@ -1,24 +1,22 @@
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-const call = async (client: Client, args: Record<string, unknown>) =>
-  (await client.callTool({ name: 'text_to_speech', arguments: args })) as CallToolResult;
+const call = async (client: McpTestClient, args: Record<string, unknown>) =>
+  await client.callTool({ name: 'text_to_speech', arguments: args });
 
-describe('text_to_speech and its output modes', () => {
+describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)', (kind) => {
   let server: TestServer;
   let outputDir: string;
-  let client: Client;
+  let client: McpTestClient;
   beforeAll(async () => {
     outputDir = await mkdtemp(join(tmpdir(), 'earshot-out-'));
     server = await startTestServer({ env: { EARSHOT_OUTPUT_DIR: outputDir } });
-    client = await connectMcp(server.url, server.keys.alice);
+    client = await connectMcp(server.url, server.keys.alice, kind);
   });
   afterAll(async () => {
     await client.close();
@@ -46,13 +44,16 @@ describe('text_to_speech and its output modes', () => {
     expect(content.mimeType).toBe('audio/wav');
     const wav = Buffer.from(content.blob, 'base64');
     expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
-    const http = await fetch(audioUrl, { headers: { authorization: `Bearer ${server.keys.alice}` } });
+    // The REST download as WAV is the same file; as stored it is the Ogg Opus the WAV was decoded from.
+    const headers = { authorization: `Bearer ${server.keys.alice}` };
+    const http = await fetch(`${audioUrl}?format=wav`, { headers });
     expect(Buffer.from(await http.arrayBuffer()).equals(wav)).toBe(true);
+    expect((await fetch(audioUrl, { headers })).headers.get('content-type')).toBe('audio/ogg; codecs=opus');
 
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toContain(resourceUri);
     // Another user cannot read it.
-    const bob = await connectMcp(server.url, server.keys.bob);
+    const bob = await connectMcp(server.url, server.keys.bob, kind);
     await expect(bob.readResource({ uri: resourceUri })).rejects.toThrow();
     await bob.close();
     await player.close();
@@ -107,7 +108,7 @@ describe('text_to_speech and its output modes', () => {
       id: (first.structuredContent as { id: string }).id,
     });
     const other = await startTestServer();
-    const otherClient = await connectMcp(other.url, other.keys.alice);
+    const otherClient = await connectMcp(other.url, other.keys.alice, kind);
     const refused = await call(otherClient, { text: 'Nowhere to go.', output: 'file' });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(/EARSHOT_OUTPUT_DIR/);

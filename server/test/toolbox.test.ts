@@ -1,18 +1,16 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'toolbox-upstream-key';
 
-const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
-  (await client.callTool({ name, arguments: args })) as CallToolResult;
+const call = async (client: McpTestClient, name: string, args: Record<string, unknown> = {}) =>
+  await client.callTool({ name, arguments: args });
 
-describe('credits: cache, daily budget and usage', () => {
+describe.each(MCP_CLIENT_KINDS)('credits: cache, daily budget and usage (%s client)', (kind) => {
   let standin: Standin;
   let server: TestServer;
   beforeAll(async () => {
@@ -29,7 +27,7 @@ describe('credits: cache, daily budget and usage', () => {
 
   it('replays identical requests from stored audio for free, unless asked for a fresh take', async () => {
     const player = await connectPlayer(server.url, server.keys.alice!);
-    const client = await connectMcp(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice, kind);
     const first = await call(client, 'speak', { text: 'All tests passed.' });
     const firstResult = first.structuredContent as { id: string; credits: number; cached: boolean };
     expect(firstResult.cached).toBe(false);
@@ -64,7 +62,7 @@ describe('credits: cache, daily budget and usage', () => {
   });
 
   it('refuses, before spending, a speech that would pass the daily budget, and says how much is left', async () => {
-    const client = await connectMcp(server.url, server.keys.bob);
+    const client = await connectMcp(server.url, server.keys.bob, kind);
     const sixty = 'This sentence is exactly sixty characters long, more or les.';
     expect(sixty.length).toBe(60);
     expect((await call(client, 'speak', { text: sixty })).isError).toBeFalsy();
@@ -97,7 +95,7 @@ describe('credits: cache, daily budget and usage', () => {
   });
 });
 
-describe('history tools', () => {
+describe.each(MCP_CLIENT_KINDS)('history tools (%s client)', (kind) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
@@ -105,7 +103,7 @@ describe('history tools', () => {
   afterAll(() => server.close());
 
   it('lists, replays and deletes what was said', async () => {
-    const client = await connectMcp(server.url, server.keys.alice);
+    const client = await connectMcp(server.url, server.keys.alice, kind);
     const player = await connectPlayer(server.url, server.keys.alice!);
     const spoken = await call(client, 'speak', { text: 'Remember this sentence.' });
     const { id } = spoken.structuredContent as { id: string };
@@ -139,14 +137,14 @@ describe('history tools', () => {
     expect((await call(client, 'delete_history_item', { id })).isError).toBe(true);
 
     // Bob sees none of Alice's history.
-    const bob = await connectMcp(server.url, server.keys.bob);
+    const bob = await connectMcp(server.url, server.keys.bob, kind);
     expect(((await call(bob, 'list_history')).structuredContent as { items: unknown[] }).items).toEqual([]);
     expect((await call(bob, 'replay', { id: (items[0] as { id: string }).id })).isError).toBe(true);
     await Promise.all([client.close(), bob.close(), player.close()]);
   });
 
   it('reports usage offline without an account', async () => {
-    const client = await connectMcp(server.url, server.keys.bob);
+    const client = await connectMcp(server.url, server.keys.bob, kind);
     const usage = await call(client, 'get_usage', { days: 3 });
     expect(usage.structuredContent).toMatchObject({ account: null, budget: { limit: null } });
     expect((usage.structuredContent as { days: unknown[] }).days).toHaveLength(3);

@@ -1,38 +1,43 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { CLI_PATH } from './support/cli.js';
-import { connectMcp } from './support/mcp.js';
+import {
+  connectMcp,
+  connectMcpStdio,
+  MCP_CLIENT_KINDS,
+  MODERN_REVISION,
+  type McpTestClient,
+} from './support/mcp.js';
+import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const KEY = 'stdio-toolset-key';
 
 /**
  * Every tool, called the same way over Streamable HTTP and over stdio (`earshot mcp` bridging to the
- * server), against the ElevenLabs stand-in: success, bad input and an upstream failure on each path.
+ * server), against the ElevenLabs stand-in: success, bad input and an upstream failure on each path, with a
+ * 2026-07-28 client (SDK v2) and a 2025-11-25 one (SDK v1).
  */
-describe('the whole toolset over Streamable HTTP and stdio', () => {
+describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdio (%s client)', (kind) => {
   let standin: Standin;
   let server: TestServer;
-  const clients: Record<'http' | 'stdio', Client> = {} as Record<'http' | 'stdio', Client>;
+  const clients = {} as Record<'http' | 'stdio', McpTestClient>;
 
   beforeAll(async () => {
     standin = await startStandin({ apiKeys: [KEY] });
     server = await startTestServer({
       engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
     });
-    clients.http = await connectMcp(server.url, server.keys.alice);
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI_PATH, 'mcp'],
-      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
-      stderr: 'pipe',
-    });
-    clients.stdio = new Client({ name: 'toolset-stdio', version: '1.0.0' });
-    await clients.stdio.connect(transport);
+    clients.http = await connectMcp(server.url, server.keys.alice, kind);
+    clients.stdio = await connectMcpStdio(
+      {
+        command: process.execPath,
+        args: [CLI_PATH, 'mcp'],
+        env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
+      },
+      kind,
+    );
   });
   afterAll(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));
@@ -43,8 +48,9 @@ describe('the whole toolset over Streamable HTTP and stdio', () => {
   for (const via of ['http', 'stdio'] as const) {
     it(`runs every tool successfully over ${via}`, async () => {
       const client = clients[via];
+      expect(client.protocolVersion()).toBe(kind === 'modern' ? MODERN_REVISION : '2025-11-25');
       const call = async (name: string, args: Record<string, unknown> = {}) => {
-        const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+        const result = await client.callTool({ name, arguments: args });
         expect(result.isError, `${name}: ${JSON.stringify(result.content)}`).toBeFalsy();
         return result.structuredContent as Record<string, unknown>;
       };
@@ -93,7 +99,7 @@ describe('the whole toolset over Streamable HTTP and stdio', () => {
     it(`reports bad input and upstream failures as tool errors over ${via}`, async () => {
       const client = clients[via];
       const call = async (name: string, args: Record<string, unknown>) =>
-        (await client.callTool({ name, arguments: args })) as CallToolResult;
+        await client.callTool({ name, arguments: args });
       expect((await call('speak', { text: '' })).isError).toBe(true);
       expect((await call('speak', { text: 'Hi', voice: 'Nobody At All' })).isError).toBe(true);
       expect((await call('get_voice', { voice: 'x' })).isError).toBe(true);
@@ -104,4 +110,30 @@ describe('the whole toolset over Streamable HTTP and stdio', () => {
       expect((await call('speak', { text: `Works again over ${via}.` })).isError).toBeFalsy();
     });
   }
+
+  it('forwards progress and cancellation over stdio', async () => {
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    await player.waitFor('hello');
+    const progress: number[] = [];
+    const said = await clients.stdio.callTool(
+      { name: 'speak', arguments: { text: `Progress over stdio, ${kind} client.`, fresh: true } },
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
+    expect(progress.length).toBeGreaterThan(0);
+
+    // The upstream stream stalls after its first chunks: the speech cannot end by itself while the test runs.
+    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+    const stalled = `Cancelled over stdio, ${kind} client.`;
+    const abort = new AbortController();
+    const call = clients.stdio.callTool(
+      { name: 'speak', arguments: { text: stalled, fresh: true } },
+      { signal: abort.signal },
+    );
+    const start = await player.waitFor('speech.start', (m) => m.text === stalled);
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    await player.waitFor('speech.stopped', (m) => m.id === start.id);
+    await player.close();
+  });
 });

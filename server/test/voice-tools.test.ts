@@ -1,17 +1,15 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMcp, textOf } from './support/mcp.js';
+import { connectMcp, textOf, MCP_CLIENT_KINDS, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-describe('search_voices and get_voice', () => {
+describe.each(MCP_CLIENT_KINDS)('search_voices and get_voice (%s client)', (kind) => {
   let server: TestServer;
-  let client: Client;
+  let client: McpTestClient;
   const call = async (name: string, args: Record<string, unknown>) =>
-    (await client.callTool({ name, arguments: args })) as CallToolResult;
+    await client.callTool({ name, arguments: args });
   beforeAll(async () => {
     server = await startTestServer();
-    client = await connectMcp(server.url, server.keys.alice);
+    client = await connectMcp(server.url, server.keys.alice, kind);
   });
   afterAll(async () => {
     await client.close();
@@ -63,14 +61,14 @@ describe('search_voices and get_voice', () => {
   });
 });
 
-describe('list_voices search', () => {
+describe.each(MCP_CLIENT_KINDS)('list_voices search (%s client)', (kind) => {
   it('matches word starts, so "male" does not find female voices', async () => {
     const server = await startTestServer();
-    const client = await connectMcp(server.url, server.keys.alice);
-    const result = (await client.callTool({
+    const client = await connectMcp(server.url, server.keys.alice, kind);
+    const result = await client.callTool({
       name: 'list_voices',
       arguments: { search: 'male' },
-    })) as CallToolResult;
+    });
     expect(
       (result.structuredContent as { voices: { name: string }[] }).voices.map((v) => v.name).sort(),
     ).toEqual(['Alan', 'Kevin', 'Robert']);

@@ -112,8 +112,10 @@ export class Api {
     await this.request(`/history/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
   /** The stored audio as a WAV blob (fetched with the key, so it cannot be a plain link). */
-  async historyAudio(id: string): Promise<Blob> {
-    return (await this.request(`/history/${encodeURIComponent(id)}/audio`)).blob();
+  /** Stored audio: as stored (Ogg Opus; older PCM items come as WAV), or decoded to WAV. */
+  async historyAudio(id: string, format?: 'wav' | 'opus'): Promise<Blob> {
+    const query = format ? `?format=${format}` : '';
+    return (await this.request(`/history/${encodeURIComponent(id)}/audio${query}`)).blob();
   }
   usage(days = 30): Promise<Usage> {
     return this.json(`/usage?days=${days}`);

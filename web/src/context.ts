@@ -59,4 +59,6 @@ export interface View {
   readonly element: HTMLElement;
   /** Called each time the view is shown (reload its data). */
   show?(): void;
+  /** Called when the connection to the server is back: reload what failed to load while it was away. */
+  recover?(): void;
 }

@@ -4,7 +4,7 @@ import { loadConfig, type ConsoleConfig } from './config.js';
 import { ConsoleContext, type View } from './context.js';
 import { h, replace } from './dom.js';
 import { forgetKey, saveKey, takeKey } from './key.js';
-import { playerSocketUrl } from './player/connection.js';
+import { playerSocketUrl, type ConnectionState } from './player/connection.js';
 import { Player } from './player/player.js';
 import { connectView } from './views/connect.js';
 import { historyView } from './views/history.js';
@@ -73,7 +73,19 @@ async function start(config: ConsoleConfig, key: string | null): Promise<void> {
   const player = new Player(playerSocketUrl(config.apiBaseUrl), key);
   const ctx = new ConsoleContext(config, api, player, key);
   if (settings) ctx.setSettings(settings);
-  (window as unknown as { earshotPlayer: unknown }).earshotPlayer = { stats: player.stats, player };
+  // Connection states in order, with each retry's delay: what the browser tests (and devtools) read.
+  const connection: ConnectionState[] = [];
+  player.listen({
+    onConnection: (state) => connection.push(state),
+    onSettings: () => undefined,
+    onSpeechesChanged: () => undefined,
+    onSpeechStarted: () => undefined,
+  });
+  (window as unknown as { earshotPlayer: unknown }).earshotPlayer = {
+    stats: player.stats,
+    player,
+    connection,
+  };
   shell(ctx);
   player.connect();
 }
@@ -109,9 +121,11 @@ function shell(ctx: ConsoleContext): void {
     other,
   );
 
+  let current: View | null = null;
   function route(): void {
     const id = /^#\/([\w-]+)/.exec(location.hash)?.[1] ?? 'player';
     const view = views.find((candidate) => candidate.id === id) ?? views[0]!;
+    current = view;
     links.forEach((link, index) => {
       if (views[index] === view) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
@@ -122,22 +136,27 @@ function shell(ctx: ConsoleContext): void {
   }
   window.addEventListener('hashchange', route);
 
+  let restarting = false;
   player.listen({
     onConnection: (state) => {
       if (state.kind === 'open') {
+        restarting = false;
         ctx.user = state.user;
         ctx.engine = state.engine;
         setConnection(`Connected as ${state.user} · ${state.engine} voice`, 'open');
-        // Catch up on settings changed while disconnected.
+        // Catch up on settings changed while disconnected, and reload a view that failed meanwhile.
         ctx.api.settings().then(
           (settings) => ctx.setSettings(settings),
           () => undefined,
         );
-      } else if (state.kind === 'connecting') setConnection('Connecting…', 'connecting');
-      else if (state.kind === 'closed') {
+        current?.recover?.();
+      } else if (state.kind === 'connecting') {
+        setConnection(restarting ? 'Reconnecting… (server restarting)' : 'Connecting…', 'connecting');
+      } else if (state.kind === 'closed') {
+        restarting = state.restarting;
         const seconds = Math.round(state.retryInMs / 100) / 10;
         setConnection(
-          `Disconnected${state.code === 1001 ? ' (server restarting)' : ''} — retrying in ${seconds} s`,
+          `Disconnected${restarting ? ' (server restarting)' : ''} — retrying in ${seconds} s`,
           'error',
         );
       } else setConnection('Not connected', 'idle');
@@ -154,7 +173,8 @@ function shell(ctx: ConsoleContext): void {
       player.stop();
     } else if (event.key === ' ' && !typing && !event.repeat) {
       event.preventDefault();
-      void player.togglePause();
+      // Like the Pause button: only with speech to pause, or to resume.
+      if (player.paused || player.current) void player.togglePause();
     }
   });
 

@@ -33,6 +33,12 @@ export function stopReplay(): void {
   playing = null;
 }
 
-export async function downloadHistory(api: Api, id: string): Promise<void> {
-  downloadBlob(await api.historyAudio(id), `earshot-${id}.wav`);
+/**
+ * Saves a history item's audio as a file; returns the file name the browser was given.
+ * WAV plays anywhere; Opus is the stored file itself, about a tenth of the size.
+ */
+export async function downloadHistory(api: Api, id: string, format: 'wav' | 'opus' = 'wav'): Promise<string> {
+  const filename = `earshot-${id}.${format}`;
+  downloadBlob(await api.historyAudio(id, format), filename);
+  return filename;
 }

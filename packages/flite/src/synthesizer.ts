@@ -14,6 +14,8 @@ export interface SynthesisOptions {
   readonly speed?: number;
   /** Who is asking (a user): requesters take turns on the workers, so one cannot hold up another. */
   readonly requester?: string;
+  /** Also encode each clip to Opus packets at this bit rate, on the worker (SynthesizedAudio.opus). */
+  readonly opusBitrate?: number;
 }
 
 export interface FliteSynthesizerOptions {
@@ -74,7 +76,12 @@ export class FliteSynthesizer {
       throw new FliteError('unknown_voice', `unknown Flite voice "${options.voice}"`);
     }
     const speed = Math.min(2, Math.max(0.5, options.speed ?? 1));
-    const work = { text, voice: options.voice, durationStretch: 1 / speed };
+    const work = {
+      text,
+      voice: options.voice,
+      durationStretch: 1 / speed,
+      ...(options.opusBitrate ? { opusBitrate: options.opusBitrate } : {}),
+    };
     const audio = await this.pool.run(options.requester ?? ANONYMOUS, work, signal);
     if (seconds(audio) > this.maxAudioSeconds) throw audioTooLongError(this.maxAudioSeconds);
     return audio;

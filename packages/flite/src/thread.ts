@@ -5,6 +5,8 @@ export interface SynthesizedAudio {
   readonly sampleRate: number;
   /** Signed 16-bit little-endian mono PCM. */
   readonly pcm: Buffer;
+  /** The same clip as Opus packets from a fresh encoder (see encodeClip), when the job asked for them. */
+  readonly opus?: readonly Uint8Array[];
 }
 
 /** One run of the Flite program. */
@@ -12,13 +14,17 @@ export interface ThreadJob {
   readonly text: string;
   readonly voice: string;
   readonly durationStretch: number;
+  /** Also encode the clip to Opus at this bit rate, on the worker. */
+  readonly opusBitrate?: number;
 }
 
 /** Why a thread ended: stopped by us (retired when idle, its job aborted, the pool closed) or not (crashed). */
 export type ThreadExitReason = 'retired' | 'aborted' | 'closed' | 'crashed';
 
 type WorkerReply =
-  { ready: true } | { id: number; sampleRate: number; pcm: ArrayBuffer } | { id: number; error: string };
+  | { ready: true }
+  | { id: number; sampleRate: number; pcm: ArrayBuffer; opus?: ArrayBuffer; opusSizes?: number[] }
+  | { id: number; error: string };
 
 /** The thread ended while a job was on it; the pool decides what that means for the job. */
 export class ThreadExitedError extends Error {
@@ -107,6 +113,18 @@ export class FliteThread {
     this.running = undefined;
     this.worker.unref();
     if ('error' in reply) job.reject(new Error(reply.error));
-    else job.resolve({ sampleRate: reply.sampleRate, pcm: Buffer.from(reply.pcm) });
+    else job.resolve({ sampleRate: reply.sampleRate, pcm: Buffer.from(reply.pcm), ...packetsOf(reply) });
   }
+}
+
+/** The packets the worker sent back-to-back in one transferred buffer. */
+function packetsOf(reply: { opus?: ArrayBuffer; opusSizes?: number[] }): { opus?: Uint8Array[] } {
+  if (!reply.opus || !reply.opusSizes) return {};
+  const packets: Uint8Array[] = [];
+  let offset = 0;
+  for (const size of reply.opusSizes) {
+    packets.push(new Uint8Array(reply.opus, offset, size));
+    offset += size;
+  }
+  return { opus: packets };
 }

@@ -3,6 +3,7 @@
 // audio stream on the event loop. One job at a time; the pool terminates the thread to interrupt a run.
 // Plain JavaScript so the same file loads from src/ (tests) and dist/ (production) without a loader.
 import { parentPort, workerData } from 'node:worker_threads';
+import { encodeClip } from './opus/opus.js';
 import { createWasiHost, WasiExit } from './wasi-shim.js';
 
 // The WebAssembly global is not in Node's type definitions without the DOM library.
@@ -65,9 +66,32 @@ function parseWav(/** @type {Buffer} */ wav) {
   throw new Error('flite wrote a WAV file without audio data');
 }
 
+/**
+ * The clip as Opus packets, when asked: encoding here keeps it off the main thread, where a minute of speech
+ * (Flite makes one in about a second) would cost it tens of milliseconds of CPU.
+ * @param {{ sampleRate: number, pcm: ArrayBuffer }} audio
+ * @param {number} bitrate
+ */
+function encode(audio, bitrate) {
+  const packets = encodeClip(new Int16Array(audio.pcm), /** @type {any} */ (audio.sampleRate), bitrate);
+  const sizes = packets.map((packet) => packet.length);
+  const opus = new Uint8Array(sizes.reduce((sum, size) => sum + size, 0));
+  let offset = 0;
+  for (const packet of packets) {
+    opus.set(packet, offset);
+    offset += packet.length;
+  }
+  return { opus: opus.buffer, opusSizes: sizes };
+}
+
 parentPort?.on('message', (/** @type {any} */ message) => {
   try {
     const result = synthesize(message);
+    if (message.opusBitrate) {
+      const encoded = encode(result, message.opusBitrate);
+      parentPort?.postMessage({ id: message.id, ...result, ...encoded }, [result.pcm, encoded.opus]);
+      return;
+    }
     parentPort?.postMessage({ id: message.id, ...result }, [result.pcm]);
   } catch (error) {
     parentPort?.postMessage({ id: message.id, error: /** @type {Error} */ (error).message });

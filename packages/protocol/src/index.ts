@@ -1,3 +1,4 @@
 export * from './player.js';
 export * from './settings.js';
 export * from './rest.js';
+export * from './ogg.js';

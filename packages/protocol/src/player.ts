@@ -11,8 +11,11 @@ export const PLAYER_SUBPROTOCOL = 'earshot.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
 
 export interface AudioFormat {
-  /** `audio/pcm` is signed 16-bit little-endian; `audio/mpeg` is MP3 frames. */
-  readonly mimeType: 'audio/pcm' | 'audio/mpeg';
+  /**
+   * `audio/ogg; codecs=opus` (the default: Ogg Opus pages, see ogg.ts) or `audio/pcm` (signed 16-bit
+   * little-endian, for players that cannot decode Opus and for audio stored before Opus).
+   */
+  readonly mimeType: 'audio/ogg; codecs=opus' | 'audio/pcm';
   readonly sampleRate?: number;
   readonly channels?: number;
 }
@@ -79,8 +82,21 @@ export type ServerMessage =
   | SettingsChangedMessage
   | PongMessage;
 
+/**
+ * What a player can do, sent at connect and on every change. `accept`: the audio types it decodes, in order
+ * of preference; a player that never sends it gets Ogg Opus. `audio`: whether anyone can hear it.
+ */
+export interface PlayerStateMessage {
+  readonly type: 'state';
+  readonly audio?: 'on' | 'off';
+  readonly accept?: readonly string[];
+}
+
 export type ClientMessage =
-  { readonly type: 'stop' } | { readonly type: 'played'; readonly id: string } | { readonly type: 'ping' };
+  | { readonly type: 'stop' }
+  | { readonly type: 'played'; readonly id: string }
+  | { readonly type: 'ping' }
+  | PlayerStateMessage;
 
 /** Close codes the server uses besides the standard ones (1001 going away, 1008 policy). */
 export const CLOSE_CODES = {

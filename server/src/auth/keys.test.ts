@@ -24,6 +24,16 @@ describe('KeyRing', () => {
     expect(ring.authenticate(alice.slice(0, -1))).toBeNull();
     expect(ring.authenticate(sha256Hex(alice))).toBeNull();
   });
+  it('finds each user of a company by its key, and a digest configured twice keeps its first user', () => {
+    const keys = Array.from({ length: 5000 }, generateApiKey);
+    const company = new KeyRing([
+      ...keys.map((key, i) => ({ user: `u${i}`, sha256: sha256Hex(key) })),
+      { user: 'mallory', sha256: sha256Hex(keys[7]!) },
+    ]);
+    keys.forEach((key, i) => expect(company.authenticate(key)).toBe(`u${i}`));
+    expect(company.authenticate(generateApiKey())).toBeNull();
+    expect(company.users).toHaveLength(5000);
+  });
   it('generates distinct, prefixed, URL-safe keys', () => {
     const keys = new Set(Array.from({ length: 100 }, generateApiKey));
     expect(keys.size).toBe(100);

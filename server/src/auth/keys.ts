@@ -15,27 +15,34 @@ export interface KeyEntry {
 }
 
 /**
- * Holds only SHA-256 hashes of API keys and maps a presented key to its user. Every lookup compares
- * against every entry in constant time, so timing reveals neither which entry matched nor how much of it.
+ * Holds only SHA-256 hashes of API keys and maps a presented key to its user: the presented key is hashed
+ * once and its digest looked up, so a check costs the same with one user or ten thousand.
+ *
+ * Timing: the lookup's string comparison may take longer the more of a stored digest the presented key's
+ * digest shares. That leaks digests, never keys: choosing a key whose digest starts a certain way is easy,
+ * but knowing a stored digest does not help to find a key that hashes to it (SHA-256 preimage, 192-bit
+ * keys). The entry found is still compared in constant time, so the match itself takes one fixed path.
  */
 export class KeyRing {
-  private readonly entries: { user: string; digest: Buffer }[];
+  /** Digest (binary string of the 32 bytes) → user and digest bytes; the first entry wins a duplicate. */
+  private readonly byDigest = new Map<string, { readonly user: string; readonly digest: Buffer }>();
 
   constructor(entries: readonly KeyEntry[]) {
-    this.entries = entries.map((entry) => ({ user: entry.user, digest: Buffer.from(entry.sha256, 'hex') }));
+    for (const entry of entries) {
+      const digest = Buffer.from(entry.sha256, 'hex');
+      const id = digest.toString('latin1');
+      if (!this.byDigest.has(id)) this.byDigest.set(id, { user: entry.user, digest });
+    }
   }
 
   get users(): string[] {
-    return this.entries.map((entry) => entry.user);
+    return [...this.byDigest.values()].map((entry) => entry.user);
   }
 
   authenticate(presentedKey: string | undefined): string | null {
     if (!presentedKey) return null;
     const digest = createHash('sha256').update(presentedKey, 'utf8').digest();
-    let match: string | null = null;
-    for (const entry of this.entries) {
-      if (timingSafeEqual(entry.digest, digest) && match === null) match = entry.user;
-    }
-    return match;
+    const entry = this.byDigest.get(digest.toString('latin1'));
+    return entry && timingSafeEqual(entry.digest, digest) ? entry.user : null;
   }
 }

@@ -19,6 +19,35 @@ describe('startupBanner', () => {
     expect(banner).toContain(`--header "Authorization: Bearer ${KEY}"`);
   });
 
+  it('names the key file as the user would type it, from the folder they started in', () => {
+    const banner = startupBanner(running, {
+      tty: true,
+      keyFile: '/home/ada/project/.earshot/api-key',
+      cwd: '/home/ada/project',
+    });
+    expect(banner).toContain(`API key (new, saved in .earshot/api-key): ${KEY}`);
+    const elsewhere = startupBanner(
+      { ...running, keyCreated: false },
+      { tty: false, keyFile: '/srv/earshot/api-key', cwd: '/home/ada/project' },
+    );
+    expect(elsewhere).toContain('API key: saved in /srv/earshot/api-key (mode 0600)');
+    const fromEnv = startupBanner(running, { tty: true, keyFile: undefined });
+    expect(fromEnv).toContain(`API key (from EARSHOT_API_KEY): ${KEY}`);
+  });
+
+  it('points every other client to the Connect page and the clients guide, terminal or not', () => {
+    const variants = [
+      startupBanner(running, { tty: true, keyFile: '/data/api-key' }),
+      startupBanner(running, { tty: false, keyFile: '/data/api-key' }),
+      startupBanner({ ...running, localKey: undefined, users: ['alice'] }, { tty: true, keyFile: undefined }),
+    ];
+    for (const banner of variants) {
+      expect(banner).toMatch(
+        /Other clients \(VS Code, Windsurf, Claude Desktop\): http:\/\/127\.0\.0\.1:8080\/#\/connect, or docs\/clients\.md/,
+      );
+    }
+  });
+
   it('when not a terminal, says where the generated key is and how to show it, and never prints it', () => {
     const banner = startupBanner(running, { tty: false, keyFile: '/data/api-key' });
     expect(banner).not.toContain(KEY.slice(4, 14));

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import type { RunningEarshot } from '../runtime.js';
 
 export interface BannerOptions {
@@ -8,7 +9,19 @@ export interface BannerOptions {
   readonly tty: boolean;
   /** Where the generated key is saved, when Earshot generated it. */
   readonly keyFile: string | undefined;
+  /** Paths inside it are shown relative to it (".earshot/api-key"); default: the current directory. */
+  readonly cwd?: string;
 }
+
+/** A path as the user would type it: relative when inside the current directory. */
+function shownPath(file: string, cwd: string): string {
+  const inside = relative(cwd, file);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : file;
+}
+
+/** Every other client's config is one page away: the console's Connect view, and the guide in the repo. */
+const otherClients = (publicUrl: string, indent = '  '): string =>
+  `${indent}Other clients (VS Code, Windsurf, Claude Desktop): ${publicUrl}/#/connect, or docs/clients.md`;
 
 /** What the banner reads of the running server. */
 export type BannerSource = Pick<RunningEarshot, 'url' | 'publicUrl' | 'localKey' | 'keyCreated' | 'users'> & {
@@ -19,6 +32,7 @@ export type BannerSource = Pick<RunningEarshot, 'url' | 'publicUrl' | 'localKey'
 export function startupBanner(running: BannerSource, options: BannerOptions): string {
   const key = running.localKey;
   const mcpUrl = `${running.publicUrl}/mcp`;
+  const keyFile = options.keyFile && shownPath(options.keyFile, options.cwd ?? process.cwd());
   const lines = [
     '',
     `  Earshot is listening on ${running.url}`,
@@ -30,7 +44,7 @@ export function startupBanner(running: BannerSource, options: BannerOptions): st
       '  1. Open the player and click "Enable audio":',
       `       ${running.publicUrl}/#key=${key}`,
       '',
-      `  API key (${running.keyCreated ? 'new, saved in the data directory' : 'saved'}): ${key}`,
+      `  API key (${keyFile ? `${running.keyCreated ? 'new, ' : ''}saved in ${keyFile}` : 'from EARSHOT_API_KEY'}): ${key}`,
       '',
       '  2. Connect your agent.',
       '     Cursor (~/.cursor/mcp.json):',
@@ -43,22 +57,25 @@ export function startupBanner(running: BannerSource, options: BannerOptions): st
         .map((line) => `       ${line}`),
       '     Claude Code:',
       `       claude mcp add --transport http earshot ${mcpUrl} --header "Authorization: Bearer ${key}"`,
+      otherClients(running.publicUrl, '     '),
     );
   } else if (key) {
-    const where = options.keyFile
-      ? `${running.keyCreated ? 'new, ' : ''}saved in ${options.keyFile} (mode 0600); show it with: cat ${options.keyFile}`
+    const where = keyFile
+      ? `${running.keyCreated ? 'new, ' : ''}saved in ${keyFile} (mode 0600); show it with: cat ${keyFile}`
       : 'the one in EARSHOT_API_KEY';
     lines.push(
       `  Player page: ${running.publicUrl}/ (paste your API key, then click "Enable audio")`,
       `  MCP endpoint: ${mcpUrl} with "Authorization: Bearer YOUR_KEY"`,
       `  API key: ${where}`,
       '  (The key is not printed because this output is not a terminal: logs must not hold it.)',
+      otherClients(running.publicUrl),
     );
   } else {
     lines.push(
       `  Users (keys from EARSHOT_API_KEYS): ${running.users.join(', ')}`,
       `  Player page: ${running.publicUrl}/ (paste your key, or open ${running.publicUrl}/#key=YOUR_KEY)`,
       `  MCP endpoint: ${mcpUrl} with "Authorization: Bearer YOUR_KEY"`,
+      otherClients(running.publicUrl),
     );
   }
   lines.push('', '  Press Ctrl+C to stop.', '');

@@ -1,18 +1,27 @@
+import { constants } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { createEngine } from '../engines/index.js';
 import { checkStore } from './doctor-store.js';
+import { explainError } from './errors.js';
 import { isEarshot } from './probe.js';
 
 type Check = { ok: boolean; label: string; detail: string };
 
-async function check(label: string, run: () => Promise<string>): Promise<Check> {
+/** Runs one check; a failure reads as the CLI's own errors do (what failed, what to do), not a raw errno. */
+async function check(label: string, run: () => Promise<string>, dataDir?: string): Promise<Check> {
   try {
     return { ok: true, label, detail: await run() };
   } catch (error) {
-    return { ok: false, label, detail: error instanceof Error ? error.message : String(error) };
+    const explained = explainError(error, { dataDir });
+    const detail = explained.known
+      ? explained.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    return { ok: false, label, detail: detail.replaceAll('\n', '\n      ') };
   }
 }
 
@@ -40,29 +49,58 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
       return `listens on ${config.host}:${config.port}; public URL ${config.publicUrl ?? '(the listening URL)'}`;
     }),
   );
+  /** Where an Earshot already answers, when one does: then "earshot serve" would find its port taken. */
+  let runningAt: string | undefined;
   if (config) {
     const c = config;
-    checks.push(
-      await check('Data directory', async () => {
+    const dataDir = await check(
+      'Data directory',
+      async () => {
         await mkdir(c.dataDir, { recursive: true });
         const probe = join(c.dataDir, `.doctor-${process.pid}`);
         await writeFile(probe, 'ok');
         await rm(probe);
         return `${c.dataDir} is writable`;
-      }),
+      },
+      c.dataDir,
     );
-    checks.push(await check('Store', () => checkStore(c.store)));
+    checks.push(dataDir);
     checks.push(
-      await check('API keys', async () => {
-        if (c.keys.kind === 'hashes') return `${c.keys.entries.length} user(s) from EARSHOT_API_KEYS`;
-        if (c.keys.kind === 'raw') return 'one key from EARSHOT_API_KEY';
-        return (await access(c.keys.file).then(
-          () => true,
-          () => false,
-        ))
-          ? `saved key in ${c.keys.file}`
-          : `none yet: one will be generated and saved in ${c.keys.file} at first start`;
-      }),
+      await check(
+        'Store',
+        async () => {
+          // The database lives in that folder: one explanation of what is wrong with it is enough.
+          if (c.store.kind === 'sqlite' && !dataDir.ok)
+            throw new ConfigError('cannot be opened until the data directory is fixed');
+          return checkStore(c.store);
+        },
+        c.dataDir,
+      ),
+    );
+    checks.push(
+      await check(
+        'API keys',
+        async () => {
+          if (c.keys.kind === 'hashes') return `${c.keys.entries.length} user(s) from EARSHOT_API_KEYS`;
+          if (c.keys.kind === 'raw') return 'one key from EARSHOT_API_KEY';
+          const file = c.keys.file;
+          const exists = await access(file).then(
+            () => true,
+            () => false,
+          );
+          // A saved key must be readable; a missing one must be writable, in the folder checked above.
+          if (exists) {
+            await access(file, constants.R_OK);
+            return `saved key in ${file} (show it with: cat ${file})`;
+          }
+          if (!dataDir.ok)
+            throw new ConfigError(
+              `no key yet, and none can be saved in ${file} until the data directory is fixed`,
+            );
+          return `none yet: one will be generated and saved in ${file} at first start`;
+        },
+        c.dataDir,
+      ),
     );
     checks.push(
       await check(c.engine.kind === 'elevenlabs' ? 'ElevenLabs' : 'Offline voice', async () => {
@@ -87,7 +125,10 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
     checks.push(
       await check('Port', async () => {
         const url = `http://${['0.0.0.0', '::'].includes(c.host) ? '127.0.0.1' : c.host}:${c.port}`;
-        if (await isEarshot(url)) return `an Earshot server already answers at ${url}`;
+        if (await isEarshot(url)) {
+          runningAt = url;
+          return `taken by an Earshot server that already runs at ${url}`;
+        }
         if (await portFree(c.host, c.port)) return `${c.host}:${c.port} is free`;
         throw new ConfigError(`${c.host}:${c.port} is taken by another program: set PORT to a free port`);
       }),
@@ -96,8 +137,12 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
   for (const { ok, label, detail } of checks)
     process.stdout.write(`${ok ? 'ok  ' : 'FAIL'}  ${label}: ${detail}\n`);
   const failed = checks.filter((c) => !c.ok).length;
-  process.stdout.write(
-    failed === 0 ? '\nAll good: run "earshot serve" (npm start).\n' : `\n${failed} problem(s) to fix.\n`,
-  );
+  if (failed > 0) process.stdout.write(`\n${failed} problem(s) to fix.\n`);
+  else if (runningAt)
+    process.stdout.write(
+      `\nEarshot is already running at ${runningAt}: open ${runningAt}/ in your browser.\n` +
+        'To start another one, stop it first or set PORT to a free port.\n',
+    );
+  else process.stdout.write('\nAll good: run "earshot serve" (npm start).\n');
   return failed === 0;
 }

@@ -1,14 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import {
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-} from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env.js';
 import { createLogger } from '../logger.js';
+import { startStdioBridge } from '../mcp/stdio-bridge.js';
 import { startEarshot, type RunningEarshot } from '../runtime.js';
 import { CliError } from './errors.js';
 import { isEarshot } from './probe.js';
@@ -171,53 +165,22 @@ async function checkAccess(target: Target): Promise<void> {
 
 /** Forwards JSON-RPC both ways until stdin closes or a signal arrives, then shuts down. */
 async function bridge(target: Target, logger: Logger): Promise<void> {
-  const stdio = new StdioServerTransport();
-  const http = new StreamableHTTPClientTransport(new URL(`${target.baseUrl}/mcp`), {
-    requestInit: target.key ? { headers: { Authorization: `Bearer ${target.key}` } } : {},
-  });
-  const initializeIds = new Set<string | number>();
-
   let stopping: Promise<void> | undefined;
+  let close = async () => {};
   const stop = (reason: string) => {
     stopping ??= (async () => {
       logger.info({ reason }, 'earshot mcp: stopping');
-      await stdio.close().catch(() => undefined);
-      await http.close().catch(() => undefined);
+      await close();
       if (target.running) await target.running.shutdown();
       process.exit(0);
     })();
     return stopping;
   };
-
-  stdio.onmessage = (message: JSONRPCMessage) => {
-    if (isJSONRPCRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
-    http.send(message).catch((error: unknown) => {
-      logger.error({ err: error }, 'forwarding to Earshot failed');
-      if (!isJSONRPCRequest(message)) return;
-      const detail = error instanceof Error ? error.message : String(error);
-      void stdio.send({
-        jsonrpc: '2.0',
-        id: message.id,
-        error: { code: -32603, message: `Earshot at ${target.baseUrl} could not be reached: ${detail}` },
-      });
-    });
-  };
-  http.onmessage = (message: JSONRPCMessage) => {
-    // The client would set this header itself after initialize; the bridge does it on the client's behalf.
-    if (initializeIds.size > 0 && isJSONRPCResultResponse(message) && initializeIds.delete(message.id)) {
-      const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
-      if (typeof version === 'string') http.setProtocolVersion(version);
-    }
-    void stdio.send(message);
-  };
-  stdio.onerror = (error) => logger.warn({ err: error }, 'unreadable message on stdin');
-  http.onerror = (error) => logger.warn({ err: error }, 'Earshot connection error');
-
   process.stdin.on('end', () => void stop('stdin closed'));
   process.stdin.on('close', () => void stop('stdin closed'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await http.start();
-  await stdio.start();
+  const bridge = await startStdioBridge({ baseUrl: target.baseUrl, key: target.key, logger });
+  close = () => bridge.close();
 }

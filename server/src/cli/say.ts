@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { OGG_OPUS } from '@earshot/protocol';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { CliError } from './errors.js';
 import { isEarshot } from './probe.js';
@@ -124,7 +125,9 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
       return;
     }
     if (!body.audioUrl) throw new CliError('The server did not keep the audio (is "Save audio" off?).', 1);
-    const audio = await fetch(body.audioUrl, { headers: { authorization: headers.authorization } });
+    const audio = await fetch(`${body.audioUrl}?format=wav`, {
+      headers: { authorization: headers.authorization },
+    });
     if (!audio.ok) throw new CliError(`Could not download the audio (HTTP ${audio.status}).`, 1);
     await writeNewFile(values.out, Buffer.from(await audio.arrayBuffer()));
     process.stdout.write(
@@ -140,9 +143,10 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
     );
   }
   // No server: synthesise here, with the configured engine (loaded only now: it is the heavy part).
-  const [{ createEngine }, { wavHeader }] = await Promise.all([
+  const [{ createEngine }, { wavHeader }, { OggOpusDecoder }] = await Promise.all([
     import('../engines/index.js'),
     import('../audio/wav.js'),
+    import('@earshot/flite'),
   ]);
   const engine = createEngine(config.engine);
   try {
@@ -157,10 +161,22 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
       { text, voiceId: voice.id, modelId: values.model },
       AbortSignal.timeout(120_000),
     );
+    // Engines stream Ogg Opus: decoded here (at 16 kHz offline, 24 kHz from ElevenLabs) for the WAV.
+    const opus = stream.format.mimeType === OGG_OPUS;
+    const sampleRate = opus
+      ? (stream.format.sampleRate ?? 48_000) <= 16_000
+        ? 16_000
+        : 24_000
+      : (stream.format.sampleRate ?? 24_000);
+    const decoder = opus ? new OggOpusDecoder(sampleRate === 16_000 ? 16_000 : 24_000) : null;
     const chunks: Buffer[] = [];
-    for await (const event of stream.events) if (event.type === 'audio') chunks.push(Buffer.from(event.data));
+    for await (const event of stream.events) {
+      if (event.type !== 'audio') continue;
+      if (decoder) chunks.push(...decoder.push(event.data).map((pcm) => Buffer.from(pcm)));
+      else chunks.push(Buffer.from(event.data));
+    }
+    decoder?.close();
     const pcm = Buffer.concat(chunks);
-    const sampleRate = stream.format.sampleRate ?? 24_000;
     await writeNewFile(values.out, Buffer.concat([wavHeader(pcm.length, sampleRate, 1), pcm]));
     process.stdout.write(
       `Wrote ${values.out} (${(pcm.length / 2 / sampleRate).toFixed(1)} s, ${voice.name}, ${engine.name} engine).\n`,

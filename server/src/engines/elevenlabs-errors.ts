@@ -1,5 +1,19 @@
-import { ElevenLabsError, ElevenLabsTimeoutError } from '@elevenlabs/elevenlabs-js';
 import { EarshotError } from '../errors.js';
+
+/**
+ * An error answer from ElevenLabs: the SDK's ElevenLabsError or elevenlabs-http.ts's, which share these
+ * fields. Recognised by shape, so that reading an error never loads the SDK.
+ */
+interface UpstreamError {
+  readonly statusCode?: number;
+  readonly body?: unknown;
+  readonly rawResponse?: { readonly headers: { get(name: string): string | null } };
+}
+
+function isUpstreamError(error: unknown): error is Error & UpstreamError {
+  // The SDK's subclasses (NotFoundError, UnprocessableEntityError…) have names of their own; the fields are common.
+  return error instanceof Error && 'statusCode' in error && 'body' in error;
+}
 
 /** The `detail` of an ElevenLabs error body, when it has the documented shape. */
 function detailOf(body: unknown): { code?: string; status?: string; message?: string } {
@@ -9,7 +23,7 @@ function detailOf(body: unknown): { code?: string; status?: string; message?: st
   return detail;
 }
 
-function retryAfter(error: ElevenLabsError): number | undefined {
+function retryAfter(error: UpstreamError): number | undefined {
   const header = error.rawResponse?.headers.get('retry-after');
   const seconds = header ? Number(header) : NaN;
   return Number.isFinite(seconds) ? seconds : undefined;
@@ -24,7 +38,7 @@ export function fromElevenLabsError(error: unknown, context: { voiceId?: string 
   if (error instanceof Error && error.name === 'AbortError') {
     return new EarshotError('cancelled', 'The request was cancelled.', { cause: error });
   }
-  if (error instanceof ElevenLabsTimeoutError) {
+  if (error instanceof Error && error.name === 'ElevenLabsTimeoutError') {
     return new EarshotError(
       'upstream_busy',
       'ElevenLabs did not answer in time; try again in a few seconds.',
@@ -34,7 +48,7 @@ export function fromElevenLabsError(error: unknown, context: { voiceId?: string 
       },
     );
   }
-  if (!(error instanceof ElevenLabsError) || error.statusCode === undefined) {
+  if (!isUpstreamError(error) || error.statusCode === undefined) {
     return new EarshotError(
       'upstream_error',
       'Could not reach ElevenLabs (network error); check the connection and ELEVENLABS_BASE_URL.',

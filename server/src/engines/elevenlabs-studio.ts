@@ -16,12 +16,15 @@ const SAMPLE_RATE = 24_000;
 
 /** Sound effects, transcription and the shared voice library through the official SDK. */
 export class ElevenLabsStudio implements Studio {
-  constructor(private readonly client: ElevenLabsClient) {}
+  /** `client` loads the SDK on first use (see ElevenLabsEngine). */
+  constructor(private readonly client: () => Promise<ElevenLabsClient>) {}
 
   async soundEffect(request: SoundEffectRequest, signal: AbortSignal): Promise<SynthesisStream> {
     let response;
     try {
-      response = await this.client.textToSoundEffects
+      response = await (
+        await this.client()
+      ).textToSoundEffects
         .convert(
           {
             text: request.text,
@@ -47,7 +50,9 @@ export class ElevenLabsStudio implements Studio {
 
   async transcribe(request: TranscriptionRequest, signal: AbortSignal): Promise<Transcript> {
     try {
-      const result = await this.client.speechToText.convert(
+      const result = await (
+        await this.client()
+      ).speechToText.convert(
         {
           modelId: 'scribe_v1',
           file: { data: request.audio, filename: request.fileName, contentType: request.mimeType },
@@ -87,7 +92,9 @@ export class ElevenLabsStudio implements Studio {
     signal: AbortSignal,
   ): Promise<VoiceDesign> {
     try {
-      const response = await this.client.textToVoice
+      const response = await (
+        await this.client()
+      ).textToVoice
         .design(
           {
             voiceDescription: request.description,
@@ -114,7 +121,9 @@ export class ElevenLabsStudio implements Studio {
 
   async saveDesignedVoice(request: { name: string; description: string; generatedVoiceId: string }) {
     try {
-      const voice = await this.client.textToVoice.create({
+      const voice = await (
+        await this.client()
+      ).textToVoice.create({
         voiceName: request.name,
         voiceDescription: request.description,
         generatedVoiceId: request.generatedVoiceId,
@@ -134,7 +143,9 @@ export class ElevenLabsStudio implements Studio {
 
   async searchLibrary(query: LibraryQuery): Promise<{ voices: LibraryVoice[]; hasMore: boolean }> {
     try {
-      const result = await this.client.voices.getShared({
+      const result = await (
+        await this.client()
+      ).voices.getShared({
         pageSize: query.pageSize,
         page: query.page,
         search: query.search,

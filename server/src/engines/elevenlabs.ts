@@ -1,7 +1,8 @@
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
-import type { Model, Voice } from '@earshot/protocol';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
+import { ElevenLabsHttp, ndjson } from './elevenlabs-http.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
 import type {
   Subscription,
@@ -11,9 +12,16 @@ import type {
   VoiceEngine,
 } from './types.js';
 
-/** Raw 16-bit PCM streams with no decoder delay and plays through Web Audio in every browser. */
-const OUTPUT_FORMAT = 'pcm_24000';
-const SAMPLE_RATE = 24_000;
+/**
+ * Ogg Opus at 32 kbit/s: a twelfth of 24 kHz PCM (384 kbit/s) for speech that sounds as good; players decode it
+ * as it arrives (WebCodecs) and the server decodes it once per speech for players that take only PCM.
+ */
+const FORMATS = {
+  opus_48000_32: { mimeType: OGG_OPUS, sampleRate: 48_000, channels: 1 },
+  /** What Earshot asked for before Opus; kept for comparisons (bench/src/codec.ts). */
+  pcm_24000: { mimeType: 'audio/pcm', sampleRate: 24_000, channels: 1 },
+} as const satisfies Record<string, AudioFormat>;
+export type ElevenLabsOutputFormat = keyof typeof FORMATS;
 const DEFAULT_MODEL = 'eleven_multilingual_v2';
 const VOICE_PAGES_MAX = 10;
 
@@ -28,25 +36,47 @@ export interface ElevenLabsEngineOptions {
    * @default 20_000
    */
   readonly streamIdleTimeoutMs?: number;
+  /** @default 'opus_48000_32' */
+  readonly outputFormat?: ElevenLabsOutputFormat;
 }
 
-/** ElevenLabs through its official SDK; the only module that imports it. */
+/**
+ * ElevenLabs: speech, voices and models over fetch (elevenlabs-http.ts: the hot path, without the SDK's cost),
+ * everything else through the official SDK, loaded the first time it is needed; the only module that uses it.
+ */
 export class ElevenLabsEngine implements VoiceEngine {
   readonly name = 'elevenlabs' as const;
   readonly defaultModelId = DEFAULT_MODEL;
-  private readonly client: ElevenLabsClient;
+  private readonly http: ElevenLabsHttp;
+  private sdk: Promise<ElevenLabsClient> | undefined;
   private readonly streamIdleTimeoutMs: number;
+  private readonly outputFormat: ElevenLabsOutputFormat;
   readonly studio: ElevenLabsStudio;
 
-  constructor(options: ElevenLabsEngineOptions) {
+  constructor(private readonly options: ElevenLabsEngineOptions) {
     this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 20_000;
-    this.client = new ElevenLabsClient({
+    this.outputFormat = options.outputFormat ?? 'opus_48000_32';
+    this.http = new ElevenLabsHttp({
       apiKey: options.apiKey,
-      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      baseUrl: options.baseUrl,
       maxRetries: options.maxRetries ?? 1,
-      timeoutInSeconds: 30,
+      timeoutMs: 30_000,
     });
-    this.studio = new ElevenLabsStudio(this.client);
+    this.studio = new ElevenLabsStudio(() => this.client());
+  }
+
+  /** The SDK's client, loaded once on first use (a second of loading nobody should wait for at start). */
+  private client(): Promise<ElevenLabsClient> {
+    this.sdk ??= import('@elevenlabs/elevenlabs-js').then(
+      ({ ElevenLabsClient }) =>
+        new ElevenLabsClient({
+          apiKey: this.options.apiKey,
+          ...(this.options.baseUrl ? { baseUrl: this.options.baseUrl } : {}),
+          maxRetries: this.options.maxRetries ?? 1,
+          timeoutInSeconds: 30,
+        }),
+    );
+    return this.sdk;
   }
 
   async listVoices(): Promise<Voice[]> {
@@ -54,19 +84,21 @@ export class ElevenLabsEngine implements VoiceEngine {
     let nextPageToken: string | undefined;
     try {
       for (let page = 0; page < VOICE_PAGES_MAX; page++) {
-        const result = await this.client.voices.search({ pageSize: 100, nextPageToken });
+        const result = await this.http.json<VoicePage>('v2/voices', {
+          query: { page_size: 100, next_page_token: nextPageToken },
+        });
         for (const voice of result.voices) {
           voices.push({
-            id: voice.voiceId,
-            name: voice.name ?? voice.voiceId,
+            id: voice.voice_id,
+            name: voice.name ?? voice.voice_id,
             category: voice.category,
             description: voice.description ?? undefined,
             labels: voice.labels ?? {},
-            previewUrl: voice.previewUrl ?? undefined,
+            previewUrl: voice.preview_url ?? undefined,
           });
         }
-        if (!result.hasMore || !result.nextPageToken) break;
-        nextPageToken = result.nextPageToken;
+        if (!result.has_more || !result.next_page_token) break;
+        nextPageToken = result.next_page_token;
       }
     } catch (error) {
       throw fromElevenLabsError(error, {});
@@ -76,15 +108,15 @@ export class ElevenLabsEngine implements VoiceEngine {
 
   async listModels(): Promise<Model[]> {
     try {
-      const models = await this.client.models.list();
+      const models = await this.http.json<ModelJson[]>('v1/models');
       return models
-        .filter((model) => model.canDoTextToSpeech !== false)
+        .filter((model) => model.can_do_text_to_speech !== false)
         .map((model) => ({
-          id: model.modelId,
-          name: model.name ?? model.modelId,
-          description: model.description,
-          maxCharacters: model.maximumTextLengthPerRequest,
-          creditsPerCharacter: model.modelRates?.characterCostMultiplier ?? 1,
+          id: model.model_id,
+          name: model.name ?? model.model_id,
+          description: model.description ?? undefined,
+          maxCharacters: model.maximum_text_length_per_request ?? undefined,
+          creditsPerCharacter: model.model_rates?.character_cost_multiplier ?? 1,
         }));
     } catch (error) {
       throw fromElevenLabsError(error, {});
@@ -99,44 +131,36 @@ export class ElevenLabsEngine implements VoiceEngine {
     let response;
     try {
       // The timestamped stream carries the same audio plus character timings for live captions.
-      response = await this.client.textToSpeech
-        .streamWithTimestamps(
-          request.voiceId,
-          {
+      response = await this.http.request(
+        `v1/text-to-speech/${encodeURIComponent(request.voiceId)}/stream/with-timestamps`,
+        {
+          method: 'POST',
+          query: { output_format: this.outputFormat },
+          json: {
             text: request.text,
-            modelId: request.modelId ?? DEFAULT_MODEL,
-            outputFormat: OUTPUT_FORMAT,
+            model_id: request.modelId ?? DEFAULT_MODEL,
             ...(request.previousRequestIds?.length
-              ? { previousRequestIds: request.previousRequestIds.slice(-3) }
+              ? { previous_request_ids: request.previousRequestIds.slice(-3) }
               : {}),
-            ...(s && Object.keys(s).length > 0
-              ? {
-                  voiceSettings: {
-                    stability: s.stability,
-                    similarityBoost: s.similarity_boost,
-                    style: s.style,
-                    useSpeakerBoost: s.use_speaker_boost,
-                    speed: s.speed,
-                  },
-                }
-              : {}),
+            // Settings as the agent gave them (snake_case, like the API); absent ones stay absent.
+            ...(s && Object.keys(s).length > 0 ? { voice_settings: s } : {}),
           },
-          { abortSignal: requestSignal },
-        )
-        .withRawResponse();
+          signal: requestSignal,
+        },
+      );
     } catch (error) {
       idle.stop();
       if (idle.fired) throw idle.error();
       const mapped = fromElevenLabsError(error, { voiceId: request.voiceId });
       throw mapped.code === 'quota_exceeded' ? await this.withResetTime(mapped) : mapped;
     }
-    const headers = response.rawResponse.headers;
+    const headers = response.headers;
     const cost = Number(headers.get('character-cost'));
     return {
-      format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
+      format: FORMATS[this.outputFormat],
       requestId: headers.get('request-id') ?? undefined,
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
-      events: readTimestampedStream(response.data, signal, idle),
+      events: readTimestampedStream(response.body, signal, idle),
     };
   }
 
@@ -157,7 +181,7 @@ export class ElevenLabsEngine implements VoiceEngine {
 
   async getSubscription(): Promise<Subscription> {
     try {
-      const subscription = await this.client.user.subscription.get();
+      const subscription = await (await this.client()).user.subscription.get();
       const reset = subscription.nextCharacterCountResetUnix;
       return {
         tier: subscription.tier,
@@ -174,40 +198,67 @@ export class ElevenLabsEngine implements VoiceEngine {
     // Configured is enough: probing the API on every readiness check would spend quota and add latency.
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.http.close();
+  }
 }
 
-type TimestampedChunk = {
-  audioBase64?: string;
-  alignment?: {
-    characters: string[];
-    characterStartTimesSeconds: number[];
-    characterEndTimesSeconds: number[];
-  } | null;
-};
+/** What the API answers (snake_case JSON), as far as Earshot reads it. */
+interface VoicePage {
+  readonly voices: readonly {
+    readonly voice_id: string;
+    readonly name?: string | null;
+    readonly category?: string;
+    readonly description?: string | null;
+    readonly labels?: Record<string, string> | null;
+    readonly preview_url?: string | null;
+  }[];
+  readonly has_more?: boolean;
+  readonly next_page_token?: string | null;
+}
 
-/** Turns the SDK's NDJSON stream into audio and alignment events; a broken stream becomes a clear error. */
+interface ModelJson {
+  readonly model_id: string;
+  readonly name?: string | null;
+  readonly description?: string | null;
+  readonly can_do_text_to_speech?: boolean | null;
+  readonly maximum_text_length_per_request?: number | null;
+  readonly model_rates?: { readonly character_cost_multiplier?: number | null } | null;
+}
+
+/** One line of the timestamped stream. */
+interface TimestampedChunk {
+  readonly audio_base64?: string | null;
+  readonly alignment?: {
+    readonly characters: string[];
+    readonly character_start_times_seconds: number[];
+    readonly character_end_times_seconds: number[];
+  } | null;
+}
+
+/** Turns the NDJSON stream into audio and alignment events; a broken stream becomes a clear error. */
 async function* readTimestampedStream(
-  stream: AsyncIterable<TimestampedChunk>,
+  body: AsyncIterable<Uint8Array>,
   signal: AbortSignal,
   idle: IdleTimer,
 ): AsyncIterable<SynthesisEvent> {
   try {
-    for await (const chunk of stream) {
+    for await (const line of ndjson(body)) {
       idle.restart();
+      const chunk = line as TimestampedChunk;
       const alignment = chunk.alignment;
       if (alignment && alignment.characters.length > 0) {
         yield {
           type: 'alignment',
           chars: alignment.characters,
-          startMs: alignment.characterStartTimesSeconds.map((t) => Math.round(t * 1000)),
-          durationMs: alignment.characterEndTimesSeconds.map((end, i) =>
-            Math.max(0, Math.round((end - (alignment.characterStartTimesSeconds[i] ?? end)) * 1000)),
+          startMs: alignment.character_start_times_seconds.map((t) => Math.round(t * 1000)),
+          durationMs: alignment.character_end_times_seconds.map((end, i) =>
+            Math.max(0, Math.round((end - (alignment.character_start_times_seconds[i] ?? end)) * 1000)),
           ),
         };
       }
-      if (chunk.audioBase64) {
-        const data = Buffer.from(chunk.audioBase64, 'base64');
+      if (chunk.audio_base64) {
+        const data = Buffer.from(chunk.audio_base64, 'base64');
         if (data.byteLength > 0) yield { type: 'audio', data };
       }
     }

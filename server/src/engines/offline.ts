@@ -3,9 +3,11 @@ import {
   FLITE_VOICES,
   FliteError,
   FliteSynthesizer,
+  OggOpusMuxer,
   type FliteSynthesizerOptions,
 } from '@earshot/flite';
 import type { Model, Voice } from '@earshot/protocol';
+import { OGG_OPUS_FORMAT } from '../audio/formats.js';
 import { EarshotError } from '../errors.js';
 import type {
   AlignmentEvent,
@@ -23,12 +25,15 @@ const OFFLINE_MODEL: Model = {
   creditsPerCharacter: 0,
 };
 
-/** Slices each sentence's audio so players get steady ~250 ms frames rather than one burst per sentence. */
-const FRAME_BYTES = (FLITE_SAMPLE_RATE * 2) / 4;
+/** 20 ms packets, about 250 ms to a page. */
+const PACKETS_PER_FRAME = 12;
+/** Flite speaks at 16 kHz (wideband): 24 kbit/s Opus is transparent for it (measured: docs/protocol.md). */
+const OPUS_BITRATE = 24_000;
 
 /**
  * Speech with no account and no network: Flite (WASI) on a small pool of worker threads shared fairly by
- * users, streamed sentence by sentence. Options: pool size, audio cap per request, and an event hook.
+ * users, streamed sentence by sentence as Ogg Opus like ElevenLabs' audio (the workers encode it). Options: pool
+ * size, audio cap per request, and an event hook.
  */
 export class OfflineEngine implements VoiceEngine {
   readonly name = 'offline' as const;
@@ -65,10 +70,11 @@ export class OfflineEngine implements VoiceEngine {
       voice: request.voiceId,
       speed: request.settings?.speed ?? 1,
       requester: request.requester,
+      opusBitrate: OPUS_BITRATE,
     };
     const sentences = this.flite.synthesizeSentences(request.text, options, signal);
     return {
-      format: { mimeType: 'audio/pcm', sampleRate: FLITE_SAMPLE_RATE, channels: 1 },
+      format: OGG_OPUS_FORMAT(FLITE_SAMPLE_RATE),
       credits: 0,
       events: frames(sentences),
     };
@@ -84,18 +90,25 @@ export class OfflineEngine implements VoiceEngine {
 }
 
 async function* frames(
-  sentences: AsyncIterable<{ text: string; pcm: Buffer }>,
+  sentences: AsyncIterable<{ text: string; pcm: Buffer; opus?: readonly Uint8Array[] }>,
 ): AsyncIterable<SynthesisEvent> {
-  let offsetMs = 0;
+  // The workers encode each sentence (a fresh encoder each: sentences go to whichever worker is free); here
+  // the packets only get their Ogg pages, so the event loop never runs the codec.
+  const muxer = new OggOpusMuxer(FLITE_SAMPLE_RATE);
   try {
     for await (const sentence of sentences) {
       const durationMs = (sentence.pcm.length / 2 / FLITE_SAMPLE_RATE) * 1000;
-      yield estimateAlignment(sentence.text, offsetMs, durationMs);
-      offsetMs += durationMs;
-      for (let offset = 0; offset < sentence.pcm.length; offset += FRAME_BYTES) {
-        yield { type: 'audio', data: sentence.pcm.subarray(offset, offset + FRAME_BYTES) };
+      // Timings start where this sentence's packets start in the stream, so captions stay in step.
+      yield estimateAlignment(sentence.text, muxer.positionMs, durationMs);
+      const packets = sentence.opus ?? [];
+      // ~250 ms of packets a page, so players get steady frames rather than one burst per sentence.
+      for (let index = 0; index < packets.length; index += PACKETS_PER_FRAME) {
+        for (const page of muxer.push(packets.slice(index, index + PACKETS_PER_FRAME))) {
+          yield { type: 'audio', data: page };
+        }
       }
     }
+    for (const page of muxer.end()) yield { type: 'audio', data: page };
   } catch (error) {
     throw error instanceof FliteError ? toEarshotError(error) : error;
   }

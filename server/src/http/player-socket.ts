@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Duplex, Writable } from 'node:stream';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -14,6 +15,11 @@ const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('played'), id: z.string().max(64) }),
   z.object({ type: z.literal('ping') }),
+  z.object({
+    type: z.literal('state'),
+    audio: z.enum(['on', 'off']).optional(),
+    accept: z.array(z.string().max(100)).max(16).optional(),
+  }),
 ]);
 
 /** Players send small JSON messages; a bigger frame is refused by ws with 1009 (message too big). */
@@ -91,16 +97,47 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
         request.user = user ?? ANONYMOUS_USER;
       },
     },
-    (socket, request) => attachPlayer(socket, request.user, deps),
+    (socket, request) => attachPlayer(socket, request.raw.socket, request.user, deps),
   );
 }
 
-function attachPlayer(socket: WebSocket, user: string, deps: AppDeps): void {
+/**
+ * Returns a function to call before each frame sent to one player: frames sent in one turn of the event loop
+ * (a chunk's captions and its audio, the last chunk and the end) leave in one write. The socket is corked at
+ * the first frame and uncorked on process.nextTick, once the turn's work is done and before any I/O, so no
+ * frame waits. Each frame was a system call of its own: a fifth of the CPU with 5,000 players.
+ */
+export function batchWrites(raw: Writable): () => void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    raw.uncork();
+  };
+  return () => {
+    if (corked) return;
+    corked = true;
+    raw.cork();
+    process.nextTick(uncork);
+  };
+}
+
+function attachPlayer(socket: WebSocket, raw: Duplex, user: string, deps: AppDeps): void {
   const log = deps.logger.child({ user, player: randomBytes(4).toString('hex') });
+  const batch = batchWrites(raw);
   const player: PlayerConnection = {
     id: randomBytes(6).toString('hex'),
-    sendJson: (message) => socket.send(JSON.stringify(message)),
-    sendAudio: (chunk) => socket.send(chunk, { binary: true }),
+    sendJson: (message) => {
+      batch();
+      socket.send(JSON.stringify(message));
+    },
+    sendText: (utf8) => {
+      batch();
+      socket.send(utf8, { binary: false });
+    },
+    sendAudio: (chunk) => {
+      batch();
+      socket.send(chunk, { binary: true });
+    },
     get bufferedBytes() {
       return socket.bufferedAmount;
     },

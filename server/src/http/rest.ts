@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { HistoryPage, Usage } from '@earshot/protocol';
+import { OGG_OPUS, type HistoryPage, type Usage } from '@earshot/protocol';
 import { z } from 'zod';
-import { wavHeader } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
+import { storedWav } from '../services/stored-wav.js';
 import { SettingsPatchSchema, VoiceSettingsSchema } from '../services/settings.js';
 import type { AppDeps } from './deps.js';
 
@@ -21,6 +21,9 @@ const speakBodySchema = (maxTextLength: number) =>
       source: z.enum(['console', 'cli', 'api']).optional(),
     })
     .strict();
+
+/** `GET /history/:id/audio`: the stored format (Ogg Opus; PCM items come as WAV) unless `format` says otherwise. */
+const AudioQuerySchema = z.object({ format: z.enum(['wav', 'opus']).optional() });
 
 const HistoryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -136,28 +139,37 @@ export function registerRestRoutes(
       });
 
       api.get<{ Params: { id: string } }>('/history/:id/audio', async (request, reply) => {
+        const { format } = parse(AudioQuerySchema, request.query, 'query');
         const item = await deps.store.getHistory(request.user, request.params.id);
         const audio = item?.audio;
         if (!item || !audio) throw new EarshotError('not_found', 'No stored audio for this item.');
+        const opus = audio.mimeType === OGG_OPUS;
+        if (format === 'opus' && !opus) {
+          throw new EarshotError(
+            'invalid_input',
+            'This audio was stored as PCM (before Earshot kept Opus); download it as WAV (?format=wav).',
+          );
+        }
         // Missing: 404; shorter than recorded: 410 — found before the 200 is sent, never a hang.
-        const stored = await deps.store.readAudio(request.user, item.id);
-        const header = wavHeader(stored.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1);
         // A generator, not pipe(): when the client goes away Fastify destroys the body, which ends the
         // generator, which destroys the file stream (pipe() left the file open for good). A file cut
         // while streaming errors the stream (it never ends early in silence), so the response is aborted.
-        const body = Readable.from(
-          (async function* () {
-            yield header;
-            yield* stored.stream;
-          })(),
-          { objectMode: false },
-        );
+        if (opus && format !== 'wav') {
+          const stored = await deps.store.readAudio(request.user, item.id);
+          return reply
+            .type(OGG_OPUS)
+            .header('content-length', String(stored.bytes))
+            .header('content-disposition', `attachment; filename="earshot-${item.id}.opus"`)
+            .header('cache-control', 'private, max-age=3600')
+            .send(Readable.from(stored.stream, { objectMode: false }));
+        }
+        const wav = await storedWav(deps.store, request.user, item);
         return reply
           .type('audio/wav')
-          .header('content-length', String(header.length + stored.bytes))
+          .header('content-length', String(wav.bytes))
           .header('content-disposition', `attachment; filename="earshot-${item.id}.wav"`)
           .header('cache-control', 'private, max-age=3600')
-          .send(body);
+          .send(Readable.from(wav.stream, { objectMode: false }));
       });
 
       api.delete<{ Params: { id: string } }>('/history/:id', async (request, reply) => {

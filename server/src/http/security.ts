@@ -103,6 +103,9 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
       'authorization',
       'content-type',
       'mcp-protocol-version',
+      // 2026-07-28 clients name the method (and tool or resource) of each request in these.
+      'mcp-method',
+      'mcp-name',
       'mcp-session-id',
       'last-event-id',
     ],

@@ -9,6 +9,9 @@ import { SqliteStore, StoreFullError, type PutHistoryOptions } from '../storage/
 import { Hub } from './hub.js';
 import type { PlayerConnection, SpeechJob } from './types.js';
 
+/** These players take PCM, the test engine's format, so the bytes they get are the engine's own. */
+const PCM_ONLY = { type: 'state', accept: ['audio/pcm'] } as const;
+
 /** A promise with its resolver, so a test can hold a speech open and let it go when it chooses. */
 function gate() {
   let open!: () => void;
@@ -63,11 +66,16 @@ function held() {
 class FakePlayer implements PlayerConnection {
   readonly id = Math.random().toString(36).slice(2);
   readonly messages: ServerMessage[] = [];
+  readonly texts: Uint8Array[] = [];
   audioBytes = 0;
   closed: number | undefined;
   constructor(public bufferedBytes = 0) {}
   sendJson(message: ServerMessage) {
     this.messages.push(message);
+  }
+  sendText(utf8: Uint8Array) {
+    this.texts.push(utf8);
+    this.messages.push(JSON.parse(Buffer.from(utf8).toString('utf8')) as ServerMessage);
   }
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
@@ -118,13 +126,31 @@ describe('Hub', () => {
     const slow = new FakePlayer(10_000);
     const fast = new FakePlayer(0);
     hub.connectPlayer('alice', slow);
+    hub.handlePlayerMessage('alice', slow, PCM_ONLY);
     hub.connectPlayer('alice', fast);
+    hub.handlePlayerMessage('alice', fast, PCM_ONLY);
     const outcome = await hub.speak(job('alice')).done;
     expect(outcome.status).toBe('completed');
     expect(slow.closed).toBe(4000);
     expect(slow.audioBytes).toBe(0);
     expect(fast.audioBytes).toBe(10_000);
     expect(hub.playerCount('alice')).toBe(1);
+  });
+
+  it('serialises each message once for all of a user’s players: every player gets the same bytes', async () => {
+    const hub = new Hub({ engine: fakeEngine(3, 100), store: openStore(), logger });
+    const players = [new FakePlayer(), new FakePlayer(), new FakePlayer()];
+    for (const player of players) hub.connectPlayer('alice', player);
+    expect(hub.broadcast('alice', { type: 'speech.stopped', id: 'sp_1' })).toBe(3);
+    await hub.speak(job('alice')).done;
+    const [first, ...others] = players;
+    expect(first!.texts.length).toBeGreaterThanOrEqual(3);
+    for (const other of others) {
+      expect(other.texts).toHaveLength(first!.texts.length);
+      // The same buffer, not an equal one: one JSON.stringify per message, however many players.
+      other.texts.forEach((text, i) => expect(text).toBe(first!.texts[i]));
+    }
+    expect(first!.messages[1]).toEqual({ type: 'speech.stopped', id: 'sp_1' });
   });
 
   it('plays one speech per user at a time, in order, without making other users wait', async () => {
@@ -137,7 +163,9 @@ describe('Hub', () => {
     const alice = new FakePlayer();
     const bob = new FakePlayer();
     hub.connectPlayer('alice', alice);
+    hub.handlePlayerMessage('alice', alice, PCM_ONLY);
     hub.connectPlayer('bob', bob);
+    hub.handlePlayerMessage('bob', bob, PCM_ONLY);
     const first = hub.speak(job('alice', 'one'));
     const second = hub.speak(job('alice', 'two'));
     const other = hub.speak(job('bob', 'three'));
@@ -182,6 +210,7 @@ describe('Hub', () => {
     const hub = new Hub({ engine: fakeEngine(3, 100), store, logger, storeRetryDelaysMs: [1, 1] });
     const player = new FakePlayer();
     hub.connectPlayer('carol', player);
+    hub.handlePlayerMessage('carol', player, PCM_ONLY);
     const outcome = await hub.speak(job('carol')).done;
     expect(outcome.status).toBe('completed');
     expect(player.audioBytes).toBe(300);

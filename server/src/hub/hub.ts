@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Store } from '../storage/index.js';
+import { setPlayerAccept } from './audio-fanout.js';
 import { STORE_RETRY_DELAYS_MS } from './retry.js';
 import { runSpeech } from './speech-run.js';
 import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
@@ -75,6 +76,10 @@ export class Hub {
         break;
       case 'ping':
         player.sendJson({ type: 'pong' });
+        break;
+      case 'state':
+        // Takes effect from the next speech: a stream does not change format half-way.
+        if (message.accept) setPlayerAccept(player, message.accept);
         break;
     }
   }

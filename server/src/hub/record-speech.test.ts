@@ -47,6 +47,9 @@ class Player implements PlayerConnection {
   sendJson(message: ServerMessage) {
     this.messages.push(message);
   }
+  sendText(utf8: Uint8Array) {
+    this.messages.push(JSON.parse(Buffer.from(utf8).toString('utf8')) as ServerMessage);
+  }
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
   }
@@ -95,6 +98,8 @@ describe('recording a speech', () => {
     const hub = hubWith();
     const player = new Player();
     hub.connectPlayer('alice', player);
+    // The job's audio is PCM: a player that takes PCM gets it untouched.
+    hub.handlePlayerMessage('alice', player, { type: 'state', accept: ['audio/pcm'] });
     const outcome = await hub.speak(job()).done;
     expect(player.audioBytes).toBe(300);
     expect(outcome).toMatchObject({ status: 'completed', audioStored: false });

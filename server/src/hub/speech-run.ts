@@ -1,10 +1,12 @@
 import type { AudioFormat } from '@earshot/protocol';
 import type { Logger } from 'pino';
 import type { VoiceEngine } from '../engines/index.js';
+import { createMeter, type AudioMeter } from '../audio/formats.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { Store } from '../storage/index.js';
+import { AudioFanout } from './audio-fanout.js';
 import { openSink, recordSpeech } from './record-speech.js';
-import { pcmDurationMs, type SpeechJob, type SpeechOutcome } from './types.js';
+import type { SpeechJob, SpeechOutcome } from './types.js';
 import type { UserChannel } from './user-channel.js';
 
 export interface SpeechRunDeps {
@@ -17,7 +19,8 @@ export interface SpeechRunDeps {
 }
 
 /**
- * Runs one speech: asks the engine, forwards every chunk to the user's players the moment it arrives,
+ * Runs one speech: asks the engine, forwards every chunk to the user's players the moment it arrives (in the
+ * format each player takes, see AudioFanout),
  * hands a copy to the audio sink without waiting for it (the sink queues), then records history and usage.
  */
 export async function runSpeech(
@@ -34,6 +37,9 @@ export async function runSpeech(
   let bytes = 0;
   let started = false;
   let playersReached = 0;
+  let meter: AudioMeter | null = null;
+  let fanout: AudioFanout | null = null;
+  const durationMs = () => meter?.durationMs ?? 0;
   const audio = openSink(job, id, deps.store);
   const sink = audio.sink;
   const finish = (status: SpeechOutcome['status'], error?: EarshotError): SpeechOutcome => ({
@@ -43,7 +49,7 @@ export async function runSpeech(
     characters: job.characters ?? job.text.length,
     credits,
     bytes,
-    durationMs: pcmDurationMs(bytes, format),
+    durationMs: durationMs(),
     format,
     playersReached,
     spent: started && !job.alreadyStored,
@@ -68,43 +74,41 @@ export async function runSpeech(
     format = stream.format;
     credits = stream.credits;
     started = true;
-    playersReached = channel.broadcast({
-      type: 'speech.start',
-      id,
-      text: job.text,
-      voice: job.voice,
-      audio: stream.format,
-      source: job.source,
-    });
+    meter = createMeter(stream.format);
+    fanout = new AudioFanout(channel, id, stream.format, deps.maxPlayerBufferBytes, log);
+    playersReached = fanout.playersReached;
+    fanout.start({ type: 'speech.start', id, text: job.text, voice: job.voice, source: job.source });
     log.info({ requestId: stream.requestId, players: playersReached }, 'speech started');
     for await (const event of stream.events) {
       if (signal.aborted) break;
       if (event.type === 'alignment') {
         const { chars, startMs, durationMs } = event;
-        channel.broadcast({ type: 'speech.alignment', id, chars, startMs, durationMs });
+        fanout.broadcast({ type: 'speech.alignment', id, chars, startMs, durationMs });
         continue;
       }
       bytes += event.data.byteLength;
-      channel.sendAudio(event.data, deps.maxPlayerBufferBytes);
+      meter.push(event.data);
+      fanout.audio(event.data);
       sink?.write(event.data);
-      job.onProgress?.({ bytes, durationMs: pcmDurationMs(bytes, format) });
+      job.onProgress?.({ bytes, durationMs: meter.durationMs });
     }
     signal.throwIfAborted();
     credits = stream.credits; // multi-request streams (dialogue) know their full cost only at the end
-    channel.broadcast({ type: 'speech.end', id, durationMs: pcmDurationMs(bytes, format), bytes });
+    fanout.end(id, meter.durationMs);
     outcome = finish('completed');
   } catch (thrown) {
     const error = signal.aborted
       ? new EarshotError('cancelled', 'The speech was stopped.')
       : toEarshotError(thrown);
     if (error.code === 'cancelled') {
-      if (started) channel.broadcast({ type: 'speech.stopped', id });
+      if (started) (fanout ?? channel).broadcast({ type: 'speech.stopped', id });
       outcome = finish('stopped', error);
     } else {
       log.warn({ code: error.code, err: error.cause ?? error }, 'speech failed');
-      channel.broadcast({ type: 'speech.error', id, code: error.code, message: error.message });
+      (fanout ?? channel).broadcast({ type: 'speech.error', id, code: error.code, message: error.message });
       outcome = finish('failed', error);
     }
+    fanout?.close();
   }
 
   // Replays spend nothing and are already in history.

@@ -6,6 +6,8 @@ import type { EarshotError } from '../errors.js';
 export interface PlayerConnection {
   readonly id: string;
   sendJson(message: ServerMessage): void;
+  /** A message already serialised (UTF-8 JSON), sent as a text frame: broadcasts encode once for all players. */
+  sendText(utf8: Uint8Array): void;
   sendAudio(chunk: Uint8Array): void;
   /** Bytes queued for this player and not yet sent. */
   readonly bufferedBytes: number;

@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { mkdir, open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryItem } from '@earshot/protocol';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { wavHeader } from '../audio/wav.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { EarshotError } from '../errors.js';
+import { storedWav } from '../services/stored-wav.js';
 import { AudioMissingError, type Store } from '../storage/index.js';
 
 export type OutputMode = 'link' | 'audio' | 'file';
@@ -29,17 +29,21 @@ export async function readWav(
   item: HistoryItem,
   maxBytes: number,
 ): Promise<Buffer | null> {
-  const audio = item.audio;
-  if (!audio || audio.mimeType !== 'audio/pcm' || 44 + audio.bytes > maxBytes) return null;
-  let stored;
+  if (!item.audio) return null;
+  let wav;
   try {
-    stored = await store.readAudio(user, item.id);
+    // Ogg Opus is decoded to WAV here, so what agents get stays a WAV file whatever Earshot stores.
+    wav = await storedWav(store, user, item);
   } catch (error) {
     if (error instanceof AudioMissingError && error.reason !== 'short') return null;
     throw error;
   }
-  const chunks: Buffer[] = [wavHeader(stored.bytes, audio.sampleRate ?? 24_000, audio.channels ?? 1)];
-  for await (const chunk of stored.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  if (wav.bytes > maxBytes) {
+    wav.discard();
+    return null;
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of wav.stream) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
@@ -104,7 +108,7 @@ export async function deliverAudio(
     uri: historyResourceUri(item.id),
     name: `earshot-${item.id}.wav`,
     mimeType: 'audio/wav',
-    description: `Speech "${item.text.slice(0, 60)}" — also at ${options.httpUrl} with the same bearer key.`,
+    description: `Speech "${item.text.slice(0, 60)}" — also at ${options.httpUrl}?format=wav with the same bearer key.`,
   };
   if (options.mode === 'audio') {
     const wav = await readWav(options.store, options.user, item, INLINE_AUDIO_MAX_BYTES);

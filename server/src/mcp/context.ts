@@ -24,8 +24,3 @@ export interface ToolDeps {
   /** EARSHOT_MAX_TEXT_LENGTH: the cap on every `text` argument's schema. */
   readonly maxTextLength: number;
 }
-
-/** Who is calling: set per request from the authenticated key. */
-export interface CallerContext {
-  readonly user: string;
-}

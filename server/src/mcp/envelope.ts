@@ -4,7 +4,7 @@
  * token, a cursor. Tool arguments are capped by each tool's schema; these fields have no schema of ours, so an
  * oversized one is refused here, before the SDK sees it, instead of being echoed back in full.
  */
-import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { specTypeSchemas } from '@modelcontextprotocol/server';
 
 const NAME_MAX_CHARS = 200;
 const URI_MAX_CHARS = 512;
@@ -50,13 +50,26 @@ export function answerableId(body: unknown): string | number | null {
 }
 
 /**
- * Each client request's schema by method. The SDK (1.x) answers a request whose params fail its schema with
- * -32603 "Internal error" and the raw issue list; JSON-RPC says -32602 "Invalid params", so requests are checked
- * here first, with the SDK's own schemas, and refused with a short message.
+ * Each client request's schema by method. The SDK (2.4, like 1.x) answers some requests whose params fail its
+ * schema with -32603 "Internal error", others with the raw issue list; JSON-RPC says -32602 "Invalid params", so
+ * requests are checked here first, with the SDK's own schemas, and refused with a short message.
  */
-const REQUEST_SCHEMAS = new Map(
-  ClientRequestSchema.options.map((schema) => [schema.shape.method.value as string, schema] as const),
-);
+const REQUEST_SCHEMAS = new Map<string, (typeof specTypeSchemas)[keyof typeof specTypeSchemas]>([
+  ['initialize', specTypeSchemas.InitializeRequest],
+  ['ping', specTypeSchemas.PingRequest],
+  ['server/discover', specTypeSchemas.DiscoverRequest],
+  ['tools/list', specTypeSchemas.ListToolsRequest],
+  ['tools/call', specTypeSchemas.CallToolRequest],
+  ['resources/list', specTypeSchemas.ListResourcesRequest],
+  ['resources/templates/list', specTypeSchemas.ListResourceTemplatesRequest],
+  ['resources/read', specTypeSchemas.ReadResourceRequest],
+  ['resources/subscribe', specTypeSchemas.SubscribeRequest],
+  ['resources/unsubscribe', specTypeSchemas.UnsubscribeRequest],
+  ['prompts/list', specTypeSchemas.ListPromptsRequest],
+  ['prompts/get', specTypeSchemas.GetPromptRequest],
+  ['completion/complete', specTypeSchemas.CompleteRequest],
+  ['logging/setLevel', specTypeSchemas.SetLevelRequest],
+]);
 
 /** The first request in a body (one message or a batch) whose params its method's schema refuses, as "path: why". */
 export function invalidRequestParams(body: unknown): string | undefined {
@@ -67,10 +80,12 @@ export function invalidRequestParams(body: unknown): string | undefined {
     const uri = fieldAt(message, ['params', 'uri']);
     if (method.startsWith('resources/') && typeof uri === 'string' && !URL.canParse(uri))
       return `${method}: params.uri: not a URI`;
-    const result = REQUEST_SCHEMAS.get(method)?.safeParse(message);
-    if (!result || result.success) continue;
-    const issue = result.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    const issues = REQUEST_SCHEMAS.get(method)?.['~standard'].validate(message).issues;
+    if (!issues?.length) continue;
+    const issue = issues[0];
+    const where = issue?.path?.length
+      ? `${issue.path.map((key) => String(typeof key === 'object' ? key.key : key)).join('.')}: `
+      : '';
     return `${method}: ${where}${issue?.message ?? 'malformed'}`;
   }
   return undefined;

@@ -1,13 +1,13 @@
 import type { SpeakResult } from '@earshot/protocol';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
 import type { StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
 import { whileCancellable } from './call-control.js';
-import type { CallerContext, ToolDeps } from './context.js';
+import type { ToolDeps } from './context.js';
+import type { ToolCall } from './tool-set.js';
 
 /** The longest voice id or name, or model id, an argument may hold (ids are ~20–40 characters). */
 export const NAME_MAX_CHARS = 100;
@@ -73,12 +73,11 @@ export function checkOutputArgs(args: OutputArgs): void {
  */
 export async function finishAndDeliver(
   deps: ToolDeps,
-  caller: CallerContext,
-  extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  call: ToolCall,
   started: StartedSpeech,
   args: OutputArgs,
 ): Promise<{ result: SpeakResult; content: CallToolResult['content']; note: string; path?: string }> {
-  const result = await whileCancellable(deps, caller, extra, started, () => deps.speech.finish(started));
+  const result = await whileCancellable(deps, call, started, () => deps.speech.finish(started));
   if (result.status !== 'completed') {
     throw new EarshotError('cancelled', 'Generation was stopped before the end; nothing to return.');
   }
@@ -91,7 +90,7 @@ export async function finishAndDeliver(
   const delivered = await deliverStored({
     mode: args.output ?? 'link',
     store: deps.store,
-    user: caller.user,
+    user: call.user,
     id: result.id,
     httpUrl: (id) => deps.speech.audioUrl(id),
     outputDir: deps.outputDir,

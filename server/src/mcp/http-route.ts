@@ -1,10 +1,11 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createMcpHandler, ProtocolError, type AuthInfo } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
-import { keepEventStreamAlive, SSE_KEEPALIVE_MS } from './keepalive.js';
-import { createMcpServer } from './server.js';
+import { SSE_KEEPALIVE_MS } from './keepalive.js';
+import { createMcpServerFactory } from './server.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -18,10 +19,31 @@ export interface McpRouteOptions {
 }
 
 /**
- * MCP Streamable HTTP at /mcp, stateless: each POST gets its own server and transport, so any instance
- * can answer any call and nothing is kept between requests.
+ * MCP Streamable HTTP at /mcp, stateless. The SDK's handler classifies each POST: a request carrying the
+ * 2026-07-28 `_meta` envelope is served on that revision (no initialize, `server/discover`), anything else by
+ * the 2025 revisions' stateless fallback. Either way each POST gets its own server from a factory whose tools
+ * were built once, so any instance can answer any call and nothing is kept between requests.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
+  const factory = createMcpServerFactory(options.deps);
+  // The tool a request calls, by the web request handed to the SDK (which passes that object to the factory).
+  const calledTools = new WeakMap<Request, string>();
+  const handler = createMcpHandler(
+    ({ authInfo, era, requestInfo }) =>
+      factory(userOf(authInfo), era, requestInfo && calledTools.get(requestInfo)),
+    {
+      // SSE comment frames on a streamed answer, so proxies do not cut a silent call (see keepalive.ts).
+      keepAliveMs: options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS,
+      onerror: (error) => {
+        // A refused request (bad headers, an unknown revision) is the client's mistake and answered as such;
+        // anything else is a failure of ours, answered 500.
+        if (isRefusal(error)) app.log.debug({ err: error }, 'MCP request refused');
+        else app.log.error({ err: error }, 'MCP request failed');
+      },
+    },
+  );
+  app.addHook('onClose', async () => handler.close());
+
   app.post('/mcp', { onRequest: options.authenticate }, async (request, reply) => {
     const user = request.user;
     const oversized = oversizedEnvelopeField(request.body);
@@ -43,37 +65,21 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     }
     const { requestId, cancels } = describeBody(request.body);
     if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
-    const server = createMcpServer(options.deps, { user });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    // Headers set by hooks (CORS, security) live on the Fastify reply; a hijacked reply must carry them itself.
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value);
-    }
-    reply.hijack();
-    keepEventStreamAlive(reply.raw, options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS);
+    const hangUp = new AbortController();
     reply.raw.on('close', () => {
-      // The client hung up before its answer was complete: treat it as a cancellation of that call.
-      if (!reply.raw.writableFinished && requestId !== undefined)
-        options.deps.inFlight.cancel(user, requestId);
-      void transport.close();
-      void server.close();
+      if (reply.raw.writableFinished) return;
+      // The client hung up before its answer was complete: that cancels the call (the 2026-07-28 way to cancel).
+      hangUp.abort();
+      if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(request.raw, reply.raw, request.body);
-    } catch (error) {
-      request.log.error({ err: error }, 'MCP request failed');
-      if (!reply.raw.headersSent) {
-        reply.raw.writeHead(500, { 'content-type': 'application/json' });
-        reply.raw.end(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            error: { code: -32603, message: 'Internal server error' },
-            id: null,
-          }),
-        );
-      }
-    }
+    const web = webRequest(request, hangUp.signal);
+    const tool = calledTool(request.body);
+    if (tool !== undefined) calledTools.set(web, tool);
+    const response = await handler.fetch(web, {
+      parsedBody: request.body,
+      authInfo: callerAuth(user),
+    });
+    return sendResponse(reply, response);
   });
 
   // Stateless: no standalone SSE stream to open (GET) and no session to end (DELETE).
@@ -88,4 +94,71 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       });
   app.get('/mcp', { onRequest: options.authenticate }, notAllowed);
   app.delete('/mcp', { onRequest: options.authenticate }, notAllowed);
+}
+
+/**
+ * The SDK's handler is web-standard. Fastify has already read and parsed the body (after auth, within its
+ * limit), so the request handed over carries the headers, method and hang-up signal, and the parsed body rides
+ * beside it; the URL is not used.
+ */
+function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
+  return new Request(`http://localhost${request.url}`, {
+    method: request.method,
+    headers: webHeaders(request.headers),
+    signal,
+  });
+}
+
+function isRefusal(error: Error): boolean {
+  return error instanceof ProtocolError || /^(Rejected|Unsupported)\b/.test(error.message);
+}
+
+/** The tool a body calls when it is a single tools/call request. */
+function calledTool(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const message = body as { method?: unknown; params?: { name?: unknown } };
+  const name = message.method === 'tools/call' ? message.params?.name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Headers that describe the Node connection or the already-read body, not the MCP request. */
+const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+function webHeaders(headers: IncomingHttpHeaders): Headers {
+  const web = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || NOT_FORWARDED.has(name)) continue;
+    if (Array.isArray(value)) for (const item of value) web.append(name, item);
+    else web.set(name, value);
+  }
+  return web;
+}
+
+/**
+ * Sends the SDK's answer through Fastify, so the hooks' headers (CORS, security) and the request log apply. A
+ * JSON answer goes out as one string (one socket write, with its length); a streamed answer (SSE: progress,
+ * log messages, then the result) is piped as it is produced, and this is where its stream passes.
+ */
+async function sendResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  reply.code(response.status);
+  response.headers.forEach((value, name) => void reply.header(name, value));
+  if (!response.body) return reply.send();
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    // Tells nginx not to buffer the stream: progress and keepalives must reach the client as they are written.
+    return reply.header('x-accel-buffering', 'no').send(response.body);
+  }
+  return reply.send(await response.text());
+}
+
+/**
+ * Who the request acts for, as the SDK passes it to the server factory. Earshot authenticated the key before
+ * the body was read; the key itself is never handed on.
+ */
+function callerAuth(user: string): AuthInfo {
+  return { token: '', clientId: user, scopes: [] };
+}
+
+function userOf(authInfo: AuthInfo | undefined): string {
+  if (authInfo === undefined) throw new Error('An MCP request reached the server factory without a caller.');
+  return authInfo.clientId;
 }

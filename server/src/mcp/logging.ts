@@ -1,11 +1,5 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  SetLevelRequestSchema,
-  type LoggingLevel,
-  type ServerNotification,
-  type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel, McpServer } from '@modelcontextprotocol/server';
+import type { ToolCall } from './tool-set.js';
 
 const SEVERITY: Record<LoggingLevel, number> = {
   debug: 0,
@@ -19,32 +13,33 @@ const SEVERITY: Record<LoggingLevel, number> = {
 };
 
 /**
- * MCP logging for a stateless server: `logging/setLevel` arrives on its own HTTP request, so the level is
- * kept per user here (in memory, per process) and applied to the log messages later calls send on their
- * own response streams. Until a client sets a level, nothing is sent.
+ * MCP logging (`notifications/message` on the call's own response stream). Revision 2026-07-28 deprecates it:
+ * a client that still wants log messages names its level in each request's `_meta` (the SDK applies that), and
+ * without one it gets none. For the 2025 revisions `logging/setLevel` arrives on its own stateless HTTP request,
+ * so the level is kept per user here (in memory, per process) and applied to later calls. Until a client sets a
+ * level, nothing is sent.
  */
 export class ClientLogLevels {
   private readonly levels = new Map<string, LoggingLevel>();
 
   /** Replaces the SDK's per-instance setLevel handler with one that remembers the level for the user. */
   install(server: McpServer, user: string): void {
-    server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    server.server.setRequestHandler('logging/setLevel', (request) => {
       this.levels.set(user, request.params.level);
       return {};
     });
   }
 
-  /** Sends `notifications/message` on the call's stream if the user asked for this level or lower. */
-  log(
-    user: string,
-    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-    level: LoggingLevel,
-    data: string,
-  ): void {
-    const wanted = this.levels.get(user);
+  /** Sends a log message on the call's stream if the client asked for this level or lower. */
+  log(call: ToolCall, level: LoggingLevel, data: string): void {
+    if (call.era === 'modern') {
+      void call.ctx.mcpReq.log(level, data, 'earshot').catch(() => undefined);
+      return;
+    }
+    const wanted = this.levels.get(call.user);
     if (wanted === undefined || SEVERITY[level] < SEVERITY[wanted]) return;
-    void extra
-      .sendNotification({ method: 'notifications/message', params: { level, logger: 'earshot', data } })
+    void call.ctx.mcpReq
+      .notify({ method: 'notifications/message', params: { level, logger: 'earshot', data } })
       .catch(() => undefined);
   }
 }

@@ -1,18 +1,26 @@
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceNotFoundError,
+  ResourceTemplate,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import { toEarshotError } from '../errors.js';
 import { historyResourceUri, readWav, RESOURCE_AUDIO_MAX_BYTES } from './audio-output.js';
-import type { CallerContext, ToolDeps } from './context.js';
+import type { ToolDeps } from './context.js';
 
 const LISTED = 20;
 
-/** `earshot://history/{id}`: the caller's stored speech as WAV resources (the recent ones are listed). */
-export function registerHistoryResource(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
+/**
+ * `earshot://history/{id}`: the caller's stored speech as WAV resources (the recent ones are listed). A miss is
+ * `ResourceNotFoundError`: -32602 with `data.uri`, which 2026-07-28 requires and the SDK sends on every revision.
+ */
+export function registerHistoryResource(server: McpServer, deps: ToolDeps, user: string): void {
   server.registerResource(
     'history-audio',
     new ResourceTemplate('earshot://history/{id}', {
       list: async () => {
-        const { items } = await deps.store.listHistory(caller.user, { limit: LISTED });
+        const { items } = await deps.store.listHistory(user, { limit: LISTED });
         return {
           resources: items
             .filter((item) => item.audio !== null)
@@ -33,24 +41,20 @@ export function registerHistoryResource(server: McpServer, deps: ToolDeps, calle
     async (uri, variables) => {
       const id = String(variables.id);
       try {
-        const item = await deps.store.getHistory(caller.user, id);
-        if (!item) throw resourceNotFound(uri.href, `No history item "${id}".`);
-        const wav = await readWav(deps.store, caller.user, item, RESOURCE_AUDIO_MAX_BYTES);
+        const item = await deps.store.getHistory(user, id);
+        if (!item) throw new ResourceNotFoundError(uri.href, `No history item "${id}".`);
+        const wav = await readWav(deps.store, user, item, RESOURCE_AUDIO_MAX_BYTES);
         if (!wav)
-          throw resourceNotFound(uri.href, `History item "${id}" has no stored audio small enough to read.`);
+          throw new ResourceNotFoundError(
+            uri.href,
+            `History item "${id}" has no stored audio small enough to read.`,
+          );
         return { contents: [{ uri: uri.href, mimeType: 'audio/wav', blob: wav.toString('base64') }] };
       } catch (error) {
-        if (error instanceof McpError) throw error;
+        if (error instanceof ProtocolError) throw error;
         // Store failures say what to do; the file names and causes stay in the server log.
-        throw new McpError(ErrorCode.InternalError, toEarshotError(error).message);
+        throw new ProtocolError(ProtocolErrorCode.InternalError, toEarshotError(error).message);
       }
     },
   );
 }
-
-/** MCP's "Resource not found" (-32002), with the URI in its data as the spec asks. */
-function resourceNotFound(uri: string, message: string): McpError {
-  return new McpError(RESOURCE_NOT_FOUND, message, { uri });
-}
-
-const RESOURCE_NOT_FOUND = -32002;

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { toEarshotError } from '../errors.js';
 
 /** A successful result: one readable line for the model plus the same facts as structured content. */

@@ -25,6 +25,7 @@ const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const player = (id: string): PlayerConnection => ({
   id,
   sendJson: () => undefined,
+  sendText: () => undefined,
   sendAudio: () => undefined,
   bufferedBytes: 0,
   close: () => undefined,

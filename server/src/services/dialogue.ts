@@ -1,4 +1,5 @@
-import type { AudioFormat, VoiceSettings } from '@earshot/protocol';
+import { OGG_OPUS, type AudioFormat, type VoiceSettings } from '@earshot/protocol';
+import { OggOpusJoiner } from '../audio/ogg-join.js';
 import type { SynthesisEvent, SynthesisStream, VoiceEngine } from '../engines/index.js';
 import { pcmDurationMs } from '../hub/index.js';
 
@@ -39,24 +40,31 @@ export async function dialogueStream(
   const first = await request(lines[0]!);
   const format: AudioFormat = first.format;
 
+  // Ogg Opus lines are joined into one stream; PCM (older engines, tests) simply follows on.
+  const joiner = format.mimeType === OGG_OPUS ? new OggOpusJoiner() : null;
+
   async function* events(): AsyncIterable<SynthesisEvent> {
-    let offsetMs = 0;
+    let pcmOffsetMs = 0;
     let stream: SynthesisStream | undefined = first;
     for (let index = 0; stream; index++) {
       let bytes = 0;
+      joiner?.startLink();
+      const offsetMs = joiner ? joiner.linkStartMs : pcmOffsetMs;
       for await (const event of stream.events) {
         if (event.type === 'audio') {
           bytes += event.data.byteLength;
-          yield event;
+          if (!joiner) yield event;
+          else for (const page of joiner.push(event.data)) yield { type: 'audio', data: page };
         } else {
           yield { ...event, startMs: event.startMs.map((ms) => ms + offsetMs) };
         }
       }
       credits += stream.credits;
-      offsetMs += pcmDurationMs(bytes, format);
+      pcmOffsetMs += pcmDurationMs(bytes, format);
       const next = lines[index + 1];
       stream = next ? await request(next) : undefined;
     }
+    if (joiner) for (const page of joiner.end()) yield { type: 'audio', data: page };
   }
 
   return {

@@ -52,19 +52,62 @@ const CAPPED = {
 } as const;
 
 /**
+ * How long settings read from the store are used without asking it again. Changes made here take effect at
+ * once (the cache is replaced by what was written). Other processes sharing the store — more tasks behind a
+ * load balancer on DynamoDB, a second `earshot serve` on the same SQLite file — write without telling this
+ * one, so their changes reach it within this time: a second is shorter than anyone takes to switch from the
+ * console to an agent, and still turns a burst of calls into one read per user per second. Budgets are not
+ * cached: spending is reserved in the store, atomically, on every speech.
+ */
+export const SETTINGS_CACHE_TTL_MS = 1000;
+
+export interface SettingsCacheOptions {
+  /** @default SETTINGS_CACHE_TTL_MS */
+  readonly ttlMs?: number;
+  /** Milliseconds on a monotonic clock (tests move it). @default performance.now */
+  readonly now?: () => number;
+}
+
+/** Settings shared by every caller of the cache: frozen, so none can change another's copy. */
+function freeze(settings: UserSettings): UserSettings {
+  Object.freeze(settings.voiceSettings);
+  return Object.freeze(settings);
+}
+
+/**
  * Reads and changes a user's settings; every change is pushed to that user's open players. The server's
  * limits are ceilings: a patch above one is refused, and a saved value above one (the server lowered it
  * later) counts as the server's.
  */
 export class SettingsService {
+  /** Each user's settings as last read or written here, and until when they are trusted. */
+  private readonly cache = new Map<
+    string,
+    { readonly settings: Promise<UserSettings>; readonly until: number }
+  >();
+
   constructor(
     private readonly store: Store,
     private readonly hub: Hub,
     readonly serverLimits: ServerLimits,
+    private readonly options: SettingsCacheOptions = {},
   ) {}
 
+  /**
+   * A user's settings, from memory when read or written here less than `ttlMs` ago: every call and every
+   * speech reads them, and the store is a disk or a network away. Concurrent misses share one read; a failed
+   * read is not kept. The object is frozen: callers share it.
+   */
   get(user: string): Promise<UserSettings> {
-    return this.store.getSettings(user);
+    const now = this.now();
+    const cached = this.cache.get(user);
+    if (cached && cached.until > now) return cached.settings;
+    const settings = this.store.getSettings(user).then(freeze);
+    this.remember(user, settings, now);
+    settings.catch(() => {
+      if (this.cache.get(user)?.settings === settings) this.cache.delete(user);
+    });
+    return settings;
   }
 
   /** Applies the patch atomically in the store (two writers never lose each other's fields). */
@@ -80,9 +123,21 @@ export class SettingsService {
           'or less, or clear it to use the server’s.',
       );
     }
-    const next = await this.store.patchSettings(user, patch);
+    // A read that started before this write may end after it: it no longer fills the cache (see get()).
+    this.cache.delete(user);
+    const next = freeze(await this.store.patchSettings(user, patch));
+    this.remember(user, Promise.resolve(next), this.now());
     this.hub.broadcast(user, { type: 'settings.changed', settings: next });
     return next;
+  }
+
+  private remember(user: string, settings: Promise<UserSettings>, now: number): void {
+    // The map holds one entry per configured user at most (users are the bounded set of keys).
+    this.cache.set(user, { settings, until: now + (this.options.ttlMs ?? SETTINGS_CACHE_TTL_MS) });
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? performance.now();
   }
 
   /** The limits in force for these settings. */

@@ -1,4 +1,4 @@
-import type { HistoryItem } from '@earshot/protocol';
+import { OGG_OPUS, type HistoryItem } from '@earshot/protocol';
 import type { SynthesisEvent, SynthesisStream } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import { AudioMissingError, type Store } from '../storage/index.js';
@@ -44,4 +44,27 @@ export function bufferAudioStream(pcm: Buffer, sampleRate: number, credits: numb
     }
   }
   return { format: { mimeType: 'audio/pcm', sampleRate, channels: 1 }, credits, events: events() };
+}
+
+/**
+ * A stored Ogg Opus file whole in memory (an upload to transcription), or null when there is none or it is
+ * larger than `maxBytes`. Audio shorter than recorded throws (audio_incomplete).
+ */
+export async function readStoredOpus(
+  store: Store,
+  user: string,
+  item: HistoryItem,
+  maxBytes: number,
+): Promise<Buffer | null> {
+  if (item.audio?.mimeType !== OGG_OPUS || item.audio.bytes > maxBytes) return null;
+  let stored;
+  try {
+    stored = await store.readAudio(user, item.id);
+  } catch (error) {
+    if (error instanceof AudioMissingError && error.reason !== 'short') return null;
+    throw error;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stored.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }

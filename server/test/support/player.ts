@@ -37,11 +37,15 @@ function ofType<T extends ServerMessage['type']>(type: T) {
   ): message is Extract<ServerMessage, { type: T }> & { at: number } => message.type === type;
 }
 
-/** A player like the browser's: subprotocol auth, records every message and audio frame with its time. */
+/**
+ * A player like the browser's: subprotocol auth, records every message and audio frame with its time. With
+ * `accept` it says which audio types it decodes (`state`) and resolves once the server has taken that in (a
+ * ping answered after it, on the same ordered socket); without, it gets the server's default (Ogg Opus).
+ */
 export async function connectPlayer(
   baseUrl: string,
   key: string,
-  options: { origin?: string } = {},
+  options: { origin?: string; accept?: string[] } = {},
 ): Promise<TestPlayer> {
   const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
   const socket = new WebSocket(url, playerProtocols(key), { origin: options.origin ?? baseUrl });
@@ -78,7 +82,7 @@ export async function connectPlayer(
       reject(new Error(`WebSocket refused with HTTP ${response.statusCode}`)),
     );
   });
-  return {
+  const player: TestPlayer = {
     socket,
     messages,
     frames,
@@ -115,6 +119,14 @@ export async function connectPlayer(
     },
     closed,
   };
+  if (options.accept) {
+    await player.waitFor('hello');
+    player.send({ type: 'state', accept: options.accept });
+    const pongs = player.received('pong').length;
+    player.send({ type: 'ping' });
+    await player.waitFor('pong', () => player.received('pong').length > pongs);
+  }
+  return player;
 }
 
 /**

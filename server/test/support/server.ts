@@ -9,11 +9,16 @@ import { createLogger } from '../../src/logger.js';
 import { startEarshot, type RunningEarshot } from '../../src/runtime.js';
 
 export interface TestServer {
+  /** The server now listening (a new one after `start`). */
   readonly running: RunningEarshot;
   readonly url: string;
   /** Raw key of each user. */
   readonly keys: Record<string, string>;
   readonly dataDir: string;
+  /** Shuts the server down (players get 1001) and keeps its data, for a later `start`. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with the same data and keys: a restart as users see one. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,27 +36,42 @@ export async function startTestServer(
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
   const users = options.users ?? ['alice', 'bob'];
   const keys = Object.fromEntries(users.map((user) => [user, generateApiKey()]));
-  const config = loadConfig({
+  const env = {
     HOST: '127.0.0.1',
     PORT: '0',
     EARSHOT_DATA_DIR: dataDir,
     EARSHOT_API_KEYS: users.map((user) => `${user}:${sha256Hex(keys[user]!)}`).join(','),
     EARSHOT_DRAIN_TIMEOUT_MS: '5000',
     ...options.env,
-  });
+  };
   const logger = options.logger ?? createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
-  const running = await startEarshot(config, {
-    logger,
-    engine: options.engine,
-    maxPlayerBufferBytes: options.maxPlayerBufferBytes,
-  });
+  const listen = (port: string) =>
+    startEarshot(loadConfig({ ...env, PORT: port }), {
+      logger,
+      engine: options.engine,
+      maxPlayerBufferBytes: options.maxPlayerBufferBytes,
+    });
+  let running: RunningEarshot | null = await listen(env.PORT);
+  const first = running;
+  const stop = async () => {
+    const stopping = running;
+    running = null;
+    await stopping?.shutdown();
+  };
   return {
-    running,
-    url: running.url,
+    get running() {
+      if (!running) throw new Error('the test server is stopped');
+      return running;
+    },
+    url: first.url,
     keys,
     dataDir,
+    stop,
+    async start() {
+      running ??= await listen(new URL(first.url).port);
+    },
     async close() {
-      await running.shutdown();
+      await stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The stand-in as a process, for manual use and benchmarks:
-//   node testing/elevenlabs-standin/dist/main.js --port 8787 --key test-key --rtf 2 --first-byte-ms 300
+//   node testing/elevenlabs-standin/dist/main.js --port 8787 --key test-key --rtf 2 --first-byte-ms 300 --prerendered
 import { parseArgs } from 'node:util';
 import { startStandin } from './server.js';
 
 const USAGE = `Usage: elevenlabs-standin [--port N] [--key KEY]... [--rtf N] [--first-byte-ms N]
-                          [--chunk-bytes N] [--chunk-interval-ms N] [--max-concurrent N]
+                          [--chunk-bytes N] [--chunk-interval-ms N] [--max-concurrent N] [--prerendered]
 
 A local server that speaks the ElevenLabs text-to-speech wire format with Flite voices.
   --port               port on 127.0.0.1 (default 8787; 0 picks a free one)
@@ -14,7 +14,8 @@ A local server that speaks the ElevenLabs text-to-speech wire format with Flite 
   --first-byte-ms      delay before headers and the first audio byte (default 0)
   --chunk-bytes        bytes per streamed chunk (default 4096)
   --chunk-interval-ms  minimum time between chunks (default 0)
-  --max-concurrent     concurrent TTS requests before 429 (default 10)`;
+  --max-concurrent     concurrent TTS requests before 429 (default 10)
+  --prerendered        synthesise each distinct text once, replay its bytes after (benchmarks)`;
 
 function numberOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       'chunk-bytes': { type: 'string' },
       'chunk-interval-ms': { type: 'string' },
       'max-concurrent': { type: 'string' },
+      prerendered: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     port: numberOption(values.port, 'port') ?? 8787,
     apiKeys: values.key ?? ['test-key'],
     maxConcurrentRequests: numberOption(values['max-concurrent'], 'max-concurrent'),
+    prerendered: values.prerendered === true,
     pacing: {
       ...(rtf === undefined ? {} : { realtimeFactor: rtf }),
       ...(firstByteLatencyMs === undefined ? {} : { firstByteLatencyMs }),

@@ -13,7 +13,8 @@ import {
   searchVoices,
   type CatalogDeps,
 } from './routes/catalog.js';
-import { textToSpeech, type TtsMode } from './routes/tts.js';
+import { textToSpeech, type TtsMode, type TtsRenders } from './routes/tts.js';
+import { RenderCache, type RenderedClip, type RenderedStream } from './prerendered.js';
 import type { ToolDeps } from './routes/deps.js';
 import { textToDialogue } from './routes/dialogue.js';
 import { deleteHistoryItem, getHistoryAudio, getHistoryItem, listHistory } from './routes/history.js';
@@ -44,6 +45,13 @@ export interface StandinOptions {
   readonly historySize?: number;
   /** Idle keep-alive sockets are closed after this long. Default 5000 ms. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Synthesise each distinct text-to-speech request (text, voice, format, speed, chunk size) once and replay
+   * its bytes to later requests, paced as configured: for benchmarks, where a stand-in that synthesises
+   * every request would spend more CPU than the server under test. The first request for a text waits for
+   * its whole render. Default false: every request is synthesised, as tests of the real path need.
+   */
+  readonly prerendered?: boolean;
   /** Share a Flite worker with the caller (not closed by `close()`); by default the stand-in makes its own. */
   readonly synthesizer?: FliteSynthesizer;
 }
@@ -98,6 +106,9 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   let usage = 0;
   let generating = 0;
   let baseUrl = '';
+  const renders: TtsRenders | undefined = options.prerendered
+    ? { stream: new RenderCache<RenderedStream>(), whole: new RenderCache<RenderedClip>() }
+    : undefined;
 
   const catalog: CatalogDeps = {
     get baseUrl() {
@@ -239,6 +250,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         {
           synthesizer,
           pacing,
+          ...(renders ? { renders } : {}),
           maxConcurrentRequests,
           concurrentRequests: () => generating,
           beginRequest: () => {
@@ -366,6 +378,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     close() {
       closing ??= (async () => {
         for (const controller of inFlight) controller.abort();
+        renders?.stream.close();
+        renders?.whole.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();

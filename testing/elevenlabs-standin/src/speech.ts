@@ -1,4 +1,4 @@
-import { FLITE_SAMPLE_RATE, type FliteSynthesizer } from '@earshot/flite';
+import { FLITE_SAMPLE_RATE, OggOpusMuxer, type FliteSynthesizer } from '@earshot/flite';
 import { Aligner, appendAlignment, type Alignment } from './alignment.js';
 import { createEncoder } from './audio/encoder.js';
 import type { OutputFormat } from './audio/formats.js';
@@ -22,33 +22,46 @@ export interface SpeechPiece {
   readonly endSeconds: number;
 }
 
-/** Real speech for `text`, sentence by sentence, encoded as requested, with character timings. */
+/**
+ * Real speech for `text`, sentence by sentence, encoded as requested, with character timings. Opus is encoded on
+ * the Flite workers, each sentence on its own (the event loop only pages the packets, so the stand-in stays cheap
+ * per request); its timings start where each sentence's packets start in the stream.
+ */
 export async function* synthesizeSpeech(
   synthesizer: FliteSynthesizer,
   request: SpeechRequest,
   signal: AbortSignal,
 ): AsyncGenerator<SpeechPiece> {
-  const encoder = createEncoder(request.format, FLITE_SAMPLE_RATE);
+  const format = request.format;
+  const muxer = format.codec === 'opus' ? new OggOpusMuxer(FLITE_SAMPLE_RATE) : null;
+  const encoder = muxer ? null : createEncoder(format, FLITE_SAMPLE_RATE);
   const normalized = request.text.replace(/\s+/g, ' ').trim();
   const aligner = new Aligner(request.text);
   const normalizedAligner = new Aligner(normalized);
   let seconds = 0;
   const pieces = synthesizer.synthesizeSentences(
     request.text,
-    { voice: request.fliteVoice, speed: request.speed },
+    {
+      voice: request.fliteVoice,
+      speed: request.speed,
+      ...(format.codec === 'opus' ? { opusBitrate: format.bitrateKbps * 1000 } : {}),
+    },
     signal,
   );
   for await (const piece of pieces) {
     const samples = int16FromBuffer(piece.pcm);
     const duration = samples.length / piece.sampleRate;
-    const alignment = aligner.next(piece.text, seconds, duration);
-    const normalizedAlignment = normalizedAligner.next(piece.text, seconds, duration);
-    seconds += duration;
-    yield { audio: encoder.encode(samples), alignment, normalizedAlignment, endSeconds: seconds };
+    const start = muxer ? muxer.positionMs / 1000 : seconds;
+    const alignment = aligner.next(piece.text, start, duration);
+    const normalizedAlignment = normalizedAligner.next(piece.text, start, duration);
+    const audio = muxer ? Buffer.concat(muxer.push(piece.opus ?? [])) : encoder!.encode(samples);
+    seconds = muxer ? muxer.positionMs / 1000 : seconds + duration;
+    yield { audio, alignment, normalizedAlignment, endSeconds: seconds };
   }
   const alignment = aligner.rest(seconds);
   const normalizedAlignment = normalizedAligner.rest(seconds);
-  yield { audio: encoder.flush(), alignment, normalizedAlignment, endSeconds: seconds };
+  const last = muxer ? Buffer.concat(muxer.end()) : encoder!.flush();
+  yield { audio: last, alignment, normalizedAlignment, endSeconds: seconds };
 }
 
 /** Collects a whole clip (for the non-streaming endpoints). */

@@ -2,7 +2,7 @@
 const LEAD_SECONDS = 0.08;
 
 /**
- * Web Audio output for streamed 16-bit PCM: each chunk becomes a buffer source scheduled right after the
+ * Web Audio output for streamed audio (16-bit PCM, or samples decoded from Opus): each chunk becomes a buffer source scheduled right after the
  * previous one, so playback starts with the first chunk and never waits for the whole clip.
  */
 export class AudioOut {
@@ -21,7 +21,7 @@ export class AudioOut {
     this.samples = new Float32Array(this.analyser.fftSize);
   }
 
-  /** Schedules one chunk; returns its source and the context time it starts at. */
+  /** Schedules one chunk of 16-bit PCM; returns its source and the context time it starts at. */
   schedule(
     speechId: string,
     pcm: Uint8Array,
@@ -31,8 +31,18 @@ export class AudioOut {
     const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     const samples = new Float32Array(pcm.length / 2);
     for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true) / 32768;
+    return this.scheduleSamples(speechId, samples, sampleRate, onEnded);
+  }
+
+  /** Schedules decoded mono samples (from Opus) right after what is already scheduled. */
+  scheduleSamples(
+    speechId: string,
+    samples: Float32Array,
+    sampleRate: number,
+    onEnded: (source: AudioBufferSourceNode) => void,
+  ): { source: AudioBufferSourceNode; startAt: number } {
     const clip = this.context.createBuffer(1, samples.length, sampleRate);
-    clip.copyToChannel(samples, 0);
+    clip.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
     const source = this.context.createBufferSource();
     source.buffer = clip;
     source.connect(this.analyser);

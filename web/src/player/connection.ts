@@ -5,11 +5,18 @@ import {
   type ServerMessage,
 } from '@earshot/protocol';
 import { base64url } from '../key.js';
+import { answers, Backoff, healthUrl, ServerWatch } from './reconnect.js';
 
 export type ConnectionState =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'open'; readonly user: string; readonly engine: string }
-  | { readonly kind: 'closed'; readonly code: number; readonly retryInMs: number }
+  | {
+      readonly kind: 'closed';
+      readonly code: number;
+      readonly retryInMs: number;
+      /** The server said it was going away (1001, 1012), and has not been reached since. */
+      readonly restarting: boolean;
+    }
   | { readonly kind: 'idle' };
 
 export interface ConnectionEvents {
@@ -18,17 +25,34 @@ export interface ConnectionEvents {
   onAudio(chunk: ArrayBuffer): void;
 }
 
-/** The `/ws` player channel with the key as a subprotocol, reconnecting with jittered exponential backoff. */
+/** Close codes of a server going away on purpose: a shutdown or restart, soon over. */
+const GOING_AWAY = new Set([1001, 1012]);
+
+/**
+ * The `/ws` player channel with the key as a subprotocol, reconnecting with jittered exponential backoff,
+ * and at once when a server that went away answers its `/healthz` again (see reconnect.ts).
+ */
 export class PlayerConnection {
   private socket: WebSocket | null = null;
-  private delay = 500;
+  private readonly backoff = new Backoff();
+  private readonly watch: ServerWatch;
+  private restarting = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly url: string,
     private readonly key: string,
     private readonly events: ConnectionEvents,
-  ) {}
+  ) {
+    const health = healthUrl(url);
+    this.watch = new ServerWatch({
+      probe: () => answers(health),
+      onBack: () => {
+        this.backoff.reset();
+        this.connect();
+      },
+    });
+  }
 
   connect(): void {
     clearTimeout(this.timer);
@@ -43,7 +67,9 @@ export class PlayerConnection {
       if (typeof event.data !== 'string') return this.events.onAudio(event.data);
       const message = JSON.parse(event.data) as ServerMessage;
       if (message.type === 'hello') {
-        this.delay = 500;
+        this.backoff.reset();
+        this.watch.stop();
+        this.restarting = false;
         this.events.onState({ kind: 'open', user: message.user, engine: message.engine });
       }
       this.events.onMessage(message);
@@ -51,11 +77,12 @@ export class PlayerConnection {
     ws.onclose = (event) => {
       if (this.socket !== ws) return;
       this.socket = null;
-      const retryInMs = this.delay;
-      this.events.onState({ kind: 'closed', code: event.code, retryInMs });
+      // Kept across the failed attempts that follow (1006: nothing listens yet) until a hello.
+      if (GOING_AWAY.has(event.code)) this.restarting = true;
+      const retryInMs = this.backoff.next();
+      this.events.onState({ kind: 'closed', code: event.code, retryInMs, restarting: this.restarting });
       this.timer = setTimeout(() => this.connect(), retryInMs);
-      // Capped and jittered, so many tabs do not reconnect in lockstep after a restart.
-      this.delay = Math.min(15_000, this.delay * 2) * (0.8 + Math.random() * 0.4);
+      this.watch.start();
     };
   }
 
@@ -65,6 +92,7 @@ export class PlayerConnection {
 
   close(): void {
     clearTimeout(this.timer);
+    this.watch.stop();
     const socket = this.socket;
     this.socket = null;
     socket?.close();

@@ -1,7 +1,15 @@
-import type { ServerMessage, SpeechSource, UserSettings, VoiceRef } from '@earshot/protocol';
+import {
+  OGG_OPUS,
+  PCM,
+  type ServerMessage,
+  type SpeechSource,
+  type UserSettings,
+  type VoiceRef,
+} from '@earshot/protocol';
 import { AudioOut, alignPcm } from './audio-out.js';
 import { CaptionTiming } from './captions.js';
 import { PlayerConnection, type ConnectionState } from './connection.js';
+import { OpusStream, canDecodeOpus } from './opus-stream.js';
 
 export type SpeechState = 'streaming' | 'playing' | 'played' | 'stopped' | 'skipped' | 'failed' | 'unheard';
 
@@ -24,12 +32,16 @@ export interface Speech {
   ended: boolean;
   carry: number | null;
   sampleRate: number;
-  /** Whether its audio is raw 16-bit PCM, the format streamed playback handles. */
+  /** Whether its audio is raw 16-bit PCM (scheduled as it comes) … */
   pcm: boolean;
+  /** … or Ogg Opus, decoded as it comes (null: another format, or nothing here decodes Opus). */
+  opus: OpusStream | null;
   lastSource: AudioBufferSourceNode | null;
 }
 
 interface Timeline {
+  /** The audio type the server sent this speech in. */
+  mimeType: string;
   startAt: number;
   firstAudioAt: number | null;
   peakBeforeEnd: number;
@@ -73,15 +85,26 @@ export class Player {
   private streaming: Speech | null = null;
   private readonly connection: PlayerConnection;
   private readonly listeners = new Set<PlayerListener>();
+  /** What this tab decodes, best first: Opus where WebCodecs has it, PCM everywhere. */
+  private readonly accept: Promise<string[]> = canDecodeOpus().then((opus) =>
+    opus ? [OGG_OPUS, PCM] : [PCM],
+  );
+  /** Optimistic until the check answers, so a speech that starts meanwhile is not left unplayed. */
+  private opusDecodes = typeof AudioDecoder !== 'undefined';
 
   constructor(socketUrl: string, key: string) {
+    void this.accept.then((accept) => (this.opusDecodes = accept.includes(OGG_OPUS)));
     this.connection = new PlayerConnection(socketUrl, key, {
       onState: (state) => {
+        // Say what this tab decodes on every (re)connect; the server picks each speech's format from it.
+        if (state.kind === 'open')
+          void this.accept.then((accept) => this.connection.send({ type: 'state', accept }));
         // A stream cut by a lost connection never gets its speech.end: settle it so the queue does not hang.
         if (state.kind === 'closed' && this.streaming) {
           const speech = this.streaming;
           this.streaming = null;
           speech.ended = true;
+          speech.opus?.close();
           // What was scheduled still plays out, but the speech was cut: never report it as played.
           this.settle(speech, 'stopped', 'connection lost');
           this.changed();
@@ -184,14 +207,22 @@ export class Player {
           ended: false,
           carry: null,
           sampleRate: message.audio.sampleRate ?? 24_000,
-          pcm: message.audio.mimeType === 'audio/pcm',
+          pcm: message.audio.mimeType === PCM,
+          opus: null,
           lastSource: null,
         };
+        if (message.audio.mimeType === OGG_OPUS && this.opusDecodes) {
+          speech.opus = new OpusStream(
+            (samples, rate) => this.playSamples(speech, samples, rate),
+            (error) => this.settle(speech, 'failed', `could not decode the audio: ${error.message}`),
+          );
+        }
         this.streaming = speech;
         this.speeches.unshift(speech);
         this.speeches.splice(RECENT_MAX);
         this.stats.started.push(message.id);
         this.stats.timeline[message.id] = {
+          mimeType: message.audio.mimeType,
           startAt: performance.now(),
           firstAudioAt: null,
           peakBeforeEnd: 0,
@@ -209,12 +240,24 @@ export class Player {
         const speech = this.find(message.id);
         if (!speech) break;
         speech.durationMs = message.durationMs;
-        this.finishStream(speech);
+        const opus = speech.opus;
+        if (!opus) {
+          this.finishStream(speech);
+          break;
+        }
+        // Opus decodes behind the network: settle once the last packets have been decoded and scheduled.
+        if (this.streaming === speech) this.streaming = null;
+        void opus.flush().then(() => {
+          opus.close();
+          this.finishStream(speech);
+          this.changed();
+        });
         break;
       }
       case 'speech.stopped': {
         this.audio?.stop(message.id);
         const speech = this.find(message.id);
+        speech?.opus?.close();
         if (speech) {
           this.finishStream(speech);
           this.settle(speech, 'stopped', 'stopped');
@@ -224,6 +267,7 @@ export class Player {
       case 'speech.error': {
         this.stats.errors.push(message);
         const speech = this.find(message.id);
+        speech?.opus?.close();
         if (speech) {
           this.finishStream(speech);
           this.settle(speech, 'failed', `could not speak: ${message.message}`);
@@ -245,14 +289,33 @@ export class Player {
     this.stats.chunks += 1;
     this.stats.bytes += chunk.byteLength;
     const speech = this.streaming;
-    // Only raw PCM is scheduled chunk by chunk; other formats are left to history replay.
-    if (!speech || !this.audio || !this.autoPlay || !speech.pcm || speech.state !== 'streaming') return;
+    if (!speech || !this.audio || !this.autoPlay || speech.state !== 'streaming') return;
+    if (speech.opus) return speech.opus.push(new Uint8Array(chunk));
+    // Raw PCM is scheduled chunk by chunk; other formats are left to history replay.
+    if (!speech.pcm) return;
     const { bytes, carry } = alignPcm(new Uint8Array(chunk), speech.carry);
     speech.carry = carry;
     if (bytes.length === 0) return;
-    const { source, startAt } = this.audio.schedule(speech.id, bytes, speech.sampleRate, (ended) => {
+    const scheduled = this.audio.schedule(speech.id, bytes, speech.sampleRate, (ended) => {
       if (speech.ended && speech.lastSource === ended) this.reportPlayed(speech);
     });
+    this.scheduled(speech, scheduled);
+  }
+
+  /** Samples decoded from a speech's Opus: scheduled like PCM, unless the speech was stopped meanwhile. */
+  private playSamples(speech: Speech, samples: Float32Array, sampleRate: number): void {
+    if (!this.audio || speech.state !== 'streaming') return;
+    const scheduled = this.audio.scheduleSamples(speech.id, samples, sampleRate, (ended) => {
+      if (speech.ended && speech.lastSource === ended) this.reportPlayed(speech);
+    });
+    this.scheduled(speech, scheduled);
+  }
+
+  private scheduled(
+    speech: Speech,
+    { source, startAt }: { source: AudioBufferSourceNode; startAt: number },
+  ): void {
+    if (!this.audio) return;
     speech.audioStart ??= startAt;
     speech.audioEnd = this.audio.playhead;
     speech.lastSource = source;
@@ -272,7 +335,7 @@ export class Player {
         ? 'not heard: audio is off'
         : !this.autoPlay
           ? 'not played: auto-play is off'
-          : speech.pcm
+          : speech.pcm || speech.opus
             ? 'no audio'
             : 'not played: this format plays from History';
       this.settle(speech, 'unheard', why);

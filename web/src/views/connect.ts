@@ -11,7 +11,10 @@ interface Client {
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2);
 
-/** Each agent's own config format, with this server's MCP URL and the user's key. */
+/**
+ * Each agent's own config format, with this server's MCP URL and the user's key: the same snippets as
+ * docs/clients.md (a browser test compares them).
+ */
 export const CLIENTS: readonly Client[] = [
   {
     id: 'cursor',
@@ -30,11 +33,17 @@ export const CLIENTS: readonly Client[] = [
   {
     id: 'vscode',
     name: 'VS Code',
-    where: '.vscode/mcp.json',
-    config: (url, key) =>
+    where: '.vscode/mcp.json; VS Code asks for the key once',
+    // No key in it: the input prompt keeps it out of a file that often lands in the repository.
+    config: (url) =>
       json({
+        inputs: [{ type: 'promptString', id: 'earshot-key', description: 'Earshot API key', password: true }],
         servers: {
-          earshot: { type: 'http', url: `${url}/mcp`, headers: { Authorization: `Bearer ${key}` } },
+          earshot: {
+            type: 'http',
+            url: `${url}/mcp`,
+            headers: { Authorization: 'Bearer ${input:earshot-key}' },
+          },
         },
       }),
   },
@@ -56,7 +65,7 @@ export const CLIENTS: readonly Client[] = [
         mcpServers: {
           earshot: {
             command: 'npx',
-            args: ['earshot', 'mcp'],
+            args: ['-y', 'earshot', 'mcp'],
             env: { EARSHOT_URL: url, EARSHOT_API_KEY: key },
           },
         },

@@ -1,4 +1,4 @@
-import type { HistoryItem } from '@earshot/protocol';
+import { OGG_OPUS, type HistoryItem } from '@earshot/protocol';
 import { formatDuration, h, replace, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { downloadHistory, replayHistory } from '../replay.js';
@@ -30,9 +30,22 @@ export function historyView(ctx: ConsoleContext): View {
           (error: Error) => (status.textContent = `Could not replay: ${error.message}`),
         );
       });
-      const download = h('button', { type: 'button', 'aria-label': `Download: ${short}` }, 'Download');
+      const download = h(
+        'button',
+        { type: 'button', 'aria-label': `Download WAV: ${short}` },
+        'Download WAV',
+      );
       download.addEventListener('click', () => {
         downloadHistory(ctx.api, item.id).catch(
+          (error: Error) => (status.textContent = `Could not download: ${error.message}`),
+        );
+      });
+      const opus =
+        item.audio.mimeType === OGG_OPUS
+          ? h('button', { type: 'button', 'aria-label': `Download Opus: ${short}` }, 'Download Opus')
+          : null;
+      opus?.addEventListener('click', () => {
+        downloadHistory(ctx.api, item.id, 'opus').catch(
           (error: Error) => (status.textContent = `Could not download: ${error.message}`),
         );
       });
@@ -49,6 +62,7 @@ export function historyView(ctx: ConsoleContext): View {
         );
       });
       actions.append(replay, players, download);
+      if (opus) actions.append(opus);
     }
     const remove = h(
       'button',
@@ -88,6 +102,7 @@ export function historyView(ctx: ConsoleContext): View {
   let items: HistoryItem[] = [];
   let cursor: string | null = null;
 
+  let failed = false;
   async function load(append = false): Promise<void> {
     try {
       const page = await ctx.api.history(
@@ -105,7 +120,10 @@ export function historyView(ctx: ConsoleContext): View {
         : search.value
           ? 'Nothing matches.'
           : 'Nothing spoken yet.';
+      if (failed) status.textContent = '';
+      failed = false;
     } catch (error) {
+      failed = true;
       status.textContent = `Could not load history: ${(error as Error).message}`;
     }
   }
@@ -130,5 +148,11 @@ export function historyView(ctx: ConsoleContext): View {
     list,
     h('div', { className: 'row' }, older),
   );
-  return { id: 'history', title: 'History', element, show: () => void load() };
+  return {
+    id: 'history',
+    title: 'History',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }

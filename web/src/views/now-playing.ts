@@ -34,7 +34,7 @@ export function nowPlaying(ctx: ConsoleContext): HTMLElement {
     void player.enableAudio().then(() => {
       enable.textContent = 'Audio on';
       enable.disabled = true;
-      pause.disabled = false;
+      render();
       hint.textContent = 'Audio is on. Speech plays as soon as it arrives. Space pauses, Esc stops.';
     });
   });
@@ -84,6 +84,8 @@ export function nowPlaying(ctx: ConsoleContext): HTMLElement {
     pause.textContent = player.paused ? 'Resume' : 'Pause';
     const playing = current?.state === 'streaming' || current?.state === 'playing';
     skip.disabled = !playing;
+    // Pausing silence would only hold back the next speech without a sign why; resuming stays possible.
+    pause.disabled = !player.audio || (!playing && !player.paused);
     document.title = playing && document.hidden ? '▶ Earshot — speaking' : 'Earshot';
   }
 

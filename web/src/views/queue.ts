@@ -13,14 +13,43 @@ const STATE_LABEL: Record<Speech['state'], string> = {
   unheard: 'not heard',
 };
 
-/** The player's queue: what is playing now and what played recently, with replay and download. */
+const inQueue = (speech: Speech): boolean => speech.state === 'streaming' || speech.state === 'playing';
+
+/** The note after the badge, without repeating the badge ("played" + "played · 2.1 s" → "2.1 s"). */
+function noteAfter(label: string, note: string): string {
+  if (note === label) return '';
+  for (const separator of [' · ', ': '])
+    if (note.startsWith(label + separator)) return note.slice(label.length + separator.length);
+  return note;
+}
+
+/**
+ * The player's queue: what plays now and what waits, in play order, then what played recently (newest
+ * first), with replay and download.
+ */
 export function queueView(ctx: ConsoleContext): View {
-  const list = h('ol', { className: 'list', id: 'recent', 'aria-label': 'Queue and recent speech' });
+  const { player } = ctx;
+  const queue = h('ol', { className: 'list', id: 'queue-list', 'aria-label': 'Playing and waiting' });
+  const list = h('ol', { className: 'list', id: 'recent', 'aria-labelledby': 'recent-title' });
+  const recentTitle = h('h3', { id: 'recent-title' }, 'Played recently');
   const status = statusLine();
   const empty = h('p', { className: 'hint' }, 'Nothing has played in this tab yet.');
 
+  /**
+   * Speech arrives faster than it plays, so several can be "playing" (all their audio scheduled) at once:
+   * only the one heard now is playing; the others wait their turn.
+   */
+  function label(speech: Speech): string {
+    if (!inQueue(speech)) return STATE_LABEL[speech.state];
+    if (speech !== player.current) return 'queued';
+    const now = player.audio?.context.currentTime ?? 0;
+    return speech.audioStart !== null && speech.audioStart <= now ? 'playing' : STATE_LABEL.streaming;
+  }
+
   function item(speech: Speech): HTMLElement {
     const settled = speech.ended && speech.state !== 'playing';
+    const badge = label(speech);
+    const note = noteAfter(badge, speech.note);
     const replay = h('button', { type: 'button' }, 'Replay');
     replay.setAttribute('aria-label', `Replay: ${speech.text.slice(0, 40)}`);
     replay.addEventListener('click', () => {
@@ -45,16 +74,22 @@ export function queueView(ctx: ConsoleContext): View {
         'p',
         { className: 'meta' },
         `${speech.receivedAt.toLocaleTimeString()} · ${speech.voice.name} · from ${speech.source} · `,
-        h('span', { className: 'badge' }, STATE_LABEL[speech.state]),
-        speech.note && speech.note !== STATE_LABEL[speech.state] ? ` · ${speech.note}` : '',
+        h('span', { className: 'badge' }, badge),
+        note ? ` · ${note}` : '',
       ),
       settled && speech.state !== 'failed' ? h('div', { className: 'row' }, replay, download) : null,
     );
   }
 
   function render(): void {
-    empty.hidden = ctx.player.speeches.length > 0;
-    replace(list, ...ctx.player.speeches.map(item));
+    // The player keeps speeches newest first.
+    const waiting = player.speeches.filter(inQueue).reverse();
+    const done = player.speeches.filter((speech) => !inQueue(speech));
+    empty.hidden = player.speeches.length > 0;
+    queue.hidden = waiting.length === 0;
+    recentTitle.hidden = list.hidden = done.length === 0;
+    replace(queue, ...waiting.map(item));
+    replace(list, ...done.map(item));
   }
   let pending = false;
   ctx.player.listen({
@@ -79,9 +114,11 @@ export function queueView(ctx: ConsoleContext): View {
     h(
       'p',
       { className: 'hint' },
-      'Speech plays in order as your agent sends it. Space pauses, Esc stops all.',
+      'Speech plays in the order your agent sends it, top first. Space pauses, Esc stops all.',
     ),
     empty,
+    queue,
+    recentTitle,
     list,
     status,
   );

@@ -154,6 +154,7 @@ export function settingsView(ctx: ConsoleContext): View {
     fill(settings);
   });
 
+  let failed = false;
   async function load(): Promise<void> {
     try {
       const [voices, models, usage] = await Promise.all([
@@ -167,7 +168,10 @@ export function settingsView(ctx: ConsoleContext): View {
       modelOptions(model, models, ctx.settings?.defaultModel ?? null);
       loaded = true;
       if (ctx.settings) fill(ctx.settings);
+      if (failed) status.textContent = '';
+      failed = false;
     } catch (error) {
+      failed = true;
       status.textContent = `Could not load: ${(error as Error).message}`;
     }
   }
@@ -183,5 +187,11 @@ export function settingsView(ctx: ConsoleContext): View {
     ),
     form,
   );
-  return { id: 'settings', title: 'Settings', element, show: () => void load() };
+  return {
+    id: 'settings',
+    title: 'Settings',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }

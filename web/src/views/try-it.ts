@@ -1,8 +1,13 @@
-import type { Model } from '@earshot/protocol';
+import type { Model, SpeakResult } from '@earshot/protocol';
 import { h, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { downloadHistory } from '../replay.js';
 import { modelOptions, voiceOptions, voiceSettingsControls } from './controls.js';
+
+/** "N characters, C credits, D s" of a speech. */
+function summary(result: SpeakResult): string {
+  return `${result.characters} characters, ${result.credits} credits, ${(result.durationMs / 1000).toFixed(1)} s`;
+}
 
 /** Type text, pick a voice, model and settings, and hear it on every open player (or download it). */
 export function tryItView(ctx: ConsoleContext): View {
@@ -34,7 +39,7 @@ export function tryItView(ctx: ConsoleContext): View {
   text.addEventListener('input', updateCount);
   model.addEventListener('change', updateCount);
 
-  async function send(play = true): Promise<string | null> {
+  async function send(play = true): Promise<SpeakResult | null> {
     if (!text.value.trim()) {
       status.textContent = 'Type some text first.';
       text.focus();
@@ -50,10 +55,13 @@ export function tryItView(ctx: ConsoleContext): View {
         source: 'console',
         ...(play ? {} : { play: false }),
       });
-      status.textContent =
-        `${result.status === 'completed' ? 'Spoken' : result.status} with ${result.voice.name}: ${result.characters} characters, ` +
-        `${result.credits} credits, ${(result.durationMs / 1000).toFixed(1)} s, ${result.playersReached} player(s) reached.`;
-      return result.id;
+      // Generated only (for Download): players are not involved, so their count would mislead.
+      if (play) {
+        status.textContent =
+          `${result.status === 'completed' ? 'Spoken' : result.status} with ${result.voice.name}: ${summary(result)}, ` +
+          `${result.playersReached} player(s) reached.`;
+      }
+      return result;
     } catch (error) {
       status.textContent = `Could not speak: ${(error as Error).message}`;
       return null;
@@ -81,17 +89,18 @@ export function tryItView(ctx: ConsoleContext): View {
     void send();
   });
   download.addEventListener('click', () => {
-    void send(false).then(async (id) => {
-      if (!id) return;
+    void send(false).then(async (result) => {
+      if (!result) return;
       try {
-        await downloadHistory(ctx.api, id);
-        status.textContent += ' Downloaded.';
+        const filename = await downloadHistory(ctx.api, result.id);
+        status.textContent = `Downloaded ${filename}: ${result.voice.name}, ${summary(result)}.`;
       } catch (error) {
         status.textContent = `Could not download: ${(error as Error).message} (is "Save audio" on in Settings?)`;
       }
     });
   });
 
+  let failed = false;
   async function load(): Promise<void> {
     try {
       const [voices, loadedModels] = await Promise.all([ctx.voices(), ctx.models()]);
@@ -100,7 +109,10 @@ export function tryItView(ctx: ConsoleContext): View {
       modelOptions(model, models, model.value || ctx.settings?.defaultModel || null);
       if (ctx.settings && !text.value) sliders.set(ctx.settings.voiceSettings);
       updateCount();
+      if (failed) status.textContent = '';
+      failed = false;
     } catch (error) {
+      failed = true;
       status.textContent = `Could not load voices: ${(error as Error).message}`;
     }
   }
@@ -113,5 +125,11 @@ export function tryItView(ctx: ConsoleContext): View {
     form,
   );
   updateCount();
-  return { id: 'try', title: 'Try it', element, show: () => void load() };
+  return {
+    id: 'try',
+    title: 'Try it',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }

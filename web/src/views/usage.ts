@@ -5,8 +5,16 @@ import type { ConsoleContext, View } from '../context.js';
 const WIDTH = 600;
 const HEIGHT = 160;
 
-/** Characters per day as an inline SVG bar chart, with a text table for screen readers. */
-function chart(usage: Usage): SVGElement {
+/** Characters per day as an inline SVG bar chart, or a line saying there is nothing to chart yet. */
+function chart(usage: Usage): Element {
+  // With no data a chart only shows a scale made up to avoid dividing by zero ("max 1 characters/day").
+  if (usage.days.every((day) => day.characters === 0)) {
+    return h(
+      'p',
+      { className: 'hint', id: 'usage-chart-empty' },
+      `Nothing spoken in the last ${usage.days.length} days.`,
+    );
+  }
   const max = Math.max(1, ...usage.days.map((day) => day.characters));
   const barWidth = WIDTH / Math.max(1, usage.days.length);
   const bars = usage.days.map((day, index) => {
@@ -53,15 +61,16 @@ function chart(usage: Usage): SVGElement {
 
 /** Today's characters against the daily budget, as a meter, with when it resets. */
 function budget(usage: Usage): HTMLElement {
-  const resets = new Date(usage.resetsAt);
-  const when = `resets ${resets.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
   if (usage.limit === null || usage.limit === undefined) {
+    // Nothing to reset without a budget: saying when it resets would suggest there is one.
     return h(
       'p',
       { className: 'hint', id: 'usage-budget' },
-      `No daily character budget (set one in Settings) · ${when}`,
+      'No daily character budget (set one in Settings).',
     );
   }
+  const resets = new Date(usage.resetsAt);
+  const when = `resets ${resets.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`;
   const used = usage.limit - (usage.remaining ?? 0);
   return h(
     'div',
@@ -133,11 +142,51 @@ function storedAudio(usage: Usage): HTMLElement[] {
   ];
 }
 
+/** The days with speech as a table, for screen readers and exact figures; nothing when there are none. */
+function table(usage: Usage): HTMLElement | null {
+  const spoken = usage.days.filter((day) => day.characters > 0);
+  if (spoken.length === 0) return null;
+  return h(
+    'details',
+    {},
+    h('summary', {}, 'As a table'),
+    h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Date'),
+          h('th', { scope: 'col' }, 'Characters'),
+          h('th', { scope: 'col' }, 'Credits'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...spoken.map((day) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, day.date),
+            h('td', {}, String(day.characters)),
+            h('td', {}, String(day.credits)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 /** Today's characters and credits against the budget, and the last 30 days. */
 export function usageView(ctx: ConsoleContext): View {
   const body = h('div', { className: 'stack' });
   const status = statusLine();
 
+  let failed = false;
   async function load(): Promise<void> {
     try {
       const usage = await ctx.api.usage(30);
@@ -168,44 +217,12 @@ export function usageView(ctx: ConsoleContext): View {
         ),
         h('h3', {}, 'Characters per day'),
         chart(usage),
-        h(
-          'details',
-          {},
-          h('summary', {}, 'As a table'),
-          h(
-            'table',
-            {},
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, 'Date'),
-                h('th', { scope: 'col' }, 'Characters'),
-                h('th', { scope: 'col' }, 'Credits'),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              ...usage.days
-                .filter((day) => day.characters > 0)
-                .map((day) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, day.date),
-                    h('td', {}, String(day.characters)),
-                    h('td', {}, String(day.credits)),
-                  ),
-                ),
-            ),
-          ),
-        ),
+        table(usage),
       );
       status.textContent = '';
+      failed = false;
     } catch (error) {
+      failed = true;
       status.textContent = `Could not load usage: ${(error as Error).message}`;
     }
   }
@@ -222,5 +239,11 @@ export function usageView(ctx: ConsoleContext): View {
     status,
     body,
   );
-  return { id: 'usage', title: 'Usage', element, show: () => void load() };
+  return {
+    id: 'usage',
+    title: 'Usage',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }

@@ -50,6 +50,12 @@ export function voicesView(ctx: ConsoleContext): View {
   const count = h('p', { className: 'meta', id: 'voice-count' });
   const status = statusLine();
   const more = h('button', { type: 'button', hidden: true }, 'More voices');
+  const libraryOffline = h(
+    'p',
+    { className: 'hint', id: 'library-offline', hidden: true },
+    'The shared voice library is ElevenLabs’: it needs an ElevenLabs key (ELEVENLABS_API_KEY on the server). ' +
+      'The offline voices are under My voices.',
+  );
   let voices: (Voice & { clonedByCount?: number })[] = [];
   let page = 0;
 
@@ -141,8 +147,22 @@ export function voicesView(ctx: ConsoleContext): View {
     count.textContent = `${shown.length} of ${voices.length} voices${source === 'library' ? ' in the shared library' : ''}.`;
   }
 
+  let failed = false;
   async function load(append = false): Promise<void> {
     const term = search.value.trim();
+    // Offline there is no library to ask for: say so instead of showing a failed request and "0 of 0".
+    const noLibrary = source === 'library' && ctx.engine === 'offline';
+    libraryOffline.hidden = !noLibrary;
+    count.hidden = noLibrary;
+    if (noLibrary) {
+      voices = [];
+      more.hidden = true;
+      fillFilters();
+      replace(list);
+      status.textContent = '';
+      failed = false;
+      return;
+    }
     try {
       if (source === 'mine') {
         voices = term ? await ctx.api.voices(term) : await ctx.voices();
@@ -164,8 +184,10 @@ export function voicesView(ctx: ConsoleContext): View {
       }
       fillFilters();
       status.textContent = '';
+      failed = false;
       render();
     } catch (error) {
+      failed = true;
       voices = [];
       render();
       status.textContent = `Could not load voices: ${(error as Error).message}`;
@@ -210,9 +232,16 @@ export function voicesView(ctx: ConsoleContext): View {
       ...selects.map(({ select }) => select),
     ),
     count,
+    libraryOffline,
     status,
     list,
     h('div', { className: 'row' }, more),
   );
-  return { id: 'voices', title: 'Voices', element, show: () => void load() };
+  return {
+    id: 'voices',
+    title: 'Voices',
+    element,
+    show: () => void load(),
+    recover: () => failed && void load(),
+  };
 }

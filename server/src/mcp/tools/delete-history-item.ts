@@ -1,17 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const DELETE_HISTORY_ITEM_TOOL = 'delete_history_item';
 
-export function registerDeleteHistoryItemTool(
-  server: McpServer,
-  deps: ToolDeps,
-  caller: CallerContext,
-): void {
-  server.registerTool(
+export function registerDeleteHistoryItemTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     DELETE_HISTORY_ITEM_TOOL,
     {
       title: 'Delete a history item',
@@ -22,9 +18,9 @@ export function registerDeleteHistoryItemTool(
       outputSchema: { deleted: z.string() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    (args) =>
+    (args, call) =>
       guarded(async () => {
-        if (!(await deps.store.deleteHistory(caller.user, args.id))) {
+        if (!(await deps.store.deleteHistory(call.user, args.id))) {
           throw new EarshotError('not_found', `No history item "${args.id}"; call list_history for ids.`);
         }
         return ok(`Deleted ${args.id} and its audio.`, { deleted: args.id });

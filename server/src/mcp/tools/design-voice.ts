@@ -1,14 +1,14 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const DESIGN_VOICE_TOOL = 'design_voice';
 export const SAVE_DESIGNED_VOICE_TOOL = 'save_designed_voice';
 
-export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     DESIGN_VOICE_TOOL,
     {
       title: 'Design a voice',
@@ -50,16 +50,16 @@ export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, call
         openWorldHint: true,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
         const design = await deps.speech.designVoice(
-          caller.user,
+          call.user,
           { description: args.description, text: args.text },
           { source: 'mcp', silent: args.play === false },
-          extra.signal,
+          call.ctx.mcpReq.signal,
         );
         const cancel = () => design.previews.forEach((preview) => preview.started.handle.cancel());
-        extra.signal.addEventListener('abort', cancel, { once: true });
+        call.ctx.mcpReq.signal.addEventListener('abort', cancel, { once: true });
         const previews = [];
         try {
           for (const preview of design.previews) {
@@ -72,7 +72,7 @@ export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, call
             });
           }
         } finally {
-          extra.signal.removeEventListener('abort', cancel);
+          call.ctx.mcpReq.signal.removeEventListener('abort', cancel);
         }
         const lines = previews.map(
           (p, i) =>
@@ -94,7 +94,7 @@ export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, call
       }),
   );
 
-  server.registerTool(
+  tools.define(
     SAVE_DESIGNED_VOICE_TOOL,
     {
       title: 'Save a designed voice',
@@ -115,7 +115,7 @@ export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, call
         openWorldHint: true,
       },
     },
-    (args) =>
+    (args, call) =>
       guarded(async () => {
         const studio = deps.engine.studio;
         if (!studio) {
@@ -130,7 +130,7 @@ export function registerDesignVoiceTools(server: McpServer, deps: ToolDeps, call
           generatedVoiceId: args.generated_voice_id,
         });
         deps.catalog.invalidateVoices();
-        if (args.make_default) await deps.settings.update(caller.user, { defaultVoice: voice.id });
+        if (args.make_default) await deps.settings.update(call.user, { defaultVoice: voice.id });
         return ok(
           `Saved "${voice.name}" as voice ${voice.id}.${args.make_default ? ' It is now the default voice.' : ''}`,
           { voice_id: voice.id, name: voice.name, is_default: args.make_default === true },

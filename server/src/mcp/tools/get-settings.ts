@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolSet } from '../tool-set.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { describeSettings, settingsForTools, settingsOutputShape } from './settings-shape.js';
 
 export const GET_SETTINGS_TOOL = 'get_settings';
 
-export function registerGetSettingsTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerGetSettingsTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     GET_SETTINGS_TOOL,
     {
       title: 'Get voice settings',
@@ -16,9 +16,9 @@ export function registerGetSettingsTool(server: McpServer, deps: ToolDeps, calle
       outputSchema: settingsOutputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    () =>
+    (_args, call) =>
       guarded(async () => {
-        const settings = await deps.settings.get(caller.user);
+        const settings = await deps.settings.get(call.user);
         return ok(describeSettings(settings), settingsForTools(settings));
       }),
   );

@@ -1,13 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import type { Subscription } from '../../engines/index.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const GET_USAGE_TOOL = 'get_usage';
 
-export function registerGetUsageTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerGetUsageTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     GET_USAGE_TOOL,
     {
       title: 'Get usage and credits',
@@ -39,13 +39,13 @@ export function registerGetUsageTool(server: McpServer, deps: ToolDeps, caller: 
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
     },
-    (args) =>
+    (args, call) =>
       guarded(async () => {
-        const days = (await deps.store.getUsage(caller.user, args.days ?? 7)).map(
+        const days = (await deps.store.getUsage(call.user, args.days ?? 7)).map(
           ({ date, characters, credits }) => ({ date, characters, credits }),
         );
         const today = days[days.length - 1]!;
-        const budget = await deps.speech.budgetStatus(caller.user);
+        const budget = await deps.speech.budgetStatus(call.user);
         let account: Subscription | null = null;
         let accountError: string | undefined;
         if (deps.engine.getSubscription) {

@@ -1,13 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { voiceForTools, voiceShape } from './search-voices.js';
 
 export const GET_VOICE_TOOL = 'get_voice';
 
-export function registerGetVoiceTool(server: McpServer, deps: ToolDeps, _caller: CallerContext): void {
-  server.registerTool(
+export function registerGetVoiceTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     GET_VOICE_TOOL,
     {
       title: 'Get a voice',

@@ -1,5 +1,5 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolSet } from '../tool-set.js';
+import type { ToolDeps } from '../context.js';
 import { registerDeleteHistoryItemTool } from './delete-history-item.js';
 import { registerDesignVoiceTools } from './design-voice.js';
 import { registerGetSettingsTool } from './get-settings.js';
@@ -19,23 +19,23 @@ import { registerStopSpeakingTool } from './stop-speaking.js';
 import { registerTextToSpeechTool } from './text-to-speech.js';
 import { registerUpdateSettingsTool } from './update-settings.js';
 
-export function registerTools(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  registerSpeakTool(server, deps, caller);
-  registerStopSpeakingTool(server, deps, caller);
-  registerListVoicesTool(server, deps, caller);
-  registerListModelsTool(server, deps, caller);
-  registerGetSettingsTool(server, deps, caller);
-  registerUpdateSettingsTool(server, deps, caller);
-  registerListHistoryTool(server, deps, caller);
-  registerReplayTool(server, deps, caller);
-  registerDeleteHistoryItemTool(server, deps, caller);
-  registerGetUsageTool(server, deps, caller);
-  registerTextToSpeechTool(server, deps, caller);
-  registerSearchVoicesTool(server, deps, caller);
-  registerGetVoiceTool(server, deps, caller);
-  registerSpeakDialogueTool(server, deps, caller);
-  registerTextToSoundEffectsTool(server, deps, caller);
-  registerSpeechToTextTool(server, deps, caller);
-  registerSearchVoiceLibraryTool(server, deps, caller);
-  registerDesignVoiceTools(server, deps, caller);
+export function registerTools(tools: ToolSet, deps: ToolDeps): void {
+  registerSpeakTool(tools, deps);
+  registerStopSpeakingTool(tools, deps);
+  registerListVoicesTool(tools, deps);
+  registerListModelsTool(tools, deps);
+  registerGetSettingsTool(tools, deps);
+  registerUpdateSettingsTool(tools, deps);
+  registerListHistoryTool(tools, deps);
+  registerReplayTool(tools, deps);
+  registerDeleteHistoryItemTool(tools, deps);
+  registerGetUsageTool(tools, deps);
+  registerTextToSpeechTool(tools, deps);
+  registerSearchVoicesTool(tools, deps);
+  registerGetVoiceTool(tools, deps);
+  registerSpeakDialogueTool(tools, deps);
+  registerTextToSoundEffectsTool(tools, deps);
+  registerSpeechToTextTool(tools, deps);
+  registerSearchVoiceLibraryTool(tools, deps);
+  registerDesignVoiceTools(tools, deps);
 }

@@ -1,13 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { historyForTools, historyItemShape, historyLine } from './history-shape.js';
 
 export const LIST_HISTORY_TOOL = 'list_history';
 
-export function registerListHistoryTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerListHistoryTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     LIST_HISTORY_TOOL,
     {
       title: 'List speech history',
@@ -30,9 +30,9 @@ export function registerListHistoryTool(server: McpServer, deps: ToolDeps, calle
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (args) =>
+    (args, call) =>
       guarded(async () => {
-        const { items, nextCursor } = await deps.store.listHistory(caller.user, {
+        const { items, nextCursor } = await deps.store.listHistory(call.user, {
           limit: args.limit ?? 10,
           search: args.search,
           cursor: args.cursor,

@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const LIST_MODELS_TOOL = 'list_models';
 
-export function registerListModelsTool(server: McpServer, deps: ToolDeps, _caller: CallerContext): void {
-  server.registerTool(
+export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     LIST_MODELS_TOOL,
     {
       title: 'List speech models',

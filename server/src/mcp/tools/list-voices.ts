@@ -1,14 +1,14 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { voiceLine } from './search-voices.js';
 
 export const LIST_VOICES_TOOL = 'list_voices';
 const MAX_LISTED = 50;
 
-export function registerListVoicesTool(server: McpServer, deps: ToolDeps, _caller: CallerContext): void {
-  server.registerTool(
+export function registerListVoicesTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     LIST_VOICES_TOOL,
     {
       title: 'List voices',

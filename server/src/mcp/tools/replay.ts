@@ -1,13 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
 
 export const REPLAY_TOOL = 'replay';
 
-export function registerReplayTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     REPLAY_TOOL,
     {
       title: 'Replay earlier speech',
@@ -28,10 +28,10 @@ export function registerReplayTool(server: McpServer, deps: ToolDeps, caller: Ca
         openWorldHint: false,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
-        const started = await deps.speech.replay(caller.user, args.id, { source: 'mcp' });
-        return whileCancellable(deps, caller, extra, started, async () => {
+        const started = await deps.speech.replay(call.user, args.id, { source: 'mcp' });
+        return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started);
           const structured = {
             id: result.id,

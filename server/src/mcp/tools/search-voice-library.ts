@@ -1,17 +1,13 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const SEARCH_VOICE_LIBRARY_TOOL = 'search_voice_library';
 
-export function registerSearchVoiceLibraryTool(
-  server: McpServer,
-  deps: ToolDeps,
-  _caller: CallerContext,
-): void {
-  server.registerTool(
+export function registerSearchVoiceLibraryTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     SEARCH_VOICE_LIBRARY_TOOL,
     {
       title: 'Search the shared voice library',

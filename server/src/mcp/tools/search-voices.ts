@@ -1,8 +1,8 @@
 import type { Voice } from '@earshot/protocol';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const SEARCH_VOICES_TOOL = 'search_voices';
@@ -27,8 +27,8 @@ export function voiceLine(voice: Voice): string {
 
 const LABEL_FILTERS = ['gender', 'accent', 'age', 'language', 'use_case'] as const;
 
-export function registerSearchVoicesTool(server: McpServer, deps: ToolDeps, _caller: CallerContext): void {
-  server.registerTool(
+export function registerSearchVoicesTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     SEARCH_VOICES_TOOL,
     {
       title: 'Search your voices',

@@ -1,15 +1,15 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
 
-export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     SPEAK_DIALOGUE_TOOL,
     {
       title: 'Speak a dialogue',
@@ -52,14 +52,14 @@ export function registerSpeakDialogueTool(server: McpServer, deps: ToolDeps, cal
         openWorldHint: true,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
         const started = await deps.speech.startDialogue(
-          caller.user,
+          call.user,
           { lines: args.lines, model: args.model, settings: args.settings },
-          { source: 'mcp', onProgress: progressReporter(extra).onAudio },
+          { source: 'mcp', onProgress: progressReporter(call).onAudio },
         );
-        return whileCancellable(deps, caller, extra, started, async () => {
+        return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
           const structured = {
             id: result.id,

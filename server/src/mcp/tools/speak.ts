@@ -1,6 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
@@ -30,8 +30,8 @@ const outputShape = {
     .describe('Set when the speech played but Earshot could not keep its history record or its audio.'),
 };
 
-export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     SPEAK_TOOL,
     {
       title: 'Speak to the user',
@@ -60,11 +60,11 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
         openWorldHint: true,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
-        const progress = progressReporter(extra);
+        const progress = progressReporter(call);
         const started = await deps.speech.start(
-          caller.user,
+          call.user,
           {
             text: args.text,
             voice: args.voice,
@@ -78,7 +78,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           },
         );
         const log = (level: 'debug' | 'info' | 'warning', data: string) =>
-          deps.logLevels.log(caller.user, extra, level, data);
+          deps.logLevels.log(call, level, data);
         if (started.replayOf)
           log('info', `Identical audio is stored (${started.replayOf.id}): replaying it, 0 credits.`);
         log(
@@ -89,7 +89,7 @@ export function registerSpeakTool(server: McpServer, deps: ToolDeps, caller: Cal
           progress.send(0.001, `Waiting behind ${started.handle.queuedBehind} earlier speech(es)`);
           log('info', `Waiting behind ${started.handle.queuedBehind} earlier speech(es) of this user.`);
         }
-        return whileCancellable(deps, caller, extra, started, async () => {
+        return whileCancellable(deps, call, started, async () => {
           const result = {
             ...(await deps.speech.finish(started, args.wait)),
             playerUrl: deps.speech.playerPageUrl(),

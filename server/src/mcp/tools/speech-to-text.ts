@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
+import { readStoredOpus } from '../../services/stored-audio.js';
 import { readWav } from '../audio-output.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const SPEECH_TO_TEXT_TOOL = 'speech_to_text';
@@ -39,8 +40,8 @@ function historyIdOf(source: string): string {
   return match[1]!;
 }
 
-export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     SPEECH_TO_TEXT_TOOL,
     {
       title: 'Transcribe audio',
@@ -75,7 +76,7 @@ export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, call
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
         const studio = deps.engine.studio;
         if (!studio) {
@@ -93,11 +94,15 @@ export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, call
         let mimeType: string;
         if (args.source !== undefined) {
           const id = historyIdOf(args.source);
-          const item = await deps.store.getHistory(caller.user, id);
-          const wav = item ? await readWav(deps.store, caller.user, item, FILE_MAX_BYTES) : null;
-          if (!wav)
+          const item = await deps.store.getHistory(call.user, id);
+          // Stored Ogg Opus goes as it is (ElevenLabs takes it; a tenth of the WAV's size); older PCM as WAV.
+          const opus = item ? await readStoredOpus(deps.store, call.user, item, FILE_MAX_BYTES) : null;
+          const wav = item && !opus ? await readWav(deps.store, call.user, item, FILE_MAX_BYTES) : null;
+          if (!opus && !wav)
             throw new EarshotError('not_found', `No stored audio for "${id}"; call list_history for ids.`);
-          [audio, fileName, mimeType] = [wav, `${id}.wav`, 'audio/wav'];
+          [audio, fileName, mimeType] = opus
+            ? [opus, `${id}.opus`, 'audio/ogg']
+            : [wav!, `${id}.wav`, 'audio/wav'];
         } else if (args.file_name !== undefined) {
           if (!deps.outputDir) {
             throw new EarshotError(
@@ -147,7 +152,7 @@ export function registerSpeechToTextTool(server: McpServer, deps: ToolDeps, call
             numSpeakers: args.num_speakers,
             tagAudioEvents: args.tag_audio_events,
           },
-          extra.signal,
+          call.ctx.mcpReq.signal,
         );
         const truncated = transcript.words.length > WORDS_MAX || transcript.text.length > TEXT_MAX;
         const text =

@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const STOP_SPEAKING_TOOL = 'stop_speaking';
 
-export function registerStopSpeakingTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerStopSpeakingTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     STOP_SPEAKING_TOOL,
     {
       title: 'Stop speaking',
@@ -22,9 +22,9 @@ export function registerStopSpeakingTool(server: McpServer, deps: ToolDeps, call
         openWorldHint: false,
       },
     },
-    () =>
+    (_args, call) =>
       guarded(async () => {
-        const stopped = deps.hub.stop(caller.user);
+        const stopped = deps.hub.stop(call.user);
         const text =
           stopped === 0 ? 'Nothing was playing.' : `Stopped ${stopped} speech${stopped === 1 ? '' : 'es'}.`;
         return ok(text, { stopped });

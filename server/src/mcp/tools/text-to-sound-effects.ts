@@ -1,18 +1,14 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { progressReporter } from '../call-control.js';
 import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
 export const TEXT_TO_SOUND_EFFECTS_TOOL = 'text_to_sound_effects';
 
-export function registerTextToSoundEffectsTool(
-  server: McpServer,
-  deps: ToolDeps,
-  caller: CallerContext,
-): void {
-  server.registerTool(
+export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     TEXT_TO_SOUND_EFFECTS_TOOL,
     {
       title: 'Make a sound effect',
@@ -55,20 +51,20 @@ export function registerTextToSoundEffectsTool(
         openWorldHint: true,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
         checkOutputArgs(args);
         const started = await deps.speech.startSoundEffect(
-          caller.user,
+          call.user,
           {
             text: args.text,
             durationSeconds: args.duration_seconds,
             promptInfluence: args.prompt_influence,
             loop: args.loop,
           },
-          { source: 'mcp', silent: args.play === false, onProgress: progressReporter(extra).onAudio },
+          { source: 'mcp', silent: args.play === false, onProgress: progressReporter(call).onAudio },
         );
-        const { result, ...delivered } = await finishAndDeliver(deps, caller, extra, started, args);
+        const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
           id: result.id,
           credits: result.credits,

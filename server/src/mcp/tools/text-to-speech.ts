@@ -1,6 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { progressReporter } from '../call-control.js';
 import {
   audioOutputArgs,
@@ -13,8 +13,8 @@ import { guarded, ok } from '../results.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
 
-export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     TEXT_TO_SPEECH_TOOL,
     {
       title: 'Generate speech audio',
@@ -47,12 +47,12 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
         openWorldHint: true,
       },
     },
-    (args, extra) =>
+    (args, call) =>
       guarded(async () => {
         checkOutputArgs(args);
-        const progress = progressReporter(extra);
+        const progress = progressReporter(call);
         const started = await deps.speech.start(
-          caller.user,
+          call.user,
           {
             text: args.text,
             voice: args.voice,
@@ -62,7 +62,7 @@ export function registerTextToSpeechTool(server: McpServer, deps: ToolDeps, call
           },
           { source: 'mcp', silent: true, onProgress: progress.onAudio },
         );
-        const { result, ...delivered } = await finishAndDeliver(deps, caller, extra, started, args);
+        const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
           id: result.id,
           characters: result.characters,

@@ -1,15 +1,15 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import { MAX_QUOTA_MB, MAX_RETENTION_DAYS, VoiceSettingsSchema } from '../../services/settings.js';
-import type { CallerContext, ToolDeps } from '../context.js';
+import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { describeSettings, settingsForTools, settingsOutputShape } from './settings-shape.js';
 
 export const UPDATE_SETTINGS_TOOL = 'update_settings';
 
-export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, caller: CallerContext): void {
-  server.registerTool(
+export function registerUpdateSettingsTool(tools: ToolSet, deps: ToolDeps): void {
+  tools.define(
     UPDATE_SETTINGS_TOOL,
     {
       title: 'Update voice settings',
@@ -66,7 +66,7 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
         openWorldHint: false,
       },
     },
-    (args) =>
+    (args, call) =>
       guarded(async () => {
         if (Object.values(args).every((value) => value === undefined)) {
           throw new EarshotError('invalid_input', 'Nothing to change: give at least one setting.');
@@ -74,7 +74,7 @@ export function registerUpdateSettingsTool(server: McpServer, deps: ToolDeps, ca
         // Validate names against the engine before saving, and store the voice by id.
         const voice = args.default_voice ? await deps.catalog.resolveVoice(args.default_voice) : undefined;
         if (args.default_model) await deps.catalog.resolveModel(args.default_model, 0);
-        const settings = await deps.settings.update(caller.user, {
+        const settings = await deps.settings.update(call.user, {
           defaultVoice: args.default_voice === null ? null : voice?.id,
           defaultModel: args.default_model,
           voiceSettings: args.voice_settings,

@@ -1,3 +1,4 @@
+import { OggOpusEncoder, type OpusRate } from '@earshot/flite';
 import { encodeG711 } from './g711.js';
 import type { OutputFormat } from './formats.js';
 import { Mp3Encoder } from './mp3/encoder.js';
@@ -24,7 +25,18 @@ export function createEncoder(format: OutputFormat, inputRate: number): AudioEnc
       const mp3 = new Mp3Encoder({ sampleRate: format.sampleRate, bitrateKbps: format.bitrateKbps });
       return { encode: (samples) => mp3.encode(resampler.push(samples)), flush: () => mp3.flush() };
     }
-    case 'opus':
-      throw new Error('the stand-in does not encode Opus');
+    case 'opus': {
+      // Ogg Opus (RFC 7845) by libopus, encoded from Flite's 16 kHz directly (Opus always decodes at 48 kHz,
+      // the rate in the format's name; resampling first would only cost CPU and add aliasing).
+      const opus = new OggOpusEncoder({
+        sampleRate: inputRate as OpusRate,
+        bitrate: format.bitrateKbps * 1000,
+      });
+      return {
+        encode: (samples) =>
+          Buffer.concat(opus.push(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength))),
+        flush: () => Buffer.concat(opus.end()),
+      };
+    }
   }
 }

@@ -88,18 +88,6 @@ export async function textToDialogue(exchange: Exchange, deps: ToolDeps, stream:
     }
   }
   if (!check.ok || !format) return sendJson(res, 422, validationError(check.issues));
-  if (format.codec === 'opus') {
-    return sendJson(
-      res,
-      400,
-      detailError(
-        'validation_error',
-        'unsupported_output_format',
-        'The stand-in does not encode Opus; use mp3, pcm, ulaw or alaw.',
-        requestId,
-      ),
-    );
-  }
   const model = findModel(modelId);
   if (!model || modelId !== DIALOGUE_MODEL) {
     return sendJson(

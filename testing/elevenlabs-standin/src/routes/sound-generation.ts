@@ -30,18 +30,6 @@ export async function soundGeneration(exchange: Exchange, deps: ToolDeps): Promi
   const loop = check.boolean('loop', body.loop) ?? false;
   check.oneOf('model_id', body.model_id, [SOUND_MODEL_ID]);
   if (!check.ok || text === undefined || !format) return sendJson(res, 422, validationError(check.issues));
-  if (format.codec === 'opus') {
-    return sendJson(
-      res,
-      400,
-      detailError(
-        'validation_error',
-        'unsupported_output_format',
-        'The stand-in does not encode Opus; use mp3, pcm, ulaw or alaw.',
-        requestId,
-      ),
-    );
-  }
   if (text.trim() === '') {
     return sendJson(
       res,

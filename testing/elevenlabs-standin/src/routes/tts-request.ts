@@ -70,15 +70,6 @@ export function validateTtsRequest(
   if (issues.length > 0 || typeof text !== 'string' || typeof modelId !== 'string' || !format) {
     return { ok: false, status: 422, body: validationError(issues) };
   }
-  if (format.codec === 'opus') {
-    return fail(
-      400,
-      'validation_error',
-      'unsupported_output_format',
-      'The stand-in does not encode Opus; use mp3, pcm, ulaw or alaw.',
-      requestId,
-    );
-  }
   const model = findModel(modelId);
   if (!model) {
     return fail(

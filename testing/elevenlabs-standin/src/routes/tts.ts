@@ -10,6 +10,7 @@ import { synthesizeSpeech, synthesizeWhole, type SpeechRequest } from '../speech
 import { validateTtsRequest, type TtsJob } from './tts-request.js';
 import type { VoiceFixture } from '../fixtures/voices.js';
 import { isRecord } from '../exchange.js';
+import type { RenderCache, RenderedClip, RenderedStream, StreamChunk } from '../prerendered.js';
 
 export type TtsMode = 'convert' | 'stream' | 'with-timestamps' | 'stream-with-timestamps';
 
@@ -24,8 +25,15 @@ export interface TtsDeps {
   bill(credits: number): void;
   takeByteFault(): ByteFault | undefined;
   findVoice(voiceId: string): VoiceFixture | undefined;
+  /** Prerendered mode: renders kept and replayed instead of synthesising every request. */
+  readonly renders?: TtsRenders;
   /** Called once a clip has been sent whole: for history and speech-to-text of the stand-in's own audio. */
   spoken(clip: SpokenClip): void;
+}
+
+export interface TtsRenders {
+  readonly stream: RenderCache<RenderedStream>;
+  readonly whole: RenderCache<RenderedClip>;
 }
 
 export interface SpokenClip {
@@ -105,43 +113,79 @@ class TtsRun {
 
   /** Audio (or NDJSON lines) written chunk by chunk as each one's time comes. */
   async stream(withTimestamps: boolean): Promise<void> {
+    const contentType = withTimestamps ? 'application/json' : contentTypeOf(this.job.format);
+    const renders = this.deps.renders;
+    const rendered = renders
+      ? await renders.stream.get(this.renderKey(withTimestamps ? 'ndjson' : 'stream'), (signal) =>
+          this.renderStream(withTimestamps, signal),
+        )
+      : undefined;
+    const full = emptyAlignment();
+    const chunks = rendered?.chunks ?? this.liveChunks(withTimestamps, full, this.exchange.signal);
+    const sent: Buffer[] = [];
+    let index = 0;
+    for await (const chunk of chunks) {
+      await this.schedule.waitUntil(this.schedule.dueMs(index, chunk.startSeconds), this.exchange.signal);
+      this.sendHeaders(contentType);
+      index++;
+      if (!rendered) sent.push(chunk.audio);
+      if (!(await this.writer.write(chunk.wire))) return;
+    }
+    this.sendHeaders(contentType);
+    await this.writer.end();
+    if (this.writer.alive) this.record(rendered?.audio ?? Buffer.concat(sent), rendered?.alignment ?? full);
+  }
+
+  /** Every chunk of the body at once, unpaced (prerendered mode keeps it for replays). */
+  private async renderStream(withTimestamps: boolean, signal: AbortSignal): Promise<RenderedStream> {
+    const alignment = emptyAlignment();
+    const chunks: StreamChunk[] = [];
+    for await (const chunk of this.liveChunks(withTimestamps, alignment, signal)) chunks.push(chunk);
+    return { chunks, audio: Buffer.concat(chunks.map((chunk) => chunk.audio)), alignment };
+  }
+
+  /**
+   * The body's chunks as synthesis produces them, each carrying the character timings that start in it;
+   * `full` collects every timing (for the history).
+   */
+  private async *liveChunks(
+    withTimestamps: boolean,
+    full: Alignment,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamChunk> {
     const alignment = emptyAlignment();
     const normalized = emptyAlignment();
-    const full = emptyAlignment();
-    const sent: Buffer[] = [];
     let carry = Buffer.alloc(0);
-    let index = 0;
-    let sentSeconds = 0;
-    const emit = async (chunk: Buffer, last: boolean) => {
-      await this.schedule.waitUntil(this.schedule.dueMs(index, sentSeconds), this.exchange.signal);
-      const endSeconds = sentSeconds + chunk.length * this.secondsPerByte;
-      this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
-      index++;
-      sentSeconds = endSeconds;
-      sent.push(Buffer.from(chunk));
-      if (!withTimestamps) return this.writer.write(chunk);
+    let seconds = 0;
+    const chunk = (audio: Buffer, last: boolean): StreamChunk => {
+      const startSeconds = seconds;
+      seconds += audio.length * this.secondsPerByte;
+      if (!withTimestamps) return { wire: audio, audio, startSeconds };
       const line = {
-        audio_base64: chunk.toString('base64'),
-        alignment: orNull(takeAlignment(alignment, last ? undefined : endSeconds)),
-        normalized_alignment: orNull(takeAlignment(normalized, last ? undefined : endSeconds)),
+        audio_base64: audio.toString('base64'),
+        alignment: orNull(takeAlignment(alignment, last ? undefined : seconds)),
+        normalized_alignment: orNull(takeAlignment(normalized, last ? undefined : seconds)),
       };
-      return this.writer.write(Buffer.from(`${JSON.stringify(line)}\n`));
+      return { wire: Buffer.from(`${JSON.stringify(line)}\n`), audio, startSeconds };
     };
-    for await (const piece of synthesizeSpeech(this.deps.synthesizer, this.request, this.exchange.signal)) {
+    for await (const piece of synthesizeSpeech(this.deps.synthesizer, this.request, signal)) {
       appendAlignment(alignment, piece.alignment);
       appendAlignment(full, piece.alignment);
       appendAlignment(normalized, piece.normalizedAlignment);
       carry = Buffer.concat([carry, piece.audio]);
       // Keep the tail back so the last chunk always carries the remaining character timings.
       while (carry.length > this.chunkBytes) {
-        if (!(await emit(carry.subarray(0, this.chunkBytes), false))) return;
+        yield chunk(Buffer.from(carry.subarray(0, this.chunkBytes)), false);
         carry = carry.subarray(this.chunkBytes);
       }
     }
-    if (carry.length > 0 && !(await emit(carry, true))) return;
-    this.sendHeaders(withTimestamps ? 'application/json' : contentTypeOf(this.job.format));
-    await this.writer.end();
-    if (this.writer.alive) this.record(Buffer.concat(sent), full);
+    if (carry.length > 0) yield chunk(carry, true);
+  }
+
+  /** What makes two requests' audio identical: everything else in the body does not change the bytes. */
+  private renderKey(kind: 'stream' | 'ndjson' | 'whole'): string {
+    const { voice, format, speed, text } = this.job;
+    return JSON.stringify([kind, voice.fliteVoice, format.id, speed, this.chunkBytes, text]);
   }
 
   private record(audio: Buffer, alignment: Alignment): void {
@@ -158,7 +202,12 @@ class TtsRun {
 
   /** The whole clip (or one JSON object), sent once all of it has been "generated". */
   async whole(withTimestamps: boolean): Promise<void> {
-    const clip = await synthesizeWhole(this.deps.synthesizer, this.request, this.exchange.signal);
+    const renders = this.deps.renders;
+    const clip = renders
+      ? await renders.whole.get(this.renderKey('whole'), (signal) =>
+          synthesizeWhole(this.deps.synthesizer, this.request, signal),
+        )
+      : await synthesizeWhole(this.deps.synthesizer, this.request, this.exchange.signal);
     const generationSeconds = clip.audio.length * this.secondsPerByte;
     await this.schedule.waitUntil(this.schedule.dueMs(0, generationSeconds), this.exchange.signal);
     const body = withTimestamps

@@ -32,6 +32,8 @@ function mediaTypeOf(format: OutputFormat): string {
       return 'audio/mpeg';
     case 'pcm':
       return 'audio/pcm';
+    case 'opus':
+      return 'audio/ogg';
     default:
       return 'audio/basic';
   }
@@ -39,7 +41,7 @@ function mediaTypeOf(format: OutputFormat): string {
 
 /** POST /v1/text-to-voice/design and /v1/text-to-voice/create-previews */
 export async function designVoice(exchange: Exchange, deps: ToolDeps): Promise<void> {
-  const { res, body, requestId } = exchange;
+  const { res, body } = exchange;
   const check = new Checker('body');
   const format = readOutputFormat(exchange.url.searchParams, check.issues, 'mp3_44100_192');
   if (!isRecord(body)) {
@@ -63,18 +65,6 @@ export async function designVoice(exchange: Exchange, deps: ToolDeps): Promise<v
   }
   if (!check.ok || description === undefined || !format)
     return sendJson(res, 422, validationError(check.issues));
-  if (format.codec === 'opus') {
-    return sendJson(
-      res,
-      400,
-      detailError(
-        'validation_error',
-        'unsupported_output_format',
-        'The stand-in does not encode Opus; use mp3, pcm, ulaw or alaw.',
-        requestId,
-      ),
-    );
-  }
   text ??= autoText(description);
   const cost = text.length;
   deps.bill(cost);

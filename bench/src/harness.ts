@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText } from './context.js';
+import { DirectClient } from './direct.js';
+import { describeError } from './errors.js';
+import type { FigureValues } from './figures.js';
+import type { BenchOptions } from './options.js';
+import { Child, ENTRY, type CpuPlan } from './processes.js';
+import { crowd } from './scenarios/crowd.js';
+import { bandwidth, firstAudio } from './scenarios/first-audio.js';
+import { noop } from './scenarios/noop.js';
+import { startup } from './scenarios/startup.js';
+import {
+  startEarshot,
+  startFloor,
+  UserKeys,
+  type EarshotTarget,
+  type FloorTarget,
+  type Target,
+} from './targets.js';
+
+export interface RunResult {
+  readonly run: number;
+  readonly startedAt: string;
+  /** 1-minute load average before and after: other work on the machine shows here. */
+  readonly loadavg: { readonly start: number; readonly end: number };
+  readonly figures: Record<string, FigureValues>;
+  readonly extras: Record<string, number>;
+  readonly notes: string[];
+}
+
+/**
+ * One run with fresh processes: the stand-in (prerendered, on the load CPU), Earshot and the floor relay
+ * (both on the server CPU; only one is ever busy), then the scenarios asked for, then everything stopped.
+ */
+export async function runOnce(
+  options: BenchOptions,
+  cpus: CpuPlan,
+  run: number,
+  log: (line: string) => void,
+): Promise<RunResult> {
+  const result: RunResult = {
+    run,
+    startedAt: new Date().toISOString(),
+    loadavg: { start: loadavg()[0]!, end: NaN },
+    figures: {},
+    extras: {},
+    notes: [],
+  };
+  const workDir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
+  const upstreamKey = `bench-${randomBytes(12).toString('hex')}`;
+  const { pacing, sizes, only } = options;
+  let standin: Child | undefined;
+  let direct: DirectClient | undefined;
+  let earshot: EarshotTarget | undefined;
+  let floor: FloorTarget | undefined;
+  let failed = false;
+  try {
+    standin = Child.spawn(
+      'stand-in',
+      [
+        ENTRY.standin,
+        '--port',
+        '0',
+        '--key',
+        upstreamKey,
+        '--rtf',
+        String(pacing.realtimeFactor),
+        '--first-byte-ms',
+        String(pacing.firstByteLatencyMs),
+        // The crowd's speeches all run at once; a 429 would measure the stand-in's limit, not the server.
+        '--max-concurrent',
+        '100000',
+        '--prerendered',
+      ],
+      { cpu: cpus.loadCpu },
+    );
+    const standinUrl = await standin.firstLine(60_000);
+    direct = new DirectClient(standinUrl, upstreamKey);
+    // Each text rendered once now, before anything is measured; its PCM gives the clip's length.
+    const learn = async (texts: readonly string[]): Promise<SpokenText[]> => {
+      const learned: SpokenText[] = [];
+      for (const text of texts) learned.push({ text, seconds: (await direct!.speak(text)).audioSeconds });
+      return learned;
+    };
+    const short = await learn(SHORT_TEXTS);
+    const long = await learn(LONG_TEXTS);
+    // Every run has the whole company's keys configured, whichever scenarios it runs.
+    const keys = new UserKeys(Math.max(sizes.users, sizes.concurrentSpeakers));
+    earshot = await startEarshot({
+      cpu: cpus.serverCpu,
+      upstreamUrl: standinUrl,
+      upstreamKey,
+      keys,
+      dataDir: workDir,
+      maxSockets: sizes.users * sizes.playersPerUser + sizes.speaking * 2,
+      logLevel: options.serverLogLevel,
+      cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
+    });
+    floor = await startFloor({ cpu: cpus.serverCpu, upstreamUrl: standinUrl, upstreamKey });
+    const ctx: RunContext = {
+      options,
+      run,
+      cpus,
+      earshot,
+      floor,
+      direct,
+      short,
+      long,
+      standin: { url: standinUrl, key: upstreamKey, pid: standin.pid },
+      keys,
+      workDir,
+      log,
+      record: (id, target, value) => void ((result.figures[id] ??= {})[target] = value),
+      extra: (id, value) => void (result.extras[id] = value),
+      note: (text) => void result.notes.push(text),
+    };
+    const phase = async (name: string, body: () => Promise<void>) => {
+      const started = performance.now();
+      log(`  run ${run}: ${name}…`);
+      await body();
+      log(`  run ${run}: ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    };
+
+    if (only.has('e')) await phase('e (start-up)', () => startup(ctx));
+    if (only.has('a') || only.has('f')) {
+      await phase('a (1 speaker) and f', async () => {
+        const streams = await firstAudio(ctx, 'a', 1, sizes.roundsSingle);
+        bandwidth(ctx, streams);
+      });
+    }
+    if (only.has('b'))
+      await phase(`b (${sizes.concurrentSpeakers} speakers)`, async () => {
+        await firstAudio(ctx, 'b', sizes.concurrentSpeakers, sizes.roundsConcurrent);
+      });
+    if (only.has('d')) await phase('d (no-op calls)', () => noop(ctx));
+    if (only.has('c')) {
+      // The target that goes first alternates between runs, so neither always meets a fresher machine.
+      const order: Target[] = run % 2 === 1 ? [earshot, floor] : [floor, earshot];
+      for (const target of order) {
+        await phase(
+          `c on ${target.name} (${sizes.users} users × ${sizes.playersPerUser} players, ${sizes.speaking} speaking)`,
+          () => crowd(ctx, target),
+        );
+        // Let the closed players' sockets finish closing before the other target is measured.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    return { ...result, loadavg: { ...result.loadavg, end: loadavg()[0]! } };
+  } catch (error) {
+    failed = true;
+    const serverLog = earshot ? readFileSync(earshot.logPath, 'utf8').split('\n').slice(-15).join('\n') : '';
+    throw new Error(
+      `run ${run} failed: ${describeError(error)}` +
+        (serverLog ? `\nlast lines of Earshot's log:\n${serverLog}` : ''),
+      { cause: error },
+    );
+  } finally {
+    if (earshot && (failed || result.notes.length > 0)) {
+      // Something went wrong: keep Earshot's log beside the results (the work directory is removed).
+      const kept = join(dirname(resolve(options.json)), `earshot-run${run}.log`);
+      mkdirSync(dirname(kept), { recursive: true });
+      copyFileSync(earshot.logPath, kept);
+      log(`  run ${run}: Earshot's log kept in ${kept}`);
+    }
+    direct?.close();
+    await Promise.allSettled([earshot?.stop(), floor?.stop(), standin?.stop()]);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,59 @@
+import { Agent, request } from 'node:http';
+import type { RunContext } from '../context.js';
+import { cpuMs } from '../proc.js';
+
+const WARM_UP_CALLS = 20;
+
+/**
+ * Scenario d, Earshot only: calls that do nothing, one after another from one client — MCP `get_settings`
+ * as a plain JSON-RPC POST and through the official SDK client (what most agents use; the difference is
+ * the client's own cost), REST `GET /api/v1/settings` and `GET /healthz`, all over keep-alive HTTP. Wall
+ * time per call includes the client; server CPU per call is the process's utime+stime over the calls ÷
+ * their number (10 ms ticks: enough calls make it precise).
+ */
+export async function noop(ctx: RunContext): Promise<void> {
+  const { earshot } = ctx;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const client = await earshot.mcpClient(0);
+  const get = (path: string, auth: boolean) => () =>
+    new Promise<void>((resolve, reject) => {
+      const headers = auth ? { authorization: `Bearer ${earshot.key(0)}` } : {};
+      const call = request(`${earshot.url}${path}`, { agent, headers, timeout: 30_000 }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`)),
+        );
+      });
+      call.on('timeout', () => call.destroy(new Error(`${path}: no answer in 30 s`)));
+      call.on('error', reject);
+      call.end();
+    });
+  const mcp = earshot.mcp(0);
+  const kinds: [string, () => Promise<void>][] = [
+    ['mcp', async () => void (await mcp.callTool('get_settings', {}, 30_000))],
+    [
+      'mcpSdk',
+      async () => {
+        const result = await client.callTool({ name: 'get_settings', arguments: {} });
+        if (result.isError) throw new Error(`get_settings failed: ${JSON.stringify(result.content)}`);
+      },
+    ],
+    ['rest', get('/api/v1/settings', true)],
+    ['healthz', get('/healthz', false)],
+  ];
+  try {
+    for (const [kind, call] of kinds) {
+      for (let i = 0; i < WARM_UP_CALLS; i++) await call();
+      const calls = ctx.options.sizes.calls;
+      const before = cpuMs(earshot.child.pid);
+      const started = performance.now();
+      for (let i = 0; i < calls; i++) await call();
+      const wall = performance.now() - started;
+      ctx.record(`d.${kind}.ms`, 'earshot', wall / calls);
+      ctx.record(`d.${kind}.cpu`, 'earshot', (cpuMs(earshot.child.pid) - before) / calls);
+    }
+  } finally {
+    await client.close();
+    agent.destroy();
+  }
+}

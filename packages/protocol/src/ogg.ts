@@ -1,0 +1,283 @@
+/**
+ * Ogg framing (RFC 3533) for Ogg Opus (RFC 7845), the player channel's compressed audio: ElevenLabs sends
+ * it, the offline engine writes it, the server measures and transcodes it and the console demuxes it for
+ * WebCodecs. One implementation for all of them; plain Uint8Array so it runs in Node and in browsers.
+ */
+
+/** The MIME type of Ogg Opus, as `speech.start` announces it and players list it in `accept`. */
+export const OGG_OPUS = 'audio/ogg; codecs=opus';
+/** Raw signed 16-bit little-endian PCM. */
+export const PCM = 'audio/pcm';
+/** Granule positions of Ogg Opus always count 48 kHz samples, whatever the input rate was. */
+export const OPUS_GRANULE_RATE = 48_000;
+
+/** A page larger than this is not Ogg (27-byte header + 255 lacing values + 255 × 255 bytes of data). */
+export const OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255;
+
+/** `audio/ogg;codecs="opus"`, `audio/opus`, `AUDIO/OGG` … all mean Ogg Opus; anything else is kept as given. */
+export function normalizeMimeType(mimeType: string): string {
+  const compact = mimeType.toLowerCase().replace(/[\s"]/g, '');
+  if (compact === 'audio/ogg;codecs=opus' || compact === 'audio/opus' || compact === 'audio/ogg') {
+    return OGG_OPUS;
+  }
+  if (compact === 'audio/pcm' || compact.startsWith('audio/pcm;')) return PCM;
+  return compact;
+}
+
+export interface OggPage {
+  /** Bit 0 continued packet, bit 1 first page of the stream (BOS), bit 2 last page (EOS). */
+  readonly flags: number;
+  /** Samples (48 kHz for Opus) decoded through the last packet that ends on this page; -1: none ends here. */
+  readonly granule: number;
+  readonly serial: number;
+  readonly sequence: number;
+  /** The packets that end on this page (a packet continued from an earlier page is joined whole). */
+  readonly packets: Uint8Array[];
+  /** The page's bytes as received. */
+  readonly bytes: Uint8Array;
+}
+
+export class OggError extends Error {}
+
+/**
+ * Reads Ogg pages out of bytes that arrive in arbitrary pieces. Holds at most one incomplete page (and one
+ * packet spanning pages), so memory stays bounded whatever it is fed. Throws OggError on bytes that are not
+ * Ogg or on a damaged page (bad CRC).
+ */
+export class OggPageReader {
+  private pending: Uint8Array = new Uint8Array(0);
+  private partialPacket: Uint8Array[] = [];
+  private partialBytes = 0;
+
+  /** Appends bytes and returns every page they complete. */
+  push(chunk: Uint8Array): OggPage[] {
+    this.pending = this.pending.length === 0 ? chunk : concat([this.pending, chunk]);
+    const pages: OggPage[] = [];
+    let offset = 0;
+    for (;;) {
+      const page = this.readPage(offset);
+      if (!page) break;
+      offset += page.bytes.length;
+      pages.push(page);
+    }
+    this.pending = offset === 0 ? this.pending : this.pending.slice(offset);
+    return pages;
+  }
+
+  /** Bytes received that do not yet make a whole page. */
+  get bufferedBytes(): number {
+    return this.pending.length;
+  }
+
+  private readPage(offset: number): OggPage | null {
+    const data = this.pending;
+    if (data.length - offset < 27) return null;
+    if (
+      data[offset] !== 0x4f ||
+      data[offset + 1] !== 0x67 ||
+      data[offset + 2] !== 0x67 ||
+      data[offset + 3] !== 0x53
+    ) {
+      throw new OggError('not an Ogg page (no "OggS" capture pattern)');
+    }
+    if (data[offset + 4] !== 0) throw new OggError('unsupported Ogg version');
+    const segments = data[offset + 26]!;
+    const headerBytes = 27 + segments;
+    if (data.length - offset < headerBytes) return null;
+    let bodyBytes = 0;
+    for (let i = 0; i < segments; i++) bodyBytes += data[offset + 27 + i]!;
+    if (data.length - offset < headerBytes + bodyBytes) return null;
+    const bytes = data.subarray(offset, offset + headerBytes + bodyBytes);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const expectedCrc = view.getUint32(22, true);
+    if (oggCrc(bytes, 22) !== expectedCrc) throw new OggError('damaged Ogg page (CRC mismatch)');
+    const flags = bytes[5]!;
+    const granuleLow = view.getUint32(6, true);
+    const granuleHigh = view.getInt32(10, true);
+    const granule = granuleHigh === -1 && granuleLow === 0xffffffff ? -1 : granuleHigh * 2 ** 32 + granuleLow;
+    if ((flags & 1) === 0) this.dropPartial();
+    const packets: Uint8Array[] = [];
+    let start = headerBytes;
+    let length = 0;
+    for (let i = 0; i < segments; i++) {
+      const lace = bytes[27 + i]!;
+      length += lace;
+      if (lace < 255) {
+        packets.push(this.takePacket(bytes.subarray(start, start + length)));
+        start += length;
+        length = 0;
+      }
+    }
+    if (length > 0) this.keepPartial(bytes.subarray(start, start + length));
+    return {
+      flags,
+      granule,
+      serial: view.getUint32(14, true),
+      sequence: view.getUint32(18, true),
+      packets,
+      bytes,
+    };
+  }
+
+  private takePacket(tail: Uint8Array): Uint8Array {
+    if (this.partialPacket.length === 0) return tail.slice();
+    const whole = concat([...this.partialPacket, tail]);
+    this.dropPartial();
+    return whole;
+  }
+
+  private keepPartial(piece: Uint8Array): void {
+    this.partialBytes += piece.length;
+    // An Opus packet is at most 61,440 bytes (RFC 6716 §3.2.5 with 120 ms of 1275-byte frames, plus padding).
+    if (this.partialBytes > 128 * 1024) throw new OggError('an Ogg packet grew past 128 KiB');
+    this.partialPacket.push(piece.slice());
+  }
+
+  private dropPartial(): void {
+    this.partialPacket = [];
+    this.partialBytes = 0;
+  }
+}
+
+/** Writes the pages of one logical Ogg stream: sequence numbers, lacing and CRC. */
+export class OggPageWriter {
+  private sequence = 0;
+
+  constructor(private readonly serial: number) {}
+
+  /**
+   * One page holding whole packets (at most 255 lacing values: callers keep pages small, as a live stream
+   * wants anyway). `granule` is the position after the last packet; flags: 2 for the first page, 4 for the last.
+   */
+  page(packets: readonly Uint8Array[], granule: number, flags = 0): Uint8Array {
+    const lacing: number[] = [];
+    let bodyBytes = 0;
+    for (const packet of packets) {
+      for (let left = packet.length; ; left -= 255) {
+        lacing.push(Math.min(left, 255));
+        if (left < 255) break;
+      }
+      bodyBytes += packet.length;
+    }
+    if (lacing.length > 255) throw new OggError('too many packets for one Ogg page');
+    const page = new Uint8Array(27 + lacing.length + bodyBytes);
+    const view = new DataView(page.buffer);
+    page.set([0x4f, 0x67, 0x67, 0x53], 0);
+    page[5] = flags;
+    view.setUint32(6, granule % 2 ** 32, true);
+    view.setUint32(10, Math.floor(granule / 2 ** 32), true);
+    view.setUint32(14, this.serial, true);
+    view.setUint32(18, this.sequence++, true);
+    page[26] = lacing.length;
+    page.set(lacing, 27);
+    let offset = 27 + lacing.length;
+    for (const packet of packets) {
+      page.set(packet, offset);
+      offset += packet.length;
+    }
+    view.setUint32(22, oggCrc(page, 22), true);
+    return page;
+  }
+
+  /** Lacing values a packet of this size takes. */
+  static lacingOf(packetBytes: number): number {
+    return Math.floor(packetBytes / 255) + 1;
+  }
+}
+
+export interface OpusHead {
+  readonly channels: number;
+  /** Samples (48 kHz) the decoder discards at the start: the encoder's look-ahead. */
+  readonly preSkip: number;
+  /** The rate the audio had before encoding (informational: Opus always decodes at 48 kHz or a divisor). */
+  readonly inputSampleRate: number;
+}
+
+/** Parses the identification header, or returns null when the packet is not one. */
+export function parseOpusHead(packet: Uint8Array): OpusHead | null {
+  if (packet.length < 19 || String.fromCharCode(...packet.subarray(0, 8)) !== 'OpusHead') return null;
+  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  return {
+    channels: packet[9]!,
+    preSkip: view.getUint16(10, true),
+    inputSampleRate: view.getUint32(12, true),
+  };
+}
+
+/** The 19-byte identification header for mono or stereo (mapping family 0). */
+export function opusHead(head: OpusHead): Uint8Array {
+  const packet = new Uint8Array(19);
+  const view = new DataView(packet.buffer);
+  packet.set([...'OpusHead'].map((c) => c.charCodeAt(0)));
+  packet[8] = 1;
+  packet[9] = head.channels;
+  view.setUint16(10, head.preSkip, true);
+  view.setUint32(12, head.inputSampleRate, true);
+  return packet;
+}
+
+/** The comment header with a vendor string and no comments. */
+export function opusTags(vendor: string): Uint8Array {
+  const vendorBytes = new TextEncoder().encode(vendor);
+  const packet = new Uint8Array(8 + 4 + vendorBytes.length + 4);
+  const view = new DataView(packet.buffer);
+  packet.set([...'OpusTags'].map((c) => c.charCodeAt(0)));
+  view.setUint32(8, vendorBytes.length, true);
+  packet.set(vendorBytes, 12);
+  return packet;
+}
+
+export function isOpusTags(packet: Uint8Array): boolean {
+  return packet.length >= 8 && String.fromCharCode(...packet.subarray(0, 8)) === 'OpusTags';
+}
+
+/** Samples (48 kHz) an Opus packet decodes to, from its TOC byte (RFC 6716 §3.1); 0 for a malformed one. */
+export function opusPacketSamples(packet: Uint8Array): number {
+  if (packet.length === 0) return 0;
+  const toc = packet[0]!;
+  const config = toc >> 3;
+  let frameSamples: number;
+  if (config < 12) frameSamples = [480, 960, 1920, 2880][config & 3]!;
+  else if (config < 16) frameSamples = config & 1 ? 960 : 480;
+  else frameSamples = [120, 240, 480, 960][config & 3]!;
+  const code = toc & 3;
+  let frames: number;
+  if (code === 0) frames = 1;
+  else if (code === 3) {
+    if (packet.length < 2) return 0;
+    frames = packet[1]! & 0x3f;
+  } else frames = 2;
+  return frames * frameSamples;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let r = i << 24;
+    for (let j = 0; j < 8; j++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
+    table[i] = r >>> 0;
+  }
+  return table;
+})();
+
+/** Ogg's CRC-32 (polynomial 0x04c11db7, not reflected, no final xor), with the 4 CRC bytes at `crcAt` read as 0. */
+export function oggCrc(page: Uint8Array, crcAt = -1): number {
+  let crc = 0;
+  for (let i = 0; i < page.length; i++) {
+    const byte = crcAt >= 0 && i >= crcAt && i < crcAt + 4 ? 0 : page[i]!;
+    crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff]!) >>> 0;
+  }
+  return crc;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
+}

@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromElevenLabsError } from './elevenlabs-errors.js';
+import { ElevenLabsHttp, ElevenLabsHttpError, MAX_STREAM_LINE_CHARS, ndjson } from './elevenlabs-http.js';
+
+/** A real HTTP server on loopback answering with `handle`; each request is recorded. */
+async function upstream(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void) {
+  const seen: { url: string; key: string | undefined; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (data: Buffer) => (body += data.toString()));
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', key: req.headers['xi-api-key'] as string | undefined, body });
+      handle(req, res, seen.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** A response body arriving in these pieces (an async iterable of bytes, as a node:http response is). */
+async function* stream(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
+}
+
+const collect = async (lines: AsyncIterable<unknown>) => {
+  const all: unknown[] = [];
+  for await (const line of lines) all.push(line);
+  return all;
+};
+
+describe('ElevenLabs over fetch', () => {
+  it('sends the key, keeps a base URL’s path, the query and the JSON body', async () => {
+    const { url, seen } = await upstream((_req, res) => res.end('{"ok":true}'));
+    const http = new ElevenLabsHttp({
+      apiKey: 'k1',
+      baseUrl: `${url}/proxy/`,
+      maxRetries: 0,
+      timeoutMs: 5000,
+    });
+    await http.json('v1/thing', { method: 'POST', query: { a: 1, b: undefined }, json: { text: 'hi' } });
+    expect(seen).toEqual([{ url: '/proxy/v1/thing?a=1', key: 'k1', body: '{"text":"hi"}' }]);
+  });
+
+  it('retries a 429 after its Retry-After, once, then answers', async () => {
+    const { url, seen } = await upstream((_req, res, n) => {
+      if (n === 1) res.writeHead(429, { 'retry-after': '1' }).end('{"detail":{"status":"too_many"}}');
+      else res.end('[]');
+    });
+    const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 1, timeoutMs: 5000 });
+    expect(await http.json('v1/models')).toEqual([]);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('gives an error the SDK’s shape, mapped like the SDK’s, with the body read only so far', async () => {
+    const { url } = await upstream((_req, res, n) => {
+      if (n === 1)
+        res.writeHead(429, { 'retry-after': '7' }).end('{"detail":{"status":"concurrent_limit_exceeded"}}');
+      // A body far past the cap: the error is still raised (not buffered whole, not hanging).
+      else res.writeHead(500).end('x'.repeat(5 * 1024 * 1024));
+    });
+    const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 });
+    const busy = await http.request('v1/x').catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(ElevenLabsHttpError);
+    const mapped = fromElevenLabsError(busy, {});
+    expect(mapped.code).toBe('upstream_busy');
+    expect(mapped.retryAfterSeconds).toBe(7);
+    expect(mapped.message).toContain('concurrent_limit_exceeded');
+    const failed = (await http.request('v1/x').catch((error: unknown) => error)) as ElevenLabsHttpError;
+    expect(failed.statusCode).toBe(500);
+    expect((failed.body as string).length).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('gives up on headers that do not come within the timeout, as upstream_busy', async () => {
+    const { url } = await upstream(() => undefined);
+    const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 100 });
+    const error = await http.request('v1/x').catch((thrown: unknown) => thrown);
+    expect((error as Error).name).toBe('ElevenLabsTimeoutError');
+    expect(fromElevenLabsError(error, {}).code).toBe('upstream_busy');
+  });
+
+  it('reads NDJSON lines split anywhere, even inside a character', async () => {
+    const euro = Buffer.from('{"t":"€"}\n');
+    const lines = ndjson(
+      stream('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}'),
+    );
+    expect(await collect(lines)).toEqual([{ a: 1 }, { b: 2 }, { t: '€' }, { c: 3 }]);
+  });
+
+  it('refuses a line longer than the cap instead of buffering it', async () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    const parts = Array.from({ length: MAX_STREAM_LINE_CHARS / huge.length + 1 }, () => huge);
+    await expect(collect(ndjson(stream('{"a":1}\n', ...parts)))).rejects.toThrow('passed');
+  });
+});

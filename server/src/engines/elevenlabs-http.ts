@@ -1,0 +1,248 @@
+/**
+ * The ElevenLabs calls on Earshot's hot path — the timestamped speech stream, the voice list and the model
+ * list — over node:http, without the SDK. Loading the SDK (some 11,000 modules) took about a second of every
+ * start and 165 MB of memory, and its stream parser (a schema check per line) a tenth of the CPU of 200
+ * speeches at once. Same wire format, retries and header timeout as the SDK's; errors have the SDK's shape
+ * (`statusCode`, `body`, `rawResponse`), so elevenlabs-errors.ts reads both alike. The rest of the API
+ * (studio tools, the subscription) still goes through the SDK, loaded on first use.
+ */
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+const DEFAULT_BASE_URL = 'https://api.elevenlabs.io';
+/** Like the SDK's: the first retry after about a second, then doubling; Retry-After when the server says. */
+const INITIAL_RETRY_DELAY_MS = 1000;
+const MAX_RETRY_DELAY_MS = 60_000;
+/** Voice and model lists are read whole; an answer longer than this is refused. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** An error body is read for its code only; more than this is not read. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** One NDJSON line holds a chunk's audio in base64 (tens of KB); a line longer than this is refused. */
+export const MAX_STREAM_LINE_CHARS = 8 * 1024 * 1024;
+
+/** ElevenLabs answered with an error status (the SDK's ElevenLabsError has the same fields). */
+export class ElevenLabsHttpError extends Error {
+  override readonly name = 'ElevenLabsHttpError';
+  readonly rawResponse: { readonly headers: HeaderReader };
+
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+    headers: HeaderReader,
+  ) {
+    super(`ElevenLabs answered HTTP ${statusCode}`);
+    this.rawResponse = { headers };
+  }
+}
+
+/** No answer (headers) within the timeout; named like the SDK's, which elevenlabs-errors.ts also reads. */
+export class ElevenLabsHttpTimeoutError extends Error {
+  override readonly name = 'ElevenLabsTimeoutError';
+}
+
+export interface ElevenLabsHttpOptions {
+  readonly apiKey: string;
+  readonly baseUrl?: string;
+  /** Retries on 408/429/5xx; only before a response is accepted, so never inside a stream. */
+  readonly maxRetries: number;
+  /** How long to wait for the response's headers. */
+  readonly timeoutMs: number;
+}
+
+export interface RequestOptions {
+  readonly method?: 'GET' | 'POST';
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly json?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+/** A response whose headers have arrived; its body is read once, as it arrives. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: HeaderReader;
+  readonly body: IncomingMessage;
+}
+
+/** The one method of fetch's Headers that callers use. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+export class ElevenLabsHttp {
+  private readonly base: string;
+  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake.
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true }),
+    https: new HttpsAgent({ keepAlive: true }),
+  };
+
+  constructor(private readonly options: ElevenLabsHttpOptions) {
+    // A base with a path (a proxy's prefix) keeps it: paths are joined, not replaced.
+    this.base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/*$/, '/');
+  }
+
+  /** A successful response (its body unread), after the retries the options allow. */
+  async request(path: string, request: RequestOptions = {}): Promise<UpstreamResponse> {
+    const url = new URL(path.replace(/^\/+/, ''), this.base);
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    const body = request.json === undefined ? undefined : Buffer.from(JSON.stringify(request.json));
+    const headers: Record<string, string | number> = { 'xi-api-key': this.options.apiKey };
+    if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.send(url, request.method ?? 'GET', headers, body, request.signal);
+      if (response.status >= 200 && response.status < 300) return response;
+      if (attempt < this.options.maxRetries && retryable(response.status)) {
+        response.body.destroy();
+        await sleep(retryDelayMs(response.headers, attempt), request.signal);
+        continue;
+      }
+      throw new ElevenLabsHttpError(response.status, await readErrorBody(response.body), response.headers);
+    }
+  }
+
+  /** A JSON answer (read whole: voice and model lists, at most MAX_JSON_BYTES). */
+  async json<T>(path: string, request: RequestOptions = {}): Promise<T> {
+    const { body } = await this.request(path, request);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_JSON_BYTES) {
+        body.destroy();
+        throw new Error(`an ElevenLabs answer passed ${MAX_JSON_BYTES} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  }
+
+  /** Ends the idle keep-alive connections (at shutdown). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /**
+   * One request, until its headers arrive within the timeout. The caller's signal also ends the body.
+   * node:http rather than fetch: no web-stream layer between the socket and the NDJSON parser (fetch's was
+   * a twentieth of the CPU of 200 speeches).
+   */
+  private send(
+    url: URL,
+    method: string,
+    headers: Record<string, string | number>,
+    body: Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const secure = url.protocol === 'https:';
+      const call = (secure ? httpsRequest : httpRequest)(url, {
+        method,
+        headers,
+        agent: secure ? this.agents.https : this.agents.http,
+        ...(signal ? { signal } : {}),
+      });
+      const timer = setTimeout(
+        () =>
+          call.destroy(
+            new ElevenLabsHttpTimeoutError(`ElevenLabs did not answer in ${this.options.timeoutMs} ms`),
+          ),
+        this.options.timeoutMs,
+      );
+      call.once('response', (response) => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, headers: headerReader(response), body: response });
+      });
+      // Kept for the whole request: an error after the headers (a reset mid-stream) must not go unheard.
+      call.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      call.end(body);
+    });
+  }
+}
+
+function headerReader(response: IncomingMessage): HeaderReader {
+  return {
+    get(name) {
+      const value = response.headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+function retryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+function retryDelayMs(headers: HeaderReader, attempt: number): number {
+  const seconds = Number.parseInt(headers.get('retry-after') ?? '', 10);
+  if (seconds > 0) return Math.min(seconds * 1000, MAX_RETRY_DELAY_MS);
+  const delay = Math.min(INITIAL_RETRY_DELAY_MS * 2 ** attempt, MAX_RETRY_DELAY_MS);
+  return delay * (1 + (Math.random() - 0.5) * 0.2);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const done = () => {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}
+
+/** The error body as JSON when it is JSON, else its text; at most MAX_ERROR_BODY_BYTES are read. */
+async function readErrorBody(body: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut short says no more than its status.
+  } finally {
+    body.destroy();
+  }
+  const text = Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_ERROR_BODY_BYTES));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The lines of an NDJSON body, each parsed once, as they arrive. A line past MAX_STREAM_LINE_CHARS or one
+ * that is not JSON throws (the caller reports the stream as broken).
+ */
+export async function* ndjson(body: AsyncIterable<Uint8Array>): AsyncIterable<unknown> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of body) {
+    pending += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+      const line = pending.slice(start, end).trim();
+      start = end + 1;
+      if (line !== '') yield JSON.parse(line) as unknown;
+    }
+    pending = pending.slice(start);
+    if (pending.length > MAX_STREAM_LINE_CHARS)
+      throw new Error(`a stream line passed ${MAX_STREAM_LINE_CHARS} characters`);
+  }
+  const last = (pending + decoder.decode()).trim();
+  if (last !== '') yield JSON.parse(last) as unknown;
+}

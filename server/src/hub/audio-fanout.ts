@@ -1,0 +1,121 @@
+import type { AudioFormat, ServerMessage, SpeechStartMessage } from '@earshot/protocol';
+import type { Logger } from 'pino';
+import { chooseMimeType, createTranscoder, type Transcoder } from '../audio/formats.js';
+import type { PlayerConnection } from './types.js';
+import type { UserChannel } from './user-channel.js';
+
+/** What each player said it decodes (`state.accept`); kept beside the connection, gone with it. */
+const accepted = new WeakMap<PlayerConnection, readonly string[]>();
+
+export function setPlayerAccept(player: PlayerConnection, accept: readonly string[]): void {
+  accepted.set(player, accept);
+}
+
+interface FormatGroup {
+  readonly format: AudioFormat;
+  readonly players: PlayerConnection[];
+  /** null: the players take the source bytes as they are. */
+  transcoder: Transcoder | null;
+  bytes: number;
+}
+
+/**
+ * One speech's audio to a user's players, grouped by the format each takes: the source bytes go to the players
+ * that decode them, and each other format is transcoded once for all players that need it (never per player).
+ * Players are grouped when the speech starts; one that connects or changes `accept` later joins the next speech.
+ */
+export class AudioFanout {
+  private readonly groups: FormatGroup[] = [];
+
+  constructor(
+    private readonly channel: UserChannel,
+    private readonly speechId: string,
+    source: AudioFormat,
+    private readonly maxBufferedBytes: number,
+    private readonly log: Logger,
+  ) {
+    const byType = new Map<string, PlayerConnection[]>();
+    for (const player of channel.players) {
+      const mimeType = chooseMimeType(source, accepted.get(player));
+      const players = byType.get(mimeType) ?? [];
+      players.push(player);
+      byType.set(mimeType, players);
+    }
+    for (const [mimeType, players] of byType) {
+      const transcoder = mimeType === source.mimeType ? null : createTranscoder(source, mimeType);
+      this.groups.push({ format: transcoder?.format ?? source, players, transcoder, bytes: 0 });
+    }
+  }
+
+  get playersReached(): number {
+    let players = 0;
+    for (const group of this.groups) players += group.players.length;
+    return players;
+  }
+
+  /** `speech.start`, announcing to each group the format it gets. */
+  start(message: Omit<SpeechStartMessage, 'audio'>): void {
+    for (const group of this.groups)
+      this.channel.broadcastTo(group.players, { ...message, audio: group.format });
+  }
+
+  /** A message that is the same whatever the format (timings, stopped, error). */
+  broadcast(message: ServerMessage): void {
+    for (const group of this.groups) this.channel.broadcastTo(group.players, message);
+  }
+
+  audio(chunk: Uint8Array): void {
+    for (const group of this.groups)
+      this.send(group, group.transcoder ? this.transcode(group, chunk) : [chunk]);
+  }
+
+  /** Flushes each transcoder and sends `speech.end` with the bytes that group received. */
+  end(id: string, durationMs: number): void {
+    for (const group of this.groups) {
+      const transcoder = group.transcoder;
+      if (transcoder)
+        this.send(
+          group,
+          this.guard(group, () => transcoder.end()),
+        );
+      this.channel.broadcastTo(group.players, { type: 'speech.end', id, durationMs, bytes: group.bytes });
+    }
+  }
+
+  /** Frees the codecs of a speech that did not end normally. */
+  close(): void {
+    for (const group of this.groups) group.transcoder?.close();
+  }
+
+  private send(group: FormatGroup, chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) {
+      if (chunk.byteLength === 0) continue;
+      group.bytes += chunk.byteLength;
+      this.channel.sendAudioTo(group.players, chunk, this.maxBufferedBytes);
+    }
+  }
+
+  private transcode(group: FormatGroup, chunk: Uint8Array): readonly Uint8Array[] {
+    const transcoder = group.transcoder!;
+    return this.guard(group, () => transcoder.push(chunk));
+  }
+
+  /** Audio the codec cannot read (a damaged upstream stream) ends that group's stream, not the speech. */
+  private guard(group: FormatGroup, work: () => Uint8Array[]): readonly Uint8Array[] {
+    try {
+      return work();
+    } catch (error) {
+      this.log.warn({ err: error, format: group.format.mimeType }, 'audio transcoding failed');
+      group.transcoder?.close();
+      group.transcoder = null;
+      const players = group.players.splice(0);
+      this.channel.broadcastTo(players, {
+        type: 'speech.error',
+        id: this.speechId,
+        code: 'audio_format',
+        message: `Earshot could not convert this speech to ${group.format.mimeType}; it plays in players that take Ogg Opus.`,
+      });
+      return [];
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport, McpServer } from '@modelcontextprotocol/server';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ToolSet, withJsonSchemaOnce } from './tool-set.js';
+
+describe('withJsonSchemaOnce', () => {
+  it('converts to JSON Schema once per target, hands back the same frozen object, and validates as zod does', async () => {
+    const schema = z.object({ text: z.string().max(5) });
+    let conversions = 0;
+    const convert = schema['~standard'].jsonSchema.input;
+    const counted = {
+      '~standard': {
+        ...schema['~standard'],
+        jsonSchema: {
+          input: (options: Parameters<typeof convert>[0]) => {
+            conversions++;
+            return convert(options);
+          },
+          output: schema['~standard'].jsonSchema.output,
+        },
+      },
+    };
+    const once = withJsonSchemaOnce(counted);
+    const first = once['~standard'].jsonSchema.input({ target: 'draft-2020-12' });
+    for (let i = 0; i < 5; i++)
+      expect(once['~standard'].jsonSchema.input({ target: 'draft-2020-12' })).toBe(first);
+    expect(conversions).toBe(1);
+    once['~standard'].jsonSchema.input({ target: 'draft-07' });
+    expect(conversions).toBe(2);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen((first as { properties: object }).properties)).toBe(true);
+    expect(await once['~standard'].validate({ text: 'hi' })).toEqual({ value: { text: 'hi' } });
+    const refused = await once['~standard'].validate({ text: 'too long' });
+    expect(refused.issues?.[0]?.path).toEqual(['text']);
+  });
+});
+
+describe('ToolSet', () => {
+  function toolSet() {
+    const tools = new ToolSet();
+    for (const name of ['first', 'second']) {
+      tools.define(
+        name,
+        {
+          title: name,
+          description: `The ${name} tool.`,
+          inputSchema: { text: z.string().max(10) },
+          outputSchema: { said: z.string(), by: z.string() },
+          annotations: { readOnlyHint: true },
+          _meta: { 'example.com/tool': name },
+        },
+        async (args, call) => ({
+          content: [{ type: 'text', text: args.text }],
+          structuredContent: { said: args.text, by: call.user },
+        }),
+      );
+    }
+    return tools;
+  }
+
+  async function connect(tools: ToolSet, only?: string) {
+    const server = new McpServer({ name: 't', version: '1' }, { capabilities: { tools: {} } });
+    tools.installOn(server, 'alice', 'legacy', only);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(clientSide);
+    return client;
+  }
+
+  it('serves the same definitions to every server it is installed on, calling handlers for that server’s user', async () => {
+    const tools = toolSet();
+    expect(() =>
+      tools.define('first', { title: 'x', description: 'x', inputSchema: {}, annotations: {} }, async () => ({
+        content: [],
+      })),
+    ).toThrow(/defined twice/);
+    for (let i = 0; i < 2; i++) {
+      const client = await connect(tools);
+      const { tools: listed } = await client.listTools();
+      expect(listed.map((tool) => tool.name)).toEqual(['first', 'second']);
+      expect(listed[0]?.inputSchema).toMatchObject({
+        properties: { text: { type: 'string', maxLength: 10 } },
+      });
+      const result = await client.callTool({ name: 'second', arguments: { text: 'hello' } });
+      expect(result.structuredContent).toEqual({ said: 'hello', by: 'alice' });
+      const refused = await client.callTool({ name: 'first', arguments: { text: 'far too long' } });
+      expect(refused.isError).toBe(true);
+      await client.close();
+    }
+  });
+
+  it('installs only the named tool when a request calls one', async () => {
+    const client = await connect(toolSet(), 'second');
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['second']);
+    await client.close();
+  });
+});

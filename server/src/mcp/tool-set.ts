@@ -1,0 +1,136 @@
+import type {
+  CallToolResult,
+  McpServer,
+  ServerContext,
+  StandardSchemaWithJSON,
+  ToolAnnotations,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+
+/** Which protocol revision family a request speaks: 2026-07-28 ('modern') or a 2025 revision ('legacy'). */
+export type ProtocolEra = 'legacy' | 'modern';
+
+/** Who is calling and on what request: what a tool handler gets besides its arguments. */
+export interface ToolCall {
+  /** The authenticated user the call acts for. */
+  readonly user: string;
+  readonly era: ProtocolEra;
+  /** The SDK's per-request context: request id, abort signal, `_meta`, notify. */
+  readonly ctx: ServerContext;
+}
+
+interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: In;
+  readonly outputSchema?: Out;
+  readonly annotations: ToolAnnotations;
+  /** Tool metadata, e.g. MCP Apps' `ui.resourceUri`. */
+  readonly _meta?: Record<string, unknown>;
+}
+
+type ToolHandler<In extends z.ZodRawShape> = (
+  args: z.output<z.ZodObject<In>>,
+  call: ToolCall,
+) => Promise<CallToolResult>;
+
+interface ToolDefinition {
+  readonly name: string;
+  readonly config: {
+    readonly title: string;
+    readonly description: string;
+    readonly inputSchema: StandardSchemaWithJSON;
+    readonly outputSchema?: StandardSchemaWithJSON;
+    readonly annotations: ToolAnnotations;
+    readonly _meta?: Record<string, unknown>;
+  };
+  readonly handler: (args: unknown, call: ToolCall) => Promise<CallToolResult>;
+}
+
+/**
+ * Earshot's tools, defined once per process. Stateless MCP serving builds an `McpServer` for every request (the
+ * SDK binds one to each exchange); building each tool's zod schema and converting it to JSON Schema there cost
+ * more CPU than the tool call itself. Here the schemas and their JSON Schema forms are made once, and
+ * `installOn` only hands the SDK references.
+ */
+export class ToolSet {
+  private readonly tools: ToolDefinition[] = [];
+
+  define<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
+    name: string,
+    config: ToolConfig<In, Out>,
+    handler: ToolHandler<In>,
+  ): void {
+    if (this.tools.some((tool) => tool.name === name)) throw new Error(`Tool ${name} is defined twice.`);
+    this.tools.push({
+      name,
+      config: {
+        title: config.title,
+        description: config.description,
+        inputSchema: withJsonSchemaOnce(z.object(config.inputSchema)),
+        ...(config.outputSchema && { outputSchema: withJsonSchemaOnce(z.object(config.outputSchema)) }),
+        annotations: config.annotations,
+        ...(config._meta && { _meta: config._meta }),
+      },
+      // The SDK validated the arguments against this very schema before calling.
+      handler: handler as (args: unknown, call: ToolCall) => Promise<CallToolResult>,
+    });
+  }
+
+  get names(): readonly string[] {
+    return this.tools.map((tool) => tool.name);
+  }
+
+  /**
+   * Registers the tools on a server that serves one request (or one stdio connection) for `user`: all of them,
+   * or only `only` when the request is a call of that one tool (registering is most of a request's server cost).
+   */
+  installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
+    for (const tool of this.tools) {
+      if (only !== undefined && tool.name !== only) continue;
+      server.registerTool(tool.name, tool.config, (args: unknown, ctx: ServerContext) =>
+        tool.handler(args, { user, era, ctx }),
+      );
+    }
+  }
+}
+
+/**
+ * The same schema, with its JSON Schema conversion memoised: the SDK converts on every registration and every
+ * `tools/list`, and zod converts from scratch each time. The memoised form is frozen, so anything that tried to
+ * edit the shared copy would fail loudly instead of changing what the next request sees.
+ */
+export function withJsonSchemaOnce<Input, Output>(
+  schema: StandardSchemaWithJSON<Input, Output>,
+): StandardSchemaWithJSON<Input, Output> {
+  const standard = schema['~standard'];
+  const memo = new Map<string, Record<string, unknown>>();
+  const convert =
+    (io: 'input' | 'output') =>
+    (options: Parameters<typeof standard.jsonSchema.input>[0]): Record<string, unknown> => {
+      const key = `${io}\u0000${options.target}`;
+      let json = memo.get(key);
+      if (json === undefined) {
+        json = deepFreeze(standard.jsonSchema[io](options));
+        memo.set(key, json);
+      }
+      return json;
+    };
+  return {
+    '~standard': {
+      version: standard.version,
+      vendor: standard.vendor,
+      validate: standard.validate,
+      ...(standard.types && { types: standard.types }),
+      jsonSchema: { input: convert('input'), output: convert('output') },
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
