@@ -273,7 +273,8 @@ export class SpeechService {
   }
 
   /**
-   * Waits for a started speech to finish (and, with `wait: "played"`, for a player to report it played)
+   * Waits for a started speech to finish (and, with `wait: "played"`, for a listening player to report it
+   * played; never for players that cannot play: it returns as soon as none listens)
    * and returns the result REST and MCP give. A failed speech throws its EarshotError.
    */
   async finish(started: StartedSpeech, wait: 'generated' | 'played' = 'generated'): Promise<SpeakResult> {
@@ -282,7 +283,7 @@ export class SpeechService {
       throw outcome.error ?? new EarshotError('internal', 'The speech failed; the server log has details.');
     }
     const played =
-      wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0
+      wait === 'played' && outcome.status === 'completed' && outcome.playersListening > 0
         ? await started.handle.waitPlayed(outcome.durationMs + PLAYED_GRACE_MS)
         : false;
     return this.describe(started, outcome, played);
@@ -298,6 +299,7 @@ export class SpeechService {
       credits: outcome.credits,
       durationMs: outcome.durationMs,
       playersReached: outcome.playersReached,
+      playersListening: outcome.playersListening,
       played,
       audioUrl: audioId ? this.audioUrl(audioId) : null,
       voice: started.voice,
