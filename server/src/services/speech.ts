@@ -59,7 +59,12 @@ export class SpeechService {
     private readonly settings: SettingsService,
     private readonly store: Store,
     private readonly engine: VoiceEngine,
-    private readonly limits: { readonly maxTextLength: number; readonly publicUrl: string },
+    private readonly limits: {
+      readonly maxTextLength: number;
+      readonly publicUrl: string;
+      /** @default PLAYED_GRACE_MS */
+      readonly playedGraceMs?: number;
+    },
     log: Logger,
     storeRetryDelaysMs?: readonly number[],
   ) {
@@ -284,7 +289,7 @@ export class SpeechService {
     }
     const played =
       wait === 'played' && outcome.status === 'completed' && outcome.playersListening > 0
-        ? await started.handle.waitPlayed(outcome.durationMs + PLAYED_GRACE_MS)
+        ? await started.handle.waitPlayed(outcome.durationMs + (this.limits.playedGraceMs ?? PLAYED_GRACE_MS))
         : false;
     return this.describe(started, outcome, played);
   }
