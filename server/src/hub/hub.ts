@@ -93,6 +93,11 @@ export class Hub {
     return this.channels.get(user)?.playersListening ?? 0;
   }
 
+  /** What each of the user's players said of its audio ('unknown': never said). */
+  playerAudio(user: string): ('on' | 'off' | 'unknown')[] {
+    return this.channels.get(user)?.audioStates() ?? [];
+  }
+
   totalPlayers(): number {
     let total = 0;
     for (const channel of this.channels.values()) total += channel.players.size;

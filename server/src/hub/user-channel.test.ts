@@ -34,6 +34,7 @@ describe('UserChannel: who listens, and waiting for "played"', () => {
     channel.setAudio(off, false);
     expect(channel.playersListening).toBe(1);
     expect([on, off, silent].map((p) => channel.isListening(p))).toEqual([true, false, false]);
+    expect(channel.audioStates()).toEqual(['on', 'off', 'unknown']);
     channel.remove(on);
     expect(channel.playersListening).toBe(0);
     expect(channel.isListening(on)).toBe(false);

@@ -13,7 +13,7 @@ export class UserChannel {
    * Earshot cannot know anyone hears it, and a result must never claim so (older scripts that report `played`
    * without `state` get `played` only if they send it before the wait gives up).
    */
-  private readonly audioOn = new WeakSet<PlayerConnection>();
+  private readonly audio = new WeakMap<PlayerConnection, 'on' | 'off'>();
 
   /**
    * Sends a message to every player of this user; returns how many received it. It is serialised once,
@@ -63,20 +63,24 @@ export class UserChannel {
 
   /** Records what a player said about its audio (`state.audio`). */
   setAudio(player: PlayerConnection, on: boolean): void {
-    if (on) this.audioOn.add(player);
-    else this.audioOn.delete(player);
+    this.audio.set(player, on ? 'on' : 'off');
     this.settleIfNobodyListens();
   }
 
   isListening(player: PlayerConnection): boolean {
-    return this.audioOn.has(player) && this.players.has(player);
+    return this.audio.get(player) === 'on' && this.players.has(player);
   }
 
   /** Connected players that said someone can hear them. */
   get playersListening(): number {
     let listening = 0;
-    for (const player of this.players) if (this.audioOn.has(player)) listening += 1;
+    for (const player of this.players) if (this.audio.get(player) === 'on') listening += 1;
     return listening;
+  }
+
+  /** What each connected player said of its audio ('unknown': it never said), for logs and tests. */
+  audioStates(): ('on' | 'off' | 'unknown')[] {
+    return [...this.players].map((player) => this.audio.get(player) ?? 'unknown');
   }
 
   markPlayed(id: string): void {
