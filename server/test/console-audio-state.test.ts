@@ -31,7 +31,8 @@ describe('the console reports its audio state (Chromium)', () => {
     await server?.close();
   });
 
-  it('is off before "Enable audio": speak says nobody heard it and wait: "played" returns', async () => {
+  // One story on one page, so the steps cannot run out of order: off, on, off and on with auto-play, reloaded.
+  it('is off before "Enable audio" (speak says nobody heard it), on after, off with auto-play off and after a reload', async () => {
     await page.goto(`${server.url}/#key=${server.keys.alice}`);
     await page.getByText('Connected as alice').waitFor();
     await serverSees(['off']);
@@ -43,22 +44,20 @@ describe('the console reports its audio state (Chromium)', () => {
     expect(result.structuredContent).toMatchObject({ playersReached: 1, playersListening: 0, played: false });
     expect(textOf(result)).toMatch(/^Nobody heard it: 1 player is open but none has audio on/);
     expect(textOf(result)).toContain('"Enable audio"');
-  });
 
-  it('is on after "Enable audio": the speech plays and is reported played', async () => {
+    // On after "Enable audio": the speech plays and is reported played.
     await page.getByRole('button', { name: 'Enable audio' }).click();
     await page.getByRole('button', { name: 'Audio on' }).waitFor();
     await serverSees(['on']);
 
-    const result = await agent.callTool({
+    const heard = await agent.callTool({
       name: 'speak',
       arguments: { text: 'Now you can.', wait: 'played' },
     });
-    expect(result.structuredContent).toMatchObject({ playersReached: 1, playersListening: 1, played: true });
-    expect(textOf(result)).toMatch(/^Spoke 12 characters as \S+ to 1 listening player .*finished playing/);
-  });
+    expect(heard.structuredContent).toMatchObject({ playersReached: 1, playersListening: 1, played: true });
+    expect(textOf(heard)).toMatch(/^Spoke 12 characters as \S+ to 1 listening player .*finished playing/);
 
-  it('is off again when auto-play is turned off, and on when it is turned back on', async () => {
+    // Off again when auto-play is turned off, on when it is turned back on.
     const setAutoPlay = async (autoPlay: boolean) => {
       const response = await fetch(`${server.url}/api/v1/settings`, {
         method: 'PUT',
@@ -71,9 +70,8 @@ describe('the console reports its audio state (Chromium)', () => {
     await serverSees(['off']);
     await setAutoPlay(true);
     await serverSees(['on']);
-  });
 
-  it('says its state again on reconnect', async () => {
+    // A reloaded page says its state again on its new connection.
     await page.reload();
     await page.getByText('Connected as alice').waitFor();
     // A reloaded page has not enabled audio: a fresh user gesture is needed.
