@@ -2,8 +2,9 @@
 """earshot-aws: the few AWS calls the proxy instance makes, with Python's standard library only.
 
 The minimal Amazon Linux image has no AWS CLI, and the CLI costs about a CPU-second per call on a t4g.nano whose
-baseline is 10 % of one core; task discovery runs every 10 s. So: Signature Version 4 (checked against botocore's
-and the AWS JS SDK's signer in the tests), credentials of the instance role from IMDSv2, and one subcommand per job.
+baseline is 10 % of one core; task discovery runs every 10 s. So: Signature Version 4 (checked against the AWS JS
+SDK's signer, @smithy/signature-v4, in infra/test/proxy-aws-sign.test.ts), credentials of the instance role from
+IMDSv2, and one subcommand per job.
 
   ecs-tasks --cluster NAME               private IPv4 of the cluster's running, not unhealthy tasks, one a line
   dns-upsert --zone ID --name NAME       UPSERT the A record NAME (TTL 60) to this instance's public IPv4
@@ -86,7 +87,8 @@ def sign(method, url, headers, body, region, service, keys, now):
         urllib.parse.quote(k, safe="-_.~") + "=" + urllib.parse.quote(v, safe="-_.~") for k, v in query
     )
     path = parts.path or "/"
-    canonical_path = path if service == "s3" else urllib.parse.quote(urllib.parse.unquote(path), safe="/-_.~")
+    # The path as sent is encoded once; SigV4 encodes it once more for every service but S3.
+    canonical_path = path if service == "s3" else urllib.parse.quote(path, safe="/-_.~")
     names = sorted(signed)
     canonical = "\n".join([
         method, canonical_path, canonical_query,

@@ -28,65 +28,91 @@ function synth(config: unknown, outdir: string, args: readonly string[] = []) {
   });
 }
 
+/** Each test runs a real synth process (spawnSync allows it 120 s): ~10 s alone, several times that on a busy machine. */
+const SYNTH_TIMEOUT_MS = 240_000;
+
 describe('npm run synth', () => {
-  it('writes both templates offline, with the file layered over cdk.json', () => {
-    const out = join(work, 'ok');
-    const run = synth({ trial: true, region: 'eu-central-1', task: { maxTasks: 3 } }, out);
-    expect(run.stderr).not.toMatch(/Error/);
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Earshot-foundation');
-    const template = JSON.parse(readFileSync(join(out, 'Earshot.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
-    const target = Object.values(template.Resources).find(
-      (r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget',
-    );
-    expect(target?.Properties.MaxCapacity).toBe(3);
-    const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
-    expect(manifest).toContain('aws://unknown-account/eu-central-1');
-  });
+  it(
+    'writes both templates offline, with the file layered over cdk.json',
+    () => {
+      const out = join(work, 'ok');
+      const run = synth({ trial: true, region: 'eu-central-1', task: { maxTasks: 3 } }, out);
+      expect(run.stderr).not.toMatch(/Error/);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('Earshot-foundation');
+      const template = JSON.parse(readFileSync(join(out, 'Earshot.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const target = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget',
+      );
+      expect(target?.Properties.MaxCapacity).toBe(3);
+      const manifest = readFileSync(join(out, 'manifest.json'), 'utf8');
+      expect(manifest).toContain('aws://unknown-account/eu-central-1');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('synthesizes the production configuration offline with -c profile=lean and -c stackName=EarshotB', () => {
-    const out = join(work, 'lean');
-    const domain = {
-      apiDomain: 'api.earshot.example.com',
-      hostedZoneId: 'Z0EXAMPLE0123456789',
-      hostedZoneName: 'earshot.example.com',
-    };
-    const run = synth({ domain }, out, [
-      '-c',
-      'profile=lean',
-      '-c',
-      'stackName=EarshotB',
-      '-c',
-      'imageTag=abc1234',
-    ]);
-    expect(run.stderr).not.toMatch(/Error/);
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('EarshotB-foundation');
-    const template = JSON.parse(readFileSync(join(out, 'EarshotB.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    };
-    const types = Object.values(template.Resources).map((r) => r.Type);
-    expect(types).not.toContain('AWS::EC2::EIP');
-    expect(types).not.toContain('AWS::ServiceDiscovery::PrivateDnsNamespace');
-    const task = Object.values(template.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
-    expect(task?.Properties).toMatchObject({ Cpu: '256', Memory: '512' });
-  });
+  it(
+    'synthesizes the production configuration offline with -c profile=lean and -c stackName=EarshotB',
+    () => {
+      const out = join(work, 'lean');
+      const domain = {
+        apiDomain: 'api.earshot.example.com',
+        hostedZoneId: 'Z0EXAMPLE0123456789',
+        hostedZoneName: 'earshot.example.com',
+      };
+      const run = synth({ domain }, out, [
+        '-c',
+        'profile=lean',
+        '-c',
+        'stackName=EarshotB',
+        '-c',
+        'imageTag=abc1234',
+      ]);
+      expect(run.stderr).not.toMatch(/Error/);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('EarshotB-foundation');
+      const template = JSON.parse(readFileSync(join(out, 'EarshotB.template.json'), 'utf8')) as {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+      const types = Object.values(template.Resources).map((r) => r.Type);
+      expect(types).not.toContain('AWS::EC2::EIP');
+      expect(types).not.toContain('AWS::ServiceDiscovery::PrivateDnsNamespace');
+      const task = Object.values(template.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+      expect(task?.Properties).toMatchObject({ Cpu: '256', Memory: '512' });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('refuses to synthesize without a domain unless "trial" says so, and warns about a trial', () => {
-    const refused = synth({}, join(work, 'nodomain'));
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain('no domain: a production deployment needs domain.apiDomain');
-    const trial = synth({ trial: true, task: { imageTag: 'abc1234' } }, join(work, 'trial'));
-    expect(trial.status).toBe(0);
-    expect(trial.stderr).toMatch(/WARNING Earshot: .*TRIAL|WARNING Earshot: .*trial/);
-  });
+  it(
+    'refuses to synthesize without a domain unless "trial" says so',
+    () => {
+      const refused = synth({}, join(work, 'nodomain'));
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('no domain: a production deployment needs domain.apiDomain');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
-  it('exits 1 with a readable message for a bad configuration', () => {
-    const run = synth({ trial: true, schedule: { start: '20:00', end: '08:00' } }, join(work, 'bad'));
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('Invalid Earshot deployment configuration');
-    expect(run.stderr).toContain('end (08:00) must be after start (20:00)');
-  });
+  it(
+    'synthesizes a trial, with a warning',
+    () => {
+      const trial = synth({ trial: true, task: { imageTag: 'abc1234' } }, join(work, 'trial'));
+      expect(trial.status).toBe(0);
+      expect(trial.stderr).toMatch(/WARNING Earshot: .*TRIAL|WARNING Earshot: .*trial/);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'exits 1 with a readable message for a bad configuration',
+    () => {
+      const run = synth({ trial: true, schedule: { start: '20:00', end: '08:00' } }, join(work, 'bad'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('Invalid Earshot deployment configuration');
+      expect(run.stderr).toContain('end (08:00) must be after start (20:00)');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });

@@ -17,6 +17,11 @@ export interface StartOptions {
   /** Engine override (tests inject an engine with retries off). */
   readonly engine?: VoiceEngine;
   readonly maxPlayerBufferBytes?: number;
+  /**
+   * How long past a speech's length `wait: "played"` waits for a listening player's report (tests make it
+   * long, so a wait that should end on an event cannot pass by timing out). @default 15 s
+   */
+  readonly playedGraceMs?: number;
   /** How often the local store's housekeeping runs (tests make it fast). */
   readonly maintenanceIntervalMs?: number;
 }
@@ -67,7 +72,11 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
   const lifecycle: Lifecycle = { draining: false };
 
   // The public URL is known only after listen when PORT=0; the speech service reads it lazily.
-  const limits = { maxTextLength: config.maxTextLength, publicUrl: config.publicUrl ?? '' };
+  const limits = {
+    maxTextLength: config.maxTextLength,
+    publicUrl: config.publicUrl ?? '',
+    playedGraceMs: options.playedGraceMs,
+  };
   const speech = new SpeechService(hub, catalog, settings, store, engine, limits, logger);
   const app = await buildApp({
     config,

@@ -138,6 +138,18 @@ describe('compressed streaming in Chromium', () => {
     expect(scheduled.samples.length).toBe(reference.length);
     expect(Math.abs(scheduled.samples.length / 48 - result.durationMs)).toBeLessThanOrEqual(1);
     expect(correlationAtZero(scheduled.samples, reference)).toBeGreaterThan(0.95);
+    // Chromium's own Ogg demuxer and decoder (not the console's code) read the stored file to the same length.
+    const decodedSeconds = await page.evaluate(
+      async ({ url, key }) => {
+        const response = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+        const context = new AudioContext();
+        const buffer = await context.decodeAudioData(await response.arrayBuffer());
+        await context.close();
+        return buffer.duration;
+      },
+      { url: result.audioUrl, key: server.keys.alice! },
+    );
+    expect(Math.abs(decodedSeconds * 1000 - result.durationMs)).toBeLessThan(30);
     // Captions followed to the last word once played.
     await expect
       .poll(() => page.locator('#now-text .word.spoken').count())

@@ -39,13 +39,13 @@ describe('earshot say and earshot doctor', () => {
   const free = { PORT: '1', EARSHOT_DATA_DIR: '' };
 
   it('says through the running server, so its players hear it and history says it came from the CLI', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice!);
+    const player = await connectPlayer(server.url, server.keys.alice!, { audio: 'on' });
     const result = await run(['say', 'Built and deployed.', '--voice', 'robert'], {
       EARSHOT_URL: server.url,
       EARSHOT_API_KEY: server.keys.alice!,
     });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Spoke 19 characters as Robert to 1 player/);
+    expect(result.stdout).toMatch(/Spoke 19 characters as Robert to 1 listening player/);
     const start = await player.waitFor('speech.start');
     expect(start).toMatchObject({ text: 'Built and deployed.', source: 'cli' });
     await player.close();

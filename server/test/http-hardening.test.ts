@@ -72,7 +72,7 @@ describe('slow requests are cut, long answers are not', () => {
   });
 
   it('keeps an MCP answer and a player open past every deadline while slow requests beside them are cut', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice!);
+    const player = await connectPlayer(server.url, server.keys.alice!, { audio: 'on' });
     const client = await connectMcp(server.url, server.keys.alice);
     const call = client.callTool({ name: 'speak', arguments: { text: 'Take your time.', wait: 'played' } });
     const end = await player.waitFor('speech.end');

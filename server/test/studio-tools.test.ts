@@ -30,7 +30,7 @@ describe.each(MCP_CLIENT_KINDS)(
     });
 
     it('makes a sound effect of the asked length, plays it and keeps it in history', async () => {
-      const player = await connectPlayer(server.url, server.keys.alice!);
+      const player = await connectPlayer(server.url, server.keys.alice!, { audio: 'on' });
       const result = await call('text_to_sound_effects', {
         text: 'a short success chime',
         duration_seconds: 2,
@@ -41,10 +41,12 @@ describe.each(MCP_CLIENT_KINDS)(
         durationMs: number;
         credits: number;
         playersReached: number;
+        playersListening: number;
       };
       expect(structured.durationMs).toBeGreaterThanOrEqual(1950);
       expect(structured.durationMs).toBeLessThanOrEqual(2050);
-      expect(structured.playersReached).toBe(1);
+      expect(structured).toMatchObject({ playersReached: 1, playersListening: 1 });
+      expect(textOf(result)).toMatch(/Played to 1 listening player\./);
       expect(structured.credits).toBeGreaterThan(0);
       const end = await player.waitFor('speech.end', (m) => m.id === structured.id);
       expect(player.audioOf(structured.id).length).toBe(end.bytes);
@@ -117,15 +119,22 @@ describe.each(MCP_CLIENT_KINDS)(
     });
 
     it('designs voices, plays each preview, and saves the chosen one for speak', async () => {
-      const player = await connectPlayer(server.url, server.keys.alice!);
+      // Its audio is off: the previews reach it, and the result says nobody heard them.
+      const player = await connectPlayer(server.url, server.keys.alice!, { audio: 'off' });
       const description = 'A calm, low British narrator in his sixties, slow and warm.';
       const designed = await call('design_voice', { description });
       expect(designed.isError).toBeFalsy();
       const { previews } = designed.structuredContent as {
-        previews: { generated_voice_id: string; history_id: string; players_reached: number }[];
+        previews: {
+          generated_voice_id: string;
+          history_id: string;
+          players_reached: number;
+          players_listening: number;
+        }[];
       };
       expect(previews.length).toBe(3);
-      expect(previews.every((p) => p.players_reached === 1)).toBe(true);
+      expect(previews.every((p) => p.players_reached === 1 && p.players_listening === 0)).toBe(true);
+      expect(textOf(designed)).toMatch(/^Nobody heard it: 1 player is open but none has audio on/);
       const started = player.messages
         .filter((m) => m.type === 'speech.start')
         .map((m) => (m as { voice: { name: string } }).voice.name);

@@ -47,7 +47,11 @@ export interface SpeakResult {
   readonly characters: number;
   readonly credits: number;
   readonly durationMs: number;
+  /** Players connected when the speech started (its audio went to each). */
   readonly playersReached: number;
+  /** Of those, the ones that said someone can hear them (`state.audio: "on"`); 0 means nobody heard it. */
+  readonly playersListening: number;
+  /** True when a listening player reported it finished playing (only asked for with `wait: "played"`). */
   readonly played: boolean;
   readonly audioUrl: string | null;
   readonly voice: VoiceRef;

@@ -113,6 +113,7 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
       voice: { name: string };
       durationMs: number;
       playersReached: number;
+      playersListening?: number;
       credits: number;
       audioUrl: string | null;
     };
@@ -120,7 +121,9 @@ export async function say(argv: string[], env: NodeJS.ProcessEnv): Promise<void>
     const seconds = (body.durationMs / 1000).toFixed(1);
     if (!values.out) {
       process.stdout.write(
-        `Spoke ${text.length} characters as ${body.voice.name} to ${body.playersReached} player(s) (${seconds} s, ${body.credits} credits).\n`,
+        body.playersListening === 0
+          ? `Nobody heard it: ${body.playersReached} player(s) open, none with audio on (click "Enable audio" in the console). Generated ${seconds} s as ${body.voice.name}, ${body.credits} credits.\n`
+          : `Spoke ${text.length} characters as ${body.voice.name} to ${body.playersListening ?? body.playersReached} listening player(s) (${seconds} s, ${body.credits} credits).\n`,
       );
       return;
     }

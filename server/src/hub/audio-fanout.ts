@@ -47,6 +47,14 @@ export class AudioFanout {
     }
   }
 
+  /** Players of this speech that had said someone can hear them (`state.audio: "on"`) when it started. */
+  get playersListening(): number {
+    let players = 0;
+    for (const group of this.groups)
+      for (const player of group.players) if (this.channel.isListening(player)) players += 1;
+    return players;
+  }
+
   get playersReached(): number {
     let players = 0;
     for (const group of this.groups) players += group.players.length;

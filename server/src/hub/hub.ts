@@ -61,9 +61,7 @@ export class Hub {
     const channel = this.channel(user);
     channel.players.add(player);
     player.sendJson({ type: 'hello', user, engine: this.options.engine.name });
-    return () => {
-      channel.players.delete(player);
-    };
+    return () => channel.remove(player);
   }
 
   handlePlayerMessage(user: string, player: PlayerConnection, message: ClientMessage): void {
@@ -80,12 +78,24 @@ export class Hub {
       case 'state':
         // Takes effect from the next speech: a stream does not change format half-way.
         if (message.accept) setPlayerAccept(player, message.accept);
+        // Takes effect at once: a wait for `played` ends when the last listening player turns audio off.
+        if (message.audio) this.channel(user).setAudio(player, message.audio === 'on');
         break;
     }
   }
 
   playerCount(user: string): number {
     return this.channels.get(user)?.players.size ?? 0;
+  }
+
+  /** Connected players of the user that said someone can hear them (`state.audio: "on"`). */
+  listeningCount(user: string): number {
+    return this.channels.get(user)?.playersListening ?? 0;
+  }
+
+  /** What each of the user's players said of its audio ('unknown': never said). */
+  playerAudio(user: string): ('on' | 'off' | 'unknown')[] {
+    return this.channels.get(user)?.audioStates() ?? [];
   }
 
   totalPlayers(): number {
@@ -250,6 +260,7 @@ function notStarted(speech: QueuedSpeech, status: 'stopped' | 'failed'): SpeechO
     durationMs: 0,
     format: null,
     playersReached: 0,
+    playersListening: 0,
     spent: false,
     audioStored: false,
   };

@@ -37,6 +37,7 @@ export async function runSpeech(
   let bytes = 0;
   let started = false;
   let playersReached = 0;
+  let playersListening = 0;
   let meter: AudioMeter | null = null;
   let fanout: AudioFanout | null = null;
   const durationMs = () => meter?.durationMs ?? 0;
@@ -52,6 +53,7 @@ export async function runSpeech(
     durationMs: durationMs(),
     format,
     playersReached,
+    playersListening,
     spent: started && !job.alreadyStored,
     audioStored: false,
   });
@@ -77,8 +79,12 @@ export async function runSpeech(
     meter = createMeter(stream.format);
     fanout = new AudioFanout(channel, id, stream.format, deps.maxPlayerBufferBytes, log);
     playersReached = fanout.playersReached;
+    playersListening = fanout.playersListening;
     fanout.start({ type: 'speech.start', id, text: job.text, voice: job.voice, source: job.source });
-    log.info({ requestId: stream.requestId, players: playersReached }, 'speech started');
+    log.info(
+      { requestId: stream.requestId, players: playersReached, listening: playersListening },
+      'speech started',
+    );
     for await (const event of stream.events) {
       if (signal.aborted) break;
       if (event.type === 'alignment') {

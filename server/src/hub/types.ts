@@ -74,6 +74,8 @@ export interface SpeechOutcome {
   readonly format: AudioFormat | null;
   /** Players that were connected when the speech started. */
   readonly playersReached: number;
+  /** Of those, the ones that had said someone can hear them (`state.audio: "on"`). */
+  readonly playersListening: number;
   /** True once the engine was asked (credits may have been spent), so usage must be recorded. */
   readonly spent: boolean;
   /** True when the history record and the audio were both written (so the audio has a link). */

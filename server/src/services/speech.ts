@@ -59,7 +59,12 @@ export class SpeechService {
     private readonly settings: SettingsService,
     private readonly store: Store,
     private readonly engine: VoiceEngine,
-    private readonly limits: { readonly maxTextLength: number; readonly publicUrl: string },
+    private readonly limits: {
+      readonly maxTextLength: number;
+      readonly publicUrl: string;
+      /** @default PLAYED_GRACE_MS */
+      readonly playedGraceMs?: number;
+    },
     log: Logger,
     storeRetryDelaysMs?: readonly number[],
   ) {
@@ -273,7 +278,8 @@ export class SpeechService {
   }
 
   /**
-   * Waits for a started speech to finish (and, with `wait: "played"`, for a player to report it played)
+   * Waits for a started speech to finish (and, with `wait: "played"`, for a listening player to report it
+   * played; never for players that cannot play: it returns as soon as none listens)
    * and returns the result REST and MCP give. A failed speech throws its EarshotError.
    */
   async finish(started: StartedSpeech, wait: 'generated' | 'played' = 'generated'): Promise<SpeakResult> {
@@ -282,8 +288,8 @@ export class SpeechService {
       throw outcome.error ?? new EarshotError('internal', 'The speech failed; the server log has details.');
     }
     const played =
-      wait === 'played' && outcome.status === 'completed' && outcome.playersReached > 0
-        ? await started.handle.waitPlayed(outcome.durationMs + PLAYED_GRACE_MS)
+      wait === 'played' && outcome.status === 'completed' && outcome.playersListening > 0
+        ? await started.handle.waitPlayed(outcome.durationMs + (this.limits.playedGraceMs ?? PLAYED_GRACE_MS))
         : false;
     return this.describe(started, outcome, played);
   }
@@ -298,6 +304,7 @@ export class SpeechService {
       credits: outcome.credits,
       durationMs: outcome.durationMs,
       playersReached: outcome.playersReached,
+      playersListening: outcome.playersListening,
       played,
       audioUrl: audioId ? this.audioUrl(audioId) : null,
       voice: started.voice,

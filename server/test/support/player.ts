@@ -39,13 +39,14 @@ function ofType<T extends ServerMessage['type']>(type: T) {
 
 /**
  * A player like the browser's: subprotocol auth, records every message and audio frame with its time. With
- * `accept` it says which audio types it decodes (`state`) and resolves once the server has taken that in (a
- * ping answered after it, on the same ordered socket); without, it gets the server's default (Ogg Opus).
+ * `accept` it says which audio types it decodes, with `audio` whether anyone hears it (`state`), and resolves
+ * once the server has taken that in (a ping answered after it, on the same ordered socket); without, it gets
+ * the server's default (Ogg Opus) and counts as reached but not listening.
  */
 export async function connectPlayer(
   baseUrl: string,
   key: string,
-  options: { origin?: string; accept?: string[] } = {},
+  options: { origin?: string; accept?: string[]; audio?: 'on' | 'off' } = {},
 ): Promise<TestPlayer> {
   const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
   const socket = new WebSocket(url, playerProtocols(key), { origin: options.origin ?? baseUrl });
@@ -119,14 +120,19 @@ export async function connectPlayer(
     },
     closed,
   };
-  if (options.accept) {
+  if (options.accept || options.audio) {
     await player.waitFor('hello');
-    player.send({ type: 'state', accept: options.accept });
-    const pongs = player.received('pong').length;
-    player.send({ type: 'ping' });
-    await player.waitFor('pong', () => player.received('pong').length > pongs);
+    await sendState(player, { accept: options.accept, audio: options.audio });
   }
   return player;
+}
+
+/** Sends `state` and resolves once the server has taken it in (a ping sent after it is answered). */
+export async function sendState(player: TestPlayer, state: Record<string, unknown>): Promise<void> {
+  player.send({ type: 'state', ...state });
+  const pongs = player.received('pong').length;
+  player.send({ type: 'ping' });
+  await player.waitFor('pong', () => player.received('pong').length > pongs);
 }
 
 /**

@@ -29,6 +29,8 @@ export async function startTestServer(
     env?: Record<string, string>;
     engine?: VoiceEngine;
     maxPlayerBufferBytes?: number;
+    /** How long `wait: "played"` may wait past the audio's length (see StartOptions). */
+    playedGraceMs?: number;
     /** A logger whose lines the test reads (see log-capture.ts); default: EARSHOT_TEST_LOG or silent. */
     logger?: Logger;
   } = {},
@@ -50,6 +52,7 @@ export async function startTestServer(
       logger,
       engine: options.engine,
       maxPlayerBufferBytes: options.maxPlayerBufferBytes,
+      playedGraceMs: options.playedGraceMs,
     });
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;

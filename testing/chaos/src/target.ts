@@ -126,6 +126,19 @@ export class Target {
     };
   }
 
+  /**
+   * Makes the server load, once, what it loads only on first use, so the memory baseline is taken after it: the
+   * ElevenLabs SDK (about 50 MiB of live heap, loaded for the account's subscription and the studio tools) and
+   * the Opus codec's WebAssembly heap (16 MiB, for a WAV download of stored Opus). Loaded later, either would
+   * count as growth that survives a GC, though it never grows again. Answers do not matter here (offline has
+   * no subscription), only that each path was taken.
+   */
+  async loadLazyParts(warm: RealSpeech): Promise<void> {
+    await this.request('GET', '/api/v1/usage', undefined, 30_000);
+    const id = /"id"\s*:\s*\\?"([A-Za-z0-9_-]+)\\?"/.exec(warm.response.body.toString('utf8'))?.[1];
+    if (id) await this.request('GET', `/api/v1/history/${id}/audio?format=wav`, undefined, 30_000);
+  }
+
   /** Players the server believes are connected, from its own log lines. */
   playersConnected(): number {
     let players = 0;

@@ -83,6 +83,8 @@ export class Player {
   autoPlay = true;
   paused = false;
   private streaming: Speech | null = null;
+  /** The `audio` state last told to the server (null: not yet on this connection). */
+  private sentAudio: 'on' | 'off' | null = null;
   private readonly connection: PlayerConnection;
   private readonly listeners = new Set<PlayerListener>();
   /** What this tab decodes, best first: Opus where WebCodecs has it, PCM everywhere. */
@@ -97,8 +99,12 @@ export class Player {
     this.connection = new PlayerConnection(socketUrl, key, {
       onState: (state) => {
         // Say what this tab decodes on every (re)connect; the server picks each speech's format from it.
+        // And whether anyone hears it, so the server never tells an agent a speech was heard when it was not.
         if (state.kind === 'open')
-          void this.accept.then((accept) => this.connection.send({ type: 'state', accept }));
+          void this.accept.then((accept) => {
+            this.sentAudio = this.audible;
+            this.connection.send({ type: 'state', accept, audio: this.sentAudio });
+          });
         // A stream cut by a lost connection never gets its speech.end: settle it so the queue does not hang.
         if (state.kind === 'closed' && this.streaming) {
           const speech = this.streaming;
@@ -134,9 +140,28 @@ export class Player {
       this.audio = new AudioOut();
       // Timers keep measuring in background tabs, where animation frames stop.
       setInterval(() => this.measure(), 50);
+      // The browser suspends and resumes the context on its own too (autoplay rules, devices, pause).
+      this.audio.context.addEventListener('statechange', () => this.reportAudio());
     }
     await this.audio.context.resume();
     this.paused = false;
+    this.reportAudio();
+  }
+
+  /**
+   * "on" when speech reaching this tab is heard: audio enabled, the context running (not blocked by the
+   * autoplay rule, not paused) and auto-play on.
+   */
+  get audible(): 'on' | 'off' {
+    return this.audio?.context.state === 'running' && this.autoPlay && !this.paused ? 'on' : 'off';
+  }
+
+  /** Tells the server when `audible` changes (the connection drops the message while closed). */
+  private reportAudio(): void {
+    const audio = this.audible;
+    if (audio === this.sentAudio) return;
+    this.sentAudio = audio;
+    this.connection.send({ type: 'state', audio });
   }
 
   /** The speech being heard right now (or streaming, if nothing is audible yet). */
@@ -185,6 +210,7 @@ export class Player {
     if (this.paused) await this.audio.context.resume();
     else await this.audio.context.suspend();
     this.paused = !this.paused;
+    this.reportAudio();
     this.changed();
   }
 
@@ -276,6 +302,7 @@ export class Player {
       }
       case 'settings.changed':
         this.autoPlay = message.settings.autoPlay;
+        this.reportAudio();
         this.listeners.forEach((l) => l.onSettings(message.settings));
         break;
       case 'hello':

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
+import { nobodyHeard } from '../delivery.js';
 
 export const DESIGN_VOICE_TOOL = 'design_voice';
 export const SAVE_DESIGNED_VOICE_TOOL = 'save_designed_voice';
@@ -40,6 +41,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
             history_id: z.string(),
             duration_ms: z.number(),
             players_reached: z.number(),
+            players_listening: z.number(),
           }),
         ),
       },
@@ -69,6 +71,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
               history_id: result.id,
               duration_ms: result.durationMs,
               players_reached: result.playersReached,
+              players_listening: result.playersListening,
             });
           }
         } finally {
@@ -78,15 +81,18 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
           (p, i) =>
             `- Preview ${i + 1}: generated_voice_id ${p.generated_voice_id} (${(p.duration_ms / 1000).toFixed(1)} s)`,
         );
-        const heard =
-          args.play === false
-            ? 'Not played.'
-            : previews[0]?.players_reached
-              ? 'Played in order.'
-              : 'No player is open.';
+        const first = previews[0];
+        const nobody =
+          args.play === false || !first
+            ? null
+            : nobodyHeard(
+                { playersReached: first.players_reached, playersListening: first.players_listening },
+                deps.speech.playerPageUrl(),
+              );
+        const heard = args.play === false ? 'Not played.' : nobody ? '' : 'Played in order.';
         return ok(
           [
-            `${previews.length} previews for "${args.description}" (${design.credits} credits). ${heard} Save one with save_designed_voice:`,
+            `${nobody ? `${nobody} ` : ''}${previews.length} previews for "${args.description}" (${design.credits} credits).${heard ? ` ${heard}` : ''} Save one with save_designed_voice:`,
             ...lines,
           ].join('\n'),
           { text: design.text, credits: design.credits, previews },

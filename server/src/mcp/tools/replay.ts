@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import { whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
+import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const REPLAY_TOOL = 'replay';
 
@@ -18,7 +19,8 @@ export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
       outputSchema: {
         id: z.string(),
         durationMs: z.number(),
-        playersReached: z.number(),
+        playersReached: z.number().describe(playersReachedShape),
+        playersListening: z.number().describe(playersListeningShape),
         playerUrl: z.string(),
       },
       annotations: {
@@ -37,12 +39,12 @@ export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
             id: result.id,
             durationMs: result.durationMs,
             playersReached: result.playersReached,
+            playersListening: result.playersListening,
             playerUrl: deps.speech.playerPageUrl(),
           };
-          const text =
-            result.playersReached === 0
-              ? `No player is open, so nothing was heard. Ask the user to open ${structured.playerUrl}.`
-              : `Replayed ${args.id} (${(result.durationMs / 1000).toFixed(1)} s) to ${result.playersReached} player(s), free.`;
+          const replayed = `Replayed ${args.id} (${(result.durationMs / 1000).toFixed(1)} s), free`;
+          const nobody = nobodyHeard(result, structured.playerUrl);
+          const text = nobody ? `${nobody} ${replayed}.` : `${replayed}, to ${listenersPhrase(result)}.`;
           return ok(text, structured);
         });
       }),

@@ -5,6 +5,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
 
@@ -31,7 +32,10 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
           .describe('The script, in order.'),
         model: z.string().max(NAME_MAX_CHARS).optional(),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for every line.'),
-        wait: z.enum(['generated', 'played']).optional(),
+        wait: z
+          .enum(['generated', 'played'])
+          .optional()
+          .describe('"played": wait until a listening player finished it (at once when none has audio on).'),
       },
       outputSchema: {
         id: z.string(),
@@ -40,7 +44,8 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
         characters: z.number(),
         credits: z.number(),
         durationMs: z.number(),
-        playersReached: z.number(),
+        playersReached: z.number().describe(playersReachedShape),
+        playersListening: z.number().describe(playersListeningShape),
         played: z.boolean(),
         audioUrl: z.string().nullable(),
         playerUrl: z.string(),
@@ -69,17 +74,19 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
             credits: result.credits,
             durationMs: result.durationMs,
             playersReached: result.playersReached,
+            playersListening: result.playersListening,
             played: result.played,
             audioUrl: result.audioUrl,
             playerUrl: deps.speech.playerPageUrl(),
           };
-          const heard =
-            result.playersReached === 0
-              ? ` No player is open, so nobody heard it; ask the user to open ${structured.playerUrl}.`
-              : ` Played to ${result.playersReached} player(s).`;
+          const what =
+            `a ${args.lines.length}-line dialogue with ${started.voice.name} ` +
+            `(${(result.durationMs / 1000).toFixed(1)} s, ${result.credits} credits)`;
+          const nobody = nobodyHeard(result, structured.playerUrl);
           const text =
-            `Spoke a ${args.lines.length}-line dialogue with ${started.voice.name} ` +
-            `(${(result.durationMs / 1000).toFixed(1)} s, ${result.credits} credits).${heard}` +
+            (nobody
+              ? `${nobody} Generated ${what}.`
+              : `Spoke ${what} to ${listenersPhrase(result)}${result.played ? '; it finished playing' : ''}.`) +
             (result.audioUrl ? ` Audio: ${result.audioUrl}` : '');
           return ok(text, structured);
         });

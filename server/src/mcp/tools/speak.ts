@@ -4,6 +4,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_TOOL = 'speak';
 
@@ -13,8 +14,9 @@ const outputShape = {
   characters: z.number(),
   credits: z.number().describe('ElevenLabs credits spent (0 offline).'),
   durationMs: z.number().describe('Length of the generated audio.'),
-  playersReached: z.number().describe('Open player tabs that received the audio.'),
-  played: z.boolean().describe('True when a player reported it finished playing (wait: "played").'),
+  playersReached: z.number().describe(playersReachedShape),
+  playersListening: z.number().describe(playersListeningShape),
+  played: z.boolean().describe('True when a listening player reported it finished playing (wait: "played").'),
   audioUrl: z.string().nullable().describe('Link to the audio (needs the same bearer key), when kept.'),
   voice: z.object({ id: z.string(), name: z.string() }),
   cached: z.boolean().describe('True when stored audio of an identical earlier request was replayed (free).'),
@@ -41,7 +43,9 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
         'question needs their attention, a short summary. Keep it short and conversational (one to three ' +
         'sentences); do not read code or long logs aloud. Costs ElevenLabs credits: about 1 credit per ' +
         'character (0.5 on Flash/Turbo models; free with the offline voice). Returns when the audio has been ' +
-        'generated (or, with wait: "played", when the player finished playing it); speeches queue in order.',
+        'generated (or, with wait: "played", when the player finished playing it); speeches queue in order. ' +
+        'The result says how many players were open (playersReached) and how many could be heard ' +
+        '(playersListening); when nobody listened, its text says so first and what the user must do.',
       inputSchema: {
         text: textArg(deps.maxTextLength).describe('What to say, as plain sentences.'),
         ...voiceChoiceArgs,
@@ -49,7 +53,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
           .enum(['generated', 'played'])
           .optional()
           .describe(
-            '"generated" (default): return when the audio is generated. "played": wait until the player finished playing it.',
+            '"generated" (default): return when the audio is generated. "played": wait until a listening player finished playing it (returns at once when no player has audio on).',
           ),
       },
       outputSchema: outputShape,
@@ -106,6 +110,7 @@ function summarise(r: {
   credits: number;
   durationMs: number;
   playersReached: number;
+  playersListening: number;
   played: boolean;
   audioUrl: string | null;
   voice: { name: string };
@@ -126,13 +131,10 @@ function describeSpoken(r: Parameters<typeof summarise>[0]): string {
     : `${r.credits} credit${r.credits === 1 ? '' : 's'}`;
   const audio = r.audioUrl ? ` Audio: ${r.audioUrl}` : '';
   if (r.status === 'stopped') return `Stopped before the end (${seconds} generated, ${cost}).${audio}`;
-  if (r.playersReached === 0) {
-    return (
-      `Generated ${seconds} of speech as ${r.voice.name} (${r.characters} characters, ${cost}), but no player ` +
-      `is open, so the user did not hear it. Ask them to open ${r.playerUrl} to listen.${audio}`
-    );
+  const nobody = nobodyHeard(r, r.playerUrl);
+  if (nobody) {
+    return `${nobody} Generated ${seconds} of speech as ${r.voice.name} (${r.characters} characters, ${cost}).${audio}`;
   }
-  const who = `${r.playersReached} player${r.playersReached === 1 ? '' : 's'}`;
   const heard = r.played ? ' and it finished playing' : '';
-  return `Spoke ${r.characters} characters as ${r.voice.name} to ${who} (${seconds}, ${cost})${heard}.${audio}`;
+  return `Spoke ${r.characters} characters as ${r.voice.name} to ${listenersPhrase(r)} (${seconds}, ${cost})${heard}.${audio}`;
 }

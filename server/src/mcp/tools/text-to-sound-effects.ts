@@ -4,6 +4,7 @@ import { progressReporter } from '../call-control.js';
 import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
+import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const TEXT_TO_SOUND_EFFECTS_TOOL = 'text_to_sound_effects';
 
@@ -39,7 +40,8 @@ export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): 
         id: z.string(),
         credits: z.number(),
         durationMs: z.number(),
-        playersReached: z.number(),
+        playersReached: z.number().describe(playersReachedShape),
+        playersListening: z.number().describe(playersListeningShape),
         audioUrl: z.string().nullable(),
         resourceUri: z.string(),
         path: z.string().optional(),
@@ -70,12 +72,16 @@ export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): 
           credits: result.credits,
           durationMs: result.durationMs,
           playersReached: result.playersReached,
+          playersListening: result.playersListening,
           audioUrl: result.audioUrl,
           resourceUri: `earshot://history/${result.id}`,
           ...(delivered.path ? { path: delivered.path } : {}),
         };
-        const played = args.play === false ? 'Not played.' : `Played to ${result.playersReached} player(s).`;
-        const summary = `Made a ${(result.durationMs / 1000).toFixed(1)} s sound (${result.credits} credits). ${played} ${delivered.note}`;
+        const made = `Made a ${(result.durationMs / 1000).toFixed(1)} s sound (${result.credits} credits).`;
+        const nobody = args.play === false ? null : nobodyHeard(result, deps.speech.playerPageUrl());
+        const summary = nobody
+          ? `${nobody} ${made} ${delivered.note}`
+          : `${made} ${args.play === false ? 'Not played.' : `Played to ${listenersPhrase(result)}.`} ${delivered.note}`;
         const response = ok(summary, structured);
         return { ...response, content: [...response.content, ...delivered.content] };
       }),

@@ -69,9 +69,10 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
   try {
     const world = await discoverWorld(target, plan.engine);
     player = await Player.connect(target.url, suite.keys.byUser[REAL_USER]);
-    // Warm-up: the engine and store are loaded before the baseline is taken.
+    // Warm-up: the engine, the store and what the server loads on first use are loaded before the baseline.
     const warm = await target.realSpeak('Warming up the voice.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before fuzzing: ${warm.detail}`);
+    await target.loadLazyParts(warm);
     phase('warm-up');
     const liveBefore = await target.liveMemory();
     const baseline = await target.baseline();
