@@ -216,13 +216,25 @@ describe('a silent MCP call through nginx', () => {
     return nginx;
   }
 
-  /** A player for the user, connected through nginx, that never reports a speech played. */
+  /**
+   * A player for the user, connected through nginx, that says its audio is on (so `wait: "played"` waits for it)
+   * and never reports a speech played.
+   */
   async function silentPlayer(nginx: LocalNginx) {
     const user = users[0]!;
     const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, user.key, {
       headers: nginx.cloudFront,
     });
     expect(hello).toMatchObject({ type: 'hello', user: user.name });
+    // The server handles a player's messages in order: once the pong is back, it knows the audio is on.
+    const pong = new Promise<void>((resolve) =>
+      socket.on('message', (data, binary) => {
+        if (!binary && (JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'pong') resolve();
+      }),
+    );
+    socket.send(JSON.stringify({ type: 'state', audio: 'on' }));
+    socket.send(JSON.stringify({ type: 'ping' }));
+    await pong;
     return { user, socket };
   }
 
@@ -245,6 +257,7 @@ describe('a silent MCP call through nginx', () => {
         expect(result.structuredContent).toMatchObject({
           status: 'completed',
           playersReached: 1,
+          playersListening: 1,
           played: false,
         });
       } finally {
