@@ -229,7 +229,8 @@ describe('a silent MCP call through nginx', () => {
     // The server handles a player's messages in order: once the pong is back, it knows the audio is on.
     const pong = new Promise<void>((resolve) =>
       socket.on('message', (data, binary) => {
-        if (!binary && (JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'pong') resolve();
+        if (!binary && (JSON.parse((data as Buffer).toString()) as { type?: string }).type === 'pong')
+          resolve();
       }),
     );
     socket.send(JSON.stringify({ type: 'state', audio: 'on' }));
