@@ -22,9 +22,7 @@ const dest = resolve(process.argv[2] ?? '.');
  * @returns {Manifest}
  */
 function manifest(path) {
-  /** @type {Manifest} */
-  const parsed = JSON.parse(readFileSync(join(root, path), 'utf8'));
-  return parsed;
+  return /** @type {Manifest} */ (parseJson(readFileSync(join(root, path), 'utf8')));
 }
 
 const server = manifest('server/package.json');
@@ -82,15 +80,24 @@ try {
     dependencies,
   };
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
-  /** @type {{ filename: string }[]} */
-  const report = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: stage, encoding: 'utf8' }),
-  );
+  const npmPack = execFileSync('npm', ['pack', '--json', '--pack-destination', dest], {
+    cwd: stage,
+    encoding: 'utf8',
+  });
+  const report = /** @type {{ filename: string }[]} */ (parseJson(npmPack));
   const [packed] = report;
   if (!packed) throw new Error('npm pack reported no tarball');
   process.stdout.write(`${join(dest, packed.filename)}\n`);
 } finally {
   rmSync(stage, { recursive: true, force: true });
+}
+
+/**
+ * @param {string} text
+ * @returns {unknown}
+ */
+function parseJson(text) {
+  return JSON.parse(text);
 }
 
 /**
