@@ -17,7 +17,9 @@ import { connectPlayer } from './support/player.js';
 
 const run = promisify(execFile);
 const repoRoot = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
-const { version } = JSON.parse(readFileSync(join(repoRoot, 'server/package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(repoRoot, 'server/package.json'), 'utf8')) as {
+  version: string;
+};
 // `#!/usr/bin/env node` in the bin must find this Node, not an older system one.
 const PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
 
@@ -141,14 +143,22 @@ describe('the earshot command in the repo', () => {
   it('is linked by npm ci and runs from the sources without a build', async () => {
     const linked = join(repoRoot, 'node_modules/.bin/earshot');
     expect(existsSync(linked), 'npm ci links server/bin/earshot.js').toBe(true);
-    expect(await runBin(linked, ['--version'], repoRoot)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await runBin(linked, ['--version'], repoRoot)).toEqual({
+      code: 0,
+      stdout: `${version}\n`,
+      stderr: '',
+    });
   });
 
   it('refuses a Node older than 22.13 with one line', async () => {
-    const { tooOldNode } = (await import(pathToFileURL(join(repoRoot, 'server/bin/node-version.js')).href)) as {
-      tooOldNode(version: string): string | undefined;
+    const { tooOldNode } = (await import(
+      pathToFileURL(join(repoRoot, 'server/bin/node-version.js')).href
+    )) as {
+      tooOldNode: (version: string) => string | undefined;
     };
-    expect(tooOldNode('20.19.5')).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer .* this is Node\.js 20\.19\.5\./);
+    expect(tooOldNode('20.19.5')).toMatch(
+      /^earshot needs Node\.js 22\.13\.0 or newer .* this is Node\.js 20\.19\.5\./,
+    );
     expect(tooOldNode('22.12.9')).toMatch(/needs Node\.js 22\.13\.0/);
     expect(tooOldNode('22.13.0')).toBeUndefined();
     expect(tooOldNode('24.1.0')).toBeUndefined();
@@ -162,7 +172,11 @@ describe('the earshot command in the repo', () => {
     : [];
   const old = systemNode !== undefined && (major < 22 || (major === 22 && minor < 13));
   it.runIf(old)('says so in one line when started by an old Node', async () => {
-    const result = await runBin(systemNode!, [join(repoRoot, 'server/bin/earshot.js'), '--version'], repoRoot);
+    const result = await runBin(
+      systemNode!,
+      [join(repoRoot, 'server/bin/earshot.js'), '--version'],
+      repoRoot,
+    );
     expect(result.code).toBe(1);
     expectOneClearMessage(result);
     expect(result.stderr).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer/);
