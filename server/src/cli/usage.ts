@@ -32,10 +32,19 @@ export const COMMAND_USAGE = {
 
 export type Command = keyof typeof COMMAND_USAGE;
 
-/** The version in server/package.json, which ships with the package (dist/cli → ../../package.json). */
+/**
+ * The version in Earshot's package.json: server/package.json from src/cli and dist/cli (../../), the published
+ * package's own from its bundle in dist/ (../). The name check skips any other package.json on the way.
+ */
 export function earshotVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version?: unknown;
-  };
-  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  for (const path of ['../../package.json', '../package.json']) {
+    let pkg: { name?: unknown; version?: unknown };
+    try {
+      pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as typeof pkg;
+    } catch {
+      continue;
+    }
+    if (pkg.name === 'earshot' && typeof pkg.version === 'string') return pkg.version;
+  }
+  return 'unknown';
 }

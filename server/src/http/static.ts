@@ -4,10 +4,15 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * The built console (`npm run build` writes web/dist). The same path works from server/src/http (tests, tsx)
- * and server/dist/http (the compiled server): both are three levels below the repository root.
+ * The built console. In the repo `npm run build` writes web/dist, three levels above both server/src/http
+ * (tests, tsx) and server/dist/http (the compiled server). The published package bundles the server into one
+ * folder, dist/, with the console copied to dist/console (scripts/pack.mjs).
  */
-export const CONSOLE_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+export const CONSOLE_DIR = fileURLToPath(
+  [new URL('../../../web/dist', import.meta.url), new URL('./console', import.meta.url)].find((url) =>
+    existsSync(url),
+  ) ?? new URL('../../../web/dist', import.meta.url),
+);
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Earshot: console not built</title></head>
