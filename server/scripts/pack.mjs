@@ -31,9 +31,13 @@ const workspaces = { '@earshot/protocol': 'packages/protocol', '@earshot/flite':
 /** @type {Record<string, string>} */
 const dependencies = {};
 for (const [name, range] of Object.entries(server.dependencies ?? {})) {
-  if (name in workspaces)
-    Object.assign(dependencies, manifest(`${workspaces[name]}/package.json`).dependencies);
-  else dependencies[name] = range;
+  if (name in workspaces) {
+    // A workspace package's own dependencies come along, except the workspace packages it uses (bundled too).
+    for (const [dependency, wanted] of Object.entries(
+      manifest(`${workspaces[name]}/package.json`).dependencies ?? {},
+    ))
+      if (!(dependency in workspaces)) dependencies[dependency] = wanted;
+  } else dependencies[name] = range;
 }
 
 if (!existsSync(join(root, 'web/dist/index.html'))) {
@@ -58,7 +62,8 @@ try {
     plugins: [onlyDeclaredDependencies(new Set(Object.keys(dependencies)))],
   });
   // thread.ts starts `new URL('./worker.js', import.meta.url)`: its chunk sits in dist/, so the worker goes there.
-  for (const file of ['worker.js', 'wasi-shim.js'])
+  // The worker imports the Opus encoder (opus/opus.js) itself, so that file goes beside it at the same path.
+  for (const file of ['worker.js', 'wasi-shim.js', 'opus/opus.js'])
     cpSync(join(root, 'packages/flite/src', file), join(stage, 'dist', file));
   cpSync(join(root, 'web/dist'), join(stage, 'dist/console'), { recursive: true });
   for (const file of ['earshot.js', 'node-version.js'])

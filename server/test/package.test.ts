@@ -60,7 +60,13 @@ describe('the packed earshot package, installed into an empty folder', () => {
   it('ships the launcher, the bundle, the Flite worker and the console, and no workspace package', async () => {
     const { stdout } = await run('tar', ['tzf', tarball]);
     const files = stdout.split('\n');
-    for (const file of ['bin/earshot.js', 'dist/main.js', 'dist/worker.js', 'dist/console/index.html'])
+    for (const file of [
+      'bin/earshot.js',
+      'dist/main.js',
+      'dist/worker.js',
+      'dist/opus/opus.js',
+      'dist/console/index.html',
+    ])
       expect(files).toContain(`package/${file}`);
     const pkg = JSON.parse(await readFile(join(app, 'node_modules/earshot/package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
