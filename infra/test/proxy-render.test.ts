@@ -269,8 +269,10 @@ describe('the instance: constant user data, configuration in metadata', () => {
       const sets = proxyFiles(h);
       for (const file of [...sets.nat, ...sets.proxy]) {
         const path = join(root, 'etc/earshot/staged', file.path);
-        await run('install', ['-D', '-m', file.mode, '/dev/null', path]);
+        // Written first, then given its mode: a plain user cannot write a file already made read-only (root can).
+        await run('install', ['-D', '-m', '0600', '/dev/null', path]);
         await writeFile(path, file.content);
+        await run('chmod', [file.mode, path]);
       }
     };
     const apply = (nginxTest: string) =>
