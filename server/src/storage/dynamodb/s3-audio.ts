@@ -105,9 +105,8 @@ class S3AudioSink implements AudioSink {
   private bytes = 0;
   private failure: StoreError | undefined;
   private finishing: Promise<number> | undefined;
-  readonly settled: Promise<number>;
-  private resolveSettled!: (bytes: number) => void;
-  private rejectSettled!: (error: unknown) => void;
+  private readonly outcome = Promise.withResolvers<number>();
+  readonly settled = this.outcome.promise;
 
   constructor(
     private readonly client: S3Client,
@@ -115,10 +114,6 @@ class S3AudioSink implements AudioSink {
     private readonly key: string,
     private readonly maxBytes: number,
   ) {
-    this.settled = new Promise<number>((resolve, reject) => {
-      this.resolveSettled = resolve;
-      this.rejectSettled = reject;
-    });
     this.settled.catch(() => undefined);
     this.upload = new Upload({
       client,
@@ -150,7 +145,7 @@ class S3AudioSink implements AudioSink {
   finish(): Promise<number> {
     if (!this.finishing) {
       this.finishing = this.complete();
-      this.finishing.then(this.resolveSettled, this.rejectSettled);
+      this.finishing.then(this.outcome.resolve, this.outcome.reject);
     }
     return this.finishing;
   }

@@ -174,10 +174,9 @@ class FileAudioSink implements AudioSink {
   private pumping: Promise<void> = Promise.resolve();
   private finishing: Promise<number> | undefined;
   private readonly handle: Promise<FileHandle | null>;
+  private readonly outcome = Promise.withResolvers<number>();
   /** Settles when the clip is kept or dropped (for close()). */
-  readonly settled: Promise<number>;
-  private resolveSettled!: (bytes: number) => void;
-  private rejectSettled!: (error: unknown) => void;
+  readonly settled = this.outcome.promise;
 
   constructor(
     private readonly dir: string,
@@ -185,10 +184,6 @@ class FileAudioSink implements AudioSink {
     private readonly target: string,
     private readonly maxBytes: number,
   ) {
-    this.settled = new Promise<number>((resolve, reject) => {
-      this.resolveSettled = resolve;
-      this.rejectSettled = reject;
-    });
     this.settled.catch(() => undefined);
     this.handle = mkdir(dir, { recursive: true, mode: 0o700 })
       .then(() => open(temp, 'wx', 0o600))
@@ -226,7 +221,7 @@ class FileAudioSink implements AudioSink {
   finish(): Promise<number> {
     if (!this.finishing) {
       this.finishing = this.complete();
-      this.finishing.then(this.resolveSettled, this.rejectSettled);
+      this.finishing.then(this.outcome.resolve, this.outcome.reject);
     }
     return this.finishing;
   }
