@@ -3,24 +3,18 @@ import type { Duplex, Writable } from 'node:stream';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
+import { ClientMessageSchema } from './player-messages.js';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
 import { ANONYMOUS_USER } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
 import { checkHostAndOrigin } from './security.js';
+import { attachSpeechPlayer, speechTokenFromSubprotocols } from './speech-socket.js';
+import type { SpeechGrant } from '../hub/in-chat.js';
 
-const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('stop') }),
-  z.object({ type: z.literal('played'), id: z.string().max(64) }),
-  z.object({ type: z.literal('ping') }),
-  z.object({
-    type: z.literal('state'),
-    audio: z.enum(['on', 'off']).optional(),
-    accept: z.array(z.string().max(100)).max(16).optional(),
-  }),
-]);
+/** What a speech token opened, from the upgrade's check to its handler. */
+const grants = new WeakMap<FastifyRequest, SpeechGrant>();
 
 /** Players send small JSON messages; a bigger frame is refused by ws with 1009 (message too big). */
 export const MAX_PLAYER_FRAME_BYTES = 16 * 1024;
@@ -69,9 +63,13 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
       preValidation: async (request, reply) => {
         // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade. The security
         // hook checks this route too; the check stays here beside the key check it guards.
-        const refusal = checkHostAndOrigin(request.headers, originPolicy);
-        if (refusal) return reply.code(403).send({ error: refusal });
         const protocols = request.headers['sec-websocket-protocol'];
+        const speechToken = speechTokenFromSubprotocols(protocols);
+        // A speech token is a credential the page holds, not one the browser adds: any origin may present it
+        // (the in-chat player runs in the host's sandboxed frame, whose origin nobody can list in advance).
+        const origin = speechToken === undefined ? request.headers.origin : undefined;
+        const refusal = checkHostAndOrigin({ host: request.headers.host, origin }, originPolicy);
+        if (refusal) return reply.code(403).send({ error: refusal });
         if (!offersPlayerProtocol(protocols)) {
           return reply.code(400).send({
             error: {
@@ -85,6 +83,19 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
             .code(503)
             .send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
         }
+        if (speechToken !== undefined) {
+          const grant = deps.hub.inChat.open(speechToken);
+          if (!grant) {
+            return reply.code(401).send({
+              error: {
+                code: 'unauthorized',
+                message: 'This speech token is unknown or expired; the next tool result brings a new one.',
+              },
+            });
+          }
+          grants.set(request, grant);
+          return;
+        }
         const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
@@ -97,7 +108,11 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
         request.user = user ?? ANONYMOUS_USER;
       },
     },
-    (socket, request) => attachPlayer(socket, request.raw.socket, request.user, deps),
+    (socket, request) => {
+      const grant = grants.get(request);
+      if (grant) return attachSpeechPlayer(socket, grant, deps);
+      attachPlayer(socket, request.raw.socket, request.user, deps);
+    },
   );
 }
 

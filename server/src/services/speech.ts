@@ -35,6 +35,8 @@ export interface SpeakHooks {
   readonly source: SpeechSource;
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   readonly onStart?: () => void;
+  /** Keep the speech for an in-chat (MCP Apps) player: the tool result then carries a token for it. */
+  readonly inChat?: boolean;
 }
 
 export interface StartedSpeech {
@@ -87,7 +89,12 @@ export class SpeechService {
     const voiceRef = { id: voice.id, name: voice.name };
     const cacheKey = speechCacheKey(text, voice.id, model.id, settings);
     const base = { user, text, voice: voiceRef, modelId: model.id, settings, source: hooks.source };
-    const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
+    const hookFields = {
+      onProgress: hooks.onProgress,
+      onStart: hooks.onStart,
+      silent: hooks.silent,
+      inChat: hooks.inChat,
+    };
 
     const cached = input.fresh ? null : await this.store.findCached(user, cacheKey);
     if (cached) {
@@ -152,6 +159,7 @@ export class SpeechService {
       saveAudio: saved.saveAudio,
       onProgress: hooks.onProgress,
       onStart: hooks.onStart,
+      inChat: hooks.inChat,
       audio: (signal) =>
         dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
     });
@@ -260,6 +268,7 @@ export class SpeechService {
       source: hooks.source,
       saveAudio: false,
       onProgress: hooks.onProgress,
+      inChat: hooks.inChat,
       alreadyStored: true,
       audio: () => storedAudioStream(this.store, user, item),
     });
