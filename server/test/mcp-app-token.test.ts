@@ -77,6 +77,12 @@ describe('the MCP Apps player: resource, tool metadata and speech tokens', () =>
     expect(tokenA.socketUrl).toBe(`${server.url.replace(/^http/, 'ws')}/ws`);
     // The token is for the app, not the model: it is nowhere in what the model reads.
     expect(JSON.stringify([a.content, a.structuredContent])).not.toContain(tokenA.playerToken);
+    // Nobody listened yet; the text still leads with that, and says where the speech can play.
+    const said = (a.content[0] as { text: string }).text;
+    expect(said).toMatch(/^Nobody heard it: no Earshot player is open/);
+    expect(said).toMatch(
+      /Earshot player under this call .* it plays there instead; the user may have to press Play\.$/,
+    );
     const b = await client.callTool({
       name: 'speak',
       arguments: { text: 'The second speech, for the chat.' },
