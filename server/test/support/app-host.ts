@@ -14,6 +14,8 @@ const bridges = [];
 window.openApp = async (html) => {
   const frame = document.createElement('iframe');
   frame.setAttribute('sandbox', 'allow-scripts');
+  // Sound only after a click in the frame itself, whatever the browser's own autoplay rules would allow.
+  frame.setAttribute('allow', "autoplay 'none'");
   frame.title = 'app ' + bridges.length;
   frame.style.width = '560px';
   frame.style.height = '200px';
