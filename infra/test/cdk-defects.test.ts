@@ -334,7 +334,9 @@ describe('also', () => {
     expect(JSON.stringify(secret!.Value)).toContain('OriginSecret');
     const [, instance] = one(prod.service, 'AWS::EC2::Instance');
     const init = (
-      instance as { Metadata: Record<string, { proxy: { files: Record<string, { mode: string }> } }> }
+      instance as unknown as {
+        Metadata: Record<string, { proxy: { files: Record<string, { mode: string }> } }>;
+      }
     ).Metadata['AWS::CloudFormation::Init']!;
     expect(init.proxy.files['/etc/earshot/staged/etc/earshot/proxy-secret.header']?.mode).toBe('000600');
     const metadata = JSON.stringify(init);
