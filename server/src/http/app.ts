@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       engine: deps.engine,
       store: deps.store,
       outputDir: deps.config.outputDir,
+      inputDirs: deps.config.inputDirs,
       inFlight: new InFlightCalls(),
       logLevels: new ClientLogLevels(),
       maxTextLength: deps.config.maxTextLength,
