@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
-import { ANONYMOUS_USER } from './auth.js';
+import { ANONYMOUS_USER, type makeResolver } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
 import { checkHostAndOrigin } from './security.js';
@@ -61,7 +61,12 @@ export function handlePlayerSocketError(error: Error, socket: WebSocket, request
  * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
  * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
  */
-export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, originPolicy: OriginPolicy): void {
+export function registerPlayerSocket(
+  app: FastifyInstance,
+  deps: AppDeps,
+  originPolicy: OriginPolicy,
+  resolve: ReturnType<typeof makeResolver>,
+): void {
   app.get(
     '/ws',
     {
@@ -85,7 +90,8 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
             .code(503)
             .send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
         }
-        const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
+        // An API key or an OAuth access token (a browser-based client's player), as on every route.
+        const { user } = await resolve(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
             error: {
