@@ -2,6 +2,7 @@ import type { SpeakResult } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
+import { checkOutputFileName } from '../services/output-files.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
 import type { StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
@@ -55,16 +56,19 @@ export const audioOutputArgs = {
     .string()
     .max(128)
     .optional()
-    .describe('With output "file": a plain name ending in .wav (default earshot-<id>.wav).'),
+    .describe(
+      'With output "file": a plain name ending in .wav (default earshot-<id>.wav), written in your own folder of EARSHOT_OUTPUT_DIR.',
+    ),
 };
 
 type OutputArgs = { output?: 'link' | 'audio' | 'file'; file_name?: string };
 
-/** Refuses inconsistent output arguments before anything is generated (and spent). */
-export function checkOutputArgs(args: OutputArgs): void {
+/** Refuses inconsistent output arguments (and a bad file name) before anything is generated (and spent). */
+export function checkOutputArgs(args: OutputArgs, extension = 'wav'): void {
   if (args.file_name && args.output !== 'file') {
     throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
   }
+  if (args.file_name !== undefined) checkOutputFileName(args.file_name, extension);
 }
 
 /**
