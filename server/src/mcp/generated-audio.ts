@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 import { checkOutputFileName } from '../services/output-files.js';
+import { LANGUAGE_CODE_MODELS, LanguageSchema } from '../services/language.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
 import type { StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
@@ -28,6 +29,10 @@ export function textArg(maxTextLength: number) {
     });
 }
 
+export const LANGUAGE_DESCRIPTION =
+  `ISO 639-1 code (e.g. "de") to speak in; only models ${LANGUAGE_CODE_MODELS.join(', ')} take one ` +
+  '(others detect it from the text). Default: detected.';
+
 /** How to say it: the arguments shared by speak and text_to_speech. */
 export const voiceChoiceArgs = {
   voice: z
@@ -41,6 +46,7 @@ export const voiceChoiceArgs = {
     .optional()
     .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
   settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+  language: LanguageSchema.optional().describe(LANGUAGE_DESCRIPTION),
   fresh: z
     .boolean()
     .optional()
