@@ -22,7 +22,6 @@ describe('speak with the offline engine, end to end', () => {
     const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
     expect(Object.keys(byName).sort()).toEqual(
       [
-        'compose_music',
         'delete_history_item',
         'design_voice',
         'get_settings',
@@ -37,13 +36,11 @@ describe('speak with the offline engine, end to end', () => {
         'search_voices',
         'speak',
         'speak_dialogue',
-        'speech_to_speech',
         'speech_to_text',
         'stop_speaking',
         'text_to_sound_effects',
         'text_to_speech',
         'update_settings',
-        'voice_clone',
       ].sort(),
     );
     expect(byName.speak?.annotations?.readOnlyHint).toBe(false);

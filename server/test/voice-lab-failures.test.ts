@@ -96,19 +96,28 @@ describe('voice lab tools: the budget, upstream failures, offline, older clients
     await legacy.close();
   });
 
-  it('says plainly that they need ElevenLabs when running offline', async () => {
+  it('leaves them out when running offline: not listed, not callable', async () => {
     const offline = await startTestServer();
     const offlineClient = await connectMcp(offline.url, offline.keys.alice, 'modern');
+    const names = (await offlineClient.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain('speak');
     for (const [name, args] of [
       ['voice_clone', { sources: ['sp_x'], name: 'X' }],
       ['speech_to_speech', { source: 'sp_x' }],
       ['compose_music', { prompt: 'a tune' }],
     ] as const) {
-      const result = await offlineClient.callTool({ name, arguments: args });
-      expect(result.isError, name).toBe(true);
-      expect(textOf(result), name).toMatch(/ELEVENLABS_API_KEY/);
+      expect(names).not.toContain(name);
+      await expect(offlineClient.callTool({ name, arguments: args })).rejects.toThrow(/not found/);
     }
     await offlineClient.close();
     await offline.close();
+  });
+
+  it('refuses files when EARSHOT_INPUT_DIRS is not set', async () => {
+    const off = await call('speech_to_speech', { file: '/etc/hostname' });
+    expect(textOf(off)).toMatch(/EARSHOT_INPUT_DIRS.*\[input_dirs_off\]$/);
+    const clone = await call('voice_clone', { files: ['/tmp/a.wav'], name: 'X' });
+    expect(textOf(clone)).toMatch(/\[input_dirs_off\]$/);
+    expect(textOf(await call('speech_to_speech', {}))).toMatch(/exactly one of source .* or file/);
   });
 });

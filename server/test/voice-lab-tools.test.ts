@@ -1,5 +1,8 @@
 import { OGG_OPUS } from '@earshot/protocol';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
@@ -23,6 +26,15 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
   let server: TestServer;
   let client: McpTestClient;
   let bob: McpTestClient;
+  let inputDir: string;
+  /** A WAV file of stored speech, written into the input folder. */
+  const wavFile = async (name: string, text: string) => {
+    const uri = await clip(text);
+    const id = uri.split('/').at(-1)!;
+    const wav = await fetch(`${server.url}/api/v1/history/${id}/audio?format=wav`, { headers: auth() });
+    await writeFile(join(inputDir, name), Buffer.from(await wav.arrayBuffer()));
+    return name;
+  };
   const call = async (name: string, args: Record<string, unknown>, as = client) =>
     await as.callTool({ name, arguments: args });
   const auth = () => ({ authorization: `Bearer ${server.keys.alice}` });
@@ -37,8 +49,10 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
 
   beforeAll(async () => {
     standin = await startStandin({ apiKeys: [KEY] });
+    inputDir = await mkdtemp(join(tmpdir(), 'earshot-voice-lab-input-'));
     server = await startTestServer({
       engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
+      env: { EARSHOT_INPUT_DIRS: inputDir },
     });
     client = await connectMcp(server.url, server.keys.alice, 'modern');
     bob = await connectMcp(server.url, server.keys.bob, 'modern');
@@ -48,6 +62,7 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     await bob.close();
     await server.close();
     await standin.close();
+    await rm(inputDir, { recursive: true, force: true });
   });
 
   it('re-voices stored speech in another voice, streams it to the players and keeps it', async () => {
@@ -205,6 +220,56 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
       expect(result.isError, JSON.stringify(args).slice(0, 60)).toBe(true);
       expect(textOf(result)).toMatch(pattern);
     }
+    expect(standin.requests.filter((r) => r.path === '/v1/voices/add').length).toBe(adds);
+  });
+
+  it('takes files from EARSHOT_INPUT_DIRS, and only those', async () => {
+    const take = await wavFile('take-1.wav', 'A take recorded to a file.');
+    const revoiced = await call('speech_to_speech', { file: take, voice: 'Rachel' });
+    expect(revoiced.isError, textOf(revoiced)).toBeFalsy();
+    expect(textOf(revoiced)).toMatch(/Re-voiced take-1\.wav as Rachel/);
+    const upload = standin.requests.findLast((r) => r.path.startsWith('/v1/speech-to-speech/'));
+    expect(upload?.body).toMatchObject({
+      parts: [{ field: 'audio', name: 'take-1.wav', type: 'audio/wav' }],
+    });
+
+    const second = await wavFile('take-2.wav', 'Another take for the clone.');
+    const cloned = await call('voice_clone', {
+      files: [take, join(inputDir, second)],
+      sources: [await clip('And one from history.')],
+      name: 'From Files',
+    });
+    expect(cloned.isError, textOf(cloned)).toBeFalsy();
+    expect(cloned.structuredContent).toMatchObject({ samples: 3 });
+    const add = standin.requests.findLast((r) => r.path === '/v1/voices/add');
+    expect((add?.body as { parts: { name: string }[] }).parts.map((p) => p.name).sort()).toEqual(
+      expect.arrayContaining(['take-1.wav', 'take-2.wav']),
+    );
+
+    await writeFile(join(inputDir, 'notes.wav'), 'not audio at all');
+    for (const [args, code] of [
+      [{ file: '../../etc/passwd' }, 'input_outside_allowed'],
+      [{ file: '/etc/hostname' }, 'input_outside_allowed'],
+      [{ file: 'missing.wav' }, 'input_not_found'],
+      [{ file: 'notes.wav' }, 'input_not_audio'],
+      [{ file: take, source: 'sp_x' }, 'invalid_input'],
+    ] as const) {
+      const result = await call('speech_to_speech', args);
+      expect(result.isError, JSON.stringify(args)).toBe(true);
+      expect(textOf(result)).toMatch(new RegExp(`\\[${code}\\]$`));
+    }
+    const twice = await call('voice_clone', { files: [take, take], name: 'X' });
+    expect(textOf(twice)).toMatch(/twice/);
+
+    // Each under the 25 MB cap, together over it: refused before anything is uploaded.
+    const big = Buffer.alloc(13 * 1024 * 1024);
+    big.write('RIFF', 0, 'latin1');
+    big.write('WAVE', 8, 'latin1');
+    await writeFile(join(inputDir, 'big-1.wav'), big);
+    await writeFile(join(inputDir, 'big-2.wav'), big);
+    const adds = standin.requests.filter((r) => r.path === '/v1/voices/add').length;
+    const heavy = await call('voice_clone', { files: ['big-1.wav', 'big-2.wav'], name: 'Heavy' });
+    expect(textOf(heavy)).toMatch(/\[input_too_large\]$/);
     expect(standin.requests.filter((r) => r.path === '/v1/voices/add').length).toBe(adds);
   });
 });

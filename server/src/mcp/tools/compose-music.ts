@@ -27,6 +27,7 @@ export function registerComposeMusicTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     COMPOSE_MUSIC_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Compose music',
       description:
         'Compose a piece of music from a prompt ("a calm lo-fi loop with soft piano") with ElevenLabs Music, ' +

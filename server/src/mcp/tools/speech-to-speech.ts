@@ -1,7 +1,7 @@
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
-import { readHistorySource, SOURCE_DESCRIPTION } from '../audio-source.js';
+import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-source.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
 import { NAME_MAX_CHARS } from '../generated-audio.js';
@@ -24,14 +24,17 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
   tools.define(
     SPEECH_TO_SPEECH_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Re-voice speech',
       description:
         'Say the same words, with the same timing and emotion, in another voice (ElevenLabs Voice Changer): ' +
-        "the source audio is re-voiced and streamed live to the user's players like speak, and kept in " +
+        'the source (Earshot history audio, or a file from EARSHOT_INPUT_DIRS) is re-voiced and streamed ' +
+        "live to the user's players like speak, and kept in " +
         `history. Costs ElevenLabs credits: about ${CREDITS_PER_AUDIO_MINUTE} per minute of source audio ` +
         '(booked against the daily budget before anything is spent). Needs an ElevenLabs key.',
       inputSchema: {
-        source: z.string().min(1).max(300).describe(SOURCE_DESCRIPTION),
+        source: z.string().min(1).max(300).optional().describe(SOURCE_DESCRIPTION),
+        file: z.string().min(1).max(4096).optional().describe(FILE_DESCRIPTION),
         voice: z
           .string()
           .min(1)
@@ -59,13 +62,13 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
         const studio = needStudio(deps, 'Speech to speech');
         const saved = await deps.settings.get(call.user);
         const voice = await deps.catalog.resolveVoice(args.voice ?? saved.defaultVoice);
-        const source = await readHistorySource(deps, call.user, args.source);
+        const source = await readOneSource(deps, call.user, args);
         const model = args.model ?? STS_MODELS[0];
         const voiceRef = { id: voice.id, name: voice.name };
         const started = await deps.speech.startPaidAudio(
           call.user,
           {
-            text: `(${source.id} re-voiced as ${voice.name})`,
+            text: `(${source.label} re-voiced as ${voice.name})`,
             voice: voiceRef,
             model,
             credits: estimateCredits(source.durationMs),
@@ -85,7 +88,7 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
         );
         return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
-          return ok(playedSummary(deps, result, `Re-voiced ${source.id} as ${voice.name}`), {
+          return ok(playedSummary(deps, result, `Re-voiced ${source.label} as ${voice.name}`), {
             ...playedAudio(deps, result),
             voice: voiceRef,
           });

@@ -2,7 +2,13 @@ import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import type { AudioUpload } from '../../engines/studio.js';
-import { readHistorySource, SOURCE_DESCRIPTION, SOURCE_MAX_BYTES } from '../audio-source.js';
+import {
+  FILE_DESCRIPTION,
+  readFileSource,
+  readHistorySource,
+  SOURCE_DESCRIPTION,
+  SOURCE_MAX_BYTES,
+} from '../audio-source.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { needStudio } from './audio-tool-shared.js';
@@ -20,19 +26,26 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     VOICE_CLONE_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Clone a voice',
       description:
-        'Make a new voice from recordings of a speaker (ElevenLabs instant voice cloning): 1–25 audio ' +
-        'sources, ideally a minute or more of clean speech in all. The voice is added to the ElevenLabs ' +
+        'Make a new voice from recordings of a speaker (ElevenLabs instant voice cloning): 1–25 samples in ' +
+        'all, from Earshot history (sources) or files in EARSHOT_INPUT_DIRS (files), ideally a minute or ' +
+        'more of clean speech. The voice is added to the ElevenLabs ' +
         'account (list_voices shows it) and speak can use it at once. No credits are spent; it takes one of ' +
         "the plan's voice slots (plans without cloning get a clear refusal). Only clone voices you have the " +
         'right to use. Needs an ElevenLabs key.',
       inputSchema: {
         sources: z
           .array(z.string().min(1).max(300))
-          .min(1)
           .max(CLONE_MAX_SOURCES)
-          .describe(SOURCE_DESCRIPTION),
+          .optional()
+          .describe(`Samples from history, each ${SOURCE_DESCRIPTION}`),
+        files: z
+          .array(z.string().min(1).max(4096))
+          .max(CLONE_MAX_SOURCES)
+          .optional()
+          .describe(`Sample files, each ${FILE_DESCRIPTION}`),
         name: z.string().min(1).max(100).describe('Name of the new voice.'),
         description: z.string().max(500).optional(),
         labels: z
@@ -69,13 +82,37 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
             `Label "${badKey[0].slice(0, 30)}" must be lower-case letters, digits and _ (e.g. accent).`,
           );
         }
-        if (new Set(args.sources.map((source) => source.trim())).size !== args.sources.length) {
-          throw new EarshotError('invalid_input', 'The same source is given twice.');
+        const sources = args.sources ?? [];
+        const files = args.files ?? [];
+        const count = sources.length + files.length;
+        if (count === 0 || count > CLONE_MAX_SOURCES) {
+          throw new EarshotError(
+            'invalid_input',
+            `Give 1 to ${CLONE_MAX_SOURCES} samples in all (sources and files); ${count} given.`,
+          );
+        }
+        const keys = [...sources.map((source) => `s:${source.trim()}`), ...files.map((file) => `f:${file}`)];
+        if (new Set(keys).size !== keys.length) {
+          throw new EarshotError('invalid_input', 'The same sample is given twice.');
         }
         const samples: AudioUpload[] = [];
         let total = 0;
-        for (const source of args.sources) {
-          const sample = await readHistorySource(deps, call.user, source, CLONE_MAX_TOTAL_BYTES - total);
+        const room = () => {
+          if (total >= CLONE_MAX_TOTAL_BYTES) {
+            throw new EarshotError(
+              'input_too_large',
+              `The samples pass ${CLONE_MAX_TOTAL_BYTES / 1024 / 1024} MB in all; use fewer or shorter ones.`,
+            );
+          }
+          return CLONE_MAX_TOTAL_BYTES - total;
+        };
+        for (const source of sources) {
+          const sample = await readHistorySource(deps, call.user, source, room());
+          total += sample.audio.length;
+          samples.push(sample);
+        }
+        for (const file of files) {
+          const sample = await readFileSource(deps, file, room());
           total += sample.audio.length;
           samples.push(sample);
         }
