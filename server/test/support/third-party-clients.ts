@@ -208,6 +208,8 @@ function connectLangChain(url: string, headers: Record<string, string>): ThirdPa
  * reachable with getMcpCallToolContent. An `isError` result is thrown as a MastraError carrying its text.
  */
 function connectMastra(url: string, headers: Record<string, string>): ThirdPartyClient {
+  // @mastra/core reports usage to PostHog unless told not to; tests do not phone home.
+  process.env.MASTRA_TELEMETRY_DISABLED ??= '1';
   const client = new MCPClient({
     id: `earshot-test-${process.pid}-${Math.random()}`,
     servers: { earshot: { url: new URL(url), requestInit: { headers } } },
