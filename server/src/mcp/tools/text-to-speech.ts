@@ -22,7 +22,8 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         'Turn text into an audio file WITHOUT playing it (use speak to talk to the user). Use it to make a ' +
         'voice-over, a notification sound or a clip to attach somewhere. Output: "link" (default) a link to ' +
         'the audio on this server, also readable as the MCP resource earshot://history/{id}; "audio" the WAV ' +
-        'inline when under 512 KB (else a link); "file" a WAV written into EARSHOT_OUTPUT_DIR (local use). ' +
+        'inline as that resource, embedded, when under 512 KB (else a link); "file" a WAV written into ' +
+        'EARSHOT_OUTPUT_DIR (local use). ' +
         'Costs ~1 credit per character (0.5 on Flash/Turbo, free offline); an identical earlier request is ' +
         'reused for free unless fresh is true.',
       inputSchema: {
