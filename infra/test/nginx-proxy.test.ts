@@ -56,7 +56,11 @@ describe('nginx in front of two tasks', () => {
   it('answers its own health check with security headers and no version', async () => {
     const response = await fetch(`${base}/nginx-health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    // It names the upstream set it serves: earshot-upstreams waits for the new one after a reload.
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      upstreams: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(response.headers.get('server')).toBe('nginx');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -94,6 +98,26 @@ describe('nginx in front of two tasks', () => {
     }
     // Nothing reached a task.
     expect([...a.seen, ...b.seen].filter((line) => line.endsWith(' k'))).toEqual([]);
+  });
+
+  it("keeps the tasks' internal routes to the proxy host: /internal/ from outside never reaches a task", async () => {
+    for (const path of [
+      '/internal/v1/route-ring',
+      '/internal/../internal/v1/route-ring',
+      '/%69nternal/v1/route-ring',
+    ]) {
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer k-internal',
+          'X-Earshot-Proxy-Secret': 'guess',
+          ...nginx.cloudFront,
+        },
+        body: '{}',
+      });
+      expect(response.status, path).toBe(404);
+    }
+    expect([...a.seen, ...b.seen].filter((line) => line.endsWith(' k-internal'))).toEqual([]);
   });
 
   it('routes each user to one task for REST, MCP and the player WebSocket, spreading users over both', async () => {

@@ -9,6 +9,7 @@ import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
+import { registerRouteRing, RoutedPlayers } from './route-ring.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
 
@@ -68,7 +69,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const authenticate = authenticateBeforeBody(makeAuthenticate(deps.keyRing, deps.config.omitAuth));
   registerHealthRoutes(app, deps);
   registerRestRoutes(app, deps, authenticate);
-  registerPlayerSocket(app, deps, originPolicy);
+  // Behind the AWS proxy only (EARSHOT_PROXY_SECRET): players tracked by route, so a proxy reload moves only
+  // the users nginx now sends elsewhere (route-ring.ts).
+  const routed = deps.config.proxySecret ? new RoutedPlayers() : undefined;
+  registerPlayerSocket(app, deps, originPolicy, routed);
+  if (routed && deps.config.proxySecret) registerRouteRing(app, routed, deps.config.proxySecret);
   registerMcpRoute(app, {
     deps: {
       hub: deps.hub,
@@ -79,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       engine: deps.engine,
       store: deps.store,
       outputDir: deps.config.outputDir,
+      inputDirs: deps.config.inputDirs,
       inFlight: new InFlightCalls(),
       logLevels: new ClientLogLevels(),
       maxTextLength: deps.config.maxTextLength,

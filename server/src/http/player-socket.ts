@@ -9,6 +9,7 @@ import type { PlayerConnection } from '../hub/index.js';
 import { ANONYMOUS_USER } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
+import { routeHashOf, type RoutedPlayers } from './route-ring.js';
 import { checkHostAndOrigin } from './security.js';
 
 const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
@@ -61,7 +62,12 @@ export function handlePlayerSocketError(error: Error, socket: WebSocket, request
  * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
  * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
  */
-export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, originPolicy: OriginPolicy): void {
+export function registerPlayerSocket(
+  app: FastifyInstance,
+  deps: AppDeps,
+  originPolicy: OriginPolicy,
+  routed?: RoutedPlayers,
+): void {
   app.get(
     '/ws',
     {
@@ -97,7 +103,17 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
         request.user = user ?? ANONYMOUS_USER;
       },
     },
-    (socket, request) => attachPlayer(socket, request.raw.socket, request.user, deps),
+    (socket, request) => {
+      attachPlayer(socket, request.raw.socket, request.user, deps);
+      // Behind the AWS proxy: remember where nginx's ring puts this key, so a reload moves only whom it must.
+      const key = routed && keyFromSubprotocols(request.headers['sec-websocket-protocol']);
+      if (!routed || key === undefined) return;
+      const untrack = routed.track({
+        routeHash: routeHashOf(key),
+        moved: () => socket.close(CLOSE_CODES.moved, 'moved to another server: reconnect'),
+      });
+      socket.once('close', untrack);
+    },
   );
 }
 

@@ -20,12 +20,20 @@ export interface ToolCall {
   readonly ctx: ServerContext;
 }
 
+/** The engines a server may run; a tool that needs one is not listed (nor callable) under another. */
+export type EngineKind = 'elevenlabs' | 'offline';
+
 /** Every tool with an outputSchema has it; installOn fills it from the text (see withLeadMessage). */
 const messageField = z
   .string()
   .describe("The first line of the result's text: what to tell the user, e.g. that nobody heard it and why.");
 
 interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
+  /**
+   * `'elevenlabs'`: the tool only works with ElevenLabs, so a server on the offline engine does not define it
+   * at all — a client cannot call what it cannot use, and `tools/list` does not offer it.
+   */
+  readonly requires?: 'elevenlabs';
   readonly title: string;
   readonly description: string;
   readonly inputSchema: In;
@@ -61,13 +69,23 @@ interface ToolDefinition {
  */
 export class ToolSet {
   private readonly tools: ToolDefinition[] = [];
+  private readonly skipped = new Set<string>();
+
+  /** `engine`: the engine this process runs; tools that require another one are left out. */
+  constructor(private readonly options: { readonly engine: EngineKind }) {}
 
   define<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
     name: string,
     config: ToolConfig<In, Out>,
     handler: ToolHandler<In>,
   ): void {
-    if (this.tools.some((tool) => tool.name === name)) throw new Error(`Tool ${name} is defined twice.`);
+    if (this.tools.some((tool) => tool.name === name) || this.skipped.has(name)) {
+      throw new Error(`Tool ${name} is defined twice.`);
+    }
+    if (config.requires !== undefined && config.requires !== this.options.engine) {
+      this.skipped.add(name);
+      return;
+    }
     this.tools.push({
       name,
       config: {

@@ -1,5 +1,6 @@
 import {
   BEARER_SUBPROTOCOL_PREFIX,
+  CLOSE_CODES,
   PLAYER_SUBPROTOCOL,
   type ClientMessage,
   type ServerMessage,
@@ -79,7 +80,9 @@ export class PlayerConnection {
       this.socket = null;
       // Kept across the failed attempts that follow (1006: nothing listens yet) until a hello.
       if (GOING_AWAY.has(event.code)) this.restarting = true;
-      const retryInMs = this.backoff.next();
+      // Moved (the proxy now routes this user elsewhere): the new server is up, so go at once; a little jitter
+      // keeps the moved players of one task from arriving in the same millisecond.
+      const retryInMs = event.code === CLOSE_CODES.moved ? Math.random() * 250 : this.backoff.next();
       this.events.onState({ kind: 'closed', code: event.code, retryInMs, restarting: this.restarting });
       this.timer = setTimeout(() => this.connect(), retryInMs);
       this.watch.start();
