@@ -10,6 +10,7 @@ import {
   voiceChoiceArgs,
 } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
 
@@ -47,6 +48,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
@@ -60,8 +62,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
             model: args.model,
             settings: args.settings,
             fresh: args.fresh,
+            language: args.language,
           },
-          { source: 'mcp', silent: true, onProgress: progress.onAudio },
+          { source: 'mcp', silent: true, onProgress: progress.onAudio, inChat: true },
         );
         const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
@@ -77,7 +80,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         const cost = result.cached ? 'reused stored audio, 0 credits' : `${result.credits} credits`;
         const summary = `Generated ${(result.durationMs / 1000).toFixed(1)} s as ${result.voice.name} (${cost}). ${delivered.note}`;
         const response = ok(summary, structured);
-        return { ...response, content: [...response.content, ...delivered.content] };
+        // Made without playing: the in-chat player offers it, and waits for a click.
+        const _meta = inChatPlayerMeta(deps, call.user, started.handle.id, false);
+        return { ...response, content: [...response.content, ...delivered.content], ...(_meta && { _meta }) };
       }),
   );
 }
