@@ -106,10 +106,10 @@ export function registerOAuthEndpoints(
 /** The parsed form, or invalid_request when the body was something else (or none). */
 function formOf(request: FastifyRequest): Record<string, string> {
   const body = request.body;
-  const form_ = request.headers['content-type']
+  const isForm = request.headers['content-type']
     ?.toLowerCase()
     .startsWith('application/x-www-form-urlencoded');
-  if (!form_ || typeof body !== 'object' || body === null || Array.isArray(body))
+  if (!isForm || typeof body !== 'object' || body === null || Array.isArray(body))
     throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
   const form = body as Record<string, unknown>;
   if (!Object.values(form).every((value) => typeof value === 'string'))
