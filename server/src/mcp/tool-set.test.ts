@@ -98,6 +98,12 @@ describe('ToolSet', () => {
       expect(result.structuredContent).toEqual({ said: 'hello', by: 'alice' });
       const refused = await client.callTool({ name: 'first', arguments: { text: 'far too long' } });
       expect(refused.isError).toBe(true);
+      expect(refused.content).toEqual([
+        {
+          type: 'text',
+          text: expect.stringMatching(/^Invalid arguments: text: Too big: .+\. \[text_too_long\]$/),
+        },
+      ]);
       await client.close();
     }
   });
