@@ -76,11 +76,11 @@ describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)
     expect(textOf(big)).toMatch(/over the 512 KB inline limit/);
   });
 
-  it('writes files only inside EARSHOT_OUTPUT_DIR, refusing traversal, existing files and symlinks', async () => {
+  it("writes files only inside the caller's folder of EARSHOT_OUTPUT_DIR, refusing traversal, existing files and symlinks", async () => {
     const written = await call(client, { text: 'Saved to disk.', output: 'file', file_name: 'note.wav' });
     expect(written.isError).toBeFalsy();
     const path = (written.structuredContent as { path: string }).path;
-    expect(path).toBe(join(outputDir, 'note.wav'));
+    expect(path).toBe(join(outputDir, 'alice', 'note.wav'));
     expect((await readFile(path)).toString('ascii', 0, 4)).toBe('RIFF');
 
     for (const name of ['../escape.wav', '/tmp/abs.wav', 'sub/dir.wav', '..wav', 'note.mp3', '.hidden.wav']) {
@@ -92,12 +92,12 @@ describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)
 
     const target = join(outputDir, '..', `earshot-victim-${Date.now()}.txt`);
     await writeFile(target, 'keep me');
-    await symlink(target, join(outputDir, 'planted.wav'));
+    await symlink(target, join(outputDir, 'alice', 'planted.wav'));
     const planted = await call(client, { text: 'Via a link.', output: 'file', file_name: 'planted.wav' });
     expect(planted.isError).toBe(true);
     expect(await readFile(target, 'utf8')).toBe('keep me');
     await rm(target);
-    expect((await readdir(outputDir)).sort()).toEqual(['note.wav', 'planted.wav']);
+    expect((await readdir(join(outputDir, 'alice'))).sort()).toEqual(['note.wav', 'planted.wav']);
   });
 
   it('reuses identical audio for free, and refuses file output when no folder is configured', async () => {

@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
-import { ANONYMOUS_USER } from './auth.js';
+import { ANONYMOUS_USER, type makeResolver } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
 import { routeHashOf, type RoutedPlayers } from './route-ring.js';
@@ -66,6 +66,7 @@ export function registerPlayerSocket(
   app: FastifyInstance,
   deps: AppDeps,
   originPolicy: OriginPolicy,
+  resolve: ReturnType<typeof makeResolver>,
   routed?: RoutedPlayers,
 ): void {
   app.get(
@@ -91,7 +92,8 @@ export function registerPlayerSocket(
             .code(503)
             .send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
         }
-        const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
+        // An API key or an OAuth access token (a browser-based client's player), as on every route.
+        const { user } = await resolve(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
             error: {

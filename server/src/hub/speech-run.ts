@@ -69,6 +69,7 @@ export async function runSpeech(
             voiceId: job.voice.id,
             modelId: job.modelId,
             settings: job.settings,
+            ...(job.languageCode ? { languageCode: job.languageCode } : {}),
             requester: job.user,
           },
           signal,

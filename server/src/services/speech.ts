@@ -13,6 +13,7 @@ import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
 import type { Store } from '../storage/index.js';
 import { speechCacheKey } from './cache-key.js';
 import { dialogueStream } from './dialogue.js';
+import { checkLanguage } from './language.js';
 import type { SettingsService } from './settings.js';
 import { SpendingGate } from './spending.js';
 import { bufferAudioStream, storedAudioStream } from './stored-audio.js';
@@ -27,6 +28,8 @@ export interface SpeakInput {
   readonly settings?: VoiceSettings;
   /** Generate anew even when identical audio is stored. */
   readonly fresh?: boolean;
+  /** ISO 639-1 code (validated at the edge); refused before spending where the engine/model cannot apply it. */
+  readonly language?: string;
 }
 
 export interface SpeakHooks {
@@ -83,10 +86,19 @@ export class SpeechService {
     const saved = await this.settings.get(user);
     const voice = await this.catalog.resolveVoice(input.voice ?? saved.defaultVoice);
     const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, text.length);
+    checkLanguage(this.engine.name, model, input.language);
     const settings = { ...saved.voiceSettings, ...input.settings };
     const voiceRef = { id: voice.id, name: voice.name };
-    const cacheKey = speechCacheKey(text, voice.id, model.id, settings);
-    const base = { user, text, voice: voiceRef, modelId: model.id, settings, source: hooks.source };
+    const cacheKey = speechCacheKey(text, voice.id, model.id, settings, input.language);
+    const base = {
+      user,
+      text,
+      voice: voiceRef,
+      modelId: model.id,
+      settings,
+      ...(input.language ? { languageCode: input.language } : {}),
+      source: hooks.source,
+    };
     const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
 
     const cached = input.fresh ? null : await this.store.findCached(user, cacheKey);
@@ -117,7 +129,12 @@ export class SpeechService {
    */
   async startDialogue(
     user: string,
-    input: { lines: readonly { voice: string; text: string }[]; model?: string; settings?: VoiceSettings },
+    input: {
+      lines: readonly { voice: string; text: string }[];
+      model?: string;
+      settings?: VoiceSettings;
+      language?: string;
+    },
     hooks: SpeakHooks,
   ): Promise<StartedSpeech> {
     if (input.lines.length === 0) throw new EarshotError('invalid_input', 'The script has no lines.');
@@ -138,6 +155,7 @@ export class SpeechService {
     }
     const longest = Math.max(...lines.map((line) => line.text.length));
     const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, longest);
+    checkLanguage(this.engine.name, model, input.language);
     const settings = { ...saved.voiceSettings, ...input.settings };
     const names = [...new Set(lines.map((line) => line.name))];
     const voice = { id: lines[0]!.voiceId, name: names.join(' & ') };
@@ -153,7 +171,12 @@ export class SpeechService {
       onProgress: hooks.onProgress,
       onStart: hooks.onStart,
       audio: (signal) =>
-        dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
+        dialogueStream(
+          this.engine,
+          lines,
+          { modelId: model.id, settings, languageCode: input.language, requester: user },
+          signal,
+        ),
     });
     return { handle, voice, model: model.id, characters };
   }

@@ -1,9 +1,10 @@
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
+import { LanguageSchema } from '../../services/language.js';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { NAME_MAX_CHARS, textArg } from '../generated-audio.js';
+import { LANGUAGE_DESCRIPTION, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
@@ -32,6 +33,7 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
           .describe('The script, in order.'),
         model: z.string().max(NAME_MAX_CHARS).optional(),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for every line.'),
+        language: LanguageSchema.optional().describe(LANGUAGE_DESCRIPTION),
         wait: z
           .enum(['generated', 'played'])
           .optional()
@@ -61,7 +63,7 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
       guarded(async () => {
         const started = await deps.speech.startDialogue(
           call.user,
-          { lines: args.lines, model: args.model, settings: args.settings },
+          { lines: args.lines, model: args.model, settings: args.settings, language: args.language },
           { source: 'mcp', onProgress: progressReporter(call).onAudio },
         );
         return whileCancellable(deps, call, started, async () => {

@@ -75,6 +75,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
             model: args.model,
             settings: args.settings,
             fresh: args.fresh,
+            language: args.language,
           },
           {
             source: 'mcp',

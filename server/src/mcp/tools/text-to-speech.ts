@@ -59,6 +59,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
             model: args.model,
             settings: args.settings,
             fresh: args.fresh,
+            language: args.language,
           },
           { source: 'mcp', silent: true, onProgress: progress.onAudio },
         );
