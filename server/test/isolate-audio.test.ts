@@ -113,7 +113,7 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
     noisy.writeUInt32LE(32_000, 40);
     for (let i = 44; i < noisy.length; i += 2) noisy.writeInt16LE(Math.round(Math.sin(i) * 8000), i);
     await writeFile(join(inputDir, 'noisy.wav'), noisy);
-    const fromFile = await call('isolate_audio', { file: 'noisy.wav' });
+    const fromFile = await call('isolate_audio', { input_path: 'noisy.wav' });
     expect(fromFile.isError, textOf(fromFile)).toBeFalsy();
     expect(textOf(fromFile)).toMatch(/^Removed the background from noisy\.wav/);
     // One second of audio, booked and billed as a started minute's share.
@@ -123,8 +123,8 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
     for (const [args, pattern] of [
       [{}, /exactly one of source/],
       [{ source: 'earshot://history/sp_gone' }, /\[not_found\]$/],
-      [{ file: '../noisy.wav' }, /\[input_outside_allowed\]$/],
-      [{ file: 'noisy.wav', file_name: 'x.wav' }, /file_name only applies/],
+      [{ input_path: '../noisy.wav' }, /\[input_outside_allowed\]$/],
+      [{ input_path: 'noisy.wav', file_name: 'x.wav' }, /file_name only applies/],
     ] as const) {
       const result = await call('isolate_audio', args);
       expect(result.isError, JSON.stringify(args)).toBe(true);

@@ -117,10 +117,10 @@ describe('voice lab tools (and isolate_audio): the budget, upstream failures, of
   });
 
   it('refuses files when EARSHOT_INPUT_DIRS is not set', async () => {
-    const off = await call('speech_to_speech', { file: '/etc/hostname' });
+    const off = await call('speech_to_speech', { input_path: '/etc/hostname' });
     expect(textOf(off)).toMatch(/EARSHOT_INPUT_DIRS.*\[input_dirs_off\]$/);
-    const clone = await call('voice_clone', { files: ['/tmp/a.wav'], name: 'X' });
+    const clone = await call('voice_clone', { input_paths: ['/tmp/a.wav'], name: 'X' });
     expect(textOf(clone)).toMatch(/\[input_dirs_off\]$/);
-    expect(textOf(await call('speech_to_speech', {}))).toMatch(/exactly one of source .* or file/);
+    expect(textOf(await call('speech_to_speech', {}))).toMatch(/exactly one of source .* or input_path/);
   });
 });

@@ -1,4 +1,5 @@
 import type { ToolSet } from '../tool-set.js';
+import { INPUT_PATH_MAX_CHARS } from '../../services/input-files.js';
 import { z } from 'zod';
 import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-source.js';
 import { progressReporter } from '../call-control.js';
@@ -25,7 +26,7 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
         'ElevenLabs key.',
       inputSchema: {
         source: z.string().min(1).max(300).optional().describe(SOURCE_DESCRIPTION),
-        file: z.string().min(1).max(4096).optional().describe(FILE_DESCRIPTION),
+        input_path: z.string().min(1).max(INPUT_PATH_MAX_CHARS).optional().describe(FILE_DESCRIPTION),
         play: z.boolean().optional().describe("Also play it on the user's players (default false)."),
         ...audioOutputArgs,
       },
