@@ -152,6 +152,13 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     });
     expect((await fetch(played.audioUrl!, { headers: auth() })).status).toBe(200);
 
+    // wait: "played" returns once the listening player says it finished.
+    const waiting = call('compose_music', { prompt: 'a two-note doorbell', length_ms: 3000, wait: 'played' });
+    const started = await player.waitFor('speech.start', (m) => m.text === 'a two-note doorbell');
+    const ended = await player.waitFor('speech.end', (m) => m.id === started.id);
+    player.send({ type: 'played', id: ended.id });
+    expect((await waiting).structuredContent).toMatchObject({ played: true, playersListening: 1 });
+
     for (const args of [
       { prompt: '   ' },
       { prompt: 'short', length_ms: 1000 },

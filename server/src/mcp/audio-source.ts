@@ -41,9 +41,10 @@ export async function readHistorySource(
   const id = historyIdOf(source);
   const item = await deps.store.getHistory(user, id);
   if (item?.audio && item.audio.bytes > maxBytes) {
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     throw new EarshotError(
-      'invalid_input',
-      `The audio of "${id}" is over ${Math.round(maxBytes / 1024 / 1024)} MB; use a shorter clip.`,
+      'input_too_large',
+      `The audio of "${id}" is ${mb(item.audio.bytes)}; this takes ${mb(maxBytes)} at most. Use a shorter clip.`,
     );
   }
   const opus = item ? await readStoredOpus(deps.store, user, item, maxBytes) : null;
