@@ -1,4 +1,4 @@
-import { MPEGDecoder } from 'mpg123-decoder';
+import type { MPEGDecoder } from 'mpg123-decoder';
 
 /**
  * MP3 in, 16-bit mono PCM at `outputRate` out, as the bytes arrive: for the ElevenLabs endpoints that only
@@ -8,7 +8,6 @@ import { MPEGDecoder } from 'mpg123-decoder';
  * plenty for speech (the isolated voice) and costs next to nothing.
  */
 export class Mp3ToPcm {
-  private readonly decoder = new MPEGDecoder();
   private sourceRate = 0;
   /** Position of the next output sample, in input samples from `previous`. */
   private position = 0;
@@ -16,12 +15,17 @@ export class Mp3ToPcm {
   private lowpass = 0;
   private closed = false;
 
-  private constructor(private readonly outputRate: number) {}
+  private constructor(
+    private readonly decoder: MPEGDecoder,
+    private readonly outputRate: number,
+  ) {}
 
+  /** Loads the decoder (its WebAssembly) on first use: a server that never isolates audio never loads it. */
   static async create(outputRate: number): Promise<Mp3ToPcm> {
-    const converter = new Mp3ToPcm(outputRate);
-    await converter.decoder.ready;
-    return converter;
+    const { MPEGDecoder } = await import('mpg123-decoder');
+    const decoder = new MPEGDecoder();
+    await decoder.ready;
+    return new Mp3ToPcm(decoder, outputRate);
   }
 
   /** PCM for the MP3 bytes so far (empty while a frame is incomplete). Throws on audio that is not MP3. */
