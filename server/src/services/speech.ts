@@ -38,6 +38,8 @@ export interface SpeakHooks {
   readonly source: SpeechSource;
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   readonly onStart?: () => void;
+  /** Keep the speech for an in-chat (MCP Apps) player: the tool result then carries a token for it. */
+  readonly inChat?: boolean;
 }
 
 export interface StartedSpeech {
@@ -99,7 +101,12 @@ export class SpeechService {
       ...(input.language ? { languageCode: input.language } : {}),
       source: hooks.source,
     };
-    const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
+    const hookFields = {
+      onProgress: hooks.onProgress,
+      onStart: hooks.onStart,
+      silent: hooks.silent,
+      inChat: hooks.inChat,
+    };
 
     const cached = input.fresh ? null : await this.store.findCached(user, cacheKey);
     if (cached) {
@@ -170,6 +177,7 @@ export class SpeechService {
       saveAudio: saved.saveAudio,
       onProgress: hooks.onProgress,
       onStart: hooks.onStart,
+      inChat: hooks.inChat,
       audio: (signal) =>
         dialogueStream(
           this.engine,
@@ -315,6 +323,7 @@ export class SpeechService {
       source: hooks.source,
       saveAudio: false,
       onProgress: hooks.onProgress,
+      inChat: hooks.inChat,
       alreadyStored: true,
       audio: () => storedAudioStream(this.store, user, item),
     });
