@@ -1,7 +1,7 @@
 import type { OAuthGrantList } from '@earshot/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, seriousAxeViolations } from './support/browser.js';
+import { launchChromium, screenshot, seriousAxeViolations } from './support/browser.js';
 import { startRedirectCatcher, type RedirectCatcher } from './support/oauth-client.js';
 import { approve, pendingRequestId, pkcePair, registerClient } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -91,6 +91,7 @@ describe('the OAuth consent page and Connected apps in Chromium', () => {
     );
     expect(await page.locator('#consent-scope').textContent()).toContain('speak to your players');
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'consent');
     // Nothing is decided until the user clicks.
     expect(await grantNames('alice')).not.toContain('Claude');
     await page.getByRole('button', { name: 'Approve' }).click();
