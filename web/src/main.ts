@@ -72,7 +72,7 @@ async function start(config: ConsoleConfig, key: string | null): Promise<void> {
     }
     // Unreachable: the player shows the state and keeps retrying.
   }
-  const player = new Player(playerSocketUrl(config.apiBaseUrl), key);
+  const player = new Player(playerSocketUrl(config.apiBaseUrl), { key });
   const ctx = new ConsoleContext(config, api, player, key);
   if (settings) ctx.setSettings(settings);
   // Connection states in order, with each retry's delay: what the browser tests (and devtools) read.

@@ -9,6 +9,11 @@ import type { UserSettings } from './settings.js';
 /** Subprotocol the server selects; the client also offers `bearer.<base64url(key)>` to authenticate. */
 export const PLAYER_SUBPROTOCOL = 'earshot.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
+/**
+ * An in-chat (MCP Apps) player offers its speech's short-lived token as `speech-token.<token>` instead of a key:
+ * it hears that one speech (and may stop it), nothing else.
+ */
+export const SPEECH_TOKEN_SUBPROTOCOL_PREFIX = 'speech-token.';
 
 export interface AudioFormat {
   /**

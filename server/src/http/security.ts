@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import { isAllowedHost, isAllowedOrigin, type OriginPolicy } from '../auth/request-guard.js';
 import { isLoopbackHost, type Config } from '../config/env.js';
+import { speechTokenFromSubprotocols } from './speech-socket.js';
 
 /*
  * Which checks a request gets is decided by the route the router matched (`request.routeOptions.url`), never by
@@ -100,8 +101,16 @@ export async function registerSecurity(
         .send({ error: { code: 'not_found', message: 'WebSocket upgrades are served at /ws only.' } });
     }
     if (!checkHost) return;
+    // A speech token is the page's own credential: player-socket.ts checks it (and the Host) for any origin.
+    const tokenUpgrade =
+      request.ws &&
+      route === '/ws' &&
+      speechTokenFromSubprotocols(request.headers['sec-websocket-protocol']) !== undefined;
     const refusal = checkHostAndOrigin(
-      { host: request.headers.host, origin: checkOrigin ? request.headers.origin : undefined },
+      {
+        host: request.headers.host,
+        origin: checkOrigin && !tokenUpgrade ? request.headers.origin : undefined,
+      },
       policy,
     );
     // On a WebSocket upgrade, @fastify/websocket (registered before this hook) closes the socket after the reply.

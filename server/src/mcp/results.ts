@@ -6,6 +6,20 @@ export function ok(text: string, structured: Record<string, unknown>): CallToolR
   return { content: [{ type: 'text', text }], structuredContent: structured };
 }
 
+/**
+ * `structuredContent.message`: the first line of the result's text, first in the object. Clients that hand only
+ * `structuredContent` on (Mastra's `execute()`, workflow steps, UIs that render JSON) would otherwise lose what
+ * the text says and the facts do not, such as "Nobody heard it: … Ask the user to open …".
+ */
+export const MESSAGE_FIELD = 'message';
+
+export function withLeadMessage(result: CallToolResult): CallToolResult {
+  if (result.isError || !result.structuredContent) return result;
+  const text = result.content.find((part) => part.type === 'text')?.text ?? '';
+  const lead = text.split('\n', 1)[0] ?? '';
+  return { ...result, structuredContent: { [MESSAGE_FIELD]: lead, ...result.structuredContent } };
+}
+
 /** A failed call the agent can act on: `isError` with a message that says what to do. */
 export function failed(error: unknown): CallToolResult {
   const e = toEarshotError(error);
