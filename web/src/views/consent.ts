@@ -153,7 +153,7 @@ export function consentPage(
       h(
         'div',
         { className: 'consent-redirect' },
-        h('p', { className: 'label' }, 'It will get access at'),
+        h('p', { className: 'label' }, 'Your approval goes to'),
         h('p', { className: 'origin', id: 'consent-redirect' }, request.redirectOrigin),
         h('p', { className: 'hint' }, 'Approve only if this is the app you are connecting, at this address.'),
       ),
