@@ -117,6 +117,7 @@ export class ElevenLabsEngine implements VoiceEngine {
           description: model.description ?? undefined,
           maxCharacters: model.maximum_text_length_per_request ?? undefined,
           creditsPerCharacter: model.model_rates?.character_cost_multiplier ?? 1,
+          ...(model.languages ? { languages: model.languages.map((language) => language.language_id) } : {}),
         }));
     } catch (error) {
       throw fromElevenLabsError(error, {});
@@ -139,6 +140,7 @@ export class ElevenLabsEngine implements VoiceEngine {
           json: {
             text: request.text,
             model_id: request.modelId ?? DEFAULT_MODEL,
+            ...(request.languageCode ? { language_code: request.languageCode } : {}),
             ...(request.previousRequestIds?.length
               ? { previous_request_ids: request.previousRequestIds.slice(-3) }
               : {}),
@@ -223,6 +225,7 @@ interface ModelJson {
   readonly description?: string | null;
   readonly can_do_text_to_speech?: boolean | null;
   readonly maximum_text_length_per_request?: number | null;
+  readonly languages?: readonly { readonly language_id: string }[] | null;
   readonly model_rates?: { readonly character_cost_multiplier?: number | null } | null;
 }
 

@@ -14,6 +14,8 @@ export interface SynthesisRequest {
   readonly voiceId: string;
   readonly modelId?: string;
   readonly settings?: VoiceSettings;
+  /** ISO 639-1 language to speak in (ElevenLabs `language_code`; checked by services/language.ts first). */
+  readonly languageCode?: string;
   /** Earlier requests this one continues (ElevenLabs request stitching, at most 3). */
   readonly previousRequestIds?: readonly string[];
   /** Who is asking (the user), so engines that share local workers can take requesters in turn. */

@@ -20,6 +20,8 @@ export interface SpeechJob {
   readonly voice: VoiceRef;
   readonly modelId: string | undefined;
   readonly settings: VoiceSettings;
+  /** ISO 639-1 language the engine is asked to speak in, when the caller named one. */
+  readonly languageCode?: string;
   readonly source: SpeechSource;
   readonly saveAudio: boolean;
   /** Called after each audio chunk with the totals so far (for MCP progress). */
@@ -34,6 +36,8 @@ export interface SpeechJob {
   readonly cacheKey?: string;
   /** Characters billed, when not the text's length (a dialogue's text also names its speakers). */
   readonly characters?: number;
+  /** Keep the speech for an in-chat (MCP Apps) player, which arrives after the tool result (see InChatSpeeches). */
+  readonly inChat?: boolean;
   /** Generate (and store) without sending anything to players. */
   readonly silent?: boolean;
   /** How long the history record lasts and how much audio may be kept (default: for good, the store's cap). */

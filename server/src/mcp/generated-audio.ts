@@ -2,6 +2,8 @@ import type { SpeakResult } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
+import { checkOutputFileName } from '../services/output-files.js';
+import { LANGUAGE_CODE_MODELS, LanguageSchema } from '../services/language.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
 import type { StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
@@ -27,6 +29,10 @@ export function textArg(maxTextLength: number) {
     });
 }
 
+export const LANGUAGE_DESCRIPTION =
+  `ISO 639-1 code (e.g. "de") to speak in; only models ${LANGUAGE_CODE_MODELS.join(', ')} take one ` +
+  '(others detect it from the text). Default: detected.';
+
 /** How to say it: the arguments shared by speak and text_to_speech. */
 export const voiceChoiceArgs = {
   voice: z
@@ -40,6 +46,7 @@ export const voiceChoiceArgs = {
     .optional()
     .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
   settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+  language: LanguageSchema.optional().describe(LANGUAGE_DESCRIPTION),
   fresh: z
     .boolean()
     .optional()
@@ -50,21 +57,29 @@ export const voiceChoiceArgs = {
 
 /** The arguments every tool that returns generated audio takes. */
 export const audioOutputArgs = {
-  output: z.enum(['link', 'audio', 'file']).optional().describe('How to return the audio (default "link").'),
+  output: z
+    .enum(['link', 'audio', 'file'])
+    .optional()
+    .describe(
+      'How to return the audio (default "link"); "audio": the WAV inline as an embedded resource (under 512 KB).',
+    ),
   file_name: z
     .string()
     .max(128)
     .optional()
-    .describe('With output "file": a plain name ending in .wav (default earshot-<id>.wav).'),
+    .describe(
+      'With output "file": a plain name ending in .wav (default earshot-<id>.wav), written in your own folder of EARSHOT_OUTPUT_DIR.',
+    ),
 };
 
 type OutputArgs = { output?: 'link' | 'audio' | 'file'; file_name?: string };
 
-/** Refuses inconsistent output arguments before anything is generated (and spent). */
-export function checkOutputArgs(args: OutputArgs): void {
+/** Refuses inconsistent output arguments (and a bad file name) before anything is generated (and spent). */
+export function checkOutputArgs(args: OutputArgs, extension = 'wav'): void {
   if (args.file_name && args.output !== 'file') {
     throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
   }
+  if (args.file_name !== undefined) checkOutputFileName(args.file_name, extension);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { ToolDeps } from './context.js';
+import { registerPlayerApp } from './player-app.js';
 import { registerHistoryResource } from './resources.js';
 import { ToolSet, type ProtocolEra } from './tool-set.js';
 import { registerTools } from './tools/index.js';
@@ -24,7 +25,7 @@ export type EarshotServerFactory = (user: string, era: ProtocolEra, onlyTool?: s
  * revisions from the same factory.
  */
 export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
-  const tools = new ToolSet();
+  const tools = new ToolSet({ engine: deps.engine.name });
   registerTools(tools, deps);
   // The SDK would make one per server; it only matters for elicitation, which Earshot does not use.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
@@ -37,6 +38,7 @@ export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
     });
     tools.installOn(server, user, era, onlyTool);
     registerHistoryResource(server, deps, user);
+    registerPlayerApp(server, deps);
     deps.logLevels.install(server, user);
     return server;
   };

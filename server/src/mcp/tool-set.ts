@@ -6,6 +6,7 @@ import type {
   ToolAnnotations,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { MESSAGE_FIELD, withLeadMessage } from './results.js';
 
 /** Which protocol revision family a request speaks: 2026-07-28 ('modern') or a 2025 revision ('legacy'). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -19,7 +20,20 @@ export interface ToolCall {
   readonly ctx: ServerContext;
 }
 
+/** The engines a server may run; a tool that needs one is not listed (nor callable) under another. */
+export type EngineKind = 'elevenlabs' | 'offline';
+
+/** Every tool with an outputSchema has it; installOn fills it from the text (see withLeadMessage). */
+const messageField = z
+  .string()
+  .describe("The first line of the result's text: what to tell the user, e.g. that nobody heard it and why.");
+
 interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
+  /**
+   * `'elevenlabs'`: the tool only works with ElevenLabs, so a server on the offline engine does not define it
+   * at all — a client cannot call what it cannot use, and `tools/list` does not offer it.
+   */
+  readonly requires?: 'elevenlabs';
   readonly title: string;
   readonly description: string;
   readonly inputSchema: In;
@@ -55,20 +69,34 @@ interface ToolDefinition {
  */
 export class ToolSet {
   private readonly tools: ToolDefinition[] = [];
+  private readonly skipped = new Set<string>();
+
+  /** `engine`: the engine this process runs; tools that require another one are left out. */
+  constructor(private readonly options: { readonly engine: EngineKind }) {}
 
   define<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
     name: string,
     config: ToolConfig<In, Out>,
     handler: ToolHandler<In>,
   ): void {
-    if (this.tools.some((tool) => tool.name === name)) throw new Error(`Tool ${name} is defined twice.`);
+    if (this.tools.some((tool) => tool.name === name) || this.skipped.has(name)) {
+      throw new Error(`Tool ${name} is defined twice.`);
+    }
+    if (config.requires !== undefined && config.requires !== this.options.engine) {
+      this.skipped.add(name);
+      return;
+    }
     this.tools.push({
       name,
       config: {
         title: config.title,
         description: config.description,
         inputSchema: withJsonSchemaOnce(z.object(config.inputSchema)),
-        ...(config.outputSchema && { outputSchema: withJsonSchemaOnce(z.object(config.outputSchema)) }),
+        ...(config.outputSchema && {
+          outputSchema: withJsonSchemaOnce(
+            z.object({ [MESSAGE_FIELD]: messageField, ...config.outputSchema }),
+          ),
+        }),
         annotations: config.annotations,
         ...(config._meta && { _meta: config._meta }),
       },
@@ -88,8 +116,8 @@ export class ToolSet {
   installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
     for (const tool of this.tools) {
       if (only !== undefined && tool.name !== only) continue;
-      server.registerTool(tool.name, tool.config, (args: unknown, ctx: ServerContext) =>
-        tool.handler(args, { user, era, ctx }),
+      server.registerTool(tool.name, tool.config, async (args: unknown, ctx: ServerContext) =>
+        withLeadMessage(await tool.handler(args, { user, era, ctx })),
       );
     }
   }

@@ -22,6 +22,10 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
             description: z.string().optional(),
             maxCharacters: z.number().optional(),
             creditsPerCharacter: z.number(),
+            languages: z
+              .array(z.string())
+              .optional()
+              .describe('ISO 639-1 codes the model speaks, where the engine states them.'),
           }),
         ),
       },

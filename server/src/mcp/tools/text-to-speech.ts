@@ -10,6 +10,7 @@ import {
   voiceChoiceArgs,
 } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
 
@@ -22,7 +23,8 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         'Turn text into an audio file WITHOUT playing it (use speak to talk to the user). Use it to make a ' +
         'voice-over, a notification sound or a clip to attach somewhere. Output: "link" (default) a link to ' +
         'the audio on this server, also readable as the MCP resource earshot://history/{id}; "audio" the WAV ' +
-        'inline when under 512 KB (else a link); "file" a WAV written into EARSHOT_OUTPUT_DIR (local use). ' +
+        'inline as that resource, embedded, when under 512 KB (else a link); "file" a WAV written into ' +
+        'EARSHOT_OUTPUT_DIR (local use). ' +
         'Costs ~1 credit per character (0.5 on Flash/Turbo, free offline); an identical earlier request is ' +
         'reused for free unless fresh is true.',
       inputSchema: {
@@ -46,6 +48,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
@@ -59,8 +62,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
             model: args.model,
             settings: args.settings,
             fresh: args.fresh,
+            language: args.language,
           },
-          { source: 'mcp', silent: true, onProgress: progress.onAudio },
+          { source: 'mcp', silent: true, onProgress: progress.onAudio, inChat: true },
         );
         const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
@@ -76,7 +80,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         const cost = result.cached ? 'reused stored audio, 0 credits' : `${result.credits} credits`;
         const summary = `Generated ${(result.durationMs / 1000).toFixed(1)} s as ${result.voice.name} (${cost}). ${delivered.note}`;
         const response = ok(summary, structured);
-        return { ...response, content: [...response.content, ...delivered.content] };
+        // Made without playing: the in-chat player offers it, and waits for a click.
+        const _meta = inChatPlayerMeta(deps, call.user, started.handle.id, false);
+        return { ...response, content: [...response.content, ...delivered.content], ...(_meta && { _meta }) };
       }),
   );
 }
