@@ -1,6 +1,7 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import { routeTagOf } from '../src/auth/route-tag.js';
 import { InChatSpeeches } from '../src/hub/in-chat.js';
 import { connectMcp, type McpTestClient } from './support/mcp.js';
 import { connectPlayer, playerHandshakeStatus, sendState } from './support/player.js';
@@ -73,6 +74,8 @@ describe('the MCP Apps player: resource, tool metadata and speech tokens', () =>
     });
     const tokenA = inChatOf(a);
     expect(tokenA.speechId).toBe((a.structuredContent as { id: string }).id);
+    // alice's route tag in front: behind the AWS proxy the in-chat player reaches the task holding the speech.
+    expect(tokenA.playerToken.startsWith(`est_${routeTagOf('alice')}.`)).toBe(true);
     expect(tokenA.socketUrl).toBe(`${server.url.replace(/^http/, 'ws')}/ws`);
     // The token is for the app, not the model: it is nowhere in what the model reads.
     expect(JSON.stringify([a.content, a.structuredContent])).not.toContain(tokenA.playerToken);

@@ -5,6 +5,7 @@
  */
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeTagOf } from '../src/auth/route-tag.js';
 import { connectPlayer } from './support/player.js';
 import {
   MemoryOAuthProvider,
@@ -66,7 +67,8 @@ describe('OAuth 2.1 for remote MCP clients', () => {
     );
 
     await first.transport.finishAuth(redirect.searchParams);
-    expect(provider.saved?.access_token).toMatch(/^eso_at_/);
+    // The access token carries alice's route tag, so the AWS proxy sends it to alice's task (route-tag.ts).
+    expect(provider.saved?.access_token?.startsWith(`eso_at_${routeTagOf('alice')}.`)).toBe(true);
     expect(provider.saved?.refresh_token).toMatch(/^eso_rt_/);
 
     const player = await connectPlayer(server.url, server.keys.alice!);

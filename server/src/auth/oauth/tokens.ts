@@ -3,6 +3,7 @@
  * and the user's list of grants. A token is only as alive as its grant: every check reads the grant, so deleting
  * a grant (the user's revoke, a replayed code, a reused refresh token) stops all its tokens at once.
  */
+import { routeTagOf } from '../route-tag.js';
 import { OAUTH_SCOPE, type OAuthGrant } from '@earshot/protocol';
 import type { StoredOAuthGrant, StoredOAuthSecret } from '../../storage/index.js';
 import type { CodeData, OAuthDeps } from './authorization.js';
@@ -105,7 +106,8 @@ export class Tokens {
     const grant = await this.deps.store.getGrant(from.user, from.grantId, new Date(now));
     if (!grant)
       throw new OAuthError('invalid_grant', 'The grant was revoked or has expired; authorize again.');
-    const access = newSecret(ACCESS_TOKEN_PREFIX);
+    // The user's route tag after the prefix (route-tag.ts): behind the AWS proxy, the user's task.
+    const access = newSecret(`${ACCESS_TOKEN_PREFIX}${routeTagOf(from.user)}.`);
     const refresh = newSecret(REFRESH_TOKEN_PREFIX);
     const base = { user: from.user, grantId: from.grantId, used: false };
     await this.deps.store.putSecret({
