@@ -332,6 +332,8 @@ describe('also', () => {
     expect(secret).toBeDefined();
     // The same deploy-time value CloudFront sends (X-Earshot-Origin-Verify), never a literal in the template.
     expect(JSON.stringify(secret!.Value)).toContain('OriginSecret');
+    // CloudFront and nginx each append to X-Forwarded-For: per-address limits count clients, not nginx.
+    expect(environment.find((entry) => entry.Name === 'EARSHOT_TRUSTED_PROXY_HOPS')?.Value).toBe('2');
     const [, instance] = one(prod.service, 'AWS::EC2::Instance');
     const init = (
       instance as unknown as {

@@ -41,4 +41,39 @@ describe('OAuth rate limits', () => {
     }
     expect(statuses).toEqual([400, 400, 429]);
   });
+
+  it('counts each client apart behind trusted proxies, and ignores X-Forwarded-For from anyone else', async () => {
+    const behindProxies = await startTestServer({
+      oauthLimits: { registrationsPerMinute: 1, authorizationsPerMinute: 1 },
+      env: { EARSHOT_TRUSTED_PROXY_HOPS: '2' },
+    });
+    try {
+      const body = JSON.stringify({ client_name: 'x', redirect_uris: [LOOPBACK_REDIRECT] });
+      const register = async (url: string, forwardedFor: string) =>
+        (
+          await fetch(`${url}/oauth/register`, {
+            method: 'POST',
+            // client → CloudFront (appends the client) → nginx (appends CloudFront) → Earshot; "spoofed" is the
+            // client's own claim, which must not count.
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+            body,
+          })
+        ).status;
+      expect(await register(behindProxies.url, 'spoofed, 198.51.100.7, 130.176.0.1')).toBe(201);
+      expect(await register(behindProxies.url, 'spoofed, 198.51.100.8, 130.176.0.1')).toBe(201);
+      expect(await register(behindProxies.url, 'other, 198.51.100.7, 130.176.0.2')).toBe(429);
+      // Without trusted hops the header is the client's word: everyone here is one loopback address.
+      const direct = await startTestServer({
+        oauthLimits: { registrationsPerMinute: 1, authorizationsPerMinute: 1 },
+      });
+      try {
+        expect(await register(direct.url, '198.51.100.7')).toBe(201);
+        expect(await register(direct.url, '198.51.100.8')).toBe(429);
+      } finally {
+        await direct.close();
+      }
+    } finally {
+      await behindProxies.close();
+    }
+  });
 });

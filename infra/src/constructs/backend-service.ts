@@ -163,6 +163,8 @@ export class BackendService extends Construct {
         // A third of CloudFront's 60 s origin read timeout: silent MCP calls (wait: "played") are never cut.
         EARSHOT_SSE_KEEPALIVE_MS: String(SSE_KEEPALIVE_MS),
         EARSHOT_PROXY_SECRET: props.proxySecret,
+        // CloudFront and nginx each append to X-Forwarded-For: the client is the address CloudFront saw.
+        EARSHOT_TRUSTED_PROXY_HOPS: '2',
       },
       secrets: {
         ELEVENLABS_API_KEY: props.elevenLabsKey,

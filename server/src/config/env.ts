@@ -120,6 +120,12 @@ export const EnvSchema = z.object({
    * (the same value nginx requires from CloudFront). Unset: the route does not exist.
    */
   EARSHOT_PROXY_SECRET: z.string().min(16).max(256).optional(),
+  /**
+   * Proxies in front of the server that append to X-Forwarded-For (AWS: CloudFront and nginx, 2). The client's
+   * address (per-address rate limits) is then the one the outermost trusted proxy saw; 0 (default) ignores the
+   * header, which a client could forge.
+   */
+  EARSHOT_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
 });
@@ -164,6 +170,8 @@ export interface Config {
   readonly omitAuth: boolean;
   /** Set behind the AWS proxy: enables the route-ring route (http/route-ring.ts). */
   readonly proxySecret: string | undefined;
+  /** X-Forwarded-For hops to trust (0: none); see EARSHOT_TRUSTED_PROXY_HOPS. */
+  readonly trustedProxyHops: number;
   readonly connections: ConnectionLimits;
 }
 
@@ -248,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sseKeepaliveMs: e.EARSHOT_SSE_KEEPALIVE_MS,
     omitAuth,
     proxySecret: e.EARSHOT_PROXY_SECRET,
+    trustedProxyHops: e.EARSHOT_TRUSTED_PROXY_HOPS,
     connections: {
       headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.EARSHOT_REQUEST_TIMEOUT_MS,

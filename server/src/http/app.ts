@@ -33,6 +33,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    // Behind CloudFront and nginx (EARSHOT_TRUSTED_PROXY_HOPS=2), request.ip is the address CloudFront saw: the
+    // per-address OAuth rate limits would otherwise count every user as nginx.
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustedProxyHops,
     forceCloseConnections: true,
   });
 
