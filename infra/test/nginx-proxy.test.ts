@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEchoBackend, type EchoBackend } from '../src/proxy/testing/echo-backend.js';
-import { openPlayer, rawRequest } from '../src/proxy/testing/clients.js';
+import { openPlayer, openSocket, rawRequest } from '../src/proxy/testing/clients.js';
 import { startLocalNginx, waitFor, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
 
 let a: EchoBackend;
@@ -145,6 +145,39 @@ describe('nginx in front of two tasks', () => {
       const other = backend === 'a' ? b : a;
       expect(other.seen.some((line) => line.endsWith(` ${key}`))).toBe(false);
     }
+  });
+
+  it('routes every credential of one user alike: a tagged key, an OAuth token and a speech token reach one task', async () => {
+    // Route tags as server/src/auth/route-tag.ts makes them: 12 base64url characters after the prefix.
+    const tags = Array.from({ length: 16 }, (_, index) =>
+      `tag${String(index).padStart(2, '0')}_-AbCdEf`.slice(0, 12),
+    );
+    const placement = new Map<string, string>();
+    for (const tag of tags) {
+      const key = await apiAs(`esk_${tag}.key-secret-${tag}`);
+      const token = await apiAs(`eso_at_${tag}.token-secret`);
+      const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, `esk_${tag}.other-key`, {
+        headers: nginx.cloudFront,
+      });
+      player.socket.close();
+      const inChat = await openSocket(
+        `ws://127.0.0.1:${nginx.httpPort}/ws`,
+        ['earshot.v1', `speech-token.est_${tag}.speech-secret`],
+        { headers: nginx.cloudFront },
+      );
+      inChat.socket.close();
+      expect([token.backend, player.hello.backend, inChat.hello.backend], tag).toEqual([
+        key.backend,
+        key.backend,
+        key.backend,
+      ]);
+      placement.set(tag, key.backend);
+    }
+    // The tags spread over both tasks (all 16 on one has a chance of 2⁻¹⁵).
+    expect(new Set(placement.values())).toEqual(new Set(['a', 'b']));
+    // A credential without a tag still routes on all of it: the same tag-like text elsewhere does not count.
+    const untagged = await apiAs(`xyz_${tags[0]!}.secret`);
+    expect(untagged.key).toBe(`xyz_${tags[0]!}.secret`);
   });
 
   it('upgrades /ws to a WebSocket with the earshot.v1 subprotocol and exchanges frames both ways', async () => {

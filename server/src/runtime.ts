@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { KeyRing, sha256Hex } from './auth/keys.js';
 import { loadOrCreateLocalKey } from './auth/local-key.js';
-import { createOAuthServer, type ClientMetadataFetcher } from './auth/oauth/index.js';
+import { createOAuthServer, type ClientMetadataFetcher, type OAuthRateLimits } from './auth/oauth/index.js';
 import type { Config } from './config/env.js';
 import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js';
 import { buildApp } from './http/app.js';
@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly oauthNow?: () => Date;
   /** Fetches client ID metadata documents (tests serve them without the public-https guard). */
   readonly fetchClientMetadata?: ClientMetadataFetcher;
+  /** Registration and authorize rate limits (default 20 and 60 per address and minute). */
+  readonly oauthLimits?: Partial<OAuthRateLimits>;
 }
 
 export interface RunningEarshot {
@@ -98,6 +100,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
       store: store.oauth,
       now: options.oauthNow,
       fetchMetadata: options.fetchClientMetadata,
+      limits: options.oauthLimits,
     }),
   });
   try {

@@ -213,6 +213,27 @@ describe('OAuth 2.1 for remote MCP clients', () => {
     expect(newer.status).toBe(400);
   });
 
+  it('a refresh token presented as a code is refused without spending it', async () => {
+    const a = await codeFor(server.url, server.keys.alice!);
+    const issued = await tokenRequest(server.url, {
+      grant_type: 'authorization_code',
+      code: a.code,
+      code_verifier: a.verifier,
+      redirect_uri: a.redirectUri,
+      client_id: a.clientId,
+    });
+    const refresh = String(issued.body?.refresh_token);
+    const misuse = await tokenRequest(server.url, {
+      grant_type: 'authorization_code',
+      code: refresh,
+      code_verifier: a.verifier,
+      redirect_uri: a.redirectUri,
+    });
+    expect(misuse).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const refreshed = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: refresh });
+    expect(refreshed.status).toBe(200);
+  });
+
   it('a wrong PKCE verifier is refused', async () => {
     const { clientId, code, redirectUri } = await codeFor(server.url, server.keys.alice!);
     const wrong = await tokenRequest(server.url, {

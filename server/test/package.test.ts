@@ -66,6 +66,7 @@ describe('the packed earshot package, installed into an empty folder', () => {
       'dist/worker.js',
       'dist/opus/opus.js',
       'dist/console/index.html',
+      'dist/console/mcp-app/player.html',
     ])
       expect(files).toContain(`package/${file}`);
     const pkg = JSON.parse(await readFile(join(app, 'node_modules/earshot/package.json'), 'utf8')) as {
@@ -136,6 +137,11 @@ describe('the packed earshot package, installed into an empty folder', () => {
       expect(end.bytes).toBeGreaterThan(1000);
       expect(player.audioOf(id).length).toBe(end.bytes);
       expect(stderr).toMatch(/Using the Earshot server already running/);
+      // The in-chat player ships too, and its token reaches the client through the stdio bridge.
+      expect(result._meta?.['earshot/player']).toMatchObject({ speechId: expect.any(String) as string });
+      const playerApp = await client.readResource({ uri: 'ui://earshot/player' });
+      expect(playerApp.contents[0]).toMatchObject({ mimeType: 'text/html;profile=mcp-app' });
+      expect((playerApp.contents[0] as { text: string }).text).toMatch(/^<!doctype html>/i);
       await client.close();
       await player.close();
     } finally {

@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from './support/server.js';
 
 const KEY = 'voice-lab-failures-key';
 
-describe('voice lab tools: the budget, upstream failures, offline, older clients', () => {
+describe('voice lab tools (and isolate_audio): the budget, upstream failures, offline, older clients', () => {
   let standin: Standin;
   let server: TestServer;
   let client: McpTestClient;
@@ -39,13 +39,15 @@ describe('voice lab tools: the budget, upstream failures, offline, older clients
     // Room for 10 more: a two-second clip is booked at 34, a 10-minute piece at 10,000.
     expect((await call('update_settings', { daily_char_limit: used + 10 })).isError).toBeFalsy();
     try {
-      const before = upstream(/speech-to-speech|music/);
+      const before = upstream(/speech-to-speech|music|audio-isolation/);
       const revoice = await call('speech_to_speech', { source });
       expect(revoice.isError).toBe(true);
       expect(textOf(revoice)).toMatch(/today's budget .*\[quota_exceeded\]$/);
       const music = await call('compose_music', { prompt: 'an epic score', length_ms: 600_000 });
       expect(textOf(music)).toMatch(/\[quota_exceeded\]$/);
-      expect(upstream(/speech-to-speech|music/)).toBe(before);
+      const isolate = await call('isolate_audio', { source });
+      expect(textOf(isolate)).toMatch(/\[quota_exceeded\]$/);
+      expect(upstream(/speech-to-speech|music|audio-isolation/)).toBe(before);
       expect(await todayUsed()).toBe(used);
     } finally {
       await call('update_settings', { daily_char_limit: null });
@@ -105,6 +107,7 @@ describe('voice lab tools: the budget, upstream failures, offline, older clients
       ['voice_clone', { sources: ['sp_x'], name: 'X' }],
       ['speech_to_speech', { source: 'sp_x' }],
       ['compose_music', { prompt: 'a tune' }],
+      ['isolate_audio', { source: 'sp_x' }],
     ] as const) {
       expect(names).not.toContain(name);
       await expect(offlineClient.callTool({ name, arguments: args })).rejects.toThrow(/not found/);
@@ -114,10 +117,10 @@ describe('voice lab tools: the budget, upstream failures, offline, older clients
   });
 
   it('refuses files when EARSHOT_INPUT_DIRS is not set', async () => {
-    const off = await call('speech_to_speech', { file: '/etc/hostname' });
+    const off = await call('speech_to_speech', { input_path: '/etc/hostname' });
     expect(textOf(off)).toMatch(/EARSHOT_INPUT_DIRS.*\[input_dirs_off\]$/);
-    const clone = await call('voice_clone', { files: ['/tmp/a.wav'], name: 'X' });
+    const clone = await call('voice_clone', { input_paths: ['/tmp/a.wav'], name: 'X' });
     expect(textOf(clone)).toMatch(/\[input_dirs_off\]$/);
-    expect(textOf(await call('speech_to_speech', {}))).toMatch(/exactly one of source .* or file/);
+    expect(textOf(await call('speech_to_speech', {}))).toMatch(/exactly one of source .* or input_path/);
   });
 });

@@ -152,6 +152,13 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     });
     expect((await fetch(played.audioUrl!, { headers: auth() })).status).toBe(200);
 
+    // wait: "played" returns once the listening player says it finished.
+    const waiting = call('compose_music', { prompt: 'a two-note doorbell', length_ms: 3000, wait: 'played' });
+    const started = await player.waitFor('speech.start', (m) => m.text === 'a two-note doorbell');
+    const ended = await player.waitFor('speech.end', (m) => m.id === started.id);
+    player.send({ type: 'played', id: ended.id });
+    expect((await waiting).structuredContent).toMatchObject({ played: true, playersListening: 1 });
+
     for (const args of [
       { prompt: '   ' },
       { prompt: 'short', length_ms: 1000 },
@@ -225,7 +232,7 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
 
   it('takes files from EARSHOT_INPUT_DIRS, and only those', async () => {
     const take = await wavFile('take-1.wav', 'A take recorded to a file.');
-    const revoiced = await call('speech_to_speech', { file: take, voice: 'Rachel' });
+    const revoiced = await call('speech_to_speech', { input_path: take, voice: 'Rachel' });
     expect(revoiced.isError, textOf(revoiced)).toBeFalsy();
     expect(textOf(revoiced)).toMatch(/Re-voiced take-1\.wav as Rachel/);
     const upload = standin.requests.findLast((r) => r.path.startsWith('/v1/speech-to-speech/'));
@@ -235,7 +242,7 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
 
     const second = await wavFile('take-2.wav', 'Another take for the clone.');
     const cloned = await call('voice_clone', {
-      files: [take, join(inputDir, second)],
+      input_paths: [take, join(inputDir, second)],
       sources: [await clip('And one from history.')],
       name: 'From Files',
     });
@@ -248,17 +255,17 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
 
     await writeFile(join(inputDir, 'notes.wav'), 'not audio at all');
     for (const [args, code] of [
-      [{ file: '../../etc/passwd' }, 'input_outside_allowed'],
-      [{ file: '/etc/hostname' }, 'input_outside_allowed'],
-      [{ file: 'missing.wav' }, 'input_not_found'],
-      [{ file: 'notes.wav' }, 'input_not_audio'],
-      [{ file: take, source: 'sp_x' }, 'invalid_input'],
+      [{ input_path: '../../etc/passwd' }, 'input_outside_allowed'],
+      [{ input_path: '/etc/hostname' }, 'input_outside_allowed'],
+      [{ input_path: 'missing.wav' }, 'input_not_found'],
+      [{ input_path: 'notes.wav' }, 'input_not_audio'],
+      [{ input_path: take, source: 'sp_x' }, 'invalid_input'],
     ] as const) {
       const result = await call('speech_to_speech', args);
       expect(result.isError, JSON.stringify(args)).toBe(true);
       expect(textOf(result)).toMatch(new RegExp(`\\[${code}\\]$`));
     }
-    const twice = await call('voice_clone', { files: [take, take], name: 'X' });
+    const twice = await call('voice_clone', { input_paths: [take, take], name: 'X' });
     expect(textOf(twice)).toMatch(/twice/);
 
     // Each under the 25 MB cap, together over it: refused before anything is uploaded.
@@ -268,7 +275,7 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     await writeFile(join(inputDir, 'big-1.wav'), big);
     await writeFile(join(inputDir, 'big-2.wav'), big);
     const adds = standin.requests.filter((r) => r.path === '/v1/voices/add').length;
-    const heavy = await call('voice_clone', { files: ['big-1.wav', 'big-2.wav'], name: 'Heavy' });
+    const heavy = await call('voice_clone', { input_paths: ['big-1.wav', 'big-2.wav'], name: 'Heavy' });
     expect(textOf(heavy)).toMatch(/\[input_too_large\]$/);
     expect(standin.requests.filter((r) => r.path === '/v1/voices/add').length).toBe(adds);
   });

@@ -1,8 +1,15 @@
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import { audioEvents, cloneVoice, composeMusic, speechToSpeech } from './elevenlabs-voice-lab.js';
+import {
+  audioEvents,
+  cloneVoice,
+  composeMusic,
+  isolateAudio,
+  speechToSpeech,
+} from './elevenlabs-voice-lab.js';
 import type {
+  AudioUpload,
   LibraryQuery,
   MusicRequest,
   SpeechToSpeechRequest,
@@ -151,6 +158,10 @@ export class ElevenLabsStudio implements Studio {
 
   speechToSpeech(request: SpeechToSpeechRequest, signal: AbortSignal) {
     return speechToSpeech(this.client, request, signal);
+  }
+
+  isolateAudio(source: AudioUpload, signal: AbortSignal) {
+    return isolateAudio(this.client, source, signal);
   }
 
   composeMusic(request: MusicRequest, signal: AbortSignal) {

@@ -1,5 +1,6 @@
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { OGG_OPUS } from '@earshot/protocol';
+import { Mp3ToPcm } from '../audio/mp3-pcm.js';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import type { AudioUpload, MusicRequest, SpeechToSpeechRequest, VoiceCloneRequest } from './studio.js';
@@ -94,6 +95,54 @@ export async function composeMusic(
     throw fromElevenLabsError(error, {});
   }
   return opusStream(response, signal);
+}
+
+/** Isolated speech as 24 kHz PCM: ElevenLabs answers audio isolation only in MP3, decoded here as it arrives. */
+export const ISOLATED_SAMPLE_RATE = 24_000;
+
+/** `POST /v1/audio-isolation/stream` (multipart): the source without its background, decoded from MP3. */
+export async function isolateAudio(
+  client: Client,
+  source: AudioUpload,
+  signal: AbortSignal,
+): Promise<SynthesisStream> {
+  let response;
+  try {
+    response = await (
+      await client()
+    ).audioIsolation
+      .stream({ audio: upload(source), fileFormat: 'other' }, { abortSignal: signal })
+      .withRawResponse();
+  } catch (error) {
+    throw fromElevenLabsError(error, {});
+  }
+  const headers = response.rawResponse.headers;
+  return {
+    format: { mimeType: 'audio/pcm', sampleRate: ISOLATED_SAMPLE_RATE, channels: 1 },
+    requestId: headers.get('request-id') ?? undefined,
+    credits: creditsOf(headers),
+    events: decodedMp3(audioEvents(response.data, signal)),
+  };
+}
+
+async function* decodedMp3(events: AsyncIterable<SynthesisEvent>): AsyncIterable<SynthesisEvent> {
+  const decoder = await Mp3ToPcm.create(ISOLATED_SAMPLE_RATE);
+  try {
+    for await (const event of events) {
+      if (event.type !== 'audio') continue;
+      let pcm: Buffer;
+      try {
+        pcm = decoder.push(event.data);
+      } catch (error) {
+        throw new EarshotError('upstream_error', 'ElevenLabs sent audio Earshot could not decode as MP3.', {
+          cause: error,
+        });
+      }
+      if (pcm.length > 0) yield { type: 'audio', data: pcm };
+    }
+  } finally {
+    decoder.close();
+  }
 }
 
 function opusStream(

@@ -108,6 +108,8 @@ export interface Studio {
   cloneVoice(request: VoiceCloneRequest): Promise<{ id: string; name: string }>;
   /** The source's speech re-voiced, as Ogg Opus streamed as it arrives. */
   speechToSpeech(request: SpeechToSpeechRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /** The source with its background noise removed, as 24 kHz PCM streamed as it arrives. */
+  isolateAudio(source: AudioUpload, signal: AbortSignal): Promise<SynthesisStream>;
   /** A piece of music from a prompt, as Ogg Opus streamed as it is composed. */
   composeMusic(request: MusicRequest, signal: AbortSignal): Promise<SynthesisStream>;
 }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { routeKeyOf } from '../auth/route-tag.js';
 
 /*
  * Keeping players through a proxy reload. In AWS, nginx routes every request of one key to one task with
@@ -15,9 +16,9 @@ import { z } from 'zod';
 /** nginx's ketama: 160 points per server of weight 1 (ngx_http_upstream_hash_module.c, init_chash). */
 const POINTS_PER_SERVER = 160;
 
-/** A user's place on the ring: CRC-32 of the raw key, as nginx hashes `$earshot_route_key`. */
-export function routeHashOf(key: string): number {
-  return crc32(key);
+/** A credential's place on the ring: CRC-32 of its route key (its route tag, or all of it), as nginx hashes it. */
+export function routeHashOf(credential: string): number {
+  return crc32(routeKeyOf(credential));
 }
 
 /**

@@ -41,9 +41,10 @@ export async function readHistorySource(
   const id = historyIdOf(source);
   const item = await deps.store.getHistory(user, id);
   if (item?.audio && item.audio.bytes > maxBytes) {
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     throw new EarshotError(
-      'invalid_input',
-      `The audio of "${id}" is over ${Math.round(maxBytes / 1024 / 1024)} MB; use a shorter clip.`,
+      'input_too_large',
+      `The audio of "${id}" is ${mb(item.audio.bytes)}; this takes ${mb(maxBytes)} at most. Use a shorter clip.`,
     );
   }
   const opus = item ? await readStoredOpus(deps.store, user, item, maxBytes) : null;
@@ -59,9 +60,9 @@ export async function readHistorySource(
 /** A source read for upload, with its length (known for history; measured or bounded for files). */
 export type SourceAudio = AudioUpload & { readonly label: string; readonly durationMs: number };
 
-/** `file`: a path inside an EARSHOT_INPUT_DIRS folder (the input-files rules: no `..`, no way out by links). */
+/** `input_path`: a path inside an EARSHOT_INPUT_DIRS folder (the input-files rules: no `..`, no way out by links). */
 export const FILE_DESCRIPTION =
-  'An audio file (wav, mp3, ogg, opus, flac, m4a, webm) inside a folder listed in EARSHOT_INPUT_DIRS (off by default).';
+  'An audio file (wav, mp3, ogg, opus, flac, m4a, webm) inside EARSHOT_INPUT_DIRS (off by default): absolute, or relative to its first folder.';
 
 /**
  * An audio file from the allowed input folders, ready to upload. Its length, which books the budget, is read
@@ -101,16 +102,19 @@ export function measureMs(audio: Buffer, mimeType: string): number {
   return Math.round((audio.length / ASSUMED_BYTES_PER_SECOND) * 1000);
 }
 
-/** Exactly one of a history `source` or a `file`, read for upload. */
+/** Exactly one of a history `source` or an `input_path`, read for upload. */
 export async function readOneSource(
   deps: Pick<ToolDeps, 'store' | 'inputDirs'>,
   user: string,
-  args: { source?: string; file?: string },
+  args: { source?: string; input_path?: string },
 ): Promise<SourceAudio> {
-  if ((args.source === undefined) === (args.file === undefined)) {
-    throw new EarshotError('invalid_input', 'Give exactly one of source (Earshot history audio) or file.');
+  if ((args.source === undefined) === (args.input_path === undefined)) {
+    throw new EarshotError(
+      'invalid_input',
+      'Give exactly one of source (Earshot history audio) or input_path (a file).',
+    );
   }
-  if (args.file !== undefined) return readFileSource(deps, args.file);
+  if (args.input_path !== undefined) return readFileSource(deps, args.input_path);
   const stored = await readHistorySource(deps, user, args.source!);
   return { ...stored, label: stored.id };
 }

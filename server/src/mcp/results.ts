@@ -12,11 +12,17 @@ export function ok(text: string, structured: Record<string, unknown>): CallToolR
  * the text says and the facts do not, such as "Nobody heard it: … Ask the user to open …".
  */
 export const MESSAGE_FIELD = 'message';
+/**
+ * Guidance lines are a few hundred characters; a first line that is mostly data (a transcript) is cut here
+ * rather than sent twice in full — the facts are in structuredContent's own fields.
+ */
+export const MESSAGE_MAX_CHARS = 600;
 
 export function withLeadMessage(result: CallToolResult): CallToolResult {
   if (result.isError || !result.structuredContent) return result;
   const text = result.content.find((part) => part.type === 'text')?.text ?? '';
-  const lead = text.split('\n', 1)[0] ?? '';
+  const line = text.split('\n', 1)[0] ?? '';
+  const lead = line.length > MESSAGE_MAX_CHARS ? `${line.slice(0, MESSAGE_MAX_CHARS - 1)}…` : line;
   return { ...result, structuredContent: { [MESSAGE_FIELD]: lead, ...result.structuredContent } };
 }
 

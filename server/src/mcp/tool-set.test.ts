@@ -104,6 +104,12 @@ describe('ToolSet', () => {
       });
       const refused = await client.callTool({ name: 'first', arguments: { text: 'far too long' } });
       expect(refused.isError).toBe(true);
+      expect(refused.content).toEqual([
+        {
+          type: 'text',
+          text: expect.stringMatching(/^Invalid arguments: text: Too big: .+\. \[text_too_long\]$/),
+        },
+      ]);
       await client.close();
     }
   });

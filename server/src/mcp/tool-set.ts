@@ -6,7 +6,8 @@ import type {
   ToolAnnotations,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { MESSAGE_FIELD, withLeadMessage } from './results.js';
+import { EarshotError } from '../errors.js';
+import { failed, MESSAGE_FIELD, withLeadMessage } from './results.js';
 
 /** Which protocol revision family a request speaks: 2026-07-28 ('modern') or a 2025 revision ('legacy'). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -86,12 +87,13 @@ export class ToolSet {
       this.skipped.add(name);
       return;
     }
+    const inputSchema = z.object(config.inputSchema);
     this.tools.push({
       name,
       config: {
         title: config.title,
         description: config.description,
-        inputSchema: withJsonSchemaOnce(z.object(config.inputSchema)),
+        inputSchema: validatedByHandler(withJsonSchemaOnce(inputSchema)),
         ...(config.outputSchema && {
           outputSchema: withJsonSchemaOnce(
             z.object({ [MESSAGE_FIELD]: messageField, ...config.outputSchema }),
@@ -100,8 +102,12 @@ export class ToolSet {
         annotations: config.annotations,
         ...(config._meta && { _meta: config._meta }),
       },
-      // The SDK validated the arguments against this very schema before calling.
-      handler: handler as (args: unknown, call: ToolCall) => Promise<CallToolResult>,
+      // The SDK's own refusal of bad arguments is a bare message in a shape of its own; parsing here makes it
+      // an `[invalid_input]` result like every other error, on every protocol revision.
+      handler: async (args, call) => {
+        const parsed = await inputSchema.safeParseAsync(args ?? {});
+        return parsed.success ? handler(parsed.data, call) : failed(argumentsError(parsed.error));
+      },
     });
   }
 
@@ -121,6 +127,34 @@ export class ToolSet {
       );
     }
   }
+}
+
+/**
+ * The schema as `tools/list` shows it, but accepting any arguments: the handler parses them (see `define`).
+ */
+function validatedByHandler<Input, Output>(
+  schema: StandardSchemaWithJSON<Input, Output>,
+): StandardSchemaWithJSON<Input, Output> {
+  return {
+    '~standard': {
+      ...schema['~standard'],
+      validate: (value: unknown) => ({ value: value as Output }),
+    },
+  };
+}
+
+/** "text: The text has 6000 characters…; voice: Invalid input: expected string" — at most three issues. */
+function argumentsError(error: z.ZodError): EarshotError {
+  const issues = error.issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return `${where}${issue.message}`;
+  });
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
+  const tooLong = error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
+  return new EarshotError(
+    tooLong ? 'text_too_long' : 'invalid_input',
+    `Invalid arguments: ${issues.join('; ')}${more}.`,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Debian's Chromium, headless, without the background traffic a closed network refuses. */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -21,6 +21,7 @@ export function launchChromium(): Promise<Browser> {
       // Keep timers and audio running at full speed in a page nobody looks at.
       '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding',
+      ...extraArgs,
     ],
   });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
-import type { ClientMetadataFetcher } from '../../src/auth/oauth/index.js';
+import type { ClientMetadataFetcher, OAuthRateLimits } from '../../src/auth/oauth/index.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -37,6 +37,7 @@ export async function startTestServer(
     /** The OAuth server's clock and client metadata fetcher (see StartOptions). */
     oauthNow?: () => Date;
     fetchClientMetadata?: ClientMetadataFetcher;
+    oauthLimits?: Partial<OAuthRateLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
@@ -59,6 +60,7 @@ export async function startTestServer(
       playedGraceMs: options.playedGraceMs,
       oauthNow: options.oauthNow,
       fetchClientMetadata: options.fetchClientMetadata,
+      oauthLimits: options.oauthLimits,
     });
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;

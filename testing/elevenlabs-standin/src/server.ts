@@ -22,7 +22,7 @@ import { sharedVoices } from './routes/library.js';
 import { soundGeneration } from './routes/sound-generation.js';
 import { parseMultipart, speechToText, type UploadForm } from './routes/speech-to-text.js';
 import { createVoiceFromPreview, designVoice } from './routes/voice-design.js';
-import { addVoice, musicStream, speechToSpeech } from './routes/voice-lab.js';
+import { addVoice, audioIsolationStream, musicStream, speechToSpeech } from './routes/voice-lab.js';
 import { TranscriptMemory, wordsFromSpans } from './memory.js';
 import { HistoryStore, VoiceRegistry } from './state.js';
 import { contentTypeOf } from './audio/formats.js';
@@ -319,6 +319,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     switch (path.replace(/\/$/, '')) {
       case '/v1/sound-generation':
         return post(() => admitGeneration(exchange, () => soundGeneration(exchange, tools(path))));
+      case '/v1/audio-isolation/stream':
+        return post(() => admitGeneration(exchange, () => audioIsolationStream(exchange, tools(path), form)));
       case '/v1/music/stream':
         return post(() => admitGeneration(exchange, () => musicStream(exchange, tools(path))));
       case '/v1/speech-to-text':

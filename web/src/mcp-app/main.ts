@@ -122,4 +122,9 @@ app.ontoolresult = (result) => {
   if (meta) start(meta);
   else status.textContent = 'Nothing to play: this result has no speech for the chat.';
 };
+// The host is removing the frame: leave the speech's channel (the server frees the token's seat).
+app.onteardown = () => {
+  view.player?.disconnect();
+  return {};
+};
 void app.connect();

@@ -107,10 +107,8 @@ for (const [net, prefix] of [
 ] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 
-/** True for addresses a metadata fetch must not connect to (IPv4-mapped IPv6 judged as the IPv4 inside). */
+/** True for addresses a metadata fetch must not connect to (BlockList judges IPv4-mapped IPv6 by the IPv4 inside). */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isPrivateAddress(mapped[1]!);
   const family = isIP(address);
   if (family === 0) return true; // not an address at all: refuse
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');

@@ -15,6 +15,14 @@ export interface OAuthServerOptions {
   readonly now?: () => Date;
   /** Default: the guarded https fetcher (public addresses only); tests pass their own. */
   readonly fetchMetadata?: ClientMetadataFetcher;
+  readonly limits?: Partial<OAuthRateLimits>;
+}
+
+/** Per client address and minute, on the public routes that store something. */
+export interface OAuthRateLimits {
+  readonly registrationsPerMinute: number;
+  /** Each authorize request may store a pending request. */
+  readonly authorizationsPerMinute: number;
 }
 
 export interface OAuthServer {
@@ -22,6 +30,7 @@ export interface OAuthServer {
   readonly tokens: Tokens;
   readonly store: OAuthStore;
   readonly now: () => Date;
+  readonly limits: OAuthRateLimits;
 }
 
 export function createOAuthServer(options: OAuthServerOptions): OAuthServer {
@@ -35,5 +44,6 @@ export function createOAuthServer(options: OAuthServerOptions): OAuthServer {
     tokens: new Tokens(deps),
     store: deps.store,
     now: deps.now,
+    limits: { registrationsPerMinute: 20, authorizationsPerMinute: 60, ...options.limits },
   };
 }

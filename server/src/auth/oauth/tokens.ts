@@ -10,6 +10,7 @@ import { OAuthError } from './errors.js';
 import { OAUTH_LIFETIMES } from './lifetimes.js';
 import {
   ACCESS_TOKEN_PREFIX,
+  CODE_PREFIX,
   MAX_SECRET_LENGTH,
   REFRESH_TOKEN_PREFIX,
   hashSecret,
@@ -81,10 +82,10 @@ export class Tokens {
    */
   private async useOnce(value: string, kind: 'code' | 'refresh'): Promise<StoredOAuthSecret> {
     const what = kind === 'code' ? 'authorization code' : 'refresh token';
-    const used =
-      value.length <= MAX_SECRET_LENGTH
-        ? await this.deps.store.useSecret(hashSecret(value), this.deps.now())
-        : null;
+    // The prefix first: a token of another kind must not be marked used (and later count as reused) by mistake.
+    const prefix = kind === 'code' ? CODE_PREFIX : REFRESH_TOKEN_PREFIX;
+    const ours = value.startsWith(prefix) && value.length <= MAX_SECRET_LENGTH;
+    const used = ours ? await this.deps.store.useSecret(hashSecret(value), this.deps.now()) : null;
     if (!used || used.secret.kind !== kind)
       throw new OAuthError('invalid_grant', `The ${what} is not valid or has expired.`);
     if (!used.firstUse) {

@@ -16,12 +16,6 @@ import { sendOAuthError } from './replies.js';
 /** A token request is a few hundred bytes; nothing legitimate comes near this. */
 const FORM_LIMIT_BYTES = 8 * 1024;
 
-export interface OAuthEndpointOptions {
-  /** Per address and minute: registrations, and authorize requests (each may store a pending request). */
-  readonly registrationsPerMinute?: number;
-  readonly authorizationsPerMinute?: number;
-}
-
 /** application/x-www-form-urlencoded → a flat record; a repeated parameter is an error (RFC 6749 §3.1). */
 export function parseForm(body: string): Record<string, string> {
   const form: Record<string, string> = {};
@@ -33,11 +27,7 @@ export function parseForm(body: string): Record<string, string> {
   return form;
 }
 
-export function registerOAuthEndpoints(
-  app: FastifyInstance,
-  deps: AppDeps,
-  options: OAuthEndpointOptions = {},
-): void {
+export function registerOAuthEndpoints(app: FastifyInstance, deps: AppDeps): void {
   app.register(async (oauth) => {
     oauth.addContentTypeParser(
       'application/x-www-form-urlencoded',
@@ -79,11 +69,9 @@ export function registerOAuthEndpoints(
         .send({ error: 'server_error', error_description: 'Internal error; the server log has details.' });
     });
 
-    const registrations = new RateLimiter({ limit: options.registrationsPerMinute ?? 20, windowMs: 60_000 });
-    const authorizations = new RateLimiter({
-      limit: options.authorizationsPerMinute ?? 60,
-      windowMs: 60_000,
-    });
+    const { limits } = deps.oauth;
+    const registrations = new RateLimiter({ limit: limits.registrationsPerMinute, windowMs: 60_000 });
+    const authorizations = new RateLimiter({ limit: limits.authorizationsPerMinute, windowMs: 60_000 });
     registerClientRoute(oauth, deps, registrations);
     registerAuthorizeRoute(oauth, deps, authorizations);
 
@@ -106,10 +94,10 @@ export function registerOAuthEndpoints(
 /** The parsed form, or invalid_request when the body was something else (or none). */
 function formOf(request: FastifyRequest): Record<string, string> {
   const body = request.body;
-  const form_ = request.headers['content-type']
+  const isForm = request.headers['content-type']
     ?.toLowerCase()
     .startsWith('application/x-www-form-urlencoded');
-  if (!form_ || typeof body !== 'object' || body === null || Array.isArray(body))
+  if (!isForm || typeof body !== 'object' || body === null || Array.isArray(body))
     throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
   const form = body as Record<string, unknown>;
   if (!Object.values(form).every((value) => typeof value === 'string'))

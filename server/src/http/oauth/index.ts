@@ -1,20 +1,17 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { registerOAuthConsoleApi } from './console-api.js';
-import { registerOAuthEndpoints, type OAuthEndpointOptions } from './endpoints.js';
+import { registerOAuthEndpoints } from './endpoints.js';
 import { registerMetadataRoutes } from './metadata.js';
-
-export type { OAuthEndpointOptions } from './endpoints.js';
 
 /** Every OAuth route: discovery documents, the /oauth endpoints and the console's /api/v1/oauth API. */
 export function registerOAuthRoutes(
   app: FastifyInstance,
   deps: AppDeps,
   authenticate: onRequestAsyncHookHandler,
-  options: OAuthEndpointOptions = {},
 ): void {
   registerMetadataRoutes(app, deps.config);
-  registerOAuthEndpoints(app, deps, options);
+  registerOAuthEndpoints(app, deps);
   registerOAuthConsoleApi(app, deps, authenticate);
 }
 

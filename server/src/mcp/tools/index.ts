@@ -19,6 +19,7 @@ import { registerStopSpeakingTool } from './stop-speaking.js';
 import { registerTextToSpeechTool } from './text-to-speech.js';
 import { registerUpdateSettingsTool } from './update-settings.js';
 import { registerComposeMusicTool } from './compose-music.js';
+import { registerIsolateAudioTool } from './isolate-audio.js';
 import { registerSpeechToSpeechTool } from './speech-to-speech.js';
 import { registerVoiceCloneTool } from './voice-clone.js';
 
@@ -44,4 +45,5 @@ export function registerTools(tools: ToolSet, deps: ToolDeps): void {
   registerVoiceCloneTool(tools, deps);
   registerSpeechToSpeechTool(tools, deps);
   registerComposeMusicTool(tools, deps);
+  registerIsolateAudioTool(tools, deps);
 }

@@ -1,4 +1,5 @@
 import type { ToolSet } from '../tool-set.js';
+import { INPUT_PATH_MAX_CHARS } from '../../services/input-files.js';
 import { z } from 'zod';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-source.js';
@@ -34,7 +35,7 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
         '(booked against the daily budget before anything is spent). Needs an ElevenLabs key.',
       inputSchema: {
         source: z.string().min(1).max(300).optional().describe(SOURCE_DESCRIPTION),
-        file: z.string().min(1).max(4096).optional().describe(FILE_DESCRIPTION),
+        input_path: z.string().min(1).max(INPUT_PATH_MAX_CHARS).optional().describe(FILE_DESCRIPTION),
         voice: z
           .string()
           .min(1)

@@ -18,6 +18,7 @@ export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     SPEECH_TO_TEXT_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Transcribe audio',
       description:
         'Transcribe speech to text with word timings (and speaker labels with diarize) using ElevenLabs Scribe. ' +

@@ -5,6 +5,7 @@ import { progressReporter } from '../call-control.js';
 import {
   audioOutputArgs,
   checkOutputArgs,
+  engineWording,
   finishAndDeliver,
   textArg,
   voiceChoiceArgs,
@@ -25,11 +26,10 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         'the audio on this server, also readable as the MCP resource earshot://history/{id}; "audio" the WAV ' +
         'inline as that resource, embedded, when under 512 KB (else a link); "file" a WAV written into ' +
         'EARSHOT_OUTPUT_DIR (local use). ' +
-        'Costs ~1 credit per character (0.5 on Flash/Turbo, free offline); an identical earlier request is ' +
-        'reused for free unless fresh is true.',
+        `${engineWording(deps.engine).cost()} An identical earlier request is reused for free unless fresh is true.`,
       inputSchema: {
         text: textArg(deps.maxTextLength).describe('The words to turn into speech.'),
-        ...voiceChoiceArgs,
+        ...voiceChoiceArgs(deps.engine),
         ...audioOutputArgs,
       },
       outputSchema: {

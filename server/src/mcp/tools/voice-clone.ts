@@ -1,4 +1,5 @@
 import type { ToolSet } from '../tool-set.js';
+import { INPUT_PATH_MAX_CHARS } from '../../services/input-files.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import type { AudioUpload } from '../../engines/studio.js';
@@ -30,7 +31,7 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
       title: 'Clone a voice',
       description:
         'Make a new voice from recordings of a speaker (ElevenLabs instant voice cloning): 1–25 samples in ' +
-        'all, from Earshot history (sources) or files in EARSHOT_INPUT_DIRS (files), ideally a minute or ' +
+        'all, from Earshot history (sources) or files in EARSHOT_INPUT_DIRS (input_paths), ideally a minute or ' +
         'more of clean speech. The voice is added to the ElevenLabs ' +
         'account (list_voices shows it) and speak can use it at once. No credits are spent; it takes one of ' +
         "the plan's voice slots (plans without cloning get a clear refusal). Only clone voices you have the " +
@@ -41,8 +42,8 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
           .max(CLONE_MAX_SOURCES)
           .optional()
           .describe(`Samples from history, each ${SOURCE_DESCRIPTION}`),
-        files: z
-          .array(z.string().min(1).max(4096))
+        input_paths: z
+          .array(z.string().min(1).max(INPUT_PATH_MAX_CHARS))
           .max(CLONE_MAX_SOURCES)
           .optional()
           .describe(`Sample files, each ${FILE_DESCRIPTION}`),
@@ -83,12 +84,12 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
           );
         }
         const sources = args.sources ?? [];
-        const files = args.files ?? [];
+        const files = args.input_paths ?? [];
         const count = sources.length + files.length;
         if (count === 0 || count > CLONE_MAX_SOURCES) {
           throw new EarshotError(
             'invalid_input',
-            `Give 1 to ${CLONE_MAX_SOURCES} samples in all (sources and files); ${count} given.`,
+            `Give 1 to ${CLONE_MAX_SOURCES} samples in all (sources and input_paths); ${count} given.`,
           );
         }
         const keys = [...sources.map((source) => `s:${source.trim()}`), ...files.map((file) => `f:${file}`)];

@@ -200,6 +200,61 @@ export async function musicStream(exchange: Exchange, deps: ToolDeps): Promise<v
   );
 }
 
+const ISOLATION_FILE_FORMATS = ['pcm_s16le_16', 'other'] as const;
+/** Audio isolation has no output_format: it always answers MP3. */
+const ISOLATION_OUTPUT = parseOutputFormat('mp3_44100_128')!;
+
+/** POST /v1/audio-isolation/stream (multipart: audio, file_format): the voice alone, streamed as MP3. */
+export async function audioIsolationStream(
+  exchange: Exchange,
+  deps: ToolDeps,
+  form: UploadForm | undefined,
+): Promise<void> {
+  if (!form) return formExpected(exchange);
+  const check = new Checker('body');
+  const fileFormat = check.oneOf('file_format', form.fields.file_format, ISOLATION_FILE_FORMATS) ?? 'other';
+  const audio = audioPart(form, check);
+  if (!check.ok || !audio) return sendJson(exchange.res, 422, validationError(check.issues));
+  const known = deps.memory.recall(audio.bytes);
+  const seconds =
+    known?.seconds ??
+    (fileFormat === 'pcm_s16le_16' ? audio.bytes.length / 32_000 : undefined) ??
+    wavSeconds(audio.bytes) ??
+    audio.bytes.length / 4000;
+  const cost = creditsFor(seconds);
+  deps.bill(cost);
+  // Speech the stand-in made comes back as that speech (a plain voice); anything else as a quiet tone.
+  async function* pcm() {
+    if (known?.kind === 'speech' && known.text.trim() !== '') {
+      for await (const piece of synthesizeSpeech(
+        deps.synthesizer,
+        { text: known.text, fliteVoice: 'kal16', speed: 1, format: PCM_16K },
+        exchange.signal,
+      )) {
+        if (piece.audio.length > 0) yield int16FromBuffer(piece.audio);
+      }
+    } else {
+      yield* synthesizeSound(
+        `isolated:${audio!.bytes.length}`,
+        Math.max(0.5, Math.min(seconds, 60)),
+        1,
+        false,
+      );
+    }
+  }
+  await sendAudio(
+    exchange,
+    {
+      format: ISOLATION_OUTPUT,
+      pacing: deps.pacing,
+      byteFault: deps.takeByteFault(),
+      stream: true,
+      headers: { 'character-cost': String(cost) },
+    },
+    pcm(),
+  );
+}
+
 function audioPart(form: UploadForm, check: Checker): UploadedFile | undefined {
   const audio = form.files.findLast((file) => file.field === 'audio');
   if (!audio) check.missing('audio');
