@@ -160,6 +160,21 @@ describe('the OAuth consent page and Connected apps in Chromium', () => {
     expect(await grantNames('mallory')).not.toContain('Planted Key App');
   });
 
+  it('a console already open that is sent to a consent link with a key loads the consent page without it', async () => {
+    await freshPage();
+    await page.goto(`${server.url}/#key=${server.keys.alice}`);
+    await page.getByText('Connected as alice').waitFor();
+    const request = await newRequest('Same Tab App');
+    // A same-document navigation: only the fragment changes, so the console itself must hand over.
+    await page.evaluate(
+      (hash) => (location.hash = hash),
+      `#/consent?request=${request}&key=${server.keys.mallory}`,
+    );
+    await page.locator('#consent-user', { hasText: 'alice' }).waitFor();
+    expect(page.url()).toBe(consentUrl(request));
+    expect(await savedKey()).toBe(server.keys.alice);
+  });
+
   it('an unknown, answered or malformed request says so, with nothing to click', async () => {
     await freshPage('alice');
     const answered = await newRequest('Answered App');

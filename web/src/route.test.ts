@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consentRequestId, isConsentRoute, keyFromFragment } from './route.js';
+import { consentRequestId, isConsentRoute, keyFromFragment, safeRedirect } from './route.js';
 
 describe('a key in the URL fragment', () => {
   it('signs the console in and leaves the address bar clean', () => {
@@ -55,6 +55,34 @@ describe('the consent route', () => {
       `#/consent?request=${'a'.repeat(129)}`,
     ]) {
       expect(consentRequestId(hash), hash).toBeNull();
+    }
+  });
+});
+
+describe('the redirect a consent answer names', () => {
+  it('is followed to the client: https, loopback http, or an app’s own scheme', () => {
+    for (const redirect of [
+      'https://claude.ai/api/mcp/auth_callback?code=c&state=s',
+      'http://127.0.0.1:33418/callback?code=c',
+      'cursor://anysphere.cursor-retrieval/oauth/callback?code=c',
+    ]) {
+      expect(safeRedirect(redirect)?.href, redirect).toBe(new URL(redirect).href);
+    }
+  });
+
+  it('is refused when it would run or show something in the console’s place', () => {
+    for (const redirect of [
+      'javascript:alert(1)',
+      'JavaScript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'blob:https://earshot.example/1',
+      'vbscript:x',
+      'file:///etc/passwd',
+      'about:blank',
+      'not a url',
+      '/relative/path',
+    ]) {
+      expect(safeRedirect(redirect), redirect).toBeNull();
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Reading the URL fragment, kept free of the DOM so the security decisions in it are unit-tested: which view a
- * fragment names, and whether a `key=` in it may sign this browser in.
+ * The console's decisions about URLs, kept free of the DOM so they are unit-tested: which view a fragment names,
+ * whether a `key=` in it may sign this browser in, and whether a consent answer's redirect may be followed.
  */
 
 /** The consent page's route: `#/consent?request=<id>`. */
@@ -54,4 +54,22 @@ export function keyFromFragment(hash: string): FragmentKey {
   }
   // Outside the consent route the fragment was only ever the key: the console opens on its default view.
   return { key, hash: '' };
+}
+
+/** Schemes a redirect may never have: they would run or show content in the console's place. */
+const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'vbscript:', 'file:', 'about:']);
+
+/**
+ * The redirect a consent answer names, if the page may go there: the client's redirect URI (https, loopback
+ * http, or an app's own scheme such as `cursor:`), never a URL that would run script in the console's origin.
+ * The server checked the URI at registration; this is the page's own check, in case it ever did not.
+ */
+export function safeRedirect(redirect: string): URL | null {
+  let target: URL;
+  try {
+    target = new URL(redirect);
+  } catch {
+    return null;
+  }
+  return UNSAFE_SCHEMES.has(target.protocol) ? null : target;
 }

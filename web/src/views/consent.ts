@@ -3,9 +3,7 @@ import { Api, ApiRequestError } from '../api.js';
 import type { ConsoleConfig } from '../config.js';
 import { h, replace } from '../dom.js';
 import { forgetKey, saveKey, savedKey } from '../key.js';
-
-/** Schemes a redirect may never have: they would run or show content in this page's place. */
-const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'vbscript:', 'file:', 'about:']);
+import { safeRedirect } from '../route.js';
 
 const SCOPE_TEXT: Record<string, string> = {
   earshot:
@@ -112,9 +110,8 @@ export function consentPage(
       status.textContent = decision === 'approve' ? 'Approving…' : 'Denying…';
       try {
         const { redirect } = await api.decideOAuth(request.id, decision);
-        const target = new URL(redirect);
-        if (UNSAFE_SCHEMES.has(target.protocol))
-          throw new Error('the app gave an address that is not allowed');
+        const target = safeRedirect(redirect);
+        if (!target) throw new Error('the app gave an address that is not allowed');
         status.textContent = `Done. Sending you back to ${request.redirectOrigin}…`;
         location.assign(target.href);
       } catch (error) {
