@@ -93,7 +93,9 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
     expect(start.audio.mimeType).toBe(OGG_OPUS);
     const end = await player.waitFor('speech.end', (m) => m.id === isolated.id);
     expect(player.audioOf(isolated.id).length).toBe(end.bytes);
-    expect(result.content.some((part) => part.type === 'audio')).toBe(true);
+    expect(result.content.find((part) => part.type === 'resource')).toMatchObject({
+      resource: { uri: `earshot://history/${isolated.id}`, mimeType: 'audio/wav' },
+    });
     await player.close();
   });
 
