@@ -62,7 +62,8 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
     expect(isolated.credits).toBeGreaterThan(0);
     // The stand-in says the same words again: the decoded MP3 is as long as speech of that text.
     expect(isolated.durationMs).toBeGreaterThan(1000);
-    expect(textOf(result)).toMatch(/^Removed the background from sp_\w+: .* Not played\./);
+    expect(textOf(result)).toMatch(/^Removed the background from sp_[\w-]+: .* Not played\./);
+    expect(result._meta?.['earshot/player']).toMatchObject({ speechId: isolated.id, autoplay: false });
     expect(result.content.some((part) => part.type === 'resource_link')).toBe(true);
     const request = standin.requests.findLast((r) => r.path === '/v1/audio-isolation/stream');
     expect(request?.body).toMatchObject({
@@ -93,7 +94,9 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
     expect(start.audio.mimeType).toBe(OGG_OPUS);
     const end = await player.waitFor('speech.end', (m) => m.id === isolated.id);
     expect(player.audioOf(isolated.id).length).toBe(end.bytes);
-    expect(result.content.some((part) => part.type === 'audio')).toBe(true);
+    expect(result.content.find((part) => part.type === 'resource')).toMatchObject({
+      resource: { uri: `earshot://history/${isolated.id}`, mimeType: 'audio/wav' },
+    });
     await player.close();
   });
 

@@ -8,7 +8,15 @@ import { connectPlayer, playerHandshakeStatus, sendState } from './support/playe
 import { startTestServer, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'mcp-app-upstream-key';
-const PLAYING_TOOLS = ['speak', 'speak_dialogue', 'replay', 'text_to_speech'];
+const PLAYING_TOOLS = [
+  'speak',
+  'speak_dialogue',
+  'replay',
+  'text_to_speech',
+  'speech_to_speech',
+  'compose_music',
+  'isolate_audio',
+];
 
 interface InChat {
   speechId: string;

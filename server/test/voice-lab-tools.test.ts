@@ -75,6 +75,8 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     expect(played).toMatchObject({ playersReached: 1, playersListening: 1, voice: { name: 'Rachel' } });
     expect(played.credits).toBeGreaterThan(0);
     expect(textOf(result)).toMatch(/^Re-voiced .* as Rachel and played it to 1 listening player/);
+    // The in-chat player (MCP Apps) gets a token for this speech in _meta, not in what the model reads.
+    expect(result._meta?.['earshot/player']).toMatchObject({ speechId: played.id, autoplay: true });
     const start = await player.waitFor('speech.start', (m) => m.id === played.id);
     expect(start.audio.mimeType).toBe(OGG_OPUS);
     const end = await player.waitFor('speech.end', (m) => m.id === played.id);

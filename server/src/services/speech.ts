@@ -248,6 +248,7 @@ export class SpeechService {
       characters: job.credits,
       silent: hooks.silent,
       onProgress: hooks.onProgress,
+      inChat: hooks.inChat,
       audio: job.audio,
     });
     return { handle, voice: job.voice, model: job.model, characters: job.credits };

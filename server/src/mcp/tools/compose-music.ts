@@ -4,6 +4,7 @@ import { EarshotError } from '../../errors.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import {
   estimateCredits,
   needStudio,
@@ -48,6 +49,7 @@ export function registerComposeMusicTool(tools: ToolSet, deps: ToolDeps): void {
         wait: waitArg,
       },
       outputSchema: playedAudioShape,
+      _meta: PLAYER_APP_TOOL_META,
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -73,11 +75,13 @@ export function registerComposeMusicTool(tools: ToolSet, deps: ToolDeps): void {
                 signal,
               ),
           },
-          { source: 'mcp', onProgress: progressReporter(call).onAudio },
+          { source: 'mcp', onProgress: progressReporter(call).onAudio, inChat: true },
         );
         return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
-          return ok(playedSummary(deps, result, 'Composed the music'), playedAudio(deps, result));
+          const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
+          const response = ok(playedSummary(deps, result, 'Composed the music'), playedAudio(deps, result));
+          return { ...response, ...(_meta && { _meta }) };
         });
       }),
   );

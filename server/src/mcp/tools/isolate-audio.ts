@@ -7,6 +7,7 @@ import type { ToolDeps } from '../context.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import { CREDITS_PER_AUDIO_MINUTE, estimateCredits, needStudio } from './audio-tool-shared.js';
 
 export const ISOLATE_AUDIO_TOOL = 'isolate_audio';
@@ -40,6 +41,7 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
         resourceUri: z.string(),
         path: z.string().optional(),
       },
+      _meta: PLAYER_APP_TOOL_META,
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -62,7 +64,7 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
             credits: estimateCredits(source.durationMs),
             audio: (signal) => studio.isolateAudio(source, signal),
           },
-          { source: 'mcp', silent: !play, onProgress: progressReporter(call).onAudio },
+          { source: 'mcp', silent: !play, onProgress: progressReporter(call).onAudio, inChat: true },
         );
         const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const made = `Removed the background from ${source.label}: ${(result.durationMs / 1000).toFixed(1)} s (${result.credits} credits).`;
@@ -80,7 +82,9 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
           resourceUri: `earshot://history/${result.id}`,
           ...(delivered.path ? { path: delivered.path } : {}),
         });
-        return { ...response, content: [...response.content, ...delivered.content] };
+        // Not played: the in-chat player offers it and waits for a click, as for text_to_speech.
+        const _meta = inChatPlayerMeta(deps, call.user, started.handle.id, play);
+        return { ...response, content: [...response.content, ...delivered.content], ...(_meta && { _meta }) };
       }),
   );
 }

@@ -7,6 +7,7 @@ import { progressReporter, whileCancellable } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
 import { NAME_MAX_CHARS } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import {
   CREDITS_PER_AUDIO_MINUTE,
   estimateCredits,
@@ -51,6 +52,7 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
         wait: waitArg,
       },
       outputSchema: { ...playedAudioShape, voice: z.object({ id: z.string(), name: z.string() }) },
+      _meta: PLAYER_APP_TOOL_META,
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -85,14 +87,16 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
                 signal,
               ),
           },
-          { source: 'mcp', onProgress: progressReporter(call).onAudio },
+          { source: 'mcp', onProgress: progressReporter(call).onAudio, inChat: true },
         );
         return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
-          return ok(playedSummary(deps, result, `Re-voiced ${source.label} as ${voice.name}`), {
+          const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
+          const response = ok(playedSummary(deps, result, `Re-voiced ${source.label} as ${voice.name}`), {
             ...playedAudio(deps, result),
             voice: voiceRef,
           });
+          return { ...response, ...(_meta && { _meta }) };
         });
       }),
   );
