@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'unknown_request'
+  | 'unknown_grant'
   | 'audio_incomplete'
   | 'upstream_unauthorized'
   | 'quota_exceeded'
@@ -48,6 +50,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  unknown_request: 404,
+  unknown_grant: 404,
   audio_incomplete: 410,
   upstream_unauthorized: 502,
   quota_exceeded: 402,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { KeyRing, sha256Hex } from './auth/keys.js';
 import { loadOrCreateLocalKey } from './auth/local-key.js';
+import { createOAuthServer, type ClientMetadataFetcher } from './auth/oauth/index.js';
 import type { Config } from './config/env.js';
 import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js';
 import { buildApp } from './http/app.js';
@@ -24,6 +25,10 @@ export interface StartOptions {
   readonly playedGraceMs?: number;
   /** How often the local store's housekeeping runs (tests make it fast). */
   readonly maintenanceIntervalMs?: number;
+  /** The OAuth server's clock (tests move it to expire tokens). */
+  readonly oauthNow?: () => Date;
+  /** Fetches client ID metadata documents (tests serve them without the public-https guard). */
+  readonly fetchClientMetadata?: ClientMetadataFetcher;
 }
 
 export interface RunningEarshot {
@@ -89,6 +94,11 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     speech,
     settings,
     lifecycle,
+    oauth: createOAuthServer({
+      store: store.oauth,
+      now: options.oauthNow,
+      fetchMetadata: options.fetchClientMetadata,
+    }),
   });
   try {
     await app.listen({ host: config.host, port: config.port });

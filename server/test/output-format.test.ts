@@ -12,10 +12,13 @@ import { startTestServer, type TestServer } from './support/server.js';
 const KEY = 'output-format-upstream-key';
 
 type Result = Awaited<ReturnType<McpTestClient['callTool']>>;
+/** The inline clip: an embedded resource with a base64 blob, as every inline audio of Earshot's. */
 const inline = (result: Result) => {
-  const part = result.content.find((content) => content.type === 'audio') as
-    { data: string; mimeType: string } | undefined;
-  return part ? { bytes: Buffer.from(part.data, 'base64'), mimeType: part.mimeType } : undefined;
+  const part = result.content.find((content) => content.type === 'resource') as
+    { resource: { blob: string; mimeType: string; uri: string } } | undefined;
+  if (!part) return undefined;
+  expect(part.resource.uri).toMatch(/^earshot:\/\/clip\/earshot-.+\.(mp3|wav|ogg)$/);
+  return { bytes: Buffer.from(part.resource.blob, 'base64'), mimeType: part.resource.mimeType };
 };
 
 describe('text_to_speech output_format', () => {

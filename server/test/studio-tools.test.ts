@@ -67,7 +67,12 @@ describe.each(MCP_CLIENT_KINDS)(
         output: 'audio',
       });
       expect((quiet.structuredContent as { playersReached: number }).playersReached).toBe(0);
-      expect(quiet.content.some((part) => part.type === 'audio')).toBe(true);
+      expect(quiet.content.find((part) => part.type === 'resource')).toMatchObject({
+        resource: {
+          uri: `earshot://history/${(quiet.structuredContent as { id: string }).id}`,
+          mimeType: 'audio/wav',
+        },
+      });
       expect(player.messages.some((m) => m.type === 'speech.start' && m.text === 'a soft click')).toBe(false);
       const bad = await call('text_to_sound_effects', { text: 'too long', duration_seconds: 60 });
       expect(bad.isError).toBe(true);

@@ -9,6 +9,11 @@ import type { UserSettings } from './settings.js';
 /** Subprotocol the server selects; the client also offers `bearer.<base64url(key)>` to authenticate. */
 export const PLAYER_SUBPROTOCOL = 'earshot.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'bearer.';
+/**
+ * An in-chat (MCP Apps) player offers its speech's short-lived token as `speech-token.<token>` instead of a key:
+ * it hears that one speech (and may stop it), nothing else.
+ */
+export const SPEECH_TOKEN_SUBPROTOCOL_PREFIX = 'speech-token.';
 
 export interface AudioFormat {
   /**
@@ -104,4 +109,9 @@ export const CLOSE_CODES = {
   policyViolation: 1008,
   /** The player fell too far behind (its send buffer passed the limit); reconnecting resets it. */
   tooSlow: 4000,
+  /**
+   * Behind the AWS proxy: the proxy now routes this user to another server (a task came or went). Reconnect at
+   * once; the proxy sends the new connection to the right server.
+   */
+  moved: 4001,
 } as const;

@@ -115,6 +115,11 @@ export const EnvSchema = z.object({
   EARSHOT_METRICS_SERVICE: z.string().optional(),
   /** How often a silent MCP event stream gets a keepalive comment; proxies cut streams idle for longer (mcp/keepalive.ts). */
   EARSHOT_SSE_KEEPALIVE_MS: z.coerce.number().int().min(10).max(600_000).default(20_000),
+  /**
+   * Behind the AWS proxy only: the secret earshot-upstreams sends to /internal/v1/route-ring after nginx reloads
+   * (the same value nginx requires from CloudFront). Unset: the route does not exist.
+   */
+  EARSHOT_PROXY_SECRET: z.string().min(16).max(256).optional(),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
 });
@@ -157,6 +162,8 @@ export interface Config {
   /** Interval of the keepalive comments on silent MCP event streams. */
   readonly sseKeepaliveMs: number;
   readonly omitAuth: boolean;
+  /** Set behind the AWS proxy: enables the route-ring route (http/route-ring.ts). */
+  readonly proxySecret: string | undefined;
   readonly connections: ConnectionLimits;
 }
 
@@ -240,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     metricsService: e.EARSHOT_METRICS_SERVICE,
     sseKeepaliveMs: e.EARSHOT_SSE_KEEPALIVE_MS,
     omitAuth,
+    proxySecret: e.EARSHOT_PROXY_SECRET,
     connections: {
       headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.EARSHOT_REQUEST_TIMEOUT_MS,

@@ -3,24 +3,19 @@ import type { Duplex, Writable } from 'node:stream';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
+import { ClientMessageSchema } from './player-messages.js';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
-import { ANONYMOUS_USER } from './auth.js';
+import { ANONYMOUS_USER, type makeResolver } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
+import { routeHashOf, type RoutedPlayers } from './route-ring.js';
 import { checkHostAndOrigin } from './security.js';
+import { attachSpeechPlayer, speechTokenFromSubprotocols } from './speech-socket.js';
+import type { SpeechGrant } from '../hub/in-chat.js';
 
-const ClientMessageSchema: z.ZodType<ClientMessage> = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('stop') }),
-  z.object({ type: z.literal('played'), id: z.string().max(64) }),
-  z.object({ type: z.literal('ping') }),
-  z.object({
-    type: z.literal('state'),
-    audio: z.enum(['on', 'off']).optional(),
-    accept: z.array(z.string().max(100)).max(16).optional(),
-  }),
-]);
+/** What a speech token opened, from the upgrade's check to its handler. */
+const grants = new WeakMap<FastifyRequest, SpeechGrant>();
 
 /** Players send small JSON messages; a bigger frame is refused by ws with 1009 (message too big). */
 export const MAX_PLAYER_FRAME_BYTES = 16 * 1024;
@@ -61,7 +56,13 @@ export function handlePlayerSocketError(error: Error, socket: WebSocket, request
  * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
  * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
  */
-export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, originPolicy: OriginPolicy): void {
+export function registerPlayerSocket(
+  app: FastifyInstance,
+  deps: AppDeps,
+  originPolicy: OriginPolicy,
+  resolve: ReturnType<typeof makeResolver>,
+  routed?: RoutedPlayers,
+): void {
   app.get(
     '/ws',
     {
@@ -69,9 +70,13 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
       preValidation: async (request, reply) => {
         // Cross-site WebSocket hijacking and DNS rebinding: browsers send Origin on every upgrade. The security
         // hook checks this route too; the check stays here beside the key check it guards.
-        const refusal = checkHostAndOrigin(request.headers, originPolicy);
-        if (refusal) return reply.code(403).send({ error: refusal });
         const protocols = request.headers['sec-websocket-protocol'];
+        const speechToken = speechTokenFromSubprotocols(protocols);
+        // A speech token is a credential the page holds, not one the browser adds: any origin may present it
+        // (the in-chat player runs in the host's sandboxed frame, whose origin nobody can list in advance).
+        const origin = speechToken === undefined ? request.headers.origin : undefined;
+        const refusal = checkHostAndOrigin({ host: request.headers.host, origin }, originPolicy);
+        if (refusal) return reply.code(403).send({ error: refusal });
         if (!offersPlayerProtocol(protocols)) {
           return reply.code(400).send({
             error: {
@@ -85,7 +90,21 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
             .code(503)
             .send({ error: { code: 'shutting_down', message: 'Earshot is shutting down.' } });
         }
-        const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
+        if (speechToken !== undefined) {
+          const grant = deps.hub.inChat.open(speechToken);
+          if (!grant) {
+            return reply.code(401).send({
+              error: {
+                code: 'unauthorized',
+                message: 'This speech token is unknown or expired; the next tool result brings a new one.',
+              },
+            });
+          }
+          grants.set(request, grant);
+          return;
+        }
+        // An API key or an OAuth access token (a browser-based client's player), as on every route.
+        const { user } = await resolve(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
             error: {
@@ -97,7 +116,19 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
         request.user = user ?? ANONYMOUS_USER;
       },
     },
-    (socket, request) => attachPlayer(socket, request.raw.socket, request.user, deps),
+    (socket, request) => {
+      const grant = grants.get(request);
+      if (grant) return attachSpeechPlayer(socket, grant, deps);
+      attachPlayer(socket, request.raw.socket, request.user, deps);
+      // Behind the AWS proxy: remember where nginx's ring puts this key, so a reload moves only whom it must.
+      const key = routed && keyFromSubprotocols(request.headers['sec-websocket-protocol']);
+      if (!routed || key === undefined) return;
+      const untrack = routed.track({
+        routeHash: routeHashOf(key),
+        moved: () => socket.close(CLOSE_CODES.moved, 'moved to another server: reconnect'),
+      });
+      socket.once('close', untrack);
+    },
   );
 }
 

@@ -5,6 +5,8 @@ import type { VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Store } from '../storage/index.js';
 import { setPlayerAccept } from './audio-fanout.js';
+import { InChatSpeeches } from './in-chat.js';
+import type { SpeechTape } from './speech-tape.js';
 import { STORE_RETRY_DELAYS_MS } from './retry.js';
 import { runSpeech } from './speech-run.js';
 import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
@@ -20,12 +22,15 @@ export interface HubOptions {
   readonly maxQueuePerUser?: number;
   /** Waits between retries of a failed history write. @default STORE_RETRY_DELAYS_MS (200 ms … 15 s) */
   readonly storeRetryDelaysMs?: readonly number[];
+  /** @default a new InChatSpeeches (tokens last SPEECH_TOKEN_TTL_MS) */
+  readonly inChat?: InChatSpeeches;
 }
 
 interface QueuedSpeech {
   readonly id: string;
   readonly job: SpeechJob;
   readonly controller: AbortController;
+  readonly tape: SpeechTape | undefined;
   readonly resolve: (outcome: SpeechOutcome) => void;
 }
 
@@ -42,6 +47,8 @@ export class Hub {
   private draining = false;
   /** Since start: speeches run, and those that failed (for metrics). */
   readonly counters = { speeches: 0, failures: 0 };
+  /** Speeches kept for in-chat (MCP Apps) players, and the tokens that open them. */
+  readonly inChat: InChatSpeeches;
   private readonly maxPlayerBufferBytes: number;
   private readonly maxQueuePerUser: number;
   private readonly storeRetryDelaysMs: readonly number[];
@@ -50,6 +57,7 @@ export class Hub {
     this.maxPlayerBufferBytes = options.maxPlayerBufferBytes ?? 4 * 1024 * 1024;
     this.maxQueuePerUser = options.maxQueuePerUser ?? 20;
     this.storeRetryDelaysMs = options.storeRetryDelaysMs ?? STORE_RETRY_DELAYS_MS;
+    this.inChat = options.inChat ?? new InChatSpeeches();
   }
 
   get engineName(): string {
@@ -88,9 +96,14 @@ export class Hub {
     return this.channels.get(user)?.players.size ?? 0;
   }
 
-  /** Connected players of the user that said someone can hear them (`state.audio: "on"`). */
+  /** Connected players of the user that said someone can hear them (`state.audio: "on"`), in-chat ones too. */
   listeningCount(user: string): number {
-    return this.channels.get(user)?.playersListening ?? 0;
+    return (this.channels.get(user)?.playersListening ?? 0) + this.inChat.listening(user);
+  }
+
+  /** A player of one speech (in-chat) finished playing it. */
+  markPlayed(user: string, id: string): void {
+    this.channel(user).markPlayed(id);
   }
 
   /** What each of the user's players said of its audio ('unknown': never said). */
@@ -125,7 +138,8 @@ export class Hub {
     let resolve!: (outcome: SpeechOutcome) => void;
     const done = new Promise<SpeechOutcome>((r) => (resolve = r));
     const queuedBehind = queue.length + (this.current.has(job.user) ? 1 : 0);
-    queue.push({ id, job, controller, resolve });
+    const tape = job.inChat ? this.inChat.record(job.user, id) : undefined;
+    queue.push({ id, job, controller, tape, resolve });
     this.pump(job.user);
     const channel = this.channel(job.user);
     return {
@@ -135,6 +149,11 @@ export class Hub {
       waitPlayed: (timeoutMs) => channel.waitPlayed(id, timeoutMs),
       cancel: () => this.cancel(job.user, id),
     };
+  }
+
+  /** Stops one speech of the user (running or queued); the others go on. */
+  stopSpeech(user: string, id: string): void {
+    this.cancel(user, id);
   }
 
   /** Stops the user's current speech and empties the queue; returns how many speeches were stopped. */
@@ -197,15 +216,23 @@ export class Hub {
     this.counters.speeches += 1;
     // A silent job streams into a channel with no players.
     const channel = next.job.silent ? new UserChannel() : this.channel(user);
-    void runSpeech(next.id, next.job, channel, next.controller.signal, deps)
+    void runSpeech(next.id, next.job, channel, next.controller.signal, deps, next.tape)
       .then(
         (outcome) => {
           if (outcome.status === 'failed') this.counters.failures += 1;
-          next.resolve(outcome);
+          // In-chat players that joined while it streamed heard it too.
+          const inChat = this.inChat.audience(next.id);
+          next.resolve({
+            ...outcome,
+            playersReached: outcome.playersReached + inChat.reached,
+            playersListening: outcome.playersListening + inChat.listening,
+          });
         },
         (error: unknown) => {
           this.counters.failures += 1;
           this.options.logger.error({ err: error }, 'speech run crashed');
+          const message = 'The speech failed inside Earshot; the server log has details.';
+          next.tape?.message({ type: 'speech.error', id: next.id, code: 'internal', message });
           // Whether it spent is unknown: its reservation is left to expire, so the budget stays safe.
           next.resolve(notStarted(next, 'failed'));
         },
@@ -219,6 +246,7 @@ export class Hub {
   /** A speech that never reached the engine: nothing was spent, so its reservation goes back. */
   private endUnstarted(speech: QueuedSpeech, status: 'stopped' | 'failed'): void {
     const outcome = notStarted(speech, status);
+    speech.tape?.message({ type: 'speech.stopped', id: speech.id });
     void speech.job.recordUsage?.(outcome);
     speech.resolve(outcome);
   }

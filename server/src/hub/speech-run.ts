@@ -7,6 +7,7 @@ import type { Store } from '../storage/index.js';
 import { AudioFanout } from './audio-fanout.js';
 import { openSink, recordSpeech } from './record-speech.js';
 import type { SpeechJob, SpeechOutcome } from './types.js';
+import type { SpeechTape } from './speech-tape.js';
 import type { UserChannel } from './user-channel.js';
 
 export interface SpeechRunDeps {
@@ -29,6 +30,8 @@ export async function runSpeech(
   channel: UserChannel,
   signal: AbortSignal,
   deps: SpeechRunDeps,
+  /** Where the speech is also kept for late (in-chat) players, when it is. */
+  tape?: SpeechTape,
 ): Promise<SpeechOutcome> {
   const log = deps.logger.child({ speech: id, user: job.user });
   const startedAt = new Date();
@@ -81,7 +84,15 @@ export async function runSpeech(
     fanout = new AudioFanout(channel, id, stream.format, deps.maxPlayerBufferBytes, log);
     playersReached = fanout.playersReached;
     playersListening = fanout.playersListening;
-    fanout.start({ type: 'speech.start', id, text: job.text, voice: job.voice, source: job.source });
+    const startMessage = {
+      type: 'speech.start',
+      id,
+      text: job.text,
+      voice: job.voice,
+      source: job.source,
+    } as const;
+    fanout.start(startMessage);
+    tape?.message({ ...startMessage, audio: stream.format });
     log.info(
       { requestId: stream.requestId, players: playersReached, listening: playersListening },
       'speech started',
@@ -90,18 +101,22 @@ export async function runSpeech(
       if (signal.aborted) break;
       if (event.type === 'alignment') {
         const { chars, startMs, durationMs } = event;
-        fanout.broadcast({ type: 'speech.alignment', id, chars, startMs, durationMs });
+        const alignment = { type: 'speech.alignment', id, chars, startMs, durationMs } as const;
+        fanout.broadcast(alignment);
+        tape?.message(alignment);
         continue;
       }
       bytes += event.data.byteLength;
       meter.push(event.data);
       fanout.audio(event.data);
+      tape?.audio(event.data);
       sink?.write(event.data);
       job.onProgress?.({ bytes, durationMs: meter.durationMs });
     }
     signal.throwIfAborted();
     credits = stream.credits; // multi-request streams (dialogue) know their full cost only at the end
     fanout.end(id, meter.durationMs);
+    tape?.message({ type: 'speech.end', id, durationMs: meter.durationMs, bytes });
     outcome = finish('completed');
   } catch (thrown) {
     const error = signal.aborted
@@ -109,10 +124,13 @@ export async function runSpeech(
       : toEarshotError(thrown);
     if (error.code === 'cancelled') {
       if (started) (fanout ?? channel).broadcast({ type: 'speech.stopped', id });
+      tape?.message({ type: 'speech.stopped', id });
       outcome = finish('stopped', error);
     } else {
       log.warn({ code: error.code, err: error.cause ?? error }, 'speech failed');
-      (fanout ?? channel).broadcast({ type: 'speech.error', id, code: error.code, message: error.message });
+      const failure = { type: 'speech.error', id, code: error.code, message: error.message } as const;
+      (fanout ?? channel).broadcast(failure);
+      tape?.message(failure);
       outcome = finish('failed', error);
     }
     fanout?.close();

@@ -36,6 +36,8 @@ export interface SpeechJob {
   readonly cacheKey?: string;
   /** Characters billed, when not the text's length (a dialogue's text also names its speakers). */
   readonly characters?: number;
+  /** Keep the speech for an in-chat (MCP Apps) player, which arrives after the tool result (see InChatSpeeches). */
+  readonly inChat?: boolean;
   /** Generate (and store) without sending anything to players. */
   readonly silent?: boolean;
   /** How long the history record lasts and how much audio may be kept (default: for good, the store's cap). */

@@ -44,6 +44,19 @@ export async function readWav(
   return Buffer.concat(chunks);
 }
 
+/**
+ * Inline audio as an embedded resource (`type: "resource"` with a base64 blob), not MCP `audio` content: every
+ * revision since 2024-11-05 and every client tried (docs/clients.md) accepts embedded resources, while
+ * `audio` content made @ai-sdk/mcp 1.x refuse the whole result — it negotiates 2025-11-25 like the official
+ * SDK, so a stateless call cannot tell it apart. The URI is the one resources/read answers for the same audio.
+ */
+export function embeddedWav(uri: string, wav: Buffer) {
+  return {
+    type: 'resource' as const,
+    resource: { uri, mimeType: 'audio/wav', blob: wav.toString('base64') },
+  };
+}
+
 export interface DeliverOptions {
   readonly mode: OutputMode;
   readonly store: Store;
@@ -55,8 +68,9 @@ export interface DeliverOptions {
 }
 
 /**
- * The content blocks that hand generated audio to the agent: a resource link (default), inline audio
- * under a size cap (else a link, saying why), or a file in the user's folder of EARSHOT_OUTPUT_DIR. Never base64 in text.
+ * The content blocks that hand generated audio to the agent: a resource link (default), the audio inline as an
+ * embedded resource under a size cap (else a link, saying why), or a file in the user's folder of
+ * EARSHOT_OUTPUT_DIR. Never base64 in text.
  */
 export async function deliverAudio(
   options: DeliverOptions,
@@ -73,8 +87,8 @@ export async function deliverAudio(
     const wav = await readWav(options.store, options.user, item, INLINE_AUDIO_MAX_BYTES);
     if (wav) {
       return {
-        content: [{ type: 'audio', data: wav.toString('base64'), mimeType: 'audio/wav' }],
-        note: 'Audio attached.',
+        content: [embeddedWav(link.uri, wav)],
+        note: `Audio attached: the WAV inline as the embedded resource ${link.uri}.`,
       };
     }
     return {

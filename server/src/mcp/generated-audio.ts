@@ -72,7 +72,12 @@ export const voiceChoiceArgs = (engine: VoiceEngine) => ({
 
 /** The arguments every tool that returns generated audio takes. */
 export const audioOutputArgs = {
-  output: z.enum(['link', 'audio', 'file']).optional().describe('How to return the audio (default "link").'),
+  output: z
+    .enum(['link', 'audio', 'file'])
+    .optional()
+    .describe(
+      'How to return the audio (default "link"); "audio": the WAV inline as an embedded resource (under 512 KB).',
+    ),
   file_name: z
     .string()
     .max(128)

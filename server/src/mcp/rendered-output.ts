@@ -38,9 +38,14 @@ export async function deliverRendered(
 ): Promise<{ content: CallToolResult['content']; note: string; path?: string }> {
   const { format, audio } = rendered;
   if (args.output === 'audio' && audio.length <= INLINE_AUDIO_MAX_BYTES) {
+    // An embedded resource, as every inline audio is (see embeddedWav); the clip is not kept, so its URI only
+    // names it — resources/read does not serve it.
+    const uri = `earshot://clip/${args.file_name ?? defaultFileName(format)}`;
     return {
-      content: [{ type: 'audio', data: audio.toString('base64'), mimeType: format.mimeType }],
-      note: `Audio attached (${format.id}, ${format.mimeType}).`,
+      content: [
+        { type: 'resource', resource: { uri, mimeType: format.mimeType, blob: audio.toString('base64') } },
+      ],
+      note: `Audio attached (${format.id}, ${format.mimeType}) as the embedded resource ${uri}.`,
     };
   }
   if (args.output === 'audio' && !deps.outputDir) {

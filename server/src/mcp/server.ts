@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { ToolDeps } from './context.js';
+import { registerPlayerApp } from './player-app.js';
 import { registerHistoryResource } from './resources.js';
 import { ToolSet, type ProtocolEra } from './tool-set.js';
 import { registerTools } from './tools/index.js';
@@ -37,6 +38,7 @@ export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
     });
     tools.installOn(server, user, era, onlyTool);
     registerHistoryResource(server, deps, user);
+    registerPlayerApp(server, deps);
     deps.logLevels.install(server, user);
     return server;
   };

@@ -51,7 +51,7 @@ describe('ToolSet', () => {
           _meta: { 'example.com/tool': name },
         },
         async (args, call) => ({
-          content: [{ type: 'text', text: args.text }],
+          content: [{ type: 'text', text: `${args.text}\nA second line.` }],
           structuredContent: { said: args.text, by: call.user },
         }),
       );
@@ -95,7 +95,13 @@ describe('ToolSet', () => {
         properties: { text: { type: 'string', maxLength: 10 } },
       });
       const result = await client.callTool({ name: 'second', arguments: { text: 'hello' } });
-      expect(result.structuredContent).toEqual({ said: 'hello', by: 'alice' });
+      // The text's first line leads structuredContent as `message`, and every outputSchema declares it.
+      expect(result.structuredContent).toEqual({ message: 'hello', said: 'hello', by: 'alice' });
+      expect(Object.keys(result.structuredContent ?? {})[0]).toBe('message');
+      expect(listed[1]?.outputSchema).toMatchObject({
+        properties: { message: { type: 'string' }, said: { type: 'string' } },
+        required: expect.arrayContaining(['message', 'said', 'by']),
+      });
       const refused = await client.callTool({ name: 'first', arguments: { text: 'far too long' } });
       expect(refused.isError).toBe(true);
       expect(refused.content).toEqual([

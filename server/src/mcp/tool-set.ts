@@ -7,7 +7,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
-import { failed } from './results.js';
+import { failed, MESSAGE_FIELD, withLeadMessage } from './results.js';
 
 /** Which protocol revision family a request speaks: 2026-07-28 ('modern') or a 2025 revision ('legacy'). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -23,6 +23,11 @@ export interface ToolCall {
 
 /** The engines a server may run; a tool that needs one is not listed (nor callable) under another. */
 export type EngineKind = 'elevenlabs' | 'offline';
+
+/** Every tool with an outputSchema has it; installOn fills it from the text (see withLeadMessage). */
+const messageField = z
+  .string()
+  .describe("The first line of the result's text: what to tell the user, e.g. that nobody heard it and why.");
 
 interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   /**
@@ -89,7 +94,11 @@ export class ToolSet {
         title: config.title,
         description: config.description,
         inputSchema: validatedByHandler(withJsonSchemaOnce(inputSchema)),
-        ...(config.outputSchema && { outputSchema: withJsonSchemaOnce(z.object(config.outputSchema)) }),
+        ...(config.outputSchema && {
+          outputSchema: withJsonSchemaOnce(
+            z.object({ [MESSAGE_FIELD]: messageField, ...config.outputSchema }),
+          ),
+        }),
         annotations: config.annotations,
         ...(config._meta && { _meta: config._meta }),
       },
@@ -113,8 +122,8 @@ export class ToolSet {
   installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
     for (const tool of this.tools) {
       if (only !== undefined && tool.name !== only) continue;
-      server.registerTool(tool.name, tool.config, (args: unknown, ctx: ServerContext) =>
-        tool.handler(args, { user, era, ctx }),
+      server.registerTool(tool.name, tool.config, async (args: unknown, ctx: ServerContext) =>
+        withLeadMessage(await tool.handler(args, { user, era, ctx })),
       );
     }
   }

@@ -6,7 +6,7 @@ import type {
   VoiceRef,
   VoiceSettings,
 } from '@earshot/protocol';
-import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
+import type { SynthesisStream, VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Logger } from 'pino';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
@@ -40,6 +40,8 @@ export interface SpeakHooks {
   readonly source: SpeechSource;
   readonly onProgress?: (progress: { bytes: number; durationMs: number }) => void;
   readonly onStart?: () => void;
+  /** Keep the speech for an in-chat (MCP Apps) player: the tool result then carries a token for it. */
+  readonly inChat?: boolean;
 }
 
 export interface StartedSpeech {
@@ -101,7 +103,12 @@ export class SpeechService {
       ...(input.language ? { languageCode: input.language } : {}),
       source: hooks.source,
     };
-    const hookFields = { onProgress: hooks.onProgress, onStart: hooks.onStart, silent: hooks.silent };
+    const hookFields = {
+      onProgress: hooks.onProgress,
+      onStart: hooks.onStart,
+      silent: hooks.silent,
+      inChat: hooks.inChat,
+    };
 
     const cached = input.fresh ? null : await this.store.findCached(user, cacheKey);
     if (cached) {
@@ -172,6 +179,7 @@ export class SpeechService {
       saveAudio: saved.saveAudio,
       onProgress: hooks.onProgress,
       onStart: hooks.onStart,
+      inChat: hooks.inChat,
       audio: (signal) =>
         dialogueStream(
           this.engine,
@@ -213,6 +221,38 @@ export class SpeechService {
       audio: (signal) => studio.soundEffect({ ...request, text }, signal),
     });
     return { handle, voice, model: 'sound-effects', characters: text.length };
+  }
+
+  /**
+   * Audio from a paid ElevenLabs request that is not text to speech (speech to speech, music): `credits`, the
+   * estimate booked against the daily budget before anything is spent, counts as that many characters.
+   */
+  async startPaidAudio(
+    user: string,
+    job: {
+      text: string;
+      voice: VoiceRef;
+      model: string;
+      credits: number;
+      audio: (signal: AbortSignal) => Promise<SynthesisStream>;
+    },
+    hooks: SpeakHooks,
+  ): Promise<StartedSpeech> {
+    const saved = await this.settings.get(user);
+    const handle = await this.spending.queue(user, saved, job.credits, {
+      user,
+      text: job.text,
+      voice: job.voice,
+      modelId: job.model,
+      settings: {},
+      source: hooks.source,
+      saveAudio: true,
+      characters: job.credits,
+      silent: hooks.silent,
+      onProgress: hooks.onProgress,
+      audio: job.audio,
+    });
+    return { handle, voice: job.voice, model: job.model, characters: job.credits };
   }
 
   /**
@@ -302,6 +342,7 @@ export class SpeechService {
       source: hooks.source,
       saveAudio: false,
       onProgress: hooks.onProgress,
+      inChat: hooks.inChat,
       alreadyStored: true,
       audio: () => storedAudioStream(this.store, user, item),
     });

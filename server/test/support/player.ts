@@ -46,10 +46,18 @@ function ofType<T extends ServerMessage['type']>(type: T) {
 export async function connectPlayer(
   baseUrl: string,
   key: string,
-  options: { origin?: string; accept?: string[]; audio?: 'on' | 'off' } = {},
+  options: {
+    origin?: string;
+    accept?: string[];
+    audio?: 'on' | 'off';
+    /** Offered instead of the key's (an in-chat player's speech token). */
+    protocols?: string[];
+  } = {},
 ): Promise<TestPlayer> {
   const url = `${baseUrl.replace(/^http/, 'ws')}/ws`;
-  const socket = new WebSocket(url, playerProtocols(key), { origin: options.origin ?? baseUrl });
+  const socket = new WebSocket(url, options.protocols ?? playerProtocols(key), {
+    origin: options.origin ?? baseUrl,
+  });
   const messages: (ServerMessage & { at: number })[] = [];
   const frames: ReceivedFrame[] = [];
   // Binary frames belong to the speech most recently started and not yet ended.

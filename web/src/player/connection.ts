@@ -1,6 +1,8 @@
 import {
   BEARER_SUBPROTOCOL_PREFIX,
+  CLOSE_CODES,
   PLAYER_SUBPROTOCOL,
+  SPEECH_TOKEN_SUBPROTOCOL_PREFIX,
   type ClientMessage,
   type ServerMessage,
 } from '@earshot/protocol';
@@ -25,6 +27,18 @@ export interface ConnectionEvents {
   onAudio(chunk: ArrayBuffer): void;
 }
 
+/**
+ * How a player proves who it is: the user's key (the console), or a token for one speech (the in-chat player,
+ * which hears that speech once and does not reconnect).
+ */
+export type PlayerCredential = { readonly key: string } | { readonly speechToken: string };
+
+function subprotocolOf(credential: PlayerCredential): string {
+  return 'key' in credential
+    ? `${BEARER_SUBPROTOCOL_PREFIX}${base64url(credential.key)}`
+    : `${SPEECH_TOKEN_SUBPROTOCOL_PREFIX}${credential.speechToken}`;
+}
+
 /** Close codes of a server going away on purpose: a shutdown or restart, soon over. */
 const GOING_AWAY = new Set([1001, 1012]);
 
@@ -41,7 +55,7 @@ export class PlayerConnection {
 
   constructor(
     private readonly url: string,
-    private readonly key: string,
+    private readonly credential: PlayerCredential,
     private readonly events: ConnectionEvents,
   ) {
     const health = healthUrl(url);
@@ -57,10 +71,7 @@ export class PlayerConnection {
   connect(): void {
     clearTimeout(this.timer);
     this.events.onState({ kind: 'connecting' });
-    const ws = new WebSocket(this.url, [
-      PLAYER_SUBPROTOCOL,
-      `${BEARER_SUBPROTOCOL_PREFIX}${base64url(this.key)}`,
-    ]);
+    const ws = new WebSocket(this.url, [PLAYER_SUBPROTOCOL, subprotocolOf(this.credential)]);
     ws.binaryType = 'arraybuffer';
     this.socket = ws;
     ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
@@ -79,7 +90,14 @@ export class PlayerConnection {
       this.socket = null;
       // Kept across the failed attempts that follow (1006: nothing listens yet) until a hello.
       if (GOING_AWAY.has(event.code)) this.restarting = true;
-      const retryInMs = this.backoff.next();
+      // A speech token opens one speech from its start: reconnecting would play it again.
+      if (!('key' in this.credential)) {
+        this.events.onState({ kind: 'closed', code: event.code, retryInMs: -1, restarting: false });
+        return;
+      }
+      // Moved (the proxy now routes this user elsewhere): the new server is up, so go at once; a little jitter
+      // keeps the moved players of one task from arriving in the same millisecond.
+      const retryInMs = event.code === CLOSE_CODES.moved ? Math.random() * 250 : this.backoff.next();
       this.events.onState({ kind: 'closed', code: event.code, retryInMs, restarting: this.restarting });
       this.timer = setTimeout(() => this.connect(), retryInMs);
       this.watch.start();

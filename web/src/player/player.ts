@@ -8,7 +8,7 @@ import {
 } from '@earshot/protocol';
 import { AudioOut, alignPcm } from './audio-out.js';
 import { CaptionTiming } from './captions.js';
-import { PlayerConnection, type ConnectionState } from './connection.js';
+import { PlayerConnection, type ConnectionState, type PlayerCredential } from './connection.js';
 import { OpusStream, canDecodeOpus } from './opus-stream.js';
 
 export type SpeechState = 'streaming' | 'playing' | 'played' | 'stopped' | 'skipped' | 'failed' | 'unheard';
@@ -94,9 +94,9 @@ export class Player {
   /** Optimistic until the check answers, so a speech that starts meanwhile is not left unplayed. */
   private opusDecodes = typeof AudioDecoder !== 'undefined';
 
-  constructor(socketUrl: string, key: string) {
+  constructor(socketUrl: string, credential: PlayerCredential) {
     void this.accept.then((accept) => (this.opusDecodes = accept.includes(OGG_OPUS)));
-    this.connection = new PlayerConnection(socketUrl, key, {
+    this.connection = new PlayerConnection(socketUrl, credential, {
       onState: (state) => {
         // Say what this tab decodes on every (re)connect; the server picks each speech's format from it.
         // And whether anyone hears it, so the server never tells an agent a speech was heard when it was not.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import { whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const REPLAY_TOOL = 'replay';
@@ -29,10 +30,11 @@ export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
         idempotentHint: false,
         openWorldHint: false,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
-        const started = await deps.speech.replay(call.user, args.id, { source: 'mcp' });
+        const started = await deps.speech.replay(call.user, args.id, { source: 'mcp', inChat: true });
         return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started);
           const structured = {
@@ -45,7 +47,8 @@ export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
           const replayed = `Replayed ${args.id} (${(result.durationMs / 1000).toFixed(1)} s), free`;
           const nobody = nobodyHeard(result, structured.playerUrl);
           const text = nobody ? `${nobody} ${replayed}.` : `${replayed}, to ${listenersPhrase(result)}.`;
-          return ok(text, structured);
+          const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
+          return { ...ok(text, structured), ...(_meta && { _meta }) };
         });
       }),
   );

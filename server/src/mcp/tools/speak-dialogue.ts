@@ -6,6 +6,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { engineWording, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
@@ -58,13 +59,14 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
         const started = await deps.speech.startDialogue(
           call.user,
           { lines: args.lines, model: args.model, settings: args.settings, language: args.language },
-          { source: 'mcp', onProgress: progressReporter(call).onAudio },
+          { source: 'mcp', onProgress: progressReporter(call).onAudio, inChat: true },
         );
         return whileCancellable(deps, call, started, async () => {
           const result = await deps.speech.finish(started, args.wait);
@@ -90,7 +92,8 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
               ? `${nobody} Generated ${what}.`
               : `Spoke ${what} to ${listenersPhrase(result)}${result.played ? '; it finished playing' : ''}.`) +
             (result.audioUrl ? ` Audio: ${result.audioUrl}` : '');
-          return ok(text, structured);
+          const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
+          return { ...ok(text, structured), ...(_meta && { _meta }) };
         });
       }),
   );

@@ -4,6 +4,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { engineWording, textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_TOOL = 'speak';
@@ -63,6 +64,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
@@ -80,6 +82,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
           {
             source: 'mcp',
             onProgress: progress.onAudio,
+            inChat: true,
           },
         );
         const log = (level: 'debug' | 'info' | 'warning', data: string) =>
@@ -99,7 +102,8 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
             ...(await deps.speech.finish(started, args.wait)),
             playerUrl: deps.speech.playerPageUrl(),
           };
-          return ok(summarise(result), result);
+          const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
+          return { ...ok(summarise(result), result), ...(_meta && { _meta }) };
         });
       }),
   );

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import { INPUT_PATH_MAX_CHARS, openInputFile } from '../../services/input-files.js';
 import { openOwnOutputFile } from '../../services/output-files.js';
-import { readStoredOpus } from '../../services/stored-audio.js';
-import { readWav } from '../audio-output.js';
+import { readHistorySource } from '../audio-source.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
@@ -14,20 +13,6 @@ const INLINE_MAX_BYTES = 1024 * 1024;
 const FILE_MAX_BYTES = 25 * 1024 * 1024;
 const WORDS_MAX = 2000;
 const TEXT_MAX = 8000;
-/** The history id named by earshot://history/ID, this server's /api/v1/history/ID/audio, or a bare id. */
-function historyIdOf(source: string): string {
-  const match =
-    /^(?:earshot:\/\/history\/|https?:\/\/[^/]+\/api\/v1\/history\/)?([A-Za-z0-9_-]{1,64})(?:\/audio)?$/.exec(
-      source.trim(),
-    );
-  if (!match) {
-    throw new EarshotError(
-      'invalid_input',
-      "source must be earshot://history/ID, this server's audio link, or a history id.",
-    );
-  }
-  return match[1]!;
-}
 
 export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
@@ -94,16 +79,12 @@ export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
         let fileName: string;
         let mimeType: string;
         if (args.source !== undefined) {
-          const id = historyIdOf(args.source);
-          const item = await deps.store.getHistory(call.user, id);
-          // Stored Ogg Opus goes as it is (ElevenLabs takes it; a tenth of the WAV's size); older PCM as WAV.
-          const opus = item ? await readStoredOpus(deps.store, call.user, item, FILE_MAX_BYTES) : null;
-          const wav = item && !opus ? await readWav(deps.store, call.user, item, FILE_MAX_BYTES) : null;
-          if (!opus && !wav)
-            throw new EarshotError('not_found', `No stored audio for "${id}"; call list_history for ids.`);
-          [audio, fileName, mimeType] = opus
-            ? [opus, `${id}.opus`, 'audio/ogg']
-            : [wav!, `${id}.wav`, 'audio/wav'];
+          ({ audio, fileName, mimeType } = await readHistorySource(
+            deps,
+            call.user,
+            args.source,
+            FILE_MAX_BYTES,
+          ));
         } else if (args.file_name !== undefined || args.input_path !== undefined) {
           // Your own output files, or a file in the folders the operator allowed (EARSHOT_INPUT_DIRS).
           const file =

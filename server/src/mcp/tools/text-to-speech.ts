@@ -21,6 +21,7 @@ import { EarshotError } from '../../errors.js';
 import { deliverRendered, renderedDurationMs } from '../rendered-output.js';
 import type { ToolCall } from '../tool-set.js';
 import { guarded, ok } from '../results.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 
 export const TEXT_TO_SPEECH_TOOL = 'text_to_speech';
 
@@ -86,9 +87,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         'Turn text into an audio file WITHOUT playing it (use speak to talk to the user). Use it to make a ' +
         'voice-over, a notification sound or a clip to attach somewhere. Output: "link" (default) a link to ' +
         'the audio on this server, also readable as the MCP resource earshot://history/{id}; "audio" the WAV ' +
-        'inline when under 512 KB (else a link); "file" a WAV written into your folder of EARSHOT_OUTPUT_DIR ' +
-        '(local use). output_format (with output "audio" or "file") returns that format instead, not kept in ' +
-        'history. ' +
+        'inline as that resource, embedded, when under 512 KB (else a link); "file" a WAV written into your ' +
+        'folder of EARSHOT_OUTPUT_DIR (local use). output_format (with output "audio" or "file") returns that ' +
+        'format instead, not kept in history. ' +
         `${engineWording(deps.engine).cost()} An identical earlier request is reused for free unless fresh is true.`,
       inputSchema: {
         text: textArg(deps.maxTextLength).describe('The words to turn into speech.'),
@@ -125,6 +126,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>
       guarded(async () => {
@@ -141,7 +143,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
             fresh: args.fresh,
             language: args.language,
           },
-          { source: 'mcp', silent: true, onProgress: progress.onAudio },
+          { source: 'mcp', silent: true, onProgress: progress.onAudio, inChat: true },
         );
         const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
@@ -157,7 +159,9 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         const cost = result.cached ? 'reused stored audio, 0 credits' : `${result.credits} credits`;
         const summary = `Generated ${(result.durationMs / 1000).toFixed(1)} s as ${result.voice.name} (${cost}). ${delivered.note}`;
         const response = ok(summary, structured);
-        return { ...response, content: [...response.content, ...delivered.content] };
+        // Made without playing: the in-chat player offers it, and waits for a click.
+        const _meta = inChatPlayerMeta(deps, call.user, started.handle.id, false);
+        return { ...response, content: [...response.content, ...delivered.content], ...(_meta && { _meta }) };
       }),
   );
 }
