@@ -122,8 +122,8 @@ describe('text_to_speech output_format', () => {
     });
   }
 
-  it('offline: lists and makes PCM at Opus rates and Opus, and refuses MP3 by the schema', async () => {
-    const offline = await startTestServer();
+  it('offline: lists and makes PCM at Opus rates and Opus, refuses MP3 by the schema, and holds the daily budget', async () => {
+    const offline = await startTestServer({ env: { EARSHOT_DAILY_CHAR_LIMIT: '40' } });
     const client = await connectMcp(offline.url, offline.keys.alice);
     const { tools } = await client.listTools();
     const schema = tools.find((tool) => tool.name === 'text_to_speech')!.inputSchema as unknown as {
@@ -156,6 +156,9 @@ describe('text_to_speech output_format', () => {
     expect(textOf(await tts({ text: 'No MP3.', output_format: 'mp3_44100_128', output: 'audio' }))).toMatch(
       /output_format: .*\[invalid_input\]/,
     );
+    // 25 of 40 characters used: a 20-character clip is refused before it is rendered.
+    const over = await tts({ text: 'Twenty characters!!!', output_format: 'pcm_16000', output: 'audio' });
+    expect(textOf(over)).toContain('[quota_exceeded]');
     await client.close();
     await offline.close();
   });
