@@ -16,6 +16,7 @@ type JsonSchema = {
   const?: unknown;
   maxLength?: number;
   maxItems?: number;
+  maxProperties?: number;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema | JsonSchema[];
   additionalProperties?: boolean | JsonSchema;
@@ -35,7 +36,7 @@ function uncapped(schema: JsonSchema, path: string): string[] {
     problems.push(...uncapped(property, `${path}.${name}`));
   const items = Array.isArray(schema.items) ? schema.items : schema.items ? [schema.items] : [];
   for (const item of items) problems.push(...uncapped(item, `${path}[]`));
-  if (typeof schema.additionalProperties === 'object') {
+  if (typeof schema.additionalProperties === 'object' && schema.maxProperties === undefined) {
     // A record: its values are capped one by one, but nothing bounds how many keys it holds.
     problems.push(`${path}: record`);
   }

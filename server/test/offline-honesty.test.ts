@@ -4,6 +4,9 @@ import { connectMcp, connectMcpStdio, MCP_CLIENT_KINDS, textOf, type McpTestClie
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ELEVENLABS_ONLY = [
+  'compose_music',
+  'speech_to_speech',
+  'voice_clone',
   'design_voice',
   'save_designed_voice',
   'search_voice_library',

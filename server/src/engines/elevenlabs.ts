@@ -3,7 +3,9 @@ import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/pro
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import { ElevenLabsHttp, ndjson } from './elevenlabs-http.js';
+import { renderClip } from './elevenlabs-render.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
+import type { OutputFormat } from '../audio/output-formats.js';
 import type {
   Subscription,
   SynthesisEvent,
@@ -164,6 +166,16 @@ export class ElevenLabsEngine implements VoiceEngine {
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
       events: readTimestampedStream(response.body, signal, idle),
     };
+  }
+
+  render(request: SynthesisRequest, format: OutputFormat, maxBytes: number, signal: AbortSignal) {
+    return renderClip(
+      this.http,
+      { ...request, modelId: request.modelId ?? DEFAULT_MODEL },
+      format,
+      maxBytes,
+      signal,
+    );
   }
 
   /** Adds when the account's credits reset to a quota error, so the agent can tell the user. */

@@ -14,6 +14,8 @@ import type { Store } from '../storage/index.js';
 import { speechCacheKey } from './cache-key.js';
 import { dialogueStream } from './dialogue.js';
 import { checkLanguage } from './language.js';
+import { renderSpeech, type RenderedSpeech } from './render.js';
+import type { OutputFormatId } from '../audio/output-formats.js';
 import type { SettingsService } from './settings.js';
 import { SpendingGate } from './spending.js';
 import { bufferAudioStream, storedAudioStream } from './stored-audio.js';
@@ -306,6 +308,23 @@ export class SpeechService {
       };
     });
     return { text: design.text, credits: design.credits, previews };
+  }
+
+  /** One clip in an asked output format, returned whole: not played, not kept (see render.ts). */
+  render(
+    user: string,
+    input: SpeakInput,
+    format: OutputFormatId,
+    signal: AbortSignal,
+  ): Promise<RenderedSpeech> {
+    const deps = {
+      engine: this.engine,
+      catalog: this.catalog,
+      settings: this.settings,
+      spending: this.spending,
+      maxTextLength: this.limits.maxTextLength,
+    };
+    return renderSpeech(deps, user, input, format, signal);
   }
 
   /** Plays a history item's stored audio again to the user's players; spends nothing. */

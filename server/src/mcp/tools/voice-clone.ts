@@ -51,6 +51,12 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
         description: z.string().max(500).optional(),
         labels: z
           .record(z.string().max(30), z.string().min(1).max(50))
+          // Bounded in the schema too (maxProperties), so tools/list shows the cap and a huge map is refused early.
+          .refine(
+            (labels) => Object.keys(labels).length <= CLONE_MAX_LABELS,
+            `At most ${CLONE_MAX_LABELS} labels.`,
+          )
+          .meta({ maxProperties: CLONE_MAX_LABELS })
           .optional()
           .describe('Up to 10 labels, e.g. {"accent": "british", "gender": "female"}.'),
         remove_background_noise: z
