@@ -2,7 +2,8 @@ import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { routeTagOf } from '../src/auth/route-tag.js';
-import { InChatSpeeches } from '../src/hub/in-chat.js';
+import { InChatSpeeches, MAX_PLAYERS_PER_TOKEN, MAX_TAPES } from '../src/hub/in-chat.js';
+import { SpeechTape, type TapeItem } from '../src/hub/speech-tape.js';
 import { connectMcp, type McpTestClient } from './support/mcp.js';
 import { connectPlayer, playerHandshakeStatus, sendState } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -87,6 +88,12 @@ describe('the MCP Apps player: resource, tool metadata and speech tokens', () =>
     expect(tokenA.socketUrl).toBe(`${server.url.replace(/^http/, 'ws')}/ws`);
     // The token is for the app, not the model: it is nowhere in what the model reads.
     expect(JSON.stringify([a.content, a.structuredContent])).not.toContain(tokenA.playerToken);
+    // Nobody listened yet; the text still leads with that, and says where the speech can play.
+    const said = (a.content[0] as { text: string }).text;
+    expect(said).toMatch(/^Nobody heard it: no Earshot player is open/);
+    expect(said).toMatch(
+      /Earshot player under this call .* it plays there instead; the user may have to press Play\.$/,
+    );
     const b = await client.callTool({
       name: 'speak',
       arguments: { text: 'The second speech, for the chat.' },
@@ -180,7 +187,7 @@ describe('the MCP Apps player: resource, tool metadata and speech tokens', () =>
   });
 });
 
-describe('speech tokens expire', () => {
+describe('in-chat speeches are bounded', () => {
   it('opens a speech until the token expires, then never again', () => {
     let now = 1_000;
     const speeches = new InChatSpeeches(() => now, 60_000);
@@ -191,5 +198,53 @@ describe('speech tokens expire', () => {
     now += 60_001;
     expect(speeches.open(issued.token)).toBeNull();
     expect(speeches.issue('alice', 'sp_a')).toBeNull();
+  });
+});
+
+describe('in-chat speeches: seats, eviction and long speeches', () => {
+  it('seats at most MAX_PLAYERS_PER_TOKEN players per token, and frees a seat on release', () => {
+    const speeches = new InChatSpeeches();
+    speeches.record('alice', 'sp_a');
+    const { token } = speeches.issue('alice', 'sp_a')!;
+    const grants = Array.from({ length: MAX_PLAYERS_PER_TOKEN }, () => speeches.open(token));
+    expect(grants.every((grant) => grant !== null)).toBe(true);
+    expect(speeches.open(token)).toBeNull();
+    grants[0]!.setListening(true);
+    expect(speeches.listening('alice')).toBe(1);
+    grants[0]!.release();
+    expect(speeches.listening('alice')).toBe(0);
+    expect(speeches.open(token)).not.toBeNull();
+  });
+
+  it('keeps the latest MAX_TAPES speeches: the oldest token stops working', () => {
+    const speeches = new InChatSpeeches();
+    speeches.record('alice', 'sp_0');
+    const { token } = speeches.issue('alice', 'sp_0')!;
+    for (let i = 1; i <= MAX_TAPES; i++) speeches.record('alice', `sp_${i}`);
+    expect(speeches.open(token)).toBeNull();
+  });
+
+  it('cuts a speech longer than the tape, and ends it with an error instead of speech.end', () => {
+    const tape = new SpeechTape('sp_long', 10);
+    const voice = { id: 'v', name: 'V' };
+    tape.message({
+      type: 'speech.start',
+      id: 'sp_long',
+      text: 't',
+      voice,
+      source: 'mcp',
+      audio: { mimeType: 'audio/pcm' },
+    });
+    tape.audio(new Uint8Array(8));
+    tape.audio(new Uint8Array(8));
+    tape.audio(new Uint8Array(1));
+    tape.message({ type: 'speech.end', id: 'sp_long', durationMs: 1, bytes: 17 });
+    const items: TapeItem[] = [];
+    tape.follow((item) => items.push(item));
+    expect(items.map((item) => (item.kind === 'audio' ? item.chunk.byteLength : item.message.type))).toEqual([
+      'speech.start',
+      8,
+      'speech.error',
+    ]);
   });
 });

@@ -4,8 +4,8 @@ import { SpeechTape } from './speech-tape.js';
 
 /** How long a speech token (and the tape it opens) lasts after the tool result that carried it. */
 export const SPEECH_TOKEN_TTL_MS = 10 * 60_000;
-/** Tapes kept at once (each at most TAPE_MAX_BYTES); past this the oldest goes first. */
-export const MAX_TAPES = 64;
+/** Tapes kept at once (each at most TAPE_MAX_BYTES: 64 MiB at worst); past this the oldest goes first. */
+export const MAX_TAPES = 32;
 /** Players one token may open at once (a host may render the same result twice). */
 export const MAX_PLAYERS_PER_TOKEN = 4;
 

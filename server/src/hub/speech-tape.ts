@@ -1,7 +1,10 @@
 import type { ServerMessage } from '@earshot/protocol';
 
-/** Audio one tape keeps: minutes of Opus speech, seconds of PCM. A longer speech is cut (the player is told). */
-export const TAPE_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Audio one tape keeps: about 8 minutes of Opus speech (longer than the longest text allows), 40 s of 24 kHz PCM.
+ * A longer speech is cut, and the player told so.
+ */
+export const TAPE_MAX_BYTES = 2 * 1024 * 1024;
 
 const ENDINGS = new Set<ServerMessage['type']>(['speech.end', 'speech.stopped', 'speech.error']);
 

@@ -60,6 +60,19 @@ export function inChatPlayerMeta(
 }
 
 /**
+ * Said after "Nobody heard it: …" when the result carries an in-chat player: in hosts that render MCP Apps the
+ * speech plays under the call (after the result, so it was not counted), and the console is not needed there.
+ */
+export const IN_CHAT_NOTE =
+  ' If the chat shows the Earshot player under this call (hosts that render MCP Apps), it plays there instead; ' +
+  'the user may have to press Play.';
+
+/** The result text, with IN_CHAT_NOTE when nobody listened and the in-chat player can still play it. */
+export function withInChatNote(text: string, playersListening: number, meta: object | undefined): string {
+  return meta !== undefined && playersListening === 0 ? text + IN_CHAT_NOTE : text;
+}
+
+/**
  * The CSP the host applies to the player's frame: it reaches Earshot's origin only (its WebSocket; the page
  * itself is inline, audio plays through WebAudio, so no other domain is needed).
  */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import { whileCancellable } from '../call-control.js';
 import { guarded, ok } from '../results.js';
-import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const REPLAY_TOOL = 'replay';
@@ -48,7 +48,8 @@ export function registerReplayTool(tools: ToolSet, deps: ToolDeps): void {
           const nobody = nobodyHeard(result, structured.playerUrl);
           const text = nobody ? `${nobody} ${replayed}.` : `${replayed}, to ${listenersPhrase(result)}.`;
           const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
-          return { ...ok(text, structured), ...(_meta && { _meta }) };
+          const said = withInChatNote(text, result.playersListening, _meta);
+          return { ...ok(said, structured), ...(_meta && { _meta }) };
         });
       }),
   );

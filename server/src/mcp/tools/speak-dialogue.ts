@@ -6,7 +6,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { engineWording, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
-import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_DIALOGUE_TOOL = 'speak_dialogue';
@@ -93,7 +93,8 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
               : `Spoke ${what} to ${listenersPhrase(result)}${result.played ? '; it finished playing' : ''}.`) +
             (result.audioUrl ? ` Audio: ${result.audioUrl}` : '');
           const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
-          return { ...ok(text, structured), ...(_meta && { _meta }) };
+          const said = withInChatNote(text, result.playersListening, _meta);
+          return { ...ok(said, structured), ...(_meta && { _meta }) };
         });
       }),
   );

@@ -4,7 +4,7 @@ import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { engineWording, textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
-import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
+import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
 export const SPEAK_TOOL = 'speak';
@@ -103,7 +103,11 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
             playerUrl: deps.speech.playerPageUrl(),
           };
           const _meta = inChatPlayerMeta(deps, call.user, started.handle.id);
-          return { ...ok(summarise(result), result), ...(_meta && { _meta }) };
+          const stopped = result.status === 'stopped';
+          const text = stopped
+            ? summarise(result)
+            : withInChatNote(summarise(result), result.playersListening, _meta);
+          return { ...ok(text, result), ...(_meta && { _meta }) };
         });
       }),
   );
