@@ -8,6 +8,10 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
  * fetch) runs on the load generator's CPU beside the stand-in, so it would slow Earshot's measured path
  * and not the floor's, and at 200 speakers the clients would be part of what is measured. Scenario d
  * reports the SDK client's call beside this one, so the client's share stays visible.
+ *
+ * `revision`: `legacy` sends what a 2025 client sends after initialize (the latest 2025 revision's header; the
+ * server serves it by its stateless fallback); `modern` sends a 2026-07-28 request (the revision's headers and
+ * the per-request `_meta` envelope, which needs no initialize either), as the v2 SDK client pinned to it does.
  */
 export class McpHttpClient {
   private nextId = 1;
@@ -16,18 +20,23 @@ export class McpHttpClient {
     private readonly url: string,
     private readonly key: string,
     private readonly agent: Agent,
+    private readonly revision: 'legacy' | 'modern' = 'legacy',
   ) {}
 
   /** Resolves with the tool's structured result once the whole answer has arrived; throws on any error. */
   async callTool(name: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
     const id = this.nextId++;
+    const modern = this.revision === 'modern';
     const body = JSON.stringify({
       jsonrpc: '2.0',
       id,
       method: 'tools/call',
-      params: { name, arguments: args },
+      params: { name, arguments: args, ...(modern ? { _meta: MODERN_META } : {}) },
     });
-    const answer = await this.post(body, timeoutMs);
+    const headers: Record<string, string> = modern
+      ? { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/call', 'mcp-name': name }
+      : { 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    const answer = await this.post(body, headers, timeoutMs);
     if (answer.status !== 200) throw new Error(`${name}: HTTP ${answer.status} ${answer.text.slice(0, 300)}`);
     const message = answer.contentType.includes('text/event-stream')
       ? findEvent(answer.text, id)
@@ -41,6 +50,7 @@ export class McpHttpClient {
 
   private post(
     body: string,
+    revisionHeaders: Record<string, string>,
     timeoutMs: number,
   ): Promise<{ status: number; contentType: string; text: string }> {
     return new Promise((resolve, reject) => {
@@ -54,7 +64,7 @@ export class McpHttpClient {
             authorization: `Bearer ${this.key}`,
             accept: 'application/json, text/event-stream',
             'content-type': 'application/json',
-            'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+            ...revisionHeaders,
           },
         },
         (res) => {
@@ -73,6 +83,14 @@ export class McpHttpClient {
     });
   }
 }
+
+const MODERN_REVISION = '2026-07-28';
+/** The per-request envelope a 2026-07-28 request carries in place of initialize. */
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+  'io.modelcontextprotocol/clientInfo': { name: 'earshot-bench', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 
 interface JsonRpcMessage {
   id?: unknown;

@@ -151,8 +151,8 @@ export class EarshotTarget implements Target {
   }
 
   /** MCP over plain keep-alive HTTP (see mcp-http.ts for why not the SDK client here). */
-  mcp(user: number): McpHttpClient {
-    return new McpHttpClient(this.url, this.keys.key(user), this.agent);
+  mcp(user: number, revision: 'legacy' | 'modern' = 'legacy'): McpHttpClient {
+    return new McpHttpClient(this.url, this.keys.key(user), this.agent, revision);
   }
 
   speaker(user: number): Promise<Speaker> {

@@ -13,9 +13,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PRINTABLE_KEY = re.compile(r"[\x21-\x7e]{1,512}")
 
 
+# Credentials Earshot issues carry the user's route tag (server/src/auth/route-tag.ts): route on it when present, so
+# a user's key, OAuth tokens and speech tokens all reach one task; on the whole key otherwise.
+ROUTE_TAG = re.compile(r"(?:esk|eso_at|est)_([A-Za-z0-9_-]{12})\.")
+
+
+def routed(credential):
+    tagged = ROUTE_TAG.match(credential)
+    return tagged.group(1) if tagged else credential
+
+
 def route_key(header):
     for offered in (header or "").split(","):
         value = offered.strip()
+        if value.startswith("speech-token."):
+            # The in-chat player's token for one speech (printable already, not encoded).
+            token = value[len("speech-token."):]
+            if PRINTABLE_KEY.fullmatch(token):
+                return routed(token)
+            continue
         if not value.startswith("bearer."):
             continue
         encoded = value[len("bearer."):]
@@ -24,7 +40,7 @@ def route_key(header):
         except ValueError:
             continue
         if PRINTABLE_KEY.fullmatch(key):
-            return key
+            return routed(key)
     return None
 
 

@@ -221,6 +221,7 @@ export class EarshotStack extends Stack {
       clusterName,
       store: this.data,
       publicUrl: this.apiUrl,
+      proxySecret: this.values.originSecret,
       // Every name the console can be opened on (each alias of the distribution serves it).
       allowedOrigins: [
         this.console.cloudFrontOrigin,

@@ -67,6 +67,7 @@ describe('construct prop checks', () => {
       imageTag: 'abc123',
       store: new DataStore(s, 'D'),
       publicUrl: 'https://api.example.com',
+      proxySecret: 'a-test-secret-of-enough-length',
       allowedOrigins: ['https://console.example.com'],
       elevenLabsKey: ecs.Secret.fromSecretsManager(new secretsmanager.Secret(s, 'K1')),
       apiKeyHashes: ecs.Secret.fromSecretsManager(new secretsmanager.Secret(s, 'K2')),

@@ -323,6 +323,28 @@ describe('also', () => {
     expect(image).not.toContain(':latest');
   });
 
+  it("a reload moves only the users nginx now sends elsewhere: the tasks get the proxy's secret, the proxy a root-only header file", () => {
+    const [, task] = one(prod.service, 'AWS::ECS::TaskDefinition');
+    const environment = (
+      task.Properties?.ContainerDefinitions as { Environment: { Name: string; Value: unknown }[] }[]
+    )[0]!.Environment;
+    const secret = environment.find((entry) => entry.Name === 'EARSHOT_PROXY_SECRET');
+    expect(secret).toBeDefined();
+    // The same deploy-time value CloudFront sends (X-Earshot-Origin-Verify), never a literal in the template.
+    expect(JSON.stringify(secret!.Value)).toContain('OriginSecret');
+    // CloudFront and nginx each append to X-Forwarded-For: per-address limits count clients, not nginx.
+    expect(environment.find((entry) => entry.Name === 'EARSHOT_TRUSTED_PROXY_HOPS')?.Value).toBe('2');
+    const [, instance] = one(prod.service, 'AWS::EC2::Instance');
+    const init = (
+      instance as unknown as {
+        Metadata: Record<string, { proxy: { files: Record<string, { mode: string }> } }>;
+      }
+    ).Metadata['AWS::CloudFormation::Init']!;
+    expect(init.proxy.files['/etc/earshot/staged/etc/earshot/proxy-secret.header']?.mode).toBe('000600');
+    const metadata = JSON.stringify(init);
+    expect(metadata).toContain('worker_shutdown_timeout 6h;');
+  });
+
   it('alarms when the proxy is unreachable during active hours, to the alerts topic', () => {
     const alarm = ofType(prod.service, 'AWS::CloudWatch::Alarm').find(([id]) =>
       id.includes('ProxyUnreachable'),

@@ -300,3 +300,94 @@ describe('a silent MCP call through nginx', () => {
     );
   }, 90_000);
 });
+
+// A task joins: nginx reloads with the new set, its old workers keep every open player socket, and earshot-upstreams
+// tells the previous tasks the new set; each closes (4001) only the players whose user now hashes to the new task.
+// Everyone else keeps their socket. Then every user's MCP speak still reaches their player: the tasks' ring agrees
+// with nginx's for all 24 keys (a disagreement would leave a player on another task than its user's calls).
+describe('a task joining behind nginx', () => {
+  let dir: string;
+  let servers: EarshotProcess[] = [];
+  let nginx: LocalNginx | undefined;
+  const sockets: WebSocket[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(mainJs))
+      throw new Error(`${mainJs} is missing: run "npm run build" first (npm test does).`);
+    dir = await mkdtemp(join(tmpdir(), 'earshot-join-'));
+    const secret = randomBytes(24).toString('hex');
+    for (const name of ['one', 'two', 'three']) {
+      servers.push(await startEarshot(name, join(dir, name), { EARSHOT_PROXY_SECRET: secret }));
+    }
+    nginx = await startLocalNginx({
+      tasks: servers.slice(0, 2).map((server) => server.address),
+      originSecret: secret,
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.terminate();
+    await nginx?.stop();
+    for (const server of servers) await server.stop();
+    servers = [];
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function connect(key: string) {
+    const { socket, hello } = await openPlayer(`ws://127.0.0.1:${nginx!.httpPort}/ws`, key, {
+      headers: nginx!.cloudFront,
+    });
+    sockets.push(socket);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    return { socket, hello, closed };
+  }
+
+  it('closes only the moved users’ players, and every user’s speech still reaches their player', async () => {
+    const players = new Map<string, Awaited<ReturnType<typeof connect>>>();
+    for (const user of users) players.set(user.name, await connect(user.key));
+    const codes = new Map<string, number>();
+    for (const [name, player] of players) void player.closed.then((code) => codes.set(name, code));
+
+    const discovery = await nginx!.discover(servers.map((server) => server.address));
+    // Both previous tasks answered the notice (their answer is logged with the counts).
+    for (const server of servers.slice(0, 2)) {
+      expect(discovery.stderr).toMatch(
+        new RegExp(`told ${server.address} the new set: \\{"moved":\\d+,"kept":\\d+\\}`),
+      );
+    }
+    const moved = [...discovery.stderr.matchAll(/"moved":(\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+    // 24 users over 3 tasks: nobody moving to the new one has a chance of (2/3)^24 ≈ 6·10⁻⁵.
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThan(users.length);
+    await waitFor('the moved players to close', async () => codes.size === moved);
+    expect(new Set(codes.values())).toEqual(new Set([4001]));
+
+    // The moved reconnect (as the console does at once); nginx's new workers send them to the new task.
+    for (const name of codes.keys()) {
+      const user = users.find((candidate) => candidate.name === name)!;
+      players.set(name, await connect(user.key));
+    }
+    await waitFor('the new task to log the moved players', async () =>
+      [...codes.keys()].every((name) => usersWithPlayersOn(servers[2]!).has(name)),
+    );
+    expect(usersWithPlayersOn(servers[2]!)).toEqual(new Set(codes.keys()));
+
+    // Every user — kept or moved — is heard: their MCP calls and their one open player are on the same task.
+    const proxy = `http://127.0.0.1:${nginx!.httpPort}`;
+    for (const user of users) {
+      const client = new Client({ name: 'earshot-join-test', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(`${proxy}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${user.key}`, ...nginx!.cloudFront } },
+      });
+      await client.connect(transport);
+      try {
+        const result = await client.callTool({ name: 'speak', arguments: { text: 'Still here?' } });
+        expect(result.structuredContent, user.name).toMatchObject({ playersReached: 1 });
+      } finally {
+        await client.close();
+      }
+    }
+    // The kept players never closed.
+    expect(codes.size).toBe(moved);
+  }, 120_000);
+});

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEchoBackend, type EchoBackend } from '../src/proxy/testing/echo-backend.js';
-import { openPlayer, rawRequest } from '../src/proxy/testing/clients.js';
+import { openPlayer, openSocket, rawRequest } from '../src/proxy/testing/clients.js';
 import { startLocalNginx, waitFor, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
 
 let a: EchoBackend;
@@ -56,7 +56,11 @@ describe('nginx in front of two tasks', () => {
   it('answers its own health check with security headers and no version', async () => {
     const response = await fetch(`${base}/nginx-health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    // It names the upstream set it serves: earshot-upstreams waits for the new one after a reload.
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      upstreams: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(response.headers.get('server')).toBe('nginx');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -96,6 +100,26 @@ describe('nginx in front of two tasks', () => {
     expect([...a.seen, ...b.seen].filter((line) => line.endsWith(' k'))).toEqual([]);
   });
 
+  it("keeps the tasks' internal routes to the proxy host: /internal/ from outside never reaches a task", async () => {
+    for (const path of [
+      '/internal/v1/route-ring',
+      '/internal/../internal/v1/route-ring',
+      '/%69nternal/v1/route-ring',
+    ]) {
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer k-internal',
+          'X-Earshot-Proxy-Secret': 'guess',
+          ...nginx.cloudFront,
+        },
+        body: '{}',
+      });
+      expect(response.status, path).toBe(404);
+    }
+    expect([...a.seen, ...b.seen].filter((line) => line.endsWith(' k-internal'))).toEqual([]);
+  });
+
   it('routes each user to one task for REST, MCP and the player WebSocket, spreading users over both', async () => {
     const users = Array.from({ length: 24 }, (_, index) => `key-user-${index}-${'x'.repeat(index % 5)}`);
     const placement = new Map<string, string>();
@@ -121,6 +145,39 @@ describe('nginx in front of two tasks', () => {
       const other = backend === 'a' ? b : a;
       expect(other.seen.some((line) => line.endsWith(` ${key}`))).toBe(false);
     }
+  });
+
+  it('routes every credential of one user alike: a tagged key, an OAuth token and a speech token reach one task', async () => {
+    // Route tags as server/src/auth/route-tag.ts makes them: 12 base64url characters after the prefix.
+    const tags = Array.from({ length: 16 }, (_, index) =>
+      `tag${String(index).padStart(2, '0')}_-AbCdEf`.slice(0, 12),
+    );
+    const placement = new Map<string, string>();
+    for (const tag of tags) {
+      const key = await apiAs(`esk_${tag}.key-secret-${tag}`);
+      const token = await apiAs(`eso_at_${tag}.token-secret`);
+      const player = await openPlayer(`ws://127.0.0.1:${nginx.httpPort}/ws`, `esk_${tag}.other-key`, {
+        headers: nginx.cloudFront,
+      });
+      player.socket.close();
+      const inChat = await openSocket(
+        `ws://127.0.0.1:${nginx.httpPort}/ws`,
+        ['earshot.v1', `speech-token.est_${tag}.speech-secret`],
+        { headers: nginx.cloudFront },
+      );
+      inChat.socket.close();
+      expect([token.backend, player.hello.backend, inChat.hello.backend], tag).toEqual([
+        key.backend,
+        key.backend,
+        key.backend,
+      ]);
+      placement.set(tag, key.backend);
+    }
+    // The tags spread over both tasks (all 16 on one has a chance of 2⁻¹⁵).
+    expect(new Set(placement.values())).toEqual(new Set(['a', 'b']));
+    // A credential without a tag still routes on all of it: the same tag-like text elsewhere does not count.
+    const untagged = await apiAs(`xyz_${tags[0]!}.secret`);
+    expect(untagged.key).toBe(`xyz_${tags[0]!}.secret`);
   });
 
   it('upgrades /ws to a WebSocket with the earshot.v1 subprotocol and exchanges frames both ways', async () => {

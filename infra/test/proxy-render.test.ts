@@ -182,7 +182,7 @@ describe('renderNginxConfig', () => {
       'include /etc/nginx/earshot/origin-verify.conf;',
       'listen 127.0.0.1:8089;',
       'ssl_protocols TLSv1.2 TLSv1.3;',
-      'worker_shutdown_timeout 60s;',
+      'worker_shutdown_timeout 6h;',
     ]) {
       expect(config).toContain(line);
     }
@@ -338,7 +338,8 @@ describe('the instance: constant user data, configuration in metadata', () => {
       ]);
       await writeFile(
         join(dir, 'upstreams.conf'),
-        'upstream earshot_user { server 127.0.0.1:8089; }\nupstream earshot_any { server 127.0.0.1:8089; }\n',
+        'map $host $earshot_upstreams_generation { default "none"; }\n' +
+          'upstream earshot_user { server 127.0.0.1:8089; }\nupstream earshot_any { server 127.0.0.1:8089; }\n',
       );
       await writeFile(join(dir, 'origin-verify.conf'), files.get(productionRuntime.originVerifyFile) ?? '');
       const local = config

@@ -27,6 +27,22 @@ describe('earshot-route-key', () => {
     }
   });
 
+  it('answers the route tag of a credential Earshot issued, for keys and in-chat speech tokens alike', async () => {
+    expect(await routeKeyFor(`earshot.v1, bearer.${b64url('esk_AbCdEfGh_-12.secret')}`)).toEqual({
+      status: 204,
+      key: 'AbCdEfGh_-12',
+    });
+    expect(await routeKeyFor('earshot.v1, speech-token.est_AbCdEfGh_-12.other')).toEqual({
+      status: 204,
+      key: 'AbCdEfGh_-12',
+    });
+    // No tag (a key made by hand, a tag of the wrong length): the whole credential, as before.
+    for (const key of ['esk_short.secret', 'esk_AbCdEfGh_-123.secret', 'xyz_AbCdEfGh_-12.secret']) {
+      expect(await routeKeyFor(`earshot.v1, bearer.${b64url(key)}`), key).toEqual({ status: 204, key });
+    }
+    expect(await routeKeyFor('earshot.v1, speech-token.has space')).toEqual({ status: 204, key: null });
+  });
+
   it('finds the bearer entry wherever it is in the list and takes the first usable one', async () => {
     expect(await routeKeyFor(`bearer.${b64url('first')},earshot.v1,bearer.${b64url('second')}`)).toEqual({
       status: 204,

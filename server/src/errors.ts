@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'unknown_request'
+  | 'unknown_grant'
   | 'audio_incomplete'
   | 'upstream_unauthorized'
   | 'quota_exceeded'
@@ -31,6 +33,13 @@ export type ErrorCode =
   | 'shutting_down'
   | 'store_unavailable'
   | 'cancelled'
+  | 'input_dirs_off'
+  | 'input_outside_allowed'
+  | 'input_not_found'
+  | 'input_too_large'
+  | 'input_not_audio'
+  | 'language_unsupported'
+  | 'format_unsupported'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -41,6 +50,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  unknown_request: 404,
+  unknown_grant: 404,
   audio_incomplete: 410,
   upstream_unauthorized: 502,
   quota_exceeded: 402,
@@ -53,6 +64,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   shutting_down: 503,
   store_unavailable: 503,
   cancelled: 499,
+  input_dirs_off: 403,
+  input_outside_allowed: 403,
+  input_not_found: 404,
+  input_too_large: 413,
+  input_not_audio: 415,
+  language_unsupported: 400,
+  format_unsupported: 400,
   internal: 500,
 };
 

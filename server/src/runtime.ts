@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { KeyRing, sha256Hex } from './auth/keys.js';
 import { loadOrCreateLocalKey } from './auth/local-key.js';
+import { createOAuthServer, type ClientMetadataFetcher, type OAuthRateLimits } from './auth/oauth/index.js';
 import type { Config } from './config/env.js';
 import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js';
 import { buildApp } from './http/app.js';
@@ -24,6 +25,12 @@ export interface StartOptions {
   readonly playedGraceMs?: number;
   /** How often the local store's housekeeping runs (tests make it fast). */
   readonly maintenanceIntervalMs?: number;
+  /** The OAuth server's clock (tests move it to expire tokens). */
+  readonly oauthNow?: () => Date;
+  /** Fetches client ID metadata documents (tests serve them without the public-https guard). */
+  readonly fetchClientMetadata?: ClientMetadataFetcher;
+  /** Registration and authorize rate limits (default 20 and 60 per address and minute). */
+  readonly oauthLimits?: Partial<OAuthRateLimits>;
 }
 
 export interface RunningEarshot {
@@ -89,6 +96,12 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     speech,
     settings,
     lifecycle,
+    oauth: createOAuthServer({
+      store: store.oauth,
+      now: options.oauthNow,
+      fetchMetadata: options.fetchClientMetadata,
+      limits: options.oauthLimits,
+    }),
   });
   try {
     await app.listen({ host: config.host, port: config.port });

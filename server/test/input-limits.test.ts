@@ -1,9 +1,12 @@
 // Every string an agent or a script can send is capped, and no error quotes more than a short excerpt of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStandin } from '@earshot/elevenlabs-standin';
+import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const HUGE = 500_000;
+const UPSTREAM_KEY = 'input-limits-upstream-key';
 /** The most of one repeated character an error may quote back. */
 const MAX_QUOTED = 120;
 
@@ -13,6 +16,7 @@ type JsonSchema = {
   const?: unknown;
   maxLength?: number;
   maxItems?: number;
+  maxProperties?: number;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema | JsonSchema[];
   additionalProperties?: boolean | JsonSchema;
@@ -32,7 +36,7 @@ function uncapped(schema: JsonSchema, path: string): string[] {
     problems.push(...uncapped(property, `${path}.${name}`));
   const items = Array.isArray(schema.items) ? schema.items : schema.items ? [schema.items] : [];
   for (const item of items) problems.push(...uncapped(item, `${path}[]`));
-  if (typeof schema.additionalProperties === 'object') {
+  if (typeof schema.additionalProperties === 'object' && schema.maxProperties === undefined) {
     // A record: its values are capped one by one, but nothing bounds how many keys it holds.
     problems.push(`${path}: record`);
   }
@@ -59,11 +63,27 @@ describe('input limits', () => {
     await server.close();
   });
 
-  it('caps every string and array in every tool input schema', async () => {
-    const { tools } = await client.listTools();
-    expect(tools.length).toBeGreaterThan(15);
-    const problems = tools.flatMap((tool) => uncapped(tool.inputSchema as JsonSchema, tool.name));
-    expect(problems).toEqual([]);
+  it('caps every string and array in every tool input schema, offline and with ElevenLabs', async () => {
+    // The ElevenLabs-only tools are listed only with ElevenLabs (the stand-in here).
+    const standin = await startStandin({ apiKeys: [UPSTREAM_KEY] });
+    const cloud = await startTestServer({
+      engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
+    });
+    const cloudClient = await connectMcp(cloud.url, cloud.keys.alice);
+    try {
+      const offline = (await client.listTools()).tools;
+      const all = (await cloudClient.listTools()).tools;
+      expect(offline.length).toBeGreaterThan(10);
+      expect(all.length).toBeGreaterThan(offline.length);
+      const problems = [...offline, ...all].flatMap((tool) =>
+        uncapped(tool.inputSchema as JsonSchema, tool.name),
+      );
+      expect(problems).toEqual([]);
+    } finally {
+      await cloudClient.close();
+      await cloud.close();
+      await standin.close();
+    }
   });
 
   it('caps text at the configured maximum', async () => {

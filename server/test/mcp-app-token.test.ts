@@ -1,6 +1,7 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
+import { routeTagOf } from '../src/auth/route-tag.js';
 import { InChatSpeeches, MAX_PLAYERS_PER_TOKEN, MAX_TAPES } from '../src/hub/in-chat.js';
 import { SpeechTape, type TapeItem } from '../src/hub/speech-tape.js';
 import { connectMcp, type McpTestClient } from './support/mcp.js';
@@ -8,7 +9,15 @@ import { connectPlayer, playerHandshakeStatus, sendState } from './support/playe
 import { startTestServer, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'mcp-app-upstream-key';
-const PLAYING_TOOLS = ['speak', 'speak_dialogue', 'replay', 'text_to_speech'];
+const PLAYING_TOOLS = [
+  'speak',
+  'speak_dialogue',
+  'replay',
+  'text_to_speech',
+  'speech_to_speech',
+  'compose_music',
+  'isolate_audio',
+];
 
 interface InChat {
   speechId: string;
@@ -74,6 +83,8 @@ describe('the MCP Apps player: resource, tool metadata and speech tokens', () =>
     });
     const tokenA = inChatOf(a);
     expect(tokenA.speechId).toBe((a.structuredContent as { id: string }).id);
+    // alice's route tag in front: behind the AWS proxy the in-chat player reaches the task holding the speech.
+    expect(tokenA.playerToken.startsWith(`est_${routeTagOf('alice')}.`)).toBe(true);
     expect(tokenA.socketUrl).toBe(`${server.url.replace(/^http/, 'ws')}/ws`);
     // The token is for the app, not the model: it is nowhere in what the model reads.
     expect(JSON.stringify([a.content, a.structuredContent])).not.toContain(tokenA.playerToken);

@@ -67,7 +67,12 @@ describe.each(MCP_CLIENT_KINDS)(
         output: 'audio',
       });
       expect((quiet.structuredContent as { playersReached: number }).playersReached).toBe(0);
-      expect(quiet.content.some((part) => part.type === 'audio')).toBe(true);
+      expect(quiet.content.find((part) => part.type === 'resource')).toMatchObject({
+        resource: {
+          uri: `earshot://history/${(quiet.structuredContent as { id: string }).id}`,
+          mimeType: 'audio/wav',
+        },
+      });
       expect(player.messages.some((m) => m.type === 'speech.start' && m.text === 'a soft click')).toBe(false);
       const bad = await call('text_to_sound_effects', { text: 'too long', duration_seconds: 60 });
       expect(bad.isError).toBe(true);
@@ -179,9 +184,10 @@ describe.each(MCP_CLIENT_KINDS)(
       standin.clearFaults();
     });
 
-    it('says plainly that these need ElevenLabs when running offline', async () => {
+    it('leaves these out when running offline: not listed, and a call is an unknown tool', async () => {
       const offline = await startTestServer();
       const offlineClient = await connectMcp(offline.url, offline.keys.alice, kind);
+      const listed = (await offlineClient.listTools()).tools.map((tool) => tool.name);
       for (const [name, args] of [
         ['text_to_sound_effects', { text: 'beep' }],
         ['speech_to_text', { source: 'earshot://history/sp_x' }],
@@ -192,9 +198,10 @@ describe.each(MCP_CLIENT_KINDS)(
           { generated_voice_id: 'x', name: 'X', description: 'A voice that cannot be made offline.' },
         ],
       ] as const) {
-        const result = await offlineClient.callTool({ name, arguments: args });
-        expect(result.isError, name).toBe(true);
-        expect(textOf(result)).toMatch(/ELEVENLABS_API_KEY/);
+        expect(listed, name).not.toContain(name);
+        await expect(offlineClient.callTool({ name, arguments: args }), name).rejects.toThrow(
+          new RegExp(`Tool ${name} not found`),
+        );
       }
       await offlineClient.close();
       await offline.close();

@@ -59,11 +59,20 @@ describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)
     await player.close();
   });
 
-  it('returns small audio inline, and a link with the reason when it is too big; never base64 in text', async () => {
+  it('returns small audio inline as an embedded resource (never MCP audio content), and a link with the reason when it is too big; never base64 in text', async () => {
     const small = await call(client, { text: 'Short.', output: 'audio' });
-    const audio = small.content.find((part) => part.type === 'audio') as { data: string; mimeType: string };
-    expect(audio.mimeType).toBe('audio/wav');
-    expect(Buffer.from(audio.data, 'base64').toString('ascii', 0, 4)).toBe('RIFF');
+    const { id, resourceUri } = small.structuredContent as { id: string; resourceUri: string };
+    // docs/tools.md: MCP `audio` content made @ai-sdk/mcp 1.x refuse the whole result; embedded resources
+    // are accepted by every revision and every client tried.
+    expect(small.content.map((part) => part.type)).toEqual(['text', 'resource']);
+    const embedded = small.content[1] as { resource: { uri: string; mimeType: string; blob: string } };
+    expect(embedded.resource).toMatchObject({ uri: resourceUri, mimeType: 'audio/wav' });
+    const wav = Buffer.from(embedded.resource.blob, 'base64');
+    expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
+    // The same WAV resources/read gives for its URI.
+    const read = (await client.readResource({ uri: resourceUri })).contents[0] as { blob: string };
+    expect(Buffer.from(read.blob, 'base64').equals(wav)).toBe(true);
+    expect(textOf(small)).toContain(`embedded resource earshot://history/${id}`);
     expect(textOf(small)).not.toMatch(/[A-Za-z0-9+/]{200}/);
 
     const long = Array.from(
@@ -71,16 +80,16 @@ describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)
       (_, i) => `This is line ${i + 1} of a rather long announcement.`,
     ).join(' ');
     const big = await call(client, { text: long, output: 'audio' });
-    expect(big.content.some((part) => part.type === 'audio')).toBe(false);
+    expect(big.content.some((part) => part.type === 'resource' || part.type === 'audio')).toBe(false);
     expect(big.content.some((part) => part.type === 'resource_link')).toBe(true);
     expect(textOf(big)).toMatch(/over the 512 KB inline limit/);
   });
 
-  it('writes files only inside EARSHOT_OUTPUT_DIR, refusing traversal, existing files and symlinks', async () => {
+  it("writes files only inside the caller's folder of EARSHOT_OUTPUT_DIR, refusing traversal, existing files and symlinks", async () => {
     const written = await call(client, { text: 'Saved to disk.', output: 'file', file_name: 'note.wav' });
     expect(written.isError).toBeFalsy();
     const path = (written.structuredContent as { path: string }).path;
-    expect(path).toBe(join(outputDir, 'note.wav'));
+    expect(path).toBe(join(outputDir, 'alice', 'note.wav'));
     expect((await readFile(path)).toString('ascii', 0, 4)).toBe('RIFF');
 
     for (const name of ['../escape.wav', '/tmp/abs.wav', 'sub/dir.wav', '..wav', 'note.mp3', '.hidden.wav']) {
@@ -92,12 +101,12 @@ describe.each(MCP_CLIENT_KINDS)('text_to_speech and its output modes (%s client)
 
     const target = join(outputDir, '..', `earshot-victim-${Date.now()}.txt`);
     await writeFile(target, 'keep me');
-    await symlink(target, join(outputDir, 'planted.wav'));
+    await symlink(target, join(outputDir, 'alice', 'planted.wav'));
     const planted = await call(client, { text: 'Via a link.', output: 'file', file_name: 'planted.wav' });
     expect(planted.isError).toBe(true);
     expect(await readFile(target, 'utf8')).toBe('keep me');
     await rm(target);
-    expect((await readdir(outputDir)).sort()).toEqual(['note.wav', 'planted.wav']);
+    expect((await readdir(join(outputDir, 'alice'))).sort()).toEqual(['note.wav', 'planted.wav']);
   });
 
   it('reuses identical audio for free, and refuses file output when no folder is configured', async () => {

@@ -87,6 +87,11 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
         name: `Designed ${via}`,
         description: `A warm and friendly voice for the ${via} test, medium pace.`,
       });
+      const cloned = await track('voice_clone', { sources: [tts.resourceUri], name: `Cloned ${via}` });
+      const revoiced = await track('speech_to_speech', { source: tts.resourceUri, voice: cloned.voice_id });
+      expect(revoiced.voice).toMatchObject({ name: `Cloned ${via}` });
+      await track('compose_music', { prompt: `a jingle for ${via}`, length_ms: 3000 });
+      await track('isolate_audio', { source: tts.resourceUri });
       await track('list_models');
       await track('get_settings');
       await track('update_settings', { auto_play: true });
@@ -108,6 +113,12 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       expect(failed.isError).toBe(true);
       expect(JSON.stringify(failed.content)).toMatch(/server error \(HTTP 500\)/);
       expect((await call('speak', { text: `Works again over ${via}.` })).isError).toBeFalsy();
+      expect((await call('compose_music', { prompt: 'x', length_ms: 10 })).isError).toBe(true);
+      expect((await call('voice_clone', { sources: [], name: 'X' })).isError).toBe(true);
+      expect((await call('isolate_audio', { source: 'a/../b' })).isError).toBe(true);
+      standin.injectFault({ status: 429, path: /music/ });
+      const busy = await call('compose_music', { prompt: `Busy over ${via}.`, length_ms: 3000 });
+      expect(JSON.stringify(busy.content)).toMatch(/\[upstream_busy\]/);
     });
   }
 

@@ -3,6 +3,10 @@ import type {
   HistoryPage,
   LibraryVoice,
   Model,
+  OAuthDecision,
+  OAuthGrant,
+  OAuthGrantList,
+  OAuthPendingRequest,
   SpeakResult,
   SpeechSource,
   Usage,
@@ -119,5 +123,22 @@ export class Api {
   }
   usage(days = 30): Promise<Usage> {
     return this.json(`/usage?days=${days}`);
+  }
+  /** Who this key signs in as (the usage answer names the user; one day of it is the cheapest ask). */
+  async whoami(): Promise<string> {
+    return (await this.usage(1)).user;
+  }
+  oauthRequest(id: string): Promise<OAuthPendingRequest> {
+    return this.json(`/oauth/requests/${encodeURIComponent(id)}`);
+  }
+  /** Approves or denies a pending authorization; the answer is where to send the browser. */
+  decideOAuth(id: string, decision: 'approve' | 'deny'): Promise<OAuthDecision> {
+    return this.json(`/oauth/requests/${encodeURIComponent(id)}/${decision}`, { method: 'POST', body: '{}' });
+  }
+  async oauthGrants(): Promise<readonly OAuthGrant[]> {
+    return (await this.json<OAuthGrantList>('/oauth/grants')).grants;
+  }
+  async revokeOAuthGrant(id: string): Promise<void> {
+    await this.request(`/oauth/grants/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 }

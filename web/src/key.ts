@@ -1,15 +1,24 @@
+import { keyFromFragment } from './route.js';
+
 const KEY_STORAGE = 'earshot.key';
 
-/** Takes `#key=…` from the URL (then removes it from the address bar and history), else the saved key. */
+/**
+ * Takes `#key=…` from the URL (then removes it from the address bar and history), else the saved key. On the
+ * consent page a key in the URL is removed and never taken (see keyFromFragment).
+ */
 export function takeKey(): string | null {
-  const match = /(?:^|[#&])key=([^&]+)/.exec(location.hash);
-  if (match?.[1]) {
-    const fromUrl = decodeURIComponent(match[1]);
-    localStorage.setItem(KEY_STORAGE, fromUrl);
-    // Keep the key out of the address bar, history and screenshots.
-    history.replaceState(null, '', location.pathname + location.search);
-    return fromUrl;
+  const { key, hash } = keyFromFragment(location.hash);
+  // Keep the key out of the address bar, history and screenshots.
+  if (hash !== location.hash) history.replaceState(null, '', location.pathname + location.search + hash);
+  if (key) {
+    localStorage.setItem(KEY_STORAGE, key);
+    return key;
   }
+  return savedKey();
+}
+
+/** The key this browser keeps, without looking at the URL. */
+export function savedKey(): string | null {
   return localStorage.getItem(KEY_STORAGE);
 }
 

@@ -6,7 +6,9 @@ import { h, replace } from './dom.js';
 import { forgetKey, saveKey, takeKey } from './key.js';
 import { playerSocketUrl, type ConnectionState } from './player/connection.js';
 import { Player } from './player/player.js';
+import { consentRequestId, isConsentRoute } from './route.js';
 import { connectView } from './views/connect.js';
+import { consentPage } from './views/consent.js';
 import { historyView } from './views/history.js';
 import { nowPlaying } from './views/now-playing.js';
 import { queueView } from './views/queue.js';
@@ -123,6 +125,8 @@ function shell(ctx: ConsoleContext): void {
 
   let current: View | null = null;
   function route(): void {
+    // The consent page stands alone (no player, no key from the URL): load it afresh.
+    if (isConsentRoute(location.hash)) return location.reload();
     const id = /^#\/([\w-]+)/.exec(location.hash)?.[1] ?? 'player';
     const view = views.find((candidate) => candidate.id === id) ?? views[0]!;
     current = view;
@@ -185,4 +189,14 @@ function shell(ctx: ConsoleContext): void {
   route();
 }
 
-void loadConfig().then((config) => start(config, takeKey()));
+void loadConfig().then((config) => {
+  // takeKey first: on the consent route it drops a key the link carried without taking it.
+  const key = takeKey();
+  if (isConsentRoute(location.hash)) {
+    consentPage(root, config, consentRequestId(location.hash), setConnection);
+    // Leaving it (Back, an edited address) starts the console afresh.
+    window.addEventListener('hashchange', () => location.reload());
+    return;
+  }
+  return start(config, key);
+});

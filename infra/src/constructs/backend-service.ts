@@ -44,6 +44,12 @@ export interface BackendServiceProps {
   readonly store: StoreBinding;
   /** `EARSHOT_PUBLIC_URL`: where users reach the API. */
   readonly publicUrl: string;
+  /**
+   * `EARSHOT_PROXY_SECRET`: the proxy's origin secret, with which earshot-upstreams proves its route-ring notices
+   * after a reload (server/src/http/route-ring.ts). It is already in the stack's template (the proxy's metadata);
+   * the task definition is no wider an audience.
+   */
+  readonly proxySecret: string;
   /** `EARSHOT_ALLOWED_ORIGINS`: the console origin(s). */
   readonly allowedOrigins: readonly string[];
   /**
@@ -156,6 +162,9 @@ export class BackendService extends Construct {
         EARSHOT_METRICS_SERVICE: props.serviceName,
         // A third of CloudFront's 60 s origin read timeout: silent MCP calls (wait: "played") are never cut.
         EARSHOT_SSE_KEEPALIVE_MS: String(SSE_KEEPALIVE_MS),
+        EARSHOT_PROXY_SECRET: props.proxySecret,
+        // CloudFront and nginx each append to X-Forwarded-For: the client is the address CloudFront saw.
+        EARSHOT_TRUSTED_PROXY_HOPS: '2',
       },
       secrets: {
         ELEVENLABS_API_KEY: props.elevenLabsKey,

@@ -50,6 +50,9 @@ export interface ProxyFileSets {
   readonly packages: readonly string[];
 }
 
+/** curl's header file for the tasks' route-ring route (earshot-upstreams); root-only, it holds the secret. */
+export const PROXY_SECRET_HEADER_FILE = '/etc/earshot/proxy-secret.header';
+
 const safeValue = /^[A-Za-z0-9._:/@=+, -]*$/;
 
 /** `/etc/earshot/earshot.env`: one KEY="value" a line, read by systemd (EnvironmentFile) and by bash alike. */
@@ -83,6 +86,7 @@ export function renderEnvFile(h: ProxyHostOptions): string {
     EARSHOT_PATCH_DAY: h.patch.day,
     EARSHOT_PATCH_START: h.patch.start,
     EARSHOT_PATCH_MINUTES: h.patch.minutes,
+    EARSHOT_PROXY_SECRET_HEADER_FILE: PROXY_SECRET_HEADER_FILE,
   };
   const lines = [
     '# Rendered by infra/src/proxy/files.ts: the settings of every Earshot script and unit here.',
@@ -153,6 +157,13 @@ export function proxyFiles(h: ProxyHostOptions): ProxyFileSets {
       path: productionRuntime.originVerifyFile,
       mode: '0640',
       content: renderOriginVerifyConfig(h.originSecret),
+    },
+    // The tasks know the origin secret too (EARSHOT_PROXY_SECRET): after a reload, earshot-upstreams proves with it
+    // that the new task list it sends them comes from the proxy.
+    {
+      path: PROXY_SECRET_HEADER_FILE,
+      mode: '0600',
+      content: `X-Earshot-Proxy-Secret: ${h.originSecret}\n`,
     },
     unit('earshot-route-key.service', { ROUTE_KEY_LISTEN: productionRuntime.routeKeyServer }),
     unit('earshot-upstreams.service'),

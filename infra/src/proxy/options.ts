@@ -61,9 +61,9 @@ export interface NginxRuntime {
   readonly originVerifyFile: string;
   /** @default '1m' */
   readonly maxBodySize: string;
-  /** How long a reload lets old workers keep their connections. Players reconnect after it, to the task the new
-   *  upstream set gives their key, so a scale-out cannot leave a player on another task than its user's MCP calls.
-   *  @default '60s' */
+  /** How long a reload lets old workers keep their connections. Right after a reload, the tasks close the players
+   *  of users that moved (earshot-upstreams tells them the new set); the others keep their sockets in the old
+   *  workers until they close or this passes, then reconnect to the same task. @default '6h' */
   readonly workerShutdownTimeout: string;
 }
 
@@ -87,7 +87,7 @@ export const productionRuntime: NginxRuntime = {
   mcpReadTimeout: '3600s',
   originVerifyFile: '/etc/nginx/earshot/origin-verify.conf',
   maxBodySize: '1m',
-  workerShutdownTimeout: '60s',
+  workerShutdownTimeout: '6h',
 };
 
 const hostname =

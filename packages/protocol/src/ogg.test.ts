@@ -50,6 +50,23 @@ describe('Ogg pages', () => {
     expect(reader.bufferedBytes).toBe(0);
   });
 
+  it("with packets: 'bos', reads the same pages and positions, with packets only on the first page", () => {
+    const writer = new OggPageWriter(99);
+    const stream = [
+      writer.page([opusHead({ channels: 1, preSkip: 312, inputSampleRate: 48_000 })], 0, 2),
+      writer.page([bytes(300, 1), bytes(40, 2)], 960 * 2),
+      writer.page([bytes(600, 3)], 960 * 3, 4),
+    ];
+    const read = (reader: OggPageReader) => stream.flatMap((page) => reader.push(page));
+    const all = read(new OggPageReader());
+    const positions = read(new OggPageReader({ packets: 'bos' }));
+    const shape = (pages: typeof all) =>
+      pages.map((page) => [page.flags, page.granule, page.sequence, page.bytes]);
+    expect(shape(positions)).toEqual(shape(all));
+    expect(positions[0]!.packets).toEqual(all[0]!.packets);
+    expect(positions.slice(1).map((page) => page.packets)).toEqual([[], []]);
+  });
+
   it('joins a packet continued across pages', () => {
     const writer = new OggPageWriter(7);
     const first = writer.page([bytes(255, 1)], -1);

@@ -48,6 +48,15 @@ export class OggPageReader {
   private pending: Uint8Array = new Uint8Array(0);
   private partialPacket: Uint8Array[] = [];
   private partialBytes = 0;
+  private readonly allPackets: boolean;
+
+  /**
+   * `packets: 'bos'`: only a stream's first page (BOS: the codec's header) has its packets; the others come with
+   * `packets` empty, for readers that need page positions only (no copy of every packet).
+   */
+  constructor(options: { readonly packets?: 'all' | 'bos' } = {}) {
+    this.allPackets = options.packets !== 'bos';
+  }
 
   /** Appends bytes and returns every page they complete. */
   push(chunk: Uint8Array): OggPage[] {
@@ -95,8 +104,17 @@ export class OggPageReader {
     const granuleLow = view.getUint32(6, true);
     const granuleHigh = view.getInt32(10, true);
     const granule = granuleHigh === -1 && granuleLow === 0xffffffff ? -1 : granuleHigh * 2 ** 32 + granuleLow;
-    if ((flags & 1) === 0) this.dropPartial();
+    if ((flags & 1) === 0 || !this.allPackets) this.dropPartial();
     const packets: Uint8Array[] = [];
+    if (!this.allPackets && (flags & 2) === 0)
+      return {
+        flags,
+        granule,
+        serial: view.getUint32(14, true),
+        sequence: view.getUint32(18, true),
+        packets,
+        bytes,
+      };
     let start = headerBytes;
     let length = 0;
     for (let i = 0; i < segments; i++) {

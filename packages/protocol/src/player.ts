@@ -109,4 +109,9 @@ export const CLOSE_CODES = {
   policyViolation: 1008,
   /** The player fell too far behind (its send buffer passed the limit); reconnecting resets it. */
   tooSlow: 4000,
+  /**
+   * Behind the AWS proxy: the proxy now routes this user to another server (a task came or went). Reconnect at
+   * once; the proxy sends the new connection to the right server.
+   */
+  moved: 4001,
 } as const;

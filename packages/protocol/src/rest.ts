@@ -22,6 +22,8 @@ export interface Model {
   readonly maxCharacters?: number;
   /** Credits per character (ElevenLabs: 0.5 for Flash/Turbo, 1 otherwise; 0 offline). */
   readonly creditsPerCharacter: number;
+  /** ISO 639-1 codes of the languages the model speaks, where the engine states them. */
+  readonly languages?: readonly string[];
 }
 
 export interface HistoryItem {

@@ -1,8 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { routeTagOf } from './route-tag.js';
 
-/** Keys Earshot generates: a prefix that makes them recognisable in a leak scan, then 192 random bits. */
-export function generateApiKey(): string {
-  return `esk_${randomBytes(24).toString('base64url')}`;
+/**
+ * A new raw key: a prefix that makes it recognisable in a leak scan, then 192 random bits. With the user's name
+ * it carries their route tag (`esk_<tag>.<secret>`, see route-tag.ts) so the AWS proxy sends it where their other
+ * credentials go; the local single-user key needs none.
+ */
+export function generateApiKey(user?: string): string {
+  const secret = randomBytes(24).toString('base64url');
+  return user === undefined ? `esk_${secret}` : `esk_${routeTagOf(user)}.${secret}`;
 }
 
 export function sha256Hex(value: string): string {

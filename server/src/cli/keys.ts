@@ -23,7 +23,7 @@ export function keys(argv: string[]): void {
       'A user name is 1-64 letters, digits, "-" or "_", starting with a letter or digit: earshot keys create alice',
       2,
     );
-  const key = generateApiKey();
+  const key = generateApiKey(name);
   process.stdout.write(
     `Key for ${name} (give it to them; it is shown once):\n  ${key}\n\n` +
       `Add this entry to EARSHOT_API_KEYS on the server (comma-separated):\n  ${name}:${sha256Hex(key)}\n`,

@@ -80,6 +80,19 @@ describe('loadConfig', () => {
       /EARSHOT_AUDIO_RETENTION_DAYS[\s\S]*EARSHOT_AUDIO_QUOTA_MB/,
     );
   });
+  it('reads EARSHOT_INPUT_DIRS as absolute folders split by "," or the path delimiter; off by default', () => {
+    expect(loadConfig({}).inputDirs).toEqual([]);
+    expect(loadConfig({ EARSHOT_INPUT_DIRS: ' /srv/a , /srv/b:/srv/c ' }).inputDirs).toEqual([
+      '/srv/a',
+      '/srv/b',
+      '/srv/c',
+    ]);
+    expect(loadConfig({ EARSHOT_INPUT_DIRS: '/srv/a/../b/' }).inputDirs).toEqual(['/srv/b']);
+    expect(errorOf({ EARSHOT_INPUT_DIRS: '/srv/a,recordings' })).toContain(
+      'EARSHOT_INPUT_DIRS entry 2: must hold absolute folder paths only',
+    );
+  });
+
   it('lists every problem at once', () => {
     expect(() =>
       loadConfig({

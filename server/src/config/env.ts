@@ -1,5 +1,5 @@
 import { isIP, isIPv4 } from 'node:net';
-import { resolve } from 'node:path';
+import { delimiter, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseStoreLocation, type StoreLocation } from '../storage/config.js';
 import { StoreInputError } from '../storage/errors.js';
@@ -89,6 +89,18 @@ export const EnvSchema = z.object({
   EARSHOT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EARSHOT_DAILY_CHAR_LIMIT: z.coerce.number().int().min(1).max(100_000_000).optional(),
   EARSHOT_OUTPUT_DIR: z.string().optional(),
+  /** Folders tools may read input audio from: absolute paths, separated by "," or the path delimiter. */
+  EARSHOT_INPUT_DIRS: z
+    .string()
+    .max(8192)
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(new RegExp(`[,${delimiter === ';' ? ';' : ':'}]`))
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(z.array(z.string().refine(isAbsolute, 'must hold absolute folder paths only')).max(32)),
   EARSHOT_MAX_TEXT_LENGTH: z.coerce.number().int().min(1).max(100_000).default(5000),
   EARSHOT_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   /** Slow clients (see http/connection-guard.ts for why these values): request head, whole request, idle keep-alive. */
@@ -103,6 +115,17 @@ export const EnvSchema = z.object({
   EARSHOT_METRICS_SERVICE: z.string().optional(),
   /** How often a silent MCP event stream gets a keepalive comment; proxies cut streams idle for longer (mcp/keepalive.ts). */
   EARSHOT_SSE_KEEPALIVE_MS: z.coerce.number().int().min(10).max(600_000).default(20_000),
+  /**
+   * Behind the AWS proxy only: the secret earshot-upstreams sends to /internal/v1/route-ring after nginx reloads
+   * (the same value nginx requires from CloudFront). Unset: the route does not exist.
+   */
+  EARSHOT_PROXY_SECRET: z.string().min(16).max(256).optional(),
+  /**
+   * Proxies in front of the server that append to X-Forwarded-For (AWS: CloudFront and nginx, 2). The client's
+   * address (per-address rate limits) is then the one the outermost trusted proxy saw; 0 (default) ignores the
+   * header, which a client could forge.
+   */
+  EARSHOT_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   /** Only for conformance/loopback tests: serve /mcp without a key. Refused unless bound to loopback. */
   EARSHOT_DANGEROUSLY_OMIT_AUTH: z.enum(['1', 'true']).optional(),
 });
@@ -138,11 +161,17 @@ export interface Config {
   readonly audioQuotaMb: number | undefined;
   /** Where the `file` output mode may write audio; undefined = the mode is off. */
   readonly outputDir: string | undefined;
+  /** Folders tools may read input audio from (EARSHOT_INPUT_DIRS); empty = file inputs are off. */
+  readonly inputDirs: readonly string[];
   readonly drainTimeoutMs: number;
   readonly metricsService: string | undefined;
   /** Interval of the keepalive comments on silent MCP event streams. */
   readonly sseKeepaliveMs: number;
   readonly omitAuth: boolean;
+  /** Set behind the AWS proxy: enables the route-ring route (http/route-ring.ts). */
+  readonly proxySecret: string | undefined;
+  /** X-Forwarded-For hops to trust (0: none); see EARSHOT_TRUSTED_PROXY_HOPS. */
+  readonly trustedProxyHops: number;
   readonly connections: ConnectionLimits;
 }
 
@@ -221,10 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     audioRetentionDays: e.EARSHOT_AUDIO_RETENTION_DAYS,
     audioQuotaMb: e.EARSHOT_AUDIO_QUOTA_MB,
     outputDir: e.EARSHOT_OUTPUT_DIR ? resolve(e.EARSHOT_OUTPUT_DIR) : undefined,
+    inputDirs: e.EARSHOT_INPUT_DIRS.map((dir) => resolve(dir)),
     drainTimeoutMs: e.EARSHOT_DRAIN_TIMEOUT_MS,
     metricsService: e.EARSHOT_METRICS_SERVICE,
     sseKeepaliveMs: e.EARSHOT_SSE_KEEPALIVE_MS,
     omitAuth,
+    proxySecret: e.EARSHOT_PROXY_SECRET,
+    trustedProxyHops: e.EARSHOT_TRUSTED_PROXY_HOPS,
     connections: {
       headersTimeoutMs: e.EARSHOT_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.EARSHOT_REQUEST_TIMEOUT_MS,

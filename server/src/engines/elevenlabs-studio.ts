@@ -1,8 +1,19 @@
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
+import {
+  audioEvents,
+  cloneVoice,
+  composeMusic,
+  isolateAudio,
+  speechToSpeech,
+} from './elevenlabs-voice-lab.js';
 import type {
+  AudioUpload,
   LibraryQuery,
+  MusicRequest,
+  SpeechToSpeechRequest,
+  VoiceCloneRequest,
   LibraryVoice,
   SoundEffectRequest,
   Studio,
@@ -10,7 +21,7 @@ import type {
   TranscriptionRequest,
   VoiceDesign,
 } from './studio.js';
-import type { SynthesisEvent, SynthesisStream } from './types.js';
+import type { SynthesisStream } from './types.js';
 
 const SAMPLE_RATE = 24_000;
 
@@ -141,6 +152,22 @@ export class ElevenLabsStudio implements Studio {
     }
   }
 
+  cloneVoice(request: VoiceCloneRequest) {
+    return cloneVoice(this.client, request);
+  }
+
+  speechToSpeech(request: SpeechToSpeechRequest, signal: AbortSignal) {
+    return speechToSpeech(this.client, request, signal);
+  }
+
+  isolateAudio(source: AudioUpload, signal: AbortSignal) {
+    return isolateAudio(this.client, source, signal);
+  }
+
+  composeMusic(request: MusicRequest, signal: AbortSignal) {
+    return composeMusic(this.client, request, signal);
+  }
+
   async searchLibrary(query: LibraryQuery): Promise<{ voices: LibraryVoice[]; hasMore: boolean }> {
     try {
       const result = await (
@@ -175,34 +202,5 @@ export class ElevenLabsStudio implements Studio {
     } catch (error) {
       throw fromElevenLabsError(error, {});
     }
-  }
-}
-
-async function* audioEvents(
-  stream: ReadableStream<Uint8Array>,
-  signal: AbortSignal,
-): AsyncIterable<SynthesisEvent> {
-  const reader = stream.getReader();
-  let finished = false;
-  try {
-    for (;;) {
-      let result: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (signal.aborted) throw new EarshotError('cancelled', 'Stopped.', { cause: error });
-        throw new EarshotError('upstream_interrupted', 'The ElevenLabs audio stream broke off; try again.', {
-          cause: error,
-        });
-      }
-      if (result.done) {
-        finished = true;
-        return;
-      }
-      if (result.value.byteLength > 0) yield { type: 'audio', data: result.value };
-    }
-  } finally {
-    if (!finished) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
   }
 }

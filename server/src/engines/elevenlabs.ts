@@ -3,7 +3,9 @@ import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/pro
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import { ElevenLabsHttp, ndjson } from './elevenlabs-http.js';
+import { renderClip } from './elevenlabs-render.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
+import type { OutputFormat } from '../audio/output-formats.js';
 import type {
   Subscription,
   SynthesisEvent,
@@ -117,6 +119,7 @@ export class ElevenLabsEngine implements VoiceEngine {
           description: model.description ?? undefined,
           maxCharacters: model.maximum_text_length_per_request ?? undefined,
           creditsPerCharacter: model.model_rates?.character_cost_multiplier ?? 1,
+          ...(model.languages ? { languages: model.languages.map((language) => language.language_id) } : {}),
         }));
     } catch (error) {
       throw fromElevenLabsError(error, {});
@@ -139,6 +142,7 @@ export class ElevenLabsEngine implements VoiceEngine {
           json: {
             text: request.text,
             model_id: request.modelId ?? DEFAULT_MODEL,
+            ...(request.languageCode ? { language_code: request.languageCode } : {}),
             ...(request.previousRequestIds?.length
               ? { previous_request_ids: request.previousRequestIds.slice(-3) }
               : {}),
@@ -162,6 +166,16 @@ export class ElevenLabsEngine implements VoiceEngine {
       credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
       events: readTimestampedStream(response.body, signal, idle),
     };
+  }
+
+  render(request: SynthesisRequest, format: OutputFormat, maxBytes: number, signal: AbortSignal) {
+    return renderClip(
+      this.http,
+      { ...request, modelId: request.modelId ?? DEFAULT_MODEL },
+      format,
+      maxBytes,
+      signal,
+    );
   }
 
   /** Adds when the account's credits reset to a quota error, so the agent can tell the user. */
@@ -223,6 +237,7 @@ interface ModelJson {
   readonly description?: string | null;
   readonly can_do_text_to_speech?: boolean | null;
   readonly maximum_text_length_per_request?: number | null;
+  readonly languages?: readonly { readonly language_id: string }[] | null;
   readonly model_rates?: { readonly character_cost_multiplier?: number | null } | null;
 }
 

@@ -1,4 +1,5 @@
 import type { LibraryVoice } from '@earshot/protocol';
+import type { VoiceSettings } from '@earshot/protocol';
 import type { SynthesisStream } from './types.js';
 
 export type { LibraryVoice };
@@ -61,6 +62,35 @@ export interface VoiceDesign {
   readonly credits: number;
 }
 
+/** An audio file sent to ElevenLabs (a clone sample, a source to re-voice or clean). */
+export interface AudioUpload {
+  readonly audio: Buffer;
+  readonly fileName: string;
+  readonly mimeType: string;
+}
+
+export interface VoiceCloneRequest {
+  readonly name: string;
+  readonly description?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly removeBackgroundNoise?: boolean;
+  readonly samples: readonly AudioUpload[];
+}
+
+export interface SpeechToSpeechRequest {
+  readonly source: AudioUpload;
+  readonly voiceId: string;
+  readonly modelId: string;
+  readonly settings?: VoiceSettings;
+  readonly removeBackgroundNoise?: boolean;
+}
+
+export interface MusicRequest {
+  readonly prompt: string;
+  readonly lengthMs?: number;
+  readonly forceInstrumental?: boolean;
+}
+
 export interface Studio {
   /** Voice previews from a description (each a generated voice id and its sample). */
   designVoice(request: { description: string; text?: string }, signal: AbortSignal): Promise<VoiceDesign>;
@@ -74,4 +104,12 @@ export interface Studio {
   soundEffect(request: SoundEffectRequest, signal: AbortSignal): Promise<SynthesisStream>;
   transcribe(request: TranscriptionRequest, signal: AbortSignal): Promise<Transcript>;
   searchLibrary(query: LibraryQuery): Promise<{ voices: LibraryVoice[]; hasMore: boolean }>;
+  /** Instant voice cloning: a new voice in the account from audio samples. */
+  cloneVoice(request: VoiceCloneRequest): Promise<{ id: string; name: string }>;
+  /** The source's speech re-voiced, as Ogg Opus streamed as it arrives. */
+  speechToSpeech(request: SpeechToSpeechRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /** The source with its background noise removed, as 24 kHz PCM streamed as it arrives. */
+  isolateAudio(source: AudioUpload, signal: AbortSignal): Promise<SynthesisStream>;
+  /** A piece of music from a prompt, as Ogg Opus streamed as it is composed. */
+  composeMusic(request: MusicRequest, signal: AbortSignal): Promise<SynthesisStream>;
 }

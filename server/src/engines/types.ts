@@ -1,4 +1,5 @@
 import type { AudioFormat, Model, Voice, VoiceSettings } from '@earshot/protocol';
+import type { OutputFormat } from '../audio/output-formats.js';
 import type { Studio } from './studio.js';
 
 export interface Subscription {
@@ -14,6 +15,8 @@ export interface SynthesisRequest {
   readonly voiceId: string;
   readonly modelId?: string;
   readonly settings?: VoiceSettings;
+  /** ISO 639-1 language to speak in (ElevenLabs `language_code`; checked by services/language.ts first). */
+  readonly languageCode?: string;
   /** Earlier requests this one continues (ElevenLabs request stitching, at most 3). */
   readonly previousRequestIds?: readonly string[];
   /** Who is asking (the user), so engines that share local workers can take requesters in turn. */
@@ -54,6 +57,16 @@ export interface VoiceEngine {
   listVoices(): Promise<Voice[]>;
   listModels(): Promise<Model[]>;
   synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream>;
+  /**
+   * One whole clip in an ElevenLabs `output_format`, at most `maxBytes` (text_to_speech's output_format).
+   * Engines without it are rendered from their Ogg Opus stream (audio/output-formats.ts).
+   */
+  render?(
+    request: SynthesisRequest,
+    format: OutputFormat,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<{ audio: Buffer; credits: number }>;
   /** Sound effects, transcription and the voice library; only ElevenLabs has them. */
   readonly studio?: Studio;
   /** The provider account's credits, when the engine has an account (ElevenLabs); undefined offline. */

@@ -2,13 +2,15 @@ import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ClientLogLevels, InFlightCalls, registerMcpRoute } from '../mcp/index.js';
-import { authenticateBeforeBody, makeAuthenticate } from './auth.js';
+import { authenticateBeforeBody, makeAuthenticate, makeResolver } from './auth.js';
 import { guardConnections, httpServerTimeouts } from './connection-guard.js';
 import type { AppDeps } from './deps.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './health.js';
+import { OAUTH_PUBLIC_ROUTES, registerOAuthRoutes } from './oauth/index.js';
 import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
+import { registerRouteRing, RoutedPlayers } from './route-ring.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
 
@@ -31,6 +33,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    // Behind CloudFront and nginx (EARSHOT_TRUSTED_PROXY_HOPS=2), request.ip is the address CloudFront saw: the
+    // per-address OAuth rate limits would otherwise count every user as nginx.
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustedProxyHops,
     forceCloseConnections: true,
   });
 
@@ -50,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   guardConnections(app.server, deps.config.connections, deps.logger);
 
   app.decorateRequest('user', '');
+  app.decorateRequest('authMethod', 'none');
   registerErrorHandling(app);
   const originPolicy = originPolicyFor(deps.config);
   const warning = hostPolicyWarning(deps.config, originPolicy);
@@ -63,12 +69,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       handleProtocols: (protocols) => (protocols.has(PLAYER_SUBPROTOCOL) ? PLAYER_SUBPROTOCOL : false),
     },
   });
-  await registerSecurity(app, originPolicy);
+  await registerSecurity(app, originPolicy, OAUTH_PUBLIC_ROUTES);
 
-  const authenticate = authenticateBeforeBody(makeAuthenticate(deps.keyRing, deps.config.omitAuth));
+  const resolve = makeResolver(deps.keyRing, deps.oauth.tokens);
+  const authenticate = authenticateBeforeBody(makeAuthenticate(resolve, deps.config));
   registerHealthRoutes(app, deps);
   registerRestRoutes(app, deps, authenticate);
-  registerPlayerSocket(app, deps, originPolicy);
+  registerOAuthRoutes(app, deps, authenticate);
+  // Behind the AWS proxy only (EARSHOT_PROXY_SECRET): players tracked by route, so a proxy reload moves only
+  // the users nginx now sends elsewhere (route-ring.ts).
+  const routed = deps.config.proxySecret ? new RoutedPlayers() : undefined;
+  registerPlayerSocket(app, deps, originPolicy, resolve, routed);
+  if (routed && deps.config.proxySecret) registerRouteRing(app, routed, deps.config.proxySecret);
   registerMcpRoute(app, {
     deps: {
       hub: deps.hub,
@@ -79,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       engine: deps.engine,
       store: deps.store,
       outputDir: deps.config.outputDir,
+      inputDirs: deps.config.inputDirs,
       inFlight: new InFlightCalls(),
       logLevels: new ClientLogLevels(),
       maxTextLength: deps.config.maxTextLength,

@@ -1,11 +1,41 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { KeyRing } from '../auth/keys.js';
+import type { Tokens } from '../auth/oauth/index.js';
+import { ACCESS_TOKEN_PREFIX } from '../auth/oauth/index.js';
 import { bearerToken } from '../auth/request-guard.js';
+import type { Config } from '../config/env.js';
+import { publicOrigin, resourceMetadataUrl } from './public-origin.js';
 
 /** The user of an omitted-auth (loopback test) server. */
 export const ANONYMOUS_USER = 'default';
 
-export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => string | undefined;
+/** How a request proved who it is: an API key, an OAuth access token, or nothing (omitted auth). */
+export type AuthMethod = 'key' | 'oauth' | 'none';
+
+export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<string | undefined>;
+
+/** A presented credential's user, or why it was refused. */
+export type Resolution =
+  | { readonly user: string; readonly method: 'key' | 'oauth' }
+  | { readonly user: null; readonly oauthRefused: boolean };
+
+/**
+ * Resolves a presented key or token: API keys from the in-memory key ring (no I/O), OAuth access tokens
+ * (`eso_at_…`) from the store. Used by the HTTP routes and the player socket alike.
+ */
+export function makeResolver(
+  keyRing: KeyRing,
+  tokens: Tokens,
+): (presented: string | undefined) => Promise<Resolution> {
+  return async (presented) => {
+    if (presented?.startsWith(ACCESS_TOKEN_PREFIX)) {
+      const check = await tokens.check(presented);
+      return 'user' in check ? { user: check.user, method: 'oauth' } : { user: null, oauthRefused: true };
+    }
+    const user = keyRing.authenticate(presented);
+    return user ? { user, method: 'key' } : { user: null, oauthRefused: false };
+  };
+}
 
 /** True when the request says a body follows (which an unauthenticated caller must not get to send). */
 function announcesBody(request: FastifyRequest): boolean {
@@ -14,26 +44,43 @@ function announcesBody(request: FastifyRequest): boolean {
 }
 
 /**
- * Returns the user of the request's bearer key, or sends 401 with a hint and returns undefined.
- * The key itself is never logged or echoed.
+ * Returns the user of the request's bearer key or access token, or sends 401 with a hint and returns undefined.
+ * The 401 names the protected resource metadata (RFC 9728 §5.1), where an MCP client starts the OAuth flow.
+ * The key or token itself is never logged or echoed.
  */
-export function makeAuthenticate(keyRing: KeyRing, omitAuth: boolean): Authenticate {
-  return (request, reply) => {
-    const user = keyRing.authenticate(bearerToken(request.headers.authorization));
-    if (user) return user;
-    if (omitAuth) return ANONYMOUS_USER;
+export function makeAuthenticate(
+  resolve: ReturnType<typeof makeResolver>,
+  config: Pick<Config, 'omitAuth' | 'publicUrl'>,
+): Authenticate {
+  return async (request, reply) => {
+    const presented = bearerToken(request.headers.authorization);
+    const resolution = await resolve(presented);
+    if (resolution.user !== null) {
+      request.authMethod = resolution.method;
+      return resolution.user;
+    }
+    if (config.omitAuth) {
+      request.authMethod = 'none';
+      return ANONYMOUS_USER;
+    }
     // The body of a refused request is never read: close the connection after the answer instead of
     // draining a body nobody asked for (keep-alive would make Node read it to find the next request).
     if (announcesBody(request)) void reply.header('connection', 'close');
+    const metadata = resourceMetadataUrl(publicOrigin(config, request));
+    const challenge = presented
+      ? `Bearer resource_metadata="${metadata}", error="invalid_token"`
+      : `Bearer resource_metadata="${metadata}"`;
     void reply
       .code(401)
-      .header('www-authenticate', 'Bearer realm="earshot"')
+      .header('www-authenticate', challenge)
       .send({
         error: {
           code: 'unauthorized',
-          message: request.headers.authorization
-            ? 'The API key is not valid. Use the key printed when Earshot started (or from EARSHOT_API_KEY).'
-            : 'Missing API key: send "Authorization: Bearer <key>" (the key is printed when Earshot starts).',
+          message: resolution.oauthRefused
+            ? 'The access token is not valid: it expired or was revoked. Refresh it, or connect the client again.'
+            : request.headers.authorization
+              ? 'The API key is not valid. Use the key printed when Earshot started (or from EARSHOT_API_KEY).'
+              : 'Missing API key: send "Authorization: Bearer <key>" (the key is printed when Earshot starts).',
         },
       });
     return undefined;
@@ -46,8 +93,29 @@ export function makeAuthenticate(keyRing: KeyRing, omitAuth: boolean): Authentic
  */
 export function authenticateBeforeBody(authenticate: Authenticate): onRequestAsyncHookHandler {
   return async (request, reply) => {
-    const user = authenticate(request, reply);
+    const user = await authenticate(request, reply);
     if (user === undefined) return reply;
     request.user = user;
   };
+}
+
+/**
+ * For routes only an API key may use (approving OAuth clients, revoking grants): a client holding an access
+ * token must not mint itself more access. Runs after `authenticateBeforeBody`.
+ */
+export const requireApiKey: onRequestAsyncHookHandler = async (request, reply) => {
+  if (request.authMethod === 'oauth') {
+    return reply.code(403).send({
+      error: {
+        code: 'forbidden',
+        message: 'OAuth access tokens cannot manage OAuth grants; use your API key (the console does).',
+      },
+    });
+  }
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    authMethod: AuthMethod;
+  }
 }

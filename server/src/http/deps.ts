@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keys.js';
+import type { OAuthServer } from '../auth/oauth/index.js';
 import type { Config } from '../config/env.js';
 import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import type { Hub } from '../hub/index.js';
@@ -23,4 +24,6 @@ export interface AppDeps {
   readonly speech: SpeechService;
   readonly settings: SettingsService;
   readonly lifecycle: Lifecycle;
+  /** Earshot's OAuth 2.1 authorization server (its access tokens act as the approving user). */
+  readonly oauth: OAuthServer;
 }

@@ -6,9 +6,10 @@ import type { WebSocket } from 'ws';
 import { ClientMessageSchema } from './player-messages.js';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
 import type { PlayerConnection } from '../hub/index.js';
-import { ANONYMOUS_USER } from './auth.js';
+import { ANONYMOUS_USER, type makeResolver } from './auth.js';
 import type { OriginPolicy } from '../auth/request-guard.js';
 import type { AppDeps } from './deps.js';
+import { routeHashOf, type RoutedPlayers } from './route-ring.js';
 import { checkHostAndOrigin } from './security.js';
 import { attachSpeechPlayer, speechTokenFromSubprotocols } from './speech-socket.js';
 import type { SpeechGrant } from '../hub/in-chat.js';
@@ -55,7 +56,13 @@ export function handlePlayerSocketError(error: Error, socket: WebSocket, request
  * The player channel at /ws. The key arrives as a subprotocol (`bearer.<base64url(key)>`) so it never
  * appears in URLs or logs; it is checked before the upgrade, so a bad key gets a plain 401.
  */
-export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, originPolicy: OriginPolicy): void {
+export function registerPlayerSocket(
+  app: FastifyInstance,
+  deps: AppDeps,
+  originPolicy: OriginPolicy,
+  resolve: ReturnType<typeof makeResolver>,
+  routed?: RoutedPlayers,
+): void {
   app.get(
     '/ws',
     {
@@ -96,7 +103,8 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
           grants.set(request, grant);
           return;
         }
-        const user = deps.keyRing.authenticate(keyFromSubprotocols(protocols));
+        // An API key or an OAuth access token (a browser-based client's player), as on every route.
+        const { user } = await resolve(keyFromSubprotocols(protocols));
         if (!user && !deps.config.omitAuth) {
           return reply.code(401).send({
             error: {
@@ -112,6 +120,14 @@ export function registerPlayerSocket(app: FastifyInstance, deps: AppDeps, origin
       const grant = grants.get(request);
       if (grant) return attachSpeechPlayer(socket, grant, deps);
       attachPlayer(socket, request.raw.socket, request.user, deps);
+      // Behind the AWS proxy: remember where nginx's ring puts this key, so a reload moves only whom it must.
+      const key = routed && keyFromSubprotocols(request.headers['sec-websocket-protocol']);
+      if (!routed || key === undefined) return;
+      const untrack = routed.track({
+        routeHash: routeHashOf(key),
+        moved: () => socket.close(CLOSE_CODES.moved, 'moved to another server: reconnect'),
+      });
+      socket.once('close', untrack);
     },
   );
 }

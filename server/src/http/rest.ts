@@ -4,6 +4,7 @@ import { OGG_OPUS, type HistoryPage, type Usage } from '@earshot/protocol';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 import { storedWav } from '../services/stored-wav.js';
+import { LanguageSchema } from '../services/language.js';
 import { SettingsPatchSchema, VoiceSettingsSchema } from '../services/settings.js';
 import type { AppDeps } from './deps.js';
 
@@ -14,6 +15,7 @@ const speakBodySchema = (maxTextLength: number) =>
       voice: z.string().max(100).optional(),
       model: z.string().max(100).optional(),
       settings: VoiceSettingsSchema.optional(),
+      language: LanguageSchema.optional(),
       wait: z.enum(['generated', 'played']).optional(),
       fresh: z.boolean().optional(),
       /** false: generate and keep in history without playing (the console's Download). */

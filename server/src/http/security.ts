@@ -77,11 +77,24 @@ export function hostPolicyWarning(config: Config, policy: OriginPolicy): string 
  * Host and Origin checks (DNS rebinding, cross-site requests and cross-site WebSocket hijacking), CORS for
  * the console served from another origin (CloudFront), and security headers on every response.
  */
-export async function registerSecurity(app: FastifyInstance, policy: OriginPolicy): Promise<void> {
+export async function registerSecurity(
+  app: FastifyInstance,
+  policy: OriginPolicy,
+  /**
+   * Routes any origin may call without credentials: OAuth discovery, registration, token and revocation, which
+   * browser-based MCP clients call from their own origin. They hold no ambient authority (no cookies; a token
+   * request needs the code and its PKCE verifier), so the Origin check has nothing to protect there.
+   */
+  publicRoutes: ReadonlySet<string> = new Set(),
+): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
     const checkHost = route === undefined || !HOST_EXEMPT_ROUTES.has(route);
-    const checkOrigin = route === undefined || !ORIGIN_EXEMPT_ROUTES.has(route);
+    // A CORS preflight matches the cors plugin's catch-all route; for a public OAuth path it only answers headers.
+    const publicPreflight = request.method === 'OPTIONS' && publicRoutes.has(request.url.split('?')[0] ?? '');
+    const checkOrigin =
+      !publicPreflight &&
+      (route === undefined || !(ORIGIN_EXEMPT_ROUTES.has(route) || publicRoutes.has(route)));
     if (request.ws && (route === undefined || !WEBSOCKET_ROUTES.has(route))) {
       return reply
         .code(404)
@@ -104,8 +117,15 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
     if (refusal) return reply.code(403).send({ error: refusal });
   });
 
-  await app.register(cors, {
-    origin: (origin, callback) =>
+  const publicCors = {
+    origin: '*',
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'mcp-protocol-version'],
+    credentials: false,
+    maxAge: 600,
+  };
+  const consoleCors = {
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
       callback(null, origin !== undefined && policy.allowedOrigins.includes(origin)),
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: [
@@ -118,8 +138,15 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
       'mcp-session-id',
       'last-event-id',
     ],
-    exposedHeaders: ['mcp-session-id', 'retry-after'],
+    exposedHeaders: ['mcp-session-id', 'retry-after', 'www-authenticate'],
     maxAge: 600,
+  };
+  // Decided per request on the exact path (a CORS preflight matches no route): the public OAuth routes get `*`.
+  await app.register(cors, {
+    delegator: (request, callback) => {
+      const path = (request.url ?? '').split('?')[0] ?? '';
+      callback(null, publicRoutes.has(path) ? publicCors : consoleCors);
+    },
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -21,7 +21,8 @@ export function speechTokenFromSubprotocols(header: string | string[] | undefine
   const value = offered
     .find((protocol) => protocol.startsWith(SPEECH_TOKEN_SUBPROTOCOL_PREFIX))
     ?.slice(SPEECH_TOKEN_SUBPROTOCOL_PREFIX.length);
-  return value !== undefined && /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : undefined;
+  // `est_<route tag>.<secret>` (route-tag.ts); the dot is allowed in a subprotocol token.
+  return value !== undefined && /^[A-Za-z0-9_.-]{16,128}$/.test(value) ? value : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { routeTagOf } from '../auth/route-tag.js';
 import { SpeechTape } from './speech-tape.js';
 
 /** How long a speech token (and the tape it opens) lasts after the tool result that carried it. */
@@ -68,7 +69,8 @@ export class InChatSpeeches {
     this.sweep();
     const entry = this.entries.get(speechId);
     if (!entry || entry.user !== user) return null;
-    const token = randomBytes(32).toString('base64url');
+    // The user's route tag in front (route-tag.ts): behind the AWS proxy it reaches the task holding the tape.
+    const token = `est_${routeTagOf(user)}.${randomBytes(32).toString('base64url')}`;
     if (entry.tokenHash) this.byToken.delete(entry.tokenHash);
     entry.tokenHash = hash(token);
     entry.expiresAt = this.now() + this.ttlMs;

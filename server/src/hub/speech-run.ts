@@ -72,6 +72,7 @@ export async function runSpeech(
             voiceId: job.voice.id,
             modelId: job.modelId,
             settings: job.settings,
+            ...(job.languageCode ? { languageCode: job.languageCode } : {}),
             requester: job.user,
           },
           signal,

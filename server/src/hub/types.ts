@@ -20,6 +20,8 @@ export interface SpeechJob {
   readonly voice: VoiceRef;
   readonly modelId: string | undefined;
   readonly settings: VoiceSettings;
+  /** ISO 639-1 language the engine is asked to speak in, when the caller named one. */
+  readonly languageCode?: string;
   readonly source: SpeechSource;
   readonly saveAudio: boolean;
   /** Called after each audio chunk with the totals so far (for MCP progress). */

@@ -1,9 +1,7 @@
-import { constants } from 'node:fs';
-import { mkdir, open, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { HistoryItem } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { EarshotError } from '../errors.js';
+import { checkOutputFileName, userOutputDir, writeOutputFile } from '../services/output-files.js';
 import { storedWav } from '../services/stored-wav.js';
 import { AudioMissingError, type Store } from '../storage/index.js';
 
@@ -13,7 +11,6 @@ export type OutputMode = 'link' | 'audio' | 'file';
 export const INLINE_AUDIO_MAX_BYTES = 512 * 1024;
 /** What a resource read returns at most. */
 export const RESOURCE_AUDIO_MAX_BYTES = 16 * 1024 * 1024;
-const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.wav$/;
 
 export function historyResourceUri(id: string): string {
   return `earshot://history/${id}`;
@@ -48,41 +45,16 @@ export async function readWav(
 }
 
 /**
- * Writes the WAV into the output directory, never outside it: a plain file name only (no separators, so
- * no traversal), and O_EXCL|O_NOFOLLOW so an existing file or a planted symlink is refused, not followed.
+ * Inline audio as an embedded resource (`type: "resource"` with a base64 blob), not MCP `audio` content: every
+ * revision since 2024-11-05 and every client tried (docs/clients.md) accepts embedded resources, while
+ * `audio` content made @ai-sdk/mcp 1.x refuse the whole result — it negotiates 2025-11-25 like the official
+ * SDK, so a stateless call cannot tell it apart. The URI is the one resources/read answers for the same audio.
  */
-export async function writeWavFile(outputDir: string, fileName: string, wav: Buffer): Promise<string> {
-  if (!FILE_NAME.test(fileName) || fileName.includes('..')) {
-    throw new EarshotError(
-      'invalid_input',
-      `"${fileName}" is not a plain file name ending in .wav (letters, digits, ".", "_" and "-"; no folders).`,
-    );
-  }
-  await mkdir(outputDir, { recursive: true });
-  const directory = await realpath(outputDir);
-  const path = join(directory, fileName);
-  let handle;
-  try {
-    handle = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o644,
-    );
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new EarshotError(
-        'invalid_input',
-        `${fileName} already exists in the output folder; pick another name.`,
-      );
-    }
-    throw error;
-  }
-  try {
-    await handle.writeFile(wav);
-  } finally {
-    await handle.close();
-  }
-  return path;
+export function embeddedWav(uri: string, wav: Buffer) {
+  return {
+    type: 'resource' as const,
+    resource: { uri, mimeType: 'audio/wav', blob: wav.toString('base64') },
+  };
 }
 
 export interface DeliverOptions {
@@ -96,8 +68,9 @@ export interface DeliverOptions {
 }
 
 /**
- * The content blocks that hand generated audio to the agent: a resource link (default), inline audio
- * under a size cap (else a link, saying why), or a file in EARSHOT_OUTPUT_DIR. Never base64 in text.
+ * The content blocks that hand generated audio to the agent: a resource link (default), the audio inline as an
+ * embedded resource under a size cap (else a link, saying why), or a file in the user's folder of
+ * EARSHOT_OUTPUT_DIR. Never base64 in text.
  */
 export async function deliverAudio(
   options: DeliverOptions,
@@ -114,8 +87,8 @@ export async function deliverAudio(
     const wav = await readWav(options.store, options.user, item, INLINE_AUDIO_MAX_BYTES);
     if (wav) {
       return {
-        content: [{ type: 'audio', data: wav.toString('base64'), mimeType: 'audio/wav' }],
-        note: 'Audio attached.',
+        content: [embeddedWav(link.uri, wav)],
+        note: `Audio attached: the WAV inline as the embedded resource ${link.uri}.`,
       };
     }
     return {
@@ -124,15 +97,13 @@ export async function deliverAudio(
     };
   }
   if (options.mode === 'file') {
-    if (!options.outputDir) {
-      throw new EarshotError(
-        'invalid_input',
-        'The file output is off: start Earshot with EARSHOT_OUTPUT_DIR set to a folder it may write to (local use).',
-      );
-    }
+    const fileName = options.fileName ?? `earshot-${item.id}.wav`;
+    // Checked (and the folder made) before the audio is decoded.
+    checkOutputFileName(fileName, 'wav');
+    await userOutputDir(options.outputDir, options.user);
     const wav = await readWav(options.store, options.user, item, RESOURCE_AUDIO_MAX_BYTES);
     if (!wav) throw new EarshotError('not_found', 'The audio was not stored, so there is nothing to write.');
-    const path = await writeWavFile(options.outputDir, options.fileName ?? `earshot-${item.id}.wav`, wav);
+    const path = await writeOutputFile(options.outputDir, options.user, fileName, 'wav', wav);
     return { content: [link], note: `Saved to ${path}.`, path };
   }
   return { content: [link], note: `Audio: ${options.httpUrl}` };

@@ -17,6 +17,8 @@ export interface ToolDeps {
   readonly store: Store;
   /** Where output "file" may write; undefined turns that mode off. */
   readonly outputDir: string | undefined;
+  /** EARSHOT_INPUT_DIRS: folders input audio may be read from (services/input-files.ts); empty = off. */
+  readonly inputDirs: readonly string[];
   /** Lets a cancellation that arrives on another HTTP request reach the call it names. */
   readonly inFlight: InFlightCalls;
   /** Log levels clients set with logging/setLevel, per user. */

@@ -2,10 +2,13 @@ import type { SpeakResult } from '@earshot/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
+import { checkOutputFileName } from '../services/output-files.js';
+import { LANGUAGE_CODE_MODELS, LanguageSchema } from '../services/language.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
 import type { StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
 import { whileCancellable } from './call-control.js';
+import type { VoiceEngine } from '../engines/index.js';
 import type { ToolDeps } from './context.js';
 import type { ToolCall } from './tool-set.js';
 
@@ -27,44 +30,71 @@ export function textArg(maxTextLength: number) {
     });
 }
 
+/**
+ * Descriptions that depend on the engine: offline, `tools/list` must not suggest ElevenLabs models, languages
+ * or credits the server cannot deliver.
+ */
+export function engineWording(engine: VoiceEngine) {
+  const offline = engine.name === 'offline';
+  return {
+    model: offline
+      ? `Model id: the offline voice has one, "${engine.defaultModelId}" (the default).`
+      : "Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default.",
+    language: offline
+      ? 'ISO 639-1 code; the offline voice speaks English only ("en"). Default: English.'
+      : `ISO 639-1 code (e.g. "de") to speak in; only models ${LANGUAGE_CODE_MODELS.join(', ')} take one ` +
+        '(others detect it from the text). Default: detected.',
+    /** The cost sentence of a tool that speaks, e.g. "of all lines". */
+    cost: (of = '') =>
+      offline
+        ? 'Free: the offline voice spends no credits.'
+        : `Costs ElevenLabs credits: about 1 per character${of} (0.5 on Flash/Turbo models).`,
+  };
+}
+
 /** How to say it: the arguments shared by speak and text_to_speech. */
-export const voiceChoiceArgs = {
+export const voiceChoiceArgs = (engine: VoiceEngine) => ({
   voice: z
     .string()
     .max(NAME_MAX_CHARS)
     .optional()
     .describe("Voice id or name (case-insensitive); default: the user's default voice."),
-  model: z
-    .string()
-    .max(NAME_MAX_CHARS)
-    .optional()
-    .describe("Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default."),
+  model: z.string().max(NAME_MAX_CHARS).optional().describe(engineWording(engine).model),
   settings: VoiceSettingsSchema.optional().describe('Voice settings for this call only.'),
+  language: LanguageSchema.optional().describe(engineWording(engine).language),
   fresh: z
     .boolean()
     .optional()
     .describe(
       'Generate anew even if this exact text, voice and settings were used before (default: reuse it for free).',
     ),
-};
+});
 
 /** The arguments every tool that returns generated audio takes. */
 export const audioOutputArgs = {
-  output: z.enum(['link', 'audio', 'file']).optional().describe('How to return the audio (default "link").'),
+  output: z
+    .enum(['link', 'audio', 'file'])
+    .optional()
+    .describe(
+      'How to return the audio (default "link"); "audio": the WAV inline as an embedded resource (under 512 KB).',
+    ),
   file_name: z
     .string()
     .max(128)
     .optional()
-    .describe('With output "file": a plain name ending in .wav (default earshot-<id>.wav).'),
+    .describe(
+      'With output "file": a plain name ending in .wav (default earshot-<id>.wav), written in your own folder of EARSHOT_OUTPUT_DIR.',
+    ),
 };
 
 type OutputArgs = { output?: 'link' | 'audio' | 'file'; file_name?: string };
 
-/** Refuses inconsistent output arguments before anything is generated (and spent). */
-export function checkOutputArgs(args: OutputArgs): void {
+/** Refuses inconsistent output arguments (and a bad file name) before anything is generated (and spent). */
+export function checkOutputArgs(args: OutputArgs, extension = 'wav'): void {
   if (args.file_name && args.output !== 'file') {
     throw new EarshotError('invalid_input', 'file_name only applies with output "file".');
   }
+  if (args.file_name !== undefined) checkOutputFileName(args.file_name, extension);
 }
 
 /**

@@ -25,7 +25,7 @@ export type EarshotServerFactory = (user: string, era: ProtocolEra, onlyTool?: s
  * revisions from the same factory.
  */
 export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
-  const tools = new ToolSet();
+  const tools = new ToolSet({ engine: deps.engine.name });
   registerTools(tools, deps);
   // The SDK would make one per server; it only matters for elicitation, which Earshot does not use.
   const jsonSchemaValidator = new AjvJsonSchemaValidator();

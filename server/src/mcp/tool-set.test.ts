@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport, McpServer } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ToolSet, withJsonSchemaOnce } from './tool-set.js';
+import { ToolSet, withJsonSchemaOnce, type EngineKind } from './tool-set.js';
 
 describe('withJsonSchemaOnce', () => {
   it('converts to JSON Schema once per target, hands back the same frozen object, and validates as zod does', async () => {
@@ -37,8 +37,8 @@ describe('withJsonSchemaOnce', () => {
 });
 
 describe('ToolSet', () => {
-  function toolSet() {
-    const tools = new ToolSet();
+  function toolSet(engine: EngineKind = 'elevenlabs') {
+    const tools = new ToolSet({ engine });
     for (const name of ['first', 'second']) {
       tools.define(
         name,
@@ -51,11 +51,22 @@ describe('ToolSet', () => {
           _meta: { 'example.com/tool': name },
         },
         async (args, call) => ({
-          content: [{ type: 'text', text: args.text }],
+          content: [{ type: 'text', text: `${args.text}\nA second line.` }],
           structuredContent: { said: args.text, by: call.user },
         }),
       );
     }
+    tools.define(
+      'cloud_only',
+      {
+        requires: 'elevenlabs',
+        title: 'cloud',
+        description: 'Needs ElevenLabs.',
+        inputSchema: {},
+        annotations: { openWorldHint: true },
+      },
+      async () => ({ content: [{ type: 'text', text: 'called' }] }),
+    );
     return tools;
   }
 
@@ -79,14 +90,26 @@ describe('ToolSet', () => {
     for (let i = 0; i < 2; i++) {
       const client = await connect(tools);
       const { tools: listed } = await client.listTools();
-      expect(listed.map((tool) => tool.name)).toEqual(['first', 'second']);
+      expect(listed.map((tool) => tool.name)).toEqual(['first', 'second', 'cloud_only']);
       expect(listed[0]?.inputSchema).toMatchObject({
         properties: { text: { type: 'string', maxLength: 10 } },
       });
       const result = await client.callTool({ name: 'second', arguments: { text: 'hello' } });
-      expect(result.structuredContent).toEqual({ said: 'hello', by: 'alice' });
+      // The text's first line leads structuredContent as `message`, and every outputSchema declares it.
+      expect(result.structuredContent).toEqual({ message: 'hello', said: 'hello', by: 'alice' });
+      expect(Object.keys(result.structuredContent ?? {})[0]).toBe('message');
+      expect(listed[1]?.outputSchema).toMatchObject({
+        properties: { message: { type: 'string' }, said: { type: 'string' } },
+        required: expect.arrayContaining(['message', 'said', 'by']),
+      });
       const refused = await client.callTool({ name: 'first', arguments: { text: 'far too long' } });
       expect(refused.isError).toBe(true);
+      expect(refused.content).toEqual([
+        {
+          type: 'text',
+          text: expect.stringMatching(/^Invalid arguments: text: Too big: .+\. \[text_too_long\]$/),
+        },
+      ]);
       await client.close();
     }
   });
@@ -94,6 +117,24 @@ describe('ToolSet', () => {
   it('installs only the named tool when a request calls one', async () => {
     const client = await connect(toolSet(), 'second');
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['second']);
+    await client.close();
+  });
+
+  it('leaves out, on the offline engine, the tools that require ElevenLabs: not listed, not callable', async () => {
+    const tools = toolSet('offline');
+    expect(tools.names).toEqual(['first', 'second']);
+    expect(() =>
+      tools.define(
+        'cloud_only',
+        { requires: 'elevenlabs', title: 'x', description: 'x', inputSchema: {}, annotations: {} },
+        async () => ({ content: [] }),
+      ),
+    ).toThrow(/defined twice/);
+    const client = await connect(tools);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['first', 'second']);
+    await expect(client.callTool({ name: 'cloud_only', arguments: {} })).rejects.toThrow(
+      /Tool cloud_only not found/,
+    );
     await client.close();
   });
 });

@@ -6,6 +6,8 @@ import type {
   ToolAnnotations,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { EarshotError } from '../errors.js';
+import { failed, MESSAGE_FIELD, withLeadMessage } from './results.js';
 
 /** Which protocol revision family a request speaks: 2026-07-28 ('modern') or a 2025 revision ('legacy'). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -19,7 +21,20 @@ export interface ToolCall {
   readonly ctx: ServerContext;
 }
 
+/** The engines a server may run; a tool that needs one is not listed (nor callable) under another. */
+export type EngineKind = 'elevenlabs' | 'offline';
+
+/** Every tool with an outputSchema has it; installOn fills it from the text (see withLeadMessage). */
+const messageField = z
+  .string()
+  .describe("The first line of the result's text: what to tell the user, e.g. that nobody heard it and why.");
+
 interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
+  /**
+   * `'elevenlabs'`: the tool only works with ElevenLabs, so a server on the offline engine does not define it
+   * at all — a client cannot call what it cannot use, and `tools/list` does not offer it.
+   */
+  readonly requires?: 'elevenlabs';
   readonly title: string;
   readonly description: string;
   readonly inputSchema: In;
@@ -55,25 +70,44 @@ interface ToolDefinition {
  */
 export class ToolSet {
   private readonly tools: ToolDefinition[] = [];
+  private readonly skipped = new Set<string>();
+
+  /** `engine`: the engine this process runs; tools that require another one are left out. */
+  constructor(private readonly options: { readonly engine: EngineKind }) {}
 
   define<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
     name: string,
     config: ToolConfig<In, Out>,
     handler: ToolHandler<In>,
   ): void {
-    if (this.tools.some((tool) => tool.name === name)) throw new Error(`Tool ${name} is defined twice.`);
+    if (this.tools.some((tool) => tool.name === name) || this.skipped.has(name)) {
+      throw new Error(`Tool ${name} is defined twice.`);
+    }
+    if (config.requires !== undefined && config.requires !== this.options.engine) {
+      this.skipped.add(name);
+      return;
+    }
+    const inputSchema = z.object(config.inputSchema);
     this.tools.push({
       name,
       config: {
         title: config.title,
         description: config.description,
-        inputSchema: withJsonSchemaOnce(z.object(config.inputSchema)),
-        ...(config.outputSchema && { outputSchema: withJsonSchemaOnce(z.object(config.outputSchema)) }),
+        inputSchema: validatedByHandler(withJsonSchemaOnce(inputSchema)),
+        ...(config.outputSchema && {
+          outputSchema: withJsonSchemaOnce(
+            z.object({ [MESSAGE_FIELD]: messageField, ...config.outputSchema }),
+          ),
+        }),
         annotations: config.annotations,
         ...(config._meta && { _meta: config._meta }),
       },
-      // The SDK validated the arguments against this very schema before calling.
-      handler: handler as (args: unknown, call: ToolCall) => Promise<CallToolResult>,
+      // The SDK's own refusal of bad arguments is a bare message in a shape of its own; parsing here makes it
+      // an `[invalid_input]` result like every other error, on every protocol revision.
+      handler: async (args, call) => {
+        const parsed = await inputSchema.safeParseAsync(args ?? {});
+        return parsed.success ? handler(parsed.data, call) : failed(argumentsError(parsed.error));
+      },
     });
   }
 
@@ -88,11 +122,39 @@ export class ToolSet {
   installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
     for (const tool of this.tools) {
       if (only !== undefined && tool.name !== only) continue;
-      server.registerTool(tool.name, tool.config, (args: unknown, ctx: ServerContext) =>
-        tool.handler(args, { user, era, ctx }),
+      server.registerTool(tool.name, tool.config, async (args: unknown, ctx: ServerContext) =>
+        withLeadMessage(await tool.handler(args, { user, era, ctx })),
       );
     }
   }
+}
+
+/**
+ * The schema as `tools/list` shows it, but accepting any arguments: the handler parses them (see `define`).
+ */
+function validatedByHandler<Input, Output>(
+  schema: StandardSchemaWithJSON<Input, Output>,
+): StandardSchemaWithJSON<Input, Output> {
+  return {
+    '~standard': {
+      ...schema['~standard'],
+      validate: (value: unknown) => ({ value: value as Output }),
+    },
+  };
+}
+
+/** "text: The text has 6000 characters…; voice: Invalid input: expected string" — at most three issues. */
+function argumentsError(error: z.ZodError): EarshotError {
+  const issues = error.issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return `${where}${issue.message}`;
+  });
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
+  const tooLong = error.issues.some((issue) => issue.code === 'too_big' && issue.path[0] === 'text');
+  return new EarshotError(
+    tooLong ? 'text_too_long' : 'invalid_input',
+    `Invalid arguments: ${issues.join('; ')}${more}.`,
+  );
 }
 
 /**

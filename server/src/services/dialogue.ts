@@ -17,7 +17,12 @@ export interface DialogueLine {
 export async function dialogueStream(
   engine: VoiceEngine,
   lines: readonly DialogueLine[],
-  options: { readonly modelId?: string; readonly settings?: VoiceSettings; readonly requester?: string },
+  options: {
+    readonly modelId?: string;
+    readonly settings?: VoiceSettings;
+    readonly languageCode?: string;
+    readonly requester?: string;
+  },
   signal: AbortSignal,
 ): Promise<SynthesisStream> {
   const requestIds: string[] = [];
@@ -29,6 +34,7 @@ export async function dialogueStream(
         voiceId: line.voiceId,
         modelId: options.modelId,
         settings: options.settings,
+        ...(options.languageCode ? { languageCode: options.languageCode } : {}),
         previousRequestIds: [...requestIds],
         requester: options.requester,
       },

@@ -6,13 +6,16 @@ import type {
   VoiceRef,
   VoiceSettings,
 } from '@earshot/protocol';
-import type { VoiceCatalog, VoiceEngine } from '../engines/index.js';
+import type { SynthesisStream, VoiceCatalog, VoiceEngine } from '../engines/index.js';
 import { EarshotError } from '../errors.js';
 import type { Logger } from 'pino';
 import type { Hub, SpeechHandle, SpeechOutcome } from '../hub/index.js';
 import type { Store } from '../storage/index.js';
 import { speechCacheKey } from './cache-key.js';
 import { dialogueStream } from './dialogue.js';
+import { checkLanguage } from './language.js';
+import { renderSpeech, type RenderedSpeech } from './render.js';
+import type { OutputFormatId } from '../audio/output-formats.js';
 import type { SettingsService } from './settings.js';
 import { SpendingGate } from './spending.js';
 import { bufferAudioStream, storedAudioStream } from './stored-audio.js';
@@ -27,6 +30,8 @@ export interface SpeakInput {
   readonly settings?: VoiceSettings;
   /** Generate anew even when identical audio is stored. */
   readonly fresh?: boolean;
+  /** ISO 639-1 code (validated at the edge); refused before spending where the engine/model cannot apply it. */
+  readonly language?: string;
 }
 
 export interface SpeakHooks {
@@ -85,10 +90,19 @@ export class SpeechService {
     const saved = await this.settings.get(user);
     const voice = await this.catalog.resolveVoice(input.voice ?? saved.defaultVoice);
     const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, text.length);
+    checkLanguage(this.engine.name, model, input.language);
     const settings = { ...saved.voiceSettings, ...input.settings };
     const voiceRef = { id: voice.id, name: voice.name };
-    const cacheKey = speechCacheKey(text, voice.id, model.id, settings);
-    const base = { user, text, voice: voiceRef, modelId: model.id, settings, source: hooks.source };
+    const cacheKey = speechCacheKey(text, voice.id, model.id, settings, input.language);
+    const base = {
+      user,
+      text,
+      voice: voiceRef,
+      modelId: model.id,
+      settings,
+      ...(input.language ? { languageCode: input.language } : {}),
+      source: hooks.source,
+    };
     const hookFields = {
       onProgress: hooks.onProgress,
       onStart: hooks.onStart,
@@ -124,7 +138,12 @@ export class SpeechService {
    */
   async startDialogue(
     user: string,
-    input: { lines: readonly { voice: string; text: string }[]; model?: string; settings?: VoiceSettings },
+    input: {
+      lines: readonly { voice: string; text: string }[];
+      model?: string;
+      settings?: VoiceSettings;
+      language?: string;
+    },
     hooks: SpeakHooks,
   ): Promise<StartedSpeech> {
     if (input.lines.length === 0) throw new EarshotError('invalid_input', 'The script has no lines.');
@@ -145,6 +164,7 @@ export class SpeechService {
     }
     const longest = Math.max(...lines.map((line) => line.text.length));
     const model = await this.catalog.resolveModel(input.model ?? saved.defaultModel, longest);
+    checkLanguage(this.engine.name, model, input.language);
     const settings = { ...saved.voiceSettings, ...input.settings };
     const names = [...new Set(lines.map((line) => line.name))];
     const voice = { id: lines[0]!.voiceId, name: names.join(' & ') };
@@ -161,7 +181,12 @@ export class SpeechService {
       onStart: hooks.onStart,
       inChat: hooks.inChat,
       audio: (signal) =>
-        dialogueStream(this.engine, lines, { modelId: model.id, settings, requester: user }, signal),
+        dialogueStream(
+          this.engine,
+          lines,
+          { modelId: model.id, settings, languageCode: input.language, requester: user },
+          signal,
+        ),
     });
     return { handle, voice, model: model.id, characters };
   }
@@ -196,6 +221,39 @@ export class SpeechService {
       audio: (signal) => studio.soundEffect({ ...request, text }, signal),
     });
     return { handle, voice, model: 'sound-effects', characters: text.length };
+  }
+
+  /**
+   * Audio from a paid ElevenLabs request that is not text to speech (speech to speech, music): `credits`, the
+   * estimate booked against the daily budget before anything is spent, counts as that many characters.
+   */
+  async startPaidAudio(
+    user: string,
+    job: {
+      text: string;
+      voice: VoiceRef;
+      model: string;
+      credits: number;
+      audio: (signal: AbortSignal) => Promise<SynthesisStream>;
+    },
+    hooks: SpeakHooks,
+  ): Promise<StartedSpeech> {
+    const saved = await this.settings.get(user);
+    const handle = await this.spending.queue(user, saved, job.credits, {
+      user,
+      text: job.text,
+      voice: job.voice,
+      modelId: job.model,
+      settings: {},
+      source: hooks.source,
+      saveAudio: true,
+      characters: job.credits,
+      silent: hooks.silent,
+      onProgress: hooks.onProgress,
+      inChat: hooks.inChat,
+      audio: job.audio,
+    });
+    return { handle, voice: job.voice, model: job.model, characters: job.credits };
   }
 
   /**
@@ -250,6 +308,23 @@ export class SpeechService {
       };
     });
     return { text: design.text, credits: design.credits, previews };
+  }
+
+  /** One clip in an asked output format, returned whole: not played, not kept (see render.ts). */
+  render(
+    user: string,
+    input: SpeakInput,
+    format: OutputFormatId,
+    signal: AbortSignal,
+  ): Promise<RenderedSpeech> {
+    const deps = {
+      engine: this.engine,
+      catalog: this.catalog,
+      settings: this.settings,
+      spending: this.spending,
+      maxTextLength: this.limits.maxTextLength,
+    };
+    return renderSpeech(deps, user, input, format, signal);
   }
 
   /** Plays a history item's stored audio again to the user's players; spends nothing. */

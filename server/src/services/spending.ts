@@ -54,8 +54,10 @@ export class SpendingGate {
     saved: UserSettings,
     spend: () => Promise<T>,
     cost: (result: T) => UsageAmount,
+    /** Characters held against the daily budget while `spend` runs (refused up front when over it). */
+    reserveCharacters = 0,
   ): Promise<T> {
-    const reservation = await this.budget.reserve(user, 0, saved);
+    const reservation = await this.budget.reserve(user, reserveCharacters, saved);
     let result: T;
     try {
       result = await spend();

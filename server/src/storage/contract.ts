@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { HistoryItem, UserSettings, VoiceSettings } from '@earshot/protocol';
+import type { OAuthStore } from './oauth-contract.js';
+
+export type * from './oauth-contract.js';
 
 /**
  * The one store contract: settings, history, usage with the daily budget, and audio. Two backends implement
@@ -12,6 +15,8 @@ import type { HistoryItem, UserSettings, VoiceSettings } from '@earshot/protocol
  */
 export interface Store {
   readonly backend: 'sqlite' | 'dynamodb';
+  /** OAuth clients, pending requests, grants, codes and token hashes (oauth-contract.ts). */
+  readonly oauth: OAuthStore;
 
   /** The saved settings over `DEFAULT_SETTINGS` (fields added later get their defaults). */
   getSettings(user: string): Promise<UserSettings>;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
+import type { ClientMetadataFetcher, OAuthRateLimits } from '../../src/auth/oauth/index.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -33,6 +34,10 @@ export async function startTestServer(
     playedGraceMs?: number;
     /** A logger whose lines the test reads (see log-capture.ts); default: EARSHOT_TEST_LOG or silent. */
     logger?: Logger;
+    /** The OAuth server's clock and client metadata fetcher (see StartOptions). */
+    oauthNow?: () => Date;
+    fetchClientMetadata?: ClientMetadataFetcher;
+    oauthLimits?: Partial<OAuthRateLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
@@ -53,6 +58,9 @@ export async function startTestServer(
       engine: options.engine,
       maxPlayerBufferBytes: options.maxPlayerBufferBytes,
       playedGraceMs: options.playedGraceMs,
+      oauthNow: options.oauthNow,
+      fetchClientMetadata: options.fetchClientMetadata,
+      oauthLimits: options.oauthLimits,
     });
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;

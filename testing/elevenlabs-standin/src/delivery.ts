@@ -55,7 +55,8 @@ export class BodyWriter {
     this.faultDone = true;
     if (!fault) return;
     if (fault.kind === 'stall') {
-      await sleep(fault.ms, undefined, { signal: this.signal }).catch(() => undefined);
+      const stalled = sleep(fault.ms, undefined, { signal: this.signal }).catch(() => undefined);
+      await (fault.until ? Promise.race([stalled, fault.until.catch(() => undefined)]) : stalled);
       return;
     }
     // Let what was written reach the client, then cut the connection without a proper chunked end.

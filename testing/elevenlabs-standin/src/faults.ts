@@ -11,11 +11,13 @@ export interface ResetFault {
   readonly afterBytes: number;
 }
 
-/** Stop writing for `ms` once `afterBytes` bytes of the response body have been written. */
+/** Stop writing for `ms` (or until `until` settles, if sooner) once `afterBytes` bytes of the body are written. */
 export interface StallFault {
   readonly kind: 'stall';
   readonly afterBytes: number;
   readonly ms: number;
+  /** Lets a test hold the stream on an event of its own instead of a time. */
+  readonly until?: Promise<unknown>;
 }
 
 export interface FaultTarget {
@@ -81,7 +83,7 @@ function stripTarget(fault: Fault): StatusFault | ByteFault {
   if ('kind' in fault) {
     return fault.kind === 'reset'
       ? { kind: 'reset', afterBytes: fault.afterBytes }
-      : { kind: 'stall', afterBytes: fault.afterBytes, ms: fault.ms };
+      : { kind: 'stall', afterBytes: fault.afterBytes, ms: fault.ms, until: fault.until };
   }
   return { status: fault.status, body: fault.body, headers: fault.headers };
 }

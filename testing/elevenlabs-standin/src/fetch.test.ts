@@ -91,6 +91,23 @@ describe('wire format', () => {
     expect((await tts(RACHEL, '{"text": ')).status).toBe(422);
   });
 
+  it('applies language_code on Flash/Turbo v2.5 and v3, refuses a language they lack, and ignores it elsewhere', async () => {
+    const german = await tts(RACHEL, { text: 'Hallo.', model_id: 'eleven_flash_v2_5', language_code: 'de' });
+    expect(german.status).toBe(200);
+    const farsi = await tts(RACHEL, { text: 'Salam.', model_id: 'eleven_turbo_v2_5', language_code: 'fa' });
+    expect(farsi.status).toBe(400);
+    expect(((await farsi.json()) as { detail: { message: string } }).detail.message).toBe(
+      "Model 'eleven_turbo_v2_5' does not support language_code 'fa'.",
+    );
+    const ignored = await tts(RACHEL, {
+      text: 'Salam.',
+      model_id: 'eleven_multilingual_v2',
+      language_code: 'fa',
+    });
+    expect(ignored.status).toBe(200);
+    expect((await tts(RACHEL, { text: 'Hi.', language_code: 7 })).status).toBe(422);
+  });
+
   it('answers 413 to a body over the limit', async () => {
     const res = await tts(RACHEL, { text: 'a'.repeat(1024 * 1024 + 10) });
     expect(res.status).toBe(413);

@@ -22,6 +22,7 @@ import { sharedVoices } from './routes/library.js';
 import { soundGeneration } from './routes/sound-generation.js';
 import { parseMultipart, speechToText, type UploadForm } from './routes/speech-to-text.js';
 import { createVoiceFromPreview, designVoice } from './routes/voice-design.js';
+import { addVoice, audioIsolationStream, musicStream, speechToSpeech } from './routes/voice-lab.js';
 import { TranscriptMemory, wordsFromSpans } from './memory.js';
 import { HistoryStore, VoiceRegistry } from './state.js';
 import { contentTypeOf } from './audio/formats.js';
@@ -179,6 +180,12 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         ...(form.file
           ? { file: { name: form.file.name, type: form.file.type, bytes: form.file.bytes.length } }
           : {}),
+        parts: form.files.map((file) => ({
+          field: file.field,
+          name: file.name,
+          type: file.type,
+          bytes: file.bytes.length,
+        })),
       };
     } else if (read.length > 0) {
       try {
@@ -292,6 +299,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       req.method === name ? handler() : sendJson(res, 405, { detail: 'Method Not Allowed' });
     const get = (handler: () => void | Promise<void>) => method('GET', handler);
     const post = (handler: () => void | Promise<void>) => method('POST', handler);
+    if (path.replace(/\/$/, '') === '/v1/voices/add')
+      return post(() => addVoice(exchange, tools(path), form));
+    const sts = /^\/v1\/speech-to-speech\/([^/]+)\/stream\/?$/.exec(path);
+    if (sts) {
+      const voiceId = decodeURIComponent(sts[1]!);
+      return post(() =>
+        admitGeneration(exchange, () => speechToSpeech(exchange, tools(path), form, voiceId)),
+      );
+    }
     if (voice) return get(() => getVoice(exchange, catalog, decodeURIComponent(voice[1]!)));
     const historyItem = /^\/v1\/history\/([^/]+)(\/audio)?\/?$/.exec(path);
     if (historyItem) {
@@ -303,6 +319,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     switch (path.replace(/\/$/, '')) {
       case '/v1/sound-generation':
         return post(() => admitGeneration(exchange, () => soundGeneration(exchange, tools(path))));
+      case '/v1/audio-isolation/stream':
+        return post(() => admitGeneration(exchange, () => audioIsolationStream(exchange, tools(path), form)));
+      case '/v1/music/stream':
+        return post(() => admitGeneration(exchange, () => musicStream(exchange, tools(path))));
       case '/v1/speech-to-text':
         return post(() => speechToText(exchange, tools(path), form));
       case '/v1/text-to-voice/design':

@@ -44,7 +44,7 @@ export interface HistoryItem {
   readonly requestId: string;
   readonly voiceId: string;
   readonly voiceName: string;
-  readonly voiceCategory: 'premade' | 'generated' | 'professional';
+  readonly voiceCategory: 'premade' | 'generated' | 'cloned' | 'professional';
   readonly modelId: string;
   readonly text: string;
   readonly dateUnix: number;

@@ -410,6 +410,7 @@ describe('wire details (fetch)', () => {
       model_id: 'scribe_v1',
       diarize: 'true',
       file: { name: 'a.pcm', type: 'application/octet-stream', bytes: 3200 },
+      parts: [{ field: 'file', name: 'a.pcm', type: 'application/octet-stream', bytes: 3200 }],
     });
     const bad = await fetch(`${standin.url}/v1/speech-to-text`, {
       method: 'POST',

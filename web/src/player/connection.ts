@@ -1,5 +1,6 @@
 import {
   BEARER_SUBPROTOCOL_PREFIX,
+  CLOSE_CODES,
   PLAYER_SUBPROTOCOL,
   SPEECH_TOKEN_SUBPROTOCOL_PREFIX,
   type ClientMessage,
@@ -94,7 +95,9 @@ export class PlayerConnection {
         this.events.onState({ kind: 'closed', code: event.code, retryInMs: -1, restarting: false });
         return;
       }
-      const retryInMs = this.backoff.next();
+      // Moved (the proxy now routes this user elsewhere): the new server is up, so go at once; a little jitter
+      // keeps the moved players of one task from arriving in the same millisecond.
+      const retryInMs = event.code === CLOSE_CODES.moved ? Math.random() * 250 : this.backoff.next();
       this.events.onState({ kind: 'closed', code: event.code, retryInMs, restarting: this.restarting });
       this.timer = setTimeout(() => this.connect(), retryInMs);
       this.watch.start();

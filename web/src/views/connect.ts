@@ -1,6 +1,7 @@
 import { h, statusLine } from '../dom.js';
 import type { ConsoleContext, View } from '../context.js';
 import { apiOrigin } from '../config.js';
+import { connectedApps } from './connected-apps.js';
 
 interface Client {
   readonly id: string;
@@ -117,6 +118,7 @@ export function connectView(ctx: ConsoleContext): View {
     render();
   });
   render();
+  const apps = connectedApps(ctx.api);
 
   const element = h(
     'section',
@@ -127,6 +129,20 @@ export function connectView(ctx: ConsoleContext): View {
       { className: 'hint' },
       `Your agent talks to ${url}/mcp with your key. Pick your client, copy, paste, restart it, then ask it to say something.`,
     ),
+    h(
+      'div',
+      { className: 'card hosted', id: 'connect-hosted' },
+      h('h3', {}, 'Hosted clients (Claude, ChatGPT connectors)'),
+      h(
+        'p',
+        {},
+        'Add a custom connector with the URL ',
+        h('code', { id: 'connect-mcp-url' }, `${url}/mcp`),
+        '. No key to paste: the connector signs in by itself (OAuth) and sends you to an Earshot page to ' +
+          'approve it with your key. Their servers call this URL, so it must be reachable from the internet ' +
+          'over HTTPS (a deployment is; 127.0.0.1 is not).',
+      ),
+    ),
     h('div', { className: 'row' }, reveal),
     status,
     h(
@@ -134,6 +150,13 @@ export function connectView(ctx: ConsoleContext): View {
       { className: 'cards' },
       blocks.map((block) => block.element),
     ),
+    apps.element,
   );
-  return { id: 'connect', title: 'Connect', element };
+  return {
+    id: 'connect',
+    title: 'Connect',
+    element,
+    show: () => void apps.load(),
+    recover: () => apps.failed() && void apps.load(),
+  };
 }

@@ -20,7 +20,16 @@ export async function openPlayer(
   key: string,
   options: WebSocket.ClientOptions = {},
 ): Promise<{ readonly socket: WebSocket; readonly hello: Hello }> {
-  const socket = new WebSocket(url, playerProtocols(key), options);
+  return openSocket(url, playerProtocols(key), options);
+}
+
+/** A WebSocket offering these subprotocols (e.g. an in-chat player's `speech-token.…`), resolved at its hello. */
+export async function openSocket(
+  url: string,
+  protocols: string[],
+  options: WebSocket.ClientOptions = {},
+): Promise<{ readonly socket: WebSocket; readonly hello: Hello }> {
+  const socket = new WebSocket(url, protocols, options);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.terminate();

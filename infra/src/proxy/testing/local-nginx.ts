@@ -183,6 +183,9 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
     await writeFile(confFile, configText);
     const nginxArgs = ['-p', dir, '-e', join(dir, 'error.log'), '-c', confFile];
     const tasksFile = join(dir, 'tasks.txt');
+    // What earshot-upstreams sends the tasks after a reload (the production file is /etc/earshot/proxy-secret.header).
+    const secretHeaderFile = join(dir, 'proxy-secret.header');
+    await writeFile(secretHeaderFile, `X-Earshot-Proxy-Secret: ${originSecret}\n`, { mode: 0o600 });
     const resolver = join(dir, 'resolve.sh');
     // The stub DNS: answers the name with whatever the test wrote into tasks.txt.
     await writeFile(resolver, `#!/bin/sh\ncat '${tasksFile}'\n`, { mode: 0o755 });
@@ -201,6 +204,8 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
           EARSHOT_RESOLVE_CMD: resolver,
           EARSHOT_EMPTY_CONFIRMATIONS: '1',
           EARSHOT_NGINX_RELOAD_CMD: nginxRunning ? `${reload} -t -q && ${reload} -s reload` : 'none',
+          EARSHOT_NGINX_HEALTH_URL: `http://127.0.0.1:${httpPort}/nginx-health`,
+          EARSHOT_PROXY_SECRET_HEADER_FILE: secretHeaderFile,
         },
       });
       return { stdout: result.stdout, stderr: result.stderr };

@@ -12,6 +12,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     DESIGN_VOICE_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Design a voice',
       description:
         'Create new voice previews from a description ("a calm, low British narrator in his sixties") with ' +
@@ -103,6 +104,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     SAVE_DESIGNED_VOICE_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Save a designed voice',
       description:
         'Keep a voice from design_voice in the ElevenLabs account under a name, so speak can use it. Free; needs ' +

@@ -18,6 +18,10 @@ import { registerTextToSoundEffectsTool } from './text-to-sound-effects.js';
 import { registerStopSpeakingTool } from './stop-speaking.js';
 import { registerTextToSpeechTool } from './text-to-speech.js';
 import { registerUpdateSettingsTool } from './update-settings.js';
+import { registerComposeMusicTool } from './compose-music.js';
+import { registerIsolateAudioTool } from './isolate-audio.js';
+import { registerSpeechToSpeechTool } from './speech-to-speech.js';
+import { registerVoiceCloneTool } from './voice-clone.js';
 
 export function registerTools(tools: ToolSet, deps: ToolDeps): void {
   registerSpeakTool(tools, deps);
@@ -38,4 +42,8 @@ export function registerTools(tools: ToolSet, deps: ToolDeps): void {
   registerSpeechToTextTool(tools, deps);
   registerSearchVoiceLibraryTool(tools, deps);
   registerDesignVoiceTools(tools, deps);
+  registerVoiceCloneTool(tools, deps);
+  registerSpeechToSpeechTool(tools, deps);
+  registerComposeMusicTool(tools, deps);
+  registerIsolateAudioTool(tools, deps);
 }

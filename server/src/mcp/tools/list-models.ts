@@ -11,8 +11,11 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
     {
       title: 'List speech models',
       description:
-        'List the text-to-speech models with their character limits and credit cost per character. Use it to ' +
-        'choose between speed (Flash, Turbo: half the credits) and quality (Multilingual). Free.',
+        deps.engineName === 'elevenlabs'
+          ? 'List the text-to-speech models with their character limits, credit cost per character and ' +
+            'languages. Use it to choose between speed (Flash, Turbo: half the credits) and quality ' +
+            '(Multilingual). Free.'
+          : 'List the text-to-speech models: the offline voice has one, which costs nothing. Free.',
       inputSchema: {},
       outputSchema: {
         models: z.array(
@@ -22,6 +25,10 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
             description: z.string().optional(),
             maxCharacters: z.number().optional(),
             creditsPerCharacter: z.number(),
+            languages: z
+              .array(z.string())
+              .optional()
+              .describe('ISO 639-1 codes the model speaks, where the engine states them.'),
           }),
         ),
       },

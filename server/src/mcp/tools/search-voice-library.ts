@@ -10,6 +10,7 @@ export function registerSearchVoiceLibraryTool(tools: ToolSet, deps: ToolDeps): 
   tools.define(
     SEARCH_VOICE_LIBRARY_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Search the shared voice library',
       description:
         'Search the ElevenLabs voice library (voices the community shares) by words, gender, age, accent, ' +

@@ -1,9 +1,10 @@
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
+import { LanguageSchema } from '../../services/language.js';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { NAME_MAX_CHARS, textArg } from '../generated-audio.js';
+import { engineWording, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
@@ -18,8 +19,8 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
       description:
         "Speak a short script with several voices, line by line, as one continuous clip on the user's players " +
         '(each line continues from the ones before it, so the voices flow). Use it for a back-and-forth ' +
-        'summary, a role-play or a demo. Costs ~1 credit per character of all lines (0.5 on Flash/Turbo; free ' +
-        'offline). Returns when the audio has been generated (or played, with wait: "played").',
+        `summary, a role-play or a demo. ${engineWording(deps.engine).cost(' of all lines')} ` +
+        'Returns when the audio has been generated (or played, with wait: "played").',
       inputSchema: {
         lines: z
           .array(
@@ -31,8 +32,9 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
           .min(1)
           .max(50)
           .describe('The script, in order.'),
-        model: z.string().max(NAME_MAX_CHARS).optional(),
+        model: z.string().max(NAME_MAX_CHARS).optional().describe(engineWording(deps.engine).model),
         settings: VoiceSettingsSchema.optional().describe('Voice settings for every line.'),
+        language: LanguageSchema.optional().describe(engineWording(deps.engine).language),
         wait: z
           .enum(['generated', 'played'])
           .optional()
@@ -63,7 +65,7 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
       guarded(async () => {
         const started = await deps.speech.startDialogue(
           call.user,
-          { lines: args.lines, model: args.model, settings: args.settings },
+          { lines: args.lines, model: args.model, settings: args.settings, language: args.language },
           { source: 'mcp', onProgress: progressReporter(call).onAudio, inChat: true },
         );
         return whileCancellable(deps, call, started, async () => {

@@ -2,7 +2,7 @@ import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { textArg, voiceChoiceArgs } from '../generated-audio.js';
+import { engineWording, textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
@@ -42,14 +42,14 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
         'Say something out loud to the user: the text is turned into speech and streamed live to the Earshot ' +
         'player open in their browser. Use it when the user asked to be told by voice — a task finished, a ' +
         'question needs their attention, a short summary. Keep it short and conversational (one to three ' +
-        'sentences); do not read code or long logs aloud. Costs ElevenLabs credits: about 1 credit per ' +
-        'character (0.5 on Flash/Turbo models; free with the offline voice). Returns when the audio has been ' +
+        `sentences); do not read code or long logs aloud. ${engineWording(deps.engine).cost()} ` +
+        'Returns when the audio has been ' +
         'generated (or, with wait: "played", when the player finished playing it); speeches queue in order. ' +
         'The result says how many players were open (playersReached) and how many could be heard ' +
         '(playersListening); when nobody listened, its text says so first and what the user must do.',
       inputSchema: {
         text: textArg(deps.maxTextLength).describe('What to say, as plain sentences.'),
-        ...voiceChoiceArgs,
+        ...voiceChoiceArgs(deps.engine),
         wait: z
           .enum(['generated', 'played'])
           .optional()
@@ -77,6 +77,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
             model: args.model,
             settings: args.settings,
             fresh: args.fresh,
+            language: args.language,
           },
           {
             source: 'mcp',

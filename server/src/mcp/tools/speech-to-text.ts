@@ -1,11 +1,9 @@
-import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
-import { readStoredOpus } from '../../services/stored-audio.js';
-import { readWav } from '../audio-output.js';
+import { INPUT_PATH_MAX_CHARS, openInputFile } from '../../services/input-files.js';
+import { openOwnOutputFile } from '../../services/output-files.js';
+import { readHistorySource } from '../audio-source.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 
@@ -15,44 +13,27 @@ const INLINE_MAX_BYTES = 1024 * 1024;
 const FILE_MAX_BYTES = 25 * 1024 * 1024;
 const WORDS_MAX = 2000;
 const TEXT_MAX = 8000;
-const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(wav|mp3|m4a|ogg|flac|webm)$/;
-const MIME_BY_EXTENSION: Record<string, string> = {
-  wav: 'audio/wav',
-  mp3: 'audio/mpeg',
-  m4a: 'audio/mp4',
-  ogg: 'audio/ogg',
-  flac: 'audio/flac',
-  webm: 'audio/webm',
-};
-
-/** The history id named by earshot://history/ID, this server's /api/v1/history/ID/audio, or a bare id. */
-function historyIdOf(source: string): string {
-  const match =
-    /^(?:earshot:\/\/history\/|https?:\/\/[^/]+\/api\/v1\/history\/)?([A-Za-z0-9_-]{1,64})(?:\/audio)?$/.exec(
-      source.trim(),
-    );
-  if (!match) {
-    throw new EarshotError(
-      'invalid_input',
-      "source must be earshot://history/ID, this server's audio link, or a history id.",
-    );
-  }
-  return match[1]!;
-}
 
 export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     SPEECH_TO_TEXT_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Transcribe audio',
       description:
         'Transcribe speech to text with word timings (and speaker labels with diarize) using ElevenLabs Scribe. ' +
-        'Give exactly one of: source (earshot://history/ID or an audio link from Earshot), file_name (a file ' +
-        'in EARSHOT_OUTPUT_DIR), or audio_base64 + mime_type (at most 1 MB). Costs ElevenLabs credits per ' +
+        'Give exactly one of: source (earshot://history/ID or an audio link from Earshot), file_name (one of ' +
+        'your files in EARSHOT_OUTPUT_DIR), input_path (an audio file inside EARSHOT_INPUT_DIRS, 25 MB at ' +
+        'most), or audio_base64 + mime_type (at most 1 MB). Costs ElevenLabs credits per ' +
         'minute of audio; needs an ElevenLabs key.',
       inputSchema: {
         source: z.string().max(300).optional(),
         file_name: z.string().max(128).optional(),
+        input_path: z
+          .string()
+          .max(INPUT_PATH_MAX_CHARS)
+          .optional()
+          .describe('An audio file inside EARSHOT_INPUT_DIRS: absolute, or relative to its first folder.'),
         audio_base64: z.string().max(1_400_000).optional(),
         mime_type: z.string().max(50).optional().describe('With audio_base64, e.g. audio/wav.'),
         language: z.string().max(10).optional().describe('ISO code; default: detected.'),
@@ -85,50 +66,35 @@ export function registerSpeechToTextTool(tools: ToolSet, deps: ToolDeps): void {
             'Transcription needs ElevenLabs; set ELEVENLABS_API_KEY and restart.',
           );
         }
-        const given = [args.source, args.file_name, args.audio_base64].filter((value) => value !== undefined);
+        const given = [args.source, args.file_name, args.input_path, args.audio_base64].filter(
+          (value) => value !== undefined,
+        );
         if (given.length !== 1) {
-          throw new EarshotError('invalid_input', 'Give exactly one of source, file_name or audio_base64.');
+          throw new EarshotError(
+            'invalid_input',
+            'Give exactly one of source, file_name, input_path or audio_base64.',
+          );
         }
         let audio: Buffer;
         let fileName: string;
         let mimeType: string;
         if (args.source !== undefined) {
-          const id = historyIdOf(args.source);
-          const item = await deps.store.getHistory(call.user, id);
-          // Stored Ogg Opus goes as it is (ElevenLabs takes it; a tenth of the WAV's size); older PCM as WAV.
-          const opus = item ? await readStoredOpus(deps.store, call.user, item, FILE_MAX_BYTES) : null;
-          const wav = item && !opus ? await readWav(deps.store, call.user, item, FILE_MAX_BYTES) : null;
-          if (!opus && !wav)
-            throw new EarshotError('not_found', `No stored audio for "${id}"; call list_history for ids.`);
-          [audio, fileName, mimeType] = opus
-            ? [opus, `${id}.opus`, 'audio/ogg']
-            : [wav!, `${id}.wav`, 'audio/wav'];
-        } else if (args.file_name !== undefined) {
-          if (!deps.outputDir) {
-            throw new EarshotError(
-              'invalid_input',
-              'file_name needs EARSHOT_OUTPUT_DIR to be set (local use).',
-            );
-          }
-          const match = FILE_NAME.exec(args.file_name);
-          if (!match)
-            throw new EarshotError(
-              'invalid_input',
-              'file_name must be a plain audio file name (no folders).',
-            );
-          const path = join(await realpath(deps.outputDir), args.file_name);
-          const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => {
-            throw new EarshotError('not_found', `No readable file ${args.file_name} in the output folder.`);
-          });
-          try {
-            if ((await handle.stat()).size > FILE_MAX_BYTES) {
-              throw new EarshotError('invalid_input', 'The file is over 25 MB.');
-            }
-            audio = await handle.readFile();
-          } finally {
-            await handle.close();
-          }
-          [fileName, mimeType] = [args.file_name, MIME_BY_EXTENSION[match[1]!]!];
+          ({ audio, fileName, mimeType } = await readHistorySource(
+            deps,
+            call.user,
+            args.source,
+            FILE_MAX_BYTES,
+          ));
+        } else if (args.file_name !== undefined || args.input_path !== undefined) {
+          // Your own output files, or a file in the folders the operator allowed (EARSHOT_INPUT_DIRS).
+          const file =
+            args.file_name !== undefined
+              ? await openOwnOutputFile(deps.outputDir, call.user, args.file_name, FILE_MAX_BYTES)
+              : await openInputFile(
+                  { inputDirs: deps.inputDirs, maxBytes: FILE_MAX_BYTES },
+                  args.input_path!,
+                );
+          [audio, fileName, mimeType] = [await file.read(), file.name, file.mimeType];
         } else {
           if (!args.mime_type?.startsWith('audio/')) {
             throw new EarshotError('invalid_input', 'audio_base64 needs mime_type, e.g. audio/wav.');

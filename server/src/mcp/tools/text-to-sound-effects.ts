@@ -12,6 +12,7 @@ export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): 
   tools.define(
     TEXT_TO_SOUND_EFFECTS_TOOL,
     {
+      requires: 'elevenlabs',
       title: 'Make a sound effect',
       description:
         'Generate a sound effect from a description ("a short success chime", "rain on a window") with ' +

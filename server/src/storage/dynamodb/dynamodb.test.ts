@@ -1,4 +1,4 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET, startAwsStandIns, type AwsStandIns } from '../../../test/support/storage-backends.js';
@@ -94,6 +94,42 @@ describe('DynamoDB + S3 store', () => {
     expect(await sink.finish()).toBe(clip.length);
     await store.putHistory('alice', historyItem('long', at(1), 'long clip', 'Robert', clip.length));
     expect((await readAll((await store.readAudio('alice', 'long')).stream)).equals(clip)).toBe(true);
+    await store.close();
+  });
+
+  it('gives every expiring OAuth item a TTL attribute (epoch seconds), so DynamoDB deletes it', async () => {
+    await createTableIfMissing(aws.dynamoClient(), 'earshot-oauth-ttl', { pollMs: 10 });
+    const store = new DynamoStore({
+      table: 'earshot-oauth-ttl',
+      audio: { bucket: BUCKET, prefix: 'ttl' },
+      dynamodb: aws.dynamoClient(),
+      s3: aws.s3Client(),
+    });
+    const expiresAt = Date.parse('2030-01-01T00:00:00.500Z');
+    await store.oauth.putRequest('r1', '{}', new Date(expiresAt));
+    await store.oauth.putSecret({
+      hash: 'a'.repeat(64),
+      kind: 'access',
+      user: 'alice',
+      grantId: 'g1',
+      expiresAt,
+      used: false,
+    });
+    await store.oauth.putGrant({
+      id: 'g1',
+      user: 'alice',
+      clientId: 'c',
+      clientName: 'c',
+      createdAt: new Date(0).toISOString(),
+      lastUsedAt: null,
+      expiresAt: new Date(expiresAt).toISOString(),
+    });
+    const { Items } = await aws.dynamoClient().send(new ScanCommand({ TableName: 'earshot-oauth-ttl' }));
+    expect(Items?.map((item) => [item.PK?.S, item[STORE_TABLE.timeToLiveAttribute]?.N]).sort()).toEqual([
+      ['oauth#r#r1', String(Math.ceil(expiresAt / 1000))],
+      [`oauth#s#${'a'.repeat(64)}`, String(Math.ceil(expiresAt / 1000))],
+      ['u#alice', String(Math.ceil(expiresAt / 1000))],
+    ]);
     await store.close();
   });
 

@@ -37,6 +37,7 @@ import {
   expiryDay,
   utcDay,
 } from '../shared.js';
+import { DynamoOAuth } from './oauth.js';
 import { queryHistory, toItem, type HistoryRecord } from './history-query.js';
 import { S3Audio, type S3Location } from './s3-audio.js';
 import { patchSettings, readSettings } from './settings.js';
@@ -76,6 +77,7 @@ export function clientsFromEnv(env: NodeJS.ProcessEnv = process.env): {
 
 export class DynamoStore implements Store {
   readonly backend = 'dynamodb' as const;
+  readonly oauth: DynamoOAuth;
   private readonly table: TableClient;
   private readonly usage: DynamoUsage;
   private readonly audio: S3Audio;
@@ -98,6 +100,7 @@ export class DynamoStore implements Store {
       prefix: options.audio.prefix.replace(/^\/+|\/+$/g, ''),
     });
     this.now = options.now ?? (() => new Date());
+    this.oauth = new DynamoOAuth(this.table, this.now);
   }
 
   getSettings(user: string): Promise<UserSettings> {

@@ -13,7 +13,9 @@
  *   conditional UpdateItem on one item;
  * - `SK = a#<expiry day>` — audio bytes of items expiring that day (`9999-12-31`: never), for the quota;
  * - `SK = c#<cache key>` — `id` of the newest completed item with audio for that request (checked on read).
- * `PK = meta, SK = ready` is the readiness probe's write.
+ * - `SK = g#<id>` — an OAuth grant of the user (`doc`, `exp`, `ttl`).
+ * `PK = meta, SK = ready` is the readiness probe's write. OAuth codes and tokens (by hash), pending requests and
+ * registered clients have partitions of their own (`oauth#s#…`, `oauth#r#…`, `oauth#c#…`): see oauth.ts.
  *
  * The local secondary index `byTime` (not a GSI: strongly consistent reads, no extra write path) lists a
  * user's history newest first; only history items carry `ts`, so only they are in it. LSIs limit one

@@ -46,6 +46,8 @@ export interface SweepResult {
 
 export class AudioFiles {
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Users' folders this process has made (or found): a clip in one needs no mkdir. */
+  private readonly folders = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -56,7 +58,7 @@ export class AudioFiles {
   openSink(user: string, id: string, maxBytes: number): AudioSink {
     const dir = join(this.root, user);
     const temp = join(dir, temporaryName(id));
-    const sink = new FileAudioSink(dir, temp, this.path(user, id), maxBytes);
+    const sink = new FileAudioSink(dir, temp, this.path(user, id), maxBytes, this.folders);
     const settled = sink.settled.catch(() => undefined);
     this.inFlight.add(settled);
     void settled.finally(() => this.inFlight.delete(settled));
@@ -173,7 +175,8 @@ class FileAudioSink implements AudioSink {
   private writing = false;
   private pumping: Promise<void> = Promise.resolve();
   private finishing: Promise<number> | undefined;
-  private readonly handle: Promise<FileHandle | null>;
+  /** The temporary file, created with the first audio (see opened()). */
+  private handle: Promise<FileHandle | null> | undefined;
   private readonly outcome = Promise.withResolvers<number>();
   /** Settles when the clip is kept or dropped (for close()). */
   readonly settled = this.outcome.promise;
@@ -183,14 +186,22 @@ class FileAudioSink implements AudioSink {
     private readonly temp: string,
     private readonly target: string,
     private readonly maxBytes: number,
+    private readonly folders: Set<string>,
   ) {
     this.settled.catch(() => undefined);
-    this.handle = mkdir(dir, { recursive: true, mode: 0o700 })
-      .then(() => open(temp, 'wx', 0o600))
-      .catch((error: unknown) => {
-        this.fail(fileError(error, `create an audio file in ${dir}`));
-        return null;
-      });
+  }
+
+  /**
+   * Creates the temporary file on first use, not when the sink opens: a sink opens as its speech starts, and
+   * a trip to the disk there (mkdir, open: each a thread-pool job on the CPU the event loop needs) came before
+   * the upstream request went out; the first write comes once the first chunk has gone to the players.
+   */
+  private opened(): Promise<FileHandle | null> {
+    this.handle ??= createFile(this.dir, this.temp, this.folders).catch((error: unknown) => {
+      this.fail(fileError(error, `create an audio file in ${this.dir}`));
+      return null;
+    });
+    return this.handle;
   }
 
   write(chunk: Uint8Array): void {
@@ -209,6 +220,7 @@ class FileAudioSink implements AudioSink {
     this.bytes += size;
     this.queued += size;
     this.queue.push(Buffer.from(chunk)); // a copy: callers reuse their buffers
+    void this.opened();
     if (this.queued >= WRITE_BATCH_BYTES) this.startPump();
   }
 
@@ -243,7 +255,7 @@ class FileAudioSink implements AudioSink {
 
   private async pump(): Promise<void> {
     try {
-      const handle = await this.handle;
+      const handle = await this.opened();
       while (handle && this.queue.length > 0 && !this.failure) {
         const batch = Buffer.concat(this.queue.splice(0));
         let offset = 0;
@@ -258,7 +270,8 @@ class FileAudioSink implements AudioSink {
   }
 
   private async complete(): Promise<number> {
-    const handle = await this.handle;
+    // A clip that failed before any audio never made its file.
+    const handle = this.handle || !this.failure ? await this.opened() : null;
     await this.pumping;
     // What is left after the last full piece (the pump stops when the queue is empty, so this runs once).
     this.startPump();
@@ -277,6 +290,26 @@ class FileAudioSink implements AudioSink {
       await rm(this.temp, { force: true }).catch(() => undefined);
       throw fileError(error, `store the audio file ${this.target}`);
     }
+  }
+}
+
+/**
+ * Creates a clip's temporary file (never an existing one), making the user's folder first unless this process
+ * already has; a folder removed since (by hand) is made again.
+ */
+async function createFile(dir: string, temp: string, folders: Set<string>): Promise<FileHandle> {
+  if (!folders.has(dir)) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    folders.add(dir);
+  }
+  try {
+    return await open(temp, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    folders.delete(dir);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    folders.add(dir);
+    return await open(temp, 'wx', 0o600);
   }
 }
 

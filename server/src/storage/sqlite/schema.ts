@@ -80,6 +80,30 @@ export const MIGRATIONS: readonly string[] = [
     WHERE audio_bytes IS NOT NULL AND json_extract(doc, '$.status') = 'completed';
   CREATE INDEX history_by_cache_key ON history (user, cache_key, seq) WHERE cache_key IS NOT NULL;
   `,
+  // 3: OAuth 2.1 — registered clients, pending authorization requests, grants, and codes/tokens by hash.
+  `
+  CREATE TABLE oauth_clients (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL) STRICT;
+  CREATE TABLE oauth_requests (id TEXT PRIMARY KEY, doc TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+  CREATE INDEX oauth_requests_by_expiry ON oauth_requests (expires_at);
+  CREATE TABLE oauth_grants (
+    user TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (user, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX oauth_grants_by_expiry ON oauth_grants (expires_at);
+  CREATE TABLE oauth_secrets (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    data TEXT
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX oauth_secrets_by_expiry ON oauth_secrets (expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -47,6 +47,7 @@ import {
   type DatabaseOptions,
 } from './database.js';
 import { HistoryTable } from './history.js';
+import { SqliteOAuth } from './oauth.js';
 import { UsageTable } from './usage.js';
 
 export interface SqliteStoreOptions extends DatabaseOptions {
@@ -66,6 +67,7 @@ const EXPIRY_BATCH = 200;
 export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
   readonly path: string;
+  readonly oauth: SqliteOAuth;
   /** The maintenance started at open (resolves to zeros when `maintainOnOpen` is false). */
   readonly maintenance: Promise<MaintenanceReport>;
   /**
@@ -98,6 +100,7 @@ export class SqliteStore implements Store {
     this.audio = new AudioFiles(join(options.dataDir, 'audio'));
     this.history = new HistoryTable(db);
     this.usage = new UsageTable(db, options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS);
+    this.oauth = new SqliteOAuth(db, (what, work) => this.run(what, work), this.now);
     const prepare = (sql: string) => db.prepare(sql);
     this.statements = {
       getSettings: prepare('SELECT doc FROM settings WHERE user = ?'),
@@ -258,6 +261,7 @@ export class SqliteStore implements Store {
       if (batch.length < EXPIRY_BATCH) break;
     }
     const reclaimedReservations = this.run('reclaim reservations', () => this.usage.reclaimExpired(now));
+    this.oauth.expire(now);
     const swept = await this.audio.sweep(now, this.options.orphanGraceMs ?? 15 * 60_000, (user, id) =>
       this.run('check audio files', () => this.history.hasAudio(user, id)),
     );

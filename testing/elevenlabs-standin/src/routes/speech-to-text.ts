@@ -10,9 +10,19 @@ const MODELS = ['scribe_v1', 'scribe_v2'] as const;
 const GRANULARITIES = ['none', 'word', 'character'] as const;
 
 /** Parsed multipart fields (strings) and the uploaded file, if any. */
+export interface UploadedFile {
+  readonly field: string;
+  readonly name: string;
+  readonly type: string;
+  readonly bytes: Buffer;
+}
+
 export interface UploadForm {
   readonly fields: Readonly<Record<string, string>>;
-  readonly file: { readonly name: string; readonly type: string; readonly bytes: Buffer } | undefined;
+  /** The part named `file` (speech to text). */
+  readonly file: UploadedFile | undefined;
+  /** Every file part, in order (voice cloning sends several `files`; speech to speech one `audio`). */
+  readonly files: readonly UploadedFile[];
 }
 
 /** Parses a multipart/form-data body with the platform's own parser (undici's `Request.formData()`). */
@@ -24,13 +34,18 @@ export async function parseMultipart(contentType: string, raw: Buffer): Promise<
       body: raw,
     }).formData();
     const fields: Record<string, string> = {};
-    let file: UploadForm['file'];
+    const files: UploadedFile[] = [];
     for (const [key, value] of form.entries()) {
       if (typeof value === 'string') fields[key] = value;
-      else if (key === 'file')
-        file = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+      else
+        files.push({
+          field: key,
+          name: value.name,
+          type: value.type,
+          bytes: Buffer.from(await value.arrayBuffer()),
+        });
     }
-    return { fields, file };
+    return { fields, file: files.findLast((file) => file.field === 'file'), files };
   } catch {
     return undefined;
   }

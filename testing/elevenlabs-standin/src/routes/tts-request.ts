@@ -10,6 +10,9 @@ import { DEFAULT_MODEL_ID, findModel, type ModelFixture } from '../fixtures/mode
 import { DEFAULT_VOICE_SETTINGS, type VoiceFixture } from '../fixtures/voices.js';
 import { voiceNotFound } from './catalog.js';
 
+/** The models that apply `language_code` on text to speech. */
+const LANGUAGE_CODE_MODELS = ['eleven_flash_v2_5', 'eleven_turbo_v2_5', 'eleven_v3'];
+
 export interface TtsJob {
   readonly text: string;
   readonly voice: VoiceFixture;
@@ -64,6 +67,15 @@ export function validateTtsRequest(
       input: modelId,
     });
   }
+  const languageCode = body.language_code ?? null;
+  if (languageCode !== null && typeof languageCode !== 'string') {
+    issues.push({
+      loc: ['body', 'language_code'],
+      msg: 'Input should be a valid string',
+      type: 'string_type',
+      input: languageCode,
+    });
+  }
   const speed = readSpeed(body.voice_settings, issues);
   for (const key of ['previous_request_ids', 'next_request_ids'] as const)
     checkRequestIds(body[key], key, issues);
@@ -82,6 +94,21 @@ export function validateTtsRequest(
   }
   const voice = findVoice(voiceId);
   if (!voice) return { ok: false, status: 404, body: voiceNotFound(voiceId, requestId) };
+  // Flash/Turbo v2.5 and v3 apply language_code and refuse a language they lack (400, seen live in 2026);
+  // Multilingual v2 and older ignore it (ElevenLabs support, 2026: "simply ignored").
+  if (
+    typeof languageCode === 'string' &&
+    LANGUAGE_CODE_MODELS.includes(model.modelId) &&
+    !model.languages.some(([code]) => code === languageCode)
+  ) {
+    return fail(
+      400,
+      'validation_error',
+      'unsupported_language',
+      `Model '${model.modelId}' does not support language_code '${languageCode}'.`,
+      requestId,
+    );
+  }
   if (text.length > model.maximumTextLength) {
     return fail(
       400,
