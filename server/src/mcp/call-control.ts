@@ -27,6 +27,9 @@ export function progressReporter({ ctx }: ToolCall) {
     send,
     /** For SpeakHooks.onProgress: reports seconds of audio generated so far. */
     onAudio: ({ durationMs }: { durationMs: number }) => {
+      // A chunk with no new audio (an Ogg header page) must not use up the interval: the first real audio would
+      // then wait for it, and a short speech would report no progress at all.
+      if (durationMs <= last) return;
       const now = Date.now();
       if (now - lastAudioAt < PROGRESS_INTERVAL_MS) return;
       lastAudioAt = now;
