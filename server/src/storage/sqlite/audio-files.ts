@@ -255,6 +255,9 @@ class FileAudioSink implements AudioSink {
 
   private async pump(): Promise<void> {
     try {
+      // Nothing to write, or the clip already failed: no file to make. (A clip aborted before its first audio
+      // made one here, which complete() had already decided not to have, and it stayed open until GC.)
+      if (this.failure || this.queue.length === 0) return;
       const handle = await this.opened();
       while (handle && this.queue.length > 0 && !this.failure) {
         const batch = Buffer.concat(this.queue.splice(0));

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,6 +53,24 @@ describe('SQLite store', () => {
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION });
     raw.close();
+  });
+
+  it('leaves no file open after clips that end without audio: aborted, or failed, before their first write', async () => {
+    const store = openStore({ dataDir: await dataDir() });
+    const openFiles = async () => (await readdir('/proc/self/fd')).length;
+    // Warm up whatever the store opens once (the database, its WAL).
+    await store
+      .openAudio('alice', 'warm')
+      .finish()
+      .catch(() => undefined);
+    const before = await openFiles();
+    for (let index = 0; index < 20; index++) {
+      const sink = store.openAudio('alice', `nothing-${index}`);
+      sink.abort();
+      await expect(sink.finish()).rejects.toMatchObject({ reason: 'aborted' });
+    }
+    // A leaked handle is only closed by the garbage collector, much later: it must not exist at all.
+    expect(await openFiles()).toBe(before);
   });
 
   it('migrates a version-1 database: items stored before it are found by their cache key', async () => {
