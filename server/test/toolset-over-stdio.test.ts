@@ -126,11 +126,18 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
     const player = await connectPlayer(server.url, server.keys.alice!);
     await player.waitFor('hello');
     const progress: number[] = [];
-    const said = await clients.stdio.callTool(
-      { name: 'speak', arguments: { text: `Progress over stdio, ${kind} client.`, fresh: true } },
-      { onprogress: (p) => progress.push(p.progress) },
-    );
-    expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
+    // Paced like the real API (audio at 4× real time, in small chunks): progress is for speech that takes a
+    // while. Unpaced, the whole clip could arrive in one turn and its result overtake the notification.
+    standin.setPacing({ realtimeFactor: 4, chunkBytes: 1024 });
+    try {
+      const said = await clients.stdio.callTool(
+        { name: 'speak', arguments: { text: `Progress over stdio, ${kind} client.`, fresh: true } },
+        { onprogress: (p) => progress.push(p.progress) },
+      );
+      expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
+    } finally {
+      standin.setPacing({ realtimeFactor: Number.POSITIVE_INFINITY, chunkBytes: 4096 });
+    }
     expect(progress.length).toBeGreaterThan(0);
 
     // The upstream stream stalls after its first chunks: the speech cannot end by itself while the test runs.
