@@ -17,6 +17,8 @@
 #                               "none" writes the file without reloading (first boot, before nginx runs)
 #   EARSHOT_NGINX_HEALTH_URL    nginx's loopback health URL, which names the upstream generation it serves
 #                               (default http://127.0.0.1/nginx-health)
+#   EARSHOT_NGINX_PID_FILE      nginx's master pid file (default /run/nginx.pid): the notice below waits until
+#                               the old workers stop accepting connections
 #   EARSHOT_PROXY_SECRET_HEADER_FILE  a curl header file ("X-Earshot-Proxy-Secret: …"); when readable, after a
 #                               reload every previous task is told the new list (POST /internal/v1/route-ring) and
 #                               closes only the players whose user now hashes to another task; the rest keep theirs
@@ -111,6 +113,14 @@ log "upstreams now: ${server_list[*]:-none (sleeping)}"
 if [[ "$reload_cmd" == "none" ]]; then
   exit 0
 fi
+# Workers accepting connections now ("nginx: worker process"; an old one retitles itself "… is shutting down" as
+# it closes its listening sockets after a reload). Counted before the reload, waited for after it.
+accepting_workers() {
+  local master
+  master="$(cat "${EARSHOT_NGINX_PID_FILE:-/run/nginx.pid}" 2>/dev/null)" || return 0
+  pgrep -c -P "$master" -x -f 'nginx: worker process' || true
+}
+workers_before="$(accepting_workers)"
 if ! bash -c "$reload_cmd"; then
   log "nginx rejected the new upstreams; restoring the previous file"
   if [[ -f "${file}.previous" ]]; then mv -f "${file}.previous" "$file"; else rm -f "$file"; fi
@@ -130,6 +140,15 @@ for _ in $(seq 1 50); do
   if curl -fsS -m 1 "$health_url" 2>/dev/null | grep -q "\"upstreams\":\"${generation}\""; then break; fi
   sleep 0.1
 done
+# A moved player must not reconnect through an old worker (it would route by the old set): wait until only the
+# new workers accept.
+accepting=""
+for _ in $(seq 1 50); do
+  accepting="$(accepting_workers)"
+  if (( accepting <= ${workers_before:-0} )); then break; fi
+  sleep 0.1
+done
+log "workers accepting: ${workers_before:-?} before the reload, ${accepting:-?} now"
 servers_json="$(printf '"%s",' "${server_list[@]}")"
 for task in "${previous_list[@]}"; do
   answer="$(curl -sS -m 3 -X POST -H @"$secret_file" -H 'Content-Type: application/json' \

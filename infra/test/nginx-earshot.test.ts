@@ -349,6 +349,8 @@ describe('a task joining behind nginx', () => {
     for (const [name, player] of players) void player.closed.then((code) => codes.set(name, code));
 
     const discovery = await nginx!.discover(servers.map((server) => server.address));
+    // The notice waited until only the new worker accepts: a moved player cannot reconnect through the old one.
+    expect(discovery.stderr).toContain('workers accepting: 1 before the reload, 1 now');
     // Both previous tasks answered the notice (their answer is logged with the counts).
     for (const server of servers.slice(0, 2)) {
       expect(discovery.stderr).toMatch(

@@ -205,6 +205,7 @@ export async function startLocalNginx(options: LocalNginxOptions = {}): Promise<
           EARSHOT_EMPTY_CONFIRMATIONS: '1',
           EARSHOT_NGINX_RELOAD_CMD: nginxRunning ? `${reload} -t -q && ${reload} -s reload` : 'none',
           EARSHOT_NGINX_HEALTH_URL: `http://127.0.0.1:${httpPort}/nginx-health`,
+          EARSHOT_NGINX_PID_FILE: runtime.pidFile ?? '',
           EARSHOT_PROXY_SECRET_HEADER_FILE: secretHeaderFile,
         },
       });
