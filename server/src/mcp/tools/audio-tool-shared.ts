@@ -39,6 +39,18 @@ export const playedAudioShape = {
   playerUrl: z.string(),
 };
 
+/** The result of a tool that generates a clip and may play it (text_to_sound_effects, isolate_audio). */
+export const generatedClipShape = {
+  id: z.string(),
+  credits: z.number(),
+  durationMs: z.number(),
+  playersReached: z.number().describe(playersReachedShape),
+  playersListening: z.number().describe(playersListeningShape),
+  audioUrl: z.string().nullable(),
+  resourceUri: z.string(),
+  path: z.string().optional(),
+};
+
 export const waitArg = z
   .enum(['generated', 'played'])
   .optional()

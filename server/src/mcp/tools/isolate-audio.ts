@@ -4,11 +4,16 @@ import { z } from 'zod';
 import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-source.js';
 import { progressReporter } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
-import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
+import { listenersPhrase, nobodyHeard } from '../delivery.js';
 import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
-import { CREDITS_PER_AUDIO_MINUTE, estimateCredits, needStudio } from './audio-tool-shared.js';
+import {
+  CREDITS_PER_AUDIO_MINUTE,
+  estimateCredits,
+  generatedClipShape,
+  needStudio,
+} from './audio-tool-shared.js';
 
 export const ISOLATE_AUDIO_TOOL = 'isolate_audio';
 
@@ -31,16 +36,7 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
         play: z.boolean().optional().describe("Also play it on the user's players (default false)."),
         ...audioOutputArgs,
       },
-      outputSchema: {
-        id: z.string(),
-        credits: z.number(),
-        durationMs: z.number(),
-        playersReached: z.number().describe(playersReachedShape),
-        playersListening: z.number().describe(playersListeningShape),
-        audioUrl: z.string().nullable(),
-        resourceUri: z.string(),
-        path: z.string().optional(),
-      },
+      outputSchema: generatedClipShape,
       _meta: PLAYER_APP_TOOL_META,
       annotations: {
         readOnlyHint: false,

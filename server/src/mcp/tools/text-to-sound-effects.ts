@@ -4,7 +4,8 @@ import { progressReporter } from '../call-control.js';
 import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
-import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
+import { listenersPhrase, nobodyHeard } from '../delivery.js';
+import { generatedClipShape } from './audio-tool-shared.js';
 
 export const TEXT_TO_SOUND_EFFECTS_TOOL = 'text_to_sound_effects';
 
@@ -37,16 +38,7 @@ export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): 
         play: z.boolean().optional().describe("Play it on the user's players (default true)."),
         ...audioOutputArgs,
       },
-      outputSchema: {
-        id: z.string(),
-        credits: z.number(),
-        durationMs: z.number(),
-        playersReached: z.number().describe(playersReachedShape),
-        playersListening: z.number().describe(playersListeningShape),
-        audioUrl: z.string().nullable(),
-        resourceUri: z.string(),
-        path: z.string().optional(),
-      },
+      outputSchema: generatedClipShape,
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
