@@ -42,9 +42,13 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
       jsonSchemaValidator,
     });
     tools.installOn(server, user, era, onlyTool, begun);
-    registerHistoryResource(server, deps, user);
-    registerPlayerApp(server, deps);
-    deps.logLevels.install(server, user);
+    // A server made for one tool call answers nothing else: resources and logging/setLevel would go unused (and
+    // the resource templates are parsed anew for each server).
+    if (onlyTool === undefined) {
+      registerHistoryResource(server, deps, user);
+      registerPlayerApp(server, deps);
+      deps.logLevels.install(server, user);
+    }
     return server;
   };
   return { server, begin: (tool, args, user) => tools.begin(tool, args, user) };
