@@ -143,12 +143,27 @@ export class ElevenLabsHttp {
   ): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
-      const call = (secure ? httpsRequest : httpRequest)(url, {
+      // Plain options, not the URL object, and the signal wired by hand, not as http.request's `signal`
+      // option (which follows the caller's composite signal through a stream helper): half the cost of making
+      // the request (~25 µs of ~50 on Node 24), on every speech's way to ElevenLabs.
+      const call = (secure ? httpsRequest : httpRequest)({
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
         method,
         headers,
         agent: secure ? this.agents.https : this.agents.http,
-        ...(signal ? { signal } : {}),
       });
+      if (signal) {
+        // Ends the request and, once it has answered, its body: the caller stopped the speech.
+        const abort = () => call.destroy(abortError(signal));
+        if (signal.aborted) abort();
+        else {
+          signal.addEventListener('abort', abort, { once: true });
+          call.once('close', () => signal.removeEventListener('abort', abort));
+        }
+      }
       const timer = setTimeout(
         () =>
           call.destroy(
@@ -180,6 +195,14 @@ export class ElevenLabsHttp {
       call.end(body);
     });
   }
+}
+
+/** The error Node's own `signal` option ends a request with (the engines tell a stop by its name). */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
 }
 
 function headerReader(response: IncomingMessage): HeaderReader {

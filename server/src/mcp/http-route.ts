@@ -1,11 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createMcpHandler, ProtocolError, type AuthInfo } from '@modelcontextprotocol/server';
+import {
+  createMcpHandler,
+  ProtocolError,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type AuthInfo,
+} from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody } from './in-flight.js';
 import { SSE_KEEPALIVE_MS } from './keepalive.js';
-import { createMcpServerFactory } from './server.js';
+import { createEarshotMcp } from './server.js';
+import type { BegunCall } from './tool-set.js';
+import { OneTurnAtATime } from './one-turn-at-a-time.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -23,14 +30,29 @@ export interface McpRouteOptions {
  * 2026-07-28 `_meta` envelope is served on that revision (no initialize, `server/discover`), anything else by
  * the 2025 revisions' stateless fallback. Either way each POST gets its own server from a factory whose tools
  * were built once, so any instance can answer any call and nothing is kept between requests.
+ *
+ * A tool call that streams speech is begun when the SDK asks for the request's server (it has accepted the
+ * request by then), so the upstream request leaves before the SDK's own work for the call; that work then waits
+ * one turn of the event loop, letting other requests that arrived at the same moment begin theirs first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
-  const factory = createMcpServerFactory(options.deps);
-  // The tool a request calls, by the web request handed to the SDK (which passes that object to the factory).
-  const calledTools = new WeakMap<Request, string>();
+  const mcp = createEarshotMcp(options.deps);
+  // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
+  const calls = new WeakMap<Request, ToolCallRequest>();
+  const afterWaitingIo = new OneTurnAtATime();
   const handler = createMcpHandler(
-    ({ authInfo, era, requestInfo }) =>
-      factory(userOf(authInfo), era, requestInfo && calledTools.get(requestInfo)),
+    async ({ authInfo, era, requestInfo }) => {
+      const user = userOf(authInfo);
+      const call = requestInfo && calls.get(requestInfo);
+      if (call === undefined) return mcp.server(user, era);
+      // The 2025 fallback asks for the server before its transport checks the headers: begin only what it
+      // will then dispatch.
+      if (era === 'modern' || legacyTransportAccepts(requestInfo!)) {
+        call.begun = mcp.begin(call.tool, call.args, user);
+        if (call.begun !== undefined) await afterWaitingIo.turn();
+      }
+      return mcp.server(user, era, call.tool, call.begun);
+    },
     {
       // SSE comment frames on a streamed answer, so proxies do not cut a silent call (see keepalive.ts).
       keepAliveMs: options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS,
@@ -66,15 +88,17 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     const { requestId, cancels } = describeBody(request.body);
     if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
     const hangUp = new AbortController();
+    const call = toolCall(request.body);
     reply.raw.on('close', () => {
+      // Work begun for a call the SDK then never dispatched (refused, or the client left first) is undone.
+      call?.begun?.abandon();
       if (reply.raw.writableFinished) return;
       // The client hung up before its answer was complete: that cancels the call (the 2026-07-28 way to cancel).
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
     const web = webRequest(request, hangUp.signal);
-    const tool = calledTool(request.body);
-    if (tool !== undefined) calledTools.set(web, tool);
+    if (call !== undefined) calls.set(web, call);
     const response = await handler.fetch(web, {
       parsedBody: request.body,
       authInfo: callerAuth(user),
@@ -113,12 +137,34 @@ function isRefusal(error: Error): boolean {
   return error instanceof ProtocolError || /^(Rejected|Unsupported)\b/.test(error.message);
 }
 
-/** The tool a body calls when it is a single tools/call request. */
-function calledTool(body: unknown): string | undefined {
+interface ToolCallRequest {
+  readonly tool: string;
+  readonly args: unknown;
+  /** What the tool began for this call, once the SDK asked for its server. */
+  begun?: BegunCall | undefined;
+}
+
+/** The tool call a body makes when it is a single tools/call request. */
+function toolCall(body: unknown): ToolCallRequest | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const message = body as { method?: unknown; params?: { name?: unknown } };
-  const name = message.method === 'tools/call' ? message.params?.name : undefined;
-  return typeof name === 'string' ? name : undefined;
+  const message = body as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
+  if (message.method !== 'tools/call') return undefined;
+  const tool = message.params?.name;
+  return typeof tool === 'string' ? { tool, args: message.params?.arguments } : undefined;
+}
+
+/**
+ * What the SDK's 2025 transport checks before it dispatches a request (its Accept and protocol version
+ * headers; the body is JSON already). A request failing them is refused, so nothing may be begun for it.
+ */
+function legacyTransportAccepts(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  const revision = request.headers.get('mcp-protocol-version');
+  return (
+    accept.includes('application/json') &&
+    accept.includes('text/event-stream') &&
+    (revision === null || SUPPORTED_PROTOCOL_VERSIONS.includes(revision))
+  );
 }
 
 /** Headers that describe the Node connection or the already-read body, not the MCP request. */

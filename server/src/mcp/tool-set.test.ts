@@ -137,4 +137,91 @@ describe('ToolSet', () => {
     );
     await client.close();
   });
+
+  describe('begin', () => {
+    /** A tool whose early part is recorded, and whose handler says what it got. */
+    function beginningTools() {
+      const tools = new ToolSet({ engine: 'elevenlabs' });
+      const begun: string[] = [];
+      const undone: string[] = [];
+      tools.define(
+        'say',
+        {
+          title: 'say',
+          description: 'Says it.',
+          inputSchema: {
+            text: z
+              .string()
+              .max(10)
+              .transform((text) => text.trim()),
+          },
+          annotations: {},
+          begin: (args, user) => {
+            begun.push(`${user}:${args.text}`);
+            return { work: `work for ${args.text}`, abandon: () => undone.push(args.text) };
+          },
+        },
+        async (args, call, work) => ({
+          content: [{ type: 'text', text: `${call.user} said ${args.text} with ${work ?? 'nothing begun'}` }],
+        }),
+      );
+      tools.define(
+        'plain',
+        { title: 'plain', description: 'No early part.', inputSchema: {}, annotations: {} },
+        async () => ({ content: [{ type: 'text', text: 'plain' }] }),
+      );
+      return { tools, begun, undone };
+    }
+
+    async function call(tools: ToolSet, name: string, args: unknown, begun?: ReturnType<ToolSet['begin']>) {
+      const server = new McpServer({ name: 't', version: '1' }, { capabilities: { tools: {} } });
+      tools.installOn(server, 'alice', 'legacy', name, begun);
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const client = new Client({ name: 't', version: '1' });
+      await client.connect(clientSide);
+      const result = await client.callTool({ name, arguments: args as Record<string, unknown> });
+      await client.close();
+      return (result.content as { text: string }[])[0]?.text;
+    }
+
+    it('starts the early part from parsed arguments; the handler of that call takes it over, parsed once', async () => {
+      const { tools, begun, undone } = beginningTools();
+      const early = tools.begin('say', { text: ' hi ' }, 'alice');
+      expect(begun).toEqual(['alice:hi']);
+      expect(early?.claimed).toBe(false);
+      expect(await call(tools, 'say', { text: ' hi ' }, early)).toBe('alice said hi with work for hi');
+      expect(early?.claimed).toBe(true);
+      // Taken over: undoing is no longer the caller's to do.
+      early?.abandon();
+      expect(undone).toEqual([]);
+    });
+
+    it('begins nothing for arguments the schema refuses, nor for a tool without an early part', async () => {
+      const { tools, begun } = beginningTools();
+      expect(tools.begin('say', { text: 'far too long to say' }, 'alice')).toBeUndefined();
+      expect(tools.begin('say', { words: 'hi' }, 'alice')).toBeUndefined();
+      expect(tools.begin('plain', {}, 'alice')).toBeUndefined();
+      expect(tools.begin('missing', {}, 'alice')).toBeUndefined();
+      expect(begun).toEqual([]);
+      // Without it, the handler does everything itself, and refuses what the schema refuses.
+      expect(await call(tools, 'say', { text: 'hello' })).toBe('alice said hello with nothing begun');
+      expect(await call(tools, 'say', { text: 'far too long to say' })).toMatch(/^Invalid arguments: text/);
+    });
+
+    it('undoes the early part of a call no handler took over, once', () => {
+      const { tools, undone } = beginningTools();
+      const early = tools.begin('say', { text: 'bye' }, 'alice');
+      early?.abandon();
+      early?.abandon();
+      expect(undone).toEqual(['bye']);
+    });
+
+    it('hands the early part only to the tool that began it', async () => {
+      const { tools } = beginningTools();
+      const early = tools.begin('say', { text: 'hi' }, 'alice');
+      expect(await call(tools, 'plain', {}, early)).toBe('plain');
+      expect(early?.claimed).toBe(false);
+    });
+  });
 });

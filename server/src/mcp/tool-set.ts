@@ -21,6 +21,24 @@ export interface ToolCall {
   readonly ctx: ServerContext;
 }
 
+/**
+ * Work a tool began for one call as soon as its HTTP request was read, before the MCP SDK dispatched it (see
+ * `ToolConfig.begin`). The handler of that call takes it over; a call never dispatched has it undone.
+ */
+export interface BegunCall {
+  readonly tool: string;
+  /** Set once the tool's handler has taken the work over. */
+  readonly claimed: boolean;
+  /** Undoes the work when no handler took it over (the SDK refused the request, the client left first). */
+  abandon(): void;
+}
+
+/** What a tool's `begin` returns: its work in progress, and how to undo it. */
+export interface BegunWork<W> {
+  readonly work: W;
+  readonly abandon: () => void;
+}
+
 /** The engines a server may run; a tool that needs one is not listed (nor callable) under another. */
 export type EngineKind = 'elevenlabs' | 'offline';
 
@@ -29,7 +47,7 @@ const messageField = z
   .string()
   .describe("The first line of the result's text: what to tell the user, e.g. that nobody heard it and why.");
 
-interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
+interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape, W> {
   /**
    * `'elevenlabs'`: the tool only works with ElevenLabs, so a server on the offline engine does not define it
    * at all — a client cannot call what it cannot use, and `tools/list` does not offer it.
@@ -42,12 +60,44 @@ interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   readonly annotations: ToolAnnotations;
   /** Tool metadata, e.g. MCP Apps' `ui.resourceUri`. */
   readonly _meta?: Record<string, unknown>;
+  /**
+   * Starts the call's slow part (the upstream request of a speech) from its parsed arguments the moment the
+   * HTTP request is read, so it is under way while the SDK builds the request's server and dispatches the call.
+   * The handler then gets the work as `begun`; without it (stdio, a batch, arguments that fail the schema) the
+   * handler does everything itself, so `begin` only ever makes a call start sooner, never changes what it does.
+   */
+  readonly begin?: (args: z.output<z.ZodObject<In>>, user: string) => BegunWork<W>;
 }
 
-type ToolHandler<In extends z.ZodRawShape> = (
+type ToolHandler<In extends z.ZodRawShape, W> = (
   args: z.output<z.ZodObject<In>>,
   call: ToolCall,
+  begun: W | undefined,
 ) => Promise<CallToolResult>;
+
+/** A call's begun work as the tool set tracks it: the parsed arguments ride along, so they are parsed once. */
+class TrackedBegun implements BegunCall {
+  claimed = false;
+  private abandoned = false;
+
+  constructor(
+    readonly tool: string,
+    readonly args: unknown,
+    readonly work: unknown,
+    private readonly undo: () => void,
+  ) {}
+
+  claim(): { args: unknown; work: unknown } {
+    this.claimed = true;
+    return { args: this.args, work: this.work };
+  }
+
+  abandon(): void {
+    if (this.claimed || this.abandoned) return;
+    this.abandoned = true;
+    this.undo();
+  }
+}
 
 interface ToolDefinition {
   readonly name: string;
@@ -59,7 +109,8 @@ interface ToolDefinition {
     readonly annotations: ToolAnnotations;
     readonly _meta?: Record<string, unknown>;
   };
-  readonly handler: (args: unknown, call: ToolCall) => Promise<CallToolResult>;
+  readonly handler: (args: unknown, call: ToolCall, begun?: TrackedBegun) => Promise<CallToolResult>;
+  readonly begin?: (args: unknown, user: string) => TrackedBegun | undefined;
 }
 
 /**
@@ -75,10 +126,10 @@ export class ToolSet {
   /** `engine`: the engine this process runs; tools that require another one are left out. */
   constructor(private readonly options: { readonly engine: EngineKind }) {}
 
-  define<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
+  define<In extends z.ZodRawShape, Out extends z.ZodRawShape, W = never>(
     name: string,
-    config: ToolConfig<In, Out>,
-    handler: ToolHandler<In>,
+    config: ToolConfig<In, Out, W>,
+    handler: ToolHandler<In, W>,
   ): void {
     if (this.tools.some((tool) => tool.name === name) || this.skipped.has(name)) {
       throw new Error(`Tool ${name} is defined twice.`);
@@ -104,11 +155,32 @@ export class ToolSet {
       },
       // The SDK's own refusal of bad arguments is a bare message in a shape of its own; parsing here makes it
       // an `[invalid_input]` result like every other error, on every protocol revision.
-      handler: async (args, call) => {
+      handler: async (args, call, begun) => {
+        if (begun !== undefined) {
+          const taken = begun.claim();
+          return handler(taken.args as z.output<z.ZodObject<In>>, call, taken.work as W);
+        }
         const parsed = await inputSchema.safeParseAsync(args ?? {});
-        return parsed.success ? handler(parsed.data, call) : failed(argumentsError(parsed.error));
+        return parsed.success ? handler(parsed.data, call, undefined) : failed(argumentsError(parsed.error));
       },
+      ...(config.begin && {
+        begin: (args: unknown, user: string) => {
+          // Arguments the schema refuses begin nothing: the handler answers them with the usual error.
+          const parsed = inputSchema.safeParse(args ?? {});
+          if (!parsed.success) return undefined;
+          const { work, abandon } = config.begin!(parsed.data, user);
+          return new TrackedBegun(name, parsed.data, work, abandon);
+        },
+      }),
     });
+  }
+
+  /**
+   * Begins a call of `tool` (see `ToolConfig.begin`) for `user`; undefined when the tool has no early part or
+   * the arguments fail its schema. Hand the result to `installOn` for the same request.
+   */
+  begin(tool: string, args: unknown, user: string): BegunCall | undefined {
+    return this.tools.find((definition) => definition.name === tool)?.begin?.(args, user);
   }
 
   get names(): readonly string[] {
@@ -118,12 +190,14 @@ export class ToolSet {
   /**
    * Registers the tools on a server that serves one request (or one stdio connection) for `user`: all of them,
    * or only `only` when the request is a call of that one tool (registering is most of a request's server cost).
+   * `begun`: what `begin` started for this request's call; its tool's handler takes it over.
    */
-  installOn(server: McpServer, user: string, era: ProtocolEra, only?: string): void {
+  installOn(server: McpServer, user: string, era: ProtocolEra, only?: string, begun?: BegunCall): void {
     for (const tool of this.tools) {
       if (only !== undefined && tool.name !== only) continue;
+      const own = begun instanceof TrackedBegun && begun.tool === tool.name ? begun : undefined;
       server.registerTool(tool.name, tool.config, async (args: unknown, ctx: ServerContext) =>
-        withLeadMessage(await tool.handler(args, { user, era, ctx })),
+        withLeadMessage(await tool.handler(args, { user, era, ctx }, own)),
       );
     }
   }

@@ -1,6 +1,7 @@
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
+import type { SpeakInput, StartedSpeech } from '../../services/speech.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import { engineWording, textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
@@ -65,26 +66,32 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
         openWorldHint: true,
       },
       _meta: PLAYER_APP_TOOL_META,
+      // The speech starts as soon as the request is read; the handler below picks it up.
+      begin: (args, user) => {
+        const progress = new ProgressRelay();
+        const started = startSpeech(deps, user, args, progress.onAudio);
+        // An error is reported by the handler; a call never dispatched has nobody to report it to.
+        started.catch(() => undefined);
+        return {
+          work: { started, progress },
+          abandon: () =>
+            void started.then(
+              (speech) => speech.handle.cancel(),
+              () => undefined,
+            ),
+        };
+      },
     },
-    (args, call) =>
+    (args, call, begun) =>
       guarded(async () => {
         const progress = progressReporter(call);
-        const started = await deps.speech.start(
-          call.user,
-          {
-            text: args.text,
-            voice: args.voice,
-            model: args.model,
-            settings: args.settings,
-            fresh: args.fresh,
-            language: args.language,
-          },
-          {
-            source: 'mcp',
-            onProgress: progress.onAudio,
-            inChat: true,
-          },
-        );
+        let started;
+        if (begun) {
+          begun.progress.attach(progress.onAudio);
+          started = await begun.started;
+        } else {
+          started = await startSpeech(deps, call.user, args, progress.onAudio);
+        }
         const log = (level: 'debug' | 'info' | 'warning', data: string) =>
           deps.logLevels.log(call, level, data);
         if (started.replayOf)
@@ -112,6 +119,48 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
       }),
   );
 }
+
+function startSpeech(
+  deps: ToolDeps,
+  user: string,
+  args: SpeakInput,
+  onProgress: (progress: AudioProgress) => void,
+): Promise<StartedSpeech> {
+  return deps.speech.start(
+    user,
+    {
+      text: args.text,
+      voice: args.voice,
+      model: args.model,
+      settings: args.settings,
+      fresh: args.fresh,
+      language: args.language,
+    },
+    { source: 'mcp', onProgress, inChat: true },
+  );
+}
+
+/**
+ * Progress of a speech begun before its call was dispatched: held (the latest only) until the handler attaches
+ * the call's reporter, then passed straight through.
+ */
+class ProgressRelay {
+  private target: ((progress: AudioProgress) => void) | undefined;
+  private held: AudioProgress | undefined;
+
+  readonly onAudio = (progress: AudioProgress): void => {
+    if (this.target) this.target(progress);
+    else this.held = progress;
+  };
+
+  attach(target: (progress: AudioProgress) => void): void {
+    this.target = target;
+    if (this.held) target(this.held);
+    this.held = undefined;
+  }
+}
+
+type AudioProgress = { bytes: number; durationMs: number };
 
 function summarise(r: {
   status: string;
