@@ -8,9 +8,10 @@ import { startTestServer, type TestServer } from './support/server.js';
 const UPSTREAM_KEY = 'el-test-key-begin';
 
 /**
- * A `speak` call over HTTP begins its speech when the MCP SDK asks for the request's server — before the SDK
- * builds it and dispatches the call — and the tool's handler takes that speech over. These tests hold the
- * guarantees around it: one speech per call, and nothing begun for a request the SDK then refuses.
+ * A `speak` call over HTTP begins its speech before the MCP SDK's work for it (a 2025 call as the route reads
+ * it, a 2026-07-28 call when the SDK asks for the request's server), and the tool's handler takes that speech
+ * over. These tests hold the guarantees around it: one speech per call, and nothing begun for a request the
+ * SDK then refuses.
  */
 describe('speak begins its speech before the MCP SDK dispatches the call', () => {
   let standin: Standin;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  classifyInboundRequest,
   createMcpHandler,
   ProtocolError,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -31,9 +32,10 @@ export interface McpRouteOptions {
  * the 2025 revisions' stateless fallback. Either way each POST gets its own server from a factory whose tools
  * were built once, so any instance can answer any call and nothing is kept between requests.
  *
- * A tool call that streams speech is begun when the SDK asks for the request's server (it has accepted the
- * request by then), so the upstream request leaves before the SDK's own work for the call; that work then waits
- * one turn of the event loop, letting other requests that arrived at the same moment begin theirs first.
+ * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
+ * leaves first: a 2025 call as soon as the route has read it (when the SDK's fallback will dispatch it), a
+ * 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
+ * its turn (OneTurnAtATime), letting other requests that arrived at the same moment begin theirs first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const mcp = createEarshotMcp(options.deps);
@@ -45,9 +47,9 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       const user = userOf(authInfo);
       const call = requestInfo && calls.get(requestInfo);
       if (call === undefined) return mcp.server(user, era);
-      // The 2025 fallback asks for the server before its transport checks the headers: begin only what it
-      // will then dispatch.
-      if (era === 'modern' || legacyTransportAccepts(requestInfo!)) {
+      // A 2026-07-28 call is begun here, once the SDK has checked its envelope and headers (a 2025 one was
+      // begun by the route already, or will not be).
+      if (era === 'modern' && call.begun === undefined) {
         call.begun = mcp.begin(call.tool, call.args, user);
         if (call.begun !== undefined) await afterWaitingIo.turn();
       }
@@ -97,6 +99,12 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
+    if (call !== undefined && dispatchedByLegacyFallback(request)) {
+      // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
+      // begin now, before the web request, the SDK's classification and the server are made.
+      call.begun = mcp.begin(call.tool, call.args, user);
+      if (call.begun !== undefined) await afterWaitingIo.turn();
+    }
     const web = webRequest(request, hangUp.signal);
     if (call !== undefined) calls.set(web, call);
     const response = await handler.fetch(web, {
@@ -154,16 +162,29 @@ function toolCall(body: unknown): ToolCallRequest | undefined {
 }
 
 /**
- * What the SDK's 2025 transport checks before it dispatches a request (its Accept and protocol version
- * headers; the body is JSON already). A request failing them is refused, so nothing may be begun for it.
+ * Whether the SDK will serve this request by its 2025 stateless fallback (its own classification, on the same
+ * headers and body) and that fallback's transport accept it: Accept naming JSON and SSE, a protocol version it
+ * knows (the body is JSON already). Such a request's call is dispatched, so it may be begun.
  */
-function legacyTransportAccepts(request: Request): boolean {
-  const accept = request.headers.get('accept') ?? '';
-  const revision = request.headers.get('mcp-protocol-version');
+function dispatchedByLegacyFallback(request: FastifyRequest): boolean {
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const revision = header('mcp-protocol-version');
+  const classified = classifyInboundRequest({
+    httpMethod: request.method,
+    body: request.body,
+    protocolVersionHeader: revision,
+    mcpMethodHeader: header('mcp-method'),
+    mcpNameHeader: header('mcp-name'),
+  });
+  const accept = header('accept') ?? '';
   return (
+    classified.kind === 'legacy' &&
     accept.includes('application/json') &&
     accept.includes('text/event-stream') &&
-    (revision === null || SUPPORTED_PROTOCOL_VERSIONS.includes(revision))
+    (revision === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(revision.trim()))
   );
 }
 
