@@ -5,7 +5,7 @@ import { EarshotError } from '../errors.js';
 import { checkOutputFileName } from '../services/output-files.js';
 import { LANGUAGE_CODE_MODELS, LanguageSchema } from '../services/language.js';
 import { VoiceSettingsSchema } from '../services/settings.js';
-import type { StartedSpeech } from '../services/speech.js';
+import type { SpeakInput, StartedSpeech } from '../services/speech.js';
 import { deliverStored } from './audio-output.js';
 import { whileCancellable } from './call-control.js';
 import type { VoiceEngine } from '../engines/index.js';
@@ -69,6 +69,18 @@ export const voiceChoiceArgs = (engine: VoiceEngine) => ({
       'Generate anew even if this exact text, voice and settings were used before (default: reuse it for free).',
     ),
 });
+
+/** What a call's text and voice-choice arguments ask the speech service for. */
+export function speakInputOf(args: SpeakInput): SpeakInput {
+  return {
+    text: args.text,
+    voice: args.voice,
+    model: args.model,
+    settings: args.settings,
+    fresh: args.fresh,
+    language: args.language,
+  };
+}
 
 /** The arguments every tool that returns generated audio takes. */
 export const audioOutputArgs = {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import type { SpeakInput, StartedSpeech } from '../../services/speech.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { engineWording, textArg, voiceChoiceArgs } from '../generated-audio.js';
+import { engineWording, speakInputOf, textArg, voiceChoiceArgs } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
@@ -126,18 +126,7 @@ function startSpeech(
   args: SpeakInput,
   onProgress: (progress: AudioProgress) => void,
 ): Promise<StartedSpeech> {
-  return deps.speech.start(
-    user,
-    {
-      text: args.text,
-      voice: args.voice,
-      model: args.model,
-      settings: args.settings,
-      fresh: args.fresh,
-      language: args.language,
-    },
-    { source: 'mcp', onProgress, inChat: true },
-  );
+  return deps.speech.start(user, speakInputOf(args), { source: 'mcp', onProgress, inChat: true });
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   checkOutputArgs,
   engineWording,
   finishAndDeliver,
+  speakInputOf,
   textArg,
   voiceChoiceArgs,
 } from '../generated-audio.js';
@@ -133,18 +134,12 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         if (args.output_format !== undefined) return renderInFormat(deps, call, args, args.output_format);
         checkOutputArgs(args);
         const progress = progressReporter(call);
-        const started = await deps.speech.start(
-          call.user,
-          {
-            text: args.text,
-            voice: args.voice,
-            model: args.model,
-            settings: args.settings,
-            fresh: args.fresh,
-            language: args.language,
-          },
-          { source: 'mcp', silent: true, onProgress: progress.onAudio, inChat: true },
-        );
+        const started = await deps.speech.start(call.user, speakInputOf(args), {
+          source: 'mcp',
+          silent: true,
+          onProgress: progress.onAudio,
+          inChat: true,
+        });
         const { result, ...delivered } = await finishAndDeliver(deps, call, started, args);
         const structured = {
           id: result.id,
