@@ -13,7 +13,7 @@ import { describeBody } from './in-flight.js';
 import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
-import { OneTurnAtATime } from './one-turn-at-a-time.js';
+import { BehindNewCalls } from './behind-new-calls.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -35,13 +35,13 @@ export interface McpRouteOptions {
  * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
  * leaves first: a 2025 call as soon as the route has read it (when the SDK's fallback will dispatch it), a
  * 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
- * its turn (OneTurnAtATime), letting other requests that arrived at the same moment begin theirs first.
+ * while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their speeches first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const mcp = createEarshotMcp(options.deps);
   // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
   const calls = new WeakMap<Request, ToolCallRequest>();
-  const afterWaitingIo = new OneTurnAtATime();
+  const behindNewCalls = new BehindNewCalls();
   const handler = createMcpHandler(
     async ({ authInfo, era, requestInfo }) => {
       const user = userOf(authInfo);
@@ -51,7 +51,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       // begun by the route already, or will not be).
       if (era === 'modern' && call.begun === undefined) {
         call.begun = mcp.begin(call.tool, call.args, user);
-        if (call.begun !== undefined) await afterWaitingIo.turn();
+        if (call.begun !== undefined) await behindNewCalls.turn();
       }
       return mcp.server(user, era, call.tool, call.begun);
     },
@@ -103,7 +103,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
       // begin now, before the web request, the SDK's classification and the server are made.
       call.begun = mcp.begin(call.tool, call.args, user);
-      if (call.begun !== undefined) await afterWaitingIo.turn();
+      if (call.begun !== undefined) await behindNewCalls.turn();
     }
     const web = webRequest(request, hangUp.signal);
     if (call !== undefined) calls.set(web, call);
