@@ -9,8 +9,8 @@ export interface BehindNewCallsOptions {
 
 /** About one call's worth of work before its upstream request: a gap this long means the burst is over. */
 export const QUIET_MS = 2;
-/** Bounds how long a call's answer can be held back by others arriving (a tenth of the upstream's latency). */
-export const MAX_WAIT_MS = 30;
+/** Bounds how long a call's own work can be held back by others arriving: under ElevenLabs' ~300 ms to first audio. */
+export const MAX_WAIT_MS = 250;
 
 /**
  * Holds the rest of each begun call's work (the MCP SDK's: a millisecond or so per call) while new calls keep
