@@ -9,11 +9,11 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
-import { describeBody } from './in-flight.js';
+import { describeBody, type RequestId } from './in-flight.js';
 import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
-import { OneTurnAtATime } from './one-turn-at-a-time.js';
+import { BehindNewCalls } from './behind-new-calls.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -35,13 +35,24 @@ export interface McpRouteOptions {
  * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
  * leaves first: a 2025 call as soon as the route has read it (when the SDK's fallback will dispatch it), a
  * 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
- * its turn (OneTurnAtATime), letting other requests that arrived at the same moment begin theirs first.
+ * while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their speeches first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const mcp = createEarshotMcp(options.deps);
   // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
   const calls = new WeakMap<Request, ToolCallRequest>();
-  const afterWaitingIo = new OneTurnAtATime();
+  const behindNewCalls = new BehindNewCalls();
+  /** Begins `call` for `user` (see ToolSet.begin), then waits while new calls keep arriving. */
+  const begin = async (call: ToolCallRequest, user: string) => {
+    call.begun = mcp.begin(call.tool, call.args, user);
+    if (call.begun === undefined) return;
+    // Until its handler takes over (and registers itself), a notifications/cancelled naming the call stops it.
+    if (call.requestId !== undefined) {
+      const begun = call.begun;
+      call.unregister = options.deps.inFlight.register(user, call.requestId, () => begun.abandon());
+    }
+    await behindNewCalls.turn();
+  };
   const handler = createMcpHandler(
     async ({ authInfo, era, requestInfo }) => {
       const user = userOf(authInfo);
@@ -49,10 +60,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       if (call === undefined) return mcp.server(user, era);
       // A 2026-07-28 call is begun here, once the SDK has checked its envelope and headers (a 2025 one was
       // begun by the route already, or will not be).
-      if (era === 'modern' && call.begun === undefined) {
-        call.begun = mcp.begin(call.tool, call.args, user);
-        if (call.begun !== undefined) await afterWaitingIo.turn();
-      }
+      if (era === 'modern' && call.begun === undefined) await begin(call, user);
       return mcp.server(user, era, call.tool, call.begun);
     },
     {
@@ -94,6 +102,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     reply.raw.on('close', () => {
       // Work begun for a call the SDK then never dispatched (refused, or the client left first) is undone.
       call?.begun?.abandon();
+      call?.unregister?.();
       if (reply.raw.writableFinished) return;
       // The client hung up before its answer was complete: that cancels the call (the 2026-07-28 way to cancel).
       hangUp.abort();
@@ -102,8 +111,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     if (call !== undefined && dispatchedByLegacyFallback(request)) {
       // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
       // begin now, before the web request, the SDK's classification and the server are made.
-      call.begun = mcp.begin(call.tool, call.args, user);
-      if (call.begun !== undefined) await afterWaitingIo.turn();
+      await begin(call, user);
     }
     const web = webRequest(request, hangUp.signal);
     if (call !== undefined) calls.set(web, call);
@@ -148,8 +156,11 @@ function isRefusal(error: Error): boolean {
 interface ToolCallRequest {
   readonly tool: string;
   readonly args: unknown;
-  /** What the tool began for this call, once the SDK asked for its server. */
+  readonly requestId: RequestId | undefined;
+  /** What the tool began for this call, if anything. */
   begun?: BegunCall | undefined;
+  /** Ends the begun call's registration for cancellation. */
+  unregister?: () => void;
 }
 
 /** The tool call a body makes when it is a single tools/call request. */
@@ -158,7 +169,9 @@ function toolCall(body: unknown): ToolCallRequest | undefined {
   const message = body as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
   if (message.method !== 'tools/call') return undefined;
   const tool = message.params?.name;
-  return typeof tool === 'string' ? { tool, args: message.params?.arguments } : undefined;
+  if (typeof tool !== 'string') return undefined;
+  const { requestId } = describeBody(body);
+  return { tool, args: message.params?.arguments, requestId };
 }
 
 /**

@@ -1,4 +1,4 @@
-type RequestId = string | number;
+export type RequestId = string | number;
 
 /**
  * Tool calls in progress, by user and JSON-RPC id. Stateless HTTP gives each POST its own server, so a
