@@ -108,7 +108,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
-    if (call !== undefined && dispatchedByLegacyFallback(request)) {
+    // Only calls that can begin are classified here; the others leave that to the SDK alone.
+    if (call !== undefined && mcp.begins(call.tool) && dispatchedByLegacyFallback(request)) {
       // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
       // begin now, before the web request, the SDK's classification and the server are made.
       await begin(call, user);

@@ -183,6 +183,11 @@ export class ToolSet {
     return this.tools.find((definition) => definition.name === tool)?.begin?.(args, user);
   }
 
+  /** Whether `tool` has an early part to begin (see `ToolConfig.begin`). */
+  begins(tool: string): boolean {
+    return this.tools.some((definition) => definition.name === tool && definition.begin !== undefined);
+  }
+
   get names(): readonly string[] {
     return this.tools.map((tool) => tool.name);
   }
