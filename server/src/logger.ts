@@ -2,9 +2,9 @@ import pino, { type Logger } from 'pino';
 
 /**
  * Info lines (one per request) are held in memory and written together once this many bytes wait: a write
- * per line cost about 0.1 ms of CPU per request, a fifth of a no-op MCP call's budget (issue 11, scenario d).
- * Below sonic-boom's largest write (16 KiB), and small enough that a crash that skips the exit flush
- * (SIGKILL, out of memory) loses a few dozen lines at most.
+ * per line (a trip through libuv's thread pool) cost 0.02–0.04 ms of CPU per request (REST GET settings
+ * 0.15 → 0.11 ms; issue 11, scenario d). Below sonic-boom's largest write (16 KiB), and small enough that a
+ * crash that skips the exit flush (SIGKILL, out of memory) loses a few dozen lines at most.
  */
 const BATCH_BYTES = 4096;
 /** How long a line may wait in a batch when the server is quiet. */
