@@ -14,7 +14,7 @@ const INSTRUCTIONS =
 
 /**
  * Makes the MCP server for one request (HTTP) or one connection, acting for `user`. `onlyTool`: the request is a
- * tools/call of that tool, so the server needs no other tool, and no resource.
+ * tools/call of that tool, so the server needs no other.
  */
 export type EarshotServerFactory = (user: string, era: ProtocolEra, onlyTool?: string) => McpServer;
 
@@ -37,11 +37,8 @@ export function createMcpServerFactory(deps: ToolDeps): EarshotServerFactory {
       jsonSchemaValidator,
     });
     tools.installOn(server, user, era, onlyTool);
-    // A tools/call reads no resource, so its server registers none (about a tenth of that server's cost).
-    if (onlyTool === undefined) {
-      registerHistoryResource(server, deps, user);
-      registerPlayerApp(server, deps);
-    }
+    registerHistoryResource(server, deps, user);
+    registerPlayerApp(server, deps);
     deps.logLevels.install(server, user);
     return server;
   };
