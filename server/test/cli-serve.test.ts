@@ -83,6 +83,27 @@ describe('earshot serve as a real process', { timeout: 120_000 }, () => {
     for (const line of logLines) expect(line).not.toContain(key);
   });
 
+  it('on SIGTERM writes the log lines still waiting in its batch (the last requests, "stopped") before it exits', async () => {
+    const key = 'test-key-for-log-flush-0123456789';
+    const cli = await startCli({ EARSHOT_DATA_DIR: dataDir, EARSHOT_API_KEY: key });
+    for (const id of ['last-1', 'last-2']) {
+      const answer = await fetch(`${cli.url}/api/v1/settings`, {
+        headers: { authorization: `Bearer ${key}`, 'x-request-id': id },
+      });
+      expect(answer.status).toBe(200);
+    }
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    const logLines = cli
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; reqId?: string });
+    const requests = logLines.filter((line) => line.msg === 'request').map((line) => line.reqId);
+    expect(requests).toEqual(['last-1', 'last-2']);
+    expect(logLines.at(-1)?.msg).toBe('stopped');
+  });
+
   it('refuses to start with a clear message when the environment is invalid', async () => {
     const result = await runCli(['serve'], {
       EARSHOT_DATA_DIR: dataDir,

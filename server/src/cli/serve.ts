@@ -39,6 +39,8 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   }
   state.running = running;
   if (state.stopping) return void running.shutdown().then(() => process.exit(0));
+  // The start-up lines (store import, "Server listening") wait in the log's batch: out before the banner.
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   const keyFile = config.keys.kind === 'generate' ? config.keys.file : undefined;
   process.stdout.write(`${startupBanner(running, { tty, keyFile })}\n`);
 }

@@ -30,7 +30,8 @@ export async function startCli(env: Record<string, string>, timeoutMs = 20_000):
   let output = '';
   child.stdout.on('data', (data: Buffer) => (output += data.toString()));
   child.stderr.on('data', (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // On close, not exit: then the output is complete (the last log lines are written as the process exits).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no banner within ${timeoutMs} ms:\n${output}`)),
