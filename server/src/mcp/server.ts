@@ -23,6 +23,8 @@ export interface EarshotMcp {
   begin(tool: string, args: unknown, user: string): BegunCall | undefined;
   /** Whether a call of `tool` can be begun at all. */
   begins(tool: string): boolean;
+  /** Whether a call of `tool` is quick and sends no notifications. */
+  answersAtOnce(tool: string): boolean;
 }
 
 /**
@@ -57,5 +59,6 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
     server,
     begin: (tool, args, user) => tools.begin(tool, args, user),
     begins: (tool) => tools.begins(tool),
+    answersAtOnce: (tool) => tools.answersAtOnce(tool),
   };
 }
