@@ -14,6 +14,7 @@ import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
+import { answerWithJson } from './json-answer.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -108,12 +109,18 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
-    if (call !== undefined && dispatchedByLegacyFallback(request)) {
+    // Only calls that can begin are classified here; the others leave that to the SDK alone.
+    if (call !== undefined && mcp.begins(call.tool) && dispatchedByLegacyFallback(request)) {
       // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
       // begin now, before the web request, the SDK's classification and the server are made.
       await begin(call, user);
     }
     const web = webRequest(request, hangUp.signal);
+    if (call !== undefined && mcp.answersAtOnce(call.tool) && dispatchedByLegacyFallback(request)) {
+      // A quick 2025 call that sends nothing on the way: one JSON body, not the fallback's SSE stream.
+      const server = mcp.server(user, 'legacy', call.tool);
+      return sendResponse(reply, await answerWithJson(server, web, request.body, callerAuth(user)));
+    }
     if (call !== undefined) calls.set(web, call);
     const response = await handler.fetch(web, {
       parsedBody: request.body,

@@ -21,6 +21,10 @@ export interface EarshotMcp {
   server(user: string, era: ProtocolEra, onlyTool?: string, begun?: BegunCall): McpServer;
   /** Begins a tools/call of `tool` for `user` ahead of its dispatch (see ToolSet.begin). */
   begin(tool: string, args: unknown, user: string): BegunCall | undefined;
+  /** Whether a call of `tool` can be begun at all. */
+  begins(tool: string): boolean;
+  /** Whether a call of `tool` is quick and sends no notifications. */
+  answersAtOnce(tool: string): boolean;
 }
 
 /**
@@ -51,5 +55,10 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
     }
     return server;
   };
-  return { server, begin: (tool, args, user) => tools.begin(tool, args, user) };
+  return {
+    server,
+    begin: (tool, args, user) => tools.begin(tool, args, user),
+    begins: (tool) => tools.begins(tool),
+    answersAtOnce: (tool) => tools.answersAtOnce(tool),
+  };
 }

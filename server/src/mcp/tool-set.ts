@@ -61,6 +61,11 @@ interface ToolConfig<In extends z.ZodRawShape, Out extends z.ZodRawShape, W> {
   /** Tool metadata, e.g. MCP Apps' `ui.resourceUri`. */
   readonly _meta?: Record<string, unknown>;
   /**
+   * The call is quick and sends no notifications (no progress, no log messages): a 2025 client gets its answer
+   * as one JSON body rather than an SSE stream (see json-answer.ts).
+   */
+  readonly answersAtOnce?: true;
+  /**
    * Starts the call's slow part (the upstream request of a speech) from its parsed arguments the moment the
    * HTTP request is read, so it is under way while the SDK builds the request's server and dispatches the call.
    * The handler then gets the work as `begun`; without it (stdio, a batch, arguments that fail the schema) the
@@ -111,6 +116,7 @@ interface ToolDefinition {
   };
   readonly handler: (args: unknown, call: ToolCall, begun?: TrackedBegun) => Promise<CallToolResult>;
   readonly begin?: (args: unknown, user: string) => TrackedBegun | undefined;
+  readonly answersAtOnce: boolean;
 }
 
 /**
@@ -163,6 +169,7 @@ export class ToolSet {
         const parsed = await inputSchema.safeParseAsync(args ?? {});
         return parsed.success ? handler(parsed.data, call, undefined) : failed(argumentsError(parsed.error));
       },
+      answersAtOnce: config.answersAtOnce === true,
       ...(config.begin && {
         begin: (args: unknown, user: string) => {
           // Arguments the schema refuses begin nothing: the handler answers them with the usual error.
@@ -181,6 +188,16 @@ export class ToolSet {
    */
   begin(tool: string, args: unknown, user: string): BegunCall | undefined {
     return this.tools.find((definition) => definition.name === tool)?.begin?.(args, user);
+  }
+
+  /** Whether a call of `tool` is quick and sends no notifications (see `ToolConfig.answersAtOnce`). */
+  answersAtOnce(tool: string): boolean {
+    return this.tools.some((definition) => definition.name === tool && definition.answersAtOnce);
+  }
+
+  /** Whether `tool` has an early part to begin (see `ToolConfig.begin`). */
+  begins(tool: string): boolean {
+    return this.tools.some((definition) => definition.name === tool && definition.begin !== undefined);
   }
 
   get names(): readonly string[] {

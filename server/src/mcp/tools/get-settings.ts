@@ -15,6 +15,7 @@ export function registerGetSettingsTool(tools: ToolSet, deps: ToolDeps): void {
       inputSchema: {},
       outputSchema: settingsOutputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
+      answersAtOnce: true,
     },
     (_args, call) =>
       guarded(async () => {

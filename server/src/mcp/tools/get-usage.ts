@@ -38,6 +38,7 @@ export function registerGetUsageTool(tools: ToolSet, deps: ToolDeps): void {
         accountError: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+      answersAtOnce: true,
     },
     (args, call) =>
       guarded(async () => {

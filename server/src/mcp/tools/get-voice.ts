@@ -15,6 +15,7 @@ export function registerGetVoiceTool(tools: ToolSet, deps: ToolDeps): void {
       inputSchema: { voice: z.string().min(1).max(100).describe('Voice id or name (case-insensitive).') },
       outputSchema: voiceShape.shape,
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+      answersAtOnce: true,
     },
     (args) =>
       guarded(async () => {

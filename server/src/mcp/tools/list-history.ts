@@ -29,6 +29,7 @@ export function registerListHistoryTool(tools: ToolSet, deps: ToolDeps): void {
         nextCursor: z.string().nullable().describe('Pass as cursor for older items; null: no more.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
+      answersAtOnce: true,
     },
     (args, call) =>
       guarded(async () => {

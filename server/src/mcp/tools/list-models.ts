@@ -33,6 +33,7 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
         ),
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+      answersAtOnce: true,
     },
     () =>
       guarded(async () => {

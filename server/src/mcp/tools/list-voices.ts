@@ -31,6 +31,7 @@ export function registerListVoicesTool(tools: ToolSet, deps: ToolDeps): void {
         total: z.number(),
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+      answersAtOnce: true,
     },
     (args) =>
       guarded(async () => {

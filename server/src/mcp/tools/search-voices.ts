@@ -53,6 +53,7 @@ export function registerSearchVoicesTool(tools: ToolSet, deps: ToolDeps): void {
         next_page_token: z.string().nullable(),
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
+      answersAtOnce: true,
     },
     (args) =>
       guarded(async () => {
