@@ -30,8 +30,9 @@ export class DirectClient {
     private readonly apiKey: string,
   ) {}
 
-  speak(text: string, timeoutMs = 120_000): Promise<DirectResult> {
-    const url = `${this.upstreamUrl}/v1/text-to-speech/${VOICE_ID}/stream/with-timestamps?output_format=${DIRECT_FORMAT}`;
+  /** `format`: another output format only to have the stand-in render it; `audioSeconds` assumes PCM. */
+  speak(text: string, timeoutMs = 120_000, format = DIRECT_FORMAT): Promise<DirectResult> {
+    const url = `${this.upstreamUrl}/v1/text-to-speech/${VOICE_ID}/stream/with-timestamps?output_format=${format}`;
     const headers = { 'xi-api-key': this.apiKey, 'content-type': 'application/json' };
     return new Promise((resolve, reject) => {
       const started = performance.now();

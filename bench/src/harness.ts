@@ -13,6 +13,7 @@ import { bandwidth, firstAudio } from './scenarios/first-audio.js';
 import { noop } from './scenarios/noop.js';
 import { startup } from './scenarios/startup.js';
 import {
+  EARSHOT_UPSTREAM_FORMAT,
   startEarshot,
   startFloor,
   UserKeys,
@@ -87,6 +88,11 @@ export async function runOnce(
     };
     const short = await learn(SHORT_TEXTS);
     const long = await learn(LONG_TEXTS);
+    // And rendered in the format both targets ask for: the stand-in keeps a render per format, and otherwise
+    // whichever target met a text first in a measured phase (the crowd's) would also wait for its rendering.
+    await Promise.all(
+      [...SHORT_TEXTS, ...LONG_TEXTS].map((text) => direct!.speak(text, 120_000, EARSHOT_UPSTREAM_FORMAT)),
+    );
     // Every run has the whole company's keys configured, whichever scenarios it runs.
     const keys = new UserKeys(Math.max(sizes.users, sizes.concurrentSpeakers));
     earshot = await startEarshot({
