@@ -149,6 +149,19 @@ export class Target {
     return players;
   }
 
+  /**
+   * Waits (bounded) until the server's log shows `count` players connected: info lines reach the log in
+   * batches (within a second), so a count read straight after a player connects can miss it.
+   */
+  async untilPlayersLogged(count: number, boundMs = 10_000): Promise<void> {
+    const deadline = performance.now() + boundMs;
+    while (this.playersConnected() < count) {
+      if (performance.now() >= deadline)
+        throw new Error(`the server did not log ${count} connected player(s) within ${boundMs} ms`);
+      await sleep(50);
+    }
+  }
+
   sample(): ProcSample | undefined {
     return this.server.sample();
   }

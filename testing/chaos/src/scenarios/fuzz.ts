@@ -69,6 +69,8 @@ export async function runFuzz(plan: FuzzPlan, suite: SuiteContext): Promise<Scen
   try {
     const world = await discoverWorld(target, plan.engine);
     player = await Player.connect(target.url, suite.keys.byUser[REAL_USER]);
+    // The baseline's player count comes from the log: wait for this player's line to reach it.
+    await target.untilPlayersLogged(1);
     // Warm-up: the engine, the store and what the server loads on first use are loaded before the baseline.
     const warm = await target.realSpeak('Warming up the voice.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before fuzzing: ${warm.detail}`);

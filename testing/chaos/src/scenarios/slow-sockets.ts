@@ -36,6 +36,8 @@ export async function runSlowSockets(suite: SuiteContext): Promise<ScenarioSumma
   let trickle: NodeJS.Timeout | undefined;
   try {
     player = await Player.connect(target.url, suite.keys.byUser[REAL_USER]);
+    // The baseline's player count comes from the log: wait for this player's line to reach it.
+    await target.untilPlayersLogged(1);
     const warm = await target.realSpeak('Warming up.', 'rest', 30_000);
     if (!warm.ok) throw new Error(`the real user could not speak before the slow sockets: ${warm.detail}`);
     const baseline = target.sample();
