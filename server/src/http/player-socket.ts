@@ -135,23 +135,34 @@ export function registerPlayerSocket(
   );
 }
 
+export interface WriteBatch {
+  /** Call before each frame written to the socket: it is held until the turn's work is done (or flush). */
+  hold(): void;
+  /** Writes what is held now (the first audio of a speech, which should not wait for the rest of the turn). */
+  flush(): void;
+}
+
 /**
- * Returns a function to call before each frame sent to one player: frames sent in one turn of the event loop
- * (a chunk's captions and its audio, the last chunk and the end) leave in one write. The socket is corked at
- * the first frame and uncorked on process.nextTick, once the turn's work is done and before any I/O, so no
- * frame waits. Each frame was a system call of its own: a fifth of the CPU with 5,000 players.
+ * Frames written to one player's socket in one turn of the event loop (a chunk's captions and its audio, the
+ * last chunk and the end) leave in one write. The socket is corked at the first frame and uncorked on
+ * process.nextTick, once the turn's work is done and before any I/O, so no frame waits. Each frame was a
+ * system call of its own: a fifth of the CPU with 5,000 players.
  */
-export function batchWrites(raw: Writable): () => void {
+export function batchWrites(raw: Writable): WriteBatch {
   let corked = false;
-  const uncork = () => {
+  const flush = () => {
+    if (!corked) return;
     corked = false;
     raw.uncork();
   };
-  return () => {
-    if (corked) return;
-    corked = true;
-    raw.cork();
-    process.nextTick(uncork);
+  return {
+    hold: () => {
+      if (corked) return;
+      corked = true;
+      raw.cork();
+      process.nextTick(flush);
+    },
+    flush,
   };
 }
 
@@ -167,18 +178,19 @@ function attachPlayer(socket: WebSocket, raw: Duplex, user: string, deps: AppDep
   const send = (payload: Uint8Array, opcode: Opcode) => {
     // A closing socket takes no more messages (ws.send drops them too).
     if (socket.readyState !== socket.OPEN) return;
-    batch();
+    batch.hold();
     if (framesAsIs) raw.write(frames.frame(payload, opcode));
     else socket.send(payload, { binary: opcode === BINARY_OPCODE });
   };
   const player: PlayerConnection = {
     id: randomBytes(6).toString('hex'),
     sendJson: (message) => {
-      batch();
+      batch.hold();
       socket.send(JSON.stringify(message));
     },
     sendText: (utf8) => send(utf8, TEXT_OPCODE),
     sendAudio: (chunk) => send(chunk, BINARY_OPCODE),
+    flush: () => batch.flush(),
     get bufferedBytes() {
       return socket.bufferedAmount;
     },
