@@ -11,6 +11,9 @@ import { connectMcp } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
+/** A premade voice the stand-in knows. */
+const RACHEL = '21m00Tcm4TlvDq8ikWAM';
+
 interface JsonRpcAnswer {
   readonly id: unknown;
   readonly error?: { code: number; message: string; data?: unknown };
@@ -182,5 +185,34 @@ describe('an ElevenLabs stream that goes quiet', () => {
     expect(next.isError).toBeFalsy();
     await player.waitFor('speech.end', (m) => m.id === (next.structuredContent as { id: string }).id);
     await Promise.all([client.close(), player.close()]);
+  });
+
+  it('is not given up while it keeps sending, however long it lasts', async () => {
+    // About 20 kB of NDJSON in 2 kB chunks 60 ms apart (over half a second) against a 250 ms idle timeout:
+    // only a timeout that each chunk re-arms lets it end normally.
+    standin.setPacing({
+      firstByteLatencyMs: 0,
+      realtimeFactor: Infinity,
+      chunkBytes: 2000,
+      chunkIntervalMs: 60,
+    });
+    const engine = new ElevenLabsEngine({
+      apiKey: UPSTREAM_KEY,
+      baseUrl: standin.url,
+      maxRetries: 0,
+      streamIdleTimeoutMs: 250,
+    });
+    try {
+      const stream = await engine.synthesize(
+        { text: 'A speech long enough to arrive in many chunks, one after another.', voiceId: RACHEL },
+        new AbortController().signal,
+      );
+      let bytes = 0;
+      for await (const event of stream.events) if (event.type === 'audio') bytes += event.data.byteLength;
+      expect(bytes).toBeGreaterThan(10_000);
+    } finally {
+      await engine.close();
+      standin.setPacing({ chunkBytes: 4096, chunkIntervalMs: 0 });
+    }
   });
 });

@@ -18,6 +18,24 @@ describe('Ogg pages', () => {
     expect(oggCrc(new TextEncoder().encode('123456789'))).toBe(0x89a1897f);
   });
 
+  it('gives the CRC of one bit at a time, four bytes a step or not, with the CRC field anywhere (or cut off)', () => {
+    /** The definition: polynomial division one bit at a time, the CRC field's bytes read as 0. */
+    const reference = (data: Uint8Array, crcAt: number) => {
+      let crc = 0;
+      data.forEach((byte, i) => {
+        crc ^= (crcAt >= 0 && i >= crcAt && i < crcAt + 4 ? 0 : byte) << 24;
+        for (let bit = 0; bit < 8; bit++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+      });
+      return crc >>> 0;
+    };
+    for (let length = 0; length <= 40; length++) {
+      const data = bytes(length, length);
+      expect(oggCrc(data)).toBe(reference(data, -1));
+      for (const crcAt of [0, 1, 3, 22, length - 2, length])
+        if (crcAt >= 0) expect(oggCrc(data, crcAt)).toBe(reference(data, crcAt));
+    }
+  });
+
   it('reads back what it writes, fed one byte at a time, packets of 0, 255, 300 and 600 bytes included', () => {
     const writer = new OggPageWriter(1234);
     const packets = [bytes(0, 1), bytes(255, 2), bytes(300, 3), bytes(600, 4), bytes(17, 5)];

@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import { ElevenLabsHttp, ElevenLabsHttpError, MAX_STREAM_LINE_CHARS, ndjson } from './elevenlabs-http.js';
+import {
+  ElevenLabsHttp,
+  ElevenLabsHttpError,
+  MAX_STREAM_LINE_CHARS,
+  NdjsonLines,
+} from './elevenlabs-http.js';
 
 /** A real HTTP server on loopback answering with `handle`; each request is recorded. */
 async function upstream(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void) {
@@ -27,16 +32,12 @@ afterEach(async () => {
   }
 });
 
-/** A response body arriving in these pieces (an async iterable of bytes, as a node:http response is). */
-async function* stream(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {
-  for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
+/** Every line NdjsonLines parses out of `parts`, fed one after another, then its end. */
+function parse(...parts: (string | Uint8Array)[]): unknown[] {
+  const lines = new NdjsonLines();
+  const parsed = parts.flatMap((part) => lines.push(typeof part === 'string' ? Buffer.from(part) : part));
+  return [...parsed, ...lines.end()];
 }
-
-const collect = async (lines: AsyncIterable<unknown>) => {
-  const all: unknown[] = [];
-  for await (const line of lines) all.push(line);
-  return all;
-};
 
 describe('ElevenLabs over fetch', () => {
   it('sends the key, keeps a base URL’s path, the query and the JSON body', async () => {
@@ -114,17 +115,15 @@ describe('ElevenLabs over fetch', () => {
     expect(fromElevenLabsError(error, {}).code).toBe('upstream_busy');
   });
 
-  it('reads NDJSON lines split anywhere, even inside a character', async () => {
+  it('reads NDJSON lines split anywhere, even inside a character', () => {
     const euro = Buffer.from('{"t":"€"}\n');
-    const lines = ndjson(
-      stream('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}'),
-    );
-    expect(await collect(lines)).toEqual([{ a: 1 }, { b: 2 }, { t: '€' }, { c: 3 }]);
+    const lines = parse('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}');
+    expect(lines).toEqual([{ a: 1 }, { b: 2 }, { t: '€' }, { c: 3 }]);
   });
 
-  it('refuses a line longer than the cap instead of buffering it', async () => {
+  it('refuses a line longer than the cap instead of buffering it', () => {
     const huge = 'x'.repeat(1024 * 1024);
     const parts = Array.from({ length: MAX_STREAM_LINE_CHARS / huge.length + 1 }, () => huge);
-    await expect(collect(ndjson(stream('{"a":1}\n', ...parts)))).rejects.toThrow('passed');
+    expect(() => parse('{"a":1}\n', ...parts)).toThrow('passed');
   });
 });

@@ -265,24 +265,34 @@ async function readErrorBody(body: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * The lines of an NDJSON body, each parsed once, as they arrive. A line past MAX_STREAM_LINE_CHARS or one
- * that is not JSON throws (the caller reports the stream as broken).
+ * Splits NDJSON text that arrives in arbitrary pieces into parsed lines, synchronously: a reader that has its
+ * own loop over the body (the speech stream) parses in place, without an async generator per layer. A line
+ * past MAX_STREAM_LINE_CHARS or one that is not JSON throws (the caller reports the stream as broken).
  */
-export async function* ndjson(body: AsyncIterable<Uint8Array>): AsyncIterable<unknown> {
-  const decoder = new TextDecoder();
-  let pending = '';
-  for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true });
+export class NdjsonLines {
+  private readonly decoder = new TextDecoder();
+  private pending = '';
+
+  /** The lines `chunk` completes, parsed, in order. */
+  push(chunk: Uint8Array): unknown[] {
+    const text = this.pending + this.decoder.decode(chunk, { stream: true });
+    const lines: unknown[] = [];
     let start = 0;
-    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
-      const line = pending.slice(start, end).trim();
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      const line = text.slice(start, end).trim();
       start = end + 1;
-      if (line !== '') yield JSON.parse(line) as unknown;
+      if (line !== '') lines.push(JSON.parse(line));
     }
-    pending = pending.slice(start);
-    if (pending.length > MAX_STREAM_LINE_CHARS)
+    this.pending = start === 0 ? text : text.slice(start);
+    if (this.pending.length > MAX_STREAM_LINE_CHARS)
       throw new Error(`a stream line passed ${MAX_STREAM_LINE_CHARS} characters`);
+    return lines;
   }
-  const last = (pending + decoder.decode()).trim();
-  if (last !== '') yield JSON.parse(last) as unknown;
+
+  /** The last line, when the body did not end with a newline. */
+  end(): unknown[] {
+    const last = (this.pending + this.decoder.decode()).trim();
+    this.pending = '';
+    return last === '' ? [] : [JSON.parse(last)];
+  }
 }

@@ -2,7 +2,7 @@ import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import { ElevenLabsHttp, ndjson } from './elevenlabs-http.js';
+import { ElevenLabsHttp, NdjsonLines } from './elevenlabs-http.js';
 import { renderClip } from './elevenlabs-render.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
 import type { OutputFormat } from '../audio/output-formats.js';
@@ -251,32 +251,24 @@ interface TimestampedChunk {
   } | null;
 }
 
-/** Turns the NDJSON stream into audio and alignment events; a broken stream becomes a clear error. */
+/**
+ * Turns the NDJSON stream into audio and alignment events; a broken stream becomes a clear error. One async
+ * generator over the body, lines parsed in place (NdjsonLines): every layer of async iteration between the
+ * socket and the players is a promise and a turn of the microtask queue per line, on the first audio's path.
+ */
 async function* readTimestampedStream(
   body: AsyncIterable<Uint8Array>,
   signal: AbortSignal,
   idle: IdleTimer,
 ): AsyncIterable<SynthesisEvent> {
+  const lines = new NdjsonLines();
   try {
-    for await (const line of ndjson(body)) {
+    for await (const chunk of body) {
       idle.restart();
-      const chunk = line as TimestampedChunk;
-      const alignment = chunk.alignment;
-      if (alignment && alignment.characters.length > 0) {
-        yield {
-          type: 'alignment',
-          chars: alignment.characters,
-          startMs: alignment.character_start_times_seconds.map((t) => Math.round(t * 1000)),
-          durationMs: alignment.character_end_times_seconds.map((end, i) =>
-            Math.max(0, Math.round((end - (alignment.character_start_times_seconds[i] ?? end)) * 1000)),
-          ),
-        };
-      }
-      if (chunk.audio_base64) {
-        const data = Buffer.from(chunk.audio_base64, 'base64');
-        if (data.byteLength > 0) yield { type: 'audio', data };
-      }
+      for (const line of lines.push(chunk))
+        for (const event of eventsOf(line as TimestampedChunk)) yield event;
     }
+    for (const line of lines.end()) for (const event of eventsOf(line as TimestampedChunk)) yield event;
   } catch (error) {
     if (signal.aborted) throw new EarshotError('cancelled', 'The speech was stopped.', { cause: error });
     if (idle.fired) throw idle.error();
@@ -288,6 +280,28 @@ async function* readTimestampedStream(
   } finally {
     idle.stop();
   }
+}
+
+/** A line's timings (when it has any), then its audio. */
+function eventsOf(chunk: TimestampedChunk): SynthesisEvent[] {
+  const events: SynthesisEvent[] = [];
+  const alignment = chunk.alignment;
+  if (alignment && alignment.characters.length > 0) {
+    const starts = alignment.character_start_times_seconds;
+    events.push({
+      type: 'alignment',
+      chars: alignment.characters,
+      startMs: starts.map((t) => Math.round(t * 1000)),
+      durationMs: alignment.character_end_times_seconds.map((end, i) =>
+        Math.max(0, Math.round((end - (starts[i] ?? end)) * 1000)),
+      ),
+    });
+  }
+  if (chunk.audio_base64) {
+    const data = Buffer.from(chunk.audio_base64, 'base64');
+    if (data.byteLength > 0) events.push({ type: 'audio', data });
+  }
+  return events;
 }
 
 /** Aborts its signal when `restart` has not been called for `ms`. */
@@ -304,8 +318,12 @@ class IdleTimer {
     return this.controller.signal;
   }
 
+  /** Starts the wait again: the same timer, re-armed (not a new one per chunk of every stream). */
   restart(): void {
-    clearTimeout(this.timer);
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.fired = true;
       this.controller.abort();
@@ -315,6 +333,7 @@ class IdleTimer {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   error(): EarshotError {

@@ -24,15 +24,33 @@ describe('batchWrites', () => {
     const socket = new CountingSocket();
     const batch = batchWrites(socket);
     for (const frame of ['captions', 'audio', 'end']) {
-      batch();
+      batch.hold();
       socket.write(Buffer.from(frame));
     }
     // Nothing is held past the turn: the frames are out before any I/O callback runs.
     await nextTurn();
     expect(socket.calls).toBe(1);
     expect(socket.bytes).toBe('captionsaudioend'.length);
-    batch();
+    batch.hold();
     socket.write(Buffer.from('next'));
+    await nextTurn();
+    expect(socket.calls).toBe(2);
+    expect(socket.writableCorked).toBe(0);
+  });
+
+  it('writes what it holds at once on flush, and the rest of the turn in one more write', async () => {
+    const socket = new CountingSocket();
+    const batch = batchWrites(socket);
+    batch.hold();
+    socket.write(Buffer.from('captions'));
+    batch.hold();
+    socket.write(Buffer.from('first audio'));
+    batch.flush();
+    expect(socket.calls).toBe(1);
+    batch.hold();
+    socket.write(Buffer.from('progress'));
+    batch.hold();
+    socket.write(Buffer.from('more'));
     await nextTurn();
     expect(socket.calls).toBe(2);
     expect(socket.writableCorked).toBe(0);

@@ -12,6 +12,7 @@ import type { AppDeps } from './deps.js';
 import { routeHashOf, type RoutedPlayers } from './route-ring.js';
 import { checkHostAndOrigin } from './security.js';
 import { attachSpeechPlayer, speechTokenFromSubprotocols } from './speech-socket.js';
+import { BINARY_OPCODE, FrameCache, TEXT_OPCODE, type Opcode } from './ws-frame.js';
 import type { SpeechGrant } from '../hub/in-chat.js';
 
 /** What a speech token opened, from the upgrade's check to its handler. */
@@ -63,6 +64,8 @@ export function registerPlayerSocket(
   resolve: ReturnType<typeof makeResolver>,
   routed?: RoutedPlayers,
 ): void {
+  // A broadcast's frame is built for its first player and written as it is to the others.
+  const frames = new FrameCache();
   app.get(
     '/ws',
     {
@@ -119,7 +122,7 @@ export function registerPlayerSocket(
     (socket, request) => {
       const grant = grants.get(request);
       if (grant) return attachSpeechPlayer(socket, grant, deps);
-      attachPlayer(socket, request.raw.socket, request.user, deps);
+      attachPlayer(socket, request.raw.socket, request.user, deps, frames);
       // Behind the AWS proxy: remember where nginx's ring puts this key, so a reload moves only whom it must.
       const key = routed && keyFromSubprotocols(request.headers['sec-websocket-protocol']);
       if (!routed || key === undefined) return;
@@ -132,43 +135,62 @@ export function registerPlayerSocket(
   );
 }
 
+export interface WriteBatch {
+  /** Call before each frame written to the socket: it is held until the turn's work is done (or flush). */
+  hold(): void;
+  /** Writes what is held now (the first audio of a speech, which should not wait for the rest of the turn). */
+  flush(): void;
+}
+
 /**
- * Returns a function to call before each frame sent to one player: frames sent in one turn of the event loop
- * (a chunk's captions and its audio, the last chunk and the end) leave in one write. The socket is corked at
- * the first frame and uncorked on process.nextTick, once the turn's work is done and before any I/O, so no
- * frame waits. Each frame was a system call of its own: a fifth of the CPU with 5,000 players.
+ * Frames written to one player's socket in one turn of the event loop (a chunk's captions and its audio, the
+ * last chunk and the end) leave in one write. The socket is corked at the first frame and uncorked on
+ * process.nextTick, once the turn's work is done and before any I/O, so no frame waits. Each frame was a
+ * system call of its own: a fifth of the CPU with 5,000 players.
  */
-export function batchWrites(raw: Writable): () => void {
+export function batchWrites(raw: Writable): WriteBatch {
   let corked = false;
-  const uncork = () => {
+  const flush = () => {
+    if (!corked) return;
     corked = false;
     raw.uncork();
   };
-  return () => {
-    if (corked) return;
-    corked = true;
-    raw.cork();
-    process.nextTick(uncork);
+  return {
+    hold: () => {
+      if (corked) return;
+      corked = true;
+      raw.cork();
+      process.nextTick(flush);
+    },
+    flush,
   };
 }
 
-function attachPlayer(socket: WebSocket, raw: Duplex, user: string, deps: AppDeps): void {
+function attachPlayer(socket: WebSocket, raw: Duplex, user: string, deps: AppDeps, frames: FrameCache): void {
   const log = deps.logger.child({ user, player: randomBytes(4).toString('hex') });
   const batch = batchWrites(raw);
+  /**
+   * Broadcasts and audio go to the socket as frames built once for all players (ws-frame.ts), in one write
+   * each, beside ws's own writes (hello, pong, pings, close) in call order. Without permessage-deflate (not
+   * enabled) ws writes straight to the socket too, so nothing overtakes; its bufferedAmount counts these bytes.
+   */
+  const framesAsIs = socket.extensions === ''; // with an extension (compression), ws must frame each send
+  const send = (payload: Uint8Array, opcode: Opcode) => {
+    // A closing socket takes no more messages (ws.send drops them too).
+    if (socket.readyState !== socket.OPEN) return;
+    batch.hold();
+    if (framesAsIs) raw.write(frames.frame(payload, opcode));
+    else socket.send(payload, { binary: opcode === BINARY_OPCODE });
+  };
   const player: PlayerConnection = {
     id: randomBytes(6).toString('hex'),
     sendJson: (message) => {
-      batch();
+      batch.hold();
       socket.send(JSON.stringify(message));
     },
-    sendText: (utf8) => {
-      batch();
-      socket.send(utf8, { binary: false });
-    },
-    sendAudio: (chunk) => {
-      batch();
-      socket.send(chunk, { binary: true });
-    },
+    sendText: (utf8) => send(utf8, TEXT_OPCODE),
+    sendAudio: (chunk) => send(chunk, BINARY_OPCODE),
+    flush: () => batch.flush(),
     get bufferedBytes() {
       return socket.bufferedAmount;
     },

@@ -11,6 +11,8 @@ class Player implements PlayerConnection {
   readonly bufferedBytes = 0;
   readonly chunks: Uint8Array[] = [];
   readonly messages: ServerMessage[] = [];
+  /** How many audio chunks had arrived at each flush. */
+  readonly flushes: number[] = [];
   constructor(readonly id: string) {}
   sendJson(message: ServerMessage) {
     this.messages.push(message);
@@ -20,6 +22,9 @@ class Player implements PlayerConnection {
   }
   sendAudio(chunk: Uint8Array) {
     this.chunks.push(chunk);
+  }
+  flush() {
+    this.flushes.push(this.chunks.length);
   }
   close() {}
 }
@@ -48,6 +53,17 @@ function channelWith(players: { player: Player; accept?: string[] }[]): UserChan
 const log = pino({ level: 'silent' });
 
 describe('AudioFanout', () => {
+  it('writes the first audio of a speech out at once to every player, whatever its format; later chunks wait for their turn', () => {
+    const [a, b] = ['a', 'b'].map((id) => new Player(id)) as [Player, Player];
+    const channel = channelWith([{ player: a }, { player: b, accept: [PCM] }]);
+    const fanout = new AudioFanout(channel, 'sp_1', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
+    for (const page of opusPages()) fanout.audio(page);
+    fanout.end('sp_1', 1000);
+    expect(a.flushes).toEqual([1]);
+    // The PCM player's first chunks come once the decoder has its headers: flushed with the source's first page.
+    expect(b.flushes).toHaveLength(1);
+  });
+
   it('sends the source bytes untouched to players that take them, and transcodes once for all that need PCM', () => {
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id) => new Player(id)) as [Player, Player, Player, Player];
     const channel = channelWith([

@@ -26,6 +26,7 @@ interface FormatGroup {
  */
 export class AudioFanout {
   private readonly groups: FormatGroup[] = [];
+  private firstAudioSent = false;
 
   constructor(
     private readonly channel: UserChannel,
@@ -75,6 +76,11 @@ export class AudioFanout {
   audio(chunk: Uint8Array): void {
     for (const group of this.groups)
       this.send(group, group.transcoder ? this.transcode(group, chunk) : [chunk]);
+    if (this.firstAudioSent) return;
+    // The first audio is what a listener waits for: out now, not after the rest of this turn's work (meter,
+    // tape, store, progress notification). Later chunks leave at the end of their turn, with whatever follows.
+    this.firstAudioSent = true;
+    for (const group of this.groups) for (const player of group.players) player.flush();
   }
 
   /** Flushes each transcoder and sends `speech.end` with the bytes that group received. */

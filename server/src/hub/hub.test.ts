@@ -80,6 +80,7 @@ class FakePlayer implements PlayerConnection {
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
   }
+  flush() {}
   close(code: number) {
     this.closed = code;
   }

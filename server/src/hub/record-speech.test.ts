@@ -53,6 +53,7 @@ class Player implements PlayerConnection {
   sendAudio(chunk: Uint8Array) {
     this.audioBytes += chunk.byteLength;
   }
+  flush() {}
   close() {}
 }
 

@@ -106,9 +106,10 @@ export async function runSpeech(
         tape?.message(alignment);
         continue;
       }
+      // Players first: everything else this chunk needs can wait until its frames are out.
+      fanout.audio(event.data);
       bytes += event.data.byteLength;
       meter.push(event.data);
-      fanout.audio(event.data);
       tape?.audio(event.data);
       sink?.write(event.data);
       job.onProgress?.({ bytes, durationMs: meter.durationMs });

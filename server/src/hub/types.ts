@@ -9,6 +9,11 @@ export interface PlayerConnection {
   /** A message already serialised (UTF-8 JSON), sent as a text frame: broadcasts encode once for all players. */
   sendText(utf8: Uint8Array): void;
   sendAudio(chunk: Uint8Array): void;
+  /**
+   * Writes now what was sent to this player in the current turn of the event loop; otherwise those frames leave
+   * together once the turn's work is done (one write per turn).
+   */
+  flush(): void;
   /** Bytes queued for this player and not yet sent. */
   readonly bufferedBytes: number;
   close(code: number, reason: string): void;

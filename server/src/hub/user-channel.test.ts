@@ -12,6 +12,7 @@ function player(id: string): PlayerConnection {
     sendJson: (_message: ServerMessage) => {},
     sendText: () => {},
     sendAudio: () => {},
+    flush: () => {},
     close: () => {},
   };
 }

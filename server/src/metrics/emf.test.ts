@@ -27,6 +27,7 @@ const player = (id: string): PlayerConnection => ({
   sendJson: () => undefined,
   sendText: () => undefined,
   sendAudio: () => undefined,
+  flush: () => undefined,
   bufferedBytes: 0,
   close: () => undefined,
 });

@@ -192,9 +192,10 @@ class FileAudioSink implements AudioSink {
   }
 
   /**
-   * Creates the temporary file on first use, not when the sink opens: a sink opens as its speech starts, and
-   * a trip to the disk there (mkdir, open: each a thread-pool job on the CPU the event loop needs) came before
-   * the upstream request went out; the first write comes once the first chunk has gone to the players.
+   * Creates the temporary file when there is something to write: the first full piece (WRITE_BATCH_BYTES) or
+   * the end of the clip, not when the sink opens or at its first chunk. Those come as speeches start, where a
+   * trip to the disk (mkdir, open: each a thread-pool job on the CPU the event loop needs) delayed the first
+   * audio of every other speech starting at the same time; most clips are written whole at their end.
    */
   private opened(): Promise<FileHandle | null> {
     this.handle ??= createFile(this.dir, this.temp, this.folders).catch((error: unknown) => {
@@ -220,7 +221,6 @@ class FileAudioSink implements AudioSink {
     this.bytes += size;
     this.queued += size;
     this.queue.push(Buffer.from(chunk)); // a copy: callers reuse their buffers
-    void this.opened();
     if (this.queued >= WRITE_BATCH_BYTES) this.startPump();
   }
 

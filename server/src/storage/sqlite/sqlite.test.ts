@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { at, historyItem, pattern } from '../../../test/support/storage-items.js';
 import { StoreCorruptError, StoreFullError, StoreUnavailableError } from '../errors.js';
 import { temporaryName } from './audio-files.js';
@@ -53,6 +53,25 @@ describe('SQLite store', () => {
     expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: SCHEMA_VERSION });
     raw.close();
+  });
+
+  it('creates a clip’s file only once it has a full piece to write or ends, not at its first chunk', async () => {
+    const dir = await dataDir();
+    const store = openStore({ dataDir: dir });
+    const sink = store.openAudio('alice', 'short');
+    sink.write(pattern(1000));
+    sink.write(pattern(1000));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // time for a file the sink wrongly made to appear
+    expect(existsSync(join(dir, 'audio', 'alice'))).toBe(false);
+    expect(await sink.finish()).toBe(2000);
+    expect(await readdir(join(dir, 'audio', 'alice'))).toEqual(['short.audio']);
+
+    const long = store.openAudio('alice', 'long');
+    long.write(pattern(64 * 1024));
+    await vi.waitFor(async () => {
+      expect((await readdir(join(dir, 'audio', 'alice'))).some((name) => name.endsWith('.tmp'))).toBe(true);
+    });
+    expect(await long.finish()).toBe(64 * 1024);
   });
 
   it('leaves no file open after clips that end without audio: aborted, or failed, before their first write', async () => {
