@@ -1,9 +1,8 @@
-import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { ToolSet, type BegunCall } from '../src/mcp/tool-set.js';
 import { connectMcp, MCP_CLIENT_KINDS, MODERN_REVISION } from './support/mcp.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startWithStandin, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'el-test-key-begin';
 
@@ -18,17 +17,12 @@ describe('speak begins its speech before the MCP SDK dispatches the call', () =>
   let server: TestServer;
   let begun: (BegunCall | undefined)[];
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    standin = await startStandin({ apiKeys: [UPSTREAM_KEY] });
-    server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
-      env: { ELEVENLABS_API_KEY: UPSTREAM_KEY, ELEVENLABS_BASE_URL: standin.url },
-    });
+    ({ standin, server, close: stop } = await startWithStandin(UPSTREAM_KEY));
   });
-  afterAll(async () => {
-    await server.close();
-    await standin.close();
-  });
+  afterAll(() => stop());
   beforeEach(() => {
     standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });
     begun = [];

@@ -1,11 +1,10 @@
 import { OggOpusDecoder } from '@earshot/flite';
 import { OGG_OPUS } from '@earshot/protocol';
-import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, MCP_CLIENT_KINDS, textOf } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startWithStandin, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'el-test-key-123';
 const TEXT = 'Your pull request is ready. Three files changed, and every check is green. Shall I merge it?';
@@ -14,17 +13,12 @@ describe('speak through ElevenLabs (the stand-in)', () => {
   let standin: Standin;
   let server: TestServer;
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    standin = await startStandin({ apiKeys: [UPSTREAM_KEY] });
-    server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: UPSTREAM_KEY, baseUrl: standin.url, maxRetries: 0 }),
-      env: { ELEVENLABS_API_KEY: UPSTREAM_KEY, ELEVENLABS_BASE_URL: standin.url },
-    });
+    ({ standin, server, close: stop } = await startWithStandin(UPSTREAM_KEY));
   });
-  afterAll(async () => {
-    await server.close();
-    await standin.close();
-  });
+  afterAll(() => stop());
   beforeEach(() => {
     standin.clearFaults();
     standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
 import type { ClientMetadataFetcher, OAuthRateLimits } from '../../src/auth/oauth/index.js';
 import { loadConfig } from '../../src/config/env.js';
+import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import { ElevenLabsEngine } from '../../src/engines/elevenlabs.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startEarshot, type RunningEarshot } from '../../src/runtime.js';
@@ -84,6 +86,27 @@ export async function startTestServer(
     async close() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test server on the ElevenLabs engine, whose upstream is a stand-in started with it (no retries). */
+export async function startWithStandin(upstreamKey: string): Promise<{
+  readonly standin: Standin;
+  readonly server: TestServer;
+  readonly close: () => Promise<void>;
+}> {
+  const standin = await startStandin({ apiKeys: [upstreamKey] });
+  const server = await startTestServer({
+    engine: new ElevenLabsEngine({ apiKey: upstreamKey, baseUrl: standin.url, maxRetries: 0 }),
+    env: { ELEVENLABS_API_KEY: upstreamKey, ELEVENLABS_BASE_URL: standin.url },
+  });
+  return {
+    standin,
+    server,
+    close: async () => {
+      await server.close();
+      await standin.close();
     },
   };
 }
