@@ -1,5 +1,5 @@
 import type { SpeakResult } from '@earshot/protocol';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
 import { checkOutputFileName } from '../services/output-files.js';
@@ -69,6 +69,17 @@ export const voiceChoiceArgs = (engine: VoiceEngine) => ({
       'Generate anew even if this exact text, voice and settings were used before (default: reuse it for free).',
     ),
 });
+
+/**
+ * The annotations of a tool that makes something new with the voice engine (speech, music, a voice): it changes
+ * nothing it found, a second call makes another one, and it reaches the engine's world outside Earshot.
+ */
+export const CREATION_ANNOTATIONS: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+};
 
 /** What a call's text and voice-choice arguments ask the speech service for. */
 export function speakInputOf(args: SpeakInput): SpeakInput {

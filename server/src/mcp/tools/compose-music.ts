@@ -1,3 +1,4 @@
+import { CREATION_ANNOTATIONS } from '../generated-audio.js';
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
@@ -50,12 +51,7 @@ export function registerComposeMusicTool(tools: ToolSet, deps: ToolDeps): void {
       },
       outputSchema: playedAudioShape,
       _meta: PLAYER_APP_TOOL_META,
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {

@@ -1,3 +1,4 @@
+import { CREATION_ANNOTATIONS } from '../generated-audio.js';
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
@@ -46,12 +47,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
           }),
         ),
       },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {
@@ -116,12 +112,7 @@ export function registerDesignVoiceTools(tools: ToolSet, deps: ToolDeps): void {
         make_default: z.boolean().optional().describe('Also make it the default voice.'),
       },
       outputSchema: { voice_id: z.string(), name: z.string(), is_default: z.boolean() },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {

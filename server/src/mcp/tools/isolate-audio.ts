@@ -5,7 +5,12 @@ import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-so
 import { progressReporter } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
 import { listenersPhrase, nobodyHeard } from '../delivery.js';
-import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
+import {
+  audioOutputArgs,
+  checkOutputArgs,
+  finishAndDeliver,
+  CREATION_ANNOTATIONS,
+} from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import {
@@ -38,12 +43,7 @@ export function registerIsolateAudioTool(tools: ToolSet, deps: ToolDeps): void {
       },
       outputSchema: generatedClipShape,
       _meta: PLAYER_APP_TOOL_META,
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {

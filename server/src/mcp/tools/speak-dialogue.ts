@@ -4,7 +4,7 @@ import { LanguageSchema } from '../../services/language.js';
 import { VoiceSettingsSchema } from '../../services/settings.js';
 import type { ToolDeps } from '../context.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { engineWording, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
+import { engineWording, CREATION_ANNOTATIONS, NAME_MAX_CHARS, textArg } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
@@ -53,12 +53,7 @@ export function registerSpeakDialogueTool(tools: ToolSet, deps: ToolDeps): void 
         audioUrl: z.string().nullable(),
         playerUrl: z.string(),
       },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
       _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>

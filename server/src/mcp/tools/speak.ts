@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { ToolDeps } from '../context.js';
 import type { SpeakInput, StartedSpeech } from '../../services/speech.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
-import { engineWording, speakInputOf, textArg, voiceChoiceArgs } from '../generated-audio.js';
+import {
+  engineWording,
+  CREATION_ANNOTATIONS,
+  speakInputOf,
+  textArg,
+  voiceChoiceArgs,
+} from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
@@ -59,12 +65,7 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
           ),
       },
       outputSchema: outputShape,
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
       _meta: PLAYER_APP_TOOL_META,
       // The speech starts as soon as the request is read; the handler below picks it up.
       begin: (args, user) => {

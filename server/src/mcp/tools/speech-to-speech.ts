@@ -5,7 +5,7 @@ import { VoiceSettingsSchema } from '../../services/settings.js';
 import { FILE_DESCRIPTION, readOneSource, SOURCE_DESCRIPTION } from '../audio-source.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import type { ToolDeps } from '../context.js';
-import { NAME_MAX_CHARS } from '../generated-audio.js';
+import { CREATION_ANNOTATIONS, NAME_MAX_CHARS } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META } from '../player-app.js';
 import {
@@ -53,12 +53,7 @@ export function registerSpeechToSpeechTool(tools: ToolSet, deps: ToolDeps): void
       },
       outputSchema: { ...playedAudioShape, voice: z.object({ id: z.string(), name: z.string() }) },
       _meta: PLAYER_APP_TOOL_META,
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {

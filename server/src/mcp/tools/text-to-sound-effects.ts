@@ -1,7 +1,12 @@
 import type { ToolSet } from '../tool-set.js';
 import { z } from 'zod';
 import { progressReporter } from '../call-control.js';
-import { audioOutputArgs, checkOutputArgs, finishAndDeliver } from '../generated-audio.js';
+import {
+  audioOutputArgs,
+  checkOutputArgs,
+  finishAndDeliver,
+  CREATION_ANNOTATIONS,
+} from '../generated-audio.js';
 import type { ToolDeps } from '../context.js';
 import { guarded, ok } from '../results.js';
 import { listenersPhrase, nobodyHeard } from '../delivery.js';
@@ -39,12 +44,7 @@ export function registerTextToSoundEffectsTool(tools: ToolSet, deps: ToolDeps): 
         ...audioOutputArgs,
       },
       outputSchema: generatedClipShape,
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {

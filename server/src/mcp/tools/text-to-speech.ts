@@ -7,6 +7,7 @@ import {
   checkOutputArgs,
   engineWording,
   finishAndDeliver,
+  CREATION_ANNOTATIONS,
   speakInputOf,
   textArg,
   voiceChoiceArgs,
@@ -121,12 +122,7 @@ export function registerTextToSpeechTool(tools: ToolSet, deps: ToolDeps): void {
         format: z.string().optional().describe('The output_format of the audio, when one was asked.'),
         path: z.string().optional().describe('Where the file was written (output "file").'),
       },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
       _meta: PLAYER_APP_TOOL_META,
     },
     (args, call) =>

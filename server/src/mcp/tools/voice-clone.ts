@@ -1,3 +1,4 @@
+import { CREATION_ANNOTATIONS } from '../generated-audio.js';
 import type { ToolSet } from '../tool-set.js';
 import { INPUT_PATH_MAX_CHARS } from '../../services/input-files.js';
 import { z } from 'zod';
@@ -66,12 +67,7 @@ export function registerVoiceCloneTool(tools: ToolSet, deps: ToolDeps): void {
         make_default: z.boolean().optional().describe("Also make it the user's default voice."),
       },
       outputSchema: { voice_id: z.string(), name: z.string(), is_default: z.boolean(), samples: z.number() },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
+      annotations: CREATION_ANNOTATIONS,
     },
     (args, call) =>
       guarded(async () => {
