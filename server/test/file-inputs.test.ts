@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { CLI_PATH } from './support/cli.js';
-import { connectMcp, connectMcpStdio, MCP_CLIENT_KINDS, textOf, type McpTestClient } from './support/mcp.js';
+import { connectMcp, connectMcpBridge, MCP_CLIENT_KINDS, type McpTestClient, textOf } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const KEY = 'file-inputs-upstream-key';
@@ -37,11 +36,7 @@ describe('file inputs and per-user output folders', () => {
     for (const kind of MCP_CLIENT_KINDS) {
       clients[`http ${kind}`] = await connectMcp(server.url, server.keys.alice, kind);
     }
-    clients.stdio = await connectMcpStdio({
-      command: process.execPath,
-      args: [CLI_PATH, 'mcp'],
-      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
-    });
+    clients.stdio = await connectMcpBridge(server.url, server.keys.alice!);
     clients.bob = await connectMcp(server.url, server.keys.bob);
   });
   afterAll(async () => {

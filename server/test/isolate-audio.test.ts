@@ -2,12 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OGG_OPUS } from '@earshot/protocol';
-import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startWithStandin, type TestServer } from './support/server.js';
 
 const KEY = 'isolate-audio-key';
 
@@ -37,12 +36,8 @@ describe('isolate_audio through the stand-in (MP3 from ElevenLabs, decoded as it
   const isolations = () => standin.requests.filter((r) => r.path === '/v1/audio-isolation/stream').length;
 
   beforeAll(async () => {
-    standin = await startStandin({ apiKeys: [KEY] });
     inputDir = await mkdtemp(join(tmpdir(), 'earshot-isolate-input-'));
-    server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
-      env: { EARSHOT_INPUT_DIRS: inputDir },
-    });
+    ({ standin, server } = await startWithStandin(KEY, { env: { EARSHOT_INPUT_DIRS: inputDir } }));
     client = await connectMcp(server.url, server.keys.alice, 'modern');
   });
   afterAll(async () => {

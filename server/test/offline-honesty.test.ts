@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH } from './support/cli.js';
-import { connectMcp, connectMcpStdio, MCP_CLIENT_KINDS, textOf, type McpTestClient } from './support/mcp.js';
+import { connectMcp, connectMcpBridge, MCP_CLIENT_KINDS, type McpTestClient, textOf } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const ELEVENLABS_ONLY = [
@@ -26,11 +25,7 @@ describe('offline honesty and schema errors', () => {
     server = await startTestServer({ env: { EARSHOT_MAX_TEXT_LENGTH: '50' } });
     for (const kind of MCP_CLIENT_KINDS)
       clients[`http ${kind}`] = await connectMcp(server.url, server.keys.alice, kind);
-    clients.stdio = await connectMcpStdio({
-      command: process.execPath,
-      args: [CLI_PATH, 'mcp'],
-      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
-    });
+    clients.stdio = await connectMcpBridge(server.url, server.keys.alice!);
   });
   afterAll(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));

@@ -2,12 +2,10 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { CLI_PATH } from './support/cli.js';
-import { connectMcp, connectMcpStdio, MCP_CLIENT_KINDS, textOf, type McpTestClient } from './support/mcp.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { connectMcp, connectMcpBridge, MCP_CLIENT_KINDS, type McpTestClient, textOf } from './support/mcp.js';
+import { startTestServer, startWithStandin, type TestServer } from './support/server.js';
 
 const KEY = 'output-format-upstream-key';
 
@@ -29,18 +27,10 @@ describe('text_to_speech output_format', () => {
 
   beforeAll(async () => {
     outputDir = await mkdtemp(join(tmpdir(), 'earshot-formats-'));
-    standin = await startStandin({ apiKeys: [KEY] });
-    server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
-      env: { EARSHOT_OUTPUT_DIR: outputDir },
-    });
+    ({ standin, server } = await startWithStandin(KEY, { env: { EARSHOT_OUTPUT_DIR: outputDir } }));
     for (const kind of MCP_CLIENT_KINDS)
       clients[`http ${kind}`] = await connectMcp(server.url, server.keys.alice, kind);
-    clients.stdio = await connectMcpStdio({
-      command: process.execPath,
-      args: [CLI_PATH, 'mcp'],
-      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
-    });
+    clients.stdio = await connectMcpBridge(server.url, server.keys.alice!);
   });
   afterAll(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));

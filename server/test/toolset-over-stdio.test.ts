@@ -1,13 +1,12 @@
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
-import { CLI_PATH } from './support/cli.js';
 import {
   connectMcp,
-  connectMcpStdio,
+  connectMcpBridge,
   MCP_CLIENT_KINDS,
-  MODERN_REVISION,
   type McpTestClient,
+  MODERN_REVISION,
 } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -30,14 +29,7 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
     });
     clients.http = await connectMcp(server.url, server.keys.alice, kind);
-    clients.stdio = await connectMcpStdio(
-      {
-        command: process.execPath,
-        args: [CLI_PATH, 'mcp'],
-        env: { PATH: process.env.PATH ?? '', EARSHOT_URL: server.url, EARSHOT_API_KEY: server.keys.alice! },
-      },
-      kind,
-    );
+    clients.stdio = await connectMcpBridge(server.url, server.keys.alice!, kind);
   });
   afterAll(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));

@@ -1,13 +1,12 @@
 import { OGG_OPUS } from '@earshot/protocol';
-import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
+import type { Standin } from '@earshot/elevenlabs-standin';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import { connectMcp, textOf, type McpTestClient } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startWithStandin, type TestServer } from './support/server.js';
 
 const KEY = 'voice-lab-upstream-key';
 
@@ -48,12 +47,8 @@ describe('voice_clone, speech_to_speech and compose_music through the stand-in',
     ).resourceUri;
 
   beforeAll(async () => {
-    standin = await startStandin({ apiKeys: [KEY] });
     inputDir = await mkdtemp(join(tmpdir(), 'earshot-voice-lab-input-'));
-    server = await startTestServer({
-      engine: new ElevenLabsEngine({ apiKey: KEY, baseUrl: standin.url, maxRetries: 0 }),
-      env: { EARSHOT_INPUT_DIRS: inputDir },
-    });
+    ({ standin, server } = await startWithStandin(KEY, { env: { EARSHOT_INPUT_DIRS: inputDir } }));
     client = await connectMcp(server.url, server.keys.alice, 'modern');
     bob = await connectMcp(server.url, server.keys.bob, 'modern');
   });

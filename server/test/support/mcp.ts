@@ -14,6 +14,7 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { CLI_PATH } from './cli.js';
 
 /**
  * The official clients tests speak with: `modern` is the v2 SDK client pinned to revision 2026-07-28 (no
@@ -80,6 +81,22 @@ export async function connectMcpStdio(
   const transportParams = { ...params, stderr: 'pipe' as const };
   if (kind === 'legacy') return connectV1(new StdioTransportV1(transportParams));
   return connectV2(new StdioTransportV2(transportParams));
+}
+
+/** An MCP client over stdio through `earshot mcp` bridging to a running server with a user's key. */
+export function connectMcpBridge(
+  baseUrl: string,
+  key: string,
+  kind: McpClientKind = 'modern',
+): Promise<McpTestClient> {
+  return connectMcpStdio(
+    {
+      command: process.execPath,
+      args: [CLI_PATH, 'mcp'],
+      env: { PATH: process.env.PATH ?? '', EARSHOT_URL: baseUrl, EARSHOT_API_KEY: key },
+    },
+    kind,
+  );
 }
 
 async function connectV2(transport: HttpTransportV2 | StdioTransportV2): Promise<McpTestClient> {

@@ -91,7 +91,10 @@ export async function startTestServer(
 }
 
 /** A test server on the ElevenLabs engine, whose upstream is a stand-in started with it (no retries). */
-export async function startWithStandin(upstreamKey: string): Promise<{
+export async function startWithStandin(
+  upstreamKey: string,
+  options: { readonly env?: Record<string, string> } = {},
+): Promise<{
   readonly standin: Standin;
   readonly server: TestServer;
   readonly close: () => Promise<void>;
@@ -99,7 +102,7 @@ export async function startWithStandin(upstreamKey: string): Promise<{
   const standin = await startStandin({ apiKeys: [upstreamKey] });
   const server = await startTestServer({
     engine: new ElevenLabsEngine({ apiKey: upstreamKey, baseUrl: standin.url, maxRetries: 0 }),
-    env: { ELEVENLABS_API_KEY: upstreamKey, ELEVENLABS_BASE_URL: standin.url },
+    env: { ELEVENLABS_API_KEY: upstreamKey, ELEVENLABS_BASE_URL: standin.url, ...options.env },
   });
   return {
     standin,
