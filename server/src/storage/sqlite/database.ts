@@ -84,15 +84,21 @@ function switchToWal(db: DatabaseSync, timeoutMs: number): void {
 /** Reads the header and schema, and compares the file's length with the page count its header gives. */
 function shallowCheck(db: DatabaseSync, path: string): void {
   db.prepare('SELECT count(*) FROM sqlite_schema').get();
-  const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
-  if (walBytes > WAL_HEADER_BYTES) return; // pages may live in the WAL; quick_check looks deeper
   const pages = Number((db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count);
   const pageSize = Number((db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
+  const expected = pages * pageSize;
+  if (statSync(path).size >= expected) return;
+  // The page count includes pages the WAL holds: another process opening the same new folder may have just
+  // written its migration there (or be checkpointing it into the file). Looked at in this order — count, WAL,
+  // file again (a checkpoint grows the file before it empties the WAL) — only a file that is still short with an
+  // empty WAL was cut short. (The WAL used to be looked at first: a migration landing in between made a new
+  // database opened by several processes at once look damaged.)
+  if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > WAL_HEADER_BYTES) return;
   const size = statSync(path).size;
-  if (size < pages * pageSize) {
+  if (size < expected) {
     throw new StoreCorruptError(
       path,
-      `the file has ${size} bytes, its header says ${pages * pageSize}: it was cut short`,
+      `the file has ${size} bytes, its header says ${expected}: it was cut short`,
     );
   }
 }
