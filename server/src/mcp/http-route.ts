@@ -5,6 +5,7 @@ import {
   ProtocolError,
   SUPPORTED_PROTOCOL_VERSIONS,
   type AuthInfo,
+  type InboundHttpRequest,
 } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
@@ -15,6 +16,7 @@ import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
 import { answerWithJson } from './json-answer.js';
+import { isPlainLegacyToolCall } from './legacy-call.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -192,16 +194,18 @@ function dispatchedByLegacyFallback(request: FastifyRequest): boolean {
     return Array.isArray(value) ? value.join(', ') : value;
   };
   const revision = header('mcp-protocol-version');
-  const classified = classifyInboundRequest({
+  const inbound: InboundHttpRequest = {
     httpMethod: request.method,
     body: request.body,
     protocolVersionHeader: revision,
     mcpMethodHeader: header('mcp-method'),
     mcpNameHeader: header('mcp-name'),
-  });
+  };
+  // The common 2025 call is recognised without the SDK's zod parses (see legacy-call.ts); the rest the SDK classifies.
+  const legacy = isPlainLegacyToolCall(inbound) || classifyInboundRequest(inbound).kind === 'legacy';
   const accept = header('accept') ?? '';
   return (
-    classified.kind === 'legacy' &&
+    legacy &&
     accept.includes('application/json') &&
     accept.includes('text/event-stream') &&
     (revision === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(revision.trim()))
