@@ -5,8 +5,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VoiceEngine } from '../engines/index.js';
 import { Hub } from '../hub/index.js';
-import { SqliteStore } from '../storage/index.js';
-import { SETTINGS_CACHE_TTL_MS, SettingsService } from './settings.js';
+import { SqliteStore, type Store } from '../storage/index.js';
+import { SETTINGS_CACHE_MAX_AGE_MS, SETTINGS_CACHE_TTL_MS, SettingsService } from './settings.js';
 
 /**
  * The settings cache: two services over two connections to one SQLite file stand for two processes
@@ -20,11 +20,30 @@ describe('settings cache', () => {
   const engine = { name: 'offline' } as VoiceEngine;
   const limits = { dailyCharLimit: null, audioRetentionDays: null, audioQuotaMb: null };
 
-  const service = (): { settings: SettingsService; store: SqliteStore } => {
+  /** `hideChangeMark` hands the service the store without `changeMark`, as a backend that has none (DynamoDB). */
+  const service = (
+    options: { hideChangeMark?: boolean } = {},
+  ): { settings: SettingsService; store: SqliteStore; reads: () => number } => {
     const store = SqliteStore.open({ dataDir: dir, integrityCheck: 'none', maintainOnOpen: false });
     stores.push(store);
+    let reads = 0;
+    const read = store.getSettings.bind(store);
+    store.getSettings = (user) => {
+      reads++;
+      return read(user);
+    };
+    const seen: Store = options.hideChangeMark
+      ? new Proxy(store, {
+          get: (target, key) =>
+            key === 'changeMark' ? undefined : (Reflect.get(target, key, target) as unknown),
+        })
+      : store;
     const hub = new Hub({ engine, store, logger });
-    return { settings: new SettingsService(store, hub, limits, { now: () => now }), store };
+    return {
+      settings: new SettingsService(seen, hub, limits, { now: () => now }),
+      store,
+      reads: () => reads,
+    };
   };
 
   beforeEach(async () => {
@@ -79,5 +98,129 @@ describe('settings cache', () => {
     await expect(settings.get('alice')).rejects.toThrow('disk on fire');
     fail = false;
     expect((await settings.get('alice')).autoPlay).toBe(true);
+  });
+
+  it('past the TTL, with nothing committed elsewhere, the cached settings are used without a read', async () => {
+    const { settings, store, reads } = service();
+    const first = await settings.get('alice');
+    expect(reads()).toBe(1);
+    // This connection's own commits (usage, here) do not move the mark.
+    await store.addUsage('alice', { characters: 10, credits: 10 });
+    now += 30 * SETTINGS_CACHE_TTL_MS;
+    expect(await settings.get('alice')).toBe(first);
+    now += 30 * SETTINGS_CACHE_TTL_MS;
+    expect(await settings.get('alice')).toBe(first);
+    expect(reads()).toBe(1);
+  });
+
+  it('past the TTL, a commit by another connection is read at the next call, and only then', async () => {
+    const here = service();
+    const there = service();
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    now += 60 * SETTINGS_CACHE_TTL_MS;
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    expect(here.reads()).toBe(1);
+    // The other connection writes to the store directly, as `earshot` in another process would.
+    await there.store.patchSettings('alice', { autoPlay: false });
+    expect((await here.settings.get('alice')).autoPlay).toBe(false);
+    expect(here.reads()).toBe(2);
+    now += 60 * SETTINGS_CACHE_TTL_MS;
+    expect((await here.settings.get('alice')).autoPlay).toBe(false);
+    expect(here.reads()).toBe(2);
+  });
+
+  it('a commit elsewhere racing the read makes a later read, never a stale hit', async () => {
+    const here = service();
+    const there = service();
+    const read = here.store.getSettings.bind(here.store);
+    here.store.getSettings = (user) => {
+      const settings = read(user);
+      // Right after this read (node:sqlite is synchronous: the read is done), before anything else here.
+      void there.store.patchSettings(user, { autoPlay: false });
+      here.store.getSettings = read;
+      return settings;
+    };
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    now += 60 * SETTINGS_CACHE_TTL_MS;
+    expect((await here.settings.get('alice')).autoPlay).toBe(false);
+  });
+
+  it('a commit elsewhere landing right after a write here is not hidden', async () => {
+    const here = service();
+    const there = service();
+    const patch = here.store.patchSettings.bind(here.store);
+    here.store.patchSettings = (user, change) => {
+      const written = patch(user, change);
+      void there.store.patchSettings(user, { autoPlay: false });
+      return written;
+    };
+    expect((await here.settings.update('alice', { defaultVoice: 'rachel' })).autoPlay).toBe(true);
+    now += 60 * SETTINGS_CACHE_TTL_MS;
+    const read = await here.settings.get('alice');
+    expect(read.defaultVoice).toBe('rachel');
+    expect(read.autoPlay).toBe(false);
+  });
+
+  it('however still the mark, settings are read again after SETTINGS_CACHE_MAX_AGE_MS', async () => {
+    const { settings, store, reads } = service();
+    expect((await settings.get('alice')).autoPlay).toBe(true);
+    // A write on this very connection that bypasses the service: the mark cannot tell; the ceiling bounds it.
+    await store.patchSettings('alice', { autoPlay: false });
+    now += SETTINGS_CACHE_MAX_AGE_MS - 1;
+    expect((await settings.get('alice')).autoPlay).toBe(true);
+    now += 1;
+    expect((await settings.get('alice')).autoPlay).toBe(false);
+    expect(reads()).toBe(2);
+  });
+
+  it('a store without a change mark keeps the TTL: read again after it, changed or not', async () => {
+    const here = service({ hideChangeMark: true });
+    const there = service();
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    now += SETTINGS_CACHE_TTL_MS - 1;
+    await here.settings.get('alice');
+    expect(here.reads()).toBe(1);
+    now += 1;
+    await here.settings.get('alice');
+    expect(here.reads()).toBe(2);
+    await there.store.patchSettings('alice', { autoPlay: false });
+    now += SETTINGS_CACHE_TTL_MS - 1;
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    now += 1;
+    expect((await here.settings.get('alice')).autoPlay).toBe(false);
+    expect(here.reads()).toBe(3);
+  });
+
+  it('concurrent misses share one read', async () => {
+    const { settings, reads } = service();
+    const [a, b] = await Promise.all([settings.get('alice'), settings.get('alice')]);
+    expect(a).toBe(b);
+    expect(reads()).toBe(1);
+  });
+
+  it('a read begun before a write here does not fill the cache after it', async () => {
+    const { settings, store } = service();
+    // A slow read (a store a network away): it answers only after the write below is done.
+    const read = store.getSettings.bind(store);
+    let answer = () => {};
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    store.getSettings = async (user) => {
+      const settings = await read(user);
+      await gate;
+      return settings;
+    };
+    const before = settings.get('alice');
+    await settings.update('alice', { defaultVoice: 'rachel' });
+    answer();
+    expect((await before).defaultVoice).toBeNull();
+    expect((await settings.get('alice')).defaultVoice).toBe('rachel');
+  });
+
+  it('a store that cannot give its mark: the call fails with the read’s error, as a rejection', async () => {
+    const { settings, store } = service();
+    await settings.get('alice');
+    now += 60 * SETTINGS_CACHE_TTL_MS;
+    await store.close();
+    await expect(settings.get('alice')).rejects.toThrow(/read settings/);
   });
 });

@@ -52,20 +52,47 @@ const CAPPED = {
 } as const;
 
 /**
- * How long settings read from the store are used without asking it again. Changes made here take effect at
- * once (the cache is replaced by what was written). Other processes sharing the store — more tasks behind a
- * load balancer on DynamoDB, a second `earshot serve` on the same SQLite file — write without telling this
- * one, so their changes reach it within this time: a second is shorter than anyone takes to switch from the
- * console to an agent, and still turns a burst of calls into one read per user per second. Budgets are not
- * cached: spending is reserved in the store, atomically, on every speech.
+ * How long settings read from the store are used without asking it anything. Changes made here take effect
+ * at once (the cache is replaced by what was written). Other processes sharing the store — more tasks behind
+ * a load balancer on DynamoDB, a second `earshot serve` or the `earshot` CLI on the same SQLite file — write
+ * without telling this one. On a store that cannot say whether anything changed (DynamoDB), their changes
+ * reach this process within this time: a second is shorter than anyone takes to switch from the console to
+ * an agent, and still turns a burst of calls into one read per user per second. On a store with a change
+ * mark (SQLite: `PRAGMA data_version`, a few microseconds) settings are kept past this time for as long as
+ * the mark says no other connection committed anything, up to `SETTINGS_CACHE_MAX_AGE_MS`: a user who speaks
+ * once a minute no longer pays a read, a JSON parse and a validation on the way to the first audio. (The mark
+ * moves on any commit elsewhere, to any table: beside a second busy server it is mostly this TTL again.)
+ * Budgets are not cached: spending is reserved in the store, atomically, on every speech.
  */
 export const SETTINGS_CACHE_TTL_MS = 1000;
+
+/**
+ * However still the store's mark, settings are read again at least this often. Not for other processes: a
+ * commit by another connection moves the mark (SQLite moves it when it drops its page cache because the file
+ * changed under it, so a change it missed, a read on the same connection would miss too). It bounds the harm
+ * of a settings write in this process that does not go through `SettingsService.update`: a commit on this
+ * process's own connection leaves the mark as it is, so the cache would never learn of it. None exists today
+ * (the legacy import runs at start-up, before the service is made); a future one would be stale for minutes,
+ * not for ever. Ten minutes, not one: a one-minute ceiling would make a user who speaks once a minute read on
+ * every speech again; ten makes it one speech in ten, and one read per user per ten minutes costs nothing.
+ */
+export const SETTINGS_CACHE_MAX_AGE_MS = 10 * 60_000;
 
 export interface SettingsCacheOptions {
   /** @default SETTINGS_CACHE_TTL_MS */
   readonly ttlMs?: number;
+  /** @default SETTINGS_CACHE_MAX_AGE_MS */
+  readonly maxAgeMs?: number;
   /** Milliseconds on a monotonic clock (tests move it). @default performance.now */
   readonly now?: () => number;
+}
+
+interface CacheEntry {
+  readonly settings: Promise<UserSettings>;
+  /** When the read that gave `settings` started, or the write that gave them ended (the `now` clock). */
+  readonly at: number;
+  /** The store's change mark taken before that read or write started; undefined: the store has none. */
+  readonly mark: number | undefined;
 }
 
 /** Settings shared by every caller of the cache: frozen, so none can change another's copy. */
@@ -80,11 +107,8 @@ function freeze(settings: UserSettings): UserSettings {
  * later) counts as the server's.
  */
 export class SettingsService {
-  /** Each user's settings as last read or written here, and until when they are trusted. */
-  private readonly cache = new Map<
-    string,
-    { readonly settings: Promise<UserSettings>; readonly until: number }
-  >();
+  /** Each user's settings as last read or written here, with when and at which change mark. */
+  private readonly cache = new Map<string, CacheEntry>();
 
   constructor(
     private readonly store: Store,
@@ -94,16 +118,28 @@ export class SettingsService {
   ) {}
 
   /**
-   * A user's settings, from memory when read or written here less than `ttlMs` ago: every call and every
-   * speech reads them, and the store is a disk or a network away. Concurrent misses share one read; a failed
-   * read is not kept. The object is frozen: callers share it.
+   * A user's settings, from memory when read or written here less than `ttlMs` ago, or — on a store with a
+   * change mark — less than `maxAgeMs` ago with the mark unchanged since: every call and every speech reads
+   * them, and the store is a disk or a network away. Concurrent misses share one read; a failed read is not
+   * kept. The object is frozen: callers share it.
    */
   get(user: string): Promise<UserSettings> {
     const now = this.now();
     const cached = this.cache.get(user);
-    if (cached && cached.until > now) return cached.settings;
+    if (cached && now < cached.at + (this.options.ttlMs ?? SETTINGS_CACHE_TTL_MS)) return cached.settings;
+    // The mark is taken before the read starts: a commit elsewhere that races the read changes the mark after
+    // this point, so the entry may hold the new settings under the old mark (a needless read next time) but
+    // never the old settings under the new mark (a stale hit for as long as nothing else changes).
+    const mark = this.mark();
+    if (
+      cached &&
+      mark !== undefined &&
+      cached.mark === mark &&
+      now < cached.at + (this.options.maxAgeMs ?? SETTINGS_CACHE_MAX_AGE_MS)
+    )
+      return cached.settings;
     const settings = this.store.getSettings(user).then(freeze);
-    this.remember(user, settings, now);
+    this.remember(user, { settings, at: now, mark });
     settings.catch(() => {
       if (this.cache.get(user)?.settings === settings) this.cache.delete(user);
     });
@@ -125,15 +161,27 @@ export class SettingsService {
     }
     // A read that started before this write may end after it: it no longer fills the cache (see get()).
     this.cache.delete(user);
+    // Before the write, as in get(): this process's own commit leaves the mark as it is, and a commit elsewhere
+    // landing after the write must not be hidden under a mark taken after it.
+    const mark = this.mark();
     const next = freeze(await this.store.patchSettings(user, patch));
-    this.remember(user, Promise.resolve(next), this.now());
+    this.remember(user, { settings: Promise.resolve(next), at: this.now(), mark });
     this.hub.broadcast(user, { type: 'settings.changed', settings: next });
     return next;
   }
 
-  private remember(user: string, settings: Promise<UserSettings>, now: number): void {
+  private remember(user: string, entry: CacheEntry): void {
     // The map holds one entry per configured user at most (users are the bounded set of keys).
-    this.cache.set(user, { settings, until: now + (this.options.ttlMs ?? SETTINGS_CACHE_TTL_MS) });
+    this.cache.set(user, entry);
+  }
+
+  /** The store's change mark; undefined when it has none, or cannot give it now (the read says why). */
+  private mark(): number | undefined {
+    try {
+      return this.store.changeMark?.();
+    } catch {
+      return undefined;
+    }
   }
 
   private now(): number {

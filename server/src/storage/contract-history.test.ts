@@ -46,6 +46,20 @@ describe.each(BACKENDS)('store contract: settings and history (%s)', (kind) => {
     expect(await other.getSettings(user)).toEqual(second);
   });
 
+  it('has a change mark moved by another instance’s commit, not its own (SQLite; DynamoDB has none)', async () => {
+    if (kind === 'dynamodb') {
+      // Nothing cheap tells a task that another one wrote: callers keep expiring what they cached.
+      expect('changeMark' in store).toBe(false);
+      return;
+    }
+    const user = uniqueUser();
+    const mark = store.changeMark!();
+    await store.patchSettings(user, { autoPlay: false });
+    expect(store.changeMark!()).toBe(mark);
+    await other.patchSettings(user, { autoPlay: true });
+    expect(store.changeMark!()).not.toBe(mark);
+  });
+
   it('keeps both instances’ concurrent settings patches', async () => {
     const user = uniqueUser();
     const rounds = 15;

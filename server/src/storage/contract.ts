@@ -22,6 +22,13 @@ export interface Store {
   getSettings(user: string): Promise<UserSettings>;
   /** Applies `patch` atomically and returns the result: two writers never lose each other's fields. */
   patchSettings(user: string, patch: SettingsPatch): Promise<UserSettings>;
+  /**
+   * Optional: a value that changes whenever another connection or process may have changed the data since
+   * it was last taken. Changes made through this store object do not change it (the caller knows of those).
+   * Synchronous and cheap: caches ask it on every hit. Missing (undefined capability): unknown — callers
+   * fall back to expiring what they cached. SQLite has it (`PRAGMA data_version`); DynamoDB does not.
+   */
+  changeMark?(): number;
 
   /** Inserts or replaces the item (same id). Write it only after its audio sink finished. */
   putHistory(user: string, item: HistoryItem, options?: PutHistoryOptions): Promise<void>;

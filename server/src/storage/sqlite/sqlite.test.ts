@@ -315,6 +315,29 @@ describe('SQLite store', () => {
     for (const { child } of children) child.stdin.end();
   });
 
+  it('changeMark() moves when another connection or process commits, not when this one does', async () => {
+    const dir = await dataDir();
+    const store = openStore({ dataDir: dir, integrityCheck: 'none' });
+    const mark = store.changeMark();
+    await store.patchSettings('alice', { autoPlay: false });
+    await store.addUsage('alice', { characters: 1, credits: 1 });
+    expect(store.changeMark()).toBe(mark);
+
+    await openStore({ dataDir: dir, integrityCheck: 'none' }).patchSettings('alice', { autoPlay: true });
+    const afterConnection = store.changeMark();
+    expect(afterConnection).not.toBe(mark);
+    expect(store.changeMark()).toBe(afterConnection);
+
+    // Another OS process writing the file with plain SQLite (as the earshot CLI would, through its own store).
+    const write = `const db = new (require('node:sqlite').DatabaseSync)(process.argv[1]);
+      db.exec('PRAGMA busy_timeout = 5000');
+      db.prepare("INSERT INTO meta (key, value) VALUES ('other', 'x')").run();
+      db.close();`;
+    const child = spawn(process.execPath, ['-e', write, join(dir, 'earshot.db')], { stdio: 'inherit' });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(store.changeMark()).not.toBe(afterConnection);
+  });
+
   it('keeps two OS processes on one data folder consistent', async () => {
     const dir = await dataDir();
     await openStore({ dataDir: dir }).close();

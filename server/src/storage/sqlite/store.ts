@@ -104,6 +104,7 @@ export class SqliteStore implements Store {
     const prepare = (sql: string) => db.prepare(sql);
     this.statements = {
       getSettings: prepare('SELECT doc FROM settings WHERE user = ?'),
+      dataVersion: prepare('PRAGMA data_version'),
       putSettings: prepare(
         `INSERT INTO settings (user, doc, version) VALUES (?, ?, 1)
          ON CONFLICT (user) DO UPDATE SET doc = excluded.doc, version = version + 1`,
@@ -141,6 +142,19 @@ export class SqliteStore implements Store {
   async getSettings(user: string): Promise<UserSettings> {
     checkUser(user);
     return this.run('read settings', () => this.readSettings(user));
+  }
+
+  /**
+   * `PRAGMA data_version` of this connection: it changes only when another connection (another process, or
+   * another store object in this one) committed to the file since it was last asked — never for this
+   * connection's own commits. Each call starts a read transaction that looks at the WAL index, so it sees
+   * commits as soon as a read would; a few microseconds.
+   */
+  changeMark(): number {
+    const row = this.run('read the data version', () => this.statements.dataVersion!.get()) as {
+      data_version: number | bigint;
+    };
+    return Number(row.data_version);
   }
 
   async patchSettings(user: string, patch: SettingsPatch): Promise<UserSettings> {
