@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import {
+  chunksOf,
   ElevenLabsHttp,
   ElevenLabsHttpError,
   MAX_STREAM_LINE_CHARS,
@@ -125,5 +127,79 @@ describe('ElevenLabs over fetch', () => {
     const huge = 'x'.repeat(1024 * 1024);
     const parts = Array.from({ length: MAX_STREAM_LINE_CHARS / huge.length + 1 }, () => huge);
     expect(() => parse('{"a":1}\n', ...parts)).toThrow('passed');
+  });
+});
+
+describe('chunksOf (a response body read as it arrives)', () => {
+  /** A response from a real loopback server that writes with `write` (which may end or cut it). */
+  async function respond(write: (res: ServerResponse) => void): Promise<IncomingMessage> {
+    const { url } = await upstream((_req, res) => write(res));
+    const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 });
+    return (await http.request('v1/stream')).body;
+  }
+
+  async function readAll(body: IncomingMessage): Promise<string> {
+    let text = '';
+    for await (const chunk of chunksOf(body)) text += chunk.toString();
+    return text;
+  }
+
+  it('yields every byte in order, what came with the headers included, then ends', async () => {
+    const body = await respond((res) => {
+      res.write('first,');
+      setImmediate(() => res.end('second'));
+    });
+    expect(await readAll(body)).toBe('first,second');
+  });
+
+  it('pauses the body while the reader is behind, and loses nothing', async () => {
+    // 200 × 64 KiB: at least 200 chunks whatever the socket coalesces, far more than may wait ahead.
+    const parts = Array.from({ length: 200 }, (_, i) => Buffer.alloc(64 * 1024, i % 256));
+    const body = await respond((res) => {
+      let next = 0;
+      const pump = () => {
+        while (next < parts.length) if (!res.write(parts[next++]!)) return void res.once('drain', pump);
+        res.end();
+      };
+      pump();
+    });
+    const paused = once(body, 'pause');
+    const chunks = chunksOf(body);
+    const received: Buffer[] = [(await chunks.next()).value as Buffer];
+    // The reader takes nothing more until the body has been paused for it.
+    await paused;
+    for await (const chunk of chunks) received.push(chunk);
+    expect(Buffer.concat(received).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('throws when the connection breaks before the end, after the bytes that came', async () => {
+    const body = await respond((res) => {
+      res.write('partial');
+      setImmediate(() => res.socket?.destroy());
+    });
+    let text = '';
+    await expect(
+      (async () => {
+        for await (const chunk of chunksOf(body)) text += chunk.toString();
+      })(),
+    ).rejects.toThrow();
+    expect(text).toBe('partial');
+  });
+
+  it('throws when the body is destroyed without an error before its end (not a quiet, short ending)', async () => {
+    const body = await respond((res) => res.write('first'));
+    const read = (async () => {
+      for await (const chunk of chunksOf(body)) if (chunk.toString() === 'first') body.destroy();
+    })();
+    await expect(read).rejects.toThrow('closed before its end');
+  });
+
+  it('destroys the body when the reader stops early', async () => {
+    const body = await respond((res) => res.write('never ends'));
+    for await (const chunk of chunksOf(body)) {
+      expect(chunk.toString()).toBe('never ends');
+      break;
+    }
+    expect(body.destroyed).toBe(true);
   });
 });

@@ -197,6 +197,65 @@ export class ElevenLabsHttp {
   }
 }
 
+/** Chunks read ahead of a slower reader before the body is paused (a few lines of a stream at most). */
+const MAX_CHUNKS_AHEAD = 16;
+
+/**
+ * A response body's chunks as they arrive, from its 'data' events. Node's own async iterator over a stream (its
+ * 'readable' and end-of-stream machinery) is several times this code, and it runs on the way to every speech's
+ * first audio, with cold caches when speeches are minutes apart. Pauses the body while MAX_CHUNKS_AHEAD chunks
+ * wait; a body that closes before its end, or fails, throws once the chunks before it are read; a reader that
+ * stops early destroys the body (as Node's iterator does).
+ */
+export async function* chunksOf(body: IncomingMessage): AsyncGenerator<Buffer, void, undefined> {
+  const ahead: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  const onData = (chunk: Buffer) => {
+    ahead.push(chunk);
+    if (ahead.length >= MAX_CHUNKS_AHEAD) body.pause();
+    notify();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (error: Error) => {
+    failure ??= error;
+    notify();
+  };
+  const onClose = () => {
+    if (!ended) failure ??= new Error('the response closed before its end');
+    notify();
+  };
+  body.once('end', onEnd).on('error', onError).once('close', onClose);
+  // What arrived with the headers is read now, not after the turn a 'data' listener waits to start flowing.
+  for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null)
+    ahead.push(chunk);
+  body.on('data', onData);
+  try {
+    for (;;) {
+      const chunk = ahead.shift();
+      if (chunk !== undefined) {
+        if (body.isPaused() && ahead.length < MAX_CHUNKS_AHEAD / 2) body.resume();
+        yield chunk;
+      } else if (failure) throw failure;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    body.off('data', onData).off('end', onEnd).off('close', onClose);
+    // Still listening for errors: a destroyed body may emit one, which must not go unhandled.
+    if (!ended) body.destroy();
+  }
+}
+
 /** The error Node's own `signal` option ends a request with (the engines tell a stop by its name). */
 function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {

@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { OGG_OPUS, type AudioFormat, type Model, type Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
-import { ElevenLabsHttp, NdjsonLines } from './elevenlabs-http.js';
+import { chunksOf, ElevenLabsHttp, NdjsonLines } from './elevenlabs-http.js';
 import { renderClip } from './elevenlabs-render.js';
 import { ElevenLabsStudio } from './elevenlabs-studio.js';
 import type { OutputFormat } from '../audio/output-formats.js';
@@ -257,13 +258,13 @@ interface TimestampedChunk {
  * socket and the players is a promise and a turn of the microtask queue per line, on the first audio's path.
  */
 async function* readTimestampedStream(
-  body: AsyncIterable<Uint8Array>,
+  body: IncomingMessage,
   signal: AbortSignal,
   idle: IdleTimer,
 ): AsyncIterable<SynthesisEvent> {
   const lines = new NdjsonLines();
   try {
-    for await (const chunk of body) {
+    for await (const chunk of chunksOf(body)) {
       idle.restart();
       for (const line of lines.push(chunk))
         for (const event of eventsOf(line as TimestampedChunk)) yield event;

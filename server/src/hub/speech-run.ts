@@ -93,10 +93,15 @@ export async function runSpeech(
     } as const;
     fanout.start(startMessage);
     tape?.message({ ...startMessage, audio: stream.format });
-    log.info(
-      { requestId: stream.requestId, players: playersReached, listening: playersListening },
-      'speech started',
-    );
+    // Said once the first audio is out (or the stream ended without any): the log line is not on its way.
+    let announced = false;
+    const announce = () => {
+      announced = true;
+      log.info(
+        { requestId: stream.requestId, players: playersReached, listening: playersListening },
+        'speech started',
+      );
+    };
     for await (const event of stream.events) {
       if (signal.aborted) break;
       if (event.type === 'alignment') {
@@ -113,7 +118,9 @@ export async function runSpeech(
       tape?.audio(event.data);
       sink?.write(event.data);
       job.onProgress?.({ bytes, durationMs: meter.durationMs });
+      if (!announced) announce();
     }
+    if (!announced) announce();
     signal.throwIfAborted();
     credits = stream.credits; // multi-request streams (dialogue) know their full cost only at the end
     fanout.end(id, meter.durationMs);
