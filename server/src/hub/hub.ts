@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ClientMessage, ServerMessage } from '@earshot/protocol';
 import type { Logger } from 'pino';
 import type { VoiceEngine } from '../engines/index.js';
@@ -11,6 +10,7 @@ import { STORE_RETRY_DELAYS_MS } from './retry.js';
 import { runSpeech } from './speech-run.js';
 import type { PlayerConnection, SpeechHandle, SpeechJob, SpeechOutcome } from './types.js';
 import { UserChannel } from './user-channel.js';
+import { randomId } from '../random-id.js';
 
 export interface HubOptions {
   readonly engine: VoiceEngine;
@@ -133,7 +133,7 @@ export class Hub {
         `${queue.length} speeches are already waiting; call stop_speaking or wait for them to finish.`,
       );
     }
-    const id = `sp_${randomBytes(9).toString('base64url')}`;
+    const id = randomId('sp_', 9);
     const controller = new AbortController();
     let resolve!: (outcome: SpeechOutcome) => void;
     const done = new Promise<SpeechOutcome>((r) => (resolve = r));

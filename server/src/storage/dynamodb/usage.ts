@@ -5,11 +5,11 @@
  * refunding REMOVE the attribute under `attribute_exists`, so each reservation is settled exactly once,
  * whichever task gets there first — no transactions needed.
  */
-import { randomBytes } from 'node:crypto';
 import type { BudgetDecision, BudgetRequest, DailyUsage, Reservation, UsageAmount } from '../contract.js';
 import { checkAmount, checkUser, lastDays, utcDay } from '../shared.js';
 import { isConditionFailure } from './aws-errors.js';
 import { pk, type TableClient } from './table-client.js';
+import { randomId } from '../../random-id.js';
 
 export class DynamoUsage {
   private readonly settled = new WeakSet<Reservation>();
@@ -52,7 +52,7 @@ export class DynamoUsage {
     checkAmount('characters', characters);
     const day = utcDay(at);
     const reservation: Reservation = {
-      id: `rsv_${randomBytes(9).toString('base64url')}`,
+      id: randomId('rsv_', 9),
       user,
       day,
       characters,

@@ -3,11 +3,11 @@
  * one row each in `reservations`; every change is one BEGIN IMMEDIATE transaction, so two processes
  * reserving at once are serialised by SQLite's write lock and never pass the limit together.
  */
-import { randomBytes } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { BudgetDecision, DailyUsage, Reservation, UsageAmount } from '../contract.js';
 import { utcDay } from '../shared.js';
 import { transaction } from './database.js';
+import { randomId } from '../../random-id.js';
 
 export class UsageTable {
   private readonly bumpDay: StatementSync;
@@ -74,7 +74,7 @@ export class UsageTable {
       const used = (today?.characters ?? 0) + (today?.reserved ?? 0);
       if (limit !== null && used + characters > limit) return { ok: false, used, limit };
       const reservation: Reservation = {
-        id: `rsv_${randomBytes(9).toString('base64url')}`,
+        id: randomId('rsv_', 9),
         user,
         day,
         characters,
