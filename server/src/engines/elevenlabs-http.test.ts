@@ -7,7 +7,7 @@ import {
   chunksOf,
   ElevenLabsHttp,
   ElevenLabsHttpError,
-  MAX_STREAM_LINE_CHARS,
+  MAX_STREAM_LINE_BYTES,
   NdjsonLines,
 } from './elevenlabs-http.js';
 
@@ -117,6 +117,22 @@ describe('ElevenLabs over fetch', () => {
     expect(fromElevenLabsError(error, {}).code).toBe('upstream_busy');
   });
 
+  it('reads response headers by name in any case, repeated ones joined, absent ones null', async () => {
+    const { url } = await upstream((_req, res) => {
+      res.setHeader('Character-Cost', '42');
+      res.setHeader('request-id', 'r1');
+      res.setHeader('x-repeated', ['a', 'b']);
+      res.end('{}');
+    });
+    const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 });
+    const { headers, body } = await http.request('v1/x');
+    body.resume();
+    expect(headers.get('character-cost')).toBe('42');
+    expect(headers.get('REQUEST-ID')).toBe('r1');
+    expect(headers.get('x-repeated')).toBe('a, b');
+    expect(headers.get('retry-after')).toBeNull();
+  });
+
   it('reads NDJSON lines split anywhere, even inside a character', () => {
     const euro = Buffer.from('{"t":"€"}\n');
     const lines = parse('{"a":1}\n{"b"', ':2}\n\n', euro.subarray(0, 7), euro.subarray(7), '{"c":3}');
@@ -125,7 +141,7 @@ describe('ElevenLabs over fetch', () => {
 
   it('refuses a line longer than the cap instead of buffering it', () => {
     const huge = 'x'.repeat(1024 * 1024);
-    const parts = Array.from({ length: MAX_STREAM_LINE_CHARS / huge.length + 1 }, () => huge);
+    const parts = Array.from({ length: MAX_STREAM_LINE_BYTES / huge.length + 1 }, () => huge);
     expect(() => parse('{"a":1}\n', ...parts)).toThrow('passed');
   });
 });

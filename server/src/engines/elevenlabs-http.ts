@@ -21,7 +21,8 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** An error body is read for its code only; more than this is not read. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** One NDJSON line holds a chunk's audio in base64 (tens of KB); a line longer than this is refused. */
-export const MAX_STREAM_LINE_CHARS = 8 * 1024 * 1024;
+export const MAX_STREAM_LINE_BYTES = 8 * 1024 * 1024;
+const NEWLINE = 0x0a;
 
 /** ElevenLabs answered with an error status (the SDK's ElevenLabsError has the same fields). */
 export class ElevenLabsHttpError extends Error {
@@ -266,9 +267,19 @@ function abortError(signal: AbortSignal): Error {
 
 function headerReader(response: IncomingMessage): HeaderReader {
   return {
+    // From rawHeaders, not `response.headers`: Node builds that object from every header on first use (~60 µs
+    // with cold caches, on the way to each speech's first audio), and callers want one or two of them.
+    // Repeated headers are joined as Node joins most (retry-after: Node keeps the first, parseInt reads it).
     get(name) {
-      const value = response.headers[name.toLowerCase()];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      const wanted = name.toLowerCase();
+      const raw = response.rawHeaders;
+      let value: string | null = null;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const header = raw[i]!;
+        if (header.length !== wanted.length || header.toLowerCase() !== wanted) continue;
+        value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+      }
+      return value;
     },
   };
 }
@@ -324,34 +335,51 @@ async function readErrorBody(body: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * Splits NDJSON text that arrives in arbitrary pieces into parsed lines, synchronously: a reader that has its
- * own loop over the body (the speech stream) parses in place, without an async generator per layer. A line
- * past MAX_STREAM_LINE_CHARS or one that is not JSON throws (the caller reports the stream as broken).
+ * Splits NDJSON that arrives in arbitrary pieces into parsed lines, synchronously: a reader that has its own
+ * loop over the body (the speech stream) parses in place, without an async generator per layer. Lines are cut
+ * on the newline byte and decoded whole (a newline never occurs inside a UTF-8 sequence), so no streaming
+ * decoder is made per stream. A line past MAX_STREAM_LINE_BYTES or one that is not JSON throws (the caller
+ * reports the stream as broken).
  */
 export class NdjsonLines {
-  private readonly decoder = new TextDecoder();
-  private pending = '';
+  /** The start of the line being received, in pieces, and their length. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   /** The lines `chunk` completes, parsed, in order. */
   push(chunk: Uint8Array): unknown[] {
-    const text = this.pending + this.decoder.decode(chunk, { stream: true });
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: unknown[] = [];
     let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      const line = text.slice(start, end).trim();
+    for (let end = bytes.indexOf(NEWLINE); end >= 0; end = bytes.indexOf(NEWLINE, start)) {
+      const line =
+        this.pendingBytes === 0 ? bytes.toString('utf8', start, end) : this.take(bytes.subarray(start, end));
       start = end + 1;
-      if (line !== '') lines.push(JSON.parse(line));
+      const trimmed = line.trim();
+      if (trimmed !== '') lines.push(JSON.parse(trimmed));
     }
-    this.pending = start === 0 ? text : text.slice(start);
-    if (this.pending.length > MAX_STREAM_LINE_CHARS)
-      throw new Error(`a stream line passed ${MAX_STREAM_LINE_CHARS} characters`);
+    if (start < bytes.length) {
+      this.pending.push(bytes.subarray(start));
+      this.pendingBytes += bytes.length - start;
+      if (this.pendingBytes > MAX_STREAM_LINE_BYTES)
+        throw new Error(`a stream line passed ${MAX_STREAM_LINE_BYTES} bytes`);
+    }
     return lines;
   }
 
   /** The last line, when the body did not end with a newline. */
   end(): unknown[] {
-    const last = (this.pending + this.decoder.decode()).trim();
-    this.pending = '';
+    const last = this.take(Buffer.alloc(0)).trim();
     return last === '' ? [] : [JSON.parse(last)];
+  }
+
+  /** The pending start of a line joined with its `rest`, decoded; nothing is pending after. */
+  private take(rest: Buffer): string {
+    const text = Buffer.concat([...this.pending, rest], this.pendingBytes + rest.length).toString('utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    return text;
   }
 }
