@@ -66,13 +66,18 @@ export class UsageTable {
   reserve(user: string, characters: number, limit: number | null, at: Date): BudgetDecision {
     const day = utcDay(at);
     return transaction(this.db, (): BudgetDecision => {
-      // A crashed process's bookings whose lease ran out go back first.
-      for (const stale of this.staleForDay.all(user, day, at.getTime()) as { characters: number }[]) {
-        this.bump(user, day, 0, 0, -stale.characters);
+      if (limit !== null) {
+        let used = this.used(user, day);
+        // A crashed process's bookings whose lease ran out go back, looked for only when they could be what
+        // refuses this one (as the DynamoDB store does; maintain() reclaims the rest): two statements fewer on
+        // every speech's way to ElevenLabs, and the same decision, since reclaiming only ever lowers `used`.
+        if (used + characters > limit) {
+          for (const stale of this.staleForDay.all(user, day, at.getTime()) as { characters: number }[])
+            this.bump(user, day, 0, 0, -stale.characters);
+          used = this.used(user, day);
+        }
+        if (used + characters > limit) return { ok: false, used, limit };
       }
-      const today = this.day.get(user, day) as { characters: number; reserved: number } | undefined;
-      const used = (today?.characters ?? 0) + (today?.reserved ?? 0);
-      if (limit !== null && used + characters > limit) return { ok: false, used, limit };
       const reservation: Reservation = {
         id: randomId('rsv_', 9),
         user,
@@ -84,6 +89,12 @@ export class UsageTable {
       this.bump(user, day, 0, 0, characters);
       return { ok: true, reservation };
     });
+  }
+
+  /** Characters spoken and booked on one day. */
+  private used(user: string, day: string): number {
+    const today = this.day.get(user, day) as { characters: number; reserved: number } | undefined;
+    return (today?.characters ?? 0) + (today?.reserved ?? 0);
   }
 
   commit(reservation: Reservation, actual: UsageAmount): void {
