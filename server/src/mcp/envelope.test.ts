@@ -1,5 +1,5 @@
 import { specTypeSchemas } from '@modelcontextprotocol/server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { invalidRequestParams } from './envelope.js';
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
@@ -82,13 +82,7 @@ describe('invalidRequestParams on tools/call', () => {
   });
 
   it('recognises plain calls without asking the schema', () => {
-    const validate = specTypeSchemas.CallToolRequest['~standard'];
-    const original = validate.validate;
-    let asked = 0;
-    validate.validate = (value: unknown) => {
-      asked++;
-      return original(value);
-    };
+    const asked = vi.spyOn(specTypeSchemas.CallToolRequest['~standard'], 'validate');
     try {
       for (const params of [
         { name: 'speak', arguments: { text: 'Hello.' } },
@@ -97,14 +91,14 @@ describe('invalidRequestParams on tools/call', () => {
         { name: 'speak', arguments: {}, _meta: { progressToken: 'p', traceparent: 't' } },
       ])
         expect(invalidRequestParams({ jsonrpc: '2.0', id: 1, method: 'tools/call', params })).toBeUndefined();
-      expect(asked).toBe(0);
+      expect(asked).not.toHaveBeenCalled();
       // And what it does not recognise still goes to the schema (and is refused with its words).
       expect(
         invalidRequestParams({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 7 } }),
       ).toMatch(/^tools\/call: params\.name: /);
-      expect(asked).toBe(1);
+      expect(asked).toHaveBeenCalledTimes(1);
     } finally {
-      validate.validate = original;
+      asked.mockRestore();
     }
   });
 });
