@@ -5,6 +5,7 @@ import type { SpeakInput, StartedSpeech } from '../../services/speech.js';
 import { progressReporter, whileCancellable } from '../call-control.js';
 import {
   engineWording,
+  NAME_MAX_CHARS,
   CREATION_ANNOTATIONS,
   speakInputOf,
   textArg,
@@ -40,6 +41,50 @@ const outputShape = {
     .describe('Set when the speech played but Earshot could not keep its history record or its audio.'),
 };
 
+/** speak's arguments. */
+export function speakArgsShape(deps: Pick<ToolDeps, 'maxTextLength' | 'engine'>) {
+  return {
+    text: textArg(deps.maxTextLength).describe('What to say, as plain sentences.'),
+    ...voiceChoiceArgs(deps.engine),
+    wait: z
+      .enum(['generated', 'played'])
+      .optional()
+      .describe(
+        '"generated" (default): return when the audio is generated. "played": wait until a listening player finished playing it (returns at once when no player has audio on).',
+      ),
+  };
+}
+
+type SpeakArgs = z.output<z.ZodObject<ReturnType<typeof speakArgsShape>>>;
+
+/** The keys of a plain speak call; one with settings or language is left to the schema. */
+const PLAIN_SPEAK_KEYS = new Set(['text', 'voice', 'model', 'wait', 'fresh']);
+
+/**
+ * The arguments of a plain speak call — text, and any of voice, model, wait, fresh — checked by hand (see
+ * `ToolConfig.quickArgs`): undefined for anything else (settings, language, a value the schema would refuse or
+ * change), which the schema then parses. speak-args.test.ts holds it against the schema.
+ */
+export function plainSpeakArgs(args: unknown, maxTextLength: number): SpeakArgs | undefined {
+  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype)
+    return undefined;
+  const given = args as Record<string, unknown>;
+  for (const key in given) if (!PLAIN_SPEAK_KEYS.has(key) || given[key] === undefined) return undefined;
+  const { text, voice, model, wait, fresh } = given;
+  if (typeof text !== 'string' || text.length < 1 || text.length > maxTextLength) return undefined;
+  if (voice !== undefined && !(typeof voice === 'string' && voice.length <= NAME_MAX_CHARS)) return undefined;
+  if (model !== undefined && !(typeof model === 'string' && model.length <= NAME_MAX_CHARS)) return undefined;
+  if (wait !== undefined && wait !== 'generated' && wait !== 'played') return undefined;
+  if (fresh !== undefined && typeof fresh !== 'boolean') return undefined;
+  return {
+    text,
+    ...(voice !== undefined && { voice }),
+    ...(model !== undefined && { model }),
+    ...(wait !== undefined && { wait }),
+    ...(fresh !== undefined && { fresh }),
+  };
+}
+
 export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
   tools.define(
     SPEAK_TOOL,
@@ -54,19 +99,11 @@ export function registerSpeakTool(tools: ToolSet, deps: ToolDeps): void {
         'generated (or, with wait: "played", when the player finished playing it); speeches queue in order. ' +
         'The result says how many players were open (playersReached) and how many could be heard ' +
         '(playersListening); when nobody listened, its text says so first and what the user must do.',
-      inputSchema: {
-        text: textArg(deps.maxTextLength).describe('What to say, as plain sentences.'),
-        ...voiceChoiceArgs(deps.engine),
-        wait: z
-          .enum(['generated', 'played'])
-          .optional()
-          .describe(
-            '"generated" (default): return when the audio is generated. "played": wait until a listening player finished playing it (returns at once when no player has audio on).',
-          ),
-      },
+      inputSchema: speakArgsShape(deps),
       outputSchema: outputShape,
       annotations: CREATION_ANNOTATIONS,
       _meta: PLAYER_APP_TOOL_META,
+      quickArgs: (args) => plainSpeakArgs(args, deps.maxTextLength),
       // The speech starts as soon as the request is read; the handler below picks it up.
       begin: (args, user) => {
         const progress = new ProgressRelay();
