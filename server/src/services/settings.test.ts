@@ -113,7 +113,7 @@ describe('settings cache', () => {
     expect(reads()).toBe(1);
   });
 
-  it('past the TTL, a commit by another connection is read at the next call, and only then', async () => {
+  it('past the TTL, a commit by another connection is read at the next call that asks the mark, and only then', async () => {
     const here = service();
     const there = service();
     expect((await here.settings.get('alice')).autoPlay).toBe(true);
@@ -122,11 +122,31 @@ describe('settings cache', () => {
     expect(here.reads()).toBe(1);
     // The other connection writes to the store directly, as `earshot` in another process would.
     await there.store.patchSettings('alice', { autoPlay: false });
+    // Confirmed by the mark a moment ago: trusted for a TTL without asking, as a store without a mark would be.
+    expect((await here.settings.get('alice')).autoPlay).toBe(true);
+    now += SETTINGS_CACHE_TTL_MS;
     expect((await here.settings.get('alice')).autoPlay).toBe(false);
     expect(here.reads()).toBe(2);
     now += 60 * SETTINGS_CACHE_TTL_MS;
     expect((await here.settings.get('alice')).autoPlay).toBe(false);
     expect(here.reads()).toBe(2);
+  });
+
+  it('the mark is asked at most once per TTL: a burst of calls past the TTL asks it once', async () => {
+    const { settings, store } = service();
+    await settings.get('alice');
+    let asked = 0;
+    const mark = store.changeMark.bind(store);
+    store.changeMark = () => {
+      asked++;
+      return mark();
+    };
+    now += 5 * SETTINGS_CACHE_TTL_MS;
+    for (let call = 0; call < 100; call++) await settings.get('alice');
+    expect(asked).toBe(1);
+    now += SETTINGS_CACHE_TTL_MS;
+    await settings.get('alice');
+    expect(asked).toBe(2);
   });
 
   it('a commit elsewhere racing the read makes a later read, never a stale hit', async () => {

@@ -52,10 +52,10 @@ const CAPPED = {
 } as const;
 
 /**
- * How long settings read from the store are used without asking it anything. Changes made here take effect
- * at once (the cache is replaced by what was written). Other processes sharing the store — more tasks behind
- * a load balancer on DynamoDB, a second `earshot serve` or the `earshot` CLI on the same SQLite file — write
- * without telling this one. On a store that cannot say whether anything changed (DynamoDB), their changes
+ * How long settings read from the store (or, on a store with a change mark, found unchanged by it) are used
+ * without asking it anything. Changes made here take effect at once (the cache is replaced by what was
+ * written). Other processes sharing the store — more tasks behind a load balancer on DynamoDB, a second
+ * `earshot serve` or the `earshot` CLI on the same SQLite file — write without telling this one; their changes
  * reach this process within this time: a second is shorter than anyone takes to switch from the console to
  * an agent, and still turns a burst of calls into one read per user per second. On a store with a change
  * mark (SQLite: `PRAGMA data_version`, a few microseconds) settings are kept past this time for as long as
@@ -91,6 +91,8 @@ interface CacheEntry {
   readonly settings: Promise<UserSettings>;
   /** When the read that gave `settings` started, or the write that gave them ended (the `now` clock). */
   readonly at: number;
+  /** When the entry was last known good: read, written, or its mark found unchanged (the `now` clock). */
+  checkedAt: number;
   /** The store's change mark taken before that read or write started; undefined: the store has none. */
   readonly mark: number | undefined;
 }
@@ -118,28 +120,32 @@ export class SettingsService {
   ) {}
 
   /**
-   * A user's settings, from memory when read or written here less than `ttlMs` ago, or — on a store with a
-   * change mark — less than `maxAgeMs` ago with the mark unchanged since: every call and every speech reads
-   * them, and the store is a disk or a network away. Concurrent misses share one read; a failed read is not
+   * A user's settings, from memory when read, written or confirmed here less than `ttlMs` ago, or — on a store
+   * with a change mark, asked at most once per `ttlMs` — read less than `maxAgeMs` ago with the mark unchanged
+   * since: every call and every speech reads them, and the store is a disk or a network away. Concurrent misses share one read; a failed read is not
    * kept. The object is frozen: callers share it.
    */
   get(user: string): Promise<UserSettings> {
     const now = this.now();
     const cached = this.cache.get(user);
-    if (cached && now < cached.at + (this.options.ttlMs ?? SETTINGS_CACHE_TTL_MS)) return cached.settings;
+    const maxAgeMs = this.options.maxAgeMs ?? SETTINGS_CACHE_MAX_AGE_MS;
+    if (
+      cached &&
+      now < cached.checkedAt + (this.options.ttlMs ?? SETTINGS_CACHE_TTL_MS) &&
+      now < cached.at + maxAgeMs
+    )
+      return cached.settings;
     // The mark is taken before the read starts: a commit elsewhere that races the read changes the mark after
     // this point, so the entry may hold the new settings under the old mark (a needless read next time) but
     // never the old settings under the new mark (a stale hit for as long as nothing else changes).
     const mark = this.mark();
-    if (
-      cached &&
-      mark !== undefined &&
-      cached.mark === mark &&
-      now < cached.at + (this.options.maxAgeMs ?? SETTINGS_CACHE_MAX_AGE_MS)
-    )
+    if (cached && mark !== undefined && cached.mark === mark && now < cached.at + maxAgeMs) {
+      // Confirmed: trusted again for a TTL without asking (a burst of calls asks the mark once a TTL, not each).
+      cached.checkedAt = now;
       return cached.settings;
+    }
     const settings = this.store.getSettings(user).then(freeze);
-    this.remember(user, { settings, at: now, mark });
+    this.remember(user, { settings, at: now, checkedAt: now, mark });
     settings.catch(() => {
       if (this.cache.get(user)?.settings === settings) this.cache.delete(user);
     });
@@ -165,7 +171,8 @@ export class SettingsService {
     // landing after the write must not be hidden under a mark taken after it.
     const mark = this.mark();
     const next = freeze(await this.store.patchSettings(user, patch));
-    this.remember(user, { settings: Promise.resolve(next), at: this.now(), mark });
+    const at = this.now();
+    this.remember(user, { settings: Promise.resolve(next), at, checkedAt: at, mark });
     this.hub.broadcast(user, { type: 'settings.changed', settings: next });
     return next;
   }
