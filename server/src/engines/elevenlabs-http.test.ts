@@ -210,6 +210,19 @@ describe('chunksOf (a response body read as it arrives)', () => {
     await expect(read).rejects.toThrow('closed before its end');
   });
 
+  it('throws at once for a body destroyed before the reader came (its close already happened)', async () => {
+    for (const reason of [undefined, new Error('stopped')]) {
+      const body = await respond((res) => res.write('first'));
+      const closed = new Promise((resolve) => body.once('close', resolve));
+      body.destroy(reason);
+      await closed;
+      const read = (async () => {
+        for await (const chunk of chunksOf(body)) void chunk;
+      })();
+      await expect(read).rejects.toThrow();
+    }
+  });
+
   it('destroys the body when the reader stops early', async () => {
     const body = await respond((res) => res.write('never ends'));
     for await (const chunk of chunksOf(body)) {

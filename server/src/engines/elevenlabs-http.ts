@@ -236,6 +236,10 @@ export async function* chunksOf(body: IncomingMessage): AsyncGenerator<Buffer, v
     notify();
   };
   body.once('end', onEnd).on('error', onError).once('close', onClose);
+  // A body that ended or closed before this reader came (the speech was stopped in between) says so now: its
+  // events are gone, and waiting for them would hang the speech.
+  if (body.readableEnded) ended = true;
+  else if (body.destroyed) failure = body.errored ?? new Error('the response closed before its end');
   // What arrived with the headers is read now, not after the turn a 'data' listener waits to start flowing.
   for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null)
     ahead.push(chunk);
