@@ -1,6 +1,7 @@
 import { specTypeSchemas } from '@modelcontextprotocol/server';
 import { describe, expect, it, vi } from 'vitest';
 import { invalidRequestParams } from './envelope.js';
+import { PROGRESS_TOKEN_METAS } from '../../test/support/request-meta.js';
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 const NAMES: unknown[] = ['speak', '', 7, null, undefined, {}, ['speak']];
@@ -18,15 +19,7 @@ const ARGUMENTS: unknown[] = [
   new Date(0),
 ];
 const METAS: unknown[] = [
-  undefined,
-  {},
-  { progressToken: 'p' },
-  { progressToken: 7 },
-  { progressToken: -7 },
-  { progressToken: 1.5 },
-  { progressToken: 2 ** 60 },
-  { progressToken: null },
-  { progressToken: {} },
+  ...PROGRESS_TOKEN_METAS,
   { traceparent: '00-abc-def-01', other: [1, null] },
   { [RELATED_TASK]: { taskId: 't' } },
   { [RELATED_TASK]: {} },

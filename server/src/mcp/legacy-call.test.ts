@@ -1,6 +1,7 @@
 import { classifyInboundRequest, type InboundHttpRequest } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { isPlainLegacyToolCall } from './legacy-call.js';
+import { PROGRESS_TOKEN_METAS } from '../../test/support/request-meta.js';
 
 const CALL = { name: 'speak', arguments: { text: 'Hello.' } };
 const CLAIM = 'io.modelcontextprotocol/protocolVersion';
@@ -23,15 +24,7 @@ const METHODS: unknown[] = [
   undefined,
 ];
 const METAS: unknown[] = [
-  undefined,
-  {},
-  { progressToken: 'p' },
-  { progressToken: 7 },
-  { progressToken: -7 },
-  { progressToken: 1.5 },
-  { progressToken: 2 ** 60 },
-  { progressToken: null },
-  { progressToken: {} },
+  ...PROGRESS_TOKEN_METAS,
   { progressToken: 'p', traceparent: '00-abc-def-01', tracestate: 'x', baggage: 'y', other: [1, null] },
   { [CLAIM]: '2026-07-28' },
   { [CLAIM]: '2025-06-18' },
