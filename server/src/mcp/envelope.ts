@@ -5,6 +5,7 @@
  * oversized one is refused here, before the SDK sees it, instead of being echoed back in full.
  */
 import { specTypeSchemas } from '@modelcontextprotocol/server';
+import { isIdOrToken, isJsonObject } from './json-shape.js';
 
 const NAME_MAX_CHARS = 200;
 const URI_MAX_CHARS = 512;
@@ -106,21 +107,11 @@ const RELATED_TASK_META_KEY = 'io.modelcontextprotocol/related-task';
  */
 function isPlainToolCall(message: unknown): boolean {
   const params = fieldAt(message, ['params']);
-  if (!isPlainObject(params) || typeof params.name !== 'string' || params.task !== undefined) return false;
-  if (params.arguments !== undefined && !isPlainObject(params.arguments)) return false;
+  if (!isJsonObject(params) || typeof params.name !== 'string' || params.task !== undefined) return false;
+  if (params.arguments !== undefined && !isJsonObject(params.arguments)) return false;
   const meta = params._meta;
   if (meta === undefined) return true;
-  if (!isPlainObject(meta) || RELATED_TASK_META_KEY in meta) return false;
+  if (!isJsonObject(meta) || RELATED_TASK_META_KEY in meta) return false;
   const token = meta.progressToken;
-  return token === undefined || typeof token === 'string' || Number.isSafeInteger(token);
-}
-
-/** An object as JSON.parse makes them (not null, not an array, Object's own prototype). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.getPrototypeOf(value) === Object.prototype
-  );
+  return token === undefined || isIdOrToken(token);
 }

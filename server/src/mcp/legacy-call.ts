@@ -3,6 +3,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   type InboundHttpRequest,
 } from '@modelcontextprotocol/server';
+import { isIdOrToken, isJsonObject } from './json-shape.js';
 
 /** The SDK's isModernProtocolVersion is `version >= '2026-07-28'`; the revisions before it are the 2025 era's. */
 const FIRST_MODERN_REVISION = '2026-07-28';
@@ -30,18 +31,14 @@ export function isPlainLegacyToolCall(request: InboundHttpRequest): boolean {
   if (request.httpMethod !== 'POST') return false;
   if (revision !== undefined && !LEGACY_REVISIONS.has(revision)) return false;
   if (request.mcpMethodHeader !== undefined || request.mcpNameHeader !== undefined) return false;
-  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return false;
+  if (!isJsonObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return false;
   for (const key in body) if (!REQUEST_KEYS.has(key)) return false;
-  if (typeof body.id !== 'string' && !Number.isSafeInteger(body.id)) return false;
-  if (!isPlainObject(body.params)) return false;
+  if (!isIdOrToken(body.id)) return false;
+  if (!isJsonObject(body.params)) return false;
   const meta = body.params._meta;
   if (meta === undefined) return true;
-  if (!isPlainObject(meta) || PROTOCOL_VERSION_META_KEY in meta) return false;
+  if (!isJsonObject(meta) || PROTOCOL_VERSION_META_KEY in meta) return false;
   for (const key in meta) if (key.startsWith(RESERVED_META_PREFIX)) return false;
   const token = meta.progressToken;
-  return token === undefined || typeof token === 'string' || Number.isSafeInteger(token);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return token === undefined || isIdOrToken(token);
 }

@@ -12,6 +12,7 @@ import {
   voiceChoiceArgs,
 } from '../generated-audio.js';
 import { guarded, ok } from '../results.js';
+import { isJsonObject } from '../json-shape.js';
 import { inChatPlayerMeta, PLAYER_APP_TOOL_META, withInChatNote } from '../player-app.js';
 import { listenersPhrase, nobodyHeard, playersListeningShape, playersReachedShape } from '../delivery.js';
 
@@ -66,11 +67,9 @@ const PLAIN_SPEAK_KEYS = new Set(['text', 'voice', 'model', 'wait', 'fresh']);
  * change), which the schema then parses. speak-args.test.ts holds it against the schema.
  */
 export function plainSpeakArgs(args: unknown, maxTextLength: number): SpeakArgs | undefined {
-  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype)
-    return undefined;
-  const given = args as Record<string, unknown>;
-  for (const key in given) if (!PLAIN_SPEAK_KEYS.has(key) || given[key] === undefined) return undefined;
-  const { text, voice, model, wait, fresh } = given;
+  if (!isJsonObject(args)) return undefined;
+  for (const key in args) if (!PLAIN_SPEAK_KEYS.has(key) || args[key] === undefined) return undefined;
+  const { text, voice, model, wait, fresh } = args;
   if (typeof text !== 'string' || text.length < 1 || text.length > maxTextLength) return undefined;
   if (voice !== undefined && !(typeof voice === 'string' && voice.length <= NAME_MAX_CHARS)) return undefined;
   if (model !== undefined && !(typeof model === 'string' && model.length <= NAME_MAX_CHARS)) return undefined;
