@@ -160,11 +160,11 @@ export class ElevenLabsEngine implements VoiceEngine {
       throw mapped.code === 'quota_exceeded' ? await this.withResetTime(mapped) : mapped;
     }
     const headers = response.headers;
-    const cost = Number(headers.get('character-cost'));
+    const cost = headers.get('character-cost');
     return {
       format: FORMATS[this.outputFormat],
       requestId: headers.get('request-id') ?? undefined,
-      credits: Number.isFinite(cost) && headers.get('character-cost') !== null ? cost : request.text.length,
+      credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : request.text.length,
       events: readTimestampedStream(response.body, signal, idle),
     };
   }

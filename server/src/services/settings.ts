@@ -122,8 +122,8 @@ export class SettingsService {
   /**
    * A user's settings, from memory when read, written or confirmed here less than `ttlMs` ago, or — on a store
    * with a change mark, asked at most once per `ttlMs` — read less than `maxAgeMs` ago with the mark unchanged
-   * since: every call and every speech reads them, and the store is a disk or a network away. Concurrent misses share one read; a failed read is not
-   * kept. The object is frozen: callers share it.
+   * since: every call and every speech reads them, and the store is a disk or a network away. Concurrent
+   * misses share one read; a failed read is not kept. The object is frozen: callers share it.
    */
   get(user: string): Promise<UserSettings> {
     const now = this.now();

@@ -26,7 +26,8 @@ export interface Store {
    * Optional: a value that changes whenever another connection or process may have changed the data since
    * it was last taken. Changes made through this store object do not change it (the caller knows of those).
    * Synchronous and cheap: a cache asks it when a hit is past its TTL. Missing (undefined capability):
-   * unknown — callers fall back to expiring what they cached. SQLite has it (`PRAGMA data_version`); DynamoDB does not.
+   * unknown — callers fall back to expiring what they cached. SQLite has it (`PRAGMA data_version`);
+   * DynamoDB does not.
    */
   changeMark?(): number;
 
