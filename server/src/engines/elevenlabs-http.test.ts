@@ -54,6 +54,21 @@ describe('ElevenLabs over fetch', () => {
     expect(seen).toEqual([{ url: '/proxy/v1/thing?a=1', key: 'k1', body: '{"text":"hi"}' }]);
   });
 
+  it('joins paths to a base with or without its slash, and encodes query values', async () => {
+    const { url, seen } = await upstream((_req, res) => res.end('{}'));
+    for (const baseUrl of [`${url}/p`, `${url}/p//`, `${url}/p/`]) {
+      const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl, maxRetries: 0, timeoutMs: 5000 });
+      await http.json('/v1/voices/a%2Fb', { query: { search: 'a b&c=d/é', page: 2 } });
+    }
+    await new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 }).json('v1/models');
+    const asSeen = seen.map(({ url: path }) => {
+      const parsed = new URL(path, 'http://upstream');
+      return [parsed.pathname, Object.fromEntries(parsed.searchParams)];
+    });
+    const wanted = ['/p/v1/voices/a%2Fb', { search: 'a b&c=d/é', page: '2' }];
+    expect(asSeen).toEqual([wanted, wanted, wanted, ['/v1/models', {}]]);
+  });
+
   it('retries a 429 after its Retry-After, once, then answers', async () => {
     const { url, seen } = await upstream((_req, res, n) => {
       if (n === 1) res.writeHead(429, { 'retry-after': '1' }).end('{"detail":{"status":"too_many"}}');

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import type { KeyRing } from '../auth/keys.js';
 import type { Tokens } from '../auth/oauth/index.js';
 import { ACCESS_TOKEN_PREFIX } from '../auth/oauth/index.js';
@@ -12,7 +12,14 @@ export const ANONYMOUS_USER = 'default';
 /** How a request proved who it is: an API key, an OAuth access token, or nothing (omitted auth). */
 export type AuthMethod = 'key' | 'oauth' | 'none';
 
-export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<string | undefined>;
+/**
+ * The request's user, or undefined once it has been answered 401. At once for an API key (the in-memory key ring),
+ * a promise for an OAuth access token (the store): the common case costs no turns of the microtask queue.
+ */
+export type Authenticate = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => string | undefined | Promise<string | undefined>;
 
 /** A presented credential's user, or why it was refused. */
 export type Resolution =
@@ -26,11 +33,14 @@ export type Resolution =
 export function makeResolver(
   keyRing: KeyRing,
   tokens: Tokens,
-): (presented: string | undefined) => Promise<Resolution> {
-  return async (presented) => {
+): (presented: string | undefined) => Resolution | Promise<Resolution> {
+  return (presented) => {
     if (presented?.startsWith(ACCESS_TOKEN_PREFIX)) {
-      const check = await tokens.check(presented);
-      return 'user' in check ? { user: check.user, method: 'oauth' } : { user: null, oauthRefused: true };
+      return tokens
+        .check(presented)
+        .then((check): Resolution =>
+          'user' in check ? { user: check.user, method: 'oauth' } : { user: null, oauthRefused: true },
+        );
     }
     const user = keyRing.authenticate(presented);
     return user ? { user, method: 'key' } : { user: null, oauthRefused: false };
@@ -52,9 +62,12 @@ export function makeAuthenticate(
   resolve: ReturnType<typeof makeResolver>,
   config: Pick<Config, 'omitAuth' | 'publicUrl'>,
 ): Authenticate {
-  return async (request, reply) => {
-    const presented = bearerToken(request.headers.authorization);
-    const resolution = await resolve(presented);
+  const decide = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    presented: string | undefined,
+    resolution: Resolution,
+  ) => {
     if (resolution.user !== null) {
       request.authMethod = resolution.method;
       return resolution.user;
@@ -85,17 +98,31 @@ export function makeAuthenticate(
       });
     return undefined;
   };
+  return (request, reply) => {
+    const presented = bearerToken(request.headers.authorization);
+    const resolution = resolve(presented);
+    return resolution instanceof Promise
+      ? resolution.then((resolved) => decide(request, reply, presented, resolved))
+      : decide(request, reply, presented, resolution);
+  };
 }
 
 /**
  * The same check as an onRequest hook: it runs before Fastify reads or parses the body, so a request without a
  * valid key gets 401 whatever its body (bad JSON, a huge one) and the body is never buffered.
  */
-export function authenticateBeforeBody(authenticate: Authenticate): onRequestAsyncHookHandler {
-  return async (request, reply) => {
-    const user = await authenticate(request, reply);
-    if (user === undefined) return reply;
-    request.user = user;
+export function authenticateBeforeBody(authenticate: Authenticate): onRequestHookHandler {
+  // Callback style, so an API key is checked and the request goes on in the same turn (an async hook costs a
+  // promise and its turns, on every call's way in). A refused request has been answered: done is not called.
+  return (request, reply, done) => {
+    const admit = (user: string | undefined) => {
+      if (user === undefined) return;
+      request.user = user;
+      done();
+    };
+    const user = authenticate(request, reply);
+    if (user instanceof Promise) user.then(admit, done);
+    else admit(user);
   };
 }
 

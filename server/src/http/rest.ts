@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { OGG_OPUS, type HistoryPage, type Usage } from '@earshot/protocol';
 import { z } from 'zod';
 import { EarshotError } from '../errors.js';
@@ -72,7 +72,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 export function registerRestRoutes(
   app: FastifyInstance,
   deps: AppDeps,
-  authenticate: onRequestAsyncHookHandler,
+  authenticate: onRequestHookHandler,
 ): void {
   const SpeakBodySchema = speakBodySchema(deps.config.maxTextLength);
   app.register(

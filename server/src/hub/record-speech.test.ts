@@ -131,6 +131,30 @@ describe('recording a speech', () => {
     expect((await store.getHistory('alice', outcome.id))?.audio?.bytes).toBe(300);
   });
 
+  it('opens the audio file once the first audio is out to the players, and none for a speech stopped before any', async () => {
+    const open = store.openAudio.bind(store);
+    const audioAtOpen: number[] = [];
+    const player = new Player();
+    store.openAudio = (user, id, options) => {
+      audioAtOpen.push(player.audioBytes);
+      return open(user, id, options);
+    };
+    let release!: () => void;
+    const hub = hubWith(new Promise<void>((resolve) => (release = resolve)));
+    hub.connectPlayer('alice', player);
+    hub.handlePlayerMessage('alice', player, { type: 'state', accept: ['audio/pcm'] });
+    const held = hub.speak(job({ text: 'hold' }));
+    const queued = hub.speak(job({ text: 'never' }));
+    queued.cancel();
+    release();
+    const outcome = await held.done;
+    expect(outcome).toMatchObject({ status: 'completed', audioStored: true });
+    expect((await queued.done).status).toBe('stopped');
+    // One file, opened after the first chunk had reached the player.
+    expect(audioAtOpen).toEqual([100]);
+    expect((await store.getHistory('alice', outcome.id))?.audio?.bytes).toBe(300);
+  });
+
   it('keeps no audio past the quota: none when it is used up, none of a clip larger than the room left', async () => {
     const hub = hubWith();
     const usedUp = await hub.speak(job({ keep: { retentionDays: null, audioRoomBytes: 0 } })).done;

@@ -7,7 +7,7 @@ import {
   type AuthInfo,
   type InboundHttpRequest,
 } from '@modelcontextprotocol/server';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody, type RequestId } from './in-flight.js';
@@ -24,7 +24,7 @@ export interface McpRouteOptions {
    * An onRequest hook that sets `request.user` or replies 401. It runs before the body is read, so a caller
    * without a key never gets a body parsed (or buffered).
    */
-  readonly authenticate: onRequestAsyncHookHandler;
+  readonly authenticate: onRequestHookHandler;
   /** How often a silent SSE response gets a keepalive comment (see keepalive.ts). @default SSE_KEEPALIVE_MS */
   readonly sseKeepaliveMs?: number;
 }

@@ -2,7 +2,7 @@
  * `/api/v1/oauth/…` for the console: the consent page's pending request and decision, and the Connect view's
  * grants. API keys only (an OAuth token must not approve more OAuth clients); each user sees only their own.
  */
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { OAuthDecision, OAuthGrantList, OAuthPendingRequest } from '@earshot/protocol';
 import { EarshotError } from '../../errors.js';
 import { requireApiKey } from '../auth.js';
@@ -18,7 +18,7 @@ const unknownRequest = () =>
 export function registerOAuthConsoleApi(
   app: FastifyInstance,
   deps: AppDeps,
-  authenticate: onRequestAsyncHookHandler,
+  authenticate: onRequestHookHandler,
 ): void {
   const { authorization, tokens } = deps.oauth;
   app.register(

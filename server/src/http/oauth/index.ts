@@ -1,4 +1,4 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { registerOAuthConsoleApi } from './console-api.js';
 import { registerOAuthEndpoints } from './endpoints.js';
@@ -8,7 +8,7 @@ import { registerMetadataRoutes } from './metadata.js';
 export function registerOAuthRoutes(
   app: FastifyInstance,
   deps: AppDeps,
-  authenticate: onRequestAsyncHookHandler,
+  authenticate: onRequestHookHandler,
 ): void {
   registerMetadataRoutes(app, deps.config);
   registerOAuthEndpoints(app, deps);
