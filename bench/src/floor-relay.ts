@@ -58,6 +58,10 @@ const server = createServer((req, res) => {
   });
 });
 
+// Idle client connections kept as long as Earshot keeps them (EARSHOT_KEEP_ALIVE_TIMEOUT_MS, 72 s), not Node's 5 s:
+// the load generator's keep-alive call every few seconds otherwise meets a connection being closed (socket hang up).
+server.keepAliveTimeout = 72_000;
+
 new WebSocketServer({ server, path: '/ws' }).on('connection', (socket, req) => {
   const user = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('user') ?? '';
   const own = players.get(user) ?? new Set();

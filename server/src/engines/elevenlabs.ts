@@ -54,11 +54,13 @@ export class ElevenLabsEngine implements VoiceEngine {
   private sdk: Promise<ElevenLabsClient> | undefined;
   private readonly streamIdleTimeoutMs: number;
   private readonly outputFormat: ElevenLabsOutputFormat;
+  readonly streamFormat: AudioFormat;
   readonly studio: ElevenLabsStudio;
 
   constructor(private readonly options: ElevenLabsEngineOptions) {
     this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 20_000;
     this.outputFormat = options.outputFormat ?? 'opus_48000_32';
+    this.streamFormat = FORMATS[this.outputFormat];
     this.http = new ElevenLabsHttp({
       apiKey: options.apiKey,
       baseUrl: options.baseUrl,
@@ -161,7 +163,7 @@ export class ElevenLabsEngine implements VoiceEngine {
     const headers = response.headers;
     const cost = headers.get('character-cost');
     return {
-      format: FORMATS[this.outputFormat],
+      format: this.streamFormat,
       requestId: headers.get('request-id') ?? undefined,
       credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : request.text.length,
       events: readTimestampedStream(response.body, signal, idle),

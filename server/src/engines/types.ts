@@ -58,6 +58,11 @@ export interface VoiceEngine {
   listModels(): Promise<Model[]>;
   synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<SynthesisStream>;
   /**
+   * The format `synthesize` streams in, when it is known before the engine answers (so what the first audio
+   * needs can be made ready while it does).
+   */
+  readonly streamFormat?: AudioFormat;
+  /**
    * One whole clip in an ElevenLabs `output_format`, at most `maxBytes` (text_to_speech's output_format).
    * Engines without it are rendered from their Ogg Opus stream (audio/output-formats.ts).
    */

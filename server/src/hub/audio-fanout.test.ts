@@ -152,4 +152,51 @@ describe('AudioFanout', () => {
       audio: { mimeType: OGG_OPUS, sampleRate: 24_000 },
     });
   });
+
+  it('fits the answer it was grouped for only while the format, the players and their accept stay the same', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => new Player(id)) as [Player, Player, Player];
+    const source = OGG_OPUS_FORMAT(48_000);
+    const channel = channelWith([{ player: a }, { player: b, accept: [PCM] }]);
+    const grouped = () => new AudioFanout(channel, 'sp_4', source, 1 << 20, log);
+    expect(grouped().fits(OGG_OPUS_FORMAT(48_000))).toBe(true);
+    expect(grouped().fits(OGG_OPUS_FORMAT(16_000))).toBe(false);
+    expect(grouped().fits({ ...source, channels: 2 })).toBe(false);
+    expect(grouped().fits({ mimeType: PCM, sampleRate: 48_000, channels: 1 })).toBe(false);
+
+    let fanout = grouped();
+    channel.players.add(c);
+    expect(fanout.fits(source)).toBe(false);
+    fanout = grouped();
+    channel.players.delete(c);
+    expect(fanout.fits(source)).toBe(false);
+    // As many players as before, but not the same ones.
+    fanout = grouped();
+    channel.players.delete(a);
+    channel.players.add(c);
+    expect(fanout.fits(source)).toBe(false);
+    fanout = grouped();
+    setPlayerAccept(b, [OGG_OPUS]);
+    expect(fanout.fits(source)).toBe(false);
+    expect(grouped().fits(source)).toBe(true);
+  });
+
+  it('sends a prepared speech.start as each group gets it', () => {
+    const opus = new Player('opus');
+    const pcm = new Player('pcm');
+    const channel = channelWith([{ player: opus }, { player: pcm, accept: [PCM] }]);
+    const fanout = new AudioFanout(channel, 'sp_5', OGG_OPUS_FORMAT(48_000), 1 << 20, log);
+    const start = {
+      type: 'speech.start',
+      id: 'sp_5',
+      text: 'é',
+      voice: { id: 'v', name: 'V' },
+      source: 'api',
+    } as const;
+    fanout.prepareStart(start);
+    expect(opus.messages).toEqual([]);
+    fanout.start(start);
+    expect(opus.messages).toEqual([{ ...start, audio: OGG_OPUS_FORMAT(48_000) }]);
+    expect(pcm.messages).toEqual([{ ...start, audio: { mimeType: PCM, sampleRate: 24_000, channels: 1 } }]);
+    fanout.close();
+  });
 });

@@ -2,7 +2,7 @@ import type { AudioFormat, ServerMessage, SpeechStartMessage } from '@earshot/pr
 import type { Logger } from 'pino';
 import { chooseMimeType, createTranscoder, type Transcoder } from '../audio/formats.js';
 import type { PlayerConnection } from './types.js';
-import type { UserChannel } from './user-channel.js';
+import { encodeMessage, type UserChannel } from './user-channel.js';
 
 /** What each player said it decodes (`state.accept`); kept beside the connection, gone with it. */
 const accepted = new WeakMap<PlayerConnection, readonly string[]>();
@@ -27,16 +27,21 @@ interface FormatGroup {
 export class AudioFanout {
   private readonly groups: FormatGroup[] = [];
   private firstAudioSent = false;
+  /** The players grouped, with the `accept` each had then (see fits). */
+  private readonly grouped = new Map<PlayerConnection, readonly string[] | undefined>();
+  /** `speech.start` as each group gets it, when prepared (see prepareStart). */
+  private startTexts: readonly Uint8Array[] | undefined;
 
   constructor(
     private readonly channel: UserChannel,
     private readonly speechId: string,
-    source: AudioFormat,
+    private readonly source: AudioFormat,
     private readonly maxBufferedBytes: number,
     private readonly log: Logger,
   ) {
     const byType = new Map<string, PlayerConnection[]>();
     for (const player of channel.players) {
+      this.grouped.set(player, accepted.get(player));
       const mimeType = chooseMimeType(source, accepted.get(player));
       const players = byType.get(mimeType) ?? [];
       players.push(player);
@@ -62,10 +67,34 @@ export class AudioFanout {
     return players;
   }
 
-  /** `speech.start`, announcing to each group the format it gets. */
+  /**
+   * Whether this grouping, made before the stream's answer, still holds for it: the same source format, and
+   * the same players with the same `accept` (one that came, left or changed it since gets a new grouping).
+   */
+  fits(source: AudioFormat): boolean {
+    const same =
+      source.mimeType === this.source.mimeType &&
+      source.sampleRate === this.source.sampleRate &&
+      source.channels === this.source.channels;
+    if (!same || this.grouped.size !== this.channel.players.size) return false;
+    for (const player of this.channel.players)
+      if (!this.grouped.has(player) || this.grouped.get(player) !== accepted.get(player)) return false;
+    return true;
+  }
+
+  /** Serialises `speech.start` for each group now, so start(), given the same message, only sends it. */
+  prepareStart(message: Omit<SpeechStartMessage, 'audio'>): void {
+    this.startTexts = this.groups.map((group) => encodeMessage({ ...message, audio: group.format }));
+  }
+
+  /** `speech.start`, announcing to each group the format it gets (as prepared, when it was). */
   start(message: Omit<SpeechStartMessage, 'audio'>): void {
-    for (const group of this.groups)
-      this.channel.broadcastTo(group.players, { ...message, audio: group.format });
+    const prepared = this.startTexts;
+    this.groups.forEach((group, index) => {
+      const text = prepared?.[index];
+      if (text) this.channel.sendEncodedTo(group.players, text);
+      else this.channel.broadcastTo(group.players, { ...message, audio: group.format });
+    });
   }
 
   /** A message that is the same whatever the format (timings, stopped, error). */

@@ -117,6 +117,69 @@ describe('Hub', () => {
   });
   const logger = pino({ level: 'silent' });
 
+  /** An engine that says it streams `expected`, answers (in `answered`) only once `answer` opens. */
+  function slowToAnswer(expected: SynthesisStream['format'], answered: SynthesisStream['format']) {
+    const asked = gate();
+    const answer = gate();
+    const engine: VoiceEngine = {
+      ...fakeEngine(3, 100),
+      streamFormat: expected,
+      synthesize: async () => {
+        asked.open();
+        await answer.opened;
+        return {
+          format: answered,
+          credits: 3,
+          events: (async function* () {
+            for (let i = 0; i < 3; i++) yield { type: 'audio' as const, data: new Uint8Array(100) };
+          })(),
+        };
+      },
+    };
+    return { engine, asked: asked.opened, answer: answer.open };
+  }
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  const pcm16k = { mimeType: 'audio/pcm', sampleRate: 16_000, channels: 1 } as const;
+
+  it('plays a speech to the players there when the engine answers, also those that came while it answered', async () => {
+    const { engine, asked, answer } = slowToAnswer(pcm16k, pcm16k);
+    const hub = new Hub({ engine, store: openStore(), logger });
+    const [stays, leaves, comes] = [new FakePlayer(), new FakePlayer(), new FakePlayer()];
+    hub.connectPlayer('alice', stays);
+    hub.handlePlayerMessage('alice', stays, PCM_ONLY);
+    const disconnect = hub.connectPlayer('alice', leaves);
+    hub.handlePlayerMessage('alice', leaves, PCM_ONLY);
+    const speech = hub.speak(job('alice'));
+    await asked;
+    await turns(3); // the players are grouped while the engine answers
+    disconnect();
+    hub.connectPlayer('alice', comes);
+    hub.handlePlayerMessage('alice', comes, PCM_ONLY);
+    answer();
+    const outcome = await speech.done;
+    expect(outcome).toMatchObject({ status: 'completed', playersReached: 2 });
+    expect([stays.audioBytes, comes.audioBytes, leaves.audioBytes]).toEqual([300, 300, 0]);
+    expect(comes.started()).toEqual([speech.id]);
+    expect(leaves.started()).toEqual([]);
+  });
+
+  it('announces the format the engine answered in, when it is not the one it said', async () => {
+    const { engine, asked, answer } = slowToAnswer({ ...pcm16k, sampleRate: 24_000 }, pcm16k);
+    const hub = new Hub({ engine, store: openStore(), logger });
+    const player = new FakePlayer();
+    hub.connectPlayer('alice', player);
+    hub.handlePlayerMessage('alice', player, PCM_ONLY);
+    const speech = hub.speak(job('alice'));
+    await asked;
+    await turns(3);
+    answer();
+    expect((await speech.done).status).toBe('completed');
+    expect(player.messages.find((m) => m.type === 'speech.start')).toMatchObject({ audio: pcm16k });
+    expect(player.audioBytes).toBe(300);
+  });
+
   it('disconnects a player that falls too far behind, and keeps serving the others', async () => {
     const hub = new Hub({
       engine: fakeEngine(10, 1000),

@@ -60,13 +60,21 @@ export async function runSpeech(
     spent: started && !job.alreadyStored,
     audioStored: false,
   });
+  const startMessage = {
+    type: 'speech.start',
+    id,
+    text: job.text,
+    voice: job.voice,
+    source: job.source,
+  } as const;
+  let ready: AudioFanout | undefined;
   let outcome: SpeechOutcome;
   try {
     signal.throwIfAborted();
     job.onStart?.();
-    const stream = job.audio
-      ? await job.audio(signal)
-      : await deps.engine.synthesize(
+    const answer = job.audio
+      ? job.audio(signal)
+      : deps.engine.synthesize(
           {
             text: job.text,
             voiceId: job.voice.id,
@@ -77,20 +85,29 @@ export async function runSpeech(
           },
           signal,
         );
+    const expected = job.audio ? undefined : deps.engine.streamFormat;
+    if (expected) {
+      // While the engine answers (ElevenLabs: 100 ms and more), the players are grouped and `speech.start`
+      // serialised, so the answer finds them ready instead of doing it before the first audio. A turn later:
+      // the request is written on this turn's next tick, and goes first. The await below reports a failure.
+      answer.catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      ready = new AudioFanout(channel, id, expected, deps.maxPlayerBufferBytes, log);
+      ready.prepareStart(startMessage);
+    }
+    const stream = await answer;
     format = stream.format;
     credits = stream.credits;
     started = true;
     meter = createMeter(stream.format);
-    fanout = new AudioFanout(channel, id, stream.format, deps.maxPlayerBufferBytes, log);
+    if (ready?.fits(stream.format)) fanout = ready;
+    else {
+      ready?.close();
+      fanout = new AudioFanout(channel, id, stream.format, deps.maxPlayerBufferBytes, log);
+    }
+    ready = undefined;
     playersReached = fanout.playersReached;
     playersListening = fanout.playersListening;
-    const startMessage = {
-      type: 'speech.start',
-      id,
-      text: job.text,
-      voice: job.voice,
-      source: job.source,
-    } as const;
     fanout.start(startMessage);
     tape?.message({ ...startMessage, audio: stream.format });
     // Said once the first audio is out (or the stream ended without any): the log line is not on its way.
@@ -142,6 +159,7 @@ export async function runSpeech(
       outcome = finish('failed', error);
     }
     fanout?.close();
+    ready?.close();
   }
 
   // Replays spend nothing and are already in history.

@@ -3,6 +3,11 @@ import type { PlayerConnection } from './types.js';
 
 const RECENTLY_PLAYED_MAX = 64;
 
+/** A message as the UTF-8 JSON text a player receives. */
+export function encodeMessage(message: ServerMessage): Uint8Array {
+  return Buffer.from(JSON.stringify(message), 'utf8');
+}
+
 /** One user's players, and which of that user's speeches they have finished playing. */
 export class UserChannel {
   readonly players = new Set<PlayerConnection>();
@@ -33,9 +38,14 @@ export class UserChannel {
     let text: Uint8Array | undefined;
     for (const player of players) {
       if (!this.players.has(player)) continue;
-      text ??= Buffer.from(JSON.stringify(message), 'utf8');
+      text ??= encodeMessage(message);
       player.sendText(text);
     }
+  }
+
+  /** As broadcastTo, with the message already serialised (encodeMessage). */
+  sendEncodedTo(players: Iterable<PlayerConnection>, text: Uint8Array): void {
+    for (const player of players) if (this.players.has(player)) player.sendText(text);
   }
 
   /**
