@@ -180,11 +180,11 @@ describe('AudioFanout', () => {
     expect(grouped().fits(source)).toBe(true);
   });
 
-  it('sends a prepared speech.start as each group gets it', () => {
+  it('sends speech.start, as prepared for each group, with the first audio: one write, not one before it', () => {
     const opus = new Player('opus');
     const pcm = new Player('pcm');
     const channel = channelWith([{ player: opus }, { player: pcm, accept: [PCM] }]);
-    const fanout = new AudioFanout(channel, 'sp_5', OGG_OPUS_FORMAT(48_000), 1 << 20, log);
+    const fanout = new AudioFanout(channel, 'sp_5', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
     const start = {
       type: 'speech.start',
       id: 'sp_5',
@@ -193,10 +193,39 @@ describe('AudioFanout', () => {
       source: 'api',
     } as const;
     fanout.prepareStart(start);
-    expect(opus.messages).toEqual([]);
     fanout.start(start);
-    expect(opus.messages).toEqual([{ ...start, audio: OGG_OPUS_FORMAT(48_000) }]);
+    expect(opus.messages).toEqual([]);
+    const [first, ...rest] = opusPages();
+    fanout.audio(first!);
+    // Out before the first audio's flush, so both leave in the same write.
+    expect(opus.messages).toEqual([{ ...start, audio: OGG_OPUS_FORMAT(16_000) }]);
+    expect(opus.flushes).toEqual([1]);
     expect(pcm.messages).toEqual([{ ...start, audio: { mimeType: PCM, sampleRate: 24_000, channels: 1 } }]);
-    fanout.close();
+    for (const page of rest) fanout.audio(page);
+    fanout.end('sp_5', 1000);
+    expect(opus.messages.map((m) => m.type)).toEqual(['speech.start', 'speech.end']);
+  });
+
+  it('sends speech.start before the end or error of a speech that had no audio', () => {
+    for (const finish of ['end', 'stopped'] as const) {
+      const player = new Player('p');
+      const fanout = new AudioFanout(
+        channelWith([{ player }]),
+        'sp_6',
+        OGG_OPUS_FORMAT(16_000),
+        1 << 20,
+        log,
+      );
+      fanout.start({
+        type: 'speech.start',
+        id: 'sp_6',
+        text: 't',
+        voice: { id: 'v', name: 'V' },
+        source: 'api',
+      });
+      if (finish === 'end') fanout.end('sp_6', 0);
+      else fanout.broadcast({ type: 'speech.stopped', id: 'sp_6' });
+      expect(player.messages.map((m) => m.type)).toEqual(['speech.start', `speech.${finish}`]);
+    }
   });
 });

@@ -31,6 +31,8 @@ export class AudioFanout {
   private readonly grouped = new Map<PlayerConnection, readonly string[] | undefined>();
   /** `speech.start` as each group gets it, when prepared (see prepareStart). */
   private startTexts: readonly Uint8Array[] | undefined;
+  /** `speech.start`, until it goes out with the speech's first message or audio (see start). */
+  private pendingStart: Omit<SpeechStartMessage, 'audio'> | undefined;
 
   constructor(
     private readonly channel: UserChannel,
@@ -87,22 +89,24 @@ export class AudioFanout {
     this.startTexts = this.groups.map((group) => encodeMessage({ ...message, audio: group.format }));
   }
 
-  /** `speech.start`, announcing to each group the format it gets (as prepared, when it was). */
+  /**
+   * `speech.start`, announcing to each group the format it gets (as prepared, when it was). It goes out just
+   * before whatever the speech sends next (its first timings or audio, or its end or error), in the same write:
+   * ElevenLabs sends its first audio right behind its answer's headers, and a write of its own would be a
+   * system call per player on the way to that audio.
+   */
   start(message: Omit<SpeechStartMessage, 'audio'>): void {
-    const prepared = this.startTexts;
-    this.groups.forEach((group, index) => {
-      const text = prepared?.[index];
-      if (text) this.channel.sendEncodedTo(group.players, text);
-      else this.channel.broadcastTo(group.players, { ...message, audio: group.format });
-    });
+    this.pendingStart = message;
   }
 
   /** A message that is the same whatever the format (timings, stopped, error). */
   broadcast(message: ServerMessage): void {
+    this.sendStart();
     for (const group of this.groups) this.channel.broadcastTo(group.players, message);
   }
 
   audio(chunk: Uint8Array): void {
+    this.sendStart();
     for (const group of this.groups)
       this.send(group, group.transcoder ? this.transcode(group, chunk) : [chunk]);
     if (this.firstAudioSent) return;
@@ -114,6 +118,7 @@ export class AudioFanout {
 
   /** Flushes each transcoder and sends `speech.end` with the bytes that group received. */
   end(id: string, durationMs: number): void {
+    this.sendStart();
     for (const group of this.groups) {
       const transcoder = group.transcoder;
       if (transcoder)
@@ -128,6 +133,18 @@ export class AudioFanout {
   /** Frees the codecs of a speech that did not end normally. */
   close(): void {
     for (const group of this.groups) group.transcoder?.close();
+  }
+
+  private sendStart(): void {
+    const message = this.pendingStart;
+    if (message === undefined) return;
+    this.pendingStart = undefined;
+    const prepared = this.startTexts;
+    this.groups.forEach((group, index) => {
+      const text = prepared?.[index];
+      if (text) this.channel.sendEncodedTo(group.players, text);
+      else this.channel.broadcastTo(group.players, { ...message, audio: group.format });
+    });
   }
 
   private send(group: FormatGroup, chunks: readonly Uint8Array[]): void {
