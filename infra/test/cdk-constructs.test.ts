@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -12,9 +12,10 @@ import { DataStore } from '../src/constructs/data-store.js';
 import { Foundation } from '../src/constructs/foundation.js';
 import { Network } from '../src/constructs/network.js';
 import { ProxyInstance, type ProxyInstanceProps } from '../src/constructs/proxy-instance.js';
+import { testApp } from './support/test-app.js';
 
 // Each construct checks its props up front and says what is wrong.
-const stack = () => new Stack(new App(), 'T', { env: { region: 'us-east-1' } });
+const stack = () => new Stack(testApp(), 'T', { env: { region: 'us-east-1' } });
 
 describe('construct prop checks', () => {
   it('Network rejects a bad CIDR or subnet mask', () => {

@@ -2,7 +2,6 @@
 // and the lean profile's promises. Where a defect is about what runs on the instance, the real-process tests are
 // named next to it (proxy-render, nginx-*, proxy-nat).
 import { runInNewContext } from 'node:vm';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FLAGS, SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { buildEarshotApp, FEATURE_FLAGS } from '../src/app.js';
 import { parseConfig, type EarshotConfigInput } from '../src/config.js';
 import { SPA_ROUTES_FUNCTION } from '../src/constructs/console-spa.js';
 import { API_PATHS } from '../src/constructs/console-site.js';
+import { testApp } from './support/test-app.js';
 
 const domain = {
   apiDomain: 'api.earshot.example.com',
@@ -25,7 +25,7 @@ interface Built {
 }
 
 function build(raw: EarshotConfigInput): Built {
-  const { app, service, foundation } = buildEarshotApp(parseConfig(raw), { app: new App() });
+  const { app, service, foundation } = buildEarshotApp(parseConfig(raw), { app: testApp() });
   const assembly = app.synth();
   const warnings = assembly.stacks.flatMap((s) =>
     s.messages

@@ -1,9 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { buildEarshotApp } from '../src/app.js';
 import { parseConfig, type EarshotConfigInput } from '../src/config.js';
 import { acknowledge, findNagViolations, formatFindings } from '../src/nag.js';
+import { testApp } from './support/test-app.js';
 
 const domain = {
   apiDomain: 'api.example.com',
@@ -36,7 +37,7 @@ const variants: [string, EarshotConfigInput][] = [
 
 describe('cdk-nag AwsSolutions', () => {
   it.each(variants)('has no unacknowledged finding with %s', (_name, raw) => {
-    const { app } = buildEarshotApp(parseConfig(raw), { app: new App() });
+    const { app } = buildEarshotApp(parseConfig(raw), { app: testApp() });
     app.synth();
     const findings = findNagViolations(app);
     expect(formatFindings(findings.filter((f) => f.severity === 'error'))).toBe('');
@@ -44,7 +45,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('still reports what is not acknowledged (the check can fail)', () => {
-    const app = new App();
+    const app = testApp();
     const stack = new Stack(app, 'Probe');
     const bucket = new s3.Bucket(stack, 'Open');
     const findings = findNagViolations(app);
@@ -56,7 +57,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('refuses an acknowledgement without a real reason', () => {
-    const stack = new Stack(new App(), 'Probe');
+    const stack = new Stack(testApp(), 'Probe');
     expect(() => acknowledge(stack, 'AwsSolutions-S1', 'because')).toThrow('needs a real reason');
   });
 });

@@ -1,10 +1,10 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildEarshotApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import { HEALTH_CHECK_COMMAND } from '../src/constructs/backend-service.js';
 import { parseCron } from '../src/cost/template-facts.js';
+import { testApp } from './support/test-app.js';
 
 // One synthesis of the default configuration (plus an e-mail) shared by every assertion in this file.
 let service: Template;
@@ -20,7 +20,7 @@ beforeAll(() => {
     task: { imageTag: 'abc1234' },
     alerts: { email: 'ops@example.com', monthlyBudgetUsd: 25 },
   });
-  const built = buildEarshotApp(config, { app: new App() });
+  const built = buildEarshotApp(config, { app: testApp() });
   service = Template.fromStack(built.service);
   foundation = Template.fromStack(built.foundation);
 });

@@ -1,8 +1,8 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildEarshotApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
+import { testApp } from './support/test-app.js';
 
 // Every option switched on: custom domains in a hosted zone, GitHub deploy role, WAF, signed URLs.
 const PEM =
@@ -31,7 +31,7 @@ beforeAll(() => {
     cloudFront: { waf: true, signedUrls: true, signedUrlsPublicKeyPem: PEM },
     alerts: { email: 'ops@example.com' },
   });
-  const built = buildEarshotApp(config, { app: new App() });
+  const built = buildEarshotApp(config, { app: testApp() });
   service = Template.fromStack(built.service);
   foundation = Template.fromStack(built.foundation);
 });
