@@ -8,7 +8,7 @@ const outdirs: string[] = [];
 
 /**
  * A CDK app that synthesises into a folder of its own, removed when the test file ends. A bare `new App()` writes
- * each synthesis (~22 MB with the assets) to a `cdk.out…` folder in the system's temp folder and leaves it there:
+ * each synthesis (10–22 MB with the assets) to a `cdk.out…` folder in the system's temp folder and leaves it there:
  * a few hundred MB per test run.
  */
 export function testApp(): App {
