@@ -306,7 +306,7 @@ function eventsOf(chunk: TimestampedChunk): SynthesisEvent[] {
   return events;
 }
 
-/** Aborts its signal when `restart` has not been called for `ms`. */
+/** Aborts its signal when `restart` has not been called for `ms`, or when the caller's signal aborts. */
 class IdleTimer {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -327,6 +327,7 @@ class IdleTimer {
     return this.controller.signal;
   }
 
+  /** Passes the caller's abort on (a field, so stop() can remove the very listener added). */
   private readonly follow = (): void => this.controller.abort(this.caller.reason);
 
   /** Starts the wait again: the same timer, re-armed (not a new one per chunk of every stream). */
