@@ -1,5 +1,6 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -13,20 +14,24 @@ describe('2025 calls of quick tools are answered with JSON', () => {
   });
   afterAll(() => server.close());
 
-  async function call(name: string, args: Record<string, unknown>) {
+  async function call(
+    name: string,
+    args: Record<string, unknown>,
+    { revision = LATEST_PROTOCOL_VERSION, meta }: { revision?: string; meta?: Record<string, unknown> } = {},
+  ) {
     const response = await fetch(`${server.url}/mcp`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${server.keys.alice}`,
         accept: 'application/json, text/event-stream',
         'content-type': 'application/json',
-        'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+        'mcp-protocol-version': revision,
       },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 3,
         method: 'tools/call',
-        params: { name, arguments: args },
+        params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
       }),
     });
     return {
@@ -52,6 +57,39 @@ describe('2025 calls of quick tools are answered with JSON', () => {
     const answer = await call('list_history', { limit: 'many' });
     expect(answer.type).toMatch(/^application\/json/);
     expect(JSON.parse(answer.text)).toMatchObject({ id: 3, result: { isError: true } });
+  });
+
+  it('a plain call is answered in process exactly as the SDK’s transport answers one it must read itself', async () => {
+    const handled = vi.spyOn(WebStandardStreamableHTTPServerTransport.prototype, 'handleRequest');
+    const calls: [string, Record<string, unknown>][] = [
+      ['get_settings', {}],
+      ['get_usage', { days: 3 }],
+      ['list_history', {}],
+      ['list_history', { limit: 'many' }],
+      ['list_models', {}],
+      ['list_voices', {}],
+      ['search_voices', { query: 'a' }],
+      ['get_voice', { voice: 'no-such-voice' }],
+      ['get_settings', { unexpected: true }],
+    ];
+    try {
+      for (const revision of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+        for (const [name, args] of calls) {
+          handled.mockClear();
+          const inProcess = await call(name, args, { revision });
+          expect(handled).not.toHaveBeenCalled();
+          // A reserved _meta key the hand-written check does not take: the SDK's transport reads this one.
+          const throughSdk = await call(name, args, { revision, meta: { 'io.modelcontextprotocol/x': 1 } });
+          expect(handled).toHaveBeenCalledTimes(1);
+          expect([inProcess.status, inProcess.type]).toEqual([throughSdk.status, throughSdk.type]);
+          expect(JSON.parse(inProcess.text), `${name} ${JSON.stringify(args)} at ${revision}`).toEqual(
+            JSON.parse(throughSdk.text),
+          );
+        }
+      }
+    } finally {
+      handled.mockRestore();
+    }
   });
 
   it('speak still streams (SSE), so progress and log messages can reach the client', async () => {

@@ -6,6 +6,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   type AuthInfo,
   type InboundHttpRequest,
+  type JSONRPCRequest,
 } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ToolDeps } from './context.js';
@@ -15,7 +16,7 @@ import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
-import { answerWithJson } from './json-answer.js';
+import { answerInProcess, answerWithJson } from './json-answer.js';
 import { isPlainLegacyToolCall } from './legacy-call.js';
 
 export interface McpRouteOptions {
@@ -117,9 +118,16 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       // begin now, before the web request, the SDK's classification and the server are made.
       await begin(call, user);
     }
+    // A quick 2025 call that sends nothing on the way: one JSON body, not the fallback's SSE stream; served in
+    // process when it is a plain one.
+    const atOnce = call !== undefined && mcp.answersAtOnce(call.tool) ? legacyDispatch(request) : undefined;
+    if (call !== undefined && atOnce === 'plain') {
+      const server = mcp.server(user, 'legacy', call.tool);
+      const answer = await answerInProcess(server, request.body as JSONRPCRequest, callerAuth(user));
+      return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer));
+    }
     const web = webRequest(request, hangUp.signal);
-    if (call !== undefined && mcp.answersAtOnce(call.tool) && dispatchedByLegacyFallback(request)) {
-      // A quick 2025 call that sends nothing on the way: one JSON body, not the fallback's SSE stream.
+    if (call !== undefined && atOnce === 'classified') {
       const server = mcp.server(user, 'legacy', call.tool);
       return sendResponse(reply, await answerWithJson(server, web, request.body, callerAuth(user)));
     }
@@ -189,6 +197,14 @@ function toolCall(body: unknown): ToolCallRequest | undefined {
  * knows (the body is JSON already). Such a request's call is dispatched, so it may be begun.
  */
 function dispatchedByLegacyFallback(request: FastifyRequest): boolean {
+  return legacyDispatch(request) !== undefined;
+}
+
+/**
+ * How dispatchedByLegacyFallback knows: 'plain' when the call was recognised by hand (legacy-call.ts), 'classified'
+ * when the SDK's classification said so; undefined when the fallback will not dispatch it.
+ */
+function legacyDispatch(request: FastifyRequest): 'plain' | 'classified' | undefined {
   const header = (name: string): string | undefined => {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
@@ -202,14 +218,16 @@ function dispatchedByLegacyFallback(request: FastifyRequest): boolean {
     mcpNameHeader: header('mcp-name'),
   };
   // The common 2025 call is recognised without the SDK's zod parses (see legacy-call.ts); the rest the SDK classifies.
-  const legacy = isPlainLegacyToolCall(inbound) || classifyInboundRequest(inbound).kind === 'legacy';
+  const plain = isPlainLegacyToolCall(inbound);
+  const legacy = plain || classifyInboundRequest(inbound).kind === 'legacy';
   const accept = header('accept') ?? '';
-  return (
+  const dispatched =
     legacy &&
     accept.includes('application/json') &&
     accept.includes('text/event-stream') &&
-    (revision === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(revision.trim()))
-  );
+    (revision === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(revision.trim()));
+  if (!dispatched) return undefined;
+  return plain ? 'plain' : 'classified';
 }
 
 /** Headers that describe the Node connection or the already-read body, not the MCP request. */
