@@ -99,6 +99,8 @@ describe('SQLite store', () => {
       }
       return count;
     };
+    // The background integrity check reads the database on a connection of its own: counted, it comes and goes.
+    await store.integrity;
     // Warm up whatever the store opens once (the database, its WAL).
     await store
       .openAudio('alice', 'warm')
