@@ -228,4 +228,20 @@ describe('AudioFanout', () => {
       expect(player.messages.map((m) => m.type)).toEqual(['speech.start', `speech.${finish}`]);
     }
   });
+
+  it('sends the speech.start it is given, not one prepared for another message', () => {
+    const player = new Player('p');
+    const fanout = new AudioFanout(channelWith([{ player }]), 'sp_7', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
+    const start = {
+      type: 'speech.start',
+      id: 'sp_7',
+      text: 'a',
+      voice: { id: 'v', name: 'V' },
+      source: 'api',
+    } as const;
+    fanout.prepareStart(start);
+    fanout.start({ ...start, text: 'b' });
+    fanout.end('sp_7', 0);
+    expect(player.messages[0]).toMatchObject({ type: 'speech.start', text: 'b' });
+  });
 });

@@ -29,8 +29,8 @@ export class AudioFanout {
   private firstAudioSent = false;
   /** The players grouped, with the `accept` each had then (see fits). */
   private readonly grouped = new Map<PlayerConnection, readonly string[] | undefined>();
-  /** `speech.start` as each group gets it, when prepared (see prepareStart). */
-  private startTexts: readonly Uint8Array[] | undefined;
+  /** `speech.start` as each group gets it, serialised ahead for that message (see prepareStart). */
+  private prepared: { readonly message: object; readonly texts: readonly Uint8Array[] } | undefined;
   /** `speech.start`, until it goes out with the speech's first message or audio (see start). */
   private pendingStart: Omit<SpeechStartMessage, 'audio'> | undefined;
 
@@ -86,7 +86,7 @@ export class AudioFanout {
 
   /** Serialises `speech.start` for each group now, so start(), given the same message, only sends it. */
   prepareStart(message: Omit<SpeechStartMessage, 'audio'>): void {
-    this.startTexts = this.groups.map((group) => encodeMessage({ ...message, audio: group.format }));
+    this.prepared = { message, texts: this.encodeStart(message) };
   }
 
   /**
@@ -139,12 +139,12 @@ export class AudioFanout {
     const message = this.pendingStart;
     if (message === undefined) return;
     this.pendingStart = undefined;
-    const prepared = this.startTexts;
-    this.groups.forEach((group, index) => {
-      const text = prepared?.[index];
-      if (text) this.channel.sendEncodedTo(group.players, text);
-      else this.channel.broadcastTo(group.players, { ...message, audio: group.format });
-    });
+    const texts = this.prepared?.message === message ? this.prepared.texts : this.encodeStart(message);
+    this.groups.forEach((group, index) => this.channel.sendEncodedTo(group.players, texts[index]!));
+  }
+
+  private encodeStart(message: Omit<SpeechStartMessage, 'audio'>): Uint8Array[] {
+    return this.groups.map((group) => encodeMessage({ ...message, audio: group.format }));
   }
 
   private send(group: FormatGroup, chunks: readonly Uint8Array[]): void {
