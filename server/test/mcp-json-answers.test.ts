@@ -5,9 +5,10 @@ import { startTestServer, type TestServer } from './support/server.js';
 
 /**
  * A 2025 client's call of a quick tool that sends nothing on the way (get_settings, list_voices, …) is answered
- * with one JSON body; a call that may send progress or log messages (speak) still streams as SSE.
+ * with one JSON body; a call that may send progress or log messages (speak) still streams as SSE. A plain call is
+ * served in process (json-answer.ts, sse-answer.ts), and must be answered exactly as the SDK's transport answers.
  */
-describe('2025 calls of quick tools are answered with JSON', () => {
+describe('2025 calls: quick tools answered with JSON, plain calls served in process', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
@@ -37,6 +38,12 @@ describe('2025 calls of quick tools are answered with JSON', () => {
     return {
       status: response.status,
       type: response.headers.get('content-type'),
+      headers: Object.fromEntries(
+        ['content-type', 'cache-control', 'x-accel-buffering'].map((name) => [
+          name,
+          response.headers.get(name),
+        ]),
+      ),
       text: await response.text(),
     };
   }
@@ -87,6 +94,74 @@ describe('2025 calls of quick tools are answered with JSON', () => {
           );
         }
       }
+    } finally {
+      handled.mockRestore();
+    }
+  });
+
+  it('a plain call of a tool that streams is answered in process with the SSE stream the SDK’s transport sends', async () => {
+    const handled = vi.spyOn(WebStandardStreamableHTTPServerTransport.prototype, 'handleRequest');
+    const calls: [string, Record<string, unknown>][] = [
+      ['stop_speaking', {}],
+      ['replay', { id: 'h_none' }],
+      ['delete_history_item', { id: 'h_none' }],
+      ['speak', { text: 7 }],
+      ['speak', { text: 'x'.repeat(6000) }],
+      ['no_such_tool', {}],
+    ];
+    /** Status, the headers that shape a stream, and its events (keepalive comments aside). */
+    const shape = (answer: Awaited<ReturnType<typeof call>>) => ({
+      status: answer.status,
+      headers: answer.headers,
+      events: answer.text
+        .split('\n\n')
+        .filter((event) => event.length > 0 && !event.startsWith(':'))
+        .map((event) => {
+          const [name, data] = event.split('\n');
+          return { name, data: JSON.parse(data!.replace(/^data: /, '')) as unknown };
+        }),
+    });
+    try {
+      for (const revision of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+        for (const [name, args] of calls) {
+          handled.mockClear();
+          const inProcess = shape(await call(name, args, { revision }));
+          expect(handled).not.toHaveBeenCalled();
+          const throughSdk = shape(
+            await call(name, args, { revision, meta: { 'io.modelcontextprotocol/x': 1 } }),
+          );
+          expect(handled).toHaveBeenCalledTimes(1);
+          expect(inProcess.events.length).toBe(1);
+          expect(inProcess, `${name} ${JSON.stringify(args)} at ${revision}`).toEqual(throughSdk);
+        }
+      }
+    } finally {
+      handled.mockRestore();
+    }
+  });
+
+  it('a plain speak call streams its progress and then its answer, as through the SDK’s transport', async () => {
+    const handled = vi.spyOn(WebStandardStreamableHTTPServerTransport.prototype, 'handleRequest');
+    const kinds = async (meta: Record<string, unknown>) => {
+      const answer = await call('speak', { text: 'Progress, then the answer.', fresh: true }, { meta });
+      expect(answer.status).toBe(200);
+      const messages = answer.text
+        .split('\n\n')
+        .filter((event) => event.startsWith('event: message\n'))
+        .map(
+          (event) =>
+            JSON.parse(event.split('\n')[1]!.slice('data: '.length)) as { method?: string; id?: number },
+        );
+      return messages.map((message) => message.method ?? `answer ${message.id}`);
+    };
+    try {
+      const inProcess = await kinds({ progressToken: 'p' });
+      expect(handled).not.toHaveBeenCalled();
+      const throughSdk = await kinds({ progressToken: 'p', 'io.modelcontextprotocol/x': 1 });
+      expect(handled).toHaveBeenCalledTimes(1);
+      expect(inProcess.at(-1)).toBe('answer 3');
+      expect(inProcess).toContain('notifications/progress');
+      expect(new Set(inProcess)).toEqual(new Set(throughSdk));
     } finally {
       handled.mockRestore();
     }

@@ -18,6 +18,7 @@ import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
 import { answerInProcess, answerWithJson } from './json-answer.js';
 import { isPlainLegacyToolCall } from './legacy-call.js';
+import { SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -36,6 +37,9 @@ export interface McpRouteOptions {
  * the 2025 revisions' stateless fallback. Either way each POST gets its own server from a factory whose tools
  * were built once, so any instance can answer any call and nothing is kept between requests.
  *
+ * A plain 2025 tools/call (recognised by hand, legacy-call.ts) skips the SDK's HTTP transport: the route has checked
+ * what that transport would, and the call's server is served in process (json-answer.ts, sse-answer.ts).
+ *
  * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
  * leaves first: a 2025 call as soon as the route has read it (when the SDK's fallback will dispatch it), a
  * 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
@@ -43,6 +47,7 @@ export interface McpRouteOptions {
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const mcp = createEarshotMcp(options.deps);
+  const keepAliveMs = options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS;
   // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
   const calls = new WeakMap<Request, ToolCallRequest>();
   const behindNewCalls = new BehindNewCalls();
@@ -69,7 +74,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     },
     {
       // SSE comment frames on a streamed answer, so proxies do not cut a silent call (see keepalive.ts).
-      keepAliveMs: options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS,
+      keepAliveMs,
       onerror: (error) => {
         // A refused request (bad headers, an unknown revision) is the client's mistake and answered as such;
         // anything else is a failure of ours, answered 500.
@@ -112,22 +117,31 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.abort();
       if (requestId !== undefined) options.deps.inFlight.cancel(user, requestId);
     });
-    // Only calls that can begin are classified here; the others leave that to the SDK alone.
-    if (call !== undefined && mcp.begins(call.tool) && dispatchedByLegacyFallback(request)) {
-      // The SDK will serve this call by its 2025 fallback, which dispatches whatever its transport accepts:
-      // begin now, before the web request, the SDK's classification and the server are made.
+    // How the SDK's 2025 fallback would take this call. Only a call recognised by hand, or one that could begin or
+    // be answered at once, is classified here; the others leave that to the SDK alone.
+    const legacy =
+      call === undefined
+        ? undefined
+        : legacyDispatch(request, mcp.begins(call.tool) || mcp.answersAtOnce(call.tool));
+    if (call !== undefined && legacy !== undefined && mcp.begins(call.tool)) {
+      // The SDK's fallback dispatches whatever its transport accepts: begin now, before the SDK's own work.
       await begin(call, user);
     }
-    // A quick 2025 call that sends nothing on the way: one JSON body, not the fallback's SSE stream; served in
-    // process when it is a plain one.
-    const atOnce = call !== undefined && mcp.answersAtOnce(call.tool) ? legacyDispatch(request) : undefined;
-    if (call !== undefined && atOnce === 'plain') {
-      const server = mcp.server(user, 'legacy', call.tool);
-      const answer = await answerInProcess(server, request.body as JSONRPCRequest, callerAuth(user));
-      return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer));
+    if (call !== undefined && legacy === 'plain') {
+      // A plain 2025 call is served in process: a quick one with one JSON body (it sends nothing on the way),
+      // any other as an SSE stream (progress and log messages, then its answer).
+      const server = mcp.server(user, 'legacy', call.tool, call.begun);
+      const message = request.body as JSONRPCRequest;
+      if (mcp.answersAtOnce(call.tool)) {
+        const answer = await answerInProcess(server, message, callerAuth(user));
+        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer));
+      }
+      const streamed = await streamInProcess(server, message, callerAuth(user), keepAliveMs);
+      hangUp.signal.addEventListener('abort', () => streamed.hangUp(), { once: true });
+      return reply.code(200).headers(SSE_ANSWER_HEADERS).send(streamed.body);
     }
     const web = webRequest(request, hangUp.signal);
-    if (call !== undefined && atOnce === 'classified') {
+    if (call !== undefined && legacy === 'classified' && mcp.answersAtOnce(call.tool)) {
       const server = mcp.server(user, 'legacy', call.tool);
       return sendResponse(reply, await answerWithJson(server, web, request.body, callerAuth(user)));
     }
@@ -194,17 +208,11 @@ function toolCall(body: unknown): ToolCallRequest | undefined {
 /**
  * Whether the SDK will serve this request by its 2025 stateless fallback (its own classification, on the same
  * headers and body) and that fallback's transport accept it: Accept naming JSON and SSE, a protocol version it
- * knows (the body is JSON already). Such a request's call is dispatched, so it may be begun.
+ * knows (the body is JSON already). Such a request's call is dispatched, so it may be begun. 'plain' when the call
+ * was recognised by hand (legacy-call.ts), 'classified' when the SDK's classification said so (asked only when
+ * `askSdk`); undefined when the fallback will not dispatch it, or it was not recognised and the SDK not asked.
  */
-function dispatchedByLegacyFallback(request: FastifyRequest): boolean {
-  return legacyDispatch(request) !== undefined;
-}
-
-/**
- * How dispatchedByLegacyFallback knows: 'plain' when the call was recognised by hand (legacy-call.ts), 'classified'
- * when the SDK's classification said so; undefined when the fallback will not dispatch it.
- */
-function legacyDispatch(request: FastifyRequest): 'plain' | 'classified' | undefined {
+function legacyDispatch(request: FastifyRequest, askSdk: boolean): 'plain' | 'classified' | undefined {
   const header = (name: string): string | undefined => {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
@@ -219,7 +227,7 @@ function legacyDispatch(request: FastifyRequest): 'plain' | 'classified' | undef
   };
   // The common 2025 call is recognised without the SDK's zod parses (see legacy-call.ts); the rest the SDK classifies.
   const plain = isPlainLegacyToolCall(inbound);
-  const legacy = plain || classifyInboundRequest(inbound).kind === 'legacy';
+  const legacy = plain || (askSdk && classifyInboundRequest(inbound).kind === 'legacy');
   const accept = header('accept') ?? '';
   const dispatched =
     legacy &&
