@@ -17,7 +17,7 @@ import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
 import { answerInProcess, answerWithJson } from './json-answer.js';
-import { isPlainLegacyToolCall } from './legacy-call.js';
+import { claimsModernRevision, isPlainLegacyToolCall } from './legacy-call.js';
 import { SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
 
 export interface McpRouteOptions {
@@ -225,9 +225,11 @@ function legacyDispatch(request: FastifyRequest, askSdk: boolean): 'plain' | 'cl
     mcpMethodHeader: header('mcp-method'),
     mcpNameHeader: header('mcp-name'),
   };
-  // The common 2025 call is recognised without the SDK's zod parses (see legacy-call.ts); the rest the SDK classifies.
+  // The common 2025 call, and a 2026-07-28 one, are recognised without the SDK's zod parses (see legacy-call.ts);
+  // the rest the SDK classifies.
   const plain = isPlainLegacyToolCall(inbound);
-  const legacy = plain || (askSdk && classifyInboundRequest(inbound).kind === 'legacy');
+  const legacy =
+    plain || (askSdk && !claimsModernRevision(inbound) && classifyInboundRequest(inbound).kind === 'legacy');
   const accept = header('accept') ?? '';
   const dispatched =
     legacy &&

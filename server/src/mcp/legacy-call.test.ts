@@ -1,6 +1,6 @@
 import { classifyInboundRequest, type InboundHttpRequest } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
-import { isPlainLegacyToolCall } from './legacy-call.js';
+import { claimsModernRevision, isPlainLegacyToolCall } from './legacy-call.js';
 import { PROGRESS_TOKEN_METAS } from '../../test/support/request-meta.js';
 
 const CALL = { name: 'speak', arguments: { text: 'Hello.' } };
@@ -225,5 +225,38 @@ describe('isPlainLegacyToolCall', () => {
     ];
     for (const request of refused)
       expect(isPlainLegacyToolCall(request), JSON.stringify(request)).toBe(false);
+  });
+});
+
+describe('claimsModernRevision', () => {
+  it('says modern only where the SDK does not classify the request as legacy', () => {
+    const requests = corpus();
+    const claimed = requests.filter((request) => claimsModernRevision(request));
+    const wrong = claimed.filter((request) => classifyInboundRequest(request).kind === 'legacy');
+    expect(wrong.slice(0, 5), `${wrong.length} wrongly claimed`).toEqual([]);
+    // The corpus reaches both sides: many claims recognised, and plain 2025 calls (legacy) left alone.
+    expect(claimed.length).toBeGreaterThan(1000);
+    const plainLeft = requests.filter(
+      (request) => !claimsModernRevision(request) && isPlainLegacyToolCall(request),
+    );
+    expect(plainLeft.length).toBeGreaterThan(200);
+  });
+
+  it('recognises what a 2026-07-28 client sends, and never a 2025 call', () => {
+    const modern = { ...plainCall, params: { ...CALL, _meta: MODERN_ENVELOPE } };
+    const headers = { mcpMethodHeader: 'tools/call', mcpNameHeader: 'speak' };
+    expect(
+      claimsModernRevision({
+        httpMethod: 'POST',
+        body: modern,
+        protocolVersionHeader: '2026-07-28',
+        ...headers,
+      }),
+    ).toBe(true);
+    expect(claimsModernRevision({ httpMethod: 'POST', body: modern })).toBe(true);
+    for (const protocolVersionHeader of [undefined, '2025-11-25', '2025-06-18', '2025-03-26'])
+      expect(claimsModernRevision({ httpMethod: 'POST', body: plainCall, protocolVersionHeader })).toBe(
+        false,
+      );
   });
 });

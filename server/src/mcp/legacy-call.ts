@@ -42,3 +42,24 @@ export function isPlainLegacyToolCall(request: InboundHttpRequest): boolean {
   const token = meta.progressToken;
   return token === undefined || isIdOrToken(token);
 }
+
+/**
+ * Whether `request` plainly claims the 2026-07-28 era: its `_meta` carries the envelope claim, or its
+ * MCP-Protocol-Version header names a modern revision. The SDK then serves it as modern or refuses it, never by its
+ * 2025 fallback, so the route need not ask `classifyInboundRequest` (which the SDK's handler asks again anyway).
+ *
+ * Invariant, held by legacy-call.test.ts against the installed SDK: this says true ⇒ the SDK does not say legacy.
+ * What it mirrors (SDK 2.4): a single JSON object that is not a response (no `result` or `error`) is classified as a
+ * request or a notification; either, with an envelope claim or a modern header, is modern or refused, but for
+ * `initialize`. It refuses more than it must: anything but a tools/call, a header it would have to trim.
+ */
+export function claimsModernRevision(request: InboundHttpRequest): boolean {
+  const { body, protocolVersionHeader: revision } = request;
+  if (request.httpMethod !== 'POST' || !isJsonObject(body)) return false;
+  // initialize is the legacy handshake unless its envelope is complete; the route asks only about tools/call.
+  if (body.method !== 'tools/call' || 'result' in body || 'error' in body) return false;
+  if (revision !== undefined && revision === revision.trim() && revision >= FIRST_MODERN_REVISION)
+    return true;
+  const meta = isJsonObject(body.params) ? body.params._meta : undefined;
+  return isJsonObject(meta) && PROTOCOL_VERSION_META_KEY in meta;
+}
