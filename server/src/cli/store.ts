@@ -24,7 +24,13 @@ export async function store(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
 }
 
 async function initSqlite(dataDir: string): Promise<string[]> {
-  const sqlite = SqliteStore.open({ dataDir, integrityCheck: 'quick', maintainOnOpen: false });
+  // A one-off command: SQLite checkpoints on commit, as it would without a worker to start.
+  const sqlite = SqliteStore.open({
+    dataDir,
+    integrityCheck: 'quick',
+    maintainOnOpen: false,
+    checkpointIntervalMs: 0,
+  });
   try {
     const report = await importLegacyData(sqlite);
     const imported = report.alreadyImported

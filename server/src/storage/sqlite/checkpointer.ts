@@ -1,0 +1,132 @@
+/**
+ * WAL checkpoints on a worker thread. By default SQLite checkpoints in the thread that commits, on the commit that
+ * takes the WAL past 1,000 pages: it copies the pages into the database and fsyncs both files. Here that thread is
+ * the event loop: traced during `npm run bench` (scenario b), those fsyncs took 0.3–7 ms each, in the middle of
+ * bursts of speeches, and every speech behind them waited for its first audio. So the store's own connection only
+ * checkpoints as a backstop (WAL_BACKSTOP_PAGES, reached only if the worker falls far behind or is gone), and a
+ * worker with a connection of its own runs `PRAGMA wal_checkpoint(PASSIVE)` every interval: PASSIVE copies what no
+ * reader still needs and never waits for readers or writers, and a run with nothing new to copy syncs nothing.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** The store's connection checkpoints itself past this many WAL pages (~40 MB): normally never. */
+export const WAL_BACKSTOP_PAGES = 10_000;
+/** How often the worker checkpoints: the WAL holds at most about this much of the store's writes. */
+export const CHECKPOINT_INTERVAL_MS = 1000;
+/** How long `stop()` lets the worker finish a checkpoint and close its connection before ending it. */
+const STOP_GRACE_MS = 5000;
+
+/** One checkpoint as `PRAGMA wal_checkpoint` reports it: WAL frames in all, and those copied into the database. */
+export interface CheckpointReport {
+  readonly busy: boolean;
+  readonly log: number;
+  readonly checkpointed: number;
+}
+
+export interface BackgroundCheckpoints {
+  /** Resolves once the worker has its connection open (its files are then open too); rejects if it could not. */
+  readonly ready: Promise<void>;
+  /** Checkpoints now (besides the interval) and resolves with the report; for tests and maintenance. */
+  now(): Promise<CheckpointReport>;
+  stop(): Promise<void>;
+}
+
+const WORKER_SOURCE = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const { DatabaseSync } = require('node:sqlite');
+  const db = new DatabaseSync(workerData.path);
+  db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
+  // This connection writes nothing: its own autocheckpoint never fires, and its checkpoints are the ones below.
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  parentPort.postMessage({ ready: true });
+  const run = () => {
+    try {
+      const row = checkpoint.get();
+      return { busy: row.busy !== 0, log: row.log, checkpointed: row.checkpointed };
+    } catch (error) {
+      return { error: String((error && error.message) || error) };
+    }
+  };
+  const timer = setInterval(run, workerData.intervalMs);
+  parentPort.on('message', (request) => {
+    if (request.stop) {
+      // Closed here, so the connection's files are closed when the worker has exited.
+      clearInterval(timer);
+      db.close();
+      parentPort.close();
+      return;
+    }
+    parentPort.postMessage({ id: request.id, report: run() });
+  });
+`;
+
+/**
+ * Starts the checkpointing worker for the database at `path`. It does not keep the process alive; `stop()` ends it.
+ * A failed checkpoint is retried at the next interval (and the backstop bounds the WAL meanwhile).
+ */
+export function checkpointInBackground(
+  path: string,
+  options: { readonly intervalMs?: number; readonly busyTimeoutMs: number },
+): BackgroundCheckpoints {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      path,
+      intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+      busyTimeoutMs: options.busyTimeoutMs,
+    },
+  });
+  worker.unref();
+  const waiting = new Map<number, PromiseWithResolvers<CheckpointReport>>();
+  let nextId = 1;
+  let failure: Error | undefined;
+  const failAll = (error: Error) => {
+    failure ??= error;
+    ready.reject(failure);
+    for (const pending of waiting.values()) pending.reject(failure);
+    waiting.clear();
+  };
+  const ready = Promise.withResolvers<void>();
+  ready.promise.catch(() => undefined);
+  worker.on(
+    'message',
+    (answer: { ready: true } | { id: number; report: CheckpointReport | { error: string } }) => {
+      if ('ready' in answer) return ready.resolve();
+      const pending = waiting.get(answer.id);
+      waiting.delete(answer.id);
+      if ('error' in answer.report)
+        pending?.reject(new Error(`WAL checkpoint failed: ${answer.report.error}`));
+      else pending?.resolve(answer.report);
+    },
+  );
+  worker.on('error', failAll);
+  let exited = false;
+  worker.on('exit', () => {
+    exited = true;
+    failAll(new Error('The checkpoint worker has stopped.'));
+  });
+  return {
+    ready: ready.promise,
+    now() {
+      if (failure) return Promise.reject(failure);
+      const id = nextId++;
+      const pending = Promise.withResolvers<CheckpointReport>();
+      waiting.set(id, pending);
+      worker.ref(); // an answer is awaited: keep the process alive for it
+      worker.postMessage({ id });
+      return pending.promise.finally(() => {
+        if (waiting.size === 0) worker.unref();
+      });
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((resolve) => worker.once('exit', resolve));
+      worker.ref();
+      worker.postMessage({ stop: true });
+      // A worker stuck in a checkpoint (a disk that does not answer) is ended all the same, a little later.
+      const stuck = setTimeout(() => void worker.terminate(), STOP_GRACE_MS).unref();
+      await gone;
+      clearTimeout(stuck);
+    },
+  };
+}
