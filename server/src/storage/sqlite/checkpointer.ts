@@ -1,11 +1,15 @@
 /**
  * WAL checkpoints on a worker thread. By default SQLite checkpoints in the thread that commits, on the commit that
- * takes the WAL past 1,000 pages: it copies the pages into the database and fsyncs both files. Here that thread is
- * the event loop: traced during `npm run bench` (scenario b), those fsyncs took 0.3–7 ms each, in the middle of
- * bursts of speeches, and every speech behind them waited for its first audio. So the store's own connection only
- * checkpoints as a backstop (WAL_BACKSTOP_PAGES, reached only if the worker falls far behind or is gone), and a
- * worker with a connection of its own runs `PRAGMA wal_checkpoint(PASSIVE)` every interval: PASSIVE copies what no
- * reader still needs and never waits for readers or writers, and a run with nothing new to copy syncs nothing.
+ * takes the WAL past 1,000 pages: it copies the pages into the database and fsyncs both files; and the first write
+ * after a complete checkpoint starts the WAL over, writing and fsyncing its header. Here that thread is the event
+ * loop: traced during `npm run bench` (scenario b), those fsyncs took 0.3–7 ms each, in the middle of bursts of
+ * speeches, and every speech behind them waited for its first audio.
+ *
+ * So the store's own connection only checkpoints as a backstop (WAL_BACKSTOP_PAGES, reached only if the worker falls
+ * far behind or is gone), and a worker with a connection of its own, when anything was committed since its last
+ * look, runs `PRAGMA wal_checkpoint(PASSIVE)` (copies what no reader still needs, never waits for readers or
+ * writers) and, when that copied everything, starts the WAL over itself with a one-row write. The store's writes then
+ * only ever append to the WAL, and sync nothing (synchronous = NORMAL).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -36,18 +40,33 @@ const WORKER_SOURCE = `
   const { DatabaseSync } = require('node:sqlite');
   const db = new DatabaseSync(workerData.path);
   db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
-  // This connection writes nothing: its own autocheckpoint never fires, and its checkpoints are the ones below.
+  db.exec('PRAGMA synchronous = NORMAL');
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-  parentPort.postMessage({ ready: true });
+  const dataVersion = db.prepare('PRAGMA data_version');
+  const restart = db.prepare(
+    "INSERT INTO meta (key, value) VALUES ('wal_restarted', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  );
+  const versionNow = () => Number(dataVersion.get().data_version);
+  let seen;
   const run = () => {
     try {
+      seen = versionNow();
       const row = checkpoint.get();
-      return { busy: row.busy !== 0, log: row.log, checkpointed: row.checkpointed };
+      const report = { busy: row.busy !== 0, log: row.log, checkpointed: row.checkpointed };
+      // Everything is in the database: the next write starts the WAL over, and the thread that does it writes
+      // and fsyncs a new WAL header. Written here, so that the store's own next write only appends.
+      if (!report.busy && report.log > 0 && report.checkpointed === report.log) restart.run(new Date().toISOString());
+      return report;
     } catch (error) {
       return { error: String((error && error.message) || error) };
     }
   };
-  const timer = setInterval(run, workerData.intervalMs);
+  run();
+  parentPort.postMessage({ ready: true });
+  // data_version changes when another connection commits: with nothing written since, there is nothing to copy.
+  const timer = setInterval(() => {
+    if (versionNow() !== seen) run();
+  }, workerData.intervalMs);
   parentPort.on('message', (request) => {
     if (request.stop) {
       // Closed here, so the connection's files are closed when the worker has exited.
