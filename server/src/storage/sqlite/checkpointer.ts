@@ -41,6 +41,9 @@ const WORKER_SOURCE = `
   const db = new DatabaseSync(workerData.path);
   db.exec('PRAGMA busy_timeout = ' + workerData.busyTimeoutMs);
   db.exec('PRAGMA synchronous = NORMAL');
+  // The commit that starts the WAL over cuts the file down to what it holds: the store's next writes take new space,
+  // so on a full disk they fail (and a speech is refused before anything is spent), as they would in a new WAL.
+  db.exec('PRAGMA journal_size_limit = 0');
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
   const dataVersion = db.prepare('PRAGMA data_version');
   const restart = db.prepare(
@@ -49,13 +52,16 @@ const WORKER_SOURCE = `
   const versionNow = () => Number(dataVersion.get().data_version);
   let seen;
   const run = () => {
+    const version = versionNow();
     try {
-      seen = versionNow();
       const row = checkpoint.get();
       const report = { busy: row.busy !== 0, log: row.log, checkpointed: row.checkpointed };
+      const complete = !report.busy && report.checkpointed === report.log;
       // Everything is in the database: the next write starts the WAL over, and the thread that does it writes
       // and fsyncs a new WAL header. Written here, so that the store's own next write only appends.
-      if (!report.busy && report.log > 0 && report.checkpointed === report.log) restart.run(new Date().toISOString());
+      if (complete && report.log > 0) restart.run(new Date().toISOString());
+      // Not all copied (a reader still needed some), or the write failed: look again at the next interval.
+      if (complete) seen = version;
       return report;
     } catch (error) {
       return { error: String((error && error.message) || error) };
