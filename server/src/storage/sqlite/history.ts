@@ -95,6 +95,10 @@ export class HistoryTable {
     );
   }
 
+  /**
+   * Inserts or replaces the item and its audio accounting. Opens no transaction: its statements run in the
+   * caller's (the store's group commit, in a savepoint of their own), so many items can share one commit.
+   */
   put(user: string, item: HistoryItem, expiresAt: number | null): void {
     const createdMs = Date.parse(item.createdAt);
     if (!Number.isFinite(createdMs) || createdMs < 0) {
@@ -110,24 +114,21 @@ export class HistoryTable {
       doc: JSON.stringify(item),
       cacheKey: cacheKeyOf(item),
     };
-    transaction(this.db, () => {
-      const old = this.current.get(user, item.id) as
-        | { seq: number; created_at: string; audio_bytes: number | null; expires_at: number | null }
-        | undefined;
-      if (old?.audio_bytes) this.addAudio.run(user, expiryDay(old.expires_at), -old.audio_bytes);
-      if (old && old.created_at === item.createdAt) {
-        this.update.run({ ...fields, seq: old.seq });
-      } else {
-        if (old) this.remove.get(user, item.id);
-        const base = createdMs * PER_MS;
-        const last = (this.lastInMs.get(base, base + PER_MS) as { seq: number | null }).seq;
-        const seq = last === null ? base : last + 1;
-        if (seq >= base + PER_MS)
-          throw new StoreInputError(`more than ${PER_MS} history items in one millisecond`);
-        this.insert.run({ ...fields, seq, user, id: item.id, created: item.createdAt });
-      }
-      if (item.audio?.bytes) this.addAudio.run(user, expiryDay(expiresAt), item.audio.bytes);
-    });
+    const old = this.current.get(user, item.id) as
+      { seq: number; created_at: string; audio_bytes: number | null; expires_at: number | null } | undefined;
+    if (old?.audio_bytes) this.addAudio.run(user, expiryDay(old.expires_at), -old.audio_bytes);
+    if (old && old.created_at === item.createdAt) {
+      this.update.run({ ...fields, seq: old.seq });
+    } else {
+      if (old) this.remove.get(user, item.id);
+      const base = createdMs * PER_MS;
+      const last = (this.lastInMs.get(base, base + PER_MS) as { seq: number | null }).seq;
+      const seq = last === null ? base : last + 1;
+      if (seq >= base + PER_MS)
+        throw new StoreInputError(`more than ${PER_MS} history items in one millisecond`);
+      this.insert.run({ ...fields, seq, user, id: item.id, created: item.createdAt });
+    }
+    if (item.audio?.bytes) this.addAudio.run(user, expiryDay(expiresAt), item.audio.bytes);
   }
 
   get(user: string, id: string, now: number): (StoredHistoryItem & { audioBytes: number | null }) | null {

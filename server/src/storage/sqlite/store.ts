@@ -1,8 +1,9 @@
 /**
  * The local store: one SQLite file `<dataDir>/earshot.db` (WAL, so several processes on one data folder stay
  * consistent) and audio files under `<dataDir>/audio/`. node:sqlite is synchronous: every statement is small
- * and indexed, every read-modify-write is one BEGIN IMMEDIATE transaction, and the audio path never touches
- * the database (sinks write files; the history row comes after).
+ * and indexed, every read-modify-write runs in a BEGIN IMMEDIATE transaction, and the audio path never touches
+ * the database (sinks write files; the history row comes after). The writes at a speech's end (history,
+ * settling the budget) share transactions through a group commit (group-commit.ts); the rest are one each.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ import type {
   StoredHistoryItem,
   UsageAmount,
 } from '../contract.js';
-import { AudioMissingError, StoreCorruptError, fileError } from '../errors.js';
+import { AudioMissingError, StoreCorruptError, fileError, type StoreError } from '../errors.js';
 import {
   DEFAULT_MAX_AUDIO_BYTES,
   DEFAULT_RESERVATION_LEASE_MS,
@@ -52,6 +53,7 @@ import {
   WAL_BACKSTOP_PAGES,
   type BackgroundCheckpoints,
 } from './checkpointer.js';
+import { GroupCommit } from './group-commit.js';
 import { HistoryTable } from './history.js';
 import { SqliteOAuth } from './oauth.js';
 import { UsageTable } from './usage.js';
@@ -69,6 +71,11 @@ export interface SqliteStoreOptions extends DatabaseOptions {
    * checkpointer.ts); 0 leaves them to SQLite, on the committing thread, as a short-lived command does.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * How long a group commit of end-of-speech writes stays open, in ms. Default 0: one event-loop turn
+   * (group-commit.ts says why, with the measurements).
+   */
+  readonly groupCommitWindowMs?: number;
   readonly now?: () => Date;
 }
 
@@ -95,6 +102,8 @@ export class SqliteStore implements Store {
   private readonly statements: Record<string, StatementSync>;
   private readonly now: () => Date;
   private readonly usage: UsageTable;
+  /** Where putHistory and the budget settles are batched; `commits` counts its transactions (for tests). */
+  readonly writes: GroupCommit;
   private closed = false;
 
   /** Opens (creating or migrating) the database; throws StoreCorruptError naming the file if it is damaged. */
@@ -112,7 +121,12 @@ export class SqliteStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.audio = new AudioFiles(join(options.dataDir, 'audio'));
     this.history = new HistoryTable(db);
-    this.usage = new UsageTable(db, options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS);
+    this.writes = new GroupCommit(db, (error, what) => this.mapError(error, what), {
+      windowMs: options.groupCommitWindowMs,
+    });
+    this.usage = new UsageTable(db, options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS, (work) =>
+      this.write('settle a reservation', work),
+    );
     this.oauth = new SqliteOAuth(db, (what, work) => this.run(what, work), this.now);
     const prepare = (sql: string) => db.prepare(sql);
     this.statements = {
@@ -193,7 +207,7 @@ export class SqliteStore implements Store {
     checkUser(user);
     checkId(item.id);
     const expiresAt = options.expiresAt ? options.expiresAt.getTime() : null;
-    this.run('save history', () => this.history.put(user, item, expiresAt));
+    return this.write('save history', () => this.history.put(user, item, expiresAt));
   }
 
   async getHistory(user: string, id: string, now = this.now()): Promise<StoredHistoryItem | null> {
@@ -251,11 +265,11 @@ export class SqliteStore implements Store {
   async commitReservation(reservation: Reservation, actual: UsageAmount): Promise<void> {
     checkAmount('characters', actual.characters);
     checkAmount('credits', actual.credits);
-    this.run('settle a reservation', () => this.usage.commit(reservation, actual));
+    return this.usage.commit(reservation, actual);
   }
 
   async refundReservation(reservation: Reservation): Promise<void> {
-    this.run('settle a reservation', () => this.usage.refund(reservation));
+    return this.usage.refund(reservation);
   }
 
   openAudio(user: string, id: string, options: AudioSinkOptions = {}): AudioSink {
@@ -326,6 +340,9 @@ export class SqliteStore implements Store {
     await this.stopIntegrityCheck?.();
     await this.checkpoints?.stop();
     await this.audio.drain();
+    // Writes queued until now (a speech that ended while the audio drained) commit before the file closes;
+    // later ones are refused with StoreUnavailableError rather than lost.
+    this.writes.close();
     this.db.close();
   }
 
@@ -368,9 +385,19 @@ export class SqliteStore implements Store {
     try {
       return work();
     } catch (error) {
-      const mapped = sqliteError(error, this.path, what);
-      if (mapped instanceof StoreCorruptError) this.damage ??= mapped;
-      throw mapped;
+      throw this.mapError(error, what);
     }
+  }
+
+  /** Like `run`, through the group commit: resolves once the transaction holding `work` committed. */
+  private write<T>(what: string, work: () => T): Promise<T> {
+    if (this.damage) return Promise.reject(this.damage);
+    return this.writes.write(what, work);
+  }
+
+  /** The StoreError for a failure; the first sign of damage is kept, and every later call fails with it. */
+  private mapError(error: unknown, what: string): StoreError {
+    const mapped = sqliteError(error, this.path, what);
+    return mapped instanceof StoreCorruptError ? (this.damage ??= mapped) : mapped;
   }
 }

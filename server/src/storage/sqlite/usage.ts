@@ -1,7 +1,9 @@
 /**
  * Usage days and the daily budget in SQLite. `usage.reserved` holds the day's outstanding reservations,
- * one row each in `reservations`; every change is one BEGIN IMMEDIATE transaction, so two processes
- * reserving at once are serialised by SQLite's write lock and never pass the limit together.
+ * one row each in `reservations`; every change runs in a BEGIN IMMEDIATE transaction, so two processes
+ * reserving at once are serialised by SQLite's write lock and never pass the limit together. A reservation
+ * is its own transaction, taken before money is spent; settling one (after the speech) goes through the
+ * store's group commit and may share its transaction with other speeches' writes.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { BudgetDecision, DailyUsage, Reservation, UsageAmount } from '../contract.js';
@@ -17,11 +19,19 @@ export class UsageTable {
   private readonly takeReservation: StatementSync;
   private readonly staleForDay: StatementSync;
   private readonly stale: StatementSync;
+  /** Settled and committed: settling them again is a no-op. */
   private readonly settled = new WeakSet<Reservation>();
+  /** Settles queued in a batch that has not committed yet. */
+  private readonly settling = new WeakMap<Reservation, Promise<void>>();
 
+  /**
+   * `write` runs statements in the store's group commit and resolves once they are committed (it opens the
+   * transaction; the work passed to it opens none).
+   */
   constructor(
     private readonly db: DatabaseSync,
     private readonly leaseMs: number,
+    private readonly write: (work: () => void) => Promise<void>,
   ) {
     this.bumpDay = db.prepare(
       `INSERT INTO usage (user, day, characters, credits, reserved) VALUES (:user, :day, :characters, :credits, :reserved)
@@ -97,12 +107,12 @@ export class UsageTable {
     return (today?.characters ?? 0) + (today?.reserved ?? 0);
   }
 
-  commit(reservation: Reservation, actual: UsageAmount): void {
-    this.settle(reservation, (held) => ({ ...actual, reserved: -held }));
+  commit(reservation: Reservation, actual: UsageAmount): Promise<void> {
+    return this.settle(reservation, (held) => ({ ...actual, reserved: -held }));
   }
 
-  refund(reservation: Reservation): void {
-    this.settle(reservation, (held) => ({ characters: 0, credits: 0, reserved: -held }));
+  refund(reservation: Reservation): Promise<void> {
+    return this.settle(reservation, (held) => ({ characters: 0, credits: 0, reserved: -held }));
   }
 
   /** Gives back every reservation whose lease has run out; returns how many. */
@@ -114,18 +124,29 @@ export class UsageTable {
     });
   }
 
-  /** Deletes the reservation row (once, whoever gets there first) and applies its usage change. */
+  /**
+   * Deletes the reservation row (once, whoever gets there first) and applies its usage change. Settling the
+   * same reservation again is a no-op once the first settle committed — also when the second comes while the
+   * first still waits in its batch: it waits for it, and tries itself only if the first failed. (Run both in
+   * one batch, the second would find the row gone, take it for a reclaimed booking and add the spending again.)
+   */
   private settle(
     reservation: Reservation,
     change: (held: number) => UsageAmount & { reserved: number },
-  ): void {
-    if (this.settled.has(reservation)) return;
-    transaction(this.db, () => {
+  ): Promise<void> {
+    if (this.settled.has(reservation)) return Promise.resolve();
+    const earlier = this.settling.get(reservation);
+    if (earlier) return earlier.then(undefined, () => this.settle(reservation, change));
+    const done = this.write(() => {
       const held = this.takeReservation.get(reservation.id) as { characters: number } | undefined;
       // Reclaimed after its lease: the booking is already gone, only what was spent remains to add.
       const delta = change(held?.characters ?? 0);
       this.bump(reservation.user, reservation.day, delta.characters, delta.credits, delta.reserved);
-    });
-    this.settled.add(reservation);
+    })
+      // Marked only once committed: a settle whose batch failed may be tried again (the caller's retry).
+      .then(() => void this.settled.add(reservation))
+      .finally(() => this.settling.delete(reservation));
+    this.settling.set(reservation, done);
+    return done;
   }
 }
