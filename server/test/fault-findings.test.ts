@@ -188,19 +188,20 @@ describe('an ElevenLabs stream that goes quiet', () => {
   });
 
   it('is not given up while it keeps sending, however long it lasts', async () => {
-    // About 20 kB of NDJSON in 2 kB chunks 60 ms apart (over half a second) against a 250 ms idle timeout:
-    // only a timeout that each chunk re-arms lets it end normally.
+    // About 20 kB of NDJSON in 1 kB chunks 100 ms apart (about two seconds) against a 1 s idle timeout: only a
+    // timeout that each chunk re-arms lets it end normally. Ten times the gap, so a loaded machine (a full test
+    // run on two cores) delaying one chunk does not look like a stall.
     standin.setPacing({
       firstByteLatencyMs: 0,
       realtimeFactor: Infinity,
-      chunkBytes: 2000,
-      chunkIntervalMs: 60,
+      chunkBytes: 1000,
+      chunkIntervalMs: 100,
     });
     const engine = new ElevenLabsEngine({
       apiKey: UPSTREAM_KEY,
       baseUrl: standin.url,
       maxRetries: 0,
-      streamIdleTimeoutMs: 250,
+      streamIdleTimeoutMs: 1000,
     });
     try {
       const stream = await engine.synthesize(
