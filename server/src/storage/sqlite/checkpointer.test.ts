@@ -12,12 +12,12 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function openStore(checkpointIntervalMs: number) {
+async function openStore(checkpointIntervalMs: number, start = true) {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'earshot-checkpoints-')));
   folders.push(dir);
   const store = SqliteStore.open({ dataDir: dir, maintainOnOpen: false, checkpointIntervalMs });
   stores.push(store);
-  await store.checkpoints?.ready;
+  if (start) await store.checkpoints?.start();
   return { dir, store };
 }
 
@@ -29,6 +29,15 @@ const PAGE_BYTES = 4096;
 /** Frames in the WAL now: mxFrame in the WAL index (the -shm file, byte 16; SQLite's format, native byte order). */
 async function walFrames(dir: string): Promise<number> {
   return (await readFile(join(dir, 'earshot.db-shm'))).readUInt32LE(16);
+}
+
+/** Descriptors this process has open on files in `dir`. */
+async function openFiles(dir: string): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir('/proc/self/fd')) {
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')).startsWith(dir)) count++;
+  }
+  return count;
 }
 
 /** The WAL file's header: its salts (bytes 16–23) change whenever the WAL starts over. */
@@ -80,20 +89,21 @@ describe('WAL checkpoints on a worker thread', () => {
     expect(await walFrames(dir)).toBeGreaterThan(frames);
   });
 
+  it('starts its worker after one interval, not with the store (start-up has its own work)', async () => {
+    const { dir, store } = await openStore(AN_HOUR, false);
+    await store.integrity;
+    const withoutWorker = await openFiles(dir);
+    await store.checkpoints!.start();
+    expect(await openFiles(dir)).toBeGreaterThan(withoutWorker);
+  });
+
   it('closing the store ends the worker and closes its connection', async () => {
     const { dir, store } = await openStore(AN_HOUR);
-    const openFiles = async () => {
-      let count = 0;
-      for (const fd of await readdir('/proc/self/fd')) {
-        if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')).startsWith(dir)) count++;
-      }
-      return count;
-    };
     await store.putHistory('alice', historyItem('one', at(1), 'some words'));
     await store.integrity;
-    expect(await openFiles()).toBeGreaterThan(0);
+    expect(await openFiles(dir)).toBeGreaterThan(0);
     await store.close();
-    expect(await openFiles()).toBe(0);
+    expect(await openFiles(dir)).toBe(0);
     await expect(store.checkpoints!.now()).rejects.toThrow(/stopped/);
   });
 

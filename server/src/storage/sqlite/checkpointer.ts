@@ -28,8 +28,11 @@ export interface CheckpointReport {
 }
 
 export interface BackgroundCheckpoints {
-  /** Resolves once the worker has its connection open (its files are then open too); rejects if it could not. */
-  readonly ready: Promise<void>;
+  /**
+   * Starts the worker now if it has not started yet (it starts by itself after one interval); resolves once its
+   * connection is open (its files are then open too), rejects if it could not.
+   */
+  start(): Promise<void>;
   /** Checkpoints now (besides the interval) and resolves with the report; for tests and maintenance. */
   now(): Promise<CheckpointReport>;
   stop(): Promise<void>;
@@ -86,70 +89,84 @@ const WORKER_SOURCE = `
 `;
 
 /**
- * Starts the checkpointing worker for the database at `path`. It does not keep the process alive; `stop()` ends it.
- * A failed checkpoint is retried at the next interval (and the backstop bounds the WAL meanwhile).
+ * Checkpoints the database at `path` on a worker thread. The worker starts after one interval, not with the store:
+ * nothing needs a checkpoint sooner, and a worker's start-up (a Node environment of its own, tens of ms of CPU)
+ * would compete with the server's own (`earshot serve` to ready). It does not keep the process alive; `stop()` ends
+ * it. A failed checkpoint is retried at the next interval (and the backstop bounds the WAL meanwhile).
  */
 export function checkpointInBackground(
   path: string,
   options: { readonly intervalMs?: number; readonly busyTimeoutMs: number },
 ): BackgroundCheckpoints {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      path,
-      intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
-      busyTimeoutMs: options.busyTimeoutMs,
-    },
-  });
-  worker.unref();
+  const intervalMs = options.intervalMs ?? CHECKPOINT_INTERVAL_MS;
   const waiting = new Map<number, PromiseWithResolvers<CheckpointReport>>();
   let nextId = 1;
   let failure: Error | undefined;
+  const ready = Promise.withResolvers<void>();
+  ready.promise.catch(() => undefined);
   const failAll = (error: Error) => {
     failure ??= error;
     ready.reject(failure);
     for (const pending of waiting.values()) pending.reject(failure);
     waiting.clear();
   };
-  const ready = Promise.withResolvers<void>();
-  ready.promise.catch(() => undefined);
-  worker.on(
-    'message',
-    (answer: { ready: true } | { id: number; report: CheckpointReport | { error: string } }) => {
-      if ('ready' in answer) return ready.resolve();
-      const pending = waiting.get(answer.id);
-      waiting.delete(answer.id);
-      if ('error' in answer.report)
-        pending?.reject(new Error(`WAL checkpoint failed: ${answer.report.error}`));
-      else pending?.resolve(answer.report);
-    },
-  );
-  worker.on('error', failAll);
+  let worker: Worker | undefined;
   let exited = false;
-  worker.on('exit', () => {
-    exited = true;
-    failAll(new Error('The checkpoint worker has stopped.'));
-  });
+  const startWorker = (): Worker => {
+    if (worker) return worker;
+    clearTimeout(delayed);
+    const started = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { path, intervalMs, busyTimeoutMs: options.busyTimeoutMs },
+    });
+    started.unref();
+    started.on(
+      'message',
+      (answer: { ready: true } | { id: number; report: CheckpointReport | { error: string } }) => {
+        if ('ready' in answer) return ready.resolve();
+        const pending = waiting.get(answer.id);
+        waiting.delete(answer.id);
+        if ('error' in answer.report)
+          pending?.reject(new Error(`WAL checkpoint failed: ${answer.report.error}`));
+        else pending?.resolve(answer.report);
+      },
+    );
+    started.on('error', failAll);
+    started.on('exit', () => {
+      exited = true;
+      failAll(new Error('The checkpoint worker has stopped.'));
+    });
+    worker = started;
+    return started;
+  };
+  const delayed = setTimeout(startWorker, intervalMs).unref();
   return {
-    ready: ready.promise,
+    start() {
+      if (!failure) startWorker();
+      return ready.promise;
+    },
     now() {
       if (failure) return Promise.reject(failure);
+      const running = startWorker();
       const id = nextId++;
       const pending = Promise.withResolvers<CheckpointReport>();
       waiting.set(id, pending);
-      worker.ref(); // an answer is awaited: keep the process alive for it
-      worker.postMessage({ id });
+      running.ref(); // an answer is awaited: keep the process alive for it
+      running.postMessage({ id });
       return pending.promise.finally(() => {
-        if (waiting.size === 0) worker.unref();
+        if (waiting.size === 0) running.unref();
       });
     },
     async stop() {
+      clearTimeout(delayed);
+      if (!worker) return failAll(new Error('The checkpoint worker has stopped.'));
       if (exited) return;
-      const gone = new Promise((resolve) => worker.once('exit', resolve));
-      worker.ref();
-      worker.postMessage({ stop: true });
+      const running = worker;
+      const gone = new Promise((resolve) => running.once('exit', resolve));
+      running.ref();
+      running.postMessage({ stop: true });
       // A worker stuck in a checkpoint (a disk that does not answer) is ended all the same, a little later.
-      const stuck = setTimeout(() => void worker.terminate(), STOP_GRACE_MS).unref();
+      const stuck = setTimeout(() => void running.terminate(), STOP_GRACE_MS).unref();
       await gone;
       clearTimeout(stuck);
     },

@@ -102,7 +102,7 @@ describe('SQLite store', () => {
     // The background integrity check reads the database on a connection of its own: counted, it comes and goes;
     // the checkpoint worker opens one and keeps it.
     await store.integrity;
-    await store.checkpoints?.ready;
+    await store.checkpoints?.start();
     // Warm up whatever the store opens once (the database, its WAL).
     await store
       .openAudio('alice', 'warm')
