@@ -55,8 +55,8 @@ const WORKER_SOURCE = `
   const versionNow = () => Number(dataVersion.get().data_version);
   let seen;
   const run = () => {
-    const version = versionNow();
     try {
+      const version = versionNow();
       const row = checkpoint.get();
       const report = { busy: row.busy !== 0, log: row.log, checkpointed: row.checkpointed };
       const complete = !report.busy && report.checkpointed === report.log;
@@ -74,7 +74,13 @@ const WORKER_SOURCE = `
   parentPort.postMessage({ ready: true });
   // data_version changes when another connection commits: with nothing written since, there is nothing to copy.
   const timer = setInterval(() => {
-    if (versionNow() !== seen) run();
+    let changed = true;
+    try {
+      changed = versionNow() !== seen;
+    } catch {
+      // Asking failed (a busy or failing disk): try the checkpoint, which reports what is wrong.
+    }
+    if (changed) run();
   }, workerData.intervalMs);
   parentPort.on('message', (request) => {
     if (request.stop) {
