@@ -24,13 +24,7 @@ export async function store(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
 }
 
 async function initSqlite(dataDir: string): Promise<string[]> {
-  // A one-off command: SQLite checkpoints on commit, as it would without a worker to start.
-  const sqlite = SqliteStore.open({
-    dataDir,
-    integrityCheck: 'quick',
-    maintainOnOpen: false,
-    checkpointIntervalMs: 0,
-  });
+  const sqlite = SqliteStore.open({ dataDir, integrityCheck: 'quick', maintainOnOpen: false });
   try {
     const report = await importLegacyData(sqlite);
     const imported = report.alreadyImported

@@ -99,10 +99,8 @@ describe('SQLite store', () => {
       }
       return count;
     };
-    // The background integrity check reads the database on a connection of its own: counted, it comes and goes;
-    // the checkpoint worker opens one and keeps it.
+    // The background integrity check reads the database on a connection of its own: counted, it comes and goes.
     await store.integrity;
-    await store.checkpoints?.start();
     // Warm up whatever the store opens once (the database, its WAL).
     await store
       .openAudio('alice', 'warm')

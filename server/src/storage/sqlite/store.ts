@@ -47,12 +47,6 @@ import {
   transaction,
   type DatabaseOptions,
 } from './database.js';
-import {
-  CHECKPOINT_INTERVAL_MS,
-  checkpointInBackground,
-  WAL_BACKSTOP_PAGES,
-  type BackgroundCheckpoints,
-} from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { HistoryTable } from './history.js';
 import { SqliteOAuth } from './oauth.js';
@@ -66,11 +60,6 @@ export interface SqliteStoreOptions extends DatabaseOptions {
   readonly reservationLeaseMs?: number;
   /** Runs `maintain()` in the background right after opening (default true); see `SqliteStore.maintenance`. */
   readonly maintainOnOpen?: boolean;
-  /**
-   * WAL checkpoints on a worker thread every this many ms (default CHECKPOINT_INTERVAL_MS), off the event loop (see
-   * checkpointer.ts); 0 leaves them to SQLite, on the committing thread, as a short-lived command does.
-   */
-  readonly checkpointIntervalMs?: number;
   /**
    * How long a group commit of end-of-speech writes stays open, in ms. Default 0: one event-loop turn
    * (group-commit.ts says why, with the measurements).
@@ -95,8 +84,6 @@ export class SqliteStore implements Store {
   readonly integrity: Promise<void>;
   private damage: StoreCorruptError | undefined;
   private readonly stopIntegrityCheck: (() => Promise<void>) | undefined;
-  /** The worker that checkpoints the WAL (undefined when SQLite does it on commit). */
-  readonly checkpoints: BackgroundCheckpoints | undefined;
   private readonly audio: AudioFiles;
   private readonly history: HistoryTable;
   private readonly statements: Record<string, StatementSync>;
@@ -150,14 +137,6 @@ export class SqliteStore implements Store {
         ? integrityInBackground(path, options.busyTimeoutMs ?? 5000)
         : undefined;
     this.stopIntegrityCheck = check ? () => check.cancel() : undefined;
-    const checkpointIntervalMs = options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
-    if (checkpointIntervalMs > 0) {
-      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
-      this.checkpoints = checkpointInBackground(path, {
-        intervalMs: checkpointIntervalMs,
-        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-      });
-    }
     this.integrity = (check?.done ?? Promise.resolve()).catch((error: unknown) => {
       if (error instanceof StoreCorruptError) this.damage = error;
       throw error;
@@ -338,7 +317,6 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.maintenance.catch(() => undefined);
     await this.stopIntegrityCheck?.();
-    await this.checkpoints?.stop();
     await this.audio.drain();
     // Writes queued until now (a speech that ended while the audio drained) commit before the file closes;
     // later ones are refused with StoreUnavailableError rather than lost.
