@@ -52,6 +52,11 @@ function channelWith(players: { player: Player; accept?: string[] }[]): UserChan
 
 const log = pino({ level: 'silent' });
 
+/** The `speech.start` a speech's players get (before its format is added). */
+function startOf(id: string, text = 't') {
+  return { type: 'speech.start', id, text, voice: { id: 'v', name: 'V' }, source: 'api' } as const;
+}
+
 describe('AudioFanout', () => {
   it('writes the first audio of a speech out at once to every player, whatever its format; later chunks wait for their turn', () => {
     const [a, b] = ['a', 'b'].map((id) => new Player(id)) as [Player, Player];
@@ -74,13 +79,7 @@ describe('AudioFanout', () => {
     ]);
     const fanout = new AudioFanout(channel, 'sp_1', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
     expect(fanout.playersReached).toBe(4);
-    fanout.start({
-      type: 'speech.start',
-      id: 'sp_1',
-      text: 't',
-      voice: { id: 'v', name: 'V' },
-      source: 'api',
-    });
+    fanout.start(startOf('sp_1'));
     const pages = opusPages();
     for (const page of pages) fanout.audio(page);
     fanout.end('sp_1', 1000);
@@ -110,13 +109,7 @@ describe('AudioFanout', () => {
     const pcm = new Player('pcm');
     const channel = channelWith([{ player: opus }, { player: pcm, accept: [PCM] }]);
     const fanout = new AudioFanout(channel, 'sp_2', OGG_OPUS_FORMAT(48_000), 1 << 20, log);
-    fanout.start({
-      type: 'speech.start',
-      id: 'sp_2',
-      text: 't',
-      voice: { id: 'v', name: 'V' },
-      source: 'api',
-    });
+    fanout.start(startOf('sp_2'));
     const garbage = new TextEncoder().encode('this is not an Ogg page at all, just text');
     fanout.audio(garbage);
     fanout.audio(garbage);
@@ -135,13 +128,7 @@ describe('AudioFanout', () => {
     const channel = channelWith([{ player: opus }, { player: pcm, accept: [PCM, OGG_OPUS] }]);
     const source = { mimeType: PCM, sampleRate: 24_000, channels: 1 } as const;
     const fanout = new AudioFanout(channel, 'sp_3', source, 1 << 20, log);
-    fanout.start({
-      type: 'speech.start',
-      id: 'sp_3',
-      text: 't',
-      voice: { id: 'v', name: 'V' },
-      source: 'api',
-    });
+    fanout.start(startOf('sp_3'));
     const chunk = new Uint8Array(24_000); // 0.5 s of silence
     fanout.audio(chunk);
     fanout.end('sp_3', 500);
@@ -185,13 +172,7 @@ describe('AudioFanout', () => {
     const pcm = new Player('pcm');
     const channel = channelWith([{ player: opus }, { player: pcm, accept: [PCM] }]);
     const fanout = new AudioFanout(channel, 'sp_5', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
-    const start = {
-      type: 'speech.start',
-      id: 'sp_5',
-      text: 'é',
-      voice: { id: 'v', name: 'V' },
-      source: 'api',
-    } as const;
+    const start = startOf('sp_5', 'é');
     fanout.prepareStart(start);
     fanout.start(start);
     expect(opus.messages).toEqual([]);
@@ -216,13 +197,7 @@ describe('AudioFanout', () => {
         1 << 20,
         log,
       );
-      fanout.start({
-        type: 'speech.start',
-        id: 'sp_6',
-        text: 't',
-        voice: { id: 'v', name: 'V' },
-        source: 'api',
-      });
+      fanout.start(startOf('sp_6'));
       if (finish === 'end') fanout.end('sp_6', 0);
       else fanout.broadcast({ type: 'speech.stopped', id: 'sp_6' });
       expect(player.messages.map((m) => m.type)).toEqual(['speech.start', `speech.${finish}`]);
@@ -232,13 +207,7 @@ describe('AudioFanout', () => {
   it('sends the speech.start it is given, not one prepared for another message', () => {
     const player = new Player('p');
     const fanout = new AudioFanout(channelWith([{ player }]), 'sp_7', OGG_OPUS_FORMAT(16_000), 1 << 20, log);
-    const start = {
-      type: 'speech.start',
-      id: 'sp_7',
-      text: 'a',
-      voice: { id: 'v', name: 'V' },
-      source: 'api',
-    } as const;
+    const start = startOf('sp_7', 'a');
     fanout.prepareStart(start);
     fanout.start({ ...start, text: 'b' });
     fanout.end('sp_7', 0);
