@@ -99,6 +99,19 @@ describe('OAuth sign-in through the console consent page (Chromium, real server)
     return ((await response.json()) as OAuthGrantList).grants.map((grant) => grant.clientName);
   }
 
+  /**
+   * Clicks `button` on the consent page and resolves with the parameters the agent's loopback listener got. It also
+   * waits until the browser has landed there: the listener answers before Chromium commits the navigation, and a
+   * page.goto in that window is cut off by it.
+   */
+  async function decide(page: Page, button: 'Approve' | 'Deny'): Promise<URLSearchParams> {
+    const callback = catcher.next();
+    await page.getByRole('button', { name: button }).click();
+    const params = await callback;
+    await page.waitForURL((url) => url.href.startsWith(catcher.url));
+    return params;
+  }
+
   it('signs in with the user’s key, approves on a click, and the agent speaks to that user’s players only', async () => {
     const alice = await player('alice');
     const mallory = await player('mallory');
@@ -114,12 +127,9 @@ describe('OAuth sign-in through the console consent page (Chromium, real server)
     expect(await page.locator('#consent-redirect').textContent()).toBe(new URL(catcher.url).origin);
     expect(await seriousAxeViolations(page)).toEqual([]);
 
-    const callback = catcher.next();
-    await page.getByRole('button', { name: 'Approve' }).click();
-    const params = await callback;
+    const params = await decide(page, 'Approve');
     expect(params.get('state')).toBe(provider.lastState);
     expect(params.get('iss')).toBe(server.url);
-    await page.waitForURL((url) => url.href.startsWith(catcher.url));
     await finish(params);
     expect(provider.tokens()?.access_token).toBeTruthy();
 
@@ -138,9 +148,7 @@ describe('OAuth sign-in through the console consent page (Chromium, real server)
       page.goto(url.href).then(() => undefined),
     );
     await page.locator('#consent-user', { hasText: 'alice' }).waitFor();
-    const callback = catcher.next();
-    await page.getByRole('button', { name: 'Deny' }).click();
-    const params = await callback;
+    const params = await decide(page, 'Deny');
     expect(params.get('error')).toBe('access_denied');
     expect(params.get('state')).toBe(provider.lastState);
     expect(params.get('code')).toBeNull();
@@ -157,9 +165,7 @@ describe('OAuth sign-in through the console consent page (Chromium, real server)
       await page.goto(url.href);
     });
     await page.locator('#consent-user', { hasText: 'alice' }).waitFor();
-    const callback = catcher.next();
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await finish(await callback);
+    await finish(await decide(page, 'Approve'));
     const token = provider.tokens()!.access_token;
     const mcp = () =>
       fetch(`${server.url}/mcp`, {
@@ -210,9 +216,7 @@ describe('OAuth sign-in through the console consent page (Chromium, real server)
     await page.locator('#consent-user', { hasText: 'alice' }).waitFor();
     expect(page.url()).not.toContain(server.keys.mallory);
     expect(await page.evaluate(() => localStorage.getItem('earshot.key'))).toBe(server.keys.alice);
-    const callback = catcher.next();
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await finish(await callback);
+    await finish(await decide(page, 'Approve'));
 
     const text = 'This agent belongs to Alice.';
     await speakWith(provider, text);
