@@ -47,12 +47,9 @@ export async function answerInProcess(
 ): Promise<JSONRPCMessage> {
   const transport = new OneAnswerTransport(message.id);
   await server.connect(transport);
-  try {
-    transport.onmessage?.(message, { authInfo });
-    return await transport.answer;
-  } finally {
-    void server.close().catch(() => undefined);
-  }
+  transport.onmessage?.(message, { authInfo });
+  // Not closed once answered (see ANSWERED_EXCHANGES_ARE_NOT_CLOSED in sse-answer.ts).
+  return await transport.answer;
 }
 
 /** Carries one request in and its answer out; a quick tool sends nothing else on the way. */

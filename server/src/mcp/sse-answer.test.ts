@@ -5,12 +5,16 @@ import { streamInProcess } from './sse-answer.js';
 
 const AUTH = { token: '', clientId: 'alice', scopes: [] };
 
-/** A server with tools that answer at once, report progress, log, or wait until they are aborted. */
-function server(onAbort?: (reason: unknown) => void) {
+/**
+ * A server with tools that answer at once, report progress, log, or wait until they are aborted. `signals` gets
+ * the signal of each echo call.
+ */
+function server(onAbort?: (reason: unknown) => void, signals: AbortSignal[] = []) {
   const mcp = new McpServer({ name: 't', version: '1' }, { capabilities: { tools: {}, logging: {} } });
-  mcp.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
-    content: [{ type: 'text', text }],
-  }));
+  mcp.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }, ctx) => {
+    signals.push(ctx.mcpReq.signal);
+    return { content: [{ type: 'text', text }] };
+  });
   mcp.registerTool('chatty', { inputSchema: z.object({}) }, async (_args, ctx) => {
     const token = ctx.mcpReq._meta?.progressToken;
     if (token !== undefined)
@@ -99,6 +103,20 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
     );
     answer.hangUp();
     expect(seen.startsWith(': keepalive\n\n')).toBe(true);
+  });
+
+  it('answering ends the exchange without aborting the call (its signal stays quiet)', async () => {
+    const signals: AbortSignal[] = [];
+    const answer = await streamInProcess(
+      server(undefined, signals),
+      call(12, 'echo', { text: 'hi' }),
+      AUTH,
+      60_000,
+    );
+    expect(events(await text(answer.body))).toHaveLength(1);
+    // The SDK's own clean-up after the answer has run by now.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(signals.map((signal) => signal.aborted)).toEqual([false]);
   });
 
   it('a hang-up aborts the running handler and ends the stream without an answer', async () => {
