@@ -1,20 +1,33 @@
-import { keyFromFragment } from './route.js';
+import { keyFromFragment, linkedKeyChoice } from './route.js';
 
 const KEY_STORAGE = 'earshot.key';
 
+export interface KeyChoice {
+  /** The key to sign in with now (null: none yet). */
+  readonly key: string | null;
+  /** A key the link carried that is not this browser's: used only if the user says so (see linkedKeyChoice). */
+  readonly offered: string | null;
+}
+
 /**
- * Takes `#key=…` from the URL (then removes it from the address bar and history), else the saved key. On the
- * consent page a key in the URL is removed and never taken (see keyFromFragment).
+ * Takes `#key=…` from the URL (then removes it from the address bar and history) when this browser keeps no
+ * other key; a different one is offered, not taken. On the consent page a key in the URL is removed and never
+ * taken (see keyFromFragment).
  */
-export function takeKey(): string | null {
-  const { key, hash } = keyFromFragment(location.hash);
+export function takeKey(): KeyChoice {
+  const { key: linked, hash } = keyFromFragment(location.hash);
   // Keep the key out of the address bar, history and screenshots.
   if (hash !== location.hash) history.replaceState(null, '', location.pathname + location.search + hash);
-  if (key) {
-    localStorage.setItem(KEY_STORAGE, key);
-    return key;
+  const saved = savedKey();
+  switch (linkedKeyChoice(linked, saved)) {
+    case 'take':
+      localStorage.setItem(KEY_STORAGE, linked!);
+      return { key: linked, offered: null };
+    case 'ask':
+      return { key: saved, offered: linked };
+    case 'none':
+      return { key: saved, offered: null };
   }
-  return savedKey();
 }
 
 /** The key this browser keeps, without looking at the URL. */
@@ -35,4 +48,9 @@ export function base64url(text: string): string {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The last characters of a key: enough for its owner to recognise it, too few to use. */
+export function keyHint(key: string): string {
+  return `…${key.slice(-4)}`;
 }

@@ -13,6 +13,7 @@ import { historyView } from './views/history.js';
 import { nowPlaying } from './views/now-playing.js';
 import { queueView } from './views/queue.js';
 import { settingsView } from './views/settings.js';
+import { switchKeyPage } from './views/switch-key.js';
 import { tryItView } from './views/try-it.js';
 import { usageView } from './views/usage.js';
 import { voicesView } from './views/voices.js';
@@ -191,12 +192,19 @@ function shell(ctx: ConsoleContext): void {
 
 void loadConfig().then((config) => {
   // takeKey first: on the consent route it drops a key the link carried without taking it.
-  const key = takeKey();
+  const { key, offered } = takeKey();
   if (isConsentRoute(location.hash)) {
     consentPage(root, config, consentRequestId(location.hash), setConnection);
     // Leaving it (Back, an edited address) starts the console afresh.
     window.addEventListener('hashchange', () => location.reload());
     return;
+  }
+  if (key && offered) {
+    // Another account's key in the link: nothing switches until the user says so.
+    return switchKeyPage(root, config, key, offered, setConnection, (chosen) => {
+      saveKey(chosen);
+      void start(config, chosen);
+    });
   }
   return start(config, key);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consentRequestId, isConsentRoute, keyFromFragment, safeRedirect } from './route.js';
+import { consentRequestId, isConsentRoute, keyFromFragment, linkedKeyChoice, safeRedirect } from './route.js';
 
 describe('a key in the URL fragment', () => {
   it('signs the console in and leaves the address bar clean', () => {
@@ -30,6 +30,22 @@ describe('a key in the URL fragment', () => {
 
   it('a malformed escape signs nothing in', () => {
     expect(keyFromFragment('#key=%E0%A4%A').key).toBeNull();
+  });
+});
+
+describe('a key in a link, against the key this browser keeps', () => {
+  it('is taken when the browser keeps none, or the same one', () => {
+    expect(linkedKeyChoice('esk_a', null)).toBe('take');
+    expect(linkedKeyChoice('esk_a', 'esk_a')).toBe('take');
+  });
+
+  it('is asked about when the browser keeps another (login forgery)', () => {
+    expect(linkedKeyChoice('esk_mallory', 'esk_alice')).toBe('ask');
+  });
+
+  it('is nothing when there is none', () => {
+    expect(linkedKeyChoice(null, 'esk_alice')).toBe('none');
+    expect(linkedKeyChoice(null, null)).toBe('none');
   });
 });
 

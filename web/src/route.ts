@@ -56,6 +56,18 @@ export function keyFromFragment(hash: string): FragmentKey {
   return { key, hash: '' };
 }
 
+/**
+ * What to do with a key a link carries, given the key this browser keeps: take it when the browser keeps none
+ * (the first open, from the URL `earshot serve` prints) or the same one; ask first when it keeps another. Taken
+ * silently, a link carrying someone else's key would switch the browser to their account (login forgery): its
+ * player would play their speech, its consent page approve apps as them, and whatever the user typed into its
+ * settings would go to them.
+ */
+export function linkedKeyChoice(linked: string | null, saved: string | null): 'none' | 'take' | 'ask' {
+  if (!linked) return 'none';
+  return saved && saved !== linked ? 'ask' : 'take';
+}
+
 /** Schemes a redirect may never have: they would run or show content in the console's place. */
 const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'blob:', 'vbscript:', 'file:', 'about:']);
 

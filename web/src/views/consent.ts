@@ -2,18 +2,13 @@ import type { OAuthPendingRequest } from '@earshot/protocol';
 import { Api, ApiRequestError } from '../api.js';
 import type { ConsoleConfig } from '../config.js';
 import { h, replace } from '../dom.js';
-import { forgetKey, saveKey, savedKey } from '../key.js';
+import { forgetKey, keyHint, saveKey, savedKey } from '../key.js';
 import { safeRedirect } from '../route.js';
 
 const SCOPE_TEXT: Record<string, string> = {
   earshot:
     'Everything your key can do: speak to your players, and read and change your voices, history and settings.',
 };
-
-/** The last characters of a key: enough for its owner to recognise it, too few to use. */
-function keyHint(key: string): string {
-  return `…${key.slice(-4)}`;
-}
 
 /**
  * The OAuth consent page (`#/consent?request=<id>`), where `GET /oauth/authorize` sends the browser. It never
