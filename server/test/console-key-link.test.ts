@@ -81,6 +81,19 @@ describe('a key in a console link (Chromium, real server)', () => {
     expect(await keptKey(page)).toBe(server.keys.mallory);
   });
 
+  it('with the kept key no longer accepted (a reset), switching leads, and still waits for the click', async () => {
+    const page = await browserOf();
+    await page.goto(`${server.url}/favicon.svg`);
+    await page.evaluate(() => localStorage.setItem('earshot.key', 'esk_from_before_a_reset'));
+    await page.goto(`${server.url}/#key=${server.keys.alice}`);
+    await page.locator('#switch-question', { hasText: 'no longer accepted' }).waitFor();
+    expect(await keptKey(page)).toBe('esk_from_before_a_reset');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('switch-change');
+    await page.getByRole('button', { name: 'Switch to alice' }).click();
+    await page.getByText('Connected as alice').waitFor();
+    expect(await keptKey(page)).toBe(server.keys.alice);
+  });
+
   it('a link whose key is not accepted says so and offers only to go on as before', async () => {
     const page = await browserOf('alice');
     await page.goto(`${server.url}/#key=esk_not_a_real_key`);

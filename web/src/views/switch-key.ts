@@ -49,7 +49,7 @@ export function switchKeyPage(
   void Promise.all([ownerOf(config, saved), ownerOf(config, offered)]).then(([current, linked]) => {
     const keep = h(
       'button',
-      { type: 'button', className: 'primary', id: 'switch-keep' },
+      { type: 'button', className: 'refused' in current ? '' : 'primary', id: 'switch-keep' },
       'user' in current ? `Stay signed in as ${current.user}` : 'Keep the saved key',
     );
     keep.addEventListener('click', () => choose(saved));
@@ -69,10 +69,12 @@ export function switchKeyPage(
     }
     const change = h(
       'button',
-      { type: 'button', id: 'switch-change' },
+      // With the saved key refused, switching is the likely wish (a new key after a reset): it leads then.
+      { type: 'button', id: 'switch-change', className: 'refused' in current ? 'primary' : '' },
       'user' in linked ? `Switch to ${linked.user}` : 'Switch to the link’s key',
     );
     change.addEventListener('click', () => choose(offered));
+    const unknown = [linked, current].find((owner): owner is { unknown: string } => 'unknown' in owner);
     replace(
       body,
       h(
@@ -91,15 +93,11 @@ export function switchKeyPage(
         'Switch only if that link is your own: this browser would then play that account’s speech, and apps you ' +
           'approve here would act as that account.',
       ),
-      'unknown' in linked || 'unknown' in current
-        ? h(
-            'p',
-            { className: 'hint' },
-            `Earshot could not say whose a key is: ${'unknown' in linked ? linked.unknown : (current as { unknown: string }).unknown}`,
-          )
+      unknown
+        ? h('p', { className: 'hint' }, `Earshot could not say whose a key is: ${unknown.unknown}`)
         : null,
       h('div', { className: 'row' }, keep, change),
     );
-    keep.focus();
+    ('refused' in current ? change : keep).focus();
   });
 }
