@@ -8,11 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTagOf } from '../src/auth/route-tag.js';
 import { connectPlayer } from './support/player.js';
 import {
+  LOOPBACK_REDIRECT,
   MemoryOAuthProvider,
   approve,
   codeFor,
   consoleCall,
   pendingRequestId,
+  pkcePair,
+  registerClient,
   tokenRequest,
 } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -274,6 +277,59 @@ describe('OAuth 2.1 for remote MCP clients', () => {
         refresh_token: String(issued.body?.refresh_token),
       });
       expect(await mcpStatus(String(refreshed.body?.access_token))).toBe(200);
+    } finally {
+      clockOffset = 0;
+    }
+  });
+
+  it('forgets a registration no token was issued to after a day; keeps one in use 60 days past its last token', async () => {
+    const DAY = 24 * HOUR;
+    /** What authorize answers for the client at `offset` from now: 302 to the consent page, or 400 and why. */
+    const authorizeAt = async (clientId: string, offset: number) => {
+      clockOffset = offset;
+      const url = new URL(`${server.url}/oauth/authorize`);
+      for (const [name, value] of Object.entries({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: LOOPBACK_REDIRECT,
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }))
+        url.searchParams.set(name, value);
+      const response = await fetch(url, { redirect: 'manual' });
+      return { status: response.status, text: await response.text() };
+    };
+    try {
+      const unused = await registerClient(server.url, {
+        client_name: 'Unused',
+        redirect_uris: [LOOPBACK_REDIRECT],
+      });
+      const unusedId = String(unused.body.client_id);
+      expect((await authorizeAt(unusedId, 23 * HOUR)).status).toBe(302);
+      const forgotten = await authorizeAt(unusedId, 25 * HOUR);
+      expect(forgotten.status).toBe(400);
+      expect(forgotten.text).toMatch(/Unknown or expired client_id: the app must register again/);
+
+      clockOffset = 0;
+      const used = await codeFor(server.url, server.keys.alice!);
+      const issued = await tokenRequest(server.url, {
+        grant_type: 'authorization_code',
+        code: used.code,
+        code_verifier: used.verifier,
+        redirect_uri: used.redirectUri,
+        client_id: used.clientId,
+      });
+      expect(issued.status).toBe(200);
+      expect((await authorizeAt(used.clientId, 59 * DAY)).status).toBe(302);
+      // A refresh on day 29 (the refresh token lives 30) keeps the client until day 89.
+      clockOffset = 29 * DAY;
+      const refreshed = await tokenRequest(server.url, {
+        grant_type: 'refresh_token',
+        refresh_token: String(issued.body?.refresh_token),
+      });
+      expect(refreshed.status).toBe(200);
+      expect((await authorizeAt(used.clientId, 88 * DAY)).status).toBe(302);
+      expect((await authorizeAt(used.clientId, 90 * DAY)).status).toBe(400);
     } finally {
       clockOffset = 0;
     }

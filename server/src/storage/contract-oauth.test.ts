@@ -59,9 +59,40 @@ describe.each(BACKENDS)('store contract: OAuth (%s)', (kind) => {
       redirectUris: ['http://127.0.0.1:9/cb'],
       createdAt: NOON.toISOString(),
     };
-    await store.oauth.putClient(client);
+    await store.oauth.putClient(client, later(60_000));
     expect(await other.oauth.getClient(clientId)).toEqual(client);
     expect(await other.oauth.getClient(`${clientId}y`)).toBeNull();
+  });
+
+  function client(clientId = unique('esc_')) {
+    return {
+      clientId,
+      clientName: null,
+      clientUri: null,
+      redirectUris: ['http://127.0.0.1:9/cb'],
+      createdAt: NOON.toISOString(),
+    };
+  }
+
+  it('forgets a client once it expires, unless it was kept longer; keeping never shortens', async () => {
+    const brief = client();
+    await store.oauth.putClient(brief, later(1000));
+    expect(await other.oauth.getClient(brief.clientId, later(999))).toEqual(brief);
+    expect(await other.oauth.getClient(brief.clientId, later(1000))).toBeNull();
+
+    const kept = client();
+    await store.oauth.putClient(kept, later(1000));
+    await store.oauth.keepClient(kept.clientId, later(5000));
+    // A keep for less (a slower issue finishing after a later one) leaves the later expiry.
+    await other.oauth.keepClient(kept.clientId, later(2000));
+    expect(await other.oauth.getClient(kept.clientId, later(4999))).toEqual(kept);
+    expect(await other.oauth.getClient(kept.clientId, later(5000))).toBeNull();
+  });
+
+  it('keeping a client that is not registered makes none', async () => {
+    const missing = unique('esc_');
+    await store.oauth.keepClient(missing, later(5000));
+    expect(await other.oauth.getClient(missing)).toBeNull();
   });
 
   it('hands a pending request out once, and never after it expired', async () => {
@@ -148,5 +179,11 @@ describe.each(BACKENDS)('store contract: OAuth (%s)', (kind) => {
     expect(await store.oauth.getSecret(s.hash, later(20))).toBeNull();
     if (kind === 'sqlite') expect(await store.oauth.getSecret(s.hash, NOON)).toBeNull();
     else expect(await store.oauth.getSecret(s.hash, NOON)).not.toBeNull();
+
+    const gone = client();
+    await store.oauth.putClient(gone, later(10));
+    await store.maintain(later(20));
+    if (kind === 'sqlite') expect(await store.oauth.getClient(gone.clientId, NOON)).toBeNull();
+    else expect(await store.oauth.getClient(gone.clientId, NOON)).not.toBeNull();
   });
 });

@@ -44,8 +44,12 @@ export interface StoredOAuthSecret {
 }
 
 export interface OAuthStore {
-  putClient(client: StoredOAuthClient): Promise<void>;
-  getClient(clientId: string): Promise<StoredOAuthClient | null>;
+  /** Keeps a registration until `expiresAt` (see OAUTH_LIFETIMES: unused ones go soon, used ones live on). */
+  putClient(client: StoredOAuthClient, expiresAt: Date): Promise<void>;
+  /** null when unknown or expired. */
+  getClient(clientId: string, now?: Date): Promise<StoredOAuthClient | null>;
+  /** Keeps a registered client at least until `until`: never shortens, and a no-op when there is none. */
+  keepClient(clientId: string, until: Date): Promise<void>;
 
   /** A pending authorization request (opaque JSON) under a random id, until `expiresAt`. */
   putRequest(id: string, doc: string, expiresAt: Date): Promise<void>;

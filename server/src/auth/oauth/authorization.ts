@@ -67,7 +67,7 @@ export class Authorization {
   /** A registered client, or the metadata document a URL client_id names; null (or throws why) when neither. */
   async resolveClient(clientId: string): Promise<ClientMetadata | StoredOAuthClient | null> {
     if (isMetadataClientId(clientId)) return loadClientMetadata(clientId, this.deps.fetchMetadata);
-    return this.deps.store.getClient(clientId);
+    return this.deps.store.getClient(clientId, this.deps.now());
   }
 
   async authorize(params: AuthorizeParams, origin: string): Promise<AuthorizeOutcome> {
@@ -79,7 +79,15 @@ export class Authorization {
     } catch (error) {
       return { kind: 'page', message: `The client could not be verified: ${(error as Error).message}.` };
     }
-    if (!client) return { kind: 'page', message: 'Unknown client_id: register the client first.' };
+    if (!client) {
+      return {
+        kind: 'page',
+        message:
+          'Unknown or expired client_id: the app must register again. (A registration no token was issued to ' +
+          'lasts a day; one in use, 60 days after its last sign-in or refresh.) Remove Earshot from the app and ' +
+          'add it back.',
+      };
+    }
     const redirectUri =
       params.redirect_uri ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
     if (!redirectUri) return { kind: 'page', message: 'The request has no redirect_uri.' };

@@ -7,6 +7,7 @@ import { routeTagOf } from '../route-tag.js';
 import { OAUTH_SCOPE, type OAuthGrant } from '@earshot/protocol';
 import type { StoredOAuthGrant, StoredOAuthSecret } from '../../storage/index.js';
 import type { CodeData, OAuthDeps } from './authorization.js';
+import { isMetadataClientId } from './client-metadata.js';
 import { OAuthError } from './errors.js';
 import { OAUTH_LIFETIMES } from './lifetimes.js';
 import {
@@ -126,6 +127,9 @@ export class Tokens {
       lastUsedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + OAUTH_LIFETIMES.refresh).toISOString(),
     });
+    // A client in use stays registered (a metadata-document client is not stored: nothing to keep).
+    if (!isMetadataClientId(grant.clientId))
+      await this.deps.store.keepClient(grant.clientId, new Date(now + OAUTH_LIFETIMES.client));
     return {
       access_token: access,
       token_type: 'Bearer',

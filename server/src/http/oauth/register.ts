@@ -3,6 +3,7 @@ import { OAUTH_SCOPE } from '@earshot/protocol';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { OAuthError } from '../../auth/oauth/index.js';
+import { OAUTH_LIFETIMES } from '../../auth/oauth/lifetimes.js';
 import { MAX_URI_LENGTH, redirectUriProblem } from '../../auth/oauth/redirect-uri.js';
 import { newId } from '../../auth/oauth/secrets.js';
 import type { AppDeps } from '../deps.js';
@@ -62,14 +63,16 @@ export function registerClientRoute(app: FastifyInstance, deps: AppDeps, limiter
       if ((body.response_types ?? ['code']).some((type) => type !== 'code'))
         throw new OAuthError('invalid_client_metadata', 'response_types may only be code.');
       const clientUri = body.client_uri?.startsWith('https://') ? body.client_uri : null;
+      const now = deps.oauth.now();
       const client = {
         clientId: newId('esc_'),
         clientName: body.client_name ?? null,
         clientUri,
         redirectUris: body.redirect_uris,
-        createdAt: deps.oauth.now().toISOString(),
+        createdAt: now.toISOString(),
       };
-      await deps.oauth.store.putClient(client);
+      // Kept a day unless a token is issued to it (tokens.ts keeps it then): see OAUTH_LIFETIMES.
+      await deps.oauth.store.putClient(client, new Date(now.getTime() + OAUTH_LIFETIMES.unusedClient));
       return reply
         .code(201)
         .header('cache-control', 'no-store')

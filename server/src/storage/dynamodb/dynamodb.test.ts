@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,11 +125,38 @@ describe('DynamoDB + S3 store', () => {
       lastUsedAt: null,
       expiresAt: new Date(expiresAt).toISOString(),
     });
-    const { Items } = await aws.dynamoClient().send(new ScanCommand({ TableName: 'earshot-oauth-ttl' }));
-    expect(Items?.map((item) => [item.PK?.S, item[STORE_TABLE.timeToLiveAttribute]?.N]).sort()).toEqual([
-      ['oauth#r#r1', String(Math.ceil(expiresAt / 1000))],
-      [`oauth#s#${'a'.repeat(64)}`, String(Math.ceil(expiresAt / 1000))],
-      ['u#alice', String(Math.ceil(expiresAt / 1000))],
+    await store.oauth.putClient(
+      {
+        clientId: 'c1',
+        clientName: null,
+        clientUri: null,
+        redirectUris: [],
+        createdAt: new Date(0).toISOString(),
+      },
+      new Date(expiresAt),
+    );
+    const clientPk = `oauth#c#${createHash('sha256').update('c1').digest('hex')}`;
+    const ttls = async () => {
+      const { Items } = await aws.dynamoClient().send(new ScanCommand({ TableName: 'earshot-oauth-ttl' }));
+      return Items?.map((item) => [item.PK?.S, item[STORE_TABLE.timeToLiveAttribute]?.N]).sort();
+    };
+    const seconds = (ms: number) => String(Math.ceil(ms / 1000));
+    expect(await ttls()).toEqual(
+      [
+        ['oauth#r#r1', seconds(expiresAt)],
+        [`oauth#s#${'a'.repeat(64)}`, seconds(expiresAt)],
+        ['u#alice', seconds(expiresAt)],
+        [clientPk, seconds(expiresAt)],
+      ].sort(),
+    );
+    // Keeping a client that is not there writes nothing (an update would otherwise make a bare item).
+    await store.oauth.keepClient('not-registered', new Date(expiresAt));
+    expect(await ttls()).toHaveLength(4);
+    // A client kept longer carries the later TTL.
+    await store.oauth.keepClient('c1', new Date(expiresAt + 86_400_000));
+    expect((await ttls())?.find(([pk]) => pk === clientPk)).toEqual([
+      clientPk,
+      seconds(expiresAt + 86_400_000),
     ]);
     await store.close();
   });

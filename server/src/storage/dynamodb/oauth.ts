@@ -59,13 +59,37 @@ export class DynamoOAuth implements OAuthStore {
     return result.Attributes;
   }
 
-  async putClient(client: StoredOAuthClient): Promise<void> {
-    await this.put('save an OAuth client', { ...clientKey(client.clientId), doc: JSON.stringify(client) });
+  async putClient(client: StoredOAuthClient, expiresAt: Date): Promise<void> {
+    const exp = expiresAt.getTime();
+    await this.put('save an OAuth client', {
+      ...clientKey(client.clientId),
+      doc: JSON.stringify(client),
+      exp,
+      ttl: ttl(exp),
+    });
   }
 
-  async getClient(clientId: string): Promise<StoredOAuthClient | null> {
+  async getClient(clientId: string, now = this.now()): Promise<StoredOAuthClient | null> {
     const item = await this.table.get('read an OAuth client', clientKey(clientId));
-    return typeof item?.doc === 'string' ? (JSON.parse(item.doc) as StoredOAuthClient) : null;
+    // A client registered before registrations expired has no `exp`: it lives until a token issue sets one.
+    const alive = item !== undefined && (item.exp === undefined || live(item, now));
+    return alive && typeof item.doc === 'string' ? (JSON.parse(item.doc) as StoredOAuthClient) : null;
+  }
+
+  async keepClient(clientId: string, until: Date): Promise<void> {
+    const exp = until.getTime();
+    try {
+      // Only a client that exists, and only later: of two issues at once, the later expiry stays.
+      await this.table.update('keep an OAuth client', {
+        Key: clientKey(clientId),
+        UpdateExpression: 'SET exp = :exp, #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(exp) OR exp < :exp)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':exp': exp, ':ttl': ttl(exp) },
+      });
+    } catch (error) {
+      if (!isConditionFailure((error as Error).cause)) throw error;
+    }
   }
 
   async putRequest(id: string, doc: string, expiresAt: Date): Promise<void> {

@@ -41,8 +41,9 @@ export class SqliteOAuth implements OAuthStore {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      putClient: p('INSERT OR REPLACE INTO oauth_clients (client_id, doc) VALUES (?, ?)'),
-      getClient: p('SELECT doc FROM oauth_clients WHERE client_id = ?'),
+      putClient: p('INSERT OR REPLACE INTO oauth_clients (client_id, doc, expires_at) VALUES (?, ?, ?)'),
+      getClient: p('SELECT doc FROM oauth_clients WHERE client_id = ? AND expires_at > ?'),
+      keepClient: p('UPDATE oauth_clients SET expires_at = max(expires_at, ?) WHERE client_id = ?'),
       putRequest: p('INSERT OR REPLACE INTO oauth_requests (id, doc, expires_at) VALUES (?, ?, ?)'),
       getRequest: p('SELECT doc FROM oauth_requests WHERE id = ? AND expires_at > ?'),
       takeRequest: p('DELETE FROM oauth_requests WHERE id = ? RETURNING doc, expires_at'),
@@ -65,20 +66,27 @@ export class SqliteOAuth implements OAuthStore {
         'UPDATE oauth_secrets SET used = 1 WHERE hash = ? AND expires_at > ? AND used = 0 RETURNING *',
       ),
       deleteSecret: p('DELETE FROM oauth_secrets WHERE hash = ?'),
+      expireClients: p('DELETE FROM oauth_clients WHERE expires_at <= ?'),
       expireRequests: p('DELETE FROM oauth_requests WHERE expires_at <= ?'),
       expireGrants: p('DELETE FROM oauth_grants WHERE expires_at <= ?'),
       expireSecrets: p('DELETE FROM oauth_secrets WHERE expires_at <= ?'),
     };
   }
 
-  async putClient(client: StoredOAuthClient): Promise<void> {
-    this.run('save an OAuth client', () => this.s.putClient!.run(client.clientId, JSON.stringify(client)));
+  async putClient(client: StoredOAuthClient, expiresAt: Date): Promise<void> {
+    this.run('save an OAuth client', () =>
+      this.s.putClient!.run(client.clientId, JSON.stringify(client), expiresAt.getTime()),
+    );
   }
 
-  async getClient(clientId: string): Promise<StoredOAuthClient | null> {
-    const row = this.run('read an OAuth client', () => this.s.getClient!.get(clientId)) as
+  async getClient(clientId: string, now = this.now()): Promise<StoredOAuthClient | null> {
+    const row = this.run('read an OAuth client', () => this.s.getClient!.get(clientId, now.getTime())) as
       { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as StoredOAuthClient) : null;
+  }
+
+  async keepClient(clientId: string, until: Date): Promise<void> {
+    this.run('keep an OAuth client', () => this.s.keepClient!.run(until.getTime(), clientId));
   }
 
   async putRequest(id: string, doc: string, expiresAt: Date): Promise<void> {
@@ -179,11 +187,11 @@ export class SqliteOAuth implements OAuthStore {
     this.run('delete an OAuth token', () => this.s.deleteSecret!.run(hash));
   }
 
-  /** Deletes every expired request, grant and secret; returns how many rows went. */
+  /** Deletes every expired client, request, grant and secret; returns how many rows went. */
   expire(now: Date): number {
     const at = now.getTime();
     return this.run('remove expired OAuth records', () =>
-      ['expireRequests', 'expireGrants', 'expireSecrets']
+      ['expireClients', 'expireRequests', 'expireGrants', 'expireSecrets']
         .map((name) => Number(this.s[name]!.run(at).changes))
         .reduce((a, b) => a + b, 0),
     );

@@ -104,6 +104,13 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX oauth_secrets_by_expiry ON oauth_secrets (expires_at);
   `,
+  // 4: registered OAuth clients expire (OAUTH_LIFETIMES): those registered before get the lifetime of a client
+  // just used, 60 days from the upgrade, and live on while tokens are issued to them.
+  `
+  ALTER TABLE oauth_clients ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE oauth_clients SET expires_at = unixepoch() * 1000 + 60 * 86400000;
+  CREATE INDEX oauth_clients_by_expiry ON oauth_clients (expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -134,6 +134,29 @@ describe('SQLite store', () => {
     expect((await store.findCached('alice', 'k'))?.id).toBe('before');
   });
 
+  it('migrates a version-3 database: clients registered before are kept 60 days from the upgrade, then go', async () => {
+    const dir = await dataDir();
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    for (const migration of MIGRATIONS.slice(0, 3)) raw.exec(migration);
+    raw.exec('PRAGMA user_version = 3');
+    const client = {
+      clientId: 'esc_old',
+      clientName: 'Old',
+      clientUri: null,
+      redirectUris: [],
+      createdAt: at(0),
+    };
+    raw
+      .prepare('INSERT INTO oauth_clients (client_id, doc) VALUES (?, ?)')
+      .run(client.clientId, JSON.stringify(client));
+    raw.close();
+    const upgraded = Date.now();
+    const store = openStore({ dataDir: dir });
+    const day = 86_400_000;
+    expect(await store.oauth.getClient('esc_old', new Date(upgraded + 59 * day))).toEqual(client);
+    expect(await store.oauth.getClient('esc_old', new Date(upgraded + 61 * day))).toBeNull();
+  });
+
   async function damaged(damage: 'garbage' | 'truncated' | 'page'): Promise<{ dir: string; path: string }> {
     const dir = await dataDir();
     const path = join(dir, 'earshot.db');
