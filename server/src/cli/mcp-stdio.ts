@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env.js';
 import { createLogger } from '../logger.js';
 import { startStdioBridge } from '../mcp/stdio-bridge.js';
-import { startEarshot, type RunningEarshot } from '../runtime.js';
+import type { RunningEarshot } from '../runtime.js';
 import { CliError } from './errors.js';
 import { isEarshot } from './probe.js';
 
@@ -69,6 +69,8 @@ async function localTarget(env: NodeJS.ProcessEnv, logger: Logger): Promise<Targ
     );
   let running: RunningEarshot;
   try {
+    // Loaded only here: a bridge to a server elsewhere (EARSHOT_URL) never loads the server's own modules.
+    const { startEarshot } = await import('../runtime.js');
     running = await startEarshot(config, { logger });
   } catch (error) {
     // Another `earshot mcp` started at the same moment and won the port: use its server.

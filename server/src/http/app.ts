@@ -11,6 +11,7 @@ import { OAUTH_PUBLIC_ROUTES, registerOAuthRoutes } from './oauth/index.js';
 import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRouteRing, RoutedPlayers } from './route-ring.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
 
@@ -25,6 +26,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts = httpServerTimeouts(deps.config.connections);
   const app = Fastify({
     loggerInstance,
+    // Ajv and fast-json-stringify load only if a route ever declares a schema (see schema-compilers.ts).
+    schemaController: { compilersFactory: lazySchemaCompilers },
     http: timeouts,
     requestTimeout: timeouts.requestTimeout,
     keepAliveTimeout: timeouts.keepAliveTimeout,
