@@ -3,6 +3,7 @@ import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import type { ElevenLabsHttp } from './elevenlabs-http.js';
 import type { SynthesisRequest } from './types.js';
+import { creditsCharged } from './elevenlabs-credits.js';
 
 /**
  * One whole clip in an asked `output_format` (text_to_speech's `output_format`): the plain, non-streaming
@@ -53,9 +54,8 @@ export async function renderClip(
       cause: error,
     });
   }
-  const cost = response.headers.get('character-cost');
   return {
     audio: Buffer.concat(chunks),
-    credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : request.text.length,
+    credits: creditsCharged(response.headers.get('character-cost'), request.text.length),
   };
 }

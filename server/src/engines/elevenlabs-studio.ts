@@ -22,6 +22,7 @@ import type {
   VoiceDesign,
 } from './studio.js';
 import type { SynthesisStream } from './types.js';
+import { creditsCharged } from './elevenlabs-credits.js';
 
 const SAMPLE_RATE = 24_000;
 
@@ -50,11 +51,10 @@ export class ElevenLabsStudio implements Studio {
     } catch (error) {
       throw fromElevenLabsError(error, {});
     }
-    const cost = response.rawResponse.headers.get('character-cost');
     return {
       format: { mimeType: 'audio/pcm', sampleRate: SAMPLE_RATE, channels: 1 },
       requestId: response.rawResponse.headers.get('request-id') ?? undefined,
-      credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : 0,
+      credits: creditsCharged(response.rawResponse.headers.get('character-cost'), 0),
       events: audioEvents(response.data, signal),
     };
   }
@@ -115,10 +115,9 @@ export class ElevenLabsStudio implements Studio {
           { abortSignal: signal },
         )
         .withRawResponse();
-      const cost = response.rawResponse.headers.get('character-cost');
       return {
         text: response.data.text,
-        credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : 0,
+        credits: creditsCharged(response.rawResponse.headers.get('character-cost'), 0),
         previews: response.data.previews.map((preview) => ({
           generatedVoiceId: preview.generatedVoiceId,
           pcm: Buffer.from(preview.audioBase64, 'base64'),

@@ -5,6 +5,7 @@ import { EarshotError } from '../errors.js';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import type { AudioUpload, MusicRequest, SpeechToSpeechRequest, VoiceCloneRequest } from './studio.js';
 import type { SynthesisEvent, SynthesisStream } from './types.js';
+import { creditsCharged } from './elevenlabs-credits.js';
 
 /** What players take without transcoding: the format speak asks for. */
 const OPUS_OUTPUT = 'opus_48000_32';
@@ -17,8 +18,7 @@ function upload(file: AudioUpload) {
 }
 
 function creditsOf(headers: Headers): number {
-  const cost = headers.get('character-cost');
-  return cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : 0;
+  return creditsCharged(headers.get('character-cost'), 0);
 }
 
 /** Instant voice cloning (`POST /v1/voices/add`, multipart). */

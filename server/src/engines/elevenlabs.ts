@@ -14,6 +14,7 @@ import type {
   SynthesisStream,
   VoiceEngine,
 } from './types.js';
+import { creditsCharged } from './elevenlabs-credits.js';
 
 /**
  * Ogg Opus at 32 kbit/s: a twelfth of 24 kHz PCM (384 kbit/s) for speech that sounds as good; players decode it
@@ -161,11 +162,10 @@ export class ElevenLabsEngine implements VoiceEngine {
       throw mapped.code === 'quota_exceeded' ? await this.withResetTime(mapped) : mapped;
     }
     const headers = response.headers;
-    const cost = headers.get('character-cost');
     return {
       format: this.streamFormat,
       requestId: headers.get('request-id') ?? undefined,
-      credits: cost !== null && Number.isFinite(Number(cost)) ? Number(cost) : request.text.length,
+      credits: creditsCharged(headers.get('character-cost'), request.text.length),
       events: readTimestampedStream(response.body, signal, idle),
     };
   }
