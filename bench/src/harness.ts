@@ -104,6 +104,7 @@ export async function runOnce(
       maxSockets: sizes.users * sizes.playersPerUser + sizes.speaking * 2,
       logLevel: options.serverLogLevel,
       cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
+      cpuProfIntervalUs: options.serverCpuProfInterval,
     });
     floor = await startFloor({ cpu: cpus.serverCpu, upstreamUrl: standinUrl, upstreamKey });
     const ctx: RunContext = {

@@ -19,6 +19,9 @@ Earshot and the floor in the same run, prints a table per scenario and writes JS
   --server-log-level L EARSHOT_LOG_LEVEL for the server under test (default: unset, i.e. info, as deployed)
   --server-cpu-prof DIR  run Earshot (the long-running server of each run) with node --cpu-prof, writing its
                        .cpuprofile into DIR when it stops (open it in Chrome DevTools or speedscope)
+  --server-cpu-prof-interval US  sampling interval of that profile in µs (default Node's 1000). Finer shows a
+                       single speech's path, at a cost to the figures; pinned, the sampler shares the server's
+                       core and samples late while it is busy (gaps of ms): add --no-pin to see the fine grain
   --no-pin             do not pin processes to CPUs`;
 
 export interface Sizes {
@@ -47,6 +50,8 @@ export interface BenchOptions {
   readonly serverLogLevel: string | undefined;
   /** Where Earshot writes a CPU profile (node --cpu-prof), when asked. */
   readonly serverCpuProf: string | undefined;
+  /** Its sampling interval in µs (node --cpu-prof-interval), when not Node's default. */
+  readonly serverCpuProfInterval: number | undefined;
   readonly pin: boolean;
 }
 
@@ -95,6 +100,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       speaking: { type: 'string' },
       'server-log-level': { type: 'string' },
       'server-cpu-prof': { type: 'string' },
+      'server-cpu-prof-interval': { type: 'string' },
       'no-pin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -129,6 +135,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     sizes,
     serverLogLevel: values['server-log-level'],
     serverCpuProf: values['server-cpu-prof'],
+    serverCpuProfInterval:
+      values['server-cpu-prof-interval'] === undefined
+        ? undefined
+        : count(values['server-cpu-prof-interval'], 'server-cpu-prof-interval', 1000, 10),
     pin: values['no-pin'] !== true,
   };
 }

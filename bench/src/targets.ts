@@ -67,6 +67,8 @@ export interface EarshotStart {
   readonly logLevel: string | undefined;
   /** Profile the server (node --cpu-prof) into this directory; written when it stops. */
   readonly cpuProfDir?: string | undefined;
+  /** That profile's sampling interval in µs (Node's default when unset). */
+  readonly cpuProfIntervalUs?: number | undefined;
 }
 
 /** The server environment the benchmark sets, besides keys and data: printed with the results. */
@@ -86,7 +88,14 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
     const port = await freePort();
     const logPath = join(options.dataDir, `server-${port}.log`);
     const log = openSync(logPath, 'a');
-    const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+    const profile = options.cpuProfDir
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          options.cpuProfDir,
+          ...(options.cpuProfIntervalUs ? ['--cpu-prof-interval', String(options.cpuProfIntervalUs)] : []),
+        ]
+      : [];
     const child = Child.spawn('earshot serve', [...profile, ENTRY.earshot, 'serve'], {
       cpu: options.cpu,
       stdio: ['ignore', log, log],
