@@ -15,6 +15,7 @@ import {
   consoleCall,
   pendingRequestId,
   pkcePair,
+  redeem,
   registerClient,
   tokenRequest,
 } from './support/oauth.js';
@@ -186,19 +187,13 @@ describe('OAuth 2.1 for remote MCP clients', () => {
   });
 
   it('rotates refresh tokens; reusing an old one revokes the grant', async () => {
-    const { clientId, code, verifier, redirectUri } = await codeFor(server.url, server.keys.alice!);
-    const issued = await tokenRequest(server.url, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: redirectUri,
-      client_id: clientId,
-    });
+    const granted = await codeFor(server.url, server.keys.alice!);
+    const issued = await redeem(server.url, granted);
     const oldRefresh = String(issued.body?.refresh_token);
     const rotated = await tokenRequest(server.url, {
       grant_type: 'refresh_token',
       refresh_token: oldRefresh,
-      client_id: clientId,
+      client_id: granted.clientId,
     });
     expect(rotated.status).toBe(200);
     expect(rotated.body?.refresh_token).not.toBe(oldRefresh);
@@ -207,7 +202,7 @@ describe('OAuth 2.1 for remote MCP clients', () => {
     const reuse = await tokenRequest(server.url, {
       grant_type: 'refresh_token',
       refresh_token: oldRefresh,
-      client_id: clientId,
+      client_id: granted.clientId,
     });
     expect(reuse).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await mcpStatus(newAccess)).toBe(401);
@@ -220,13 +215,7 @@ describe('OAuth 2.1 for remote MCP clients', () => {
 
   it('a refresh token presented as a code is refused without spending it', async () => {
     const a = await codeFor(server.url, server.keys.alice!);
-    const issued = await tokenRequest(server.url, {
-      grant_type: 'authorization_code',
-      code: a.code,
-      code_verifier: a.verifier,
-      redirect_uri: a.redirectUri,
-      client_id: a.clientId,
-    });
+    const issued = await redeem(server.url, a);
     const refresh = String(issued.body?.refresh_token);
     const misuse = await tokenRequest(server.url, {
       grant_type: 'authorization_code',
@@ -253,14 +242,8 @@ describe('OAuth 2.1 for remote MCP clients', () => {
   });
 
   it('an access token stops working after an hour, and a refresh gives a working one', async () => {
-    const { clientId, code, verifier, redirectUri } = await codeFor(server.url, server.keys.alice!);
-    const issued = await tokenRequest(server.url, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: redirectUri,
-      client_id: clientId,
-    });
+    const granted = await codeFor(server.url, server.keys.alice!);
+    const issued = await redeem(server.url, granted);
     expect(issued.body?.expires_in).toBe(3600);
     const token = String(issued.body?.access_token);
     expect(await mcpStatus(token)).toBe(200);
@@ -312,13 +295,7 @@ describe('OAuth 2.1 for remote MCP clients', () => {
 
       clockOffset = 0;
       const used = await codeFor(server.url, server.keys.alice!);
-      const issued = await tokenRequest(server.url, {
-        grant_type: 'authorization_code',
-        code: used.code,
-        code_verifier: used.verifier,
-        redirect_uri: used.redirectUri,
-        client_id: used.clientId,
-      });
+      const issued = await redeem(server.url, used);
       expect(issued.status).toBe(200);
       expect((await authorizeAt(used.clientId, 59 * DAY)).status).toBe(302);
       // A refresh on day 29 (the refresh token lives 30) keeps the client until day 89.
@@ -337,13 +314,7 @@ describe('OAuth 2.1 for remote MCP clients', () => {
 
   it('revocation: an access token at /oauth/revoke, a grant from the Connect view; unknown tokens are fine', async () => {
     const a = await codeFor(server.url, server.keys.alice!);
-    const issued = await tokenRequest(server.url, {
-      grant_type: 'authorization_code',
-      code: a.code,
-      code_verifier: a.verifier,
-      redirect_uri: a.redirectUri,
-      client_id: a.clientId,
-    });
+    const issued = await redeem(server.url, a);
     const token = String(issued.body?.access_token);
     expect((await tokenRequest(server.url, { token }, '/oauth/revoke')).status).toBe(200);
     expect(await mcpStatus(token)).toBe(401);

@@ -168,3 +168,17 @@ export async function codeFor(
   const redirect = await approve(baseUrl, key, await pendingRequestId(url));
   return { clientId, code: redirect.searchParams.get('code') ?? '', verifier, redirectUri };
 }
+
+/** Redeems a code from codeFor at the token endpoint, as its client does. */
+export function redeem(
+  baseUrl: string,
+  granted: { clientId: string; code: string; verifier: string; redirectUri: string },
+): ReturnType<typeof tokenRequest> {
+  return tokenRequest(baseUrl, {
+    grant_type: 'authorization_code',
+    code: granted.code,
+    code_verifier: granted.verifier,
+    redirect_uri: granted.redirectUri,
+    client_id: granted.clientId,
+  });
+}
