@@ -21,7 +21,7 @@ export function takeKey(): KeyChoice {
   const saved = savedKey();
   switch (linkedKeyChoice(linked, saved)) {
     case 'take':
-      localStorage.setItem(KEY_STORAGE, linked!);
+      saveKey(linked!);
       return { key: linked, offered: null };
     case 'ask':
       return { key: saved, offered: linked };

@@ -61,6 +61,12 @@ export interface OAuthDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** A lifetime in whole days, for messages ("1 day", "60 days"). */
+function days(ms: number): string {
+  const count = Math.round(ms / 86_400_000);
+  return `${count} ${count === 1 ? 'day' : 'days'}`;
+}
+
 export class Authorization {
   constructor(private readonly deps: OAuthDeps) {}
 
@@ -84,8 +90,8 @@ export class Authorization {
         kind: 'page',
         message:
           'Unknown or expired client_id: the app must register again. (A registration no token was issued to ' +
-          'lasts a day; one in use, 60 days after its last sign-in or refresh.) Remove Earshot from the app and ' +
-          'add it back.',
+          `lasts ${days(OAUTH_LIFETIMES.unusedClient)}; one in use, ${days(OAUTH_LIFETIMES.client)} after its ` +
+          'last sign-in or refresh.) Remove Earshot from the app and add it back.',
       };
     }
     const redirectUri =
