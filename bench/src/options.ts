@@ -36,7 +36,7 @@ export interface Sizes {
   readonly speaking: number;
   /** d: calls of each kind. */
   readonly calls: number;
-  /** e: start-ups of each kind. */
+  /** e: start-ups of each kind (the first with an empty compile cache, the others reading it). */
   readonly startups: number;
 }
 
@@ -65,7 +65,7 @@ const FULL: Sizes = {
   playersPerUser: 5,
   speaking: 200,
   calls: 1000,
-  startups: 3,
+  startups: 4,
 };
 const QUICK: Sizes = {
   roundsSingle: 2,
@@ -75,7 +75,7 @@ const QUICK: Sizes = {
   playersPerUser: 2,
   speaking: 3,
   calls: 20,
-  startups: 1,
+  startups: 2,
 };
 
 function count(value: string | undefined, name: string, fallback: number, min = 1): number {

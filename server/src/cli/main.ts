@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keepCompiledCode } from './compile-cache.js';
 import { CliError, explainError } from './errors.js';
 import { COMMAND_USAGE, earshotVersion, USAGE, type Command } from './usage.js';
 
@@ -18,6 +19,8 @@ function helpOnly(command: Command, argv: string[]): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
+  // Before any command loads its modules: the next start reads their compiled code (compile-cache.ts).
+  keepCompiledCode();
   if (Object.hasOwn(COMMAND_USAGE, command)) usage = COMMAND_USAGE[command as Command];
   switch (command) {
     case 'serve':

@@ -13,7 +13,10 @@ export const LANGUAGE_CODE_MODELS: readonly string[] = [
   'eleven_v3',
 ];
 
-const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+/** Made at first use: building it loads ICU's language names, ~20 ms that every start would pay for a rare field. */
+let languageNames: Intl.DisplayNames | undefined;
+const nameOf = (code: string): string | undefined =>
+  (languageNames ??= new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' })).of(code);
 
 /** A real two-letter ISO 639-1 code ("de", "ja"), lowercased; "xx" or "deu" are refused. */
 export const LanguageSchema = z
@@ -21,14 +24,14 @@ export const LanguageSchema = z
   .max(2, 'language must be a two-letter ISO 639-1 code, e.g. "de"')
   .regex(/^[A-Za-z]{2}$/, 'language must be a two-letter ISO 639-1 code, e.g. "de"')
   .transform((code) => code.toLowerCase())
-  .refine((code) => LANGUAGE_NAMES.of(code) !== undefined && LANGUAGE_NAMES.of(code) !== code, {
+  .refine((code) => nameOf(code) !== undefined && nameOf(code) !== code, {
     error: (issue) =>
       `"${String(issue.input)}" is not an ISO 639-1 language code; use two letters, e.g. "de"`,
   });
 
 /** "German (de)". */
 export function languageName(code: string): string {
-  return `${LANGUAGE_NAMES.of(code) ?? code} (${code})`;
+  return `${nameOf(code) ?? code} (${code})`;
 }
 
 /**
