@@ -1,6 +1,6 @@
 /**
  * Keeps V8's compiled code for the modules a command loads on disk, so the next start reads it instead of
- * compiling again (Node's module compile cache): about a tenth of `earshot serve`'s or `earshot mcp`'s start
+ * compiling again (Node's module compile cache): measured 5–10% of `earshot serve`'s or `earshot mcp`'s start
  * once warm. Every agent session spawns `earshot mcp`, so after the first start all of them are warm.
  *
  * The cache lives with the install that runs, in its node_modules folder (`node_modules/.cache/earshot`, where
@@ -27,7 +27,7 @@ export function keepCompiledCode(from: string = fileURLToPath(import.meta.url)):
 
 /** The cache folder of the install `file` belongs to: the nearest node_modules at or above it, `.cache/earshot`. */
 export function installCacheDir(file: string): string | undefined {
-  for (let dir = dirname(file); ; ) {
+  for (let dir = dirname(file); ;) {
     // Earshot installed as a package (…/node_modules/earshot/dist/…), or a checkout with its own node_modules.
     if (basename(dir) === 'node_modules') return join(dir, '.cache', 'earshot');
     if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'earshot');
