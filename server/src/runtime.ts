@@ -31,6 +31,11 @@ export interface StartOptions {
   readonly fetchClientMetadata?: ClientMetadataFetcher;
   /** Registration and authorize rate limits (default 20 and 60 per address and minute). */
   readonly oauthLimits?: Partial<OAuthRateLimits>;
+  /**
+   * The clock that holds a begun MCP call's remaining work behind newly arriving calls (BehindNewCalls; tests
+   * stop it to keep a call between its speech starting and its handler taking over). @default performance.now
+   */
+  readonly mcpTurnClock?: () => number;
 }
 
 export interface RunningEarshot {
@@ -96,6 +101,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     speech,
     settings,
     lifecycle,
+    ...(options.mcpTurnClock && { mcpTurnClock: options.mcpTurnClock }),
     oauth: createOAuthServer({
       store: store.oauth,
       now: options.oauthNow,

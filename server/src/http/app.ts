@@ -101,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     authenticate,
     sseKeepaliveMs: deps.config.sseKeepaliveMs,
+    ...(deps.mcpTurnClock && { turnClock: deps.mcpTurnClock }),
   });
   await registerStatic(app);
   return app;

@@ -26,4 +26,6 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   /** Earshot's OAuth 2.1 authorization server (its access tokens act as the approving user). */
   readonly oauth: OAuthServer;
+  /** See StartOptions.mcpTurnClock. */
+  readonly mcpTurnClock?: () => number;
 }

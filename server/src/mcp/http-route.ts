@@ -29,6 +29,8 @@ export interface McpRouteOptions {
   readonly authenticate: onRequestHookHandler;
   /** How often a silent SSE response gets a keepalive comment (see keepalive.ts). @default SSE_KEEPALIVE_MS */
   readonly sseKeepaliveMs?: number;
+  /** BehindNewCalls' clock (see StartOptions.mcpTurnClock). @default performance.now */
+  readonly turnClock?: () => number;
 }
 
 /**
@@ -50,7 +52,7 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
   const keepAliveMs = options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS;
   // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
   const calls = new WeakMap<Request, ToolCallRequest>();
-  const behindNewCalls = new BehindNewCalls();
+  const behindNewCalls = new BehindNewCalls(options.turnClock && { now: options.turnClock });
   /** Begins `call` for `user` (see ToolSet.begin), then waits while new calls keep arriving. */
   const begin = async (call: ToolCallRequest, user: string) => {
     call.begun = mcp.begin(call.tool, call.args, user);

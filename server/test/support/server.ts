@@ -40,6 +40,8 @@ export async function startTestServer(
     oauthNow?: () => Date;
     fetchClientMetadata?: ClientMetadataFetcher;
     oauthLimits?: Partial<OAuthRateLimits>;
+    /** BehindNewCalls' clock (see StartOptions.mcpTurnClock). */
+    mcpTurnClock?: () => number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
@@ -63,6 +65,7 @@ export async function startTestServer(
       oauthNow: options.oauthNow,
       fetchClientMetadata: options.fetchClientMetadata,
       oauthLimits: options.oauthLimits,
+      mcpTurnClock: options.mcpTurnClock,
     });
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;
@@ -93,7 +96,7 @@ export async function startTestServer(
 /** A test server on the ElevenLabs engine, whose upstream is a stand-in started with it (no retries). */
 export async function startWithStandin(
   upstreamKey: string,
-  options: { readonly env?: Record<string, string> } = {},
+  options: { readonly env?: Record<string, string>; readonly mcpTurnClock?: () => number } = {},
 ): Promise<{
   readonly standin: Standin;
   readonly server: TestServer;
@@ -103,6 +106,7 @@ export async function startWithStandin(
   const server = await startTestServer({
     engine: new ElevenLabsEngine({ apiKey: upstreamKey, baseUrl: standin.url, maxRetries: 0 }),
     env: { ELEVENLABS_API_KEY: upstreamKey, ELEVENLABS_BASE_URL: standin.url, ...options.env },
+    mcpTurnClock: options.mcpTurnClock,
   });
   return {
     standin,
