@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 60_000;
  *
  * Earshot keeps V8's compiled code between starts (cli/compile-cache.ts). Each kind of start gets a compile cache
  * of its own, empty at first (NODE_COMPILE_CACHE, Node's setting, here pointing into this run's folder): its
- * first start is the first after an install (`*.cold`), the median of the others every later start.
+ * first start is the first after an install (`e.*Cold`), the median of the others every later start (`e.*`).
  */
 export async function startup(ctx: RunContext): Promise<void> {
   const upstream = {
