@@ -1,7 +1,8 @@
-// A speak call begins its speech as soon as the route has read it, then waits while newer calls arrive
-// (BehindNewCalls) before its handler takes over and registers for cancellation itself. A
-// notifications/cancelled naming the call in that window must still stop the speech: it is paying ElevenLabs.
-// The test stops BehindNewCalls' clock, so the call stays in that window until the test moves it on.
+// A speak call begins its speech as soon as it has been read (a 2025 call by the route, a 2026-07-28 one when the
+// SDK asks for its server), then waits while newer calls arrive (BehindNewCalls) before its handler takes over and
+// registers for cancellation itself. A cancellation in that window (notifications/cancelled naming the call, or
+// the client hanging up) must still stop the speech: it is paying ElevenLabs. The test stops BehindNewCalls'
+// clock, so a call stays in that window until the test moves it on.
 import type { Standin } from '@earshot/elevenlabs-standin';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +10,10 @@ import { connectPlayer } from './support/player.js';
 import { startWithStandin, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'el-test-key-begun';
+const MODERN_REVISION = '2026-07-28';
 const TEXT = 'This speech is cancelled before its call has been handed to the MCP server.';
 
-describe('notifications/cancelled between a speech beginning and its handler taking over', () => {
+describe('cancelling between a speech beginning and its handler taking over', () => {
   let standin: Standin;
   let server: TestServer;
   let stop: () => Promise<void>;
@@ -23,7 +25,7 @@ describe('notifications/cancelled between a speech beginning and its handler tak
   });
   afterAll(() => stop());
 
-  const post = (body: object) =>
+  const post = (body: object, headers: Record<string, string> = {}, signal?: AbortSignal) =>
     fetch(`${server.url}/mcp`, {
       method: 'POST',
       headers: {
@@ -31,11 +33,13 @@ describe('notifications/cancelled between a speech beginning and its handler tak
         accept: 'application/json, text/event-stream',
         'content-type': 'application/json',
         'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+        ...headers,
       },
       body: JSON.stringify(body),
+      ...(signal && { signal }),
     });
 
-  it('stops the upstream request and the players, and the call then answers that the speech was stopped', async () => {
+  it('notifications/cancelled stops the upstream request and the players; the call then answers "stopped"', async () => {
     standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });
     // The upstream stream stalls after its first chunks: it cannot end by itself while the test runs.
     standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
@@ -71,6 +75,47 @@ describe('notifications/cancelled between a speech beginning and its handler tak
     const response = await answer;
     expect(response.status).toBe(200);
     expect(await response.text()).toContain(`"status":"stopped"`);
+    await player.close();
+  });
+
+  it('a 2026-07-28 call whose client hangs up stops the upstream request and the players', async () => {
+    standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });
+    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+    const player = await connectPlayer(server.url, server.keys.alice!);
+    const requestsBefore = standin.requests.length;
+    const text = `${TEXT} This one asked by a 2026-07-28 client.`;
+    const hangUp = new AbortController();
+    // The revision's headers and per-request envelope: the SDK checks them, then asks for the server, and
+    // that is where the call begins.
+    const answer = post(
+      {
+        jsonrpc: '2.0',
+        id: 42,
+        method: 'tools/call',
+        params: {
+          name: 'speak',
+          arguments: { text, fresh: true },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+            'io.modelcontextprotocol/clientInfo': { name: 'earshot-test', version: '1.0.0' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      },
+      { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/call', 'mcp-name': 'speak' },
+      hangUp.signal,
+    );
+    answer.catch(() => undefined);
+    const start = await player.waitFor('speech.start', (m) => m.text === text);
+    const upstream = standin.requests.slice(requestsBefore).find((r) => r.path.includes('/text-to-speech/'))!;
+    expect(upstream.status).toBeUndefined();
+
+    // The 2026-07-28 way to cancel: the client closes its request, while the call still waits for its turn.
+    hangUp.abort();
+    await expect(answer).rejects.toThrow();
+    await player.waitFor('speech.stopped', (m) => m.id === start.id);
+    await expect.poll(() => upstream.status, { timeout: 10_000 }).toBeDefined();
+    clock += 60_000;
     await player.close();
   });
 });
