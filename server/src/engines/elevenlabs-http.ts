@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 // node:http through require, not an ESM import: Node builds a builtin's ESM namespace from every export, and
 // node:http's include lazy getters for the web API (WebSocket, …) that load undici, Node's whole fetch
 // stack. Measured: 75 ms to import node:http that way against 8 ms required, ~25 ms of every `earshot serve`
-// start, for a stack a start never uses (http-startup.test.ts checks it stays unloaded).
+// start, for a stack a start never uses (start-footprint.test.ts checks it stays unloaded).
 const { Agent: HttpAgent, request: httpRequest } = createRequire(import.meta.url)(
   'node:http',
 ) as typeof import('node:http');

@@ -24,10 +24,16 @@ export const LanguageSchema = z
   .max(2, 'language must be a two-letter ISO 639-1 code, e.g. "de"')
   .regex(/^[A-Za-z]{2}$/, 'language must be a two-letter ISO 639-1 code, e.g. "de"')
   .transform((code) => code.toLowerCase())
-  .refine((code) => nameOf(code) !== undefined && nameOf(code) !== code, {
-    error: (issue) =>
-      `"${String(issue.input)}" is not an ISO 639-1 language code; use two letters, e.g. "de"`,
-  });
+  .refine(
+    (code) => {
+      const name = nameOf(code);
+      return name !== undefined && name !== code;
+    },
+    {
+      error: (issue) =>
+        `"${String(issue.input)}" is not an ISO 639-1 language code; use two letters, e.g. "de"`,
+    },
+  );
 
 /** "German (de)". */
 export function languageName(code: string): string {
