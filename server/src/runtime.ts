@@ -36,6 +36,11 @@ export interface StartOptions {
    * stop it to keep a call between its speech starting and its handler taking over). @default performance.now
    */
   readonly mcpTurnClock?: () => number;
+  /**
+   * The store's clock: the UTC day usage and the budget count on, and when history expires (tests keep a
+   * run on the day it started). @default the system clock
+   */
+  readonly storeNow?: () => Date;
 }
 
 export interface RunningEarshot {
@@ -71,6 +76,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
 
   const storage = await startStore(config.store, logger, {
     maintenanceIntervalMs: options.maintenanceIntervalMs,
+    now: options.storeNow,
   });
   const store = storage.store;
   const engine = options.engine ?? createEngine(config.engine);

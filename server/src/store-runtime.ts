@@ -7,6 +7,8 @@ export const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
 export interface StoreRuntimeOptions {
   /** @default MAINTENANCE_INTERVAL_MS */
   readonly maintenanceIntervalMs?: number;
+  /** The store's clock (see StartOptions.storeNow). */
+  readonly now?: () => Date;
 }
 
 export interface RunningStore {
@@ -31,7 +33,7 @@ export async function startStore(
   options: StoreRuntimeOptions = {},
 ): Promise<RunningStore> {
   const log = logger.child({ component: 'store' });
-  const store = await openStore(location, { maintainOnOpen: false });
+  const store = await openStore(location, { maintainOnOpen: false, now: options.now });
   try {
     await store.checkReady();
   } catch (error) {

@@ -10,6 +10,7 @@ import { ElevenLabsEngine } from '../../src/engines/elevenlabs.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startEarshot, type RunningEarshot } from '../../src/runtime.js';
+import { startDayClock } from './start-day-clock.js';
 
 export interface TestServer {
   /** The server now listening (a new one after `start`). */
@@ -42,6 +43,8 @@ export async function startTestServer(
     oauthLimits?: Partial<OAuthRateLimits>;
     /** BehindNewCalls' clock (see StartOptions.mcpTurnClock). */
     mcpTurnClock?: () => number;
+    /** The store's clock (see StartOptions.storeNow); default: the real clock, held on the day the server started. */
+    storeNow?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'earshot-test-'));
@@ -56,6 +59,7 @@ export async function startTestServer(
     ...options.env,
   };
   const logger = options.logger ?? createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
+  const storeNow = options.storeNow ?? dateOf(startDayClock());
   const listen = (port: string) =>
     startEarshot(loadConfig({ ...env, PORT: port }), {
       logger,
@@ -66,6 +70,7 @@ export async function startTestServer(
       fetchClientMetadata: options.fetchClientMetadata,
       oauthLimits: options.oauthLimits,
       mcpTurnClock: options.mcpTurnClock,
+      storeNow,
     });
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;
@@ -117,3 +122,5 @@ export async function startWithStandin(
     },
   };
 }
+
+const dateOf = (clock: () => number) => () => new Date(clock());
