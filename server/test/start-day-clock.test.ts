@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { startDayClock } from './support/start-day-clock.js';
+import { startDayClock } from './support/start-day-clock.mjs';
 
-const PRELOAD = fileURLToPath(new URL('./support/pin-start-day.ts', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./support/pin-start-day.mjs', import.meta.url));
 const BEFORE_MIDNIGHT = Date.UTC(2026, 11, 1, 23, 59, 59, 500);
 const LAST_MS_OF_DAY = Date.UTC(2026, 11, 2) - 1;
 
@@ -29,7 +29,7 @@ describe('the start-day clock', () => {
       const before = read();
       advance(60_000);
       console.log(JSON.stringify({ before, after: read(), epoch: new Date(0).toISOString() }));`;
-    const args = ['--import', 'tsx', '--import', fakeSystemClock, '--import', PRELOAD, '-e', script];
+    const args = ['--import', fakeSystemClock, '--import', PRELOAD, '-e', script];
     // Date() prints local time: the child reads UTC, as the day it is held on is a UTC day.
     const { stdout } = await promisify(execFile)(process.execPath, args, {
       env: { ...process.env, TZ: 'UTC' },

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
 import { CLI_PATH } from './cli.js';
 
-const PIN_START_DAY = fileURLToPath(new URL('./pin-start-day.ts', import.meta.url));
+const PIN_START_DAY = fileURLToPath(new URL('./pin-start-day.mjs', import.meta.url));
 
 /** The users every test server knows, with their raw keys. */
 export const KEYS = { alice: generateApiKey(), bob: generateApiKey() } as const;
@@ -46,8 +46,8 @@ export class EarshotProcess {
     env: Record<string, string>,
     options: { wrapper?: readonly string[]; timeoutMs?: number } = {},
   ): Promise<EarshotProcess> {
-    // Held on the UTC day it started, like the in-process test servers (see start-day-clock.ts).
-    const pinned = ['--import', 'tsx', '--import', PIN_START_DAY];
+    // Held on the UTC day it started, like the in-process test servers (see start-day-clock.mjs).
+    const pinned = ['--import', PIN_START_DAY];
     const command = [...(options.wrapper ?? []), process.execPath, ...pinned, CLI_PATH, 'serve'];
     const child = spawn(command[0]!, command.slice(1), {
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...KEYS_ENV, ...env },

@@ -10,7 +10,7 @@ import { ElevenLabsEngine } from '../../src/engines/elevenlabs.js';
 import type { VoiceEngine } from '../../src/engines/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startEarshot, type RunningEarshot } from '../../src/runtime.js';
-import { startDayClock } from './start-day-clock.js';
+import { startDayClock } from './start-day-clock.mjs';
 
 export interface TestServer {
   /** The server now listening (a new one after `start`). */
