@@ -154,7 +154,9 @@ describe('an ElevenLabs stream that goes quiet', () => {
         apiKey: UPSTREAM_KEY,
         baseUrl: standin.url,
         maxRetries: 0,
-        streamIdleTimeoutMs: 500,
+        // Long enough that "the next speech" never looks stalled on a loaded machine (a 500 ms limit failed a
+        // full run on two cores), short enough that the stalled one ends soon.
+        streamIdleTimeoutMs: 2000,
       }),
       env: { ELEVENLABS_API_KEY: UPSTREAM_KEY, ELEVENLABS_BASE_URL: standin.url },
     });
