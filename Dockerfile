@@ -27,7 +27,7 @@ COPY packages/flite packages/flite
 COPY server server
 COPY web web
 # The server, then the console it serves at / (web/dist).
-RUN npx tsc -b server && npm run build -w web
+RUN npx tsc -b server && node server/scripts/bundle.mjs && npm run build -w web
 
 # 2. Production dependencies, installed on the target architecture so any native module matches it.
 FROM --platform=$TARGETPLATFORM ${NODE_IMAGE} AS deps
@@ -65,4 +65,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form: node is PID 1 and gets SIGTERM directly, so speech can drain within the task's stop timeout.
-CMD ["node", "server/dist/cli/main.js", "serve"]
+CMD ["node", "server/dist/bundle/main.js", "serve"]

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Built entry points; the same relative paths work from bench/src (vitest) and bench/dist (npm run bench). */
 export const ENTRY = {
-  earshot: fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url)),
+  earshot: fileURLToPath(new URL('../../server/dist/bundle/main.js', import.meta.url)),
   standin: fileURLToPath(new URL('../../testing/elevenlabs-standin/dist/main.js', import.meta.url)),
   floor: fileURLToPath(new URL('../dist/floor-relay.js', import.meta.url)),
 } as const;

@@ -86,7 +86,7 @@ async function openTime(
   return { open: median(samples.map((s) => s.open)), checked: median(samples.map((s) => s.checked)) };
 }
 
-const CLI = fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../server/dist/bundle/main.js', import.meta.url));
 
 /** Median of 5: from spawning `earshot serve` on the folder until it prints that it listens. */
 async function serverStart(dataDir: string): Promise<number> {

@@ -96,7 +96,7 @@ describe('Dockerfile', () => {
       PORT: '8080',
       EARSHOT_DATA_DIR: '/tmp/earshot',
     });
-    expect(cmd).toEqual(['node', 'server/dist/cli/main.js', 'serve']);
+    expect(cmd).toEqual(['node', 'server/dist/bundle/main.js', 'serve']);
     expect(one('HEALTHCHECK')).toMatch(/^--interval=30s --timeout=5s --start-period=20s --retries=3 CMD \[/);
     expect(healthcheck.slice(0, 2)).toEqual(['node', '-e']);
     expect(healthcheck[2]).toContain('/healthz');

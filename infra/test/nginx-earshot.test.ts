@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPlayer } from '../src/proxy/testing/clients.js';
 import { freePort, startLocalNginx, waitFor, type LocalNginx } from '../src/proxy/testing/local-nginx.js';
 
-const mainJs = fileURLToPath(new URL('../../server/dist/cli/main.js', import.meta.url));
+const mainJs = fileURLToPath(new URL('../../server/dist/bundle/main.js', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 interface EarshotProcess {

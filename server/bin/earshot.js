@@ -3,7 +3,7 @@
 // npm links it (`npm ci` in the repo links it before anything is built) and an old Node gets one clear line.
 // It runs, in order:
 // - in the repo (src/ beside bin/): the TypeScript sources through tsx, so `npx earshot` is never stale and
-//   needs no build; without tsx (a production install) the compiled server/dist;
+//   needs no build; without tsx (a production install) the bundle `npm run build` makes (server/dist/bundle);
 // - in the published package (no src/): the bundle in dist/ that scripts/pack.mjs builds.
 import { existsSync } from 'node:fs';
 import { tooOldNode } from './node-version.js';
@@ -16,7 +16,7 @@ if (problem) {
 
 const here = (/** @type {string} */ path) => new URL(path, import.meta.url);
 const source = here('../src/cli/main.ts');
-const compiled = here('../dist/cli/main.js');
+const compiled = here('../dist/bundle/main.js');
 
 if (!existsSync(source)) {
   await import(here('../dist/main.js').href);

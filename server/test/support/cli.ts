@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** What `npm start`, the Docker image and the benchmark run (scripts/bundle.mjs). */
+export const CLI_PATH = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
 
 function checkBuilt(): void {
   if (!existsSync(CLI_PATH))

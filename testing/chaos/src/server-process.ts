@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { sampleProc, type ProcSample } from './proc.js';
 
 /** The built CLI; the same relative path works from src (vitest) and dist (npm run chaos). */
-export const CLI_PATH = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../../server/dist/bundle/main.js', import.meta.url));
 
 export interface ServerOptions {
   readonly env: Readonly<Record<string, string>>;
