@@ -85,6 +85,18 @@ describe('earshot say and earshot doctor', () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/ok +Offline voice: Flite works/);
     expect(good.stdout).toMatch(/All good/);
+    // The repo's own node_modules: every start after this one reads its compiled code.
+    expect(good.stdout).toMatch(
+      /ok +Start-up cache: \/.*\/node_modules\/\.cache\/earshot\/\S+ \(later starts read/,
+    );
+    const uncached = await run(['doctor'], {
+      ...free,
+      PORT: '0',
+      EARSHOT_DATA_DIR: join(dir, 'doctor'),
+      NODE_DISABLE_COMPILE_CACHE: '1',
+    });
+    expect(uncached.code).toBe(0);
+    expect(uncached.stdout).toMatch(/ok +Start-up cache: off \(NODE_DISABLE_COMPILE_CACHE is set\)/);
     const bad = await run(['doctor'], {
       PORT: '0',
       EARSHOT_DATA_DIR: join(dir, 'doctor'),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installCacheDir } from './compile-cache.js';
+import { describeCompileCache, installCacheDir } from './compile-cache.js';
 
 const run = promisify(execFile);
 const MODULE = fileURLToPath(new URL('./compile-cache.ts', import.meta.url));
@@ -78,5 +78,25 @@ describe('keepCompiledCode, in a fresh Node', () => {
   it('keeps nothing when NODE_DISABLE_COMPILE_CACHE=1', async () => {
     expect(await child({ NODE_DISABLE_COMPILE_CACHE: '1' })).toBe('undefined');
     expect(await readdir(join(root, 'node_modules'))).toEqual(['earshot']);
+  });
+});
+
+describe("earshot doctor's line on the cache", () => {
+  const INSTALL = '/opt/earshot/node_modules/.cache/earshot';
+  it('names the folder in use, or says why there is none', () => {
+    expect(describeCompileCache(INSTALL, {}, INSTALL)).toBe(
+      `${INSTALL} (later starts read their compiled code from it)`,
+    );
+    expect(describeCompileCache(undefined, { NODE_DISABLE_COMPILE_CACHE: '1' }, INSTALL)).toMatch(
+      /^off \(NODE_DISABLE_COMPILE_CACHE is set\), so every start compiles/,
+    );
+    expect(describeCompileCache(undefined, {}, undefined)).toMatch(/^none \(no node_modules folder/);
+    // Node could not use the folder: the one it was asked for (NODE_COMPILE_CACHE) or the install's.
+    expect(describeCompileCache(undefined, {}, INSTALL)).toBe(
+      `not in use: ${INSTALL} cannot be created or written by this user, so every start compiles every module it loads`,
+    );
+    expect(describeCompileCache(undefined, { NODE_COMPILE_CACHE: '/ro/cache' }, INSTALL)).toMatch(
+      /^not in use: \/ro\/cache /,
+    );
   });
 });

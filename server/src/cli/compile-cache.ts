@@ -36,3 +36,26 @@ export function installCacheDir(file: string): string | undefined {
     dir = parent;
   }
 }
+
+/** `earshot doctor`'s line on the cache, for this process: where it is, or why there is none (never a failure). */
+export function compileCacheStatus(env: NodeJS.ProcessEnv = process.env): string {
+  return describeCompileCache(
+    module.getCompileCacheDir(),
+    env,
+    installCacheDir(fileURLToPath(import.meta.url)),
+  );
+}
+
+/** The words of compileCacheStatus, from what it found (apart, so each case is tested). */
+export function describeCompileCache(
+  active: string | undefined,
+  env: NodeJS.ProcessEnv,
+  installDir: string | undefined,
+): string {
+  const without = 'so every start compiles every module it loads';
+  if (active) return `${active} (later starts read their compiled code from it)`;
+  if (env.NODE_DISABLE_COMPILE_CACHE) return `off (NODE_DISABLE_COMPILE_CACHE is set), ${without}`;
+  const wanted = env.NODE_COMPILE_CACHE || installDir;
+  if (!wanted) return `none (no node_modules folder at or above Earshot), ${without}`;
+  return `not in use: ${wanted} cannot be created or written by this user, ${without}`;
+}
