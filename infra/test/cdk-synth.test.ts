@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,23 +20,32 @@ function synth(config: unknown, outdir: string, args: readonly string[] = []) {
     EARSHOT_DEPLOY_CONFIG: file,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
-  return spawnSync(process.execPath, [tsx, 'bin/earshot.ts', ...args], {
+  // Asynchronous: a synchronous child would block this test worker for the whole synth (a minute or more on a busy
+  // machine), long enough for vitest's own calls from the worker to its main process to time out (60 s).
+  const child = spawn(process.execPath, [tsx, 'bin/earshot.ts', ...args], {
     cwd: infraDir,
     env,
-    encoding: 'utf8',
     timeout: 120_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
-/** Each test runs a real synth process (spawnSync allows it 120 s): ~10 s alone, several times that on a busy machine. */
+/** Each test runs a real synth process (the child is allowed 120 s): ~10 s alone, several times that on a busy machine. */
 const SYNTH_TIMEOUT_MS = 240_000;
 
 describe('npm run synth', () => {
   it(
     'writes both templates offline, with the file layered over cdk.json',
-    () => {
+    async () => {
       const out = join(work, 'ok');
-      const run = synth({ trial: true, region: 'eu-central-1', task: { maxTasks: 3 } }, out);
+      const run = await synth({ trial: true, region: 'eu-central-1', task: { maxTasks: 3 } }, out);
       expect(run.stderr).not.toMatch(/Error/);
       expect(run.status).toBe(0);
       expect(run.stdout).toContain('Earshot-foundation');
@@ -55,14 +64,14 @@ describe('npm run synth', () => {
 
   it(
     'synthesizes the production configuration offline with -c profile=lean and -c stackName=EarshotB',
-    () => {
+    async () => {
       const out = join(work, 'lean');
       const domain = {
         apiDomain: 'api.earshot.example.com',
         hostedZoneId: 'Z0EXAMPLE0123456789',
         hostedZoneName: 'earshot.example.com',
       };
-      const run = synth({ domain }, out, [
+      const run = await synth({ domain }, out, [
         '-c',
         'profile=lean',
         '-c',
@@ -87,8 +96,8 @@ describe('npm run synth', () => {
 
   it(
     'refuses to synthesize without a domain unless "trial" says so',
-    () => {
-      const refused = synth({}, join(work, 'nodomain'));
+    async () => {
+      const refused = await synth({}, join(work, 'nodomain'));
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain('no domain: a production deployment needs domain.apiDomain');
     },
@@ -97,8 +106,8 @@ describe('npm run synth', () => {
 
   it(
     'synthesizes a trial, with a warning',
-    () => {
-      const trial = synth({ trial: true, task: { imageTag: 'abc1234' } }, join(work, 'trial'));
+    async () => {
+      const trial = await synth({ trial: true, task: { imageTag: 'abc1234' } }, join(work, 'trial'));
       expect(trial.status).toBe(0);
       expect(trial.stderr).toMatch(/WARNING Earshot: .*TRIAL|WARNING Earshot: .*trial/);
     },
@@ -107,8 +116,8 @@ describe('npm run synth', () => {
 
   it(
     'exits 1 with a readable message for a bad configuration',
-    () => {
-      const run = synth({ trial: true, schedule: { start: '20:00', end: '08:00' } }, join(work, 'bad'));
+    async () => {
+      const run = await synth({ trial: true, schedule: { start: '20:00', end: '08:00' } }, join(work, 'bad'));
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('Invalid Earshot deployment configuration');
       expect(run.stderr).toContain('end (08:00) must be after start (20:00)');
