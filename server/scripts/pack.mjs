@@ -1,9 +1,9 @@
 // Builds the publishable `earshot` package and packs it with `npm pack`:
 //   node server/scripts/pack.mjs [DEST]   (npm run package: builds first, then this; the tarball goes to DEST)
-// dist/ holds the bundle scripts/bundle.mjs builds (the one the repo runs, workspace packages inside); every real
-// npm dependency stays external and is listed in the generated package.json, taken from server/package.json (plus
-// what the bundled workspace packages depend on) so it never drifts. The console (web/dist, from `npm run build`) is copied to dist/console, the Flite worker beside the chunk
-// that starts it. Prints the tarball's path.
+// dist/ holds the bundle scripts/bundle.mjs builds (the one the repo runs, workspace packages inside, the Flite
+// worker beside the chunk that starts it); every real npm dependency stays external and is listed in the generated
+// package.json, taken from server/package.json (plus what the bundled workspace packages depend on) so it never
+// drifts. The console (web/dist, from `npm run build`) is copied to dist/console. Prints the tarball's path.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

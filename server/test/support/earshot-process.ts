@@ -4,8 +4,8 @@
  * with the one test user's key, and waits for log lines (events, never sleeps).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { HistoryItem, HistoryPage, SpeakResult, Usage } from '@earshot/protocol';
 import { fileURLToPath } from 'node:url';
+import type { HistoryItem, HistoryPage, SpeakResult, Usage } from '@earshot/protocol';
 import { generateApiKey, sha256Hex } from '../../src/auth/keys.js';
 import { CLI_PATH } from './cli.js';
 

@@ -59,7 +59,8 @@ export async function startTestServer(
     ...options.env,
   };
   const logger = options.logger ?? createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
-  const storeNow = options.storeNow ?? dateOf(startDayClock());
+  const startDay = startDayClock();
+  const storeNow = options.storeNow ?? (() => new Date(startDay()));
   const listen = (port: string) =>
     startEarshot(loadConfig({ ...env, PORT: port }), {
       logger,
@@ -122,5 +123,3 @@ export async function startWithStandin(
     },
   };
 }
-
-const dateOf = (clock: () => number) => () => new Date(clock());
