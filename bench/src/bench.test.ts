@@ -36,6 +36,9 @@ describe('npm run bench -- --quick', () => {
     // Every player stream of the crowd ended with its end marker, on both targets.
     expect(run.figures['c.incomplete']).toEqual({ earshot: 0, floor: 0 });
     expect(run.notes).toEqual([]);
+    // The crowd's server CPU is split by thread (the event loop is always there, and counted).
+    expect(run.extras['c.earshot.cpu.event loop.user']).toBeTypeOf('number');
+    expect(lines.join('\n')).toMatch(/^Server CPU by thread \(s, user \+ system\): Earshot event loop /m);
     // The tables were printed, one per scenario.
     expect(lines.join('\n').match(/^### /gm)).toHaveLength(6);
   }, 180_000);

@@ -49,7 +49,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<BenchR
     `Earshot runs with ${Object.entries(serverEnv)
       .map(([name, value]) => `${name}=${value}`)
       .join(' ')} (the default caps refuse 5,000 players from one address)` +
-      `${options.serverLogLevel ? `, EARSHOT_LOG_LEVEL=${options.serverLogLevel}` : ', default log level (info)'}`,
+      `${options.serverLogLevel ? `, EARSHOT_LOG_LEVEL=${options.serverLogLevel}` : ', default log level (info)'}` +
+      `${options.serverNodeArgs.length > 0 ? `; node options: ${options.serverNodeArgs.join(' ')}` : ''}`,
   );
   const runs: RunResult[] = [];
   for (let run = 1; run <= options.runs; run++) {
@@ -66,6 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<BenchR
       quick: options.quick,
       pacing: options.pacing,
       sizes,
+      serverNodeArgs: options.serverNodeArgs,
     },
     serverEnv,
     summary: summarise(options, runs),

@@ -103,6 +103,7 @@ export async function runOnce(
       dataDir: workDir,
       maxSockets: sizes.users * sizes.playersPerUser + sizes.speaking * 2,
       logLevel: options.serverLogLevel,
+      nodeArgs: options.serverNodeArgs,
       cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
       cpuProfIntervalUs: options.serverCpuProfInterval,
     });
@@ -174,6 +175,6 @@ export async function runOnce(
     }
     direct?.close();
     await Promise.allSettled([earshot?.stop(), floor?.stop(), standin?.stop()]);
-    rmSync(workDir, { recursive: true, force: true });
+    if (!process.env.KEEP_BENCH_DIR) rmSync(workDir, { recursive: true, force: true });
   }
 }

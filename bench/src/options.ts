@@ -17,12 +17,16 @@ Earshot and the floor in the same run, prints a table per scenario and writes JS
   --players N          scenario c: players per user (default 5; quick 2)
   --speaking N         scenario c: users speaking at once (default 200; quick 3)
   --server-log-level L EARSHOT_LOG_LEVEL for the server under test (default: unset, i.e. info, as deployed)
+  --server-node-args S node options for the server under test, space-separated, before its script (V8 flags
+                       to compare, e.g. "--max-semi-space-size=32"; default none)
   --server-cpu-prof DIR  run Earshot (the long-running server of each run) with node --cpu-prof, writing its
                        .cpuprofile into DIR when it stops (open it in Chrome DevTools or speedscope)
   --server-cpu-prof-interval US  sampling interval of that profile in µs (default Node's 1000). Finer shows a
                        single speech's path, at a cost to the figures; pinned, the sampler shares the server's
                        core and samples late while it is busy (gaps of ms): add --no-pin to see the fine grain
-  --no-pin             do not pin processes to CPUs`;
+  --no-pin             do not pin processes to CPUs
+
+Environment: KEEP_BENCH_DIR=1 keeps each run's temporary folder (server logs, data) instead of removing it.`;
 
 export interface Sizes {
   /** a: rounds of one speaker. */
@@ -48,6 +52,8 @@ export interface BenchOptions {
   readonly pacing: { readonly firstByteLatencyMs: number; readonly realtimeFactor: number };
   readonly sizes: Sizes;
   readonly serverLogLevel: string | undefined;
+  /** Node options for Earshot (before its script), when asked. */
+  readonly serverNodeArgs: readonly string[];
   /** Where Earshot writes a CPU profile (node --cpu-prof), when asked. */
   readonly serverCpuProf: string | undefined;
   /** Its sampling interval in µs (node --cpu-prof-interval), when not Node's default. */
@@ -100,6 +106,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       speaking: { type: 'string' },
       'server-log-level': { type: 'string' },
       'server-cpu-prof': { type: 'string' },
+      'server-node-args': { type: 'string' },
       'server-cpu-prof-interval': { type: 'string' },
       'no-pin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -135,6 +142,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     sizes,
     serverLogLevel: values['server-log-level'],
     serverCpuProf: values['server-cpu-prof'],
+    serverNodeArgs: (values['server-node-args'] ?? '').split(' ').filter((arg) => arg !== ''),
     serverCpuProfInterval:
       values['server-cpu-prof-interval'] === undefined
         ? undefined

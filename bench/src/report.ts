@@ -52,6 +52,8 @@ export interface BenchReport {
     readonly quick: boolean;
     readonly pacing: BenchOptions['pacing'];
     readonly sizes: BenchOptions['sizes'];
+    /** Node options Earshot ran with (--server-node-args); absent in results written before it existed. */
+    readonly serverNodeArgs?: readonly string[];
   };
   /** Environment the benchmark sets on Earshot beyond keys, data directory and the upstream. */
   readonly serverEnv: Readonly<Record<string, string>>;
@@ -131,7 +133,9 @@ export function formatReport(report: BenchReport): string {
     `Stand-in: prerendered audio, ${options.pacing.firstByteLatencyMs} ms to first byte, ${options.pacing.realtimeFactor}× real time`,
     `Earshot environment set for the benchmark: ${Object.entries(report.serverEnv)
       .map(([name, value]) => `${name}=${value}`)
-      .join(' ')}`,
+      .join(
+        ' ',
+      )}${options.serverNodeArgs?.length ? `; node options: ${options.serverNodeArgs.join(' ')}` : ''}`,
     `Load average (1 min) at the start of each run: ${report.runs.map((run) => run.loadavg.start.toFixed(2)).join(', ')}; at the end: ${report.runs.map((run) => run.loadavg.end.toFixed(2)).join(', ')}`,
     runs > 1
       ? `${runs} runs: median (min–max) across runs; "met" counts the runs that meet the target.`
@@ -175,10 +179,41 @@ export function formatReport(report: BenchReport): string {
           `players connected (MB): Earshot ${show(extra('c.earshot.rssBeforeMB'), 'MB')}, floor ` +
           `${show(extra('c.floor.rssBeforeMB'), 'MB')}; with every player connected, before the speeches: ` +
           `Earshot ${show(extra('c.earshot.rssConnectedMB'), 'MB')}, floor ${show(extra('c.floor.rssConnectedMB'), 'MB')}.`,
+        '',
+        `Server CPU by thread (s, user + system): ${['earshot', 'floor']
+          .map(
+            (target) =>
+              `${target === 'earshot' ? 'Earshot' : 'floor'} ${threadBreakdown(report, target, show)}`,
+          )
+          .join('; ')}.`,
       );
     }
   }
   const notes = report.runs.flatMap((run) => run.notes.map((note) => `run ${run.run}: ${note}`));
   if (notes.length > 0) lines.push('', 'Notes:', ...notes.map((note) => `- ${note}`));
   return lines.join('\n');
+}
+
+/** `event loop 0.61 + 0.32, libuv-worker 0.05 + 0.11, …` from the c.TARGET.cpu.KIND.{user,system} extras. */
+function threadBreakdown(
+  report: BenchReport,
+  target: string,
+  show: (s: Spread | undefined, unit: Unit) => string,
+): string {
+  const prefix = `c.${target}.cpu.`;
+  const kinds = new Set(
+    report.runs.flatMap((run) =>
+      Object.keys(run.extras)
+        .filter((id) => id.startsWith(prefix))
+        .map((id) => id.slice(prefix.length, id.lastIndexOf('.'))),
+    ),
+  );
+  const values = (id: string) =>
+    report.runs.map((run) => run.extras[id]).filter((v): v is number => v !== undefined);
+  const parts = [...kinds].map((kind) => {
+    const user = values(`${prefix}${kind}.user`);
+    const system = values(`${prefix}${kind}.system`);
+    return `${kind} ${show(user.length ? spread(user) : undefined, 's')} + ${show(system.length ? spread(system) : undefined, 's')}`;
+  });
+  return parts.length > 0 ? parts.join(', ') : '?';
 }

@@ -65,6 +65,8 @@ export interface EarshotStart {
   readonly maxSockets: number;
   /** EARSHOT_LOG_LEVEL, when not the default (info, as deployed). */
   readonly logLevel: string | undefined;
+  /** Node options for the server, before its script (V8 flags to compare, e.g. --max-semi-space-size=32). */
+  readonly nodeArgs: readonly string[];
   /** Profile the server (node --cpu-prof) into this directory; written when it stops. */
   readonly cpuProfDir?: string | undefined;
   /** That profile's sampling interval in µs (Node's default when unset). */
@@ -96,7 +98,7 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
           ...(options.cpuProfIntervalUs ? ['--cpu-prof-interval', String(options.cpuProfIntervalUs)] : []),
         ]
       : [];
-    const child = Child.spawn('earshot serve', [...profile, ENTRY.earshot, 'serve'], {
+    const child = Child.spawn('earshot serve', [...profile, ...options.nodeArgs, ENTRY.earshot, 'serve'], {
       cpu: options.cpu,
       stdio: ['ignore', log, log],
       env: {

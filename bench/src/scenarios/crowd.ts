@@ -1,7 +1,7 @@
 import type { RunContext } from '../context.js';
 import { summariseError } from '../errors.js';
 import type { Player, StreamRecord } from '../player.js';
-import { cpuMs, RssPeak, statusKiB } from '../proc.js';
+import { cpuByThread, cpuByThreadSince, cpuMs, RssPeak, statusKiB } from '../proc.js';
 import { inBatches, percentile, range } from '../stats.js';
 import { CALL_TIMEOUT_MS, type Speaker, type Target } from '../targets.js';
 
@@ -42,6 +42,7 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
     const standinBefore = cpuMs(ctx.standin.pid);
     const loadBefore = process.cpuUsage();
     const before = cpuMs(target.child.pid);
+    const threadsBefore = cpuByThread(target.child.pid);
     const failures: string[] = [];
     const spoken = await Promise.all(
       range(speaking).map(async (user) => {
@@ -57,6 +58,12 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
       }),
     );
     const cpu = cpuMs(target.child.pid) - before;
+    const byThread = cpuByThreadSince(threadsBefore, cpuByThread(target.child.pid));
+    for (const [kind, { userS, systemS }] of Object.entries(byThread)) {
+      if (userS + systemS === 0) continue;
+      ctx.extra(`c.${target.name}.cpu.${kind}.user`, userS);
+      ctx.extra(`c.${target.name}.cpu.${kind}.system`, systemS);
+    }
     const load = process.cpuUsage(loadBefore);
     ctx.extra(`c.${target.name}.standinCpuS`, (cpuMs(ctx.standin.pid) - standinBefore) / 1000);
     ctx.extra(`c.${target.name}.loadGeneratorCpuS`, (load.user + load.system) / 1e6);
