@@ -33,7 +33,12 @@ export async function startStore(
   options: StoreRuntimeOptions = {},
 ): Promise<RunningStore> {
   const log = logger.child({ component: 'store' });
-  const store = await openStore(location, { maintainOnOpen: false, now: options.now });
+  // Checkpoints of the SQLite log run on a worker thread: the event loop carries audio (checkpointer.ts).
+  const store = await openStore(location, {
+    maintainOnOpen: false,
+    now: options.now,
+    checkpoint: 'background',
+  });
   try {
     await store.checkReady();
   } catch (error) {
@@ -56,6 +61,9 @@ export async function startStore(
   if (store instanceof SqliteStore) {
     void store.integrity.catch((error: unknown) =>
       log.error({ err: error }, error instanceof Error ? error.message : String(error)),
+    );
+    void store.checkpointer?.failed.then((error) =>
+      log.warn({ err: error }, 'WAL checkpoints are back on the event loop: the checkpoint worker stopped'),
     );
     await importOldFiles(store, log);
   }

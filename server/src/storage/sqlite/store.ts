@@ -47,6 +47,7 @@ import {
   transaction,
   type DatabaseOptions,
 } from './database.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { HistoryTable } from './history.js';
 import { SqliteOAuth } from './oauth.js';
@@ -65,6 +66,15 @@ export interface SqliteStoreOptions extends DatabaseOptions {
    * (group-commit.ts says why, with the measurements).
    */
   readonly groupCommitWindowMs?: number;
+  /**
+   * Where WAL checkpoints run: `background` on a worker thread with its own connection, so no commit on the event
+   * loop copies the log back and fsyncs (checkpointer.ts: what the server asks for); `inline` (default: one-shot
+   * commands, tests) leaves them to SQLite, on the connection that commits.
+   */
+  readonly checkpoint?: 'background' | 'inline';
+  /** The background checkpoint's threshold in pages and how often it looks, in ms (tests make them small). */
+  readonly checkpointPages?: number;
+  readonly checkpointEveryMs?: number;
   readonly now?: () => Date;
 }
 
@@ -91,6 +101,8 @@ export class SqliteStore implements Store {
   private readonly usage: UsageTable;
   /** Where putHistory and the budget settles are batched; `commits` counts its transactions (for tests). */
   readonly writes: GroupCommit;
+  /** The worker that checkpoints the log (`checkpoint: 'background'`), when there is one; see checkpointer.ts. */
+  readonly checkpointer: Checkpointer | undefined;
   private closed = false;
 
   /** Opens (creating or migrating) the database; throws StoreCorruptError naming the file if it is damaged. */
@@ -142,6 +154,15 @@ export class SqliteStore implements Store {
       throw error;
     });
     this.integrity.catch(() => undefined);
+    this.checkpointer =
+      options.checkpoint === 'background'
+        ? startCheckpointer(db, {
+            path,
+            busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+            pages: options.checkpointPages,
+            everyMs: options.checkpointEveryMs,
+          })
+        : undefined;
     this.maintenance =
       options.maintainOnOpen === false
         ? Promise.resolve({ expiredItems: 0, orphanFiles: 0, temporaryFiles: 0, reclaimedReservations: 0 })
@@ -317,11 +338,18 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.maintenance.catch(() => undefined);
     await this.stopIntegrityCheck?.();
+    await this.checkpointer?.stop();
     await this.audio.drain();
     // Writes queued until now (a speech that ended while the audio drained) commit before the file closes;
     // later ones are refused with StoreUnavailableError rather than lost.
     this.writes.close();
     this.db.close();
+  }
+
+  /** Pages the log holds before this connection checkpoints by itself: 0 while the worker does it. */
+  autocheckpointPages(): number {
+    const row = this.db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number };
+    return Number(row.wal_autocheckpoint);
   }
 
   /** Where the audio of a history item lives (for the legacy import and `earshot doctor`). */
