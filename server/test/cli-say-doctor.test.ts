@@ -89,6 +89,9 @@ describe('earshot say and earshot doctor', () => {
     expect(good.stdout).toMatch(
       /ok +Start-up cache: \/.*\/node_modules\/\.cache\/earshot\/\S+ \(later starts read/,
     );
+    expect(good.stdout).toMatch(
+      /ok +Running: the bundle \S+\/server\/dist\/bundle \(npm run build made it\)/,
+    );
     const uncached = await run(['doctor'], {
       ...free,
       PORT: '0',

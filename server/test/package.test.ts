@@ -24,8 +24,8 @@ const { version } = JSON.parse(readFileSync(join(repoRoot, 'server/package.json'
 const PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
 
 /** Runs a command to its exit with nothing on stdin. */
-function runBin(bin: string, args: string[], cwd: string): Promise<CliResult> {
-  const child = spawn(bin, args, { cwd, env: { PATH, HOME: process.env.HOME ?? cwd } });
+function runBin(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(bin, args, { cwd, env: { PATH, HOME: process.env.HOME ?? cwd, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -152,7 +152,7 @@ describe('the packed earshot package, installed into an empty folder', () => {
 });
 
 describe('the earshot command in the repo', () => {
-  it('is linked by npm ci and runs from the sources without a build', async () => {
+  it('is linked by npm ci and runs', async () => {
     const linked = join(repoRoot, 'node_modules/.bin/earshot');
     expect(existsSync(linked), 'npm ci links server/bin/earshot.js').toBe(true);
     expect(await runBin(linked, ['--version'], repoRoot)).toEqual({
@@ -160,6 +160,27 @@ describe('the earshot command in the repo', () => {
       stdout: `${version}\n`,
       stderr: '',
     });
+  });
+
+  it('starts the bundle while no source is newer than it, else the sources (earshot doctor says which)', async () => {
+    const { freshRepoBundle } = (await import(
+      pathToFileURL(join(repoRoot, 'server/bin/fresh-bundle.js')).href
+    )) as { freshRepoBundle: (serverDir: string) => string | undefined };
+    const dataDir = await mkdtemp(join(tmpdir(), 'earshot-launcher-doctor-'));
+    try {
+      const doctor = await runBin(join(repoRoot, 'node_modules/.bin/earshot'), ['doctor'], repoRoot, {
+        PORT: '0',
+        EARSHOT_DATA_DIR: dataDir,
+      });
+      // npm test builds first, so this is the bundle there; after an edit without a build, the sources.
+      expect(doctor.stdout).toMatch(
+        freshRepoBundle(join(repoRoot, 'server'))
+          ? /ok +Running: the bundle \S+\/server\/dist\/bundle \(npm run build made it\)/
+          : /ok +Running: the TypeScript sources through tsx/,
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a Node older than 22.13 with one line', async () => {

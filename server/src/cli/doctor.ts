@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { createEngine } from '../engines/index.js';
-import { compileCacheStatus } from './compile-cache.js';
+import { compileCacheStatus, describeBuild } from './compile-cache.js';
 import { checkStore } from './doctor-store.js';
 import { explainError } from './errors.js';
 import { isEarshot } from './probe.js';
@@ -45,6 +45,7 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
   // Information, never a failure: without the cache a start is only slower.
   checks.push({ ok: true, label: 'Start-up cache', detail: compileCacheStatus(env) });
+  checks.push({ ok: true, label: 'Running', detail: describeBuild() });
   let config: Config | undefined;
   checks.push(
     await check('Configuration', async () => {
