@@ -346,7 +346,7 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  /** Pages the log holds before this connection checkpoints by itself: 0 while the worker does it. */
+  /** Pages the log holds before this connection checkpoints by itself (a backstop while the worker does it). */
   autocheckpointPages(): number {
     const row = this.db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number };
     return Number(row.wal_autocheckpoint);
@@ -388,6 +388,8 @@ export class SqliteStore implements Store {
 
   private run<T>(what: string, work: () => T): T {
     if (this.damage) throw this.damage;
+    // Reads count too: telling them apart would cost more than a look at the log they may cause.
+    this.checkpointer?.wrote();
     try {
       return work();
     } catch (error) {
@@ -398,6 +400,7 @@ export class SqliteStore implements Store {
   /** Like `run`, through the group commit: resolves once the transaction holding `work` committed. */
   private write<T>(what: string, work: () => T): Promise<T> {
     if (this.damage) return Promise.reject(this.damage);
+    this.checkpointer?.wrote();
     return this.writes.write(what, work);
   }
 
