@@ -23,6 +23,22 @@ async function dataDir(): Promise<string> {
   return dir;
 }
 
+/** A store in a new folder with the checkpoint worker (options: its threshold and interval), closed after the test. */
+async function backgroundStore(
+  options: { checkpointPages?: number; checkpointEveryMs?: number } = {},
+): Promise<{ store: SqliteStore; dir: string }> {
+  const dir = await dataDir();
+  const store = SqliteStore.open({
+    dataDir: dir,
+    maintainOnOpen: false,
+    integrityCheck: 'none',
+    checkpoint: 'background',
+    ...options,
+  });
+  cleanups.push(() => store.close());
+  return { store, dir };
+}
+
 /** Frames of the log not yet copied back into the database, as a fresh connection's PASSIVE check sees them. */
 function walPages(path: string): { log: number; checkpointed: number } {
   const db = new DatabaseSync(path);
@@ -38,17 +54,8 @@ function walPages(path: string): { log: number; checkpointed: number } {
 
 describe('WAL checkpoints off the event loop', () => {
   it("leaves the store's connection a backstop only and copies the log back on the worker once pages wait", async () => {
-    const dir = await dataDir();
-    const store = SqliteStore.open({
-      dataDir: dir,
-      maintainOnOpen: false,
-      integrityCheck: 'none',
-      checkpoint: 'background',
-      // Far below the history written here, and the backstop (4×) above it, so the worker is the one to copy back.
-      checkpointPages: 100,
-      checkpointEveryMs: 5,
-    });
-    cleanups.push(() => store.close());
+    // Far below the history written here, and the backstop (4×) above it, so the worker is the one to copy back.
+    const { store, dir } = await backgroundStore({ checkpointPages: 100, checkpointEveryMs: 5 });
     expect(store.autocheckpointPages()).toBe(100 * BACKSTOP_FACTOR);
     const checkpoint = store.checkpointer!.next();
     // Each history row touches the table, its indexes and the trigram index: several pages per commit.
@@ -68,16 +75,8 @@ describe('WAL checkpoints off the event loop', () => {
   });
 
   it('looks at the log at once after a run of writes, not only at its interval (a burst stays bounded)', async () => {
-    const store = SqliteStore.open({
-      dataDir: await dataDir(),
-      maintainOnOpen: false,
-      integrityCheck: 'none',
-      checkpoint: 'background',
-      checkpointPages: 150,
-      // Far longer than the test: only the writes' nudges can make it look.
-      checkpointEveryMs: 3_600_000,
-    });
-    cleanups.push(() => store.close());
+    // An interval far longer than the test: only the writes' nudges can make it look.
+    const { store } = await backgroundStore({ checkpointPages: 150, checkpointEveryMs: 3_600_000 });
     await store.checkpointer!.ready;
     const checkpoint = store.checkpointer!.next();
     for (let i = 0; i < 40; i++)
@@ -86,15 +85,7 @@ describe('WAL checkpoints off the event loop', () => {
   });
 
   it("bounds the log under writes back to back: the store's connection checkpoints past the backstop", async () => {
-    const dir = await dataDir();
-    const store = SqliteStore.open({
-      dataDir: dir,
-      maintainOnOpen: false,
-      integrityCheck: 'none',
-      checkpoint: 'background',
-      checkpointPages: 20,
-    });
-    cleanups.push(() => store.close());
+    const { store, dir } = await backgroundStore({ checkpointPages: 20 });
     await store.checkpointer!.ready;
     let largest = 0;
     for (let i = 0; i < 300; i++) {
@@ -119,13 +110,7 @@ describe('WAL checkpoints off the event loop', () => {
   });
 
   it('stops the worker when the store closes: its connection closes too, so SQLite removes the log', async () => {
-    const dir = await dataDir();
-    const store = SqliteStore.open({
-      dataDir: dir,
-      maintainOnOpen: false,
-      integrityCheck: 'none',
-      checkpoint: 'background',
-    });
+    const { store, dir } = await backgroundStore();
     await store.checkpointer!.ready;
     await store.putHistory('alice', historyItem('h1', at(1), 'one item'));
     const path = join(dir, DATABASE_FILE);
