@@ -39,8 +39,10 @@ export function freshBundle(bundle, sources) {
   return true;
 }
 
-/** What the repo's bundle is built from, relative to the server folder: its and the workspace packages' sources, and
- * the build script. */
+/**
+ * What the repo's bundle is built from, relative to the server folder: its and the workspace packages' sources, and
+ * the build script (its `workspaces` list names the same packages).
+ */
 const BUNDLE_SOURCES = ['src', 'scripts/bundle.mjs', '../packages/protocol/src', '../packages/flite/src'];
 
 /**

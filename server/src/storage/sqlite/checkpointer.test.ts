@@ -1,27 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { at, historyItem } from '../../../test/support/storage-items.js';
+import { testFolders } from '../../../test/support/test-folders.js';
 import { startStore } from '../../store-runtime.js';
 import { BACKSTOP_FACTOR, DEFAULT_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 import { DATABASE_FILE, SqliteStore } from './store.js';
 
-const folders: string[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  await Promise.allSettled(cleanups.splice(0).map((cleanup) => cleanup()));
-  await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'earshot-checkpointer-'));
-  folders.push(dir);
-  return dir;
-}
+const { folder: dataDir, afterTest } = testFolders('earshot-checkpointer-');
 
 /** A store in a new folder with the checkpoint worker (options: its threshold and interval), closed after the test. */
 async function backgroundStore(
@@ -35,7 +24,7 @@ async function backgroundStore(
     checkpoint: 'background',
     ...options,
   });
-  cleanups.push(() => store.close());
+  afterTest(() => store.close());
   return { store, dir };
 }
 
@@ -104,7 +93,7 @@ describe('WAL checkpoints off the event loop', () => {
       maintainOnOpen: false,
       integrityCheck: 'none',
     });
-    cleanups.push(() => store.close());
+    afterTest(() => store.close());
     expect(store.checkpointer).toBeUndefined();
     expect(store.autocheckpointPages()).toBe(DEFAULT_CHECKPOINT_PAGES);
   });
@@ -123,13 +112,13 @@ describe('WAL checkpoints off the event loop', () => {
   it('gives checkpoints back to the connection that commits when the worker fails', async () => {
     const dir = await dataDir();
     const db = new DatabaseSync(join(dir, 'own.db'));
-    cleanups.push(() => db.close());
+    afterTest(() => db.close());
     db.exec('PRAGMA journal_mode = WAL');
     // A folder where the database should be: the worker cannot open it.
     const notADatabase = join(dir, 'folder.db');
     await mkdir(notADatabase);
     const checkpointer = startCheckpointer(db, { path: notADatabase, busyTimeoutMs: 100, everyMs: 5 });
-    cleanups.push(() => checkpointer.stop());
+    afterTest(() => checkpointer.stop());
     const error = await checkpointer.failed;
     expect(error.message).toMatch(/checkpoint worker failed/);
     const row = db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number };
@@ -140,7 +129,7 @@ describe('WAL checkpoints off the event loop', () => {
   it('is what the server opens its local store with', async () => {
     const dir = await dataDir();
     const running = await startStore({ kind: 'sqlite', dataDir: dir }, pino({ level: 'silent' }));
-    cleanups.push(() => running.close());
+    afterTest(() => running.close());
     const store = running.store as SqliteStore;
     expect(store.checkpointer).toBeDefined();
     expect(store.autocheckpointPages()).toBe(DEFAULT_CHECKPOINT_PAGES * BACKSTOP_FACTOR);

@@ -37,11 +37,11 @@ export const BACKSTOP_FACTOR = 4;
 /** How often the worker looks at the log. */
 export const DEFAULT_CHECKPOINT_EVERY_MS = 250;
 /**
- * The store's writes between two nudges that make the worker look at once: a burst (an import, thousands of
- * writes back to back) would otherwise grow the log by a quarter second of writes (~16,000 pages measured) before
- * the next look, and the log keeps its largest size. ~10 pages per write: a look every ~300 pages.
+ * Store calls between two messages that make the worker look at once: a burst (an import, thousands of writes
+ * back to back) would otherwise grow the log by a quarter second of writes (~16,000 pages measured) before the next
+ * look. ~10 pages per write: a look every ~300 pages at most.
  */
-const WRITES_PER_NUDGE = 32;
+const CALLS_PER_LOOK = 32;
 
 export interface CheckpointerOptions {
   /** The database file; the worker opens its own connection to it. */
@@ -67,10 +67,10 @@ export interface Checkpointer {
   readonly ready: Promise<void>;
   /**
    * Counts one call on the store's connection (a write or a read: telling them apart is not worth it); every
-   * WRITES_PER_NUDGE of them the worker looks at the log at once rather than at its next interval. Costs an
+   * CALLS_PER_LOOK of them the worker looks at the log at once rather than at its next interval. Costs an
    * increment (and a message now and then).
    */
-  wrote(): void;
+  storeCalled(): void;
   /** Checkpoints the worker has run. */
   readonly runs: number;
   /** Resolves with the next checkpoint the worker runs (tests wait on it rather than on time). */
@@ -205,11 +205,11 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   });
   worker.once('error', (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
   worker.once('exit', (code) => fail(new Error(`the checkpoint worker exited (code ${code})`)));
-  let writes = 0;
+  let calls = 0;
   return {
     ready: ready.promise,
-    wrote() {
-      if (++writes % WRITES_PER_NUDGE === 0 && !stopping) worker.postMessage('look');
+    storeCalled() {
+      if (++calls % CALLS_PER_LOOK === 0 && !stopping) worker.postMessage('look');
     },
     get runs() {
       return runs;

@@ -1,28 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HistoryItem } from '@earshot/protocol';
 import { at, historyItem } from '../../../test/support/storage-items.js';
+import { testFolders } from '../../../test/support/test-folders.js';
 import type { Reservation } from '../contract.js';
 import { StoreFullError, StoreInputError, StoreUnavailableError } from '../errors.js';
 import { sqliteError } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import { DATABASE_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
-const folders: string[] = [];
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  await Promise.allSettled(cleanups.splice(0).map((cleanup) => cleanup()));
-  await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'earshot-group-commit-'));
-  folders.push(dir);
-  return dir;
-}
+const { folder: dataDir, afterTest } = testFolders('earshot-group-commit-');
 
 /** Why a settled write failed; undefined when it did not. */
 const reasonOf = (outcome: PromiseSettledResult<unknown>): unknown =>
@@ -35,7 +23,7 @@ describe('GroupCommit on a database of its own', () => {
   async function table(): Promise<{ db: DatabaseSync; batch: GroupCommit; rows: () => string[] }> {
     const path = join(await dataDir(), 'batch.db');
     const db = new DatabaseSync(path);
-    cleanups.push(() => db.close());
+    afterTest(() => db.close());
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA foreign_keys = ON');
     // A deferred foreign key is checked at COMMIT: the one way to make a COMMIT fail on demand.
@@ -153,7 +141,7 @@ describe('GroupCommit on a database of its own', () => {
 describe('SQLite store: the writes at a speech’s end share a commit', () => {
   function openStore(options: Omit<SqliteStoreOptions, 'maintainOnOpen'>): SqliteStore {
     const store = SqliteStore.open({ maintainOnOpen: false, integrityCheck: 'none', ...options });
-    cleanups.push(() => store.close());
+    afterTest(() => store.close());
     return store;
   }
 
@@ -233,7 +221,7 @@ describe('SQLite store: the writes at a speech’s end share a commit', () => {
     const store = openStore({ dataDir: dir, busyTimeoutMs: 20 });
     const reservation = await reserve(store, 'alice', 40);
     const other = new DatabaseSync(join(dir, DATABASE_FILE));
-    cleanups.push(() => other.close());
+    afterTest(() => other.close());
     other.exec('BEGIN IMMEDIATE'); // another process holding the write lock past the busy timeout
     const item = historyItem('a1', at(1), 'said while locked');
     const outcomes = await Promise.allSettled([

@@ -67,9 +67,9 @@ export interface SqliteStoreOptions extends DatabaseOptions {
    */
   readonly groupCommitWindowMs?: number;
   /**
-   * Where WAL checkpoints run: `background` on a worker thread with its own connection, so no commit on the event
-   * loop copies the log back and fsyncs (checkpointer.ts: what the server asks for); `inline` (default: one-shot
-   * commands, tests) leaves them to SQLite, on the connection that commits.
+   * Where WAL checkpoints run: `background` on a worker thread with its own connection, so commits on the event
+   * loop copy the log back and fsync only past a backstop (checkpointer.ts: what the server asks for); `inline`
+   * (default: one-shot commands, tests) leaves them to SQLite, on the connection that commits.
    */
   readonly checkpoint?: 'background' | 'inline';
   /** The background checkpoint's threshold in pages and how often it looks, in ms (tests make them small). */
@@ -388,8 +388,8 @@ export class SqliteStore implements Store {
 
   private run<T>(what: string, work: () => T): T {
     if (this.damage) throw this.damage;
-    // Reads count too: telling them apart would cost more than a look at the log they may cause.
-    this.checkpointer?.wrote();
+    // Reads count too (see Checkpointer.storeCalled).
+    this.checkpointer?.storeCalled();
     try {
       return work();
     } catch (error) {
@@ -400,7 +400,7 @@ export class SqliteStore implements Store {
   /** Like `run`, through the group commit: resolves once the transaction holding `work` committed. */
   private write<T>(what: string, work: () => T): Promise<T> {
     if (this.damage) return Promise.reject(this.damage);
-    this.checkpointer?.wrote();
+    this.checkpointer?.storeCalled();
     return this.writes.write(what, work);
   }
 
