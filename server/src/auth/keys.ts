@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { routeTagOf } from './route-tag.js';
 
 /**
@@ -12,7 +12,7 @@ export function generateApiKey(user?: string): string {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 export interface KeyEntry {
@@ -47,7 +47,8 @@ export class KeyRing {
 
   authenticate(presentedKey: string | undefined): string | null {
     if (!presentedKey) return null;
-    const digest = createHash('sha256').update(presentedKey, 'utf8').digest();
+    // The one-shot hash: half the cost of a Hash object, on every authenticated request and connection.
+    const digest = hash('sha256', presentedKey, 'buffer');
     const entry = this.byDigest.get(digest.toString('latin1'));
     return entry && timingSafeEqual(entry.digest, digest) ? entry.user : null;
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VoiceSettings } from '@earshot/protocol';
 
 /** Identical requests (text, voice, model, settings with keys sorted, language) share a key. */
@@ -15,10 +15,11 @@ export function speechCacheKey(
       .sort(([a], [b]) => a.localeCompare(b)),
   );
   return (
-    createHash('sha256')
+    hash(
+      'sha256',
       // Without a language the key is what it was before languages existed, so stored audio still matches.
-      .update(JSON.stringify([text, voiceId, modelId, sortedSettings, ...(language ? [language] : [])]))
-      .digest('hex')
-      .slice(0, 32)
+      JSON.stringify([text, voiceId, modelId, sortedSettings, ...(language ? [language] : [])]),
+      'hex',
+    ).slice(0, 32)
   );
 }
