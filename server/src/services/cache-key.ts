@@ -14,12 +14,10 @@ export function speechCacheKey(
       .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => a.localeCompare(b)),
   );
-  return (
-    hash(
-      'sha256',
-      // Without a language the key is what it was before languages existed, so stored audio still matches.
-      JSON.stringify([text, voiceId, modelId, sortedSettings, ...(language ? [language] : [])]),
-      'hex',
-    ).slice(0, 32)
-  );
+  return hash(
+    'sha256',
+    // Without a language the key is what it was before languages existed, so stored audio still matches.
+    JSON.stringify([text, voiceId, modelId, sortedSettings, ...(language ? [language] : [])]),
+    'hex',
+  ).slice(0, 32);
 }
