@@ -8,7 +8,7 @@ function keyAsStored(parts: unknown[]): string {
 }
 
 describe('speech cache key', () => {
-  const settings = { stability: 0.5, similarityBoost: 0.75, speed: undefined };
+  const settings = { stability: 0.5, similarity_boost: 0.75, speed: undefined };
 
   it('is the key audio was stored under: sha256 of the request, settings sorted and unset ones left out', () => {
     const key = speechCacheKey('Hello there.', 'voice1', 'eleven_multilingual_v2', settings);
@@ -17,7 +17,7 @@ describe('speech cache key', () => {
         'Hello there.',
         'voice1',
         'eleven_multilingual_v2',
-        { similarityBoost: 0.75, stability: 0.5 },
+        { similarity_boost: 0.75, stability: 0.5 },
       ]),
     );
     expect(key).toMatch(/^[0-9a-f]{32}$/);
@@ -27,11 +27,11 @@ describe('speech cache key', () => {
     const plain = speechCacheKey('Hola.', 'voice1', 'm', settings);
     const spanish = speechCacheKey('Hola.', 'voice1', 'm', settings, 'es');
     expect(spanish).toBe(
-      keyAsStored(['Hola.', 'voice1', 'm', { similarityBoost: 0.75, stability: 0.5 }, 'es']),
+      keyAsStored(['Hola.', 'voice1', 'm', { similarity_boost: 0.75, stability: 0.5 }, 'es']),
     );
     expect(spanish).not.toBe(plain);
     expect(speechCacheKey('Hola.', 'voice2', 'm', settings)).not.toBe(plain);
     // Key order of the settings does not matter.
-    expect(speechCacheKey('Hola.', 'voice1', 'm', { similarityBoost: 0.75, stability: 0.5 })).toBe(plain);
+    expect(speechCacheKey('Hola.', 'voice1', 'm', { similarity_boost: 0.75, stability: 0.5 })).toBe(plain);
   });
 });
