@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeBuild, describeCompileCache, installCacheDir } from './compile-cache.js';
+import { describeCompileCache, installCacheDir } from './compile-cache.js';
 
 const run = promisify(execFile);
 const MODULE = fileURLToPath(new URL('./compile-cache.ts', import.meta.url));
@@ -97,20 +97,6 @@ describe("earshot doctor's line on the cache", () => {
     );
     expect(describeCompileCache(undefined, { NODE_COMPILE_CACHE: '/ro/cache' }, INSTALL)).toMatch(
       /^not in use: \/ro\/cache /,
-    );
-  });
-});
-
-describe("earshot doctor's line on what runs", () => {
-  it('names the bundle, the sources through tsx, or another build, from where the code was loaded', () => {
-    expect(describeBuild('file:///repo/server/dist/bundle/chunk-AB12.js')).toBe(
-      'the bundle /repo/server/dist/bundle (npm run build made it)',
-    );
-    expect(describeBuild('file:///repo/server/src/cli/compile-cache.ts')).toMatch(
-      /^the TypeScript sources through tsx, which starts slower: a source is newer than the bundle/,
-    );
-    expect(describeBuild('file:///app/node_modules/earshot/dist/chunk-1.js')).toBe(
-      'the build in /app/node_modules/earshot/dist',
     );
   });
 });

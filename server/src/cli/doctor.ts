@@ -4,10 +4,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.js';
 import { createEngine } from '../engines/index.js';
-import { compileCacheStatus, describeBuild } from './compile-cache.js';
+import { compileCacheStatus } from './compile-cache.js';
 import { checkStore } from './doctor-store.js';
 import { explainError } from './errors.js';
 import { isEarshot } from './probe.js';
+import { describeBuild } from './running-build.js';
 
 type Check = { ok: boolean; label: string; detail: string };
 
