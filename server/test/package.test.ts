@@ -214,4 +214,17 @@ describe('the earshot command in the repo', () => {
     expectOneClearMessage(result);
     expect(result.stderr).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer/);
   });
+
+  // `npm run build`'s bundle run directly, as a Dockerfile or a process manager may: the same line, not Node's
+  // own failure on what it lacks (module.enableCompileCache is the first thing main.ts calls).
+  it.runIf(old)('says so too when the bundle is started directly by an old Node', async () => {
+    const result = await runBin(
+      systemNode!,
+      [join(repoRoot, 'server/dist/bundle/main.js'), 'serve'],
+      repoRoot,
+    );
+    expect(result.code).toBe(1);
+    expectOneClearMessage(result);
+    expect(result.stderr).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer/);
+  });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tooOldNode } from '../../bin/node-version.js';
 import { keepCompiledCode } from './compile-cache.js';
 import { CliError, explainError } from './errors.js';
 import { COMMAND_USAGE, earshotVersion, USAGE, type Command } from './usage.js';
@@ -19,6 +20,10 @@ function helpOnly(command: Command, argv: string[]): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
+  // The launcher (bin/earshot.js) says this too; the bundle run directly (`node dist/bundle/main.js`) says it here,
+  // before Node's missing parts (the compile cache, node:sqlite) fail with a message about themselves.
+  const tooOld = tooOldNode(process.versions.node);
+  if (tooOld !== undefined) throw new CliError(tooOld);
   // Before any command loads its modules: the next start reads their compiled code (compile-cache.ts).
   keepCompiledCode();
   if (Object.hasOwn(COMMAND_USAGE, command)) usage = COMMAND_USAGE[command as Command];
