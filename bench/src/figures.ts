@@ -83,6 +83,22 @@ export function figureList(concurrentSpeakers: number): readonly Figure[] {
   };
   return [
     ...overhead('a', '1 speaker'),
+    // Inside each server (call-path-probe.ts): what the call costs on its way to ElevenLabs. No target of its own;
+    // it says where a's and b's gap comes from.
+    {
+      id: 'a.callPath.cpu',
+      scenario: 'a',
+      label: 'call → its upstream request, server main-thread CPU, p50',
+      unit: 'ms',
+      floor: true,
+    },
+    {
+      id: 'a.callPath.wall',
+      scenario: 'a',
+      label: 'call → its upstream request, wall time in the server, p50',
+      unit: 'ms',
+      floor: true,
+    },
     ...overhead('b', `${concurrentSpeakers} speakers at once`),
     {
       id: 'c.firstAudio.p95',

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText } from './context.js';
+import type { CallPathSample } from './call-path-probe.js';
 import { DirectClient } from './direct.js';
 import { describeError } from './errors.js';
 import type { FigureValues } from './figures.js';
@@ -12,14 +13,17 @@ import { crowd } from './scenarios/crowd.js';
 import { bandwidth, firstAudio } from './scenarios/first-audio.js';
 import { noop } from './scenarios/noop.js';
 import { startup } from './scenarios/startup.js';
+import { percentile } from './stats.js';
 import {
   EARSHOT_UPSTREAM_FORMAT,
   startEarshot,
   startFloor,
+  TARGETS,
   UserKeys,
   type EarshotTarget,
   type FloorTarget,
   type Target,
+  type TargetName,
 } from './targets.js';
 
 export interface RunResult {
@@ -53,6 +57,12 @@ export async function runOnce(
   const workDir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
   const upstreamKey = `bench-${randomBytes(12).toString('hex')}`;
   const { pacing, sizes, only } = options;
+  const callPathFiles: Record<TargetName, string> = {
+    earshot: join(workDir, 'call-path-earshot.json'),
+    floor: join(workDir, 'call-path-floor.json'),
+  };
+  /** When scenario a's measured rounds ran (ms since the epoch), for the call-path probe's samples. */
+  let aWindow: { readonly from: number; readonly to: number } | undefined;
   let standin: Child | undefined;
   let direct: DirectClient | undefined;
   let earshot: EarshotTarget | undefined;
@@ -106,8 +116,14 @@ export async function runOnce(
       nodeArgs: options.serverNodeArgs,
       cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
       cpuProfIntervalUs: options.serverCpuProfInterval,
+      callPathFile: callPathFiles.earshot,
     });
-    floor = await startFloor({ cpu: cpus.serverCpu, upstreamUrl: standinUrl, upstreamKey });
+    floor = await startFloor({
+      cpu: cpus.serverCpu,
+      upstreamUrl: standinUrl,
+      upstreamKey,
+      callPathFile: callPathFiles.floor,
+    });
     const ctx: RunContext = {
       options,
       run,
@@ -135,7 +151,8 @@ export async function runOnce(
     if (only.has('e')) await phase('e (start-up)', () => startup(ctx));
     if (only.has('a') || only.has('f')) {
       await phase('a (1 speaker) and f', async () => {
-        const streams = await firstAudio(ctx, 'a', 1, sizes.roundsSingle);
+        const { streams, measuredFrom } = await firstAudio(ctx, 'a', 1, sizes.roundsSingle);
+        aWindow = { from: measuredFrom, to: performance.timeOrigin + performance.now() };
         bandwidth(ctx, streams);
       });
     }
@@ -156,7 +173,11 @@ export async function runOnce(
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
-    return { ...result, loadavg: { ...result.loadavg, end: loadavg()[0]! } };
+    const end = loadavg()[0]!;
+    // The probe writes its samples as each server exits.
+    await Promise.all([earshot.stop(), floor.stop()]);
+    if (aWindow) callPath(ctx, callPathFiles, aWindow);
+    return { ...result, loadavg: { ...result.loadavg, end } };
   } catch (error) {
     failed = true;
     const serverLog = earshot ? readFileSync(earshot.logPath, 'utf8').split('\n').slice(-15).join('\n') : '';
@@ -176,5 +197,48 @@ export async function runOnce(
     direct?.close();
     await Promise.allSettled([earshot?.stop(), floor?.stop(), standin?.stop()]);
     if (!process.env.KEEP_BENCH_DIR) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Scenario a's call path inside each server (call-path-probe.ts): from the call's arrival to its upstream request,
+ * the main thread's CPU time and the wall time, median over a's measured calls. Where the two are equal nothing on
+ * the way waits; Earshot's CPU beside the floor's is the work its call path adds.
+ */
+function callPath(
+  ctx: RunContext,
+  files: Record<TargetName, string>,
+  window: { readonly from: number; readonly to: number },
+): void {
+  for (const name of TARGETS) {
+    let samples: CallPathSample[];
+    try {
+      samples = JSON.parse(readFileSync(files[name], 'utf8')) as CallPathSample[];
+    } catch (error) {
+      ctx.note(`a, ${name}: no call-path samples (${describeError(error)})`);
+      continue;
+    }
+    const measured = samples.filter(([arrivedAt]) => arrivedAt >= window.from && arrivedAt <= window.to);
+    if (measured.length === 0) {
+      ctx.note(`a, ${name}: the call-path probe paired no call with an upstream request`);
+      continue;
+    }
+    ctx.record(
+      'a.callPath.cpu',
+      name,
+      percentile(
+        measured.map(([, , cpuMs]) => cpuMs),
+        50,
+      ),
+    );
+    ctx.record(
+      'a.callPath.wall',
+      name,
+      percentile(
+        measured.map(([, wallMs]) => wallMs),
+        50,
+      ),
+    );
+    ctx.extra(`a.callPath.${name}.samples`, measured.length);
   }
 }

@@ -10,6 +10,7 @@ export const ENTRY = {
   earshot: fileURLToPath(new URL('../../server/dist/bundle/main.js', import.meta.url)),
   standin: fileURLToPath(new URL('../../testing/elevenlabs-standin/dist/main.js', import.meta.url)),
   floor: fileURLToPath(new URL('../dist/floor-relay.js', import.meta.url)),
+  callPathProbe: fileURLToPath(new URL('../dist/call-path-probe.js', import.meta.url)),
 } as const;
 
 export function checkBuilt(): void {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { VOICE_ID } from './direct.js';
@@ -71,6 +72,16 @@ export interface EarshotStart {
   readonly cpuProfDir?: string | undefined;
   /** That profile's sampling interval in µs (Node's default when unset). */
   readonly cpuProfIntervalUs?: number | undefined;
+  /** Where the call-path probe (call-path-probe.ts) writes its samples when the server exits. */
+  readonly callPathFile: string;
+}
+
+/** Node options and environment that load the call-path probe (call-path-probe.ts) into a server. */
+function callPathProbe(file: string): { readonly nodeArgs: string[]; readonly env: Record<string, string> } {
+  return {
+    nodeArgs: ['--import', pathToFileURL(ENTRY.callPathProbe).href],
+    env: { EARSHOT_BENCH_CALL_PATH_FILE: file },
+  };
 }
 
 /** The server environment the benchmark sets, besides keys and data: printed with the results. */
@@ -98,10 +109,13 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
           ...(options.cpuProfIntervalUs ? ['--cpu-prof-interval', String(options.cpuProfIntervalUs)] : []),
         ]
       : [];
-    const child = Child.spawn('earshot serve', [...profile, ...options.nodeArgs, ENTRY.earshot, 'serve'], {
+    const probe = callPathProbe(options.callPathFile);
+    const args = [...profile, ...probe.nodeArgs, ...options.nodeArgs, ENTRY.earshot, 'serve'];
+    const child = Child.spawn('earshot serve', args, {
       cpu: options.cpu,
       stdio: ['ignore', log, log],
       env: {
+        ...probe.env,
         HOST: '127.0.0.1',
         PORT: String(port),
         ELEVENLABS_API_KEY: options.upstreamKey,
@@ -194,10 +208,14 @@ export async function startFloor(options: {
   readonly cpu: number | undefined;
   readonly upstreamUrl: string;
   readonly upstreamKey: string;
+  /** As EarshotStart's. */
+  readonly callPathFile: string;
 }): Promise<FloorTarget> {
+  const probe = callPathProbe(options.callPathFile);
   const child = Child.spawn(
     'floor relay',
     [
+      ...probe.nodeArgs,
       ENTRY.floor,
       '--upstream',
       options.upstreamUrl,
@@ -206,7 +224,7 @@ export async function startFloor(options: {
       '--format',
       EARSHOT_UPSTREAM_FORMAT,
     ],
-    { cpu: options.cpu },
+    { cpu: options.cpu, env: probe.env },
   );
   try {
     return new FloorTarget(child, await child.firstLine(30_000));

@@ -12,6 +12,13 @@ interface Side {
   readonly speakers: Speaker[];
 }
 
+/** What a and b give back: each target's streams, and when the measured rounds began (after the warm-up). */
+export interface FirstAudioResult {
+  readonly streams: Record<TargetName, SpokenStream[]>;
+  /** Milliseconds since the epoch (performance.timeOrigin + performance.now()). */
+  readonly measuredFrom: number;
+}
+
 /** One speech through a target, as its player saw it. */
 export interface SpokenStream {
   readonly record: StreamRecord;
@@ -30,7 +37,7 @@ export async function firstAudio(
   scenario: 'a' | 'b',
   speakers: number,
   rounds: number,
-): Promise<Record<TargetName, SpokenStream[]>> {
+): Promise<FirstAudioResult> {
   const users = range(speakers);
   const texts = users.map((user) => ctx.short[user % ctx.short.length]!);
   const sides = new Map<TargetName, Side>();
@@ -81,6 +88,7 @@ export async function firstAudio(
     await direct();
     for (const name of TARGETS) await through(name);
 
+    const measuredFrom = performance.timeOrigin + performance.now();
     const times: Record<Path, number[]> = { direct: [], earshot: [], floor: [] };
     const streams: Record<TargetName, SpokenStream[]> = { earshot: [], floor: [] };
     for (let round = 0; round < rounds; round++) {
@@ -106,7 +114,7 @@ export async function firstAudio(
     }
     ctx.extra(`${scenario}.samples`, times.direct.length);
     ctx.extra(`${scenario}.failedCalls`, failures);
-    return streams;
+    return { streams, measuredFrom };
   } finally {
     for (const side of sides.values()) {
       for (const player of side.players) player.close();
