@@ -88,7 +88,7 @@ export function figureList(concurrentSpeakers: number): readonly Figure[] {
     {
       id: 'a.callPath.cpu',
       scenario: 'a',
-      label: 'call → its upstream request, server main-thread CPU, p50',
+      label: 'call → its upstream request, server CPU, p50',
       unit: 'ms',
       floor: true,
     },

@@ -202,7 +202,7 @@ export async function runOnce(
 
 /**
  * Scenario a's call path inside each server (call-path-probe.ts): from the call's arrival to its upstream request,
- * the main thread's CPU time and the wall time, median over a's measured calls. Where the two are equal nothing on
+ * the server's CPU time and the wall time, median over a's measured calls. Where the two are equal nothing on
  * the way waits; Earshot's CPU beside the floor's is the work its call path adds.
  */
 function callPath(
