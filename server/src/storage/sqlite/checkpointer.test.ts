@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { at, historyItem } from '../../../test/support/storage-items.js';
@@ -129,6 +130,60 @@ describe('WAL checkpoints off the event loop', () => {
     await expect(checkpointer.next()).rejects.toThrow(/not running/);
   });
 
+  it('tries again at its next look when another connection is checkpointing, and keeps running', async () => {
+    const dir = await dataDir();
+    const path = join(dir, 'busy.db');
+    const db = new DatabaseSync(path);
+    afterTest(() => db.close());
+    db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)');
+    const write = () => db.exec('INSERT INTO t VALUES (randomblob(20000))');
+    // Looks only when nudged (32 store calls), at the first page waiting.
+    const checkpointer = startCheckpointer(db, { path, busyTimeoutMs: 100, pages: 1, everyMs: 3_600_000 });
+    afterTest(() => checkpointer.stop());
+    await checkpointer.ready;
+    // This connection's backstop (4 pages here) would copy the log back itself: only the worker checkpoints.
+    db.exec('PRAGMA wal_autocheckpoint = 0');
+    const look = () => {
+      for (let i = 0; i < 32; i++) checkpointer.storeCalled();
+    };
+
+    // Another connection's FULL checkpoint holds SQLite's checkpoint lock while it waits for the writer's lock,
+    // which this thread holds (BEGIN IMMEDIATE); a PASSIVE checkpoint then finds the lock taken.
+    let holder: CheckpointHolder | undefined;
+    for (let attempt = 1; holder === undefined; attempt++) {
+      write();
+      db.exec('BEGIN IMMEDIATE');
+      const started = await holdCheckpointLock(path);
+      look();
+      const outcome = await Promise.race([
+        checkpointer.nextBusy().then(() => 'busy' as const),
+        checkpointer.next().then(() => 'checkpointed' as const),
+      ]);
+      if (outcome === 'busy') holder = started;
+      else {
+        // The worker looked before the holder took the lock: let the holder finish, and again.
+        db.exec('COMMIT');
+        await started.done;
+        expect(attempt).toBeLessThan(5);
+      }
+    }
+    // Still running, and still finding the lock taken at each look: nothing failed.
+    look();
+    await checkpointer.nextBusy();
+    expect(checkpointer.busyLooks).toBeGreaterThanOrEqual(2);
+    expect(await Promise.race([checkpointer.failed.then(() => 'failed'), Promise.resolve('running')])).toBe(
+      'running',
+    );
+
+    // The writer commits, the other checkpoint ends, and the worker's next look checkpoints.
+    db.exec('COMMIT');
+    await holder.done;
+    write();
+    const next = checkpointer.next();
+    look();
+    expect((await next).checkpointed).toBeGreaterThan(0);
+  });
+
   it('is what the server opens its local store with', async () => {
     const dir = await dataDir();
     const running = await startStore({ kind: 'sqlite', dataDir: dir }, pino({ level: 'silent' }));
@@ -138,3 +193,36 @@ describe('WAL checkpoints off the event loop', () => {
     expect(store.autocheckpointPages()).toBe(DEFAULT_CHECKPOINT_PAGES * BACKSTOP_FACTOR);
   });
 });
+
+interface CheckpointHolder {
+  /** Settles when its checkpoint has ended (the writer let it run) and its connection is closed. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Another connection, on a thread of its own, running a FULL checkpoint of `path`: it takes SQLite's checkpoint
+ * lock, then waits (up to a minute) for the writer's lock. Resolves once that thread is about to start it.
+ */
+async function holdCheckpointLock(path: string): Promise<CheckpointHolder> {
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(workerData.path);
+    db.exec('PRAGMA busy_timeout = 60000');
+    parentPort.postMessage('checkpointing');
+    db.prepare('PRAGMA wal_checkpoint(FULL)').get();
+    db.close();
+    `,
+    { eval: true, workerData: { path } },
+  );
+  const done = new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', () => resolve());
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    done.then(() => reject(new Error('the checkpoint holder ended before it started')), reject);
+  });
+  return { done };
+}

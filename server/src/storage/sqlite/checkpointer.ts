@@ -75,6 +75,10 @@ export interface Checkpointer {
   readonly runs: number;
   /** Resolves with the next checkpoint the worker runs (tests wait on it rather than on time). */
   next(): Promise<CheckpointResult>;
+  /** Looks that found another connection checkpointing (the worker tries again at its next look). */
+  readonly busyLooks: number;
+  /** Resolves at the next such look (tests wait on it rather than on time). */
+  nextBusy(): Promise<void>;
   /**
    * Settles when the worker stops on its own (it failed: the store's connection has gone back to checkpointing
    * itself) with the reason; never settles for a stop asked by `stop()`.
@@ -86,6 +90,7 @@ export interface Checkpointer {
 
 type WorkerMessage =
   | { readonly kind: 'ready' }
+  | { readonly kind: 'busy' }
   | { readonly kind: 'checkpoint'; readonly result: CheckpointResult }
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -135,7 +140,7 @@ const WORKER_SOURCE = `
         const started = performance.now();
         const row = checkpoint.get();
         // -1: it could not run (the store's connection was checkpointing, or another process): a later look.
-        if (row.log < 0 || row.checkpointed < 0) return;
+        if (row.log < 0 || row.checkpointed < 0) return parentPort.postMessage({ kind: 'busy' });
         parentPort.postMessage({
           kind: 'checkpoint',
           result: { log: row.log, checkpointed: row.checkpointed, ms: performance.now() - started },
@@ -143,7 +148,7 @@ const WORKER_SOURCE = `
       } catch (error) {
         // Another process's checkpoint (PASSIVE never waits for it): this one comes at a later look.
         const primary = typeof error?.errcode === 'number' ? error.errcode & 0xff : undefined;
-        if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return;
+        if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return parentPort.postMessage({ kind: 'busy' });
         parentPort.postMessage({ kind: 'failed', message: String((error && error.message) || error) });
         stop();
       }
@@ -180,7 +185,14 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   // The worker's interval must not keep a process alive that has nothing else to do (a CLI command).
   worker.unref();
   let runs = 0;
+  let busyLooks = 0;
   let waiting: PromiseWithResolvers<CheckpointResult>[] = [];
+  let waitingBusy: PromiseWithResolvers<void>[] = [];
+  const stopWaiting = (error: Error) => {
+    for (const waiter of [...waiting, ...waitingBusy]) waiter.reject(error);
+    waiting = [];
+    waitingBusy = [];
+  };
   let stopping = false;
   const failure = Promise.withResolvers<Error>();
   const ready = Promise.withResolvers<void>();
@@ -190,8 +202,7 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
     stopping = true;
     // Back to SQLite's default, on the connection that commits: slower commits now and then, a bounded log.
     if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`);
-    for (const waiter of waiting) waiter.reject(error);
-    waiting = [];
+    stopWaiting(error);
     ready.reject(error);
     failure.resolve(error);
     void worker.terminate();
@@ -199,6 +210,12 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind === 'ready') return ready.resolve();
     if (message.kind === 'failed') return fail(new Error(`the checkpoint worker failed: ${message.message}`));
+    if (message.kind === 'busy') {
+      busyLooks++;
+      for (const waiter of waitingBusy) waiter.resolve();
+      waitingBusy = [];
+      return;
+    }
     runs++;
     for (const waiter of waiting) waiter.resolve(message.result);
     waiting = [];
@@ -220,12 +237,20 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
       waiting.push(waiter);
       return waiter.promise;
     },
+    get busyLooks() {
+      return busyLooks;
+    },
+    nextBusy() {
+      if (stopping) return Promise.reject(new Error('the checkpoint worker is not running'));
+      const waiter = Promise.withResolvers<void>();
+      waitingBusy.push(waiter);
+      return waiter.promise;
+    },
     failed: failure.promise,
     async stop() {
       if (stopping) return;
       stopping = true;
-      for (const waiter of waiting) waiter.reject(new Error('the checkpoint worker was stopped'));
-      waiting = [];
+      stopWaiting(new Error('the checkpoint worker was stopped'));
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
       // It closes its connection and ends; a worker stuck in a checkpoint longer than the busy timeout is ended.
