@@ -198,31 +198,19 @@ describe('the earshot command in the repo', () => {
     expect(tooOldNode('23.0.0')).toBeUndefined();
   });
 
-  // Where the machine's own Node is older (this one's system Node is 20), the launcher itself is run with it.
+  // Where the machine's own Node is older (this one's system Node is 20), Earshot is started with it: through the
+  // launcher, and as `npm run build`'s bundle run directly (as a Dockerfile or a process manager may), where main.ts
+  // says it before module.enableCompileCache, the first thing it calls, fails with a message about itself.
   const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path));
   const [major = 0, minor = 0] = systemNode
     ? execFileSync(systemNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).split('.').map(Number)
     : [];
   const old = systemNode !== undefined && (major < 22 || (major === 22 && minor < 13));
-  it.runIf(old)('says so in one line when started by an old Node', async () => {
-    const result = await runBin(
-      systemNode!,
-      [join(repoRoot, 'server/bin/earshot.js'), '--version'],
-      repoRoot,
-    );
-    expect(result.code).toBe(1);
-    expectOneClearMessage(result);
-    expect(result.stderr).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer/);
-  });
-
-  // `npm run build`'s bundle run directly, as a Dockerfile or a process manager may: the same line, not Node's
-  // own failure on what it lacks (module.enableCompileCache is the first thing main.ts calls).
-  it.runIf(old)('says so too when the bundle is started directly by an old Node', async () => {
-    const result = await runBin(
-      systemNode!,
-      [join(repoRoot, 'server/dist/bundle/main.js'), 'serve'],
-      repoRoot,
-    );
+  it.runIf(old).each([
+    ['the launcher', 'server/bin/earshot.js', '--version'],
+    ['the bundle', 'server/dist/bundle/main.js', 'serve'],
+  ])('says so in one line when %s is started by an old Node', async (_what, entry, command) => {
+    const result = await runBin(systemNode!, [join(repoRoot, entry), command], repoRoot);
     expect(result.code).toBe(1);
     expectOneClearMessage(result);
     expect(result.stderr).toMatch(/^earshot needs Node\.js 22\.13\.0 or newer/);

@@ -186,14 +186,19 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   worker.unref();
   let runs = 0;
   let busyLooks = 0;
-  let waiting: PromiseWithResolvers<CheckpointResult>[] = [];
-  let waitingBusy: PromiseWithResolvers<void>[] = [];
-  const stopWaiting = (error: Error) => {
-    for (const waiter of [...waiting, ...waitingBusy]) waiter.reject(error);
-    waiting = [];
-    waitingBusy = [];
-  };
   let stopping = false;
+  // Who waits for the next checkpoint, and for the next look that finds another connection checkpointing.
+  const waiting: PromiseWithResolvers<CheckpointResult>[] = [];
+  const waitingBusy: PromiseWithResolvers<void>[] = [];
+  const stopWaiting = (error: Error) => {
+    for (const waiter of [...waiting.splice(0), ...waitingBusy.splice(0)]) waiter.reject(error);
+  };
+  const waitOn = <T>(waiters: PromiseWithResolvers<T>[]): Promise<T> => {
+    if (stopping) return Promise.reject(new Error('the checkpoint worker is not running'));
+    const waiter = Promise.withResolvers<T>();
+    waiters.push(waiter);
+    return waiter.promise;
+  };
   const failure = Promise.withResolvers<Error>();
   const ready = Promise.withResolvers<void>();
   ready.promise.catch(() => undefined);
@@ -212,13 +217,11 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
     if (message.kind === 'failed') return fail(new Error(`the checkpoint worker failed: ${message.message}`));
     if (message.kind === 'busy') {
       busyLooks++;
-      for (const waiter of waitingBusy) waiter.resolve();
-      waitingBusy = [];
+      for (const waiter of waitingBusy.splice(0)) waiter.resolve();
       return;
     }
     runs++;
-    for (const waiter of waiting) waiter.resolve(message.result);
-    waiting = [];
+    for (const waiter of waiting.splice(0)) waiter.resolve(message.result);
   });
   worker.once('error', (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
   worker.once('exit', (code) => fail(new Error(`the checkpoint worker exited (code ${code})`)));
@@ -232,19 +235,13 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
       return runs;
     },
     next() {
-      if (stopping) return Promise.reject(new Error('the checkpoint worker is not running'));
-      const waiter = Promise.withResolvers<CheckpointResult>();
-      waiting.push(waiter);
-      return waiter.promise;
+      return waitOn(waiting);
     },
     get busyLooks() {
       return busyLooks;
     },
     nextBusy() {
-      if (stopping) return Promise.reject(new Error('the checkpoint worker is not running'));
-      const waiter = Promise.withResolvers<void>();
-      waitingBusy.push(waiter);
-      return waiter.promise;
+      return waitOn(waitingBusy);
     },
     failed: failure.promise,
     async stop() {
