@@ -8,14 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { at, historyItem } from '../../../test/support/storage-items.js';
 import { testFolders } from '../../../test/support/test-folders.js';
 import { startStore } from '../../store-runtime.js';
-import { BACKSTOP_FACTOR, DEFAULT_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
-import { DATABASE_FILE, SqliteStore } from './store.js';
+import {
+  BACKSTOP_FACTOR,
+  DEFAULT_CHECKPOINT_PAGES,
+  HOLD_FACTOR,
+  startCheckpointer,
+  WalIndex,
+} from './checkpointer.js';
+import { DATABASE_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
 const { folder: dataDir, afterTest } = testFolders('earshot-checkpointer-');
 
 /** A store in a new folder with the checkpoint worker (options: its threshold and interval), closed after the test. */
 async function backgroundStore(
-  options: { checkpointPages?: number; checkpointEveryMs?: number } = {},
+  options: Pick<SqliteStoreOptions, 'checkpointPages' | 'checkpointEveryMs' | 'checkpointPause'> = {},
 ): Promise<{ store: SqliteStore; dir: string }> {
   const dir = await dataDir();
   const store = SqliteStore.open({
@@ -37,6 +43,15 @@ function walPages(path: string): { log: number; checkpointed: number } {
     // still say how far the log got. wal_checkpoint(NOOP) does not exist; PASSIVE with nothing new is a read.
     const row = db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { log: number; checkpointed: number };
     return { log: Number(row.log), checkpointed: Number(row.checkpointed) };
+  } finally {
+    db.close();
+  }
+}
+
+function pageSizeOf(path: string): number {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number((db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
   } finally {
     db.close();
   }
@@ -74,21 +89,71 @@ describe('WAL checkpoints off the event loop', () => {
     expect((await checkpoint).checkpointed).toBeGreaterThan(0);
   });
 
-  it("bounds the log under writes back to back: the store's connection checkpoints past the backstop", async () => {
-    // The worker looks only when nudged (every 32 store calls), not on a timer: while one of its checkpoints runs,
-    // the commits' own checkpoints find the checkpoint lock taken and the log grows by the writes made meanwhile,
-    // which on a loaded disk (a slow fsync) reached 2 MB with a worker looking every 250 ms.
+  it('bounds the log under writes back to back, however slow the checkpoints: writes wait past the hold mark', async () => {
+    // The worker looks only when nudged (every 32 store calls), not on a timer. Each of its checkpoints holds
+    // SQLite's checkpoint lock, so the commits' own (the backstop) cannot run meanwhile; before the hold, on a
+    // loaded disk (fsyncs of 30–200 ms), the log grew by every write made during one: up to 11 MB here.
     const { store, dir } = await backgroundStore({ checkpointPages: 20, checkpointEveryMs: 3_600_000 });
     await store.checkpointer!.ready;
+    const wal = join(dir, `${DATABASE_FILE}-wal`);
     let largest = 0;
     for (let i = 0; i < 300; i++) {
       await store.putHistory('alice', historyItem(`w${i}`, at(i), `written back to back, number ${i}`));
-      largest = Math.max(largest, statSync(join(dir, `${DATABASE_FILE}-wal`)).size);
+      largest = Math.max(largest, statSync(wal).size);
     }
-    // ~12 pages a write: 300 writes are ~15 MB of log when it never starts over (a worker copying back while
-    // writes keep coming never sees every frame copied; 12.4 MB measured without the backstop). With the backstop
-    // at 80 pages it starts over at well under 1 MB, plus what a slow worker checkpoint lets pile up.
-    expect(largest).toBeLessThan(5 * 1024 * 1024);
+    // The log starts over once a held batch begins: it never holds more than the hold mark (40 pages here) plus
+    // one batch (one write here, up to 42 pages measured when the full-text index merges), whatever the disk does.
+    // The backstop alone (80 pages) lets it reach ~160 pages; without either, 300 writes are ~12 MB.
+    const frameBytes = 24 + pageSizeOf(join(dir, DATABASE_FILE));
+    expect(largest).toBeLessThanOrEqual(32 + (20 * HOLD_FACTOR + 64) * frameBytes);
+    expect(store.checkpointer!.holds).toBeGreaterThan(0);
+  });
+
+  it('holds a batch while the log is past the hold mark until a worker checkpoint has run; the log then starts over', async () => {
+    // The worker waits before each checkpoint until the test lets it go: a checkpoint is caught running.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(pause, 0, 1);
+    const go = () => {
+      Atomics.store(pause, 0, 0);
+      Atomics.notify(pause, 0);
+    };
+    afterTest(go);
+    const { store, dir } = await backgroundStore({
+      checkpointPages: 20,
+      checkpointEveryMs: 3_600_000,
+      checkpointPause: pause,
+    });
+    await store.checkpointer!.ready;
+    const wal = new WalIndex(join(dir, `${DATABASE_FILE}-shm`));
+    afterTest(() => wal.close());
+    // Write until a batch is held: its flush runs one turn after the write is asked (setImmediate, in order).
+    let held: Promise<void> | undefined;
+    for (let i = 0; i < 100 && held === undefined; i++) {
+      const write = store.putHistory('alice', historyItem(`h${i}`, at(i), `held back, number ${i}`));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (store.checkpointer!.holds > 0) held = write;
+      else await write;
+    }
+    expect(held).toBeDefined();
+    const before = wal.read();
+    expect(before.frames).toBeGreaterThanOrEqual(20 * HOLD_FACTOR);
+    // A write asked now joins the held batch; neither commits while the worker's checkpoint has not run.
+    const joined = store.putHistory('alice', historyItem('joined', at(200), 'joined the held batch'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const settled = await Promise.race([
+      Promise.all([held, joined]).then(() => 'committed'),
+      Promise.resolve('waiting'),
+    ]);
+    expect(settled).toBe('waiting');
+    expect(wal.read().frames).toBe(before.frames);
+
+    go();
+    await Promise.all([held, joined]);
+    // Everything was copied back before the batch began, so its transaction started the log over.
+    expect(wal.read().frames).toBeLessThan(before.frames);
+    expect((await store.listHistory('alice', { limit: 200 })).items.map((item) => item.id)).toContain(
+      'joined',
+    );
   });
 
   it('keeps checkpoints on the connection that commits when asked to (one-shot commands)', async () => {

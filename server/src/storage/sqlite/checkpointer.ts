@@ -2,31 +2,39 @@
  * WAL checkpoints off the event loop. By default SQLite checkpoints on the connection that commits, once the
  * write-ahead log holds 1,000 pages: that commit then copies every page back into the database file and fsyncs
  * it, 14–17 ms for ~1,900 pages on this machine's disk, during which no audio chunk reaches any player. Here a
- * worker thread with a connection of its own watches the log and runs a PASSIVE checkpoint (it never waits for
- * readers or writers) once enough pages are waiting; the store's connection keeps SQLite's own checkpoint only as
- * a backstop, at four times the threshold (below). If the worker stops, the store's connection checkpoints as
- * SQLite does by default again.
+ * worker thread with a connection of its own runs a PASSIVE checkpoint (it never waits for readers or writers)
+ * whenever the main thread, looking at the log, finds enough pages waiting; the store's connection keeps SQLite's
+ * own checkpoint only as a backstop, at four times the threshold. If the worker stops, the store's connection
+ * checkpoints as SQLite does by default again.
  *
- * Why a backstop: the log starts over from its beginning only when a write finds every frame copied back. A worker
- * copying back while the event loop keeps writing never gets there under a steady stream of writes, and the log
- * grew by every page written (145 MB for 3,000 history writes back to back, measured). Past BACKSTOP_FACTOR × the
- * threshold the committing connection checkpoints itself, which copies only the few frames the worker has not
- * (the commit's own fsync remains), and the next write starts the log over: a burst leaves at most a few times
- * SQLite's usual 4 MB. When the writes leave the worker a quiet moment, its checkpoint copies everything and the
- * next write starts the log over without the backstop; under a steady stream (measured: a write every ~1.4 ms)
- * the backstop is what does it, every 4,000 pages instead of every 1,000.
+ * Keeping the log bounded. The log starts over from its beginning only when a write begins with every frame copied
+ * back. A worker copying back while the event loop keeps writing never gets there: its checkpoint copies the frames
+ * that were there when it began, and the writes made meanwhile wait for the next one. While it runs it also holds
+ * SQLite's checkpoint lock, so the committing connection's own checkpoint (the backstop) cannot run either. On a
+ * loaded disk a checkpoint's fsync takes 30–200 ms, the event loop commits a write every fraction of a millisecond
+ * meanwhile, and the log grew by every page written: 11 MB for 300 history writes back to back (measured, with 2 CPU
+ * loops and 3 `dd conv=fsync` loops beside it). So writes wait instead of the log: once the log holds HOLD_FACTOR ×
+ * the threshold with frames not yet copied, the group commit (`holdWrites`) keeps its batch until a worker
+ * checkpoint begun after it has run. Held writes add no frames, so that checkpoint copies every one, and the held
+ * batch's transaction starts the log over. The log stays under the hold mark plus one batch, however slow the disk;
+ * what waits is the writes at a speech's end, never the audio on the event loop. A held batch waits for at most two
+ * checkpoints (the one running and one after it): a reader that pins old frames (another process, the integrity
+ * check) keeps them from being copied, and writes then go on, one checkpoint apart, rather than stall.
  *
- * PASSIVE, at SQLite's own threshold, is what the store's connection did itself, only on another thread and up to
- * one look later: the log keeps its size, and a writer reuses it from the start once every frame is copied back, as
- * before. Never TRUNCATE or RESTART here: a log shrunk at moments of its own gives a full disk room back, and the
- * speech booking and readiness probe that should fail on it then pass (a worker that did so failed the chaos
- * suite's full-disk scenario in an earlier round).
+ * PASSIVE, at SQLite's own threshold, is what the store's connection did itself, only on another thread: the log
+ * keeps its size, and a writer reuses it from the start once every frame is copied back, as before. Never TRUNCATE
+ * or RESTART here: a log shrunk at moments of its own gives a full disk room back, and the speech booking and
+ * readiness probe that should fail on it then pass (a worker that did so failed the chaos suite's full-disk
+ * scenario in an earlier round).
  *
- * The worker learns how many pages wait from the wal-index header in the `-shm` file, a documented format
- * (https://www.sqlite.org/walformat.html §2.2): `mxFrame` (the last valid frame, offset 16) less `nBackfill`
- * (frames already copied back, offset 96), in the host's byte order. Reading 100 bytes every quarter second costs
- * nothing; a torn read only makes one checkpoint earlier or later.
+ * The main thread learns how many pages wait from the wal-index header in the `-shm` file, a documented format
+ * (https://www.sqlite.org/walformat.html §2.2): `mxFrame` (the last valid frame, offset 16) and `nBackfill` (frames
+ * already copied back, offset 96), in the host's byte order. One 100-byte read, a few microseconds, at each group
+ * commit, every 32 other store calls and every quarter second; a torn read only makes one checkpoint or one hold
+ * come a write earlier or later.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -34,12 +42,14 @@ import type { DatabaseSync } from 'node:sqlite';
 export const DEFAULT_CHECKPOINT_PAGES = 1000;
 /** The store's connection checkpoints itself once the log holds this many times the worker's threshold. */
 export const BACKSTOP_FACTOR = 4;
-/** How often the worker looks at the log. */
+/** Group commits wait for a worker checkpoint once the log holds this many times its threshold (see above). */
+export const HOLD_FACTOR = 2;
+/** How often the main thread looks at the log when no store call made it look. */
 export const DEFAULT_CHECKPOINT_EVERY_MS = 250;
 /**
- * Store calls between two messages that make the worker look at once: a burst (an import, thousands of writes
- * back to back) would otherwise grow the log by a quarter second of writes (~16,000 pages measured) before the next
- * look. ~10 pages per write: a look every ~300 pages at most.
+ * Store calls between two looks at the log: a burst (an import, thousands of writes back to back) would otherwise
+ * grow the log by a quarter second of writes (~16,000 pages measured) before the next look. ~10 pages per write: a
+ * look every ~300 pages at most.
  */
 const CALLS_PER_LOOK = 32;
 
@@ -51,6 +61,11 @@ export interface CheckpointerOptions {
   readonly pages?: number;
   /** @default DEFAULT_CHECKPOINT_EVERY_MS */
   readonly everyMs?: number;
+  /**
+   * Tests only: the worker waits before each checkpoint while element 0 is 1 (`Atomics.store` 0 and
+   * `Atomics.notify` let it go), so that a checkpoint can be caught running.
+   */
+  readonly pause?: Int32Array;
 }
 
 /** What one checkpoint did (the columns of `PRAGMA wal_checkpoint`). */
@@ -67,17 +82,24 @@ export interface Checkpointer {
   readonly ready: Promise<void>;
   /**
    * Counts one call on the store's connection (a write or a read: telling them apart is not worth it); every
-   * CALLS_PER_LOOK of them the worker looks at the log at once rather than at its next interval. Costs an
-   * increment (and a message now and then).
+   * CALLS_PER_LOOK of them the main thread looks at the log at once rather than at its next interval.
    */
   storeCalled(): void;
+  /**
+   * Before a group commit: undefined when the batch may commit now; a promise when the log holds HOLD_FACTOR × the
+   * threshold with frames not yet copied back, settling (never rejecting) once a worker checkpoint begun after this
+   * call has run, or the worker has stopped.
+   */
+  holdWrites(): Promise<void> | undefined;
+  /** Batches `holdWrites` has held. */
+  readonly holds: number;
   /** Checkpoints the worker has run. */
   readonly runs: number;
   /** Resolves with the next checkpoint the worker runs (tests wait on it rather than on time). */
   next(): Promise<CheckpointResult>;
-  /** Looks that found another connection checkpointing (the worker tries again at its next look). */
+  /** Checkpoints that found another connection checkpointing (the next look tries again). */
   readonly busyLooks: number;
-  /** Resolves at the next such look (tests wait on it rather than on time). */
+  /** Resolves at the next such checkpoint (tests wait on it rather than on time). */
   nextBusy(): Promise<void>;
   /**
    * Settles when the worker stops on its own (it failed: the store's connection has gone back to checkpointing
@@ -94,72 +116,52 @@ type WorkerMessage =
   | { readonly kind: 'checkpoint'; readonly result: CheckpointResult }
   | { readonly kind: 'failed'; readonly message: string };
 
-// CommonJS, evaluated by the worker (no file to ship beside the bundle). A busy database is tried again at the next
-// look; any other failure is reported and ends the worker: the main thread turns checkpoints back on for its own
-// connection.
+// CommonJS, evaluated by the worker (no file to ship beside the bundle). It checkpoints when asked and says how it
+// went. A busy database is reported and tried again at a later request; any other failure is reported and ends the
+// worker: the main thread turns checkpoints back on for its own connection.
 const WORKER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { DatabaseSync } = require('node:sqlite');
-  const { closeSync, openSync, readSync } = require('node:fs');
-  const { endianness } = require('node:os');
-  const { path, busyTimeoutMs, pages, everyMs } = workerData;
+  const { path, busyTimeoutMs, pause } = workerData;
   const SQLITE_BUSY = 5;
   const SQLITE_LOCKED = 6;
   let db;
-  let shm;
-  const header = Buffer.alloc(100);
-  function pendingPages() {
-    try {
-      shm ??= openSync(path + '-shm', 'r');
-    } catch {
-      return 0; // no log yet
-    }
-    if (readSync(shm, header, 0, 100, 0) < 100) return 0;
-    const le = endianness() === 'LE';
-    const mxFrame = le ? header.readUInt32LE(16) : header.readUInt32BE(16);
-    const nBackfill = le ? header.readUInt32LE(96) : header.readUInt32BE(96);
-    return mxFrame > nBackfill ? mxFrame - nBackfill : 0;
-  }
-  let timer;
-  let look = () => {};
+  let checkpoint = () => {};
   function stop() {
-    look = () => {};
-    clearInterval(timer);
+    checkpoint = () => {};
     try { db?.close(); } catch {}
-    if (shm !== undefined) closeSync(shm);
   }
   try {
     db = new DatabaseSync(path);
     db.exec('PRAGMA busy_timeout = ' + busyTimeoutMs);
     db.exec('PRAGMA wal_autocheckpoint = 0');
-    const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     parentPort.postMessage({ kind: 'ready' });
-    look = () => {
+    checkpoint = () => {
       try {
-        if (pendingPages() < pages) return;
+        if (pause) Atomics.wait(pause, 0, 1);
         const started = performance.now();
-        const row = checkpoint.get();
-        // -1: it could not run (the store's connection was checkpointing, or another process): a later look.
+        const row = statement.get();
+        // -1: it could not run (the store's connection was checkpointing, or another process): a later request.
         if (row.log < 0 || row.checkpointed < 0) return parentPort.postMessage({ kind: 'busy' });
         parentPort.postMessage({
           kind: 'checkpoint',
           result: { log: row.log, checkpointed: row.checkpointed, ms: performance.now() - started },
         });
       } catch (error) {
-        // Another process's checkpoint (PASSIVE never waits for it): this one comes at a later look.
+        // Another process's checkpoint (PASSIVE never waits for it): this one comes at a later request.
         const primary = typeof error?.errcode === 'number' ? error.errcode & 0xff : undefined;
         if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return parentPort.postMessage({ kind: 'busy' });
         parentPort.postMessage({ kind: 'failed', message: String((error && error.message) || error) });
         stop();
       }
     };
-    timer = setInterval(look, everyMs);
   } catch (error) {
     parentPort.postMessage({ kind: 'failed', message: String((error && error.message) || error) });
     stop();
   }
   parentPort.on('message', (message) => {
-    if (message === 'look') return look();
+    if (message === 'checkpoint') return checkpoint();
     if (message !== 'stop') return;
     stop();
     parentPort.close();
@@ -172,25 +174,45 @@ const WORKER_SOURCE = `
  */
 export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions): Checkpointer {
   const pages = Math.max(1, Math.floor(options.pages ?? DEFAULT_CHECKPOINT_PAGES));
+  const holdAt = pages * HOLD_FACTOR;
   db.exec(`PRAGMA wal_autocheckpoint = ${pages * BACKSTOP_FACTOR}`);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: {
-      path: options.path,
-      busyTimeoutMs: options.busyTimeoutMs,
-      pages,
-      everyMs: Math.max(1, options.everyMs ?? DEFAULT_CHECKPOINT_EVERY_MS),
-    },
+    workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs, pause: options.pause },
   });
-  // The worker's interval must not keep a process alive that has nothing else to do (a CLI command).
+  // The worker must not keep a process alive that has nothing else to do (a CLI command).
   worker.unref();
+  const log = new WalIndex(`${options.path}-shm`);
   let runs = 0;
   let busyLooks = 0;
+  let holds = 0;
   let stopping = false;
-  // Who waits for the next checkpoint, and for the next look that finds another connection checkpointing.
+  // The checkpoint asked of the worker and not yet answered, and who waits for it to end.
+  let running: PromiseWithResolvers<void> | undefined;
+  const checkpointEnded = () => {
+    running?.resolve();
+    running = undefined;
+  };
+  /** Asks the worker for a checkpoint unless one is running; settles when it has ended (or the worker stopped). */
+  const checkpointNow = (): Promise<void> => {
+    if (stopping) return Promise.resolve();
+    if (running) return running.promise;
+    running = Promise.withResolvers<void>();
+    worker.postMessage('checkpoint');
+    return running.promise;
+  };
+  const look = () => {
+    if (!stopping && !running && log.read().waiting >= pages) void checkpointNow();
+  };
+  const timer = setInterval(look, Math.max(1, options.everyMs ?? DEFAULT_CHECKPOINT_EVERY_MS));
+  timer.unref();
+  // Who waits for the next checkpoint, and for the next one that finds another connection checkpointing.
   const waiting: PromiseWithResolvers<CheckpointResult>[] = [];
   const waitingBusy: PromiseWithResolvers<void>[] = [];
   const stopWaiting = (error: Error) => {
+    clearInterval(timer);
+    checkpointEnded();
+    log.close();
     for (const waiter of [...waiting.splice(0), ...waitingBusy.splice(0)]) waiter.reject(error);
   };
   const waitOn = <T>(waiters: PromiseWithResolvers<T>[]): Promise<T> => {
@@ -215,6 +237,7 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   worker.on('message', (message: WorkerMessage) => {
     if (message.kind === 'ready') return ready.resolve();
     if (message.kind === 'failed') return fail(new Error(`the checkpoint worker failed: ${message.message}`));
+    checkpointEnded();
     if (message.kind === 'busy') {
       busyLooks++;
       for (const waiter of waitingBusy.splice(0)) waiter.resolve();
@@ -229,7 +252,18 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   return {
     ready: ready.promise,
     storeCalled() {
-      if (++calls % CALLS_PER_LOOK === 0 && !stopping) worker.postMessage('look');
+      if (++calls % CALLS_PER_LOOK === 0) look();
+    },
+    holdWrites() {
+      if (stopping) return undefined;
+      const { frames, waiting } = log.read();
+      if (frames < holdAt || waiting === 0) return undefined;
+      holds++;
+      // A checkpoint already running began before the last commits: the one after it copies those too.
+      return running ? running.promise.then(checkpointNow) : checkpointNow();
+    },
+    get holds() {
+      return holds;
     },
     get runs() {
       return runs;
@@ -256,4 +290,32 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
       clearTimeout(timeout);
     },
   };
+}
+
+/** The log's size and what of it waits to be copied back, read from the wal-index header (see above). */
+export class WalIndex {
+  private fd: number | undefined;
+  private readonly header = Buffer.alloc(100);
+  private readonly littleEndian = endianness() === 'LE';
+
+  constructor(private readonly shmPath: string) {}
+
+  /** `frames`: frames in the log (mxFrame); `waiting`: those not yet copied back. Zeros before the log exists. */
+  read(): { frames: number; waiting: number } {
+    try {
+      this.fd ??= openSync(this.shmPath, 'r');
+      if (readSync(this.fd, this.header, 0, 100, 0) < 100) return { frames: 0, waiting: 0 };
+    } catch {
+      // No log yet, or unreadable: no look and no hold this time (the backstop still bounds the log).
+      return { frames: 0, waiting: 0 };
+    }
+    const frames = this.littleEndian ? this.header.readUInt32LE(16) : this.header.readUInt32BE(16);
+    const copied = this.littleEndian ? this.header.readUInt32LE(96) : this.header.readUInt32BE(96);
+    return { frames, waiting: frames > copied ? frames - copied : 0 };
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }

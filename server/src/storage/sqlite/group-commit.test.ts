@@ -7,7 +7,7 @@ import { testFolders } from '../../../test/support/test-folders.js';
 import type { Reservation } from '../contract.js';
 import { StoreFullError, StoreInputError, StoreUnavailableError } from '../errors.js';
 import { sqliteError } from './database.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { DATABASE_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
 const { folder: dataDir, afterTest } = testFolders('earshot-group-commit-');
@@ -20,7 +20,9 @@ const reasonOf = (outcome: PromiseSettledResult<unknown>): unknown =>
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('GroupCommit on a database of its own', () => {
-  async function table(): Promise<{ db: DatabaseSync; batch: GroupCommit; rows: () => string[] }> {
+  async function table(
+    options: GroupCommitOptions = {},
+  ): Promise<{ db: DatabaseSync; batch: GroupCommit; rows: () => string[] }> {
     const path = join(await dataDir(), 'batch.db');
     const db = new DatabaseSync(path);
     afterTest(() => db.close());
@@ -30,7 +32,7 @@ describe('GroupCommit on a database of its own', () => {
     db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
       CREATE TABLE row (v TEXT NOT NULL, parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
       CREATE TABLE plain (v TEXT)`);
-    const batch = new GroupCommit(db, (error, what) => sqliteError(error, path, what));
+    const batch = new GroupCommit(db, (error, what) => sqliteError(error, path, what), options);
     const select = db.prepare('SELECT v FROM row ORDER BY rowid');
     return { db, batch, rows: () => select.all().map((row) => String(row.v)) };
   }
@@ -127,6 +129,70 @@ describe('GroupCommit on a database of its own', () => {
     await expect(batch.write('add b', () => add.run('b'))).rejects.toThrow(
       /^Could not add b in .*: the store is closed\.$/,
     );
+  });
+
+  it('keeps a held batch open: writes requested meanwhile join it, and it commits once the hold settles', async () => {
+    const holds = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    let asked = 0;
+    const { db, batch, rows } = await table({ holdBack: () => holds[asked++]?.promise });
+    const add = db.prepare('INSERT INTO row (v) VALUES (?)');
+    const first = batch.write('add a', () => add.run('a'));
+    await nextTurn();
+    expect(asked).toBe(1);
+    const second = batch.write('add b', () => add.run('b'));
+    await nextTurn();
+    expect(rows()).toEqual([]);
+    expect(batch.commits).toBe(0);
+    holds[0]!.resolve();
+    await Promise.all([first, second]);
+    expect(rows()).toEqual(['a', 'b']);
+    expect(batch.commits).toBe(1);
+
+    // Each batch asks again; a hold that fails still lets its batch commit (it only ever delays).
+    const third = batch.write('add c', () => add.run('c'));
+    await nextTurn();
+    expect(asked).toBe(2);
+    holds[1]!.reject(new Error('the hold failed'));
+    await third;
+    expect(rows()).toEqual(['a', 'b', 'c']);
+
+    // No hold: the next turn commits.
+    await batch.write('add d', () => add.run('d'));
+    expect(asked).toBe(3);
+    expect(batch.commits).toBe(3);
+  });
+
+  it('close() commits a held batch at once, without waiting for its hold', async () => {
+    const { db, batch, rows } = await table({ holdBack: () => new Promise<void>(() => undefined) });
+    const add = db.prepare('INSERT INTO row (v) VALUES (?)');
+    const held = batch.write('add a', () => add.run('a'));
+    await nextTurn();
+    expect(rows()).toEqual([]);
+    batch.close();
+    await held;
+    expect(rows()).toEqual(['a']);
+    expect(batch.commits).toBe(1);
+  });
+
+  it('a hold that settles after its batch was flushed does not commit the next batch early', async () => {
+    const holds = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    let asked = 0;
+    const { db, batch, rows } = await table({ holdBack: () => holds[asked++]?.promise });
+    const add = db.prepare('INSERT INTO row (v) VALUES (?)');
+    const first = batch.write('add a', () => add.run('a'));
+    await nextTurn();
+    batch.flush();
+    await first;
+    const second = batch.write('add b', () => add.run('b'));
+    await nextTurn();
+    expect(asked).toBe(2);
+    holds[0]!.resolve();
+    await holds[0]!.promise;
+    await nextTurn();
+    expect(rows()).toEqual(['a']);
+    holds[1]!.resolve();
+    await second;
+    expect(rows()).toEqual(['a', 'b']);
   });
 
   it('refuses a window that is not a number of milliseconds', async () => {

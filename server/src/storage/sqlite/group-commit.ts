@@ -32,6 +32,11 @@ export interface GroupCommitOptions {
    * The batch grows with load by itself (a busy turn runs many I/O callbacks); a window mostly adds latency.
    */
   readonly windowMs?: number;
+  /**
+   * Asked as a batch is about to commit: a promise makes the batch wait for it (writes requested meanwhile join
+   * the batch). The store passes the checkpointer's `holdWrites`, which keeps the log bounded on a slow disk.
+   */
+  readonly holdBack?: () => Promise<void> | undefined;
 }
 
 interface Queued {
@@ -53,6 +58,7 @@ export class GroupCommit {
   private cancelFlush: (() => void) | undefined;
   private closed = false;
   private readonly windowMs: number;
+  private readonly holdBack: (() => Promise<void> | undefined) | undefined;
 
   /**
    * `mapError` turns a SQLite error into the StoreError a caller acts on, given what the write was doing;
@@ -67,6 +73,7 @@ export class GroupCommit {
     if (!Number.isFinite(windowMs) || windowMs < 0)
       throw new RangeError(`windowMs must be a number of milliseconds ≥ 0, not ${windowMs}`);
     this.windowMs = windowMs;
+    this.holdBack = options.holdBack;
   }
 
   /** Writes queued and not yet committed. */
@@ -119,11 +126,25 @@ export class GroupCommit {
 
   private scheduleFlush(): () => void {
     if (this.windowMs > 0) {
-      const timer = setTimeout(() => this.flush(), this.windowMs);
+      const timer = setTimeout(() => this.flushUnlessHeld(), this.windowMs);
       return () => clearTimeout(timer);
     }
-    const immediate = setImmediate(() => this.flush());
+    const immediate = setImmediate(() => this.flushUnlessHeld());
     return () => clearImmediate(immediate);
+  }
+
+  /** Flushes now, or once `holdBack`'s promise settles; the batch stays open meanwhile (`flush` ends the wait). */
+  private flushUnlessHeld(): void {
+    const hold = this.holdBack?.();
+    if (hold === undefined) return this.flush();
+    let waiting = true;
+    this.cancelFlush = () => {
+      waiting = false;
+    };
+    const flushIfStillWaiting = () => {
+      if (waiting) this.flush();
+    };
+    hold.then(flushIfStillWaiting, flushIfStillWaiting);
   }
 
   /** BEGIN, each write in its savepoint, COMMIT; throws when the batch as a whole failed. */

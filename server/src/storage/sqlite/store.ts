@@ -68,13 +68,16 @@ export interface SqliteStoreOptions extends DatabaseOptions {
   readonly groupCommitWindowMs?: number;
   /**
    * Where WAL checkpoints run: `background` on a worker thread with its own connection, so commits on the event
-   * loop copy the log back and fsync only past a backstop (checkpointer.ts: what the server asks for); `inline`
+   * loop copy the log back and fsync only past a backstop, and group commits wait for the worker rather than grow
+   * the log past its hold mark (checkpointer.ts: what the server asks for); `inline`
    * (default: one-shot commands, tests) leaves them to SQLite, on the connection that commits.
    */
   readonly checkpoint?: 'background' | 'inline';
   /** The background checkpoint's threshold in pages and how often it looks, in ms (tests make them small). */
   readonly checkpointPages?: number;
   readonly checkpointEveryMs?: number;
+  /** Tests only: pauses the checkpoint worker before each checkpoint (CheckpointerOptions.pause). */
+  readonly checkpointPause?: Int32Array;
   readonly now?: () => Date;
 }
 
@@ -122,6 +125,7 @@ export class SqliteStore implements Store {
     this.history = new HistoryTable(db);
     this.writes = new GroupCommit(db, (error, what) => this.mapError(error, what), {
       windowMs: options.groupCommitWindowMs,
+      holdBack: () => this.checkpointer?.holdWrites(),
     });
     this.usage = new UsageTable(db, options.reservationLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS, (work) =>
       this.write('settle a reservation', work),
@@ -161,6 +165,7 @@ export class SqliteStore implements Store {
             busyTimeoutMs: options.busyTimeoutMs ?? 5000,
             pages: options.checkpointPages,
             everyMs: options.checkpointEveryMs,
+            pause: options.checkpointPause,
           })
         : undefined;
     this.maintenance =
