@@ -131,15 +131,22 @@ describe('GroupCommit on a database of its own', () => {
     );
   });
 
-  it('keeps a held batch open: writes requested meanwhile join it, and it commits once the hold settles', async () => {
-    const holds = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+  /** A GroupCommit whose n-th batch waits on `holds[n]` (the ones after the last do not wait), and a writer of rows. */
+  async function heldBatches(count: number) {
+    const holds = Array.from({ length: count }, () => Promise.withResolvers<void>());
     let asked = 0;
     const { db, batch, rows } = await table({ holdBack: () => holds[asked++]?.promise });
     const add = db.prepare('INSERT INTO row (v) VALUES (?)');
-    const first = batch.write('add a', () => add.run('a'));
+    const write = (v: string) => batch.write(`add ${v}`, () => add.run(v));
+    return { batch, rows, holds, write, asked: () => asked };
+  }
+
+  it('keeps a held batch open: writes requested meanwhile join it, and it commits once the hold settles', async () => {
+    const { batch, rows, holds, write, asked } = await heldBatches(2);
+    const first = write('a');
     await nextTurn();
-    expect(asked).toBe(1);
-    const second = batch.write('add b', () => add.run('b'));
+    expect(asked()).toBe(1);
+    const second = write('b');
     await nextTurn();
     expect(rows()).toEqual([]);
     expect(batch.commits).toBe(0);
@@ -149,23 +156,22 @@ describe('GroupCommit on a database of its own', () => {
     expect(batch.commits).toBe(1);
 
     // Each batch asks again; a hold that fails still lets its batch commit (it only ever delays).
-    const third = batch.write('add c', () => add.run('c'));
+    const third = write('c');
     await nextTurn();
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
     holds[1]!.reject(new Error('the hold failed'));
     await third;
     expect(rows()).toEqual(['a', 'b', 'c']);
 
     // No hold: the next turn commits.
-    await batch.write('add d', () => add.run('d'));
-    expect(asked).toBe(3);
+    await write('d');
+    expect(asked()).toBe(3);
     expect(batch.commits).toBe(3);
   });
 
   it('close() commits a held batch at once, without waiting for its hold', async () => {
-    const { db, batch, rows } = await table({ holdBack: () => new Promise<void>(() => undefined) });
-    const add = db.prepare('INSERT INTO row (v) VALUES (?)');
-    const held = batch.write('add a', () => add.run('a'));
+    const { batch, rows, write } = await heldBatches(1);
+    const held = write('a');
     await nextTurn();
     expect(rows()).toEqual([]);
     batch.close();
@@ -175,17 +181,14 @@ describe('GroupCommit on a database of its own', () => {
   });
 
   it('a hold that settles after its batch was flushed does not commit the next batch early', async () => {
-    const holds = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
-    let asked = 0;
-    const { db, batch, rows } = await table({ holdBack: () => holds[asked++]?.promise });
-    const add = db.prepare('INSERT INTO row (v) VALUES (?)');
-    const first = batch.write('add a', () => add.run('a'));
+    const { batch, rows, holds, write, asked } = await heldBatches(2);
+    const first = write('a');
     await nextTurn();
     batch.flush();
     await first;
-    const second = batch.write('add b', () => add.run('b'));
+    const second = write('b');
     await nextTurn();
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
     holds[0]!.resolve();
     await holds[0]!.promise;
     await nextTurn();
