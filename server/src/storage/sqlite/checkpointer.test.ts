@@ -48,6 +48,9 @@ function walPages(path: string): { log: number; checkpointed: number } {
   }
 }
 
+/** One event-loop turn: what a group commit waits for before it commits (or asks whether to hold). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 function pageSizeOf(path: string): number {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
@@ -90,7 +93,7 @@ describe('WAL checkpoints off the event loop', () => {
   });
 
   it('bounds the log under writes back to back, however slow the checkpoints: writes wait past the hold mark', async () => {
-    // The worker looks only when nudged (every 32 store calls), not on a timer. Each of its checkpoints holds
+    // The log is looked at only when nudged (every 32 store calls), not on a timer. Each worker checkpoint holds
     // SQLite's checkpoint lock, so the commits' own (the backstop) cannot run meanwhile; before the hold, on a
     // loaded disk (fsyncs of 30–200 ms), the log grew by every write made during one: up to 11 MB here.
     const { store, dir } = await backgroundStore({ checkpointPages: 20, checkpointEveryMs: 3_600_000 });
@@ -130,7 +133,7 @@ describe('WAL checkpoints off the event loop', () => {
     let held: Promise<void> | undefined;
     for (let i = 0; i < 100 && held === undefined; i++) {
       const write = store.putHistory('alice', historyItem(`h${i}`, at(i), `held back, number ${i}`));
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       if (store.checkpointer!.holds > 0) held = write;
       else await write;
     }
@@ -139,7 +142,7 @@ describe('WAL checkpoints off the event loop', () => {
     expect(before.frames).toBeGreaterThanOrEqual(20 * HOLD_FACTOR);
     // A write asked now joins the held batch; neither commits while the worker's checkpoint has not run.
     const joined = store.putHistory('alice', historyItem('joined', at(200), 'joined the held batch'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     const settled = await Promise.race([
       Promise.all([held, joined]).then(() => 'committed'),
       Promise.resolve('waiting'),
