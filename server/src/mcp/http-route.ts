@@ -16,8 +16,9 @@ import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
-import { answerInProcess, answerWithJson } from './json-answer.js';
+import { answerInProcess, answerModernInProcess, answerWithJson } from './json-answer.js';
 import { claimsModernRevision, isPlainLegacyToolCall } from './legacy-call.js';
+import { plainModernToolCall } from './modern-call.js';
 import { SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
 
 export interface McpRouteOptions {
@@ -121,10 +122,11 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
     });
     // How the SDK's 2025 fallback would take this call. Only a call recognised by hand, or one that could begin or
     // be answered at once, is classified here; the others leave that to the SDK alone.
+    const inbound = call === undefined ? undefined : inboundRequest(request);
     const legacy =
-      call === undefined
+      call === undefined || inbound === undefined
         ? undefined
-        : legacyDispatch(request, mcp.begins(call.tool) || mcp.answersAtOnce(call.tool));
+        : legacyDispatch(inbound, request, mcp.begins(call.tool) || mcp.answersAtOnce(call.tool));
     if (call !== undefined && legacy !== undefined && mcp.begins(call.tool)) {
       // The SDK's fallback dispatches whatever its transport accepts: begin now, before the SDK's own work.
       await begin(call, user);
@@ -141,6 +143,16 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       const streamed = await streamInProcess(server, message, callerAuth(user), keepAliveMs);
       hangUp.signal.addEventListener('abort', () => streamed.hangUp(), { once: true });
       return reply.code(200).headers(SSE_ANSWER_HEADERS).send(streamed.body);
+    }
+    if (call !== undefined && inbound !== undefined && legacy === undefined && mcp.answersAtOnce(call.tool)) {
+      // A plain 2026-07-28 quick call is served in process too, on its revision (modern-call.ts).
+      const classification = plainModernToolCall(inbound);
+      if (classification !== undefined) {
+        const server = mcp.server(user, 'modern', call.tool);
+        const message = request.body as JSONRPCRequest;
+        const answer = await answerModernInProcess(server, message, classification, callerAuth(user));
+        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer));
+      }
     }
     const web = webRequest(request, hangUp.signal);
     if (call !== undefined && legacy === 'classified' && mcp.answersAtOnce(call.tool)) {
@@ -214,25 +226,18 @@ function toolCall(body: unknown): ToolCallRequest | undefined {
  * was recognised by hand (legacy-call.ts), 'classified' when the SDK's classification said so (asked only when
  * `askSdk`); undefined when the fallback will not dispatch it, or it was not recognised and the SDK not asked.
  */
-function legacyDispatch(request: FastifyRequest, askSdk: boolean): 'plain' | 'classified' | undefined {
-  const header = (name: string): string | undefined => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
-  const revision = header('mcp-protocol-version');
-  const inbound: InboundHttpRequest = {
-    httpMethod: request.method,
-    body: request.body,
-    protocolVersionHeader: revision,
-    mcpMethodHeader: header('mcp-method'),
-    mcpNameHeader: header('mcp-name'),
-  };
+function legacyDispatch(
+  inbound: InboundHttpRequest,
+  request: FastifyRequest,
+  askSdk: boolean,
+): 'plain' | 'classified' | undefined {
+  const revision = inbound.protocolVersionHeader;
   // The common 2025 call, and a 2026-07-28 one, are recognised without the SDK's zod parses (see legacy-call.ts);
   // the rest the SDK classifies.
   const plain = isPlainLegacyToolCall(inbound);
   const legacy =
     plain || (askSdk && !claimsModernRevision(inbound) && classifyInboundRequest(inbound).kind === 'legacy');
-  const accept = header('accept') ?? '';
+  const accept = header(request, 'accept') ?? '';
   const dispatched =
     legacy &&
     accept.includes('application/json') &&
@@ -240,6 +245,23 @@ function legacyDispatch(request: FastifyRequest, askSdk: boolean): 'plain' | 'cl
     (revision === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(revision.trim()));
   if (!dispatched) return undefined;
   return plain ? 'plain' : 'classified';
+}
+
+/** What the SDK's classification reads of a request: its method, body and MCP headers. */
+function inboundRequest(request: FastifyRequest): InboundHttpRequest {
+  return {
+    httpMethod: request.method,
+    body: request.body,
+    protocolVersionHeader: header(request, 'mcp-protocol-version'),
+    mcpMethodHeader: header(request, 'mcp-method'),
+    mcpNameHeader: header(request, 'mcp-name'),
+  };
+}
+
+/** A request header as one string, as the web Headers the SDK reads would give it (repeats joined). */
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Headers that describe the Node connection or the already-read body, not the MCP request. */

@@ -31,14 +31,35 @@ export function isPlainLegacyToolCall(request: InboundHttpRequest): boolean {
   if (request.httpMethod !== 'POST') return false;
   if (revision !== undefined && !LEGACY_REVISIONS.has(revision)) return false;
   if (request.mcpMethodHeader !== undefined || request.mcpNameHeader !== undefined) return false;
+  if (!isPlainToolCallRequest(body)) return false;
+  const meta = body.params._meta;
+  if (meta === undefined) return true;
+  if (PROTOCOL_VERSION_META_KEY in meta) return false;
+  for (const key in meta) if (key.startsWith(RESERVED_META_PREFIX)) return false;
+  return true;
+}
+
+/** A tools/call request whose `_meta`, if any, is an object. */
+export interface ToolCallRequestBody {
+  readonly jsonrpc: '2.0';
+  readonly id: string | number;
+  readonly method: 'tools/call';
+  readonly params: Record<string, unknown> & { readonly _meta?: Record<string, unknown> };
+}
+
+/**
+ * Whether `body` is one tools/call request in the shape the SDK's JSONRPCRequestSchema takes (strict keys; jsonrpc
+ * "2.0"; id a string or a safe integer; params an object; `_meta`, if any, an object with a string or integer
+ * progressToken), whatever its revision. Both recognisers (here and modern-call.ts) start from it.
+ */
+export function isPlainToolCallRequest(body: unknown): body is ToolCallRequestBody {
   if (!isJsonObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return false;
   for (const key in body) if (!REQUEST_KEYS.has(key)) return false;
   if (!isIdOrToken(body.id)) return false;
   if (!isJsonObject(body.params)) return false;
   const meta = body.params._meta;
   if (meta === undefined) return true;
-  if (!isJsonObject(meta) || PROTOCOL_VERSION_META_KEY in meta) return false;
-  for (const key in meta) if (key.startsWith(RESERVED_META_PREFIX)) return false;
+  if (!isJsonObject(meta)) return false;
   const token = meta.progressToken;
   return token === undefined || isIdOrToken(token);
 }

@@ -1,7 +1,8 @@
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { ToolDeps } from './context.js';
 import { registerPlayerApp } from './player-app.js';
+import { MODERN_REVISIONS } from './modern-call.js';
 import { registerHistoryResource } from './resources.js';
 import { ToolSet, type BegunCall, type ProtocolEra } from './tool-set.js';
 import { registerTools } from './tools/index.js';
@@ -44,6 +45,11 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
       capabilities: { logging: {}, tools: { listChanged: false }, resources: { listChanged: false } },
       instructions: INSTRUCTIONS,
       jsonSchemaValidator,
+      // A server for a 2026-07-28 call lists that revision, so a per-request transport binds it (json-answer.ts);
+      // the SDK's handler adds it likewise. A 2025 server does not: initialize must not negotiate it.
+      ...(era === 'modern' && {
+        supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, ...MODERN_REVISIONS],
+      }),
     });
     tools.installOn(server, user, era, onlyTool, begun);
     // A server made for one tool call answers nothing else: resources and logging/setLevel would go unused (and

@@ -1,0 +1,149 @@
+import { PerRequestHTTPServerTransport } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connectMcp, MODERN_REVISION } from './support/mcp.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+  'io.modelcontextprotocol/clientInfo': { name: 'earshot-test', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+/** The Mcp-Name header's base64 form: the SDK's handler decodes it, the route's plain recogniser leaves it be. */
+const encodedName = (name: string) => `=?base64?${Buffer.from(name).toString('base64')}?=`;
+
+/**
+ * A 2026-07-28 client's call of a quick tool is served in process (modern-call.ts, json-answer.ts), as a 2025
+ * one is, and must be answered exactly as the SDK's handler answers it; whatever the handler would refuse is
+ * left to it.
+ */
+describe('2026-07-28 quick calls served in process', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  async function call(
+    name: string,
+    args: Record<string, unknown>,
+    {
+      headers = {},
+      meta = ENVELOPE,
+    }: { headers?: Record<string, string | null>; meta?: Record<string, unknown> } = {},
+  ) {
+    const sent: Record<string, string> = {
+      authorization: `Bearer ${server.keys.alice}`,
+      accept: 'application/json, text/event-stream',
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN_REVISION,
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+    };
+    for (const [header, value] of Object.entries(headers)) {
+      if (value === null) delete sent[header];
+      else sent[header] = value;
+    }
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: sent,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 5,
+        method: 'tools/call',
+        params: { name, arguments: args, _meta: meta },
+      }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: JSON.parse(await response.text()) as { id?: unknown; result?: unknown; error?: { code: number } },
+    };
+  }
+
+  it('answers each quick tool as the SDK’s handler does, without the handler', async () => {
+    const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    const calls: [string, Record<string, unknown>][] = [
+      ['get_settings', {}],
+      ['get_usage', { days: 3 }],
+      ['list_history', {}],
+      ['list_history', { limit: 'many' }],
+      ['list_models', {}],
+      ['list_voices', {}],
+      ['search_voices', { query: 'a' }],
+      ['get_voice', { voice: 'no-such-voice' }],
+      ['get_settings', { unexpected: true }],
+    ];
+    try {
+      for (const [name, args] of calls) {
+        handled.mockClear();
+        const inProcess = await call(name, args);
+        expect(handled).not.toHaveBeenCalled();
+        const throughSdk = await call(name, args, { headers: { 'mcp-name': encodedName(name) } });
+        expect(handled).toHaveBeenCalledTimes(1);
+        expect([inProcess.status, inProcess.type]).toEqual([throughSdk.status, throughSdk.type]);
+        // The same answer, on the same revision: its resultType and the serverInfo the revision stamps included.
+        expect(inProcess.body, `${name} ${JSON.stringify(args)}`).toEqual(throughSdk.body);
+        expect(inProcess.body).toMatchObject({ id: 5, result: { resultType: 'complete' } });
+      }
+    } finally {
+      handled.mockRestore();
+    }
+  });
+
+  it('leaves to the handler what it refuses, and the handler refuses it', async () => {
+    const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    const refused: [string, Parameters<typeof call>[2]][] = [
+      ['no Mcp-Name', { headers: { 'mcp-name': null } }],
+      ['another Mcp-Name', { headers: { 'mcp-name': 'list_voices' } }],
+      ['no Mcp-Method', { headers: { 'mcp-method': null } }],
+      ['no MCP-Protocol-Version', { headers: { 'mcp-protocol-version': null } }],
+      [
+        'a revision the SDK does not serve',
+        {
+          headers: { 'mcp-protocol-version': '2099-01-01' },
+          meta: { ...ENVELOPE, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' },
+        },
+      ],
+      [
+        'a clientInfo that is not an object',
+        { meta: { ...ENVELOPE, 'io.modelcontextprotocol/clientInfo': 'x' } },
+      ],
+      [
+        'a clientInfo without a version',
+        { meta: { ...ENVELOPE, 'io.modelcontextprotocol/clientInfo': { name: 'x' } } },
+      ],
+    ];
+    try {
+      // The plain call first, so its envelope's verdict is kept.
+      expect((await call('get_settings', {})).status).toBe(200);
+      for (const [what, options] of refused) {
+        const answer = await call('get_settings', {}, options);
+        expect(answer.status, what).toBe(400);
+        expect(answer.body.error?.code, what).toEqual(expect.any(Number));
+        expect(answer.body.result, what).toBeUndefined();
+      }
+      expect(handled).not.toHaveBeenCalled();
+    } finally {
+      handled.mockRestore();
+    }
+  });
+
+  it('serves the official v2 client’s quick calls in process, and its speech through the handler', async () => {
+    const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    const client = await connectMcp(server.url, server.keys.alice, 'modern');
+    // Connecting asks server/discover, which the handler answers.
+    handled.mockClear();
+    try {
+      const settings = await client.callTool({ name: 'get_settings', arguments: {} });
+      expect(settings.isError).toBeFalsy();
+      expect(settings.structuredContent).toMatchObject({ message: expect.any(String) });
+      expect(handled).not.toHaveBeenCalled();
+      const spoken = await client.callTool({ name: 'speak', arguments: { text: 'Through the handler.' } });
+      expect(spoken.isError).toBeFalsy();
+      expect(handled).toHaveBeenCalledTimes(1);
+    } finally {
+      handled.mockRestore();
+      await client.close();
+    }
+  });
+});
