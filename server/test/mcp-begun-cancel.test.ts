@@ -85,8 +85,8 @@ describe('cancelling between a speech beginning and its handler taking over', ()
     const requestsBefore = standin.requests.length;
     const text = `${TEXT} This one asked by a 2026-07-28 client.`;
     const hangUp = new AbortController();
-    // The revision's headers and per-request envelope: the SDK checks them, then asks for the server, and
-    // that is where the call begins.
+    // The revision's headers and per-request envelope: the route checks them (the envelope through the SDK's
+    // classification), begins the call and serves it in process.
     const answer = post(
       {
         jsonrpc: '2.0',

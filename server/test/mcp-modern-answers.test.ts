@@ -53,10 +53,24 @@ describe('2026-07-28 quick calls served in process', () => {
         params: { name, arguments: args, _meta: meta },
       }),
     });
+    const text = await response.text();
     return {
       status: response.status,
       type: response.headers.get('content-type'),
-      body: JSON.parse(await response.text()) as { id?: unknown; result?: unknown; error?: { code: number } },
+      headers: Object.fromEntries(
+        ['content-type', 'cache-control', 'x-accel-buffering'].map((name) => [
+          name,
+          response.headers.get(name),
+        ]),
+      ),
+      text,
+      body: (response.headers.get('content-type')?.startsWith('application/json')
+        ? JSON.parse(text)
+        : {}) as {
+        id?: unknown;
+        result?: unknown;
+        error?: { code: number };
+      },
     };
   }
 
@@ -128,7 +142,7 @@ describe('2026-07-28 quick calls served in process', () => {
     }
   });
 
-  it('serves the official v2 client’s quick calls in process, and its speech through the handler', async () => {
+  it('serves the official v2 client’s calls in process, a speech with progress among them', async () => {
     const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
     const client = await connectMcp(server.url, server.keys.alice, 'modern');
     // Connecting asks server/discover, which the handler answers.
@@ -138,12 +152,108 @@ describe('2026-07-28 quick calls served in process', () => {
       expect(settings.isError).toBeFalsy();
       expect(settings.structuredContent).toMatchObject({ message: expect.any(String) });
       expect(handled).not.toHaveBeenCalled();
-      const spoken = await client.callTool({ name: 'speak', arguments: { text: 'Through the handler.' } });
+      const spoken = await client.callTool(
+        { name: 'speak', arguments: { text: 'In process too.' } },
+        { onprogress: () => undefined },
+      );
       expect(spoken.isError).toBeFalsy();
-      expect(handled).toHaveBeenCalledTimes(1);
+      expect(spoken.structuredContent).toMatchObject({ status: expect.any(String) });
+      expect(handled).not.toHaveBeenCalled();
     } finally {
       handled.mockRestore();
       await client.close();
+    }
+  });
+
+  /** Status, the headers that shape an answer, and its messages: the JSON body, or the stream's events. */
+  function shape(answer: Awaited<ReturnType<typeof call>>) {
+    const streamed = answer.type?.startsWith('text/event-stream') ?? false;
+    const events = () =>
+      answer.text
+        .split('\n\n')
+        .filter((event) => event.length > 0 && !event.startsWith(':'))
+        .map((event) => {
+          const [name, data] = event.split('\n');
+          return { name, data: JSON.parse(data!.replace(/^data: /, '')) as unknown };
+        });
+    return {
+      status: answer.status,
+      headers: answer.headers,
+      messages: streamed ? events() : [answer.body],
+    };
+  }
+
+  it('answers the tools that may stream as the SDK’s handler does: JSON when the answer comes first, else SSE', async () => {
+    const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    const calls: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['stop_speaking', {}, {}],
+      ['replay', { id: 'h_none' }, {}],
+      ['delete_history_item', { id: 'h_none' }, {}],
+      ['speak', { text: 7 }, {}],
+      ['speak', { text: 'x'.repeat(6000) }, {}],
+      ['speak', { text: 7 }, { progressToken: 'p' }],
+      ['stop_speaking', {}, { progressToken: 9, 'io.modelcontextprotocol/logLevel': 'debug' }],
+    ];
+    try {
+      for (const [name, args, meta] of calls) {
+        handled.mockClear();
+        const inProcess = shape(await call(name, args, { meta: { ...ENVELOPE, ...meta } }));
+        expect(handled).not.toHaveBeenCalled();
+        const throughSdk = shape(
+          await call(name, args, {
+            meta: { ...ENVELOPE, ...meta },
+            headers: { 'mcp-name': encodedName(name) },
+          }),
+        );
+        expect(handled).toHaveBeenCalledTimes(1);
+        expect(inProcess, `${name} ${JSON.stringify(args)} ${JSON.stringify(meta)}`).toEqual(throughSdk);
+      }
+    } finally {
+      handled.mockRestore();
+    }
+  });
+
+  it('streams a speech’s progress and then its answer, or answers it whole without a progress token, as the handler does', async () => {
+    const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    /** The kinds of message an answer carries, in order, and how it came (JSON or SSE). */
+    const kinds = async (meta: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const answer = await call(
+        'speak',
+        { text: 'Progress, then the answer.', fresh: true },
+        { meta, headers },
+      );
+      expect(answer.status).toBe(200);
+      const { messages } = shape(answer);
+      return {
+        type: answer.type,
+        kinds: messages.map((message) => {
+          const data = ('data' in message ? message.data : message) as {
+            method?: string;
+            id?: number;
+            result?: { isError?: boolean };
+          };
+          return data.method ?? `answer ${data.id} ${data.result?.isError ? 'error' : 'ok'}`;
+        }),
+      };
+    };
+    const sdk = { 'mcp-name': encodedName('speak') };
+    try {
+      const streamed = await kinds({ ...ENVELOPE, progressToken: 'p' });
+      const whole = await kinds(ENVELOPE);
+      expect(handled).not.toHaveBeenCalled();
+      const streamedBySdk = await kinds({ ...ENVELOPE, progressToken: 'p' }, sdk);
+      const wholeBySdk = await kinds(ENVELOPE, sdk);
+      expect(handled).toHaveBeenCalledTimes(2);
+      expect(streamed.type).toMatch(/^text\/event-stream/);
+      expect(streamed.kinds).toContain('notifications/progress');
+      expect(streamed.kinds.at(-1)).toBe('answer 5 ok');
+      expect(new Set(streamed.kinds)).toEqual(new Set(streamedBySdk.kinds));
+      expect(streamed.type).toBe(streamedBySdk.type);
+      expect(whole.kinds).toEqual(['answer 5 ok']);
+      expect(whole.type).toMatch(/^application\/json/);
+      expect(wholeBySdk).toEqual(whole);
+    } finally {
+      handled.mockRestore();
     }
   });
 });

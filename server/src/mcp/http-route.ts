@@ -16,10 +16,10 @@ import { SSE_KEEPALIVE_MS } from './keepalive.js';
 import { createEarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
-import { answerInProcess, answerModernInProcess, answerWithJson } from './json-answer.js';
+import { answerInProcess, answerWithJson } from './json-answer.js';
 import { claimsModernRevision, isPlainLegacyToolCall } from './legacy-call.js';
 import { plainModernToolCall } from './modern-call.js';
-import { SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
+import { serveModernInProcess, SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
 
 export interface McpRouteOptions {
   readonly deps: ToolDeps;
@@ -144,15 +144,32 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       hangUp.signal.addEventListener('abort', () => streamed.hangUp(), { once: true });
       return reply.code(200).headers(SSE_ANSWER_HEADERS).send(streamed.body);
     }
-    if (call !== undefined && inbound !== undefined && legacy === undefined && mcp.answersAtOnce(call.tool)) {
-      // A plain 2026-07-28 quick call is served in process too, on its revision (modern-call.ts).
-      const classification = plainModernToolCall(inbound);
-      if (classification !== undefined) {
-        const server = mcp.server(user, 'modern', call.tool);
-        const message = request.body as JSONRPCRequest;
-        const answer = await answerModernInProcess(server, message, classification, callerAuth(user));
-        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer));
-      }
+    const modern = call !== undefined && inbound !== undefined && legacy === undefined && mcp.has(call.tool);
+    const classification = modern ? plainModernToolCall(inbound) : undefined;
+    if (call !== undefined && classification !== undefined) {
+      // A plain 2026-07-28 call is served in process too, on its revision (modern-call.ts), and begun first.
+      if (mcp.begins(call.tool)) await begin(call, user);
+      const server = mcp.server(user, 'modern', call.tool, call.begun);
+      // Closing the server aborts the call's handler and ends its exchange.
+      hangUp.signal.addEventListener('abort', () => void server.close().catch(() => undefined), {
+        once: true,
+      });
+      const message = request.body as JSONRPCRequest;
+      const answer = await serveModernInProcess(
+        server,
+        message,
+        classification,
+        callerAuth(user),
+        keepAliveMs,
+      ).catch((error: unknown) => {
+        // The client left before the first message: there is no one to answer (the SDK's handler says 499).
+        if (hangUp.signal.aborted) return undefined;
+        throw error;
+      });
+      if (answer === undefined) return reply.code(499).send();
+      if (answer.kind === 'json')
+        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(answer.answer));
+      return reply.code(200).headers(SSE_ANSWER_HEADERS).send(answer.body);
     }
     const web = webRequest(request, hangUp.signal);
     if (call !== undefined && legacy === 'classified' && mcp.answersAtOnce(call.tool)) {

@@ -26,6 +26,8 @@ export interface EarshotMcp {
   begins(tool: string): boolean;
   /** Whether a call of `tool` is quick and sends no notifications. */
   answersAtOnce(tool: string): boolean;
+  /** Whether `tool` is one of Earshot's tools. */
+  has(tool: string): boolean;
 }
 
 /**
@@ -66,5 +68,6 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
     begin: (tool, args, user) => tools.begin(tool, args, user),
     begins: (tool) => tools.begins(tool),
     answersAtOnce: (tool) => tools.answersAtOnce(tool),
+    has: (tool) => tools.names.includes(tool),
   };
 }

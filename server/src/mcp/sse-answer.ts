@@ -1,12 +1,14 @@
 import { PassThrough } from 'node:stream';
-import type {
-  AuthInfo,
-  JSONRPCMessage,
-  JSONRPCRequest,
-  McpServer,
-  RequestId,
-  Transport,
-  TransportSendOptions,
+import {
+  PerRequestHTTPServerTransport,
+  type AuthInfo,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type McpServer,
+  type MessageClassification,
+  type RequestId,
+  type Transport,
+  type TransportSendOptions,
 } from '@modelcontextprotocol/server';
 
 /** The headers the SDK's Streamable HTTP transport puts on a streamed answer. */
@@ -62,46 +64,149 @@ class SseAnswerTransport implements Transport {
   onmessage?: Transport['onmessage'];
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  readonly body = new PassThrough();
-  private readonly keepAlive: NodeJS.Timeout | undefined;
-  private ended = false;
+  private readonly stream: SseStream;
+  readonly body: PassThrough;
   private closed = false;
 
   constructor(
     private readonly id: RequestId,
     keepAliveMs: number,
   ) {
+    this.stream = new SseStream(keepAliveMs);
+    this.body = this.stream.body;
+  }
+
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (relatedTo(this.id, message, options) !== undefined) this.stream.write(message);
+  }
+
+  async close(): Promise<void> {
+    this.stream.end();
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.();
+  }
+}
+
+/**
+ * Whether `message` belongs to the exchange of request `id`: 'answer' for its result or error (which ends the
+ * exchange), 'on the way' for what the call sends meanwhile (progress, log messages), undefined for anything else,
+ * which would belong on a standalone stream that a stateless server has not got (the SDK's transport drops it too).
+ */
+function relatedTo(
+  id: RequestId,
+  message: JSONRPCMessage,
+  options: TransportSendOptions | undefined,
+): 'answer' | 'on the way' | undefined {
+  const answer = 'id' in message && ('result' in message || 'error' in message);
+  if (answer) return message.id === id ? 'answer' : undefined;
+  return options?.relatedRequestId === id ? 'on the way' : undefined;
+}
+
+/** An SSE answer's body: each message as an `event: message`, a keepalive comment while silent, the end after the answer. */
+class SseStream {
+  readonly body = new PassThrough();
+  private readonly keepAlive: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(keepAliveMs: number) {
     if (Number.isFinite(keepAliveMs) && keepAliveMs >= 1) {
       // Unref'd, as the SDK's: a silent call must not keep a stopping process alive.
       this.keepAlive = setInterval(() => this.body.write(': keepalive\n\n'), keepAliveMs).unref();
     }
   }
 
-  async start(): Promise<void> {}
-
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  /** Writes `message`; an answer ends the stream (the server is not closed: ANSWERED_EXCHANGES_ARE_NOT_CLOSED). */
+  write(message: JSONRPCMessage): void {
     if (this.ended) return;
-    const answer = 'id' in message && ('result' in message || 'error' in message);
-    // What the call sends on its way names it; anything else would belong on a standalone stream, which a
-    // stateless server has not got (the SDK's transport drops it too).
-    if (!(answer ? message.id === this.id : options?.relatedRequestId === this.id)) return;
     this.body.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    // The answer ends the stream; the server is not closed (ANSWERED_EXCHANGES_ARE_NOT_CLOSED).
-    if (answer) this.end();
-  }
-
-  async close(): Promise<void> {
-    this.end();
-    if (this.closed) return;
-    this.closed = true;
-    this.onclose?.();
+    if ('id' in message && ('result' in message || 'error' in message)) this.end();
   }
 
   /** No more keepalives, and the body ends. */
-  private end(): void {
+  end(): void {
     if (this.ended) return;
     this.ended = true;
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     this.body.end();
+  }
+}
+
+/** A 2026-07-28 call's answer, shaped as the SDK's handler shapes it: one JSON body, or an SSE stream. */
+export type ModernAnswer =
+  | { readonly kind: 'json'; readonly answer: JSONRPCMessage }
+  | { readonly kind: 'sse'; readonly body: PassThrough };
+
+/**
+ * Serves one plain 2026-07-28 call in process, its answer shaped as the SDK's handler shapes it ('auto' response
+ * mode): nothing is sent until the call sends its first message; if that is the answer, it goes as one JSON body,
+ * otherwise an SSE stream begins with it, and carries what follows (keepalives while silent), then the answer.
+ * The route recognised the call (modern-call.ts), and the transport is the SDK's per-request one, so connecting
+ * binds the server to the call's revision as the handler's does; what this skips is the handler's web Request,
+ * its web Response and the web stream inside it. `hangUp` closes the server, which aborts the call's handler and
+ * ends the exchange (the returned promise then rejects if nothing was sent yet).
+ */
+export async function serveModernInProcess(
+  server: McpServer,
+  message: JSONRPCRequest,
+  classification: MessageClassification,
+  authInfo: AuthInfo,
+  keepAliveMs: number,
+): Promise<ModernAnswer> {
+  const transport = new ModernAnswerTransport(message.id, classification, keepAliveMs);
+  await server.connect(transport);
+  transport.onmessage?.(message, { authInfo, classification });
+  return await transport.first;
+}
+
+/**
+ * The transport of serveModernInProcess. It is the SDK's per-request transport, constructed with the call's
+ * classification, because that is what a server reads on connecting to bind itself to the call's revision; its
+ * own Request/Response handling (handleMessage) is not used.
+ */
+class ModernAnswerTransport extends PerRequestHTTPServerTransport {
+  private readonly decided = Promise.withResolvers<ModernAnswer>();
+  /** Settles with the first message the call sends: the answer itself, or the stream it begins. */
+  readonly first = this.decided.promise;
+  private stream: SseStream | undefined;
+  private done = false;
+  private closed = false;
+
+  constructor(
+    private readonly id: RequestId,
+    classification: MessageClassification,
+    private readonly keepAliveMs: number,
+  ) {
+    super({ classification });
+    this.first.catch(() => undefined);
+  }
+
+  override async start(): Promise<void> {}
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const related = relatedTo(this.id, message, options);
+    if (related === undefined || this.done) return;
+    if (this.stream === undefined && related === 'answer') {
+      this.done = true;
+      this.decided.resolve({ kind: 'json', answer: message });
+      return;
+    }
+    if (this.stream === undefined) {
+      this.stream = new SseStream(this.keepAliveMs);
+      this.decided.resolve({ kind: 'sse', body: this.stream.body });
+    }
+    this.stream.write(message);
+    if (related === 'answer') this.done = true;
+  }
+
+  override async close(): Promise<void> {
+    this.done = true;
+    this.stream?.end();
+    this.decided.reject(new Error('The MCP server closed before it answered.'));
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.();
   }
 }
