@@ -40,12 +40,13 @@ export interface McpRouteOptions {
  * the 2025 revisions' stateless fallback. Either way each POST gets its own server from a factory whose tools
  * were built once, so any instance can answer any call and nothing is kept between requests.
  *
- * A plain 2025 tools/call (recognised by hand, legacy-call.ts) skips the SDK's HTTP transport: the route has checked
- * what that transport would, and the call's server is served in process (json-answer.ts, sse-answer.ts).
+ * A plain tools/call skips the SDK's HTTP plumbing and is served in process (json-answer.ts, sse-answer.ts): a 2025
+ * one recognised by hand (legacy-call.ts), the route having checked what the SDK's transport would; a 2026-07-28
+ * one classified by the SDK, the route having checked the standard headers the handler would (modern-call.ts).
  *
  * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
- * leaves first: a 2025 call as soon as the route has read it (when the SDK's fallback will dispatch it), a
- * 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
+ * leaves first: a plain call as soon as the route has recognised it, another 2025 call when the SDK's fallback will
+ * dispatch it, another 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
  * while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their speeches first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
@@ -70,8 +71,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       const user = userOf(authInfo);
       const call = requestInfo && calls.get(requestInfo);
       if (call === undefined) return mcp.server(user, era);
-      // A 2026-07-28 call is begun here, once the SDK has checked its envelope and headers (a 2025 one was
-      // begun by the route already, or will not be).
+      // A 2026-07-28 call is begun here, once the SDK has checked its envelope and headers (a plain one never
+      // comes here, and a 2025 one was begun by the route already, or will not be).
       if (era === 'modern' && call.begun === undefined) await begin(call, user);
       return mcp.server(user, era, call.tool, call.begun);
     },
