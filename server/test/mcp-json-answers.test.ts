@@ -2,6 +2,13 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
+import {
+  QUICK_TOOL_CALLS,
+  readAnswer,
+  sseEvents,
+  STREAMING_TOOL_CALLS,
+  type ToolCall,
+} from './support/tool-calls.js';
 
 /**
  * A 2025 client's call of a quick tool that sends nothing on the way (get_settings, list_voices, …) is answered
@@ -35,17 +42,7 @@ describe('2025 calls: quick tools answered with JSON, plain calls served in proc
         params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
       }),
     });
-    return {
-      status: response.status,
-      type: response.headers.get('content-type'),
-      headers: Object.fromEntries(
-        ['content-type', 'cache-control', 'x-accel-buffering'].map((name) => [
-          name,
-          response.headers.get(name),
-        ]),
-      ),
-      text: await response.text(),
-    };
+    return readAnswer(response);
   }
 
   it('get_settings: one JSON body with the result', async () => {
@@ -68,17 +65,7 @@ describe('2025 calls: quick tools answered with JSON, plain calls served in proc
 
   it('a plain call is answered in process exactly as the SDK’s transport answers one it must read itself', async () => {
     const handled = vi.spyOn(WebStandardStreamableHTTPServerTransport.prototype, 'handleRequest');
-    const calls: [string, Record<string, unknown>][] = [
-      ['get_settings', {}],
-      ['get_usage', { days: 3 }],
-      ['list_history', {}],
-      ['list_history', { limit: 'many' }],
-      ['list_models', {}],
-      ['list_voices', {}],
-      ['search_voices', { query: 'a' }],
-      ['get_voice', { voice: 'no-such-voice' }],
-      ['get_settings', { unexpected: true }],
-    ];
+    const calls = QUICK_TOOL_CALLS;
     try {
       for (const revision of ['2025-03-26', '2025-06-18', '2025-11-25']) {
         for (const [name, args] of calls) {
@@ -101,25 +88,12 @@ describe('2025 calls: quick tools answered with JSON, plain calls served in proc
 
   it('a plain call of a tool that streams is answered in process with the SSE stream the SDK’s transport sends', async () => {
     const handled = vi.spyOn(WebStandardStreamableHTTPServerTransport.prototype, 'handleRequest');
-    const calls: [string, Record<string, unknown>][] = [
-      ['stop_speaking', {}],
-      ['replay', { id: 'h_none' }],
-      ['delete_history_item', { id: 'h_none' }],
-      ['speak', { text: 7 }],
-      ['speak', { text: 'x'.repeat(6000) }],
-      ['no_such_tool', {}],
-    ];
+    const calls: ToolCall[] = [...STREAMING_TOOL_CALLS, ['no_such_tool', {}]];
     /** Status, the headers that shape a stream, and its events (keepalive comments aside). */
     const shape = (answer: Awaited<ReturnType<typeof call>>) => ({
       status: answer.status,
       headers: answer.headers,
-      events: answer.text
-        .split('\n\n')
-        .filter((event) => event.length > 0 && !event.startsWith(':'))
-        .map((event) => {
-          const [name, data] = event.split('\n');
-          return { name, data: JSON.parse(data!.replace(/^data: /, '')) as unknown };
-        }),
+      events: sseEvents(answer.text),
     });
     try {
       for (const revision of ['2025-03-26', '2025-06-18', '2025-11-25']) {

@@ -2,6 +2,7 @@ import { PerRequestHTTPServerTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectMcp, MODERN_REVISION } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { QUICK_TOOL_CALLS, readAnswer, sseEvents, STREAMING_TOOL_CALLS } from './support/tool-calls.js';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
@@ -12,11 +13,11 @@ const ENVELOPE = {
 const encodedName = (name: string) => `=?base64?${Buffer.from(name).toString('base64')}?=`;
 
 /**
- * A 2026-07-28 client's call of a quick tool is served in process (modern-call.ts, json-answer.ts), as a 2025
- * one is, and must be answered exactly as the SDK's handler answers it; whatever the handler would refuse is
- * left to it.
+ * A 2026-07-28 client's plain tool call is served in process (modern-call.ts, sse-answer.ts), as a 2025 one is,
+ * and must be answered exactly as the SDK's handler answers it: one JSON body when the answer comes first, else an
+ * SSE stream. Whatever the handler would refuse is left to it.
  */
-describe('2026-07-28 quick calls served in process', () => {
+describe('2026-07-28 calls served in process', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
@@ -53,40 +54,19 @@ describe('2026-07-28 quick calls served in process', () => {
         params: { name, arguments: args, _meta: meta },
       }),
     });
-    const text = await response.text();
-    return {
-      status: response.status,
-      type: response.headers.get('content-type'),
-      headers: Object.fromEntries(
-        ['content-type', 'cache-control', 'x-accel-buffering'].map((name) => [
-          name,
-          response.headers.get(name),
-        ]),
-      ),
-      text,
-      body: (response.headers.get('content-type')?.startsWith('application/json')
-        ? JSON.parse(text)
-        : {}) as {
-        id?: unknown;
-        result?: unknown;
-        error?: { code: number };
-      },
+    const answer = await readAnswer(response);
+    const json = answer.type?.startsWith('application/json') ?? false;
+    const body = (json ? JSON.parse(answer.text) : {}) as {
+      id?: unknown;
+      result?: unknown;
+      error?: { code: number };
     };
+    return { ...answer, body };
   }
 
   it('answers each quick tool as the SDK’s handler does, without the handler', async () => {
     const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
-    const calls: [string, Record<string, unknown>][] = [
-      ['get_settings', {}],
-      ['get_usage', { days: 3 }],
-      ['list_history', {}],
-      ['list_history', { limit: 'many' }],
-      ['list_models', {}],
-      ['list_voices', {}],
-      ['search_voices', { query: 'a' }],
-      ['get_voice', { voice: 'no-such-voice' }],
-      ['get_settings', { unexpected: true }],
-    ];
+    const calls = QUICK_TOOL_CALLS;
     try {
       for (const [name, args] of calls) {
         handled.mockClear();
@@ -168,29 +148,20 @@ describe('2026-07-28 quick calls served in process', () => {
   /** Status, the headers that shape an answer, and its messages: the JSON body, or the stream's events. */
   function shape(answer: Awaited<ReturnType<typeof call>>) {
     const streamed = answer.type?.startsWith('text/event-stream') ?? false;
-    const events = () =>
-      answer.text
-        .split('\n\n')
-        .filter((event) => event.length > 0 && !event.startsWith(':'))
-        .map((event) => {
-          const [name, data] = event.split('\n');
-          return { name, data: JSON.parse(data!.replace(/^data: /, '')) as unknown };
-        });
     return {
       status: answer.status,
       headers: answer.headers,
-      messages: streamed ? events() : [answer.body],
+      messages: streamed ? sseEvents(answer.text) : [answer.body],
     };
   }
 
   it('answers the tools that may stream as the SDK’s handler does: JSON when the answer comes first, else SSE', async () => {
     const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, 'handleMessage');
+    // Each as it comes, and two with what makes a call send on the way (a progress token, a log level).
     const calls: [string, Record<string, unknown>, Record<string, unknown>][] = [
-      ['stop_speaking', {}, {}],
-      ['replay', { id: 'h_none' }, {}],
-      ['delete_history_item', { id: 'h_none' }, {}],
-      ['speak', { text: 7 }, {}],
-      ['speak', { text: 'x'.repeat(6000) }, {}],
+      ...STREAMING_TOOL_CALLS.map(
+        ([name, args]): [string, Record<string, unknown>, Record<string, unknown>] => [name, args, {}],
+      ),
       ['speak', { text: 7 }, { progressToken: 'p' }],
       ['stop_speaking', {}, { progressToken: 9, 'io.modelcontextprotocol/logLevel': 'debug' }],
     ];
