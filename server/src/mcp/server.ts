@@ -47,7 +47,7 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
       capabilities: { logging: {}, tools: { listChanged: false }, resources: { listChanged: false } },
       instructions: INSTRUCTIONS,
       jsonSchemaValidator,
-      // A server for a 2026-07-28 call lists that revision, so a per-request transport binds it (json-answer.ts);
+      // A server for a 2026-07-28 call lists that revision, so a per-request transport binds it (sse-answer.ts);
       // the SDK's handler adds it likewise. A 2025 server does not: initialize must not negotiate it.
       ...(era === 'modern' && {
         supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, ...MODERN_REVISIONS],
