@@ -249,6 +249,11 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     });
     const client = await connectMcp(server.url, server.keys.bob);
     await client.callTool({ name: 'speak', arguments: { text: 'Your tests finished.' } });
+    // The call returns once the audio is generated and sent; the page shows the notification when its socket has
+    // delivered the speech, which on a loaded machine can come after the call's answer.
+    await page.waitForFunction(
+      () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0,
+    );
     const shown = await page.evaluate(
       () =>
         (window as unknown as { shownNotifications: { title: string; body: string }[] }).shownNotifications,
