@@ -45,9 +45,10 @@ export interface McpRouteOptions {
  * one classified by the SDK, the route having checked the standard headers the handler would (modern-call.ts).
  *
  * A tool call that streams speech is begun before the SDK's own work for the call, so its upstream request
- * leaves first: a plain call as soon as the route has recognised it, another 2025 call when the SDK's fallback will
- * dispatch it, another 2026-07-28 call when the SDK, having checked it, asks for the request's server. The SDK's work then waits
- * while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their speeches first.
+ * leaves first: a plain call as soon as the route has recognised it, another 2025 call when the SDK's fallback
+ * will dispatch it, another 2026-07-28 call when the SDK, having checked it, asks for the request's server. The
+ * SDK's work then waits while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their
+ * speeches first.
  */
 export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): void {
   const mcp = createEarshotMcp(options.deps);

@@ -8,7 +8,7 @@ import { isPlainToolCallRequest } from './legacy-call.js';
 
 /**
  * The 2026-07-28-era revisions the SDK's handler serves (its SUPPORTED_MODERN_PROTOCOL_VERSIONS, not exported).
- * modern-call.test.ts checks that the handler serves each and refuses a later one.
+ * mcp-modern-answers.test.ts has the handler serve 2026-07-28 and refuse a later revision.
  */
 export const MODERN_REVISIONS: readonly string[] = ['2026-07-28'];
 /**
@@ -22,7 +22,7 @@ const MAX_ENVELOPE_CHARS = 4096;
 
 /**
  * The classification of a plain 2026-07-28 tools/call: one the SDK's handler would dispatch as it stands, with
- * nothing to refuse. The route serves such a call in process (json-answer.ts) instead of through the handler's
+ * nothing to refuse. The route serves such a call in process (sse-answer.ts) instead of through the handler's
  * web Request and Response, which cost a quick call ~0.2 ms of CPU over a 2025 call served in process.
  *
  * The SDK stays the authority on the envelope: its own `classifyInboundRequest` (exported for such routing) checks

@@ -68,6 +68,6 @@ export function createEarshotMcp(deps: ToolDeps): EarshotMcp {
     begin: (tool, args, user) => tools.begin(tool, args, user),
     begins: (tool) => tools.begins(tool),
     answersAtOnce: (tool) => tools.answersAtOnce(tool),
-    has: (tool) => tools.names.includes(tool),
+    has: (tool) => tools.has(tool),
   };
 }

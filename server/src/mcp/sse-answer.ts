@@ -145,8 +145,8 @@ export type ModernAnswer =
  * otherwise an SSE stream begins with it, and carries what follows (keepalives while silent), then the answer.
  * The route recognised the call (modern-call.ts), and the transport is the SDK's per-request one, so connecting
  * binds the server to the call's revision as the handler's does; what this skips is the handler's web Request,
- * its web Response and the web stream inside it. `hangUp` closes the server, which aborts the call's handler and
- * ends the exchange (the returned promise then rejects if nothing was sent yet).
+ * its web Response and the web stream inside it. Closing the server (the route does when the client hangs up)
+ * aborts the call's handler and ends the exchange; the returned promise then rejects if nothing was sent yet.
  */
 export async function serveModernInProcess(
   server: McpServer,

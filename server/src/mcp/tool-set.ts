@@ -205,6 +205,11 @@ export class ToolSet {
     return this.tools.some((definition) => definition.name === tool && definition.answersAtOnce);
   }
 
+  /** Whether `tool` is one of these tools. */
+  has(tool: string): boolean {
+    return this.tools.some((definition) => definition.name === tool);
+  }
+
   /** Whether `tool` has an early part to begin (see `ToolConfig.begin`). */
   begins(tool: string): boolean {
     return this.tools.some((definition) => definition.name === tool && definition.begin !== undefined);
