@@ -215,26 +215,23 @@ describe('WAL checkpoints off the event loop', () => {
       for (let i = 0; i < 32; i++) checkpointer.storeCalled();
     };
 
+    // A reader whose snapshot predates the frames written next: while it reads, no checkpoint can copy them, so
+    // probing for the lock (a PASSIVE checkpoint of our own) changes nothing when the lock is still free.
+    const reader = new DatabaseSync(path);
+    afterTest(() => reader.close());
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM t').get();
+    write();
     // Another connection's FULL checkpoint holds SQLite's checkpoint lock while it waits for the writer's lock,
     // which this thread holds (BEGIN IMMEDIATE); a PASSIVE checkpoint then finds the lock taken.
-    let holder: CheckpointHolder | undefined;
-    for (let attempt = 1; holder === undefined; attempt++) {
-      write();
-      db.exec('BEGIN IMMEDIATE');
-      const started = await holdCheckpointLock(path);
-      look();
-      const outcome = await Promise.race([
-        checkpointer.nextBusy().then(() => 'busy' as const),
-        checkpointer.next().then(() => 'checkpointed' as const),
-      ]);
-      if (outcome === 'busy') holder = started;
-      else {
-        // The worker looked before the holder took the lock: let the holder finish, and again.
-        db.exec('COMMIT');
-        await started.done;
-        expect(attempt).toBeLessThan(5);
-      }
-    }
+    db.exec('BEGIN IMMEDIATE');
+    const holder = await holdCheckpointLock(path);
+    look();
+    const outcome = await Promise.race([
+      checkpointer.nextBusy().then(() => 'busy'),
+      checkpointer.next().then(() => 'checkpointed'),
+    ]);
+    expect(outcome).toBe('busy');
     // Still running, and still finding the lock taken at each look: nothing failed.
     look();
     await checkpointer.nextBusy();
@@ -243,7 +240,8 @@ describe('WAL checkpoints off the event loop', () => {
       'running',
     );
 
-    // The writer commits, the other checkpoint ends, and the worker's next look checkpoints.
+    // The reader and the writer finish, the other checkpoint ends, and the worker's next look checkpoints.
+    reader.exec('COMMIT');
     db.exec('COMMIT');
     await holder.done;
     write();
@@ -269,16 +267,16 @@ interface CheckpointHolder {
 
 /**
  * Another connection, on a thread of its own, running a FULL checkpoint of `path`: it takes SQLite's checkpoint
- * lock, then waits (up to a minute) for the writer's lock. Resolves once that thread is about to start it.
+ * lock, then waits (up to a minute) for the writer's lock. Resolves once the lock is held, as a PASSIVE checkpoint
+ * from this thread finds it (`busy`); the caller keeps the frames waiting from being copied by that probe.
  */
 async function holdCheckpointLock(path: string): Promise<CheckpointHolder> {
   const worker = new Worker(
     `
-    const { parentPort, workerData } = require('node:worker_threads');
+    const { workerData } = require('node:worker_threads');
     const { DatabaseSync } = require('node:sqlite');
     const db = new DatabaseSync(workerData.path);
     db.exec('PRAGMA busy_timeout = 60000');
-    parentPort.postMessage('checkpointing');
     db.prepare('PRAGMA wal_checkpoint(FULL)').get();
     db.close();
     `,
@@ -288,9 +286,20 @@ async function holdCheckpointLock(path: string): Promise<CheckpointHolder> {
     worker.once('error', reject);
     worker.once('exit', () => resolve());
   });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    done.then(() => reject(new Error('the checkpoint holder ended before it started')), reject);
-  });
+  let ended = false;
+  void done.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  const probe = new DatabaseSync(path);
+  try {
+    // The thread's start and its taking the lock are nothing this thread can wait on; the lock itself is.
+    while (Number((probe.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number }).busy) !== 1) {
+      if (ended) throw new Error('the checkpoint holder ended before it held the lock');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  } finally {
+    probe.close();
+  }
   return { done };
 }
