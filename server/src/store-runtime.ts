@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { importLegacyData, openStore, SqliteStore, type Store, type StoreLocation } from './storage/index.js';
+import { HoldReport } from './storage/sqlite/hold-report.js';
 
 /** How often the local store removes expired history and orphaned audio. */
 export const MAINTENANCE_INTERVAL_MS = 60 * 60_000;
@@ -51,6 +52,7 @@ export async function startStore(
     log.warn({ err: error }, 'the store cannot write now: speech that spends is refused until it can');
   }
   let timer: NodeJS.Timeout | undefined;
+  let stopHoldReport = () => {};
   let running: Promise<unknown> = Promise.resolve();
   const maintain = (always: boolean) => {
     running = store.maintain().then((report) => {
@@ -65,6 +67,8 @@ export async function startStore(
     void store.checkpointer?.failed.then((error) =>
       log.warn({ err: error }, 'WAL checkpoints are back on the event loop: the checkpoint worker stopped'),
     );
+    // Writes that waited for the worker's checkpoints (a slow disk), at most once a minute (hold-report.ts).
+    if (store.checkpointer) stopHoldReport = new HoldReport(store.checkpointer, log).start();
     await importOldFiles(store, log);
   }
   return {
@@ -78,6 +82,7 @@ export async function startStore(
     },
     async close() {
       clearInterval(timer);
+      stopHoldReport();
       await running;
       await store.close();
     },

@@ -15,6 +15,7 @@ import {
   startCheckpointer,
   WalIndex,
 } from './checkpointer.js';
+import { HoldReport } from './hold-report.js';
 import { DATABASE_FILE, SqliteStore, type SqliteStoreOptions } from './store.js';
 
 const { folder: dataDir, afterTest } = testFolders('earshot-checkpointer-');
@@ -33,6 +34,41 @@ async function backgroundStore(
   });
   afterTest(() => store.close());
   return { store, dir };
+}
+
+/**
+ * A store whose worker waits before each checkpoint until `go` (a checkpoint is caught running), with a threshold
+ * of 20 pages and no timer: the log is looked at every 32 store calls.
+ */
+async function pausedStore(): Promise<{ store: SqliteStore; dir: string; go: () => void }> {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(pause, 0, 1);
+  const go = () => {
+    Atomics.store(pause, 0, 0);
+    Atomics.notify(pause, 0);
+  };
+  afterTest(go);
+  const { store, dir } = await backgroundStore({
+    checkpointPages: 20,
+    checkpointEveryMs: 3_600_000,
+    checkpointPause: pause,
+  });
+  await store.checkpointer!.ready;
+  return { store, dir, go };
+}
+
+/**
+ * Writes until a batch is held (its flush runs one turn after the write is asked); `held` settles when that write
+ * has committed (wrapped: an async function returning it would wait for it).
+ */
+async function writeUntilHeld(store: SqliteStore): Promise<{ held: Promise<void> }> {
+  for (let i = 0; i < 100; i++) {
+    const write = store.putHistory('alice', historyItem(`h${i}`, at(i), `held back, number ${i}`));
+    await nextTurn();
+    if (store.checkpointer!.holds > 0) return { held: write };
+    await write;
+  }
+  throw new Error('100 writes and no batch held');
 }
 
 /** Frames of the log not yet copied back into the database, as a fresh connection's PASSIVE check sees them. */
@@ -113,31 +149,10 @@ describe('WAL checkpoints off the event loop', () => {
   });
 
   it('holds a batch while the log is past the hold mark until a worker checkpoint has run; the log then starts over', async () => {
-    // The worker waits before each checkpoint until the test lets it go: a checkpoint is caught running.
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    Atomics.store(pause, 0, 1);
-    const go = () => {
-      Atomics.store(pause, 0, 0);
-      Atomics.notify(pause, 0);
-    };
-    afterTest(go);
-    const { store, dir } = await backgroundStore({
-      checkpointPages: 20,
-      checkpointEveryMs: 3_600_000,
-      checkpointPause: pause,
-    });
-    await store.checkpointer!.ready;
+    const { store, dir, go } = await pausedStore();
     const wal = new WalIndex(join(dir, `${DATABASE_FILE}-shm`));
     afterTest(() => wal.close());
-    // Write until a batch is held: its flush runs one turn after the write is asked (setImmediate, in order).
-    let held: Promise<void> | undefined;
-    for (let i = 0; i < 100 && held === undefined; i++) {
-      const write = store.putHistory('alice', historyItem(`h${i}`, at(i), `held back, number ${i}`));
-      await nextTurn();
-      if (store.checkpointer!.holds > 0) held = write;
-      else await write;
-    }
-    expect(held).toBeDefined();
+    const { held } = await writeUntilHeld(store);
     const before = wal.read();
     expect(before.frames).toBeGreaterThanOrEqual(20 * HOLD_FACTOR);
     // A write asked now joins the held batch; neither commits while the worker's checkpoint has not run.
@@ -303,3 +318,36 @@ async function holdCheckpointLock(path: string): Promise<CheckpointHolder> {
   }
   return { done };
 }
+
+describe('HoldReport', () => {
+  it('warns once for the batches that waited for a checkpoint, with how long; says nothing while none did', async () => {
+    const { store, go } = await pausedStore();
+    type Line = { msg: string; heldBatches?: number; waitedMs?: number; level: number };
+    const lines: Line[] = [];
+    const log = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
+    );
+    const report = new HoldReport(store.checkpointer!, log);
+    report.report();
+    expect(lines).toEqual([]);
+
+    const { held } = await writeUntilHeld(store);
+    // Held, not yet through: nothing to say yet.
+    report.report();
+    expect(lines).toEqual([]);
+    go();
+    await held;
+    report.report();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, heldBatches: store.checkpointer!.heldTime.batches });
+    expect(lines[0]!.heldBatches).toBeGreaterThanOrEqual(1);
+    expect(lines[0]!.waitedMs).toBeGreaterThanOrEqual(0);
+    expect(lines[0]!.msg).toMatch(
+      /waited \d+ ms in all for WAL checkpoints: the disk is slower than the writes/,
+    );
+    // Nothing new: no second line.
+    report.report();
+    expect(lines).toHaveLength(1);
+  });
+});

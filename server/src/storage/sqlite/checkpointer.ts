@@ -93,6 +93,8 @@ export interface Checkpointer {
   holdWrites(): Promise<void> | undefined;
   /** Batches `holdWrites` has held. */
   readonly holds: number;
+  /** Holds that have ended, and how long their batches waited in all (ms). */
+  readonly heldTime: { readonly batches: number; readonly ms: number };
   /** Checkpoints the worker has run. */
   readonly runs: number;
   /** Resolves with the next checkpoint the worker runs (tests wait on it rather than on time). */
@@ -186,6 +188,7 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   let runs = 0;
   let busyLooks = 0;
   let holds = 0;
+  const heldTime = { batches: 0, ms: 0 };
   let stopping = false;
   // The checkpoint asked of the worker and not yet answered, and who waits for it to end.
   let running: PromiseWithResolvers<void> | undefined;
@@ -259,11 +262,19 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
       const { frames, waiting } = log.read();
       if (frames < holdAt || waiting === 0) return undefined;
       holds++;
+      const heldAt = performance.now();
       // A checkpoint already running began before the last commits: the one after it copies those too.
-      return running ? running.promise.then(checkpointNow) : checkpointNow();
+      const hold = running ? running.promise.then(checkpointNow) : checkpointNow();
+      return hold.then(() => {
+        heldTime.batches++;
+        heldTime.ms += performance.now() - heldAt;
+      });
     },
     get holds() {
       return holds;
+    },
+    get heldTime() {
+      return { ...heldTime };
     },
     get runs() {
       return runs;
