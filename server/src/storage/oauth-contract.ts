@@ -43,6 +43,13 @@ export interface StoredOAuthSecret {
   readonly data?: string;
 }
 
+/**
+ * What a client registered before registrations expired gets: the lifetime of a client just used (60 days). The
+ * SQLite store's migration 4 gave it to every such client at the upgrade; the DynamoDB store gives it at the
+ * client's first read after the upgrade, so no table scan is needed.
+ */
+export const LEGACY_CLIENT_LIFETIME_MS = 60 * 86_400_000;
+
 export interface OAuthStore {
   /** Keeps a registration until `expiresAt` (see OAUTH_LIFETIMES: unused ones go soon, used ones live on). */
   putClient(client: StoredOAuthClient, expiresAt: Date): Promise<void>;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKET, startAwsStandIns, type AwsStandIns } from '../../../test/support/storage-backends.js';
 import { at, historyItem, pattern, readAll } from '../../../test/support/storage-items.js';
 import { StoreUnavailableError } from '../errors.js';
+import { LEGACY_CLIENT_LIFETIME_MS } from '../oauth-contract.js';
 import { DynamoStore } from './store.js';
 import { STORE_TABLE } from './table-definition.js';
 import { createTableIfMissing } from './table.js';
@@ -158,6 +159,47 @@ describe('DynamoDB + S3 store', () => {
       clientPk,
       seconds(expiresAt + 86_400_000),
     ]);
+    await store.close();
+  });
+
+  it('gives a client registered before registrations expired an expiry at its first read, and keeps it', async () => {
+    const table = 'earshot-oauth-legacy-client';
+    await createTableIfMissing(aws.dynamoClient(), table, { pollMs: 10 });
+    const store = new DynamoStore({
+      table,
+      audio: { bucket: BUCKET, prefix: 'legacy-client' },
+      dynamodb: aws.dynamoClient(),
+      s3: aws.s3Client(),
+    });
+    const client = {
+      clientId: 'https://old.example/client.json',
+      clientName: 'Old app',
+      clientUri: null,
+      redirectUris: ['https://old.example/callback'],
+      createdAt: new Date(0).toISOString(),
+    };
+    const clientPk = `oauth#c#${createHash('sha256').update(client.clientId).digest('hex')}`;
+    // As an earlier Earshot wrote it: no `exp`, no TTL.
+    await aws.dynamoClient().send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { PK: { S: clientPk }, SK: { S: 'client' }, doc: { S: JSON.stringify(client) } },
+      }),
+    );
+    const stored = async () => {
+      const { Item } = await aws
+        .dynamoClient()
+        .send(new GetItemCommand({ TableName: table, Key: { PK: { S: clientPk }, SK: { S: 'client' } } }));
+      return { exp: Item?.exp?.N, ttl: Item?.[STORE_TABLE.timeToLiveAttribute]?.N };
+    };
+    const firstRead = Date.parse('2026-12-02T12:00:00.000Z');
+    const expiresAt = firstRead + LEGACY_CLIENT_LIFETIME_MS;
+    expect(await store.oauth.getClient(client.clientId, new Date(firstRead))).toEqual(client);
+    expect(await stored()).toEqual({ exp: String(expiresAt), ttl: String(Math.ceil(expiresAt / 1000)) });
+    // A later read does not move it on; only a token issue (keepClient) does.
+    expect(await store.oauth.getClient(client.clientId, new Date(firstRead + 86_400_000))).toEqual(client);
+    expect((await stored()).exp).toBe(String(expiresAt));
+    expect(await store.oauth.getClient(client.clientId, new Date(expiresAt))).toBeNull();
     await store.close();
   });
 

@@ -10,11 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type {
-  OAuthStore,
-  StoredOAuthClient,
-  StoredOAuthGrant,
-  StoredOAuthSecret,
+import {
+  LEGACY_CLIENT_LIFETIME_MS,
+  type OAuthStore,
+  type StoredOAuthClient,
+  type StoredOAuthGrant,
+  type StoredOAuthSecret,
 } from '../oauth-contract.js';
 import { isConditionFailure } from './aws-errors.js';
 import { pk, type Key, type TableClient } from './table-client.js';
@@ -71,9 +72,13 @@ export class DynamoOAuth implements OAuthStore {
 
   async getClient(clientId: string, now = this.now()): Promise<StoredOAuthClient | null> {
     const item = await this.table.get('read an OAuth client', clientKey(clientId));
-    // A client registered before registrations expired has no `exp`: it lives until a token issue sets one.
-    const alive = item !== undefined && (item.exp === undefined || live(item, now));
-    return alive && typeof item.doc === 'string' ? (JSON.parse(item.doc) as StoredOAuthClient) : null;
+    if (item === undefined || typeof item.doc !== 'string') return null;
+    if (item.exp === undefined) {
+      // Registered before registrations expired: from this first read on it expires as any client does (unless
+      // a token issue keeps it longer meanwhile), so one never used again does not live forever.
+      await this.keepClient(clientId, new Date(now.getTime() + LEGACY_CLIENT_LIFETIME_MS));
+    } else if (!live(item, now)) return null;
+    return JSON.parse(item.doc) as StoredOAuthClient;
   }
 
   async keepClient(clientId: string, until: Date): Promise<void> {
