@@ -39,8 +39,8 @@ if (!existsSync(source)) {
 }
 
 /**
- * The repo's bundle when no source is newer than it (fresh-bundle.js, which only a checkout has: the published
- * package ships its bundle alone).
+ * The repo's bundle when its sources are those it was built from (fresh-bundle.js, which only a checkout has:
+ * the published package ships its bundle alone).
  * @returns {Promise<string | undefined>}
  */
 async function freshBundleOfRepo() {

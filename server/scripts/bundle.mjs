@@ -8,9 +8,10 @@
 // to import) fails the build, so nothing undeclared is ever shipped.
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { listSources, recordSources, repoBundle } from '../bin/fresh-bundle.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -99,5 +100,12 @@ function onlyDeclaredDependencies(declared) {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href)
-  await bundleServer(resolve(process.argv[2] ?? REPO_BUNDLE_DIR));
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const outdir = resolve(process.argv[2] ?? REPO_BUNDLE_DIR);
+  // The repo's bundle records what it was built from, for the launcher (bin/fresh-bundle.js); the listing is taken
+  // before the build reads the sources.
+  const repo = repoBundle(join(root, 'server'));
+  const listing = outdir === REPO_BUNDLE_DIR ? listSources(dirname(repo.bundle), repo.sources) : undefined;
+  await bundleServer(outdir);
+  if (listing) recordSources(repo.bundle, listing);
+}

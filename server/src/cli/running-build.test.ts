@@ -7,7 +7,7 @@ describe("earshot doctor's line on what runs", () => {
       'the bundle /repo/server/dist/bundle (npm run build made it)',
     );
     expect(describeBuild('file:///repo/server/src/cli/compile-cache.ts')).toMatch(
-      /^the TypeScript sources through tsx, which starts slower: a source is newer than the bundle/,
+      /^the TypeScript sources through tsx, which starts slower: a source changed since the bundle was built/,
     );
     expect(describeBuild('file:///app/node_modules/earshot/dist/chunk-1.js')).toBe(
       'the build in /app/node_modules/earshot/dist',
