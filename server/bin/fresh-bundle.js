@@ -5,19 +5,20 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 /** Beside the bundle: every source file it was built from, with its size and modification time then. */
-export const SOURCES_FILE = 'sources.json';
+const SOURCES_FILE = 'sources.json';
 
 /** @typedef {Record<string, [size: number, mtimeMs: number]>} SourceListing */
 
 /**
  * Every file under `sources` (folders, searched through; or single files; missing ones skipped) with its size and
- * modification time, keyed by its path relative to `base`. A stat call per file (~250 here: 10–18 ms in a new
- * process, 3 ms warm).
- * @param {string} base
+ * modification time, keyed by its path relative to `bundle`'s folder. A stat call per file (~250 here: 10–18 ms in
+ * a new process, 3 ms warm).
+ * @param {string} bundle
  * @param {readonly string[]} sources
  * @returns {SourceListing}
  */
-export function listSources(base, sources) {
+export function listSources(bundle, sources) {
+  const base = dirname(bundle);
   /** @type {SourceListing} */
   const listing = {};
   const add = (/** @type {string} */ path, /** @type {import('node:fs').Stats} */ info) => {
@@ -48,7 +49,7 @@ export function listSources(base, sources) {
  * Records beside `bundle` the sources as they are now. The build takes the listing before it reads them, so a file
  * changed while it runs no longer matches, and the sources run.
  * @param {string} bundle
- * @param {SourceListing} listing taken by listSources(dirname(bundle), …)
+ * @param {SourceListing} listing taken by listSources(bundle, …)
  */
 export function recordSources(bundle, listing) {
   writeFileSync(join(dirname(bundle), SOURCES_FILE), JSON.stringify(listing));
@@ -74,7 +75,7 @@ export function freshBundle(bundle, sources) {
   } catch {
     return false;
   }
-  const now = listSources(dirname(bundle), sources);
+  const now = listSources(bundle, sources);
   const names = Object.keys(now);
   if (names.length !== Object.keys(built).length) return false;
   return names.every((name) => {

@@ -8,7 +8,7 @@
 // to import) fails the build, so nothing undeclared is ever shipped.
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { listSources, recordSources, repoBundle } from '../bin/fresh-bundle.js';
@@ -105,7 +105,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   // The repo's bundle records what it was built from, for the launcher (bin/fresh-bundle.js); the listing is taken
   // before the build reads the sources.
   const repo = repoBundle(join(root, 'server'));
-  const listing = outdir === REPO_BUNDLE_DIR ? listSources(dirname(repo.bundle), repo.sources) : undefined;
+  const listing = outdir === REPO_BUNDLE_DIR ? listSources(repo.bundle, repo.sources) : undefined;
   await bundleServer(outdir);
   if (listing) recordSources(repo.bundle, listing);
 }

@@ -10,7 +10,7 @@ const { freshBundle, listSources, recordSources } = (await import(
   pathToFileURL(join(repoRoot, 'server/bin/fresh-bundle.js')).href
 )) as {
   freshBundle: (bundle: string, sources: readonly string[]) => boolean;
-  listSources: (base: string, sources: readonly string[]) => Listing;
+  listSources: (bundle: string, sources: readonly string[]) => Listing;
   recordSources: (bundle: string, listing: Listing) => void;
 };
 
@@ -37,7 +37,7 @@ function built(name: string): { bundle: string; sources: string[] } {
     join(dir, name, 'missing'),
   ];
   const bundle = file(`${name}/dist/main.js`, 100);
-  recordSources(bundle, listSources(dirname(bundle), sources));
+  recordSources(bundle, listSources(bundle, sources));
   return { bundle, sources };
 }
 
