@@ -157,6 +157,52 @@ describe('SQLite store', () => {
     expect(await store.oauth.getClient('esc_old', new Date(upgraded + 61 * day))).toBeNull();
   });
 
+  it('migrates a version-4 database: its bookings still count and settle, its reserved counters are not counted again', async () => {
+    const dir = await dataDir();
+    const raw = new DatabaseSync(join(dir, 'earshot.db'));
+    for (const migration of MIGRATIONS.slice(0, 4)) raw.exec(migration);
+    raw.exec('PRAGMA user_version = 4');
+    const now = new Date('2026-12-03T10:00:00Z');
+    const day = '2026-12-03';
+    const live = {
+      id: 'rsv_live',
+      user: 'alice',
+      day,
+      characters: 50,
+      expiresAt: '2026-12-03T11:00:00.000Z',
+    };
+    const book = raw.prepare(
+      'INSERT INTO reservations (id, user, day, characters, expires_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    book.run(live.id, 'alice', day, 50, Date.parse(live.expiresAt));
+    book.run('rsv_lapsed', 'alice', day, 20, now.getTime() - 1000); // its process died; its lease ran out
+    // Version 4 kept the bookings' sum beside them as well.
+    raw.exec(
+      `INSERT INTO usage (user, day, characters, credits, reserved) VALUES ('alice', '${day}', 100, 1, 70)`,
+    );
+    raw.close();
+
+    const store = openStore({ dataDir: dir });
+    expect(await store.getUsage('alice', 1, now)).toEqual([
+      { date: day, characters: 100, credits: 1, reserved: 70 },
+    ]);
+    // 100 spoken + 50 booked + 40 = 190: allowed once the lapsed booking is given back, not before.
+    expect(await store.reserveBudget({ user: 'alice', characters: 40, limit: 189, at: now })).toMatchObject({
+      ok: false,
+      used: 150,
+    });
+    const fresh = await store.reserveBudget({ user: 'alice', characters: 40, limit: 190, at: now });
+    expect(fresh.ok).toBe(true);
+    await store.commitReservation(live, { characters: 45, credits: 2 });
+    expect(await store.getUsage('alice', 1, now)).toEqual([
+      { date: day, characters: 145, credits: 3, reserved: 40 },
+    ]);
+    if (fresh.ok) await store.refundReservation(fresh.reservation);
+    expect(await store.getUsage('alice', 1, now)).toEqual([
+      { date: day, characters: 145, credits: 3, reserved: 0 },
+    ]);
+  });
+
   async function damaged(damage: 'garbage' | 'truncated' | 'page'): Promise<{ dir: string; path: string }> {
     const dir = await dataDir();
     const path = join(dir, 'earshot.db');

@@ -249,7 +249,7 @@ export class SqliteStore implements Store {
     checkUser(user);
     checkAmount('characters', amount.characters);
     checkAmount('credits', amount.credits);
-    this.run('record usage', () => this.usage.bump(user, utcDay(at), amount.characters, amount.credits, 0));
+    this.run('record usage', () => this.usage.bump(user, utcDay(at), amount.characters, amount.credits));
   }
 
   async getUsage(user: string, days: number, now = this.now()): Promise<DailyUsage[]> {
@@ -379,7 +379,7 @@ export class SqliteStore implements Store {
     return this.run('import usage', () =>
       transaction(this.db, () => {
         if (this.statements.getMeta!.get(key)) return false;
-        for (const d of days) this.usage.bump(d.user, d.day, d.characters, d.credits, 0);
+        for (const d of days) this.usage.bump(d.user, d.day, d.characters, d.credits);
         this.statements.setMeta!.run(key, value);
         return true;
       }),
