@@ -11,6 +11,7 @@ import { OAUTH_PUBLIC_ROUTES, registerOAuthRoutes } from './oauth/index.js';
 import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket } from './player-socket.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRouteRing, RoutedPlayers } from './route-ring.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
@@ -33,6 +34,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keepAliveTimeout: timeouts.keepAliveTimeout,
     // One line per request comes from the onResponse hook below instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is made when the request first logs (lazy-logger.ts), not on its way to its answer.
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
@@ -44,8 +47,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (request, reply) => {
     if (request.url === '/healthz' || request.url === '/readyz') return;
-    request.log.info(
+    // The server's logger with the request id, as request.log would write it, without making request.log.
+    deps.logger.info(
       {
+        reqId: request.id,
         method: request.method,
         url: request.url.split('?')[0],
         status: reply.statusCode,
