@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureLog, LEVEL, type CapturedLog, type LogLine } from '../../test/support/log-capture.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -13,8 +13,10 @@ async function appLogging(
   log: CapturedLog,
 ): Promise<{ url: string; children: () => number; lines: () => LogLine[] }> {
   const children = vi.spyOn(log.logger, 'child');
+  // Typed as Fastify's base logger (as app.ts does), so the instance has Fastify's default type parameters.
+  const loggerInstance: FastifyBaseLogger = log.logger;
   const app = Fastify({
-    loggerInstance: log.logger,
+    loggerInstance,
     disableRequestLogging: true,
     childLoggerFactory: lazyChildLogger,
   });
