@@ -1,9 +1,10 @@
 /**
  * Usage days and the daily budget in SQLite. Each outstanding reservation is one row of `reservations`, and
- * what a day has reserved is the sum of its rows (there is no counter to keep in step with them). Every change
- * runs in a BEGIN IMMEDIATE transaction, so two processes reserving at once are serialised by SQLite's write
- * lock and never pass the limit together. A reservation is its own transaction, taken before money is spent:
- * one row, one page written. Settling one (after the speech) goes through the store's group commit and may
+ * what a day has reserved is the sum of its rows (there is no counter to keep in step with them). Every check
+ * against a limit runs in a BEGIN IMMEDIATE transaction with the booking it allows, so two processes reserving
+ * at once are serialised by SQLite's write lock and never pass the limit together; a booking without a limit is
+ * one INSERT, atomic on its own. A reservation is its own transaction, taken before money is spent: one row,
+ * one page written. Settling one (after the speech) goes through the store's group commit and may
  * share its transaction with other speeches' writes.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
