@@ -4,6 +4,7 @@ import {
   OggError,
   OggPageReader,
   OggPageWriter,
+  type OggPage,
   normalizeMimeType,
   oggCrc,
   opusHead,
@@ -83,6 +84,62 @@ describe('Ogg pages', () => {
     expect(shape(positions)).toEqual(shape(all));
     expect(positions[0]!.packets).toEqual(all[0]!.packets);
     expect(positions.slice(1).map((page) => page.packets)).toEqual([[], []]);
+  });
+
+  it('reads the same pages whatever two pieces the stream comes in, each whole page where it lies', () => {
+    const writer = new OggPageWriter(5);
+    const stream = [
+      writer.page([opusHead({ channels: 1, preSkip: 312, inputSampleRate: 48_000 })], 0, 2),
+      writer.page([bytes(300, 1), bytes(40, 2)], 960 * 2),
+      writer.page([bytes(600, 3)], 960 * 3),
+      writer.page([bytes(7, 4)], 960 * 4, 4),
+    ];
+    const all = new Uint8Array(stream.reduce((sum, page) => sum + page.length, 0));
+    let at = 0;
+    for (const page of stream) {
+      all.set(page, at);
+      at += page.length;
+    }
+    const shape = (pages: readonly OggPage[]) =>
+      pages.map((page) => [
+        page.flags,
+        page.granule,
+        page.sequence,
+        [...page.bytes],
+        page.packets.map((p) => [...p]),
+      ]);
+    const whole = shape(new OggPageReader().push(all));
+    expect(whole.map((page) => page[3])).toEqual(stream.map((page) => [...page]));
+    for (let split = 0; split <= all.length; split++) {
+      const reader = new OggPageReader();
+      const first = all.slice(0, split);
+      const second = all.slice(split);
+      const pages = [...reader.push(first), ...reader.push(second)];
+      expect(shape(pages), `split at ${split}`).toEqual(whole);
+      expect(reader.bufferedBytes).toBe(0);
+      // A page wholly inside a piece is a view of that piece (no copy); only the split one is joined.
+      for (const page of pages) {
+        const inside = page.bytes.buffer === first.buffer || page.bytes.buffer === second.buffer;
+        const offset = stream.slice(0, page.sequence).reduce((sum, p) => sum + p.length, 0);
+        const splitInside = split > offset && split < offset + page.bytes.length;
+        expect(inside, `page ${page.sequence}, split at ${split}`).toBe(!splitInside);
+      }
+    }
+  });
+
+  it('with checkCrc: false, reads a page whose CRC does not match (the default refuses it)', () => {
+    const page = new OggPageWriter(1).page([bytes(50, 9)], 960);
+    page[40] = page[40]! ^ 1;
+    expect(() => new OggPageReader().push(page)).toThrow(/CRC/);
+    const [read] = new OggPageReader({ packets: 'bos', checkCrc: false }).push(page);
+    expect(read?.granule).toBe(960);
+  });
+
+  it('refuses bytes that are not Ogg as soon as 27 of them are there, whatever pieces they come in', () => {
+    const notOgg = new TextEncoder().encode('ID3 and then some MP3 frames, and more besides');
+    const reader = new OggPageReader();
+    expect(reader.push(notOgg.subarray(0, 10))).toEqual([]);
+    expect(() => reader.push(notOgg.subarray(10, 27))).toThrow(OggError);
   });
 
   it('joins a packet continued across pages', () => {

@@ -42,34 +42,57 @@ export class OggError extends Error {}
 /**
  * Reads Ogg pages out of bytes that arrive in arbitrary pieces. Holds at most one incomplete page (and one
  * packet spanning pages), so memory stays bounded whatever it is fed. Throws OggError on bytes that are not
- * Ogg or on a damaged page (bad CRC).
+ * Ogg or on a damaged page (bad CRC, unless told not to check).
+ *
+ * Pages are read where they lie in the piece pushed (`bytes` is a view of it): only a page split between two
+ * pieces is joined, with just the bytes it lacks. Joining the whole piece to the last one's tail on every push
+ * was most of the cost of reading a stream (a copy of each chunk, on every chunk of every speech).
  */
 export class OggPageReader {
+  /** The start of a page split between pieces (a copy: never a view of a caller's bytes). */
   private pending: Uint8Array = new Uint8Array(0);
   private partialPacket: Uint8Array[] = [];
   private partialBytes = 0;
   private readonly allPackets: boolean;
+  private readonly checkCrc: boolean;
 
   /**
    * `packets: 'bos'`: only a stream's first page (BOS: the codec's header) has its packets; the others come with
    * `packets` empty, for readers that need page positions only (no copy of every packet).
+   * `checkCrc: false`: pages are not checked against their CRC, for readers that only count (the audio meter):
+   * whoever decodes the same bytes checks them.
    */
-  constructor(options: { readonly packets?: 'all' | 'bos' } = {}) {
+  constructor(options: { readonly packets?: 'all' | 'bos'; readonly checkCrc?: boolean } = {}) {
     this.allPackets = options.packets !== 'bos';
+    this.checkCrc = options.checkCrc !== false;
   }
 
   /** Appends bytes and returns every page they complete. */
   push(chunk: Uint8Array): OggPage[] {
-    this.pending = this.pending.length === 0 ? chunk : concat([this.pending, chunk]);
     const pages: OggPage[] = [];
     let offset = 0;
+    if (this.pending.length > 0) {
+      // A page begun in an earlier piece: joined with the bytes it lacks, in one copy once its size is known.
+      const start = this.pending;
+      const wanted = pageBytesWanted(start, chunk);
+      if (wanted > start.length + chunk.length) {
+        this.pending = concat([start, chunk]);
+        return pages;
+      }
+      const page = new Uint8Array(wanted);
+      page.set(start);
+      offset = wanted - start.length;
+      page.set(chunk.subarray(0, offset), start.length);
+      this.pending = new Uint8Array(0);
+      pages.push(this.readPage(page, 0)!);
+    }
     for (;;) {
-      const page = this.readPage(offset);
+      const page = this.readPage(chunk, offset);
       if (!page) break;
       offset += page.bytes.length;
       pages.push(page);
     }
-    this.pending = offset === 0 ? this.pending : this.pending.slice(offset);
+    if (offset < chunk.length) this.pending = chunk.slice(offset);
     return pages;
   }
 
@@ -78,18 +101,9 @@ export class OggPageReader {
     return this.pending.length;
   }
 
-  private readPage(offset: number): OggPage | null {
-    const data = this.pending;
+  private readPage(data: Uint8Array, offset: number): OggPage | null {
     if (data.length - offset < 27) return null;
-    if (
-      data[offset] !== 0x4f ||
-      data[offset + 1] !== 0x67 ||
-      data[offset + 2] !== 0x67 ||
-      data[offset + 3] !== 0x53
-    ) {
-      throw new OggError('not an Ogg page (no "OggS" capture pattern)');
-    }
-    if (data[offset + 4] !== 0) throw new OggError('unsupported Ogg version');
+    checkPageStart(data, offset);
     const segments = data[offset + 26]!;
     const headerBytes = 27 + segments;
     if (data.length - offset < headerBytes) return null;
@@ -98,8 +112,9 @@ export class OggPageReader {
     if (data.length - offset < headerBytes + bodyBytes) return null;
     const bytes = data.subarray(offset, offset + headerBytes + bodyBytes);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const expectedCrc = view.getUint32(22, true);
-    if (oggCrc(bytes, 22) !== expectedCrc) throw new OggError('damaged Ogg page (CRC mismatch)');
+    if (this.checkCrc && oggCrc(bytes, 22) !== view.getUint32(22, true)) {
+      throw new OggError('damaged Ogg page (CRC mismatch)');
+    }
     const flags = bytes[5]!;
     const granuleLow = view.getUint32(6, true);
     const granuleHigh = view.getInt32(10, true);
@@ -307,6 +322,37 @@ function crcUpdate(crc: number, data: Uint8Array, start: number, end: number): n
   }
   for (; i < end; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ data[i]!) & 0xff]!;
   return crc;
+}
+
+/** Throws unless the 27 bytes at `offset` begin an Ogg page of the one version there is. */
+function checkPageStart(data: Uint8Array, offset: number): void {
+  if (
+    data[offset] !== 0x4f ||
+    data[offset + 1] !== 0x67 ||
+    data[offset + 2] !== 0x67 ||
+    data[offset + 3] !== 0x53
+  ) {
+    throw new OggError('not an Ogg page (no "OggS" capture pattern)');
+  }
+  if (data[offset + 4] !== 0) throw new OggError('unsupported Ogg version');
+}
+
+/**
+ * The size of the page that begins with `start` and goes on in `rest`, as far as they tell: its fixed header
+ * (27) while that is not all there, then its header with the lacing values, then the whole page. Reads the bytes
+ * where they lie: nothing is joined to learn it.
+ */
+function pageBytesWanted(start: Uint8Array, rest: Uint8Array): number {
+  const at = (index: number) => (index < start.length ? start[index]! : rest[index - start.length]!);
+  const available = start.length + rest.length;
+  if (available < 27) return 27;
+  const head = start.length >= 27 ? start : concat([start, rest.subarray(0, 27 - start.length)]);
+  checkPageStart(head, 0);
+  const headerBytes = 27 + head[26]!;
+  if (available < headerBytes) return headerBytes;
+  let bodyBytes = 0;
+  for (let i = 27; i < headerBytes; i++) bodyBytes += at(i);
+  return headerBytes + bodyBytes;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -2,12 +2,70 @@ import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
 import type { VoiceEngine } from './types.js';
 
-const CACHE_MS = 5 * 60_000;
+/** How long a loaded list is served without asking the engine again. */
+export const CATALOG_FRESH_MS = 5 * 60_000;
+/** After a background refresh failed, the next one waits this long (the list in hand is served meanwhile). */
+export const CATALOG_RETRY_MS = 30_000;
 const ELEVENLABS_VOICE_ID = /^[A-Za-z0-9]{20}$/;
 
-interface Cached<T> {
-  value: Promise<T>;
-  at: number;
+/**
+ * One list from the engine, served stale while it is refreshed: a call that finds it older than
+ * CATALOG_FRESH_MS gets the list in hand at once and starts one refresh in the background, so no speech waits
+ * for ElevenLabs' voice and model listings (two round trips) once they have loaded. Only the first load, and
+ * the one after invalidate(), is waited for; a failed one is not kept, so the next call tries again.
+ */
+export class StaleWhileRefreshing<T> {
+  private value: T | undefined;
+  private loadedAt = 0;
+  private failedAt: number | undefined;
+  private loading: Promise<T> | undefined;
+  /** Bumped by invalidate(): a load begun before it must not bring back what it replaced. */
+  private generation = 0;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(): Promise<T> {
+    if (this.value === undefined) return this.loading ?? this.refresh();
+    const now = this.now();
+    const stale = now - this.loadedAt >= CATALOG_FRESH_MS;
+    const mayRetry = this.failedAt === undefined || now - this.failedAt >= CATALOG_RETRY_MS;
+    if (stale && mayRetry && !this.loading) this.refresh().catch(() => undefined);
+    return Promise.resolve(this.value);
+  }
+
+  /** Forgets the list: the next call waits for a fresh one. */
+  invalidate(): void {
+    this.value = undefined;
+    this.loading = undefined;
+    this.generation += 1;
+  }
+
+  private refresh(): Promise<T> {
+    const generation = this.generation;
+    const loading = this.load().then(
+      (value) => {
+        if (generation === this.generation) {
+          this.value = value;
+          this.loadedAt = this.now();
+          this.failedAt = undefined;
+        }
+        return value;
+      },
+      (error: unknown) => {
+        if (generation === this.generation) this.failedAt = this.now();
+        throw error;
+      },
+    );
+    this.loading = loading;
+    const done = () => {
+      if (this.loading === loading) this.loading = undefined;
+    };
+    loading.then(done, done);
+    return loading;
+  }
 }
 
 /**
@@ -15,24 +73,28 @@ interface Cached<T> {
  * wrote ("rachel", a voice id) into a voice.
  */
 export class VoiceCatalog {
-  private voices: Cached<Voice[]> | undefined;
-  private models: Cached<Model[]> | undefined;
+  private readonly voices: StaleWhileRefreshing<Voice[]>;
+  private readonly models: StaleWhileRefreshing<Model[]>;
 
-  constructor(private readonly engine: VoiceEngine) {}
+  constructor(
+    private readonly engine: VoiceEngine,
+    now: () => number = Date.now,
+  ) {
+    this.voices = new StaleWhileRefreshing(() => engine.listVoices(), now);
+    this.models = new StaleWhileRefreshing(() => engine.listModels(), now);
+  }
 
-  /** Forget the cached voices (after a voice is added). */
+  /** Forget the cached voices (after a voice is added): the next call waits for the new list. */
   invalidateVoices(): void {
-    this.voices = undefined;
+    this.voices.invalidate();
   }
 
   listVoices(): Promise<Voice[]> {
-    this.voices = this.fresh(this.voices, () => this.engine.listVoices());
-    return this.voices.value;
+    return this.voices.get();
   }
 
   listModels(): Promise<Model[]> {
-    this.models = this.fresh(this.models, () => this.engine.listModels());
-    return this.models.value;
+    return this.models.get();
   }
 
   async searchVoices(search: string | undefined): Promise<Voice[]> {
@@ -100,16 +162,6 @@ export class VoiceCatalog {
       );
     }
     return model;
-  }
-
-  private fresh<T>(cached: Cached<T> | undefined, load: () => Promise<T>): Cached<T> {
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached;
-    const entry: Cached<T> = { value: load(), at: Date.now() };
-    // A failed load must not be cached: the next call tries again.
-    entry.value.catch(() => {
-      entry.at = 0;
-    });
-    return entry;
   }
 }
 

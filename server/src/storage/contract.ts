@@ -175,7 +175,10 @@ export interface AudioSinkOptions {
 }
 
 export interface AudioSink {
-  /** Queues a copy of the chunk; never blocks, never throws. After a failure it ignores chunks. */
+  /**
+   * Queues the chunk, not a copy (audio is handed over and never changed after: see SynthesisEvent); never
+   * blocks, never throws. After a failure it ignores chunks.
+   */
   write(chunk: Uint8Array): void;
   /**
    * Resolves to the bytes stored once the clip is durable under its final name; rejects with

@@ -139,7 +139,7 @@ class S3AudioSink implements AudioSink {
       );
     }
     this.bytes += chunk.byteLength;
-    this.body.write(Buffer.from(chunk)); // a copy: callers reuse their buffers
+    this.body.write(chunk); // kept as it is: audio is handed over, never changed after (SynthesisEvent)
   }
 
   finish(): Promise<number> {

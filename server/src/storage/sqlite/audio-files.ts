@@ -171,7 +171,7 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 class FileAudioSink implements AudioSink {
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Uint8Array[] = [];
   private queued = 0;
   private bytes = 0;
   private failure: StoreError | undefined;
@@ -223,7 +223,7 @@ class FileAudioSink implements AudioSink {
     }
     this.bytes += size;
     this.queued += size;
-    this.queue.push(Buffer.from(chunk)); // a copy: callers reuse their buffers
+    this.queue.push(chunk); // kept as it is: audio is handed over, never changed after (SynthesisEvent) // a copy: callers reuse their buffers
     if (this.queued >= WRITE_BATCH_BYTES) this.startPump();
   }
 
