@@ -55,6 +55,8 @@ export interface RunningEarshot {
   readonly localKey: string | undefined;
   readonly keyCreated: boolean;
   readonly users: readonly string[];
+  /** Settles once the voice and model lists, asked for at start-up, have loaded (or failed: not kept). */
+  readonly catalogWarmed: Promise<void>;
   /**
    * Graceful stop: refuse new speech, let queued and running speech finish (bounded by
    * drainTimeoutMs), close players with 1001, close the server.
@@ -126,6 +128,9 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     throw error;
   }
   storage.startHousekeeping();
+  // The voice and model lists load now rather than on the first speech: with ElevenLabs that is two round trips
+  // the first call after a start (every morning, scaled from zero) would wait for. They refresh in the background.
+  const catalogWarmed = catalog.warm();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -158,6 +163,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     localKey,
     keyCreated,
     users: keyRing.users,
+    catalogWarmed,
     shutdown,
   };
 }

@@ -24,6 +24,24 @@ describe('speak through ElevenLabs (the stand-in)', () => {
     standin.setPacing({ firstByteLatencyMs: 0, realtimeFactor: Infinity, chunkIntervalMs: 0 });
   });
 
+  it('loads the voice and model lists at start, so the first speech asks ElevenLabs only for its audio', async () => {
+    const own = await startWithStandin(UPSTREAM_KEY);
+    try {
+      // startWithStandin waits for the start-up load (catalogWarmed): both lists were asked for, before any call.
+      const listings = own.standin.requests.map((request) => `${request.method} ${request.path}`);
+      expect([...listings].sort()).toEqual(['GET /v1/models', 'GET /v2/voices']);
+      const before = own.standin.requests.length;
+      const client = await connectMcp(own.server.url, own.server.keys.alice);
+      const result = await client.callTool({ name: 'speak', arguments: { text: 'Ready.', voice: 'rachel' } });
+      expect(result.isError).toBeFalsy();
+      const during = own.standin.requests.slice(before).map((request) => `${request.method} ${request.path}`);
+      expect(during).toEqual(['POST /v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream/with-timestamps']);
+      await client.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('starts playing before generation ends, with the audio ElevenLabs sent, and bills its character-cost', async () => {
     // Paced like the real API: first byte after 250 ms, audio arriving at 2× real time.
     standin.setPacing({ firstByteLatencyMs: 250, realtimeFactor: 2 });

@@ -84,6 +84,14 @@ export class VoiceCatalog {
     this.models = new StaleWhileRefreshing(() => engine.listModels(), now);
   }
 
+  /**
+   * Loads both lists ahead of the first call (at start-up), so no speech waits for them. Resolves once both
+   * loads have ended; a failure is not kept (the first call that needs the list tries again and reports it).
+   */
+  async warm(): Promise<void> {
+    await Promise.allSettled([this.listVoices(), this.listModels()]);
+  }
+
   /** Forget the cached voices (after a voice is added): the next call waits for the new list. */
   invalidateVoices(): void {
     this.voices.invalidate();

@@ -61,8 +61,8 @@ export async function startTestServer(
   const logger = options.logger ?? createLogger(process.env.EARSHOT_TEST_LOG ?? 'silent');
   const startDay = startDayClock();
   const storeNow = options.storeNow ?? (() => new Date(startDay()));
-  const listen = (port: string) =>
-    startEarshot(loadConfig({ ...env, PORT: port }), {
+  const listen = async (port: string) => {
+    const started = await startEarshot(loadConfig({ ...env, PORT: port }), {
       logger,
       engine: options.engine,
       maxPlayerBufferBytes: options.maxPlayerBufferBytes,
@@ -73,6 +73,11 @@ export async function startTestServer(
       mcpTurnClock: options.mcpTurnClock,
       storeNow,
     });
+    // The voice and model lists load at start (runtime.ts): a test begins once they have, so a fault it injects
+    // next is taken by its own calls, not by that load.
+    await started.catalogWarmed;
+    return started;
+  };
   let running: RunningEarshot | null = await listen(env.PORT);
   const first = running;
   const stop = async () => {
