@@ -340,7 +340,7 @@ function checkPageStart(data: Uint8Array, offset: number): void {
 /**
  * The size of the page that begins with `start` and goes on in `rest`, as far as they tell: its fixed header
  * (27) while that is not all there, then its header with the lacing values, then the whole page. Reads the bytes
- * where they lie: nothing is joined to learn it.
+ * where they lie (only a fixed header split between the two is joined, to check it).
  */
 function pageBytesWanted(start: Uint8Array, rest: Uint8Array): number {
   const at = (index: number) => (index < start.length ? start[index]! : rest[index - start.length]!);
