@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { importLegacyData, openStore, SqliteStore, type Store, type StoreLocation } from './storage/index.js';
+import {
+  importLegacyData,
+  openStore,
+  SqliteStore,
+  type SqliteStoreOptions,
+  type Store,
+  type StoreLocation,
+} from './storage/index.js';
 import { HoldReport } from './storage/sqlite/hold-report.js';
 
 /** How often the local store removes expired history and orphaned audio. */
@@ -10,6 +17,13 @@ export interface StoreRuntimeOptions {
   readonly maintenanceIntervalMs?: number;
   /** The store's clock (see StartOptions.storeNow). */
   readonly now?: () => Date;
+  /** The local store's checkpoint settings (tests: a small threshold, a worker held before each checkpoint). */
+  readonly checkpoints?: Pick<
+    SqliteStoreOptions,
+    'checkpointPages' | 'checkpointEveryMs' | 'checkpointPause'
+  >;
+  /** How often the hold report may speak (hold-report.ts). @default HOLD_REPORT_EVERY_MS */
+  readonly holdReportEveryMs?: number;
 }
 
 export interface RunningStore {
@@ -39,6 +53,7 @@ export async function startStore(
     maintainOnOpen: false,
     now: options.now,
     checkpoint: 'background',
+    ...options.checkpoints,
   });
   try {
     await store.checkReady();
@@ -68,7 +83,8 @@ export async function startStore(
       log.warn({ err: error }, 'WAL checkpoints are back on the event loop: the checkpoint worker stopped'),
     );
     // Writes that waited for the worker's checkpoints (a slow disk), at most once a minute (hold-report.ts).
-    if (store.checkpointer) stopHoldReport = new HoldReport(store.checkpointer, log).start();
+    if (store.checkpointer)
+      stopHoldReport = new HoldReport(store.checkpointer, log).start(options.holdReportEveryMs);
     await importOldFiles(store, log);
   }
   return {

@@ -350,4 +350,43 @@ describe('HoldReport', () => {
     report.report();
     expect(lines).toHaveLength(1);
   });
+
+  it("is started with the server's store: a hold is logged, as the store's, within the report interval", async () => {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(pause, 0, 1);
+    const go = () => {
+      Atomics.store(pause, 0, 0);
+      Atomics.notify(pause, 0);
+    };
+    afterTest(go);
+    type Line = { msg: string; component?: string; heldBatches?: number; level: number };
+    const lines: Line[] = [];
+    const log = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
+    );
+    const holds = () => lines.filter((line) => line.heldBatches !== undefined);
+    const running = await startStore({ kind: 'sqlite', dataDir: await dataDir() }, log, {
+      checkpoints: { checkpointPages: 20, checkpointEveryMs: 3_600_000, checkpointPause: pause },
+      holdReportEveryMs: 5,
+    });
+    let closed = false;
+    afterTest(async () => {
+      go();
+      if (!closed) await running.close();
+    });
+    const store = running.store as SqliteStore;
+    await store.checkpointer!.ready;
+    const { held } = await writeUntilHeld(store);
+    go();
+    await held;
+    await expect.poll(() => holds().length).toBe(1);
+    expect(holds()[0]).toMatchObject({
+      level: 40,
+      component: 'store',
+      heldBatches: store.checkpointer!.heldTime.batches,
+    });
+    await running.close();
+    closed = true;
+  });
 });
