@@ -29,6 +29,18 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
+/** A list cache whose first load gave `initial`, its clock then moved past CATALOG_FRESH_MS (stale). */
+async function staleCache(initial: string[]) {
+  let now = 0;
+  const list = loads<string[]>();
+  const cache = new StaleWhileRefreshing(list.load, () => now);
+  const first = cache.get();
+  await list.settle(0, initial);
+  await first;
+  now += CATALOG_FRESH_MS;
+  return { cache, list, advance: (ms: number) => void (now += ms) };
+}
+
 describe('StaleWhileRefreshing (the voice and model lists)', () => {
   it('waits for the first load once, however many ask, then serves it without asking again while fresh', async () => {
     let now = 1_000;
@@ -45,13 +57,7 @@ describe('StaleWhileRefreshing (the voice and model lists)', () => {
   });
 
   it('serves a stale list at once and refreshes it in the background, one refresh for many calls', async () => {
-    let now = 0;
-    const list = loads<string[]>();
-    const cache = new StaleWhileRefreshing(list.load, () => now);
-    const first = cache.get();
-    await list.settle(0, ['old']);
-    await first;
-    now += CATALOG_FRESH_MS;
+    const { cache, list } = await staleCache(['old']);
     // The refresh has not answered: the calls still get the old list, now, and ask for one refresh only.
     const during = [cache.get(), cache.get()];
     expect(await settled(Promise.all(during))).toBe(true);
@@ -63,19 +69,13 @@ describe('StaleWhileRefreshing (the voice and model lists)', () => {
   });
 
   it('keeps serving the list in hand when a refresh fails, and tries again only after CATALOG_RETRY_MS', async () => {
-    let now = 0;
-    const list = loads<string[]>();
-    const cache = new StaleWhileRefreshing(list.load, () => now);
-    const first = cache.get();
-    await list.settle(0, ['kept']);
-    await first;
-    now += CATALOG_FRESH_MS;
+    const { cache, list, advance } = await staleCache(['kept']);
     expect(await cache.get()).toEqual(['kept']);
     await list.settle(1, new Error('ElevenLabs is down'));
-    now += CATALOG_RETRY_MS - 1;
+    advance(CATALOG_RETRY_MS - 1);
     expect(await cache.get()).toEqual(['kept']);
     expect(list.pending).toHaveLength(2);
-    now += 1;
+    advance(1);
     expect(await cache.get()).toEqual(['kept']);
     expect(list.pending).toHaveLength(3);
     await list.settle(2, ['back']);
@@ -95,13 +95,7 @@ describe('StaleWhileRefreshing (the voice and model lists)', () => {
   });
 
   it('after invalidate, waits for a new list; a refresh begun before it does not bring the old one back', async () => {
-    let now = 0;
-    const list = loads<string[]>();
-    const cache = new StaleWhileRefreshing(list.load, () => now);
-    const first = cache.get();
-    await list.settle(0, ['before']);
-    await first;
-    now += CATALOG_FRESH_MS;
+    const { cache, list } = await staleCache(['before']);
     await cache.get(); // begins a background refresh (load 1)
     cache.invalidate();
     const after = cache.get();

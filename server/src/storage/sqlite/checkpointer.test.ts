@@ -36,11 +36,8 @@ async function backgroundStore(
   return { store, dir };
 }
 
-/**
- * A store whose worker waits before each checkpoint until `go` (a checkpoint is caught running), with a threshold
- * of 20 pages and no timer: the log is looked at every 32 store calls.
- */
-async function pausedStore(): Promise<{ store: SqliteStore; dir: string; go: () => void }> {
+/** A pause for the checkpoint worker: it waits before each checkpoint until `go` (also called after the test). */
+function heldWorker(): { pause: Int32Array; go: () => void } {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   Atomics.store(pause, 0, 1);
   const go = () => {
@@ -48,6 +45,15 @@ async function pausedStore(): Promise<{ store: SqliteStore; dir: string; go: () 
     Atomics.notify(pause, 0);
   };
   afterTest(go);
+  return { pause, go };
+}
+
+/**
+ * A store whose worker waits before each checkpoint until `go` (a checkpoint is caught running), with a threshold
+ * of 20 pages and no timer: the log is looked at every 32 store calls.
+ */
+async function pausedStore(): Promise<{ store: SqliteStore; dir: string; go: () => void }> {
+  const { pause, go } = heldWorker();
   const { store, dir } = await backgroundStore({
     checkpointPages: 20,
     checkpointEveryMs: 3_600_000,
@@ -352,13 +358,7 @@ describe('HoldReport', () => {
   });
 
   it("is started with the server's store: a hold is logged, as the store's, within the report interval", async () => {
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    Atomics.store(pause, 0, 1);
-    const go = () => {
-      Atomics.store(pause, 0, 0);
-      Atomics.notify(pause, 0);
-    };
-    afterTest(go);
+    const { pause, go } = heldWorker();
     type Line = { msg: string; component?: string; heldBatches?: number; level: number };
     const lines: Line[] = [];
     const log = pino(
