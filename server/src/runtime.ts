@@ -82,7 +82,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
   });
   const store = storage.store;
   const engine = options.engine ?? createEngine(config.engine);
-  const catalog = new VoiceCatalog(engine);
+  const catalog = new VoiceCatalog(engine, { log: logger.child({ component: 'catalog' }) });
   const hub = new Hub({ engine, store, logger, maxPlayerBufferBytes: options.maxPlayerBufferBytes });
   const settings = new SettingsService(store, hub, {
     dailyCharLimit: config.dailyCharLimit ?? null,

@@ -119,7 +119,7 @@ describe('VoiceCatalog', () => {
       listVoices: voices.load,
       listModels: () => Promise.resolve([]),
     } as unknown as VoiceEngine;
-    const catalog = new VoiceCatalog(engine, () => now);
+    const catalog = new VoiceCatalog(engine, { now: () => now });
     const first = catalog.resolveVoice('Rachel');
     await voices.settle(0, [{ id: 'v1', name: 'Rachel', category: 'premade', labels: {} }]);
     expect((await first).id).toBe('v1');
@@ -135,5 +135,40 @@ describe('VoiceCatalog', () => {
       { id: 'v2', name: 'Nova', category: 'cloned', labels: {} },
     ]);
     expect((await added).id).toBe('v2');
+  });
+
+  it('logs a list that could not load at start, and a refresh that failed, and keeps neither failure', async () => {
+    let now = 0;
+    const warnings: { list: string; message: string }[] = [];
+    const log = {
+      warn: (fields: { list: string }, message: string) => void warnings.push({ list: fields.list, message }),
+    };
+    const voices = loads<{ id: string; name: string; category: string; labels: Record<string, string> }[]>();
+    const engine = {
+      name: 'elevenlabs',
+      defaultModelId: 'm',
+      listVoices: voices.load,
+      listModels: () => Promise.resolve([]),
+    } as unknown as VoiceEngine;
+    const catalog = new VoiceCatalog(engine, { now: () => now, log: log as never });
+    const warming = catalog.warm();
+    await voices.settle(0, new Error('ElevenLabs refused the key (HTTP 401)'));
+    await warming;
+    expect(warnings).toEqual([
+      { list: 'voice', message: 'could not load the voice list at start; the first speech will try again' },
+    ]);
+    // Not kept: the first call loads again.
+    const first = catalog.resolveVoice('Rachel');
+    await voices.settle(1, [{ id: 'v1', name: 'Rachel', category: 'premade', labels: {} }]);
+    expect((await first).id).toBe('v1');
+    now += CATALOG_FRESH_MS;
+    expect((await catalog.resolveVoice('Rachel')).id).toBe('v1');
+    await voices.settle(2, new Error('ElevenLabs is down'));
+    expect(warnings.at(-1)).toEqual({
+      list: 'voice',
+      message:
+        'could not refresh the voice list from the voice engine; the one loaded earlier is used meanwhile',
+    });
+    expect((await catalog.resolveVoice('Rachel')).id).toBe('v1');
   });
 });

@@ -1,5 +1,6 @@
 import type { Model, Voice } from '@earshot/protocol';
 import { EarshotError } from '../errors.js';
+import type { Logger } from 'pino';
 import type { VoiceEngine } from './types.js';
 
 /** How long a loaded list is served without asking the engine again. */
@@ -25,6 +26,8 @@ export class StaleWhileRefreshing<T> {
   constructor(
     private readonly load: () => Promise<T>,
     private readonly now: () => number = Date.now,
+    /** Told of a background refresh that failed (the list in hand is still served). */
+    private readonly onRefreshError: (error: unknown) => void = () => undefined,
   ) {}
 
   get(): Promise<T> {
@@ -32,7 +35,7 @@ export class StaleWhileRefreshing<T> {
     const now = this.now();
     const stale = now - this.loadedAt >= CATALOG_FRESH_MS;
     const mayRetry = this.failedAt === undefined || now - this.failedAt >= CATALOG_RETRY_MS;
-    if (stale && mayRetry && !this.loading) this.refresh().catch(() => undefined);
+    if (stale && mayRetry && !this.loading) this.refresh().catch(this.onRefreshError);
     return Promise.resolve(this.value);
   }
 
@@ -75,21 +78,44 @@ export class StaleWhileRefreshing<T> {
 export class VoiceCatalog {
   private readonly voices: StaleWhileRefreshing<Voice[]>;
   private readonly models: StaleWhileRefreshing<Model[]>;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
 
   constructor(
     private readonly engine: VoiceEngine,
-    now: () => number = Date.now,
+    options: {
+      readonly now?: () => number;
+      /** Where a list that could not load is reported (at start-up, or refreshed in the background). */
+      readonly log?: Pick<Logger, 'warn'>;
+    } = {},
   ) {
-    this.voices = new StaleWhileRefreshing(() => engine.listVoices(), now);
-    this.models = new StaleWhileRefreshing(() => engine.listModels(), now);
+    const log = options.log;
+    const refreshFailed = (list: string) => (error: unknown) =>
+      log?.warn(
+        { err: error, list },
+        `could not refresh the ${list} list from the voice engine; the one loaded earlier is used meanwhile`,
+      );
+    this.voices = new StaleWhileRefreshing(() => engine.listVoices(), options.now, refreshFailed('voice'));
+    this.models = new StaleWhileRefreshing(() => engine.listModels(), options.now, refreshFailed('model'));
+    this.log = log;
   }
 
   /**
    * Loads both lists ahead of the first call (at start-up), so no speech waits for them. Resolves once both
-   * loads have ended; a failure is not kept (the first call that needs the list tries again and reports it).
+   * loads have ended. A failure (a wrong ElevenLabs key, no network) is logged, so it shows at start rather than
+   * at the first speech, and not kept: the first call that needs the list tries again and reports it.
    */
   async warm(): Promise<void> {
-    await Promise.allSettled([this.listVoices(), this.listModels()]);
+    const [voices, models] = await Promise.allSettled([this.listVoices(), this.listModels()]);
+    for (const [list, result] of [
+      ['voice', voices],
+      ['model', models],
+    ] as const) {
+      if (result.status === 'rejected')
+        this.log?.warn(
+          { err: result.reason, list },
+          `could not load the ${list} list at start; the first speech will try again`,
+        );
+    }
   }
 
   /** Forget the cached voices (after a voice is added): the next call waits for the new list. */

@@ -223,7 +223,7 @@ class FileAudioSink implements AudioSink {
     }
     this.bytes += size;
     this.queued += size;
-    this.queue.push(chunk); // kept as it is: audio is handed over, never changed after (SynthesisEvent) // a copy: callers reuse their buffers
+    this.queue.push(chunk); // kept as it is: audio is handed over, never changed after (SynthesisEvent)
     if (this.queued >= WRITE_BATCH_BYTES) this.startPump();
   }
 
