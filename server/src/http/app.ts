@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,9 +14,13 @@ import { handlePlayerSocketError, MAX_PLAYER_FRAME_BYTES, registerPlayerSocket }
 import { registerRestRoutes } from './rest.js';
 import { registerRouteRing, RoutedPlayers } from './route-ring.js';
 import { lazyChildLogger } from './lazy-logger.js';
+import { mcpDirect } from './mcp-direct.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
 import { hostPolicyWarning, originPolicyFor, registerSecurity } from './security.js';
 import { registerStatic } from './static.js';
+
+// node:http through require, as in engines/elevenlabs-http.ts: its ESM namespace would load undici (~75 ms).
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /** Bodies larger than this are refused with 413 (the longest allowed text fits many times over). */
 const BODY_LIMIT_BYTES = 512 * 1024;
@@ -25,7 +31,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   // Slow requests are cut, long responses are not: see connection-guard.ts.
   const timeouts = httpServerTimeouts(deps.config.connections);
+  // The common MCP call is served before Fastify (mcp-direct.ts), once the routes exist; anything else goes on.
+  let direct: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
   const app = Fastify({
+    // Fastify's own server (fastify/lib/server.js) with the direct path in front of its handler.
+    serverFactory: (handler) => {
+      const server = createServer(timeouts, (request, response) => {
+        if (direct?.(request, response) !== true) handler(request, response);
+      });
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      return server;
+    },
+    // One sequence of ids for both paths (Fastify's default form; x-request-id, when sent, is used instead).
+    genReqId: nextRequestId,
     loggerInstance,
     // Ajv and fast-json-stringify load only if a route ever declares a schema (see schema-compilers.ts).
     schemaController: { compilersFactory: lazySchemaCompilers },
@@ -89,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routed = deps.config.proxySecret ? new RoutedPlayers() : undefined;
   registerPlayerSocket(app, deps, originPolicy, resolve, routed);
   if (routed && deps.config.proxySecret) registerRouteRing(app, routed, deps.config.proxySecret);
-  registerMcpRoute(app, {
+  const mcp = registerMcpRoute(app, {
     deps: {
       hub: deps.hub,
       catalog: deps.catalog,
@@ -109,5 +128,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.mcpTurnClock && { turnClock: deps.mcpTurnClock }),
   });
   await registerStatic(app);
+
+  if (!deps.config.omitAuth) {
+    let closing = false;
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    const fastifyJson = app.getDefaultJsonParser('error', 'error');
+    direct = mcpDirect({
+      policy: originPolicy,
+      keyRing: deps.keyRing,
+      bodyLimit: BODY_LIMIT_BYTES,
+      parseJson: (text) => {
+        const parsed: { error?: Error | null; body?: unknown; done?: true } = {};
+        // Fastify's JSON parser calls back before it returns (it parses a string it is given whole).
+        void fastifyJson(undefined as never, text, (error, body: unknown) =>
+          Object.assign(parsed, { error, body, done: true }),
+        );
+        if (parsed.done !== true) throw new Error("Fastify's JSON parser did not answer at once.");
+        if (parsed.error) throw parsed.error;
+        return parsed.body;
+      },
+      requestId: (request) => {
+        const sent = request.headers['x-request-id'];
+        return typeof sent === 'string' && sent !== '' ? sent : nextRequestId();
+      },
+      logger: deps.logger,
+      handler: () => mcp,
+      closing: () => closing,
+    });
+  }
   return app;
+}
+
+let lastRequestId = 0;
+/** Fastify's default request ids (`req-1`, `req-2`…), from one counter shared by Fastify and the direct path. */
+function nextRequestId(): string {
+  lastRequestId = (lastRequestId + 1) & 0x7fffffff;
+  return `req-${lastRequestId.toString(36)}`;
 }

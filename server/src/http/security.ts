@@ -34,6 +34,15 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The headers every response carries, whichever server sends it (the onSend hook below, mcp-direct.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+};
+
 /** The Host and Origin checks for one request; null when it may pass, else the refusal to send. */
 export function checkHostAndOrigin(
   headers: { host?: string; origin?: string },
@@ -149,13 +158,9 @@ export async function registerSecurity(
     },
   });
 
+  // Set on every response: static files get their content type after this hook runs.
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    // Set on every response: static files get their content type after this hook runs.
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.headers(SECURITY_HEADERS);
     return payload;
   });
 }
