@@ -4,13 +4,12 @@
 // the client hanging up) must still stop the speech: it is paying ElevenLabs. The test stops BehindNewCalls'
 // clock, so a call stays in that window until the test moves it on.
 import type { Standin } from '@earshot/elevenlabs-standin';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mcpPostHeaders, MODERN_REVISION } from './support/mcp.js';
 import { connectPlayer } from './support/player.js';
 import { startWithStandin, type TestServer } from './support/server.js';
 
 const UPSTREAM_KEY = 'el-test-key-begun';
-const MODERN_REVISION = '2026-07-28';
 const TEXT = 'This speech is cancelled before its call has been handed to the MCP server.';
 
 describe('cancelling between a speech beginning and its handler taking over', () => {
@@ -28,13 +27,7 @@ describe('cancelling between a speech beginning and its handler taking over', ()
   const post = (body: object, headers: Record<string, string> = {}, signal?: AbortSignal) =>
     fetch(`${server.url}/mcp`, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${server.keys.alice}`,
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
-        'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
-        ...headers,
-      },
+      headers: mcpPostHeaders(server.keys.alice!, headers),
       body: JSON.stringify(body),
       ...(signal && { signal }),
     });

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODERN_REVISION } from './support/mcp.js';
+import { mcpPostHeaders, MODERN_REVISION } from './support/mcp.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sseEvents } from './support/tool-calls.js';
 
@@ -49,13 +49,7 @@ describe('POST /mcp served directly and through Fastify alike', () => {
     const before = throughFastify.length;
     const response = await fetch(`${server.url}${path}`, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${server.keys.alice}`,
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
-        'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
-        ...sent.headers,
-      },
+      headers: mcpPostHeaders(server.keys.alice!, sent.headers),
       body: sent.body,
     });
     const headers = Object.fromEntries([...response.headers].filter(([name]) => !PER_ANSWER.has(name)));

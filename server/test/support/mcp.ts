@@ -7,6 +7,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioTransportV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as HttpTransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  LATEST_PROTOCOL_VERSION,
   LoggingMessageNotificationSchema,
   type CallToolResult,
   type ListResourcesResult,
@@ -24,6 +25,17 @@ import { CLI_PATH } from './cli.js';
 export type McpClientKind = 'modern' | 'legacy';
 export const MCP_CLIENT_KINDS: readonly McpClientKind[] = ['modern', 'legacy'];
 export const MODERN_REVISION = '2026-07-28';
+
+/** The headers of a raw MCP POST as a 2025 client sends them (the latest 2025 revision), `extra` on top. */
+export function mcpPostHeaders(key: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    authorization: `Bearer ${key}`,
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+    ...extra,
+  };
+}
 
 export type LoggingLevel =
   'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
