@@ -109,16 +109,25 @@ describe('StaleWhileRefreshing (the voice and model lists)', () => {
   });
 });
 
+/** Voice lists loaded by hand (see loads). */
+const voiceLoads = () =>
+  loads<{ id: string; name: string; category: string; labels: Record<string, string> }[]>();
+
+/** An engine whose voices come from `listVoices`, with no models. */
+function engineListing(listVoices: () => Promise<unknown>, name: string): VoiceEngine {
+  return {
+    name,
+    defaultModelId: 'm',
+    listVoices,
+    listModels: () => Promise.resolve([]),
+  } as unknown as VoiceEngine;
+}
+
 describe('VoiceCatalog', () => {
   it('resolves a voice from a stale list without waiting for the engine, and sees a new voice after invalidateVoices', async () => {
     let now = 0;
-    const voices = loads<{ id: string; name: string; category: string; labels: Record<string, string> }[]>();
-    const engine = {
-      name: 'offline',
-      defaultModelId: 'm',
-      listVoices: voices.load,
-      listModels: () => Promise.resolve([]),
-    } as unknown as VoiceEngine;
+    const voices = voiceLoads();
+    const engine = engineListing(voices.load, 'offline');
     const catalog = new VoiceCatalog(engine, { now: () => now });
     const first = catalog.resolveVoice('Rachel');
     await voices.settle(0, [{ id: 'v1', name: 'Rachel', category: 'premade', labels: {} }]);
@@ -143,13 +152,8 @@ describe('VoiceCatalog', () => {
     const log = {
       warn: (fields: { list: string }, message: string) => void warnings.push({ list: fields.list, message }),
     };
-    const voices = loads<{ id: string; name: string; category: string; labels: Record<string, string> }[]>();
-    const engine = {
-      name: 'elevenlabs',
-      defaultModelId: 'm',
-      listVoices: voices.load,
-      listModels: () => Promise.resolve([]),
-    } as unknown as VoiceEngine;
+    const voices = voiceLoads();
+    const engine = engineListing(voices.load, 'elevenlabs');
     const catalog = new VoiceCatalog(engine, { now: () => now, log: log as never });
     const warming = catalog.warm();
     await voices.settle(0, new Error('ElevenLabs refused the key (HTTP 401)'));

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keys.js';
 import { ACCESS_TOKEN_PREFIX } from '../auth/oauth/index.js';
 import { bearerToken, isAllowedHost, type OriginPolicy } from '../auth/request-guard.js';
-import type { McpAnswer, McpPostHandler } from '../mcp/index.js';
+import { jsonAnswer, type McpAnswer, type McpPostHandler } from '../mcp/index.js';
 import { errorReply } from './errors.js';
 import { SECURITY_HEADERS } from './security.js';
 
@@ -85,14 +85,14 @@ export function mcpDirect(options: McpDirectOptions) {
       } catch (error) {
         // As Fastify answers a body its parser refuses; the connection closes after it.
         const refusal = errorReply(error as Error, options.logger);
-        send(response, jsonReply(refusal.status, { ...refusal.headers, connection: 'close' }, refusal.body));
+        send(response, jsonAnswer(refusal.status, refusal.body, { ...refusal.headers, connection: 'close' }));
         return;
       }
       handler
         .answer({ user, body, method: 'POST', url: '/mcp', headers, response })
         .catch((error: unknown) => {
           const failure = errorReply(error as Error, options.logger.child({ reqId: requestId }));
-          return jsonReply(failure.status, failure.headers, failure.body);
+          return jsonAnswer(failure.status, failure.body, failure.headers);
         })
         .then(
           (answer) => send(response, answer),
@@ -114,14 +114,6 @@ function readBody(request: IncomingMessage, then: (text: string) => void): void 
     then((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')),
   );
   request.once('error', () => request.removeAllListeners('data'));
-}
-
-function jsonReply(status: number, headers: Readonly<Record<string, string>>, body: unknown): McpAnswer {
-  return {
-    status,
-    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify(body),
-  };
 }
 
 /** Writes an answer with the headers Fastify's hooks give every response (CORS's Vary, the security set). */

@@ -124,22 +124,10 @@ export function createMcpPostHandler(options: McpPostOptions): McpPostHandler {
   const answer = async (request: McpPost): Promise<McpAnswer> => {
     const user = request.user;
     const oversized = oversizedEnvelopeField(request.body);
-    if (oversized !== undefined) {
-      return jsonAnswer(400, {
-        jsonrpc: '2.0',
-        error: { code: -32602, message: `Invalid request: ${oversized}.` },
-        id: answerableId(request.body),
-      });
-    }
+    if (oversized !== undefined) return invalidParams(400, `Invalid request: ${oversized}.`, request.body);
     const invalid = invalidRequestParams(request.body);
-    if (invalid !== undefined) {
-      // A JSON-RPC error, not an HTTP one: the request arrived fine, its params are wrong.
-      return jsonAnswer(200, {
-        jsonrpc: '2.0',
-        error: { code: -32602, message: `Invalid params: ${invalid}.` },
-        id: answerableId(request.body),
-      });
-    }
+    // A JSON-RPC error, not an HTTP one: the request arrived fine, its params are wrong.
+    if (invalid !== undefined) return invalidParams(200, `Invalid params: ${invalid}.`, request.body);
     const { requestId, cancels } = describeBody(request.body);
     if (cancels !== undefined) options.deps.inFlight.cancel(user, cancels);
     const hangUp = new AbortController();
@@ -217,9 +205,18 @@ export function createMcpPostHandler(options: McpPostOptions): McpPostHandler {
   return { answer, close: () => handler.close() };
 }
 
-/** A JSON answer: one text, with the content type Fastify would give it. */
-function jsonAnswer(status: number, message: unknown): McpAnswer {
-  return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(message) };
+/** A JSON answer: one text, with the content type Fastify would give it (and any other headers). */
+export function jsonAnswer(
+  status: number,
+  message: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): McpAnswer {
+  return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: JSON.stringify(message) };
+}
+
+/** JSON-RPC's invalid-params error (-32602), answering the request `body` carries when it can be named. */
+function invalidParams(status: number, message: string, body: unknown): McpAnswer {
+  return jsonAnswer(status, { jsonrpc: '2.0', error: { code: -32602, message }, id: answerableId(body) });
 }
 
 /**
