@@ -1,3 +1,4 @@
+import type { McpServer } from '@modelcontextprotocol/server';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { KeyRing, sha256Hex } from './auth/keys.js';
@@ -8,6 +9,7 @@ import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js
 import { buildApp } from './http/app.js';
 import type { Lifecycle } from './http/deps.js';
 import { Hub } from './hub/index.js';
+import type { ProtocolEra } from './mcp/tool-set.js';
 import { startMetrics } from './metrics/emf.js';
 import { SettingsService } from './services/settings.js';
 import { SpeechService } from './services/speech.js';
@@ -57,6 +59,13 @@ export interface RunningEarshot {
   readonly users: readonly string[];
   /** Settles once the voice and model lists, asked for at start-up, have loaded (or failed: not kept). */
   readonly catalogWarmed: Promise<void>;
+  /** The user an API key belongs to on this server; null when it is none of its keys. */
+  userOf(key: string): string | null;
+  /**
+   * An MCP server for one connection that is not HTTP (`earshot mcp` serving its own stdio), acting for `user`:
+   * the tools, resources and logging that /mcp serves, from the same objects (tools built once per process).
+   */
+  mcpServer(user: string, era: ProtocolEra): McpServer;
   /**
    * Graceful stop: refuse new speech, let queued and running speech finish (bounded by
    * drainTimeoutMs), close players with 1001, close the server.
@@ -98,7 +107,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     playedGraceMs: options.playedGraceMs,
   };
   const speech = new SpeechService(hub, catalog, settings, store, engine, limits, logger);
-  const app = await buildApp({
+  const { app, mcp } = await buildApp({
     config,
     logger,
     keyRing,
@@ -164,6 +173,8 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     keyCreated,
     users: keyRing.users,
     catalogWarmed,
+    userOf: (key) => keyRing.authenticate(key),
+    mcpServer: (user, era) => mcp.server(user, era),
     shutdown,
   };
 }

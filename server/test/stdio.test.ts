@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -281,6 +282,10 @@ describe('earshot mcp without EARSHOT_URL', () => {
     const { id } = result.structuredContent as { id: string };
     const end = await player.waitFor('speech.end', (m) => m.id === id);
     expect(end.bytes).toBeGreaterThan(0);
+    // Served in process, not bridged over HTTP to itself: its server logged no request to /mcp (it logs each
+    // request at info), though it logged the player's connection (written after it: log lines are buffered).
+    await waitForText(first.stderr, /player connected/);
+    expect(first.stderr()).not.toMatch(/"url":"\/mcp"/);
 
     // A second `earshot mcp` on the same port finds the running server and bridges to it.
     const second = await connectStdio(env, dataDir);
@@ -360,6 +365,25 @@ describe('earshot mcp without EARSHOT_URL', () => {
     expect(await answers(`${base}/healthz`)).toBe(false);
     expect(stderr).toMatch(/"reason":"stdin closed"/);
     await player.closed;
+  });
+
+  it('with EARSHOT_API_KEYS and a key that is not one of them: a clear message, exit 1, its server stopped', async () => {
+    const ownPort = await freePort();
+    const { code, stdout, stderr } = await runToExit(
+      {
+        PORT: String(ownPort),
+        EARSHOT_DATA_DIR: otherDir,
+        // The SHA-256 of "the-right-key-0123456789", as `earshot keys create` would print it.
+        EARSHOT_API_KEYS: `carol:${createHash('sha256').update('the-right-key-0123456789').digest('hex')}`,
+        EARSHOT_API_KEY: 'a-wrong-key-0123456789',
+      },
+      otherDir,
+    );
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('rejected the API key from EARSHOT_API_KEY');
+    expect(stderr).not.toContain('a-wrong-key-0123456789');
+    expect(await answers(`http://127.0.0.1:${ownPort}/healthz`)).toBe(false);
   });
 
   it('stops on SIGTERM', async () => {

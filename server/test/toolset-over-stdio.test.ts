@@ -1,27 +1,35 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startStandin, type Standin } from '@earshot/elevenlabs-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElevenLabsEngine } from '../src/engines/elevenlabs.js';
 import {
   connectMcp,
   connectMcpBridge,
+  connectMcpOwnServer,
   MCP_CLIENT_KINDS,
   type McpTestClient,
   MODERN_REVISION,
 } from './support/mcp.js';
+import { freePort } from './support/cli.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const KEY = 'stdio-toolset-key';
 
 /**
- * Every tool, called the same way over Streamable HTTP and over stdio (`earshot mcp` bridging to the
- * server), against the ElevenLabs stand-in: success, bad input and an upstream failure on each path, with a
- * 2026-07-28 client (SDK v2) and a 2025-11-25 one (SDK v1).
+ * Every tool, called the same way over Streamable HTTP, over stdio bridged (`earshot mcp` forwarding to the
+ * server) and over stdio served in process (`earshot mcp` with its own server: `own`), against the ElevenLabs
+ * stand-in: success, bad input and an upstream failure on each path, with a 2026-07-28 client (SDK v2) and a
+ * 2025-11-25 one (SDK v1).
  */
 describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdio (%s client)', (kind) => {
   let standin: Standin;
   let server: TestServer;
-  const clients = {} as Record<'http' | 'stdio', McpTestClient>;
+  const clients = {} as Record<'http' | 'stdio' | 'own', McpTestClient>;
+  /** The server `earshot mcp` started for `own`: where its players connect, with its generated key. */
+  let own: { url: string; dataDir: string };
 
   beforeAll(async () => {
     standin = await startStandin({ apiKeys: [KEY] });
@@ -30,14 +38,26 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
     });
     clients.http = await connectMcp(server.url, server.keys.alice, kind);
     clients.stdio = await connectMcpBridge(server.url, server.keys.alice!, kind);
+    const port = await freePort();
+    own = { url: `http://127.0.0.1:${port}`, dataDir: await mkdtemp(join(tmpdir(), 'earshot-own-')) };
+    clients.own = await connectMcpOwnServer(
+      {
+        PORT: String(port),
+        EARSHOT_DATA_DIR: own.dataDir,
+        ELEVENLABS_API_KEY: KEY,
+        ELEVENLABS_BASE_URL: standin.url,
+      },
+      kind,
+    );
   });
   afterAll(async () => {
     await Promise.all(Object.values(clients).map((client) => client.close()));
     await server.close();
     await standin.close();
+    await rm(own.dataDir, { recursive: true, force: true });
   });
 
-  for (const via of ['http', 'stdio'] as const) {
+  for (const via of ['http', 'stdio', 'own'] as const) {
     it(`runs every tool successfully over ${via}`, async () => {
       const client = clients[via];
       expect(client.protocolVersion()).toBe(kind === 'modern' ? MODERN_REVISION : '2025-11-25');
@@ -100,7 +120,9 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       expect((await call('speak', { text: '' })).isError).toBe(true);
       expect((await call('speak', { text: 'Hi', voice: 'Nobody At All' })).isError).toBe(true);
       expect((await call('get_voice', { voice: 'x' })).isError).toBe(true);
-      standin.injectFault({ status: 500, path: /text-to-speech/ });
+      // The test server's engine does not retry; the one `earshot mcp` starts retries once (a 500, a 429).
+      const times = via === 'own' ? 2 : 1;
+      standin.injectFault({ status: 500, path: /text-to-speech/, times });
       const failed = await call('speak', { text: `Fails upstream over ${via}.` });
       expect(failed.isError).toBe(true);
       expect(JSON.stringify(failed.content)).toMatch(/server error \(HTTP 500\)/);
@@ -108,42 +130,48 @@ describe.each(MCP_CLIENT_KINDS)('the whole toolset over Streamable HTTP and stdi
       expect((await call('compose_music', { prompt: 'x', length_ms: 10 })).isError).toBe(true);
       expect((await call('voice_clone', { sources: [], name: 'X' })).isError).toBe(true);
       expect((await call('isolate_audio', { source: 'a/../b' })).isError).toBe(true);
-      standin.injectFault({ status: 429, path: /music/ });
+      standin.injectFault({ status: 429, path: /music/, times });
       const busy = await call('compose_music', { prompt: `Busy over ${via}.`, length_ms: 3000 });
       expect(JSON.stringify(busy.content)).toMatch(/\[upstream_busy\]/);
     });
   }
 
-  it('forwards progress and cancellation over stdio', async () => {
-    const player = await connectPlayer(server.url, server.keys.alice!);
-    await player.waitFor('hello');
-    const progress: number[] = [];
-    // Paced like the real API (audio at 4× real time, in small chunks): progress is for speech that takes a
-    // while. Unpaced, the whole clip could arrive in one turn and its result overtake the notification.
-    standin.setPacing({ realtimeFactor: 4, chunkBytes: 1024 });
-    try {
-      const said = await clients.stdio.callTool(
-        { name: 'speak', arguments: { text: `Progress over stdio, ${kind} client.`, fresh: true } },
-        { onprogress: (p) => progress.push(p.progress) },
-      );
-      expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
-    } finally {
-      standin.setPacing({ realtimeFactor: Number.POSITIVE_INFINITY, chunkBytes: 4096 });
-    }
-    expect(progress.length).toBeGreaterThan(0);
+  for (const via of ['stdio', 'own'] as const) {
+    it(`forwards progress and cancellation over ${via}`, async () => {
+      const client = clients[via];
+      const player =
+        via === 'own'
+          ? await connectPlayer(own.url, (await readFile(join(own.dataDir, 'api-key'), 'utf8')).trim())
+          : await connectPlayer(server.url, server.keys.alice!);
+      await player.waitFor('hello');
+      const progress: number[] = [];
+      // Paced like the real API (audio at 4× real time, in small chunks): progress is for speech that takes a
+      // while. Unpaced, the whole clip could arrive in one turn and its result overtake the notification.
+      standin.setPacing({ realtimeFactor: 4, chunkBytes: 1024 });
+      try {
+        const said = await client.callTool(
+          { name: 'speak', arguments: { text: `Progress over ${via}, ${kind} client.`, fresh: true } },
+          { onprogress: (p) => progress.push(p.progress) },
+        );
+        expect(said.isError, JSON.stringify(said.content)).toBeFalsy();
+      } finally {
+        standin.setPacing({ realtimeFactor: Number.POSITIVE_INFINITY, chunkBytes: 4096 });
+      }
+      expect(progress.length).toBeGreaterThan(0);
 
-    // The upstream stream stalls after its first chunks: the speech cannot end by itself while the test runs.
-    standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
-    const stalled = `Cancelled over stdio, ${kind} client.`;
-    const abort = new AbortController();
-    const call = clients.stdio.callTool(
-      { name: 'speak', arguments: { text: stalled, fresh: true } },
-      { signal: abort.signal },
-    );
-    const start = await player.waitFor('speech.start', (m) => m.text === stalled);
-    abort.abort();
-    await expect(call).rejects.toThrow();
-    await player.waitFor('speech.stopped', (m) => m.id === start.id);
-    await player.close();
-  });
+      // The upstream stream stalls after its first chunks: the speech cannot end by itself while the test runs.
+      standin.injectFault({ kind: 'stall', afterBytes: 8192, ms: 600_000, path: /text-to-speech/ });
+      const stalled = `Cancelled over ${via}, ${kind} client.`;
+      const abort = new AbortController();
+      const call = client.callTool(
+        { name: 'speak', arguments: { text: stalled, fresh: true } },
+        { signal: abort.signal },
+      );
+      const start = await player.waitFor('speech.start', (m) => m.text === stalled);
+      abort.abort();
+      await expect(call).rejects.toThrow();
+      await player.waitFor('speech.stopped', (m) => m.id === start.id);
+      await player.close();
+    });
+  }
 });

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/env.js';
 import { createLogger } from '../logger.js';
-import { startStdioBridge } from '../mcp/stdio-bridge.js';
 import type { RunningEarshot } from '../runtime.js';
 import { CliError } from './errors.js';
 import { isEarshot } from './probe.js';
@@ -25,8 +24,9 @@ interface Target {
 }
 
 /**
- * `earshot mcp`: MCP over stdio, bridged to an Earshot server's Streamable HTTP endpoint. stdout carries
- * JSON-RPC and nothing else; every log line goes to stderr.
+ * `earshot mcp`: MCP over stdio. With no server answering on this machine's port, it starts one in this process
+ * and serves stdio from it directly; otherwise (or with EARSHOT_URL) it bridges stdio to that server's Streamable
+ * HTTP endpoint. stdout carries JSON-RPC and nothing else; every log line goes to stderr.
  */
 export async function runMcpStdio(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createLogger(env.EARSHOT_LOG_LEVEL ?? 'warn', {
@@ -34,12 +34,8 @@ export async function runMcpStdio(env: NodeJS.ProcessEnv): Promise<void> {
     destination: 2,
   });
   const target = env.EARSHOT_URL ? remoteTarget(env) : await localTarget(env, logger);
-  try {
-    await checkAccess(target);
-  } catch (error) {
-    await target.running?.shutdown();
-    throw error;
-  }
+  if (target.running) return serveOwnServer(target, target.running, logger);
+  await checkAccess(target);
   await bridge(target, logger);
 }
 
@@ -89,7 +85,7 @@ async function localTarget(env: NodeJS.ProcessEnv, logger: Logger): Promise<Targ
     `Earshot is running at ${running.url} (voice: ${running.engine.name}).\n` +
       `Open the player and click "Enable audio": ${running.publicUrl}/ (${whereIsTheKey(fromEnv ? undefined : config)}).\n`,
   );
-  return { baseUrl: running.url, key, running, keySource: 'this server' };
+  return { baseUrl: running.url, key, running, keySource: fromEnv ? 'EARSHOT_API_KEY' : 'this server' };
 }
 
 async function reuse(baseUrl: string, config: Config, env: NodeJS.ProcessEnv): Promise<Target> {
@@ -165,15 +161,43 @@ async function checkAccess(target: Target): Promise<void> {
     throw new BridgeError(`Earshot at ${target.baseUrl} answered HTTP ${response.status}; try again later.`);
 }
 
-/** Forwards JSON-RPC both ways until stdin closes or a signal arrives, then shuts down. */
+/**
+ * Serves stdio from the server this process started: the key is checked against it here (there is no HTTP
+ * request to refuse), then every message goes to that server's MCP surface in process, until stdin closes or a
+ * signal arrives.
+ */
+async function serveOwnServer(target: Target, running: RunningEarshot, logger: Logger): Promise<void> {
+  const user = target.key === undefined ? null : running.userOf(target.key);
+  if (user === null) {
+    await running.shutdown();
+    throw new BridgeError(
+      `The Earshot server this process started rejected the API key from ${target.keySource}: it is not one of ` +
+        'its keys (EARSHOT_API_KEYS, or the key file in its data directory). Set EARSHOT_API_KEY to your own key.',
+    );
+  }
+  const { serveStdioSession } = await import('../mcp/stdio-session.js');
+  const session = serveStdioSession((era) => running.mcpServer(user, era), logger);
+  stopWithStdin(logger, async () => {
+    await session.close().catch(() => undefined);
+    await running.shutdown();
+  });
+}
+
+/** Forwards JSON-RPC both ways between stdio and a server elsewhere, until stdin closes or a signal arrives. */
 async function bridge(target: Target, logger: Logger): Promise<void> {
+  // Loaded only here: the HTTP client transport is not needed when this process serves stdio itself.
+  const { startStdioBridge } = await import('../mcp/stdio-bridge.js');
+  const bridge = await startStdioBridge({ baseUrl: target.baseUrl, key: target.key, logger });
+  stopWithStdin(logger, () => bridge.close());
+}
+
+/** Stops (`close`, then exit 0) once stdin closes or on SIGTERM/SIGINT, whichever comes first. */
+function stopWithStdin(logger: Logger, close: () => Promise<void>): void {
   let stopping: Promise<void> | undefined;
-  let close = async () => {};
   const stop = (reason: string) => {
     stopping ??= (async () => {
       logger.info({ reason }, 'earshot mcp: stopping');
       await close();
-      if (target.running) await target.running.shutdown();
       process.exit(0);
     })();
     return stopping;
@@ -182,7 +206,4 @@ async function bridge(target: Target, logger: Logger): Promise<void> {
   process.stdin.on('close', () => void stop('stdin closed'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-
-  const bridge = await startStdioBridge({ baseUrl: target.baseUrl, key: target.key, logger });
-  close = () => bridge.close();
 }

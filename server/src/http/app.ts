@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import websocket from '@fastify/websocket';
 import { PLAYER_SUBPROTOCOL } from '@earshot/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { ClientLogLevels, InFlightCalls, registerMcpRoute } from '../mcp/index.js';
+import { ClientLogLevels, InFlightCalls, registerMcpRoute, type EarshotMcp } from '../mcp/index.js';
 import { authenticateBeforeBody, makeAuthenticate, makeResolver } from './auth.js';
 import { guardConnections, httpServerTimeouts } from './connection-guard.js';
 import type { AppDeps } from './deps.js';
@@ -25,8 +25,15 @@ const { createServer } = createRequire(import.meta.url)('node:http') as typeof i
 /** Bodies larger than this are refused with 413 (the longest allowed text fits many times over). */
 const BODY_LIMIT_BYTES = 512 * 1024;
 
+/** The HTTP app, and the MCP surface its /mcp endpoint serves from. */
+export interface BuiltApp {
+  readonly app: FastifyInstance;
+  /** For MCP connections that are not HTTP: `earshot mcp` serves its stdio from the same tools, in process. */
+  readonly mcp: EarshotMcp;
+}
+
 /** Builds the HTTP app (MCP, REST, player WebSocket, page). Does not listen. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   // Typed as Fastify's base logger so the instance has Fastify's default type parameters.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   // Slow requests are cut, long responses are not: see connection-guard.ts.
@@ -108,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routed = deps.config.proxySecret ? new RoutedPlayers() : undefined;
   registerPlayerSocket(app, deps, originPolicy, resolve, routed);
   if (routed && deps.config.proxySecret) registerRouteRing(app, routed, deps.config.proxySecret);
-  const mcp = registerMcpRoute(app, {
+  const mcpHandler = registerMcpRoute(app, {
     deps: {
       hub: deps.hub,
       catalog: deps.catalog,
@@ -155,11 +162,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         return typeof sent === 'string' && sent !== '' ? sent : nextRequestId();
       },
       logger: deps.logger,
-      handler: () => mcp,
+      handler: () => mcpHandler,
       closing: () => closing,
     });
   }
-  return app;
+  return { app, mcp: mcpHandler.mcp };
 }
 
 let lastRequestId = 0;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { createMcpPostHandler, type McpPostHandler, type McpPostOptions } from './post-handler.js';
+import { createMcpPostHandler, type McpPostHandlerWithSurface, type McpPostOptions } from './post-handler.js';
 
 export interface McpRouteOptions extends Omit<McpPostOptions, 'log'> {
   /**
@@ -11,9 +11,10 @@ export interface McpRouteOptions extends Omit<McpPostOptions, 'log'> {
 
 /**
  * MCP at /mcp as Fastify routes: POST answered by the post handler (post-handler.ts), GET and DELETE refused
- * (stateless). Returns the handler, which the direct path for the common call serves too (http/mcp-direct.ts).
+ * (stateless). Returns the handler, which the direct path for the common call serves too (http/mcp-direct.ts),
+ * with the MCP surface it serves from (`earshot mcp` serves its own stdio from it).
  */
-export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): McpPostHandler {
+export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions): McpPostHandlerWithSurface {
   const handler = createMcpPostHandler({ ...options, log: app.log });
   app.addHook('onClose', async () => handler.close());
 

@@ -13,7 +13,7 @@ import type { ToolDeps } from './context.js';
 import { answerableId, invalidRequestParams, oversizedEnvelopeField } from './envelope.js';
 import { describeBody, type RequestId } from './in-flight.js';
 import { SSE_KEEPALIVE_MS } from './keepalive.js';
-import { createEarshotMcp } from './server.js';
+import { createEarshotMcp, type EarshotMcp } from './server.js';
 import type { BegunCall } from './tool-set.js';
 import { BehindNewCalls } from './behind-new-calls.js';
 import { answerInProcess, answerWithJson } from './json-answer.js';
@@ -62,6 +62,11 @@ export interface McpPostHandler {
   close(): Promise<void>;
 }
 
+/** The post handler, with the MCP surface it serves from (for connections that are not HTTP: stdio). */
+export interface McpPostHandlerWithSurface extends McpPostHandler {
+  readonly mcp: EarshotMcp;
+}
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -82,7 +87,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * SDK's work then waits while new calls keep arriving (BehindNewCalls), so a burst of calls all begin their
  * speeches first.
  */
-export function createMcpPostHandler(options: McpPostOptions): McpPostHandler {
+export function createMcpPostHandler(options: McpPostOptions): McpPostHandlerWithSurface {
   const mcp = createEarshotMcp(options.deps);
   const keepAliveMs = options.sseKeepaliveMs ?? SSE_KEEPALIVE_MS;
   // The tool call a request carries, by the web request handed to the SDK (which passes that object back).
@@ -202,7 +207,7 @@ export function createMcpPostHandler(options: McpPostOptions): McpPostHandler {
     });
     return fromResponse(response);
   };
-  return { answer, close: () => handler.close() };
+  return { answer, close: () => handler.close(), mcp };
 }
 
 /** A JSON answer: one text, with the content type Fastify would give it (and any other headers). */

@@ -111,6 +111,20 @@ export function connectMcpBridge(
   );
 }
 
+/**
+ * An MCP client over stdio through `earshot mcp` when no server answers on its port: it starts its own server
+ * and serves stdio from it in process. `env` sets that server (PORT, EARSHOT_DATA_DIR, ELEVENLABS_…).
+ */
+export function connectMcpOwnServer(
+  env: Record<string, string>,
+  kind: McpClientKind = 'modern',
+): Promise<McpTestClient> {
+  return connectMcpStdio(
+    { command: process.execPath, args: [CLI_PATH, 'mcp'], env: { PATH: process.env.PATH ?? '', ...env } },
+    kind,
+  );
+}
+
 async function connectV2(transport: HttpTransportV2 | StdioTransportV2): Promise<McpTestClient> {
   const client = new ClientV2(
     { name: 'earshot-test', version: '1.0.0' },
