@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/auth/keys.js';
 import { CLI_PATH } from './support/cli.js';
 import { connectPlayer } from './support/player.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -374,7 +374,7 @@ describe('earshot mcp without EARSHOT_URL', () => {
         PORT: String(ownPort),
         EARSHOT_DATA_DIR: otherDir,
         // The SHA-256 of "the-right-key-0123456789", as `earshot keys create` would print it.
-        EARSHOT_API_KEYS: `carol:${createHash('sha256').update('the-right-key-0123456789').digest('hex')}`,
+        EARSHOT_API_KEYS: `carol:${sha256Hex('the-right-key-0123456789')}`,
         EARSHOT_API_KEY: 'a-wrong-key-0123456789',
       },
       otherDir,

@@ -1,5 +1,6 @@
 import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
+import { readBoundedJson } from '../bounded-json.js';
 
 // node:http through require, as in engines/elevenlabs-http.ts: its ESM namespace would load undici, Node's fetch
 // stack (~75 ms). fetch would load it too (~90 ms): `earshot mcp` probes before it starts its own server, and
@@ -25,27 +26,19 @@ export function isEarshot(baseUrl: string): Promise<boolean> {
       return resolve(false);
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // Once an answer came, reading its body settles the probe (readBoundedJson settles however it ends).
+    let answered = false;
     // A connection of its own, closed after: nothing pooled keeps a short-lived CLI process alive.
     const probe = send(
       url,
       { method: 'GET', agent: false, headers: { accept: 'application/json' } },
       (response) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        response.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > MAX_BODY_BYTES) return void probe.destroy();
-          chunks.push(chunk);
-        });
-        response.on('end', () => {
-          try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status?: unknown };
-            done(response.statusCode === 200 && body.status === 'ok');
-          } catch {
-            done(false);
-          }
-        });
-        response.on('error', () => done(false));
+        answered = true;
+        readBoundedJson(response, MAX_BODY_BYTES, 'the /healthz answer').then(
+          (body) =>
+            done(response.statusCode === 200 && (body as { status?: unknown } | null)?.status === 'ok'),
+          () => done(false),
+        );
       },
     );
     // The whole exchange, not each socket read: something that trickles bytes is not waited on for ever.
@@ -55,7 +48,9 @@ export function isEarshot(baseUrl: string): Promise<boolean> {
       resolve(answer);
     };
     probe.on('error', () => done(false));
-    probe.on('close', () => done(false)); // after 'end' (already resolved) or a destroy: no answer
+    probe.on('close', () => {
+      if (!answered) done(false);
+    });
     probe.end();
   });
 }

@@ -6,8 +6,8 @@ import {
   isPrivateAddress,
   loadClientMetadata,
   metadataUrlProblem,
-  readBoundedJson,
 } from './client-metadata.js';
+import { readBoundedJson } from '../../bounded-json.js';
 
 describe('client ID metadata documents: the fetch guards', () => {
   it.each([
@@ -65,7 +65,9 @@ describe('client ID metadata documents: the fetch guards', () => {
 
   it('reads at most the size limit, then fails', async () => {
     const small = Readable.from([Buffer.from('{"client_id":"x"}')]);
-    expect(await readBoundedJson(small, MAX_METADATA_BYTES)).toEqual({ client_id: 'x' });
+    expect(await readBoundedJson(small, MAX_METADATA_BYTES, 'the client metadata document')).toEqual({
+      client_id: 'x',
+    });
     let pulled = 0;
     // 100 KiB of valid JSON whitespace: only the size limit can refuse it.
     const endless = new Readable({

@@ -8,8 +8,8 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request } from 'node:https';
-import type { Readable } from 'node:stream';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { readBoundedJson } from '../../bounded-json.js';
 import { MAX_URI_LENGTH, redirectUriProblem } from './redirect-uri.js';
 
 export const MAX_METADATA_BYTES = 5 * 1024;
@@ -154,10 +154,13 @@ export const fetchClientMetadataDocument: ClientMetadataFetcher = (url) =>
             new Error(`the client metadata document answered ${res.statusCode} (redirects are not followed)`),
           );
         }
-        readBoundedJson(res, MAX_METADATA_BYTES).then(resolve, (error: unknown) => {
-          req.destroy();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
+        readBoundedJson(res, MAX_METADATA_BYTES, 'the client metadata document').then(
+          resolve,
+          (error: unknown) => {
+            req.destroy();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error('timed out')));
@@ -172,33 +175,3 @@ export const fetchClientMetadataDocument: ClientMetadataFetcher = (url) =>
     );
     req.end();
   });
-
-/** Reads `stream` as JSON, failing as soon as more than `maxBytes` arrived (never buffers more). */
-export function readBoundedJson(stream: Readable, maxBytes: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let done = false;
-    const fail = (message: string) => {
-      if (done) return;
-      done = true;
-      stream.destroy();
-      reject(new Error(message));
-    };
-    stream.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > maxBytes) return fail(`the client metadata document is larger than ${maxBytes} bytes`);
-      chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      if (done) return;
-      done = true;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new Error('the client metadata document is not JSON'));
-      }
-    });
-    stream.on('error', () => fail('the client metadata document could not be read'));
-  });
-}
