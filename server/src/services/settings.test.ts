@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VoiceEngine } from '../engines/index.js';
 import { Hub } from '../hub/index.js';
 import { SqliteStore, type Store } from '../storage/index.js';
-import { SETTINGS_CACHE_MAX_AGE_MS, SETTINGS_CACHE_TTL_MS, SettingsService } from './settings.js';
+import {
+  CHANGE_MARK_SHARED_MS,
+  SETTINGS_CACHE_MAX_AGE_MS,
+  SETTINGS_CACHE_TTL_MS,
+  SettingsService,
+} from './settings.js';
 
 /**
  * The settings cache: two services over two connections to one SQLite file stand for two processes
@@ -147,6 +152,41 @@ describe('settings cache', () => {
     now += SETTINGS_CACHE_TTL_MS;
     await settings.get('alice');
     expect(asked).toBe(2);
+  });
+
+  it('one reading of the mark serves every user checked within CHANGE_MARK_SHARED_MS', async () => {
+    const { settings, store } = service();
+    for (const user of ['alice', 'bob', 'carol']) await settings.get(user);
+    let asked = 0;
+    const mark = store.changeMark.bind(store);
+    store.changeMark = () => {
+      asked++;
+      return mark();
+    };
+    now += 5 * SETTINGS_CACHE_TTL_MS;
+    await settings.get('alice');
+    now += CHANGE_MARK_SHARED_MS - 1;
+    await settings.get('bob');
+    expect(asked).toBe(1);
+    now += 1;
+    await settings.get('carol');
+    expect(asked).toBe(2);
+  });
+
+  it('a commit elsewhere after a shared reading of the mark is seen once that reading is too old to share', async () => {
+    const here = service();
+    const there = service();
+    for (const user of ['alice', 'bob']) expect((await here.settings.get(user)).autoPlay).toBe(true);
+    now += 5 * SETTINGS_CACHE_TTL_MS;
+    // Alice's check reads the mark; Bob's, a moment later, shares that reading and misses the commit between.
+    await here.settings.get('alice');
+    await there.store.patchSettings('bob', { autoPlay: false });
+    now += CHANGE_MARK_SHARED_MS - 1;
+    expect((await here.settings.get('bob')).autoPlay).toBe(true);
+    // Confirmed then, Bob's settings are trusted for a TTL; the next check reads the mark afresh and sees it.
+    now += SETTINGS_CACHE_TTL_MS;
+    expect((await here.settings.get('bob')).autoPlay).toBe(false);
+    expect(here.reads()).toBe(3);
   });
 
   it('a commit elsewhere racing the read makes a later read, never a stale hit', async () => {

@@ -78,6 +78,15 @@ export const SETTINGS_CACHE_TTL_MS = 1000;
  */
 export const SETTINGS_CACHE_MAX_AGE_MS = 10 * 60_000;
 
+/**
+ * One reading of the store's change mark answers every user's check for this long: a burst of calls by many
+ * users (twenty agents at once, say) asks the store once instead of once per user, ~20 µs each on the way to
+ * each speech's first audio. A reading older than the checks it serves only makes a commit elsewhere look newer
+ * than it is (a needless read), never hides one (see get()); it delays seeing a commit elsewhere by at most
+ * this, beside the TTL's second.
+ */
+export const CHANGE_MARK_SHARED_MS = 100;
+
 export interface SettingsCacheOptions {
   /** @default SETTINGS_CACHE_TTL_MS */
   readonly ttlMs?: number;
@@ -111,6 +120,8 @@ function freeze(settings: UserSettings): UserSettings {
 export class SettingsService {
   /** Each user's settings as last read or written here, with when and at which change mark. */
   private readonly cache = new Map<string, CacheEntry>();
+  /** The last reading of the store's change mark and when it was taken (see CHANGE_MARK_SHARED_MS). */
+  private lastMark: { readonly value: number | undefined; readonly at: number } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -138,7 +149,7 @@ export class SettingsService {
     // The mark is taken before the read starts: a commit elsewhere that races the read changes the mark after
     // this point, so the entry may hold the new settings under the old mark (a needless read next time) but
     // never the old settings under the new mark (a stale hit for as long as nothing else changes).
-    const mark = this.mark();
+    const mark = this.mark(now);
     if (cached && mark !== undefined && cached.mark === mark && now < cached.at + maxAgeMs) {
       // Confirmed: trusted again for a TTL without asking (a burst of calls asks the mark once a TTL, not each).
       cached.checkedAt = now;
@@ -169,7 +180,7 @@ export class SettingsService {
     this.cache.delete(user);
     // Before the write, as in get(): this process's own commit leaves the mark as it is, and a commit elsewhere
     // landing after the write must not be hidden under a mark taken after it.
-    const mark = this.mark();
+    const mark = this.mark(this.now());
     const next = freeze(await this.store.patchSettings(user, patch));
     const at = this.now();
     this.remember(user, { settings: Promise.resolve(next), at, checkedAt: at, mark });
@@ -182,11 +193,19 @@ export class SettingsService {
     this.cache.set(user, entry);
   }
 
-  /** The store's change mark; undefined when it has none, or cannot give it now (the read says why). */
-  private mark(): number | undefined {
+  /**
+   * The store's change mark, as read less than CHANGE_MARK_SHARED_MS ago or now; undefined when it has none, or
+   * cannot give it now (the read that follows says why; a failed reading is not kept).
+   */
+  private mark(now: number): number | undefined {
+    const last = this.lastMark;
+    if (last && now >= last.at && now - last.at < CHANGE_MARK_SHARED_MS) return last.value;
     try {
-      return this.store.changeMark?.();
+      const value = this.store.changeMark?.();
+      this.lastMark = { value, at: now };
+      return value;
     } catch {
+      this.lastMark = undefined;
       return undefined;
     }
   }

@@ -263,10 +263,8 @@ class FileAudioSink implements AudioSink {
       if (this.failure || this.queue.length === 0) return;
       const handle = await this.opened();
       while (handle && this.queue.length > 0 && !this.failure) {
-        const batch = Buffer.concat(this.queue.splice(0));
-        let offset = 0;
-        while (offset < batch.length) offset += (await handle.write(batch, offset)).bytesWritten;
-        this.queued -= batch.length;
+        const pieces = this.queue.splice(0);
+        this.queued -= await writeAll(handle, pieces);
       }
     } catch (error) {
       this.fail(fileError(error, `write ${this.temp}`));
@@ -317,6 +315,26 @@ async function createFile(dir: string, temp: string, folders: Set<string>): Prom
     folders.add(dir);
     return await open(temp, 'wx', 0o600);
   }
+}
+
+/**
+ * Writes the pieces in order, as one `writev` (no copy into one buffer: with 200 clips ending at once, joining each
+ * clip's chunks was ~1.5% of the speeches' CPU), going on after a short write until all is written or the file
+ * system refuses (a full disk: the next write fails with ENOSPC, which says so). Returns the bytes written.
+ */
+async function writeAll(handle: FileHandle, pieces: Uint8Array[]): Promise<number> {
+  let total = 0;
+  let rest = pieces;
+  while (rest.length > 0) {
+    let written = (await handle.writev(rest)).bytesWritten;
+    if (written === 0) throw new Error('the file system took none of the audio');
+    total += written;
+    let done = 0;
+    while (done < rest.length && written >= rest[done]!.byteLength) written -= rest[done++]!.byteLength;
+    rest = rest.slice(done);
+    if (written > 0) rest[0] = rest[0]!.subarray(written);
+  }
+  return total;
 }
 
 /** Makes the rename durable; best effort (not every platform can fsync a directory). */
