@@ -1,0 +1,62 @@
+// A clip whose one write meets a disk with room for only part of it: the file system takes what fits (a short
+// write), the sink writes on and meets ENOSPC, and the clip is refused as "disk full" with nothing left behind,
+// never kept as complete with its end missing.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { smallDisk, type SmallDisk } from './support/tmpfs.js';
+
+const CHILD = fileURLToPath(new URL('./support/audio-full-disk-child.ts', import.meta.url));
+
+interface ChildReport {
+  readonly kept: boolean;
+  readonly bytes?: number;
+  readonly name?: string;
+  readonly message?: string;
+  readonly left: readonly { readonly name: string; readonly bytes: number }[];
+}
+
+function runChild(disk: SmallDisk, roomBytes: number, clipBytes: number): Promise<ChildReport> {
+  const node = [process.execPath, '--import', 'tsx', '--conditions=@earshot/source', CHILD];
+  const [command, ...args] = [...disk.wrapper, ...node, disk.dir, String(roomBytes), String(clipBytes)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errors = '';
+    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (errors = (errors + data.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the child exited with ${code}: ${errors}`));
+      resolve(JSON.parse(out) as ChildReport);
+    });
+  });
+}
+
+describe('an audio clip on a disk that fills up during its write', () => {
+  let disk: SmallDisk | string;
+
+  // A disk of its own for each test: each fills it.
+  beforeEach(() => {
+    disk = smallDisk('1m');
+    if (typeof disk === 'string') console.warn(`audio full-disk test: ${disk}`);
+  });
+  afterEach(() => {
+    if (typeof disk !== 'string') disk.cleanup();
+  });
+
+  it('is refused as disk full after a short write, and leaves no file', async (ctx) => {
+    // Never a silent pass: a machine that cannot mount a tmpfs says so in the test's name in the report.
+    if (typeof disk === 'string') return ctx.skip(disk);
+    const report = await runChild(disk, 24 * 1024, 60_000);
+    expect(report).toMatchObject({ kept: false, name: 'StoreFullError' });
+    expect(report.message).toMatch(/^The disk is full: .*ENOSPC/);
+    expect(report.left).toEqual([]);
+  });
+
+  it('is kept whole when it fits', async (ctx) => {
+    if (typeof disk === 'string') return ctx.skip(disk);
+    const report = await runChild(disk, 256 * 1024, 60_000);
+    expect(report).toMatchObject({ kept: true, bytes: 60_000, left: [{ name: 'clip.audio', bytes: 60_000 }] });
+  });
+});
