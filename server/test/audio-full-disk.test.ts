@@ -20,7 +20,7 @@ function runChild(disk: SmallDisk, roomBytes: number, clipBytes: number): Promis
   const node = [process.execPath, '--import', 'tsx', '--conditions=@earshot/source', CHILD];
   const [command, ...args] = [...disk.wrapper, ...node, disk.dir, String(roomBytes), String(clipBytes)];
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let errors = '';
     child.stdout.on('data', (data: Buffer) => (out += data.toString()));
@@ -57,6 +57,10 @@ describe('an audio clip on a disk that fills up during its write', () => {
   it('is kept whole when it fits', async (ctx) => {
     if (typeof disk === 'string') return ctx.skip(disk);
     const report = await runChild(disk, 256 * 1024, 60_000);
-    expect(report).toMatchObject({ kept: true, bytes: 60_000, left: [{ name: 'clip.audio', bytes: 60_000 }] });
+    expect(report).toMatchObject({
+      kept: true,
+      bytes: 60_000,
+      left: [{ name: 'clip.audio', bytes: 60_000 }],
+    });
   });
 });

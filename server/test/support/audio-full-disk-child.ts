@@ -11,7 +11,8 @@ import { AudioFiles } from '../../src/storage/sqlite/audio-files.js';
 import { fill } from './tmpfs.js';
 
 const [dir, roomArg, clipArg] = process.argv.slice(2);
-if (!dir || !roomArg || !clipArg) throw new Error('usage: audio-full-disk-child.ts DIR ROOM_BYTES CLIP_BYTES');
+if (!dir || !roomArg || !clipArg)
+  throw new Error('usage: audio-full-disk-child.ts DIR ROOM_BYTES CLIP_BYTES');
 const root = join(dir, 'audio');
 mkdirSync(join(root, 'alice'), { recursive: true });
 // Room made first and given back after the fill: what is left is about its size.
