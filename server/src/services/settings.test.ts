@@ -51,6 +51,17 @@ describe('settings cache', () => {
     };
   };
 
+  /** Counts the store's readings of its change mark from now on. */
+  const countMarkReadings = (store: SqliteStore): (() => number) => {
+    let asked = 0;
+    const mark = store.changeMark.bind(store);
+    store.changeMark = () => {
+      asked++;
+      return mark();
+    };
+    return () => asked;
+  };
+
   beforeEach(async () => {
     now = 0;
     stores = [];
@@ -140,37 +151,27 @@ describe('settings cache', () => {
   it('the mark is asked at most once per TTL: a burst of calls past the TTL asks it once', async () => {
     const { settings, store } = service();
     await settings.get('alice');
-    let asked = 0;
-    const mark = store.changeMark.bind(store);
-    store.changeMark = () => {
-      asked++;
-      return mark();
-    };
+    const asked = countMarkReadings(store);
     now += 5 * SETTINGS_CACHE_TTL_MS;
     for (let call = 0; call < 100; call++) await settings.get('alice');
-    expect(asked).toBe(1);
+    expect(asked()).toBe(1);
     now += SETTINGS_CACHE_TTL_MS;
     await settings.get('alice');
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
   });
 
   it('one reading of the mark serves every user checked within CHANGE_MARK_SHARED_MS', async () => {
     const { settings, store } = service();
     for (const user of ['alice', 'bob', 'carol']) await settings.get(user);
-    let asked = 0;
-    const mark = store.changeMark.bind(store);
-    store.changeMark = () => {
-      asked++;
-      return mark();
-    };
+    const asked = countMarkReadings(store);
     now += 5 * SETTINGS_CACHE_TTL_MS;
     await settings.get('alice');
     now += CHANGE_MARK_SHARED_MS - 1;
     await settings.get('bob');
-    expect(asked).toBe(1);
+    expect(asked()).toBe(1);
     now += 1;
     await settings.get('carol');
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
   });
 
   it('a commit elsewhere after a shared reading of the mark is seen once that reading is too old to share', async () => {
