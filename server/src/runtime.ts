@@ -7,6 +7,7 @@ import { createOAuthServer, type ClientMetadataFetcher, type OAuthRateLimits } f
 import type { Config } from './config/env.js';
 import { createEngine, VoiceCatalog, type VoiceEngine } from './engines/index.js';
 import { buildApp } from './http/app.js';
+import { ANONYMOUS_USER } from './http/auth.js';
 import type { Lifecycle } from './http/deps.js';
 import { Hub } from './hub/index.js';
 import type { ProtocolEra } from './mcp/tool-set.js';
@@ -59,8 +60,11 @@ export interface RunningEarshot {
   readonly users: readonly string[];
   /** Settles once the voice and model lists, asked for at start-up, have loaded (or failed: not kept). */
   readonly catalogWarmed: Promise<void>;
-  /** The user an API key belongs to on this server; null when it is none of its keys. */
-  userOf(key: string): string | null;
+  /**
+   * Whom a connection presenting `key` acts for, as /mcp decides it: the key's user, else (with
+   * EARSHOT_DANGEROUSLY_OMIT_AUTH) the default user; null when the key is refused.
+   */
+  userOf(key: string | undefined): string | null;
   /**
    * An MCP server for one connection that is not HTTP (`earshot mcp` serving its own stdio), acting for `user`:
    * the tools, resources and logging that /mcp serves, from the same objects (tools built once per process).
@@ -173,7 +177,7 @@ export async function startEarshot(config: Config, options: StartOptions): Promi
     keyCreated,
     users: keyRing.users,
     catalogWarmed,
-    userOf: (key) => keyRing.authenticate(key),
+    userOf: (key) => keyRing.authenticate(key) ?? (config.omitAuth ? ANONYMOUS_USER : null),
     mcpServer: (user, era) => mcp.server(user, era),
     shutdown,
   };

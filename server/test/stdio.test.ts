@@ -386,6 +386,25 @@ describe('earshot mcp without EARSHOT_URL', () => {
     expect(await answers(`http://127.0.0.1:${ownPort}/healthz`)).toBe(false);
   });
 
+  it('with auth turned off, a key that is none of its keys is served as the default user, as over HTTP', async () => {
+    const ownPort = await freePort();
+    const session = await connectStdio(
+      {
+        PORT: String(ownPort),
+        EARSHOT_DATA_DIR: otherDir,
+        EARSHOT_DANGEROUSLY_OMIT_AUTH: '1',
+        EARSHOT_API_KEYS: `carol:${sha256Hex('the-right-key-0123456789')}`,
+        EARSHOT_API_KEY: 'a-wrong-key-0123456789',
+      },
+      otherDir,
+    );
+    sessions.push(session);
+    const result = (await session.client.callTool({ name: 'get_settings', arguments: {} })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    await session.close();
+    expect(await exited(session.transport.pid)).toBe(true);
+  });
+
   it('stops on SIGTERM', async () => {
     const session = await connectStdio(
       { PORT: String(port), EARSHOT_DATA_DIR: dataDir, EARSHOT_LOG_LEVEL: 'info' },

@@ -167,7 +167,7 @@ async function checkAccess(target: Target): Promise<void> {
  * signal arrives.
  */
 async function serveOwnServer(target: Target, running: RunningEarshot, logger: Logger): Promise<void> {
-  const user = target.key === undefined ? null : running.userOf(target.key);
+  const user = running.userOf(target.key);
   if (user === null) {
     await running.shutdown();
     throw new BridgeError(
