@@ -1,10 +1,9 @@
 // A clip whose one write meets a disk with room for only part of it: the file system takes what fits (a short
 // write), the sink writes on and meets ENOSPC, and the clip is refused as "disk full" with nothing left behind,
 // never kept as complete with its end missing.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { smallDisk, type SmallDisk } from './support/tmpfs.js';
+import { runChildOnDisk, smallDisk, type SmallDisk } from './support/tmpfs.js';
 
 const CHILD = fileURLToPath(new URL('./support/audio-full-disk-child.ts', import.meta.url));
 
@@ -17,20 +16,7 @@ interface ChildReport {
 }
 
 function runChild(disk: SmallDisk, roomBytes: number, clipBytes: number): Promise<ChildReport> {
-  const node = [process.execPath, '--import', 'tsx', '--conditions=@earshot/source', CHILD];
-  const [command, ...args] = [...disk.wrapper, ...node, disk.dir, String(roomBytes), String(clipBytes)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let errors = '';
-    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (errors = (errors + data.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`the child exited with ${code}: ${errors}`));
-      resolve(JSON.parse(out) as ChildReport);
-    });
-  });
+  return runChildOnDisk(disk, CHILD, [disk.dir, String(roomBytes), String(clipBytes)]);
 }
 
 describe('an audio clip on a disk that fills up during its write', () => {

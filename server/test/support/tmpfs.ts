@@ -3,7 +3,7 @@
  * a private user and mount namespace (`unshare -rm`) where it may mount one, and this process reaches it
  * through /proc/PID/root. When neither works the reason comes back, so the test says "not run (…)".
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,4 +89,25 @@ export function fill(dir: string): () => void {
   return () => {
     for (const name of names) rmSync(join(dir, name), { force: true });
   };
+}
+
+/**
+ * Runs a TypeScript child (`node --import tsx`, Earshot's sources) inside the small disk, as `smallDisk` says it
+ * must be run there, and resolves with the JSON it prints; rejects with its stderr's tail when it exits otherwise.
+ */
+export function runChildOnDisk<T>(disk: SmallDisk, child: string, args: readonly string[]): Promise<T> {
+  const node = [process.execPath, '--import', 'tsx', '--conditions=@earshot/source', child];
+  const [command, ...rest] = [...disk.wrapper, ...node, ...args];
+  return new Promise((resolve, reject) => {
+    const running = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errors = '';
+    running.stdout.on('data', (data: Buffer) => (out += data.toString()));
+    running.stderr.on('data', (data: Buffer) => (errors = (errors + data.toString()).slice(-4000)));
+    running.on('error', reject);
+    running.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the child exited with ${code}: ${errors}`));
+      resolve(JSON.parse(out) as T);
+    });
+  });
 }

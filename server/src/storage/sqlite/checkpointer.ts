@@ -99,10 +99,13 @@ export interface Checkpointer {
   readonly runs: number;
   /** Resolves with the next checkpoint the worker runs (tests wait on it rather than on time). */
   next(): Promise<CheckpointResult>;
-  /** Checkpoints that found another connection checkpointing (the next look tries again). */
-  readonly busyLooks: number;
-  /** Resolves at the next such checkpoint (tests wait on it rather than on time). */
-  nextBusy(): Promise<void>;
+  /**
+   * Checkpoints that could not run, by why: `busy`, another connection was checkpointing; `full`, the disk had no
+   * room for the pages to copy back. The next look tries again either way.
+   */
+  readonly skipped: Readonly<Record<SkipReason, number>>;
+  /** Resolves at the next checkpoint that could not run, with why (tests wait on it rather than on time). */
+  nextSkip(): Promise<SkipReason>;
   /**
    * Settles when the worker stops on its own (it failed: the store's connection has gone back to checkpointing
    * itself) with the reason; never settles for a stop asked by `stop()`.
@@ -112,21 +115,30 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/** Why a checkpoint could not run (see Checkpointer.skipped). */
+export type SkipReason = 'busy' | 'full';
+
 type WorkerMessage =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'busy' }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason }
   | { readonly kind: 'checkpoint'; readonly result: CheckpointResult }
   | { readonly kind: 'failed'; readonly message: string };
 
 // CommonJS, evaluated by the worker (no file to ship beside the bundle). It checkpoints when asked and says how it
-// went. A busy database is reported and tried again at a later request; any other failure is reported and ends the
-// worker: the main thread turns checkpoints back on for its own connection.
+// went. Two outcomes are skipped, reported and tried again at a later request:
+// - another connection checkpointing: SQLite says so in the row (busy 1, log and checkpointed -1), never by
+//   throwing, since its checkpoint opcode turns SQLITE_BUSY into that row (SQLITE_LOCKED comes only from a
+//   connection inside a transaction, which this one never opens);
+// - a full disk: copying pages back may grow the database file, and SQLite throws SQLITE_FULL. The same connection
+//   checkpoints again once there is room (measured), so a disk that fills for a while must not end the worker and
+//   put checkpoints back on the event loop for the rest of the process's life.
+// Anything else thrown is a real failure: it is reported and ends the worker, and the main thread turns checkpoints
+// back on for its own connection.
 const WORKER_SOURCE = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { DatabaseSync } = require('node:sqlite');
   const { path, busyTimeoutMs, pause } = workerData;
-  const SQLITE_BUSY = 5;
-  const SQLITE_LOCKED = 6;
+  const SQLITE_FULL = 13;
   let db;
   let checkpoint = () => {};
   function stop() {
@@ -144,16 +156,14 @@ const WORKER_SOURCE = `
         if (pause) Atomics.wait(pause, 0, 1);
         const started = performance.now();
         const row = statement.get();
-        // -1: it could not run (the store's connection was checkpointing, or another process): a later request.
-        if (row.log < 0 || row.checkpointed < 0) return parentPort.postMessage({ kind: 'busy' });
+        // -1: it could not run (the store's connection, or another process, was checkpointing): a later request.
+        if (row.log < 0 || row.checkpointed < 0) return parentPort.postMessage({ kind: 'skipped', reason: 'busy' });
         parentPort.postMessage({
           kind: 'checkpoint',
           result: { log: row.log, checkpointed: row.checkpointed, ms: performance.now() - started },
         });
       } catch (error) {
-        // Another process's checkpoint (PASSIVE never waits for it): this one comes at a later request.
-        const primary = typeof error?.errcode === 'number' ? error.errcode & 0xff : undefined;
-        if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) return parentPort.postMessage({ kind: 'busy' });
+        if ((error?.errcode & 0xff) === SQLITE_FULL) return parentPort.postMessage({ kind: 'skipped', reason: 'full' });
         parentPort.postMessage({ kind: 'failed', message: String((error && error.message) || error) });
         stop();
       }
@@ -186,7 +196,7 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   worker.unref();
   const log = new WalIndex(`${options.path}-shm`);
   let runs = 0;
-  let busyLooks = 0;
+  const skipped: Record<SkipReason, number> = { busy: 0, full: 0 };
   let holds = 0;
   const heldTime = { batches: 0, ms: 0 };
   let stopping = false;
@@ -209,14 +219,14 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
   };
   const timer = setInterval(look, Math.max(1, options.everyMs ?? DEFAULT_CHECKPOINT_EVERY_MS));
   timer.unref();
-  // Who waits for the next checkpoint, and for the next one that finds another connection checkpointing.
+  // Who waits for the next checkpoint, and for the next one that could not run.
   const waiting: PromiseWithResolvers<CheckpointResult>[] = [];
-  const waitingBusy: PromiseWithResolvers<void>[] = [];
+  const waitingSkip: PromiseWithResolvers<SkipReason>[] = [];
   const stopWaiting = (error: Error) => {
     clearInterval(timer);
     checkpointEnded();
     log.close();
-    for (const waiter of [...waiting.splice(0), ...waitingBusy.splice(0)]) waiter.reject(error);
+    for (const waiter of [...waiting.splice(0), ...waitingSkip.splice(0)]) waiter.reject(error);
   };
   const waitOn = <T>(waiters: PromiseWithResolvers<T>[]): Promise<T> => {
     if (stopping) return Promise.reject(new Error('the checkpoint worker is not running'));
@@ -241,9 +251,9 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
     if (message.kind === 'ready') return ready.resolve();
     if (message.kind === 'failed') return fail(new Error(`the checkpoint worker failed: ${message.message}`));
     checkpointEnded();
-    if (message.kind === 'busy') {
-      busyLooks++;
-      for (const waiter of waitingBusy.splice(0)) waiter.resolve();
+    if (message.kind === 'skipped') {
+      skipped[message.reason]++;
+      for (const waiter of waitingSkip.splice(0)) waiter.resolve(message.reason);
       return;
     }
     runs++;
@@ -282,11 +292,11 @@ export function startCheckpointer(db: DatabaseSync, options: CheckpointerOptions
     next() {
       return waitOn(waiting);
     },
-    get busyLooks() {
-      return busyLooks;
+    get skipped() {
+      return { ...skipped };
     },
-    nextBusy() {
-      return waitOn(waitingBusy);
+    nextSkip() {
+      return waitOn(waitingSkip);
     },
     failed: failure.promise,
     async stop() {
