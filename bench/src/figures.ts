@@ -133,6 +133,13 @@ export function figureList(concurrentSpeakers: number): readonly Figure[] {
       target: { text: '≤ 1.5 × floor', met: needFloor((e, f) => e <= f * 1.5) },
     },
     {
+      id: 'c.cpuAgain',
+      scenario: 'c',
+      label: 'server CPU, the same users speaking again (past first use)',
+      unit: 's',
+      floor: true,
+    },
+    {
       id: 'c.rss',
       scenario: 'c',
       label: 'server RSS, peak while connecting and speaking',
