@@ -2,8 +2,9 @@
 // write), the sink writes on and meets ENOSPC, and the clip is refused as "disk full" with nothing left behind,
 // never kept as complete with its end missing.
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runChildOnDisk, smallDisk, type SmallDisk } from './support/tmpfs.js';
+import { describe, expect, it } from 'vitest';
+import { smallDiskForEachTest } from './support/small-disk-per-test.js';
+import { runChildOnDisk, type SmallDisk } from './support/tmpfs.js';
 
 const CHILD = fileURLToPath(new URL('./support/audio-full-disk-child.ts', import.meta.url));
 
@@ -20,18 +21,10 @@ function runChild(disk: SmallDisk, roomBytes: number, clipBytes: number): Promis
 }
 
 describe('an audio clip on a disk that fills up during its write', () => {
-  let disk: SmallDisk | string;
-
-  // A disk of its own for each test: each fills it.
-  beforeEach(() => {
-    disk = smallDisk('1m');
-    if (typeof disk === 'string') console.warn(`audio full-disk test: ${disk}`);
-  });
-  afterEach(() => {
-    if (typeof disk !== 'string') disk.cleanup();
-  });
+  const diskOfThisTest = smallDiskForEachTest('1m', 'audio full-disk test');
 
   it('is refused as disk full after a short write, and leaves no file', async (ctx) => {
+    const disk = diskOfThisTest();
     // Never a silent pass: a machine that cannot mount a tmpfs says so in the test's name in the report.
     if (typeof disk === 'string') return ctx.skip(disk);
     const report = await runChild(disk, 24 * 1024, 60_000);
@@ -41,6 +34,7 @@ describe('an audio clip on a disk that fills up during its write', () => {
   });
 
   it('is kept whole when it fits', async (ctx) => {
+    const disk = diskOfThisTest();
     if (typeof disk === 'string') return ctx.skip(disk);
     const report = await runChild(disk, 256 * 1024, 60_000);
     expect(report).toMatchObject({

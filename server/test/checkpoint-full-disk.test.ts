@@ -2,8 +2,9 @@
 // skipped and tried again, and the worker copies the log back once there is room. Before, SQLite's "disk full"
 // ended the worker, and the store's connection checkpointed on the event loop for the rest of the process's life.
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runChildOnDisk, smallDisk, type SmallDisk } from './support/tmpfs.js';
+import { describe, expect, it } from 'vitest';
+import { smallDiskForEachTest } from './support/small-disk-per-test.js';
+import { runChildOnDisk } from './support/tmpfs.js';
 
 const CHILD = fileURLToPath(new URL('./support/checkpoint-full-disk-child.ts', import.meta.url));
 
@@ -16,17 +17,10 @@ interface ChildReport {
 }
 
 describe('the checkpoint worker on a disk that fills up', () => {
-  let disk: SmallDisk | string;
-
-  beforeEach(() => {
-    disk = smallDisk('2m');
-    if (typeof disk === 'string') console.warn(`checkpoint full-disk test: ${disk}`);
-  });
-  afterEach(() => {
-    if (typeof disk !== 'string') disk.cleanup();
-  });
+  const diskOfThisTest = smallDiskForEachTest('2m', 'checkpoint full-disk test');
 
   it('skips a checkpoint the full disk refuses, keeps running, and checkpoints once there is room', async (ctx) => {
+    const disk = diskOfThisTest();
     // Never a silent pass: a machine that cannot mount a tmpfs says so in the test's name in the report.
     if (typeof disk === 'string') return ctx.skip(disk);
     const report = await runChildOnDisk<ChildReport>(disk, CHILD, [disk.dir]);

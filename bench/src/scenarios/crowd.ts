@@ -103,7 +103,9 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
         `c, ${target.name}, speaking again: ${againIncomplete} of ${again.length} player streams did not end normally`,
       );
     if (failures.length > 0)
-      ctx.note(`c, ${target.name}: ${failures.length} calls failed (both bursts), e.g. ${failures[0]!.slice(0, 400)}`);
+      ctx.note(
+        `c, ${target.name}: ${failures.length} calls failed (both bursts), e.g. ${failures[0]!.slice(0, 400)}`,
+      );
     if (incomplete > 0) {
       const outcomes = new Map<string, number>();
       for (const { record } of streams) {
