@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.js';
+import { CALLS_PER_LOOK, startCheckpointer } from '../../src/storage/sqlite/checkpointer.js';
 import { fill } from './tmpfs.js';
 
 const [dir] = process.argv.slice(2);
@@ -15,13 +15,13 @@ if (!dir) throw new Error('usage: checkpoint-full-disk-child.ts DIR');
 const path = join(dir, 'full.db');
 const db = new DatabaseSync(path);
 db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)');
-// Looks only when nudged (32 store calls), at the first page waiting.
+// Looks only when nudged (CALLS_PER_LOOK store calls), at the first page waiting.
 const checkpointer = startCheckpointer(db, { path, busyTimeoutMs: 100, pages: 1, everyMs: 3_600_000 });
 await checkpointer.ready;
 // The store's connection keeps no backstop here: only the worker copies the log back.
 db.exec('PRAGMA wal_autocheckpoint = 0');
 const look = () => {
-  for (let i = 0; i < 32; i++) checkpointer.storeCalled();
+  for (let i = 0; i < CALLS_PER_LOOK; i++) checkpointer.storeCalled();
 };
 const stillRunning = () =>
   Promise.race([checkpointer.failed.then((error) => error.message), Promise.resolve('running')]);

@@ -10,6 +10,7 @@ import { testFolders } from '../../../test/support/test-folders.js';
 import { startStore } from '../../store-runtime.js';
 import {
   BACKSTOP_FACTOR,
+  CALLS_PER_LOOK,
   DEFAULT_CHECKPOINT_PAGES,
   HOLD_FACTOR,
   startCheckpointer,
@@ -226,14 +227,14 @@ describe('WAL checkpoints off the event loop', () => {
     afterTest(() => db.close());
     db.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (x BLOB)');
     const write = () => db.exec('INSERT INTO t VALUES (randomblob(20000))');
-    // Looks only when nudged (32 store calls), at the first page waiting.
+    // Looks only when nudged (CALLS_PER_LOOK store calls), at the first page waiting.
     const checkpointer = startCheckpointer(db, { path, busyTimeoutMs: 100, pages: 1, everyMs: 3_600_000 });
     afterTest(() => checkpointer.stop());
     await checkpointer.ready;
     // This connection's backstop (4 pages here) would copy the log back itself: only the worker checkpoints.
     db.exec('PRAGMA wal_autocheckpoint = 0');
     const look = () => {
-      for (let i = 0; i < 32; i++) checkpointer.storeCalled();
+      for (let i = 0; i < CALLS_PER_LOOK; i++) checkpointer.storeCalled();
     };
 
     // A reader whose snapshot predates the frames written next: while it reads, no checkpoint can copy them, so

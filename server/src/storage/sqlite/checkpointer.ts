@@ -51,7 +51,7 @@ export const DEFAULT_CHECKPOINT_EVERY_MS = 250;
  * grow the log by a quarter second of writes (~16,000 pages measured) before the next look. ~10 pages per write: a
  * look every ~300 pages at most.
  */
-const CALLS_PER_LOOK = 32;
+export const CALLS_PER_LOOK = 32;
 
 export interface CheckpointerOptions {
   /** The database file; the worker opens its own connection to it. */
