@@ -55,6 +55,25 @@ export function figureList(concurrentSpeakers: number): readonly Figure[] {
       target: { text: '≤ floor + 5 ms', met: needFloor((e, f) => e <= f + 5) },
     },
   ];
+  // Inside each server (call-path-probe.ts): what a call costs on its way to ElevenLabs. No target of its own; it
+  // says where a's and b's gaps come from. In b the server reads the next call of a burst only once the previous
+  // one's request is out, so the tenth call's request leaves about ten of these after the burst began.
+  const callPath = (scenario: 'a' | 'b', what: string): Figure[] => [
+    {
+      id: `${scenario}.callPath.cpu`,
+      scenario,
+      label: `${what} → its upstream request, server CPU, p50`,
+      unit: 'ms',
+      floor: true,
+    },
+    {
+      id: `${scenario}.callPath.wall`,
+      scenario,
+      label: `${what} → its upstream request, wall time in the server, p50`,
+      unit: 'ms',
+      floor: true,
+    },
+  ];
   const noop = (kind: string, what: string, cpuTarget?: Figure['target']): Figure[] => [
     { id: `d.${kind}.ms`, scenario: 'd', label: `${what}: wall time per call`, unit: 'ms', floor: false },
     {
@@ -83,23 +102,9 @@ export function figureList(concurrentSpeakers: number): readonly Figure[] {
   };
   return [
     ...overhead('a', '1 speaker'),
-    // Inside each server (call-path-probe.ts): what the call costs on its way to ElevenLabs. No target of its own;
-    // it says where a's and b's gap comes from.
-    {
-      id: 'a.callPath.cpu',
-      scenario: 'a',
-      label: 'call → its upstream request, server CPU, p50',
-      unit: 'ms',
-      floor: true,
-    },
-    {
-      id: 'a.callPath.wall',
-      scenario: 'a',
-      label: 'call → its upstream request, wall time in the server, p50',
-      unit: 'ms',
-      floor: true,
-    },
+    ...callPath('a', 'call'),
     ...overhead('b', `${concurrentSpeakers} speakers at once`),
+    ...callPath('b', 'each call of a burst'),
     {
       id: 'c.firstAudio.p95',
       scenario: 'c',

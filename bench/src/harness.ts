@@ -62,7 +62,8 @@ export async function runOnce(
     floor: join(workDir, 'call-path-floor.json'),
   };
   /** When scenario a's measured rounds ran (ms since the epoch), for the call-path probe's samples. */
-  let aWindow: { readonly from: number; readonly to: number } | undefined;
+  /** When each first-audio scenario's measured rounds ran: the call-path samples kept for it. */
+  const windows: Partial<Record<'a' | 'b', CallWindow>> = {};
   let standin: Child | undefined;
   let direct: DirectClient | undefined;
   let earshot: EarshotTarget | undefined;
@@ -152,13 +153,14 @@ export async function runOnce(
     if (only.has('a') || only.has('f')) {
       await phase('a (1 speaker) and f', async () => {
         const { streams, measuredFrom } = await firstAudio(ctx, 'a', 1, sizes.roundsSingle);
-        aWindow = { from: measuredFrom, to: performance.timeOrigin + performance.now() };
+        windows.a = { from: measuredFrom, to: performance.timeOrigin + performance.now() };
         bandwidth(ctx, streams);
       });
     }
     if (only.has('b'))
       await phase(`b (${sizes.concurrentSpeakers} speakers)`, async () => {
-        await firstAudio(ctx, 'b', sizes.concurrentSpeakers, sizes.roundsConcurrent);
+        const { measuredFrom } = await firstAudio(ctx, 'b', sizes.concurrentSpeakers, sizes.roundsConcurrent);
+        windows.b = { from: measuredFrom, to: performance.timeOrigin + performance.now() };
       });
     if (only.has('d')) await phase('d (no-op calls)', () => noop(ctx));
     if (only.has('c')) {
@@ -176,7 +178,8 @@ export async function runOnce(
     const end = loadavg()[0]!;
     // The probe writes its samples as each server exits.
     await Promise.all([earshot.stop(), floor.stop()]);
-    if (aWindow) callPath(ctx, callPathFiles, aWindow);
+    for (const [scenario, window] of Object.entries(windows))
+      callPath(ctx, callPathFiles, scenario as 'a' | 'b', window);
     return { ...result, loadavg: { ...result.loadavg, end } };
   } catch (error) {
     failed = true;
@@ -200,31 +203,40 @@ export async function runOnce(
   }
 }
 
+interface CallWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
- * Scenario a's call path inside each server (call-path-probe.ts): from the call's arrival to its upstream request,
- * the server's CPU time and the wall time, median over a's measured calls. Where the two are equal nothing on
- * the way waits; Earshot's CPU beside the floor's is the work its call path adds.
+ * A first-audio scenario's call path inside each server (call-path-probe.ts): from a call's arrival to its
+ * upstream request, the server's CPU time and the wall time, median over the scenario's measured calls. Where the
+ * two are equal nothing on the way waits; Earshot's CPU beside the floor's is the work its call path adds. The
+ * probe pairs each call with the next upstream request, which is exact in a (one call at a time) and in b too: a
+ * server reads the next call of a burst only after the previous one's request is out (measured with a timeline of
+ * both servers' diagnostics channels, twenty-first round), so a b sample is one call's own work, not its wait.
  */
 function callPath(
   ctx: RunContext,
   files: Record<TargetName, string>,
-  window: { readonly from: number; readonly to: number },
+  scenario: 'a' | 'b',
+  window: CallWindow,
 ): void {
   for (const name of TARGETS) {
     let samples: CallPathSample[];
     try {
       samples = JSON.parse(readFileSync(files[name], 'utf8')) as CallPathSample[];
     } catch (error) {
-      ctx.note(`a, ${name}: no call-path samples (${describeError(error)})`);
+      ctx.note(`${scenario}, ${name}: no call-path samples (${describeError(error)})`);
       continue;
     }
     const measured = samples.filter(([arrivedAt]) => arrivedAt >= window.from && arrivedAt <= window.to);
     if (measured.length === 0) {
-      ctx.note(`a, ${name}: the call-path probe paired no call with an upstream request`);
+      ctx.note(`${scenario}, ${name}: the call-path probe paired no call with an upstream request`);
       continue;
     }
     ctx.record(
-      'a.callPath.cpu',
+      `${scenario}.callPath.cpu`,
       name,
       percentile(
         measured.map(([, , cpuMs]) => cpuMs),
@@ -232,13 +244,13 @@ function callPath(
       ),
     );
     ctx.record(
-      'a.callPath.wall',
+      `${scenario}.callPath.wall`,
       name,
       percentile(
         measured.map(([, wallMs]) => wallMs),
         50,
       ),
     );
-    ctx.extra(`a.callPath.${name}.samples`, measured.length);
+    ctx.extra(`${scenario}.callPath.${name}.samples`, measured.length);
   }
 }
