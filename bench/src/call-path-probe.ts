@@ -12,8 +12,8 @@
  * One call at a time is paired with the next upstream request: a call that makes none (a no-op call, a refused
  * one) is replaced by the next call. That is exact in scenario a (one speaker, calls one after another) and in b
  * (a server reads the next call of a burst only once the previous one's request is out); the harness keeps a's
- * and b's samples, and reports how many it paired. The samples are written, as JSON, when the process exits: nothing is written
- * on the way to the first audio.
+ * and b's samples, and reports how many it paired. The samples are written, as JSON, when the process exits:
+ * nothing is written on the way to the first audio.
  *
  *   EARSHOT_BENCH_CALL_PATH_FILE=/path/samples.json node --import ./call-path-probe.js server.js
  */

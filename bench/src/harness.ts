@@ -61,8 +61,7 @@ export async function runOnce(
     earshot: join(workDir, 'call-path-earshot.json'),
     floor: join(workDir, 'call-path-floor.json'),
   };
-  /** When scenario a's measured rounds ran (ms since the epoch), for the call-path probe's samples. */
-  /** When each first-audio scenario's measured rounds ran: the call-path samples kept for it. */
+  /** When each first-audio scenario's measured rounds ran (ms since the epoch): the call-path samples kept for it. */
   const windows: Partial<Record<'a' | 'b', CallWindow>> = {};
   let standin: Child | undefined;
   let direct: DirectClient | undefined;
@@ -178,8 +177,10 @@ export async function runOnce(
     const end = loadavg()[0]!;
     // The probe writes its samples as each server exits.
     await Promise.all([earshot.stop(), floor.stop()]);
-    for (const [scenario, window] of Object.entries(windows))
-      callPath(ctx, callPathFiles, scenario as 'a' | 'b', window);
+    for (const scenario of ['a', 'b'] as const) {
+      const window = windows[scenario];
+      if (window) callPath(ctx, callPathFiles, scenario, window);
+    }
     return { ...result, loadavg: { ...result.loadavg, end } };
   } catch (error) {
     failed = true;
