@@ -1,6 +1,15 @@
 /**
  * Audio as files beside the database: `<dataDir>/audio/<user>/<id>.audio`, written to a temporary name in
- * the same folder, fsynced, then renamed, so a file under its final name is always complete.
+ * the same folder, then renamed, so a file under its final name was written whole by a process that did not
+ * crash.
+ *
+ * Not fsynced: a clip is as durable as the database row that names it. The database runs WAL with
+ * `synchronous = NORMAL` (database.ts), so a power cut may lose its last commits, never a process crash (the
+ * page cache survives the process); the clips follow the same rule. A clip that a power cut shortened or lost
+ * while its row survived is found when it is read (`short`, `missing`: see read()), never played as less.
+ * The two fsyncs a clip cost before (its file, then its folder for the rename) were half of keeping it: 200
+ * clips of 18 KB at once took 50–57 ms of the process's CPU on one core with them, 25–26 ms without
+ * (bench/results/HISTORY.md, twenty-second round).
  */
 import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
@@ -283,11 +292,9 @@ class FileAudioSink implements AudioSink {
     try {
       if (this.failure) throw this.failure;
       if (!handle) throw new StoreUnavailableError('The audio file could not be opened.');
-      await handle.sync();
       await handle.close();
-      this.throwIfFailed(); // a write may have failed while the file was synced
+      this.throwIfFailed(); // an abort may have come while the file was closed
       await rename(this.temp, this.target);
-      await syncDir(this.dir);
       return this.bytes;
     } catch (error) {
       await handle?.close().catch(() => undefined);
@@ -335,12 +342,4 @@ async function writeAll(handle: FileHandle, pieces: Uint8Array[]): Promise<numbe
     if (written > 0) rest[0] = rest[0]!.subarray(written);
   }
   return total;
-}
-
-/** Makes the rename durable; best effort (not every platform can fsync a directory). */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => null);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close().catch(() => undefined);
 }
