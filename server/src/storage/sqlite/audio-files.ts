@@ -6,7 +6,9 @@
  * Not fsynced: a clip is as durable as the database row that names it. The database runs WAL with
  * `synchronous = NORMAL` (database.ts), so a power cut may lose its last commits, never a process crash (the
  * page cache survives the process); the clips follow the same rule. A clip that a power cut shortened or lost
- * while its row survived is found when it is read (`short`, `missing`: see read()), never played as less.
+ * while its row survived is found when it is read (`short`, `missing`: see read()), never played as less (ext4's
+ * default ordering leaves such a file short or empty; a file system that may keep the length over unwritten
+ * blocks gives zeros, which no Ogg reader takes for a page).
  * The two fsyncs a clip cost before (its file, then its folder for the rename) were half of keeping it: 200
  * clips of 18 KB at once took 50–57 ms of the process's CPU on one core with them, 25–26 ms without
  * (bench/results/HISTORY.md, twenty-second round).
