@@ -39,6 +39,15 @@ describe('npm run bench -- --quick', () => {
     // The crowd's server CPU is split by thread (the event loop is always there, and counted).
     expect(run.extras['c.earshot.cpu.event loop.user']).toBeTypeOf('number');
     expect(lines.join('\n')).toMatch(/^Server CPU by thread \(s, user \+ system\): Earshot event loop /m);
+    // Each server's GC pauses were recorded (a start-up alone makes several) and counted for both bursts.
+    for (const target of ['earshot', 'floor'])
+      for (const burst of ['gc', 'gcAgain'])
+        expect(run.extras[`c.${target}.${burst}.pauseMs`]).toBeTypeOf('number');
+    expect(run.extras['c.earshot.gcPausesRecorded']).toBeGreaterThan(0);
+    expect(run.extras['c.floor.gcPausesRecorded']).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(
+      /^Main-thread GC pauses during the speeches \(ms; scavenges \/ mark-compacts\): Earshot \d/m,
+    );
     // The tables were printed, one per scenario.
     expect(lines.join('\n').match(/^### /gm)).toHaveLength(6);
   }, 180_000);

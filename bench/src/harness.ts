@@ -4,12 +4,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText } from './context.js';
 import type { CallPathSample } from './call-path-probe.js';
+import type { GcPause } from './gc-probe.js';
 import { DirectClient } from './direct.js';
 import { describeError } from './errors.js';
 import type { FigureValues } from './figures.js';
 import type { BenchOptions } from './options.js';
 import { Child, ENTRY, type CpuPlan } from './processes.js';
-import { crowd } from './scenarios/crowd.js';
+import { crowd, type CrowdWindows, type TimeWindow } from './scenarios/crowd.js';
 import { bandwidth, firstAudio } from './scenarios/first-audio.js';
 import { noop } from './scenarios/noop.js';
 import { startup } from './scenarios/startup.js';
@@ -22,6 +23,7 @@ import {
   UserKeys,
   type EarshotTarget,
   type FloorTarget,
+  type ServerProbeFiles,
   type Target,
   type TargetName,
 } from './targets.js';
@@ -57,12 +59,14 @@ export async function runOnce(
   const workDir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
   const upstreamKey = `bench-${randomBytes(12).toString('hex')}`;
   const { pacing, sizes, only } = options;
-  const callPathFiles: Record<TargetName, string> = {
-    earshot: join(workDir, 'call-path-earshot.json'),
-    floor: join(workDir, 'call-path-floor.json'),
+  const probeFiles: Record<TargetName, ServerProbeFiles> = {
+    earshot: { callPath: join(workDir, 'call-path-earshot.json'), gc: join(workDir, 'gc-earshot.json') },
+    floor: { callPath: join(workDir, 'call-path-floor.json'), gc: join(workDir, 'gc-floor.json') },
   };
   /** When each first-audio scenario's measured rounds ran (ms since the epoch): the call-path samples kept for it. */
-  const windows: Partial<Record<'a' | 'b', CallWindow>> = {};
+  const windows: Partial<Record<'a' | 'b', TimeWindow>> = {};
+  /** When scenario c's bursts ran on each target: the GC pauses counted for them. */
+  const crowdWindows: Partial<Record<TargetName, CrowdWindows>> = {};
   let standin: Child | undefined;
   let direct: DirectClient | undefined;
   let earshot: EarshotTarget | undefined;
@@ -116,13 +120,13 @@ export async function runOnce(
       nodeArgs: options.serverNodeArgs,
       cpuProfDir: options.serverCpuProf === undefined ? undefined : resolve(options.serverCpuProf),
       cpuProfIntervalUs: options.serverCpuProfInterval,
-      callPathFile: callPathFiles.earshot,
+      probeFiles: probeFiles.earshot,
     });
     floor = await startFloor({
       cpu: cpus.serverCpu,
       upstreamUrl: standinUrl,
       upstreamKey,
-      callPathFile: callPathFiles.floor,
+      probeFiles: probeFiles.floor,
     });
     const ctx: RunContext = {
       options,
@@ -168,7 +172,7 @@ export async function runOnce(
       for (const target of order) {
         await phase(
           `c on ${target.name} (${sizes.users} users × ${sizes.playersPerUser} players, ${sizes.speaking} speaking)`,
-          () => crowd(ctx, target),
+          async () => void (crowdWindows[target.name] = await crowd(ctx, target)),
         );
         // Let the closed players' sockets finish closing before the other target is measured.
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -179,7 +183,11 @@ export async function runOnce(
     await Promise.all([earshot.stop(), floor.stop()]);
     for (const scenario of ['a', 'b'] as const) {
       const window = windows[scenario];
-      if (window) callPath(ctx, callPathFiles, scenario, window);
+      if (window) callPath(ctx, probeFiles, scenario, window);
+    }
+    for (const name of TARGETS) {
+      const bursts = crowdWindows[name];
+      if (bursts) gcPauses(ctx, probeFiles, name, bursts);
     }
     return { ...result, loadavg: { ...result.loadavg, end } };
   } catch (error) {
@@ -204,11 +212,6 @@ export async function runOnce(
   }
 }
 
-interface CallWindow {
-  readonly from: number;
-  readonly to: number;
-}
-
 /**
  * A first-audio scenario's call path inside each server (call-path-probe.ts): from a call's arrival to its
  * upstream request, the server's CPU time and the wall time, median over the scenario's measured calls. Where the
@@ -219,14 +222,14 @@ interface CallWindow {
  */
 function callPath(
   ctx: RunContext,
-  files: Record<TargetName, string>,
+  files: Record<TargetName, ServerProbeFiles>,
   scenario: 'a' | 'b',
-  window: CallWindow,
+  window: TimeWindow,
 ): void {
   for (const name of TARGETS) {
     let samples: CallPathSample[];
     try {
-      samples = JSON.parse(readFileSync(files[name], 'utf8')) as CallPathSample[];
+      samples = JSON.parse(readFileSync(files[name].callPath, 'utf8')) as CallPathSample[];
     } catch (error) {
       ctx.note(`${scenario}, ${name}: no call-path samples (${describeError(error)})`);
       continue;
@@ -253,5 +256,42 @@ function callPath(
       ),
     );
     ctx.extra(`${scenario}.callPath.${name}.samples`, measured.length);
+  }
+}
+
+/**
+ * Scenario c's pauses of the server's main thread for garbage collection (gc-probe.ts), in each burst: their total
+ * (ms) and how many of each kind. No target: it tells how much of a burst's server CPU the collector took from the
+ * event loop (its helper threads' share is in the by-thread split). A pause counts for the burst it began in.
+ */
+function gcPauses(
+  ctx: RunContext,
+  files: Record<TargetName, ServerProbeFiles>,
+  name: TargetName,
+  bursts: CrowdWindows,
+): void {
+  let pauses: GcPause[];
+  try {
+    pauses = JSON.parse(readFileSync(files[name].gc, 'utf8')) as GcPause[];
+  } catch (error) {
+    ctx.note(`c, ${name}: no GC pauses recorded (${describeError(error)})`);
+    return;
+  }
+  // Over the server's whole life, whatever the bursts held: none at all would mean the probe saw nothing.
+  ctx.extra(`c.${name}.gcPausesRecorded`, pauses.length);
+  for (const [burst, window] of [
+    ['gc', bursts.first],
+    ['gcAgain', bursts.again],
+  ] as const) {
+    const during = pauses.filter(([startedAt]) => startedAt >= window.from && startedAt <= window.to);
+    ctx.extra(
+      `c.${name}.${burst}.pauseMs`,
+      during.reduce((total, [, pauseMs]) => total + pauseMs, 0),
+    );
+    ctx.extra(`c.${name}.${burst}.scavenges`, during.filter(([, , kind]) => kind === 'scavenge').length);
+    ctx.extra(
+      `c.${name}.${burst}.markCompacts`,
+      during.filter(([, , kind]) => kind === 'mark-compact').length,
+    );
   }
 }

@@ -11,6 +11,7 @@ export const ENTRY = {
   standin: fileURLToPath(new URL('../../testing/elevenlabs-standin/dist/main.js', import.meta.url)),
   floor: fileURLToPath(new URL('../dist/floor-relay.js', import.meta.url)),
   callPathProbe: fileURLToPath(new URL('../dist/call-path-probe.js', import.meta.url)),
+  gcProbe: fileURLToPath(new URL('../dist/gc-probe.js', import.meta.url)),
 } as const;
 
 export function checkBuilt(): void {

@@ -186,6 +186,15 @@ export function formatReport(report: BenchReport): string {
               `${target === 'earshot' ? 'Earshot' : 'floor'} ${threadBreakdown(report, target, show)}`,
           )
           .join('; ')}.`,
+        '',
+        `Main-thread GC pauses during the speeches (ms; scavenges / mark-compacts): ${['earshot', 'floor']
+          .map((target) => {
+            const burst = (which: string) =>
+              `${show(extra(`c.${target}.${which}.pauseMs`), 'ms')} (${show(extra(`c.${target}.${which}.scavenges`), 'streams')} / ` +
+              `${show(extra(`c.${target}.${which}.markCompacts`), 'streams')})`;
+            return `${target === 'earshot' ? 'Earshot' : 'floor'} ${burst('gc')}, speaking again ${burst('gcAgain')}`;
+          })
+          .join('; ')}.`,
       );
     }
   }

@@ -72,15 +72,29 @@ export interface EarshotStart {
   readonly cpuProfDir?: string | undefined;
   /** That profile's sampling interval in µs (Node's default when unset). */
   readonly cpuProfIntervalUs?: number | undefined;
-  /** Where the call-path probe (call-path-probe.ts) writes its samples when the server exits. */
-  readonly callPathFile: string;
+  /** Where the probes inside the server write what they recorded when it exits (see ServerProbeFiles). */
+  readonly probeFiles: ServerProbeFiles;
 }
 
-/** Node options and environment that load the call-path probe (call-path-probe.ts) into a server. */
-function callPathProbe(file: string): { readonly nodeArgs: string[]; readonly env: Record<string, string> } {
+/** Where the probes loaded into a server write: call-path-probe.ts its calls, gc-probe.ts its GC pauses. */
+export interface ServerProbeFiles {
+  readonly callPath: string;
+  readonly gc: string;
+}
+
+/** Node options and environment that load the probes (call-path-probe.ts, gc-probe.ts) into a server. */
+function serverProbes(files: ServerProbeFiles): {
+  readonly nodeArgs: string[];
+  readonly env: Record<string, string>;
+} {
   return {
-    nodeArgs: ['--import', pathToFileURL(ENTRY.callPathProbe).href],
-    env: { EARSHOT_BENCH_CALL_PATH_FILE: file },
+    nodeArgs: [
+      '--import',
+      pathToFileURL(ENTRY.callPathProbe).href,
+      '--import',
+      pathToFileURL(ENTRY.gcProbe).href,
+    ],
+    env: { EARSHOT_BENCH_CALL_PATH_FILE: files.callPath, EARSHOT_BENCH_GC_FILE: files.gc },
   };
 }
 
@@ -109,7 +123,7 @@ export async function startEarshot(options: EarshotStart): Promise<EarshotTarget
           ...(options.cpuProfIntervalUs ? ['--cpu-prof-interval', String(options.cpuProfIntervalUs)] : []),
         ]
       : [];
-    const probe = callPathProbe(options.callPathFile);
+    const probe = serverProbes(options.probeFiles);
     const args = [...profile, ...probe.nodeArgs, ...options.nodeArgs, ENTRY.earshot, 'serve'];
     const child = Child.spawn('earshot serve', args, {
       cpu: options.cpu,
@@ -209,9 +223,9 @@ export async function startFloor(options: {
   readonly upstreamUrl: string;
   readonly upstreamKey: string;
   /** As EarshotStart's. */
-  readonly callPathFile: string;
+  readonly probeFiles: ServerProbeFiles;
 }): Promise<FloorTarget> {
-  const probe = callPathProbe(options.callPathFile);
+  const probe = serverProbes(options.probeFiles);
   const child = Child.spawn(
     'floor relay',
     [

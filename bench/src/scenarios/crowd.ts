@@ -18,8 +18,10 @@ const CONNECTING_AT_ONCE = 100;
  * - server CPU: utime+stime of the whole process from just before the calls to the last stream's end; then the
  *   same users speak again, and that burst's CPU is reported too (past first use: no target);
  * - RSS: the peak of VmRSS, sampled every 100 ms from the first player's connection to the end.
+ *
+ * Returns when each burst ran, for what the probes inside the server recorded meanwhile (GC pauses, see harness.ts).
  */
-export async function crowd(ctx: RunContext, target: Target): Promise<void> {
+export async function crowd(ctx: RunContext, target: Target): Promise<CrowdWindows> {
   const { users, playersPerUser, speaking } = ctx.options.sizes;
   ctx.extra(`c.${target.name}.rssBeforeMB`, (statusKiB(target.child.pid, 'VmRSS') * 1024) / 1e6);
   const rss = new RssPeak(target.child.pid);
@@ -59,7 +61,9 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
           return records.map((record) => ({ record, seconds: text.seconds }));
         }),
       );
+    const firstFrom = epochNow();
     const spoken = await burst();
+    const first = { from: firstFrom, to: epochNow() };
     const cpu = cpuMs(target.child.pid) - before;
     const byThread = cpuByThreadSince(threadsBefore, cpuByThread(target.child.pid));
     for (const [kind, { userS, systemS }] of Object.entries(byThread)) {
@@ -95,7 +99,9 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
     // and each user has spoken before (settings read, audio folder made). What the burst above costs past first
     // use; no target of its own (the issue's figure is the one above).
     const againBefore = cpuMs(target.child.pid);
+    const againFrom = epochNow();
     const again = (await burst()).flat();
+    const againWindow = { from: againFrom, to: epochNow() };
     ctx.record('c.cpuAgain', target.name, (cpuMs(target.child.pid) - againBefore) / 1000);
     const againIncomplete = again.filter(({ record }) => record.outcome !== 'end').length;
     if (againIncomplete > 0)
@@ -117,11 +123,28 @@ export async function crowd(ctx: RunContext, target: Target): Promise<void> {
           `(${[...outcomes].map(([outcome, n]) => `${outcome} ×${n}`).join(', ')})`,
       );
     }
+    return { first, again: againWindow };
   } finally {
     rss.stop();
     for (const player of players.flat()) player.close();
     await Promise.all(speakers.map((speaker) => speaker.close()));
   }
+}
+
+/** A span of time in ms since the epoch, comparable with what the probes in the server record. */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** When scenario c's two bursts ran on one target. */
+export interface CrowdWindows {
+  readonly first: TimeWindow;
+  readonly again: TimeWindow;
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Arms every player for the next stream, makes the call, and waits for the call and every stream. */
