@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../auth/keys.js';
 import { ACCESS_TOKEN_PREFIX } from '../auth/oauth/index.js';
 import { bearerToken, isAllowedHost, type OriginPolicy } from '../auth/request-guard.js';
-import { jsonAnswer, type McpAnswer, type McpPostHandler } from '../mcp/index.js';
+import { jsonAnswer, SseAnswerBody, type McpAnswer, type McpPostHandler } from '../mcp/index.js';
 import { errorReply } from './errors.js';
 import { SECURITY_HEADERS } from './security.js';
 
@@ -129,6 +129,8 @@ function send(response: ServerResponse, answer: McpAnswer): void {
     return;
   }
   response.writeHead(answer.status, headers);
+  // Written to the response as produced; a client that leaves ends the call (post-handler.ts), and with it the body.
+  if (body instanceof SseAnswerBody) return body.attach(response);
   const stream =
     body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream);
   // A client that leaves ends the stream (and the call with it, see post-handler.ts); nothing to report.

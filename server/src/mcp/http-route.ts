@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { createMcpPostHandler, type McpPostHandlerWithSurface, type McpPostOptions } from './post-handler.js';
+import { SseAnswerBody } from './sse-answer.js';
 
 export interface McpRouteOptions extends Omit<McpPostOptions, 'log'> {
   /**
@@ -28,7 +29,8 @@ export function registerMcpRoute(app: FastifyInstance, options: McpRouteOptions)
       response: reply.raw,
     });
     // Through Fastify, so the hooks' headers (CORS, security) and the request log apply.
-    return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    const body = answer.body instanceof SseAnswerBody ? answer.body.readable() : answer.body;
+    return reply.code(answer.status).headers(answer.headers).send(body);
   });
 
   // Stateless: no standalone SSE stream to open (GET) and no session to end (DELETE).

@@ -19,7 +19,12 @@ import { BehindNewCalls } from './behind-new-calls.js';
 import { answerInProcess, answerWithJson } from './json-answer.js';
 import { claimsModernRevision, isPlainLegacyToolCall } from './legacy-call.js';
 import { plainModernToolCall } from './modern-call.js';
-import { serveModernInProcess, SSE_ANSWER_HEADERS, streamInProcess } from './sse-answer.js';
+import {
+  serveModernInProcess,
+  SSE_ANSWER_HEADERS,
+  streamInProcess,
+  type SseAnswerBody,
+} from './sse-answer.js';
 
 export interface McpPostOptions {
   readonly deps: ToolDeps;
@@ -53,7 +58,8 @@ export interface McpPost {
 export interface McpAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string | Readable | ReadableStream<Uint8Array>;
+  /** An SSE answer served in process is written to the response as it is produced (see SseAnswerBody). */
+  readonly body?: string | Readable | ReadableStream<Uint8Array> | SseAnswerBody;
 }
 
 /** Serves POST /mcp; `close` ends the SDK handler's streams (at shutdown). */

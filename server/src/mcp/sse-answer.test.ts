@@ -1,7 +1,7 @@
 import { McpServer, type JSONRPCRequest } from '@modelcontextprotocol/server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { streamInProcess } from './sse-answer.js';
+import { SseAnswerBody, streamInProcess } from './sse-answer.js';
 
 const AUTH = { token: '', clientId: 'alice', scopes: [] };
 
@@ -68,7 +68,7 @@ function events(sse: string): unknown[] {
 describe('streamInProcess: one call answered as an SSE stream', () => {
   it('writes the answer as one event and ends the stream', async () => {
     const answer = await streamInProcess(server(), call(7, 'echo', { text: 'hi' }), AUTH, 60_000);
-    const sse = await text(answer.body);
+    const sse = await text(answer.body.readable());
     expect(sse).toBe(`event: message\ndata: ${JSON.stringify(events(sse)[0])}\n\n`);
     expect(events(sse)).toEqual([
       { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'hi' }] } },
@@ -78,7 +78,7 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
   it('writes what the call sends on its way (progress, log messages) before its answer, and nothing else', async () => {
     const mcp = server();
     const answer = await streamInProcess(mcp, call(8, 'chatty', {}, { progressToken: 'p' }), AUTH, 60_000);
-    const sent = events(await text(answer.body)) as { method?: string; id?: number }[];
+    const sent = events(await text(answer.body.readable())) as { method?: string; id?: number }[];
     expect(sent.map((message) => message.method ?? `answer ${message.id}`)).toEqual([
       'notifications/progress',
       'notifications/message',
@@ -88,7 +88,10 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
 
   it('answers a protocol error (an unknown tool) on the stream too', async () => {
     const answer = await streamInProcess(server(), call(9, 'nope', {}), AUTH, 60_000);
-    const [message] = events(await text(answer.body)) as { id: number; result?: { isError: boolean } }[];
+    const [message] = events(await text(answer.body.readable())) as {
+      id: number;
+      result?: { isError: boolean };
+    }[];
     expect(message).toMatchObject({ id: 9 });
   });
 
@@ -96,7 +99,7 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
     const answer = await streamInProcess(server(), call(10, 'waits', {}), AUTH, 5);
     let seen = '';
     await new Promise<void>((resolve) =>
-      answer.body.on('data', (part: Buffer) => {
+      answer.body.readable().on('data', (part: Buffer) => {
         seen += String(part);
         if (seen.includes(': keepalive\n\n')) resolve();
       }),
@@ -113,7 +116,7 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
       AUTH,
       60_000,
     );
-    expect(events(await text(answer.body))).toHaveLength(1);
+    expect(events(await text(answer.body.readable()))).toHaveLength(1);
     // The SDK's own clean-up after the answer has run by now.
     await new Promise((resolve) => setImmediate(resolve));
     expect(signals.map((signal) => signal.aborted)).toEqual([false]);
@@ -122,9 +125,72 @@ describe('streamInProcess: one call answered as an SSE stream', () => {
   it('a hang-up aborts the running handler and ends the stream without an answer', async () => {
     const aborted = Promise.withResolvers<unknown>();
     const answer = await streamInProcess(server(aborted.resolve), call(11, 'waits', {}), AUTH, 60_000);
-    const body = text(answer.body);
+    const body = text(answer.body.readable());
     answer.hangUp();
     expect(await aborted.promise).toBeDefined();
     expect(await body).toBe('');
+  });
+});
+
+describe('SseAnswerBody: an SSE answer written straight to its sink', () => {
+  /** A sink like the HTTP response: what is written, in order, and whether it ended. */
+  function sink() {
+    const written: string[] = [];
+    let ended = 0;
+    return {
+      written,
+      ended: () => ended,
+      write: (text: string) => void written.push(text),
+      end: () => void (ended += 1),
+    };
+  }
+  const progress = {
+    jsonrpc: '2.0',
+    method: 'notifications/progress',
+    params: { progressToken: 'p', progress: 1 },
+  };
+  const answer = { jsonrpc: '2.0', id: 3, result: { content: [] } };
+
+  it('keeps what was written before it is attached, in order, then writes the rest as it comes', () => {
+    const body = new SseAnswerBody(60_000);
+    body.write(progress as never);
+    const response = sink();
+    body.attach(response);
+    expect(response.written).toEqual([`event: message\ndata: ${JSON.stringify(progress)}\n\n`]);
+    body.write(answer as never);
+    expect(events(response.written.join(''))).toEqual([progress, answer]);
+    // The answer ends the body, once; nothing is written after it.
+    expect(response.ended()).toBe(1);
+    body.write(progress as never);
+    body.end();
+    expect(response.written).toHaveLength(2);
+    expect(response.ended()).toBe(1);
+  });
+
+  it('ends its sink when attached after the answer, and is sent only once', () => {
+    const body = new SseAnswerBody(60_000);
+    body.write(answer as never);
+    const response = sink();
+    body.attach(response);
+    expect(events(response.written.join(''))).toEqual([answer]);
+    expect(response.ended()).toBe(1);
+    expect(() => body.attach(sink())).toThrow('sent once');
+  });
+
+  it('writes keepalives to the sink while silent, and stops them when it ends', () => {
+    vi.useFakeTimers();
+    try {
+      const body = new SseAnswerBody(5);
+      const response = sink();
+      body.attach(response);
+      vi.advanceTimersByTime(11);
+      expect(response.written).toEqual([': keepalive\n\n', ': keepalive\n\n']);
+      body.end();
+      vi.advanceTimersByTime(100);
+      expect(response.written).toHaveLength(2);
+      expect(response.ended()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   PerRequestHTTPServerTransport,
   type AuthInfo,
@@ -22,7 +22,7 @@ export const SSE_ANSWER_HEADERS = {
 
 /** One call's answer as it streams: the SSE body to send, and how to end it when the client hangs up. */
 export interface StreamedAnswer {
-  readonly body: PassThrough;
+  readonly body: SseAnswerBody;
   /** The client left before the answer: closes the exchange, which aborts the call's handler. */
   hangUp(): void;
 }
@@ -64,26 +64,24 @@ class SseAnswerTransport implements Transport {
   onmessage?: Transport['onmessage'];
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  private readonly stream: SseStream;
-  readonly body: PassThrough;
+  readonly body: SseAnswerBody;
   private closed = false;
 
   constructor(
     private readonly id: RequestId,
     keepAliveMs: number,
   ) {
-    this.stream = new SseStream(keepAliveMs);
-    this.body = this.stream.body;
+    this.body = new SseAnswerBody(keepAliveMs);
   }
 
   async start(): Promise<void> {}
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (relatedTo(this.id, message, options) !== undefined) this.stream.write(message);
+    if (relatedTo(this.id, message, options) !== undefined) this.body.write(message);
   }
 
   async close(): Promise<void> {
-    this.stream.end();
+    this.body.end();
     if (this.closed) return;
     this.closed = true;
     this.onclose?.();
@@ -105,23 +103,55 @@ function relatedTo(
   return options?.relatedRequestId === id ? 'on the way' : undefined;
 }
 
-/** An SSE answer's body: each message as an `event: message`, a keepalive comment while silent, the end after the answer. */
-class SseStream {
-  readonly body = new PassThrough();
+/** Where an SSE answer's text goes: the HTTP response itself (ServerResponse has both methods), or a stream. */
+export interface SseSink {
+  write(text: string): unknown;
+  end(): unknown;
+}
+
+/**
+ * An SSE answer's body: each message as an `event: message`, a keepalive comment while silent, the end after the
+ * answer. The server that sends it attaches its response (attach), and the text is written to that response as
+ * it is produced; a server that wants a stream to send (Fastify's reply) takes readable(). Written straight to
+ * the response, a streamed answer needs no stream of its own between the call and the socket: a PassThrough
+ * piped with `pipeline` (its end-of-stream watchers, an AbortController, ~45 closures per call held for the
+ * speech's length) was 5–8% of the server's CPU for 200 speeches at once (`npm run bench`, scenario c, builds in
+ * turn; twenty-third round). What is written before the body is attached (the sender attaches it as soon as the
+ * answer is handed over, so a message or two at most) waits, in order, until then.
+ */
+export class SseAnswerBody {
+  private sink: SseSink | undefined;
+  private waiting: string[] = [];
   private readonly keepAlive: NodeJS.Timeout | undefined;
   private ended = false;
 
   constructor(keepAliveMs: number) {
     if (Number.isFinite(keepAliveMs) && keepAliveMs >= 1) {
       // Unref'd, as the SDK's: a silent call must not keep a stopping process alive.
-      this.keepAlive = setInterval(() => this.body.write(': keepalive\n\n'), keepAliveMs).unref();
+      this.keepAlive = setInterval(() => this.out(': keepalive\n\n'), keepAliveMs).unref();
     }
   }
 
-  /** Writes `message`; an answer ends the stream (the server is not closed: ANSWERED_EXCHANGES_ARE_NOT_CLOSED). */
+  /** Sends the body to `sink` from now on, after what was written before (and the end, if it came already). */
+  attach(sink: SseSink): void {
+    if (this.sink !== undefined) throw new Error('An SSE answer body is sent once.');
+    this.sink = sink;
+    for (const text of this.waiting) sink.write(text);
+    this.waiting = [];
+    if (this.ended) sink.end();
+  }
+
+  /** The body as a stream to send (attached to it). */
+  readable(): Readable {
+    const stream = new PassThrough();
+    this.attach(stream);
+    return stream;
+  }
+
+  /** Writes `message`; an answer ends the body (the server is not closed: ANSWERED_EXCHANGES_ARE_NOT_CLOSED). */
   write(message: JSONRPCMessage): void {
     if (this.ended) return;
-    this.body.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    this.out(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     if ('id' in message && ('result' in message || 'error' in message)) this.end();
   }
 
@@ -130,14 +160,19 @@ class SseStream {
     if (this.ended) return;
     this.ended = true;
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
-    this.body.end();
+    this.sink?.end();
+  }
+
+  private out(text: string): void {
+    if (this.sink === undefined) this.waiting.push(text);
+    else this.sink.write(text);
   }
 }
 
 /** A 2026-07-28 call's answer, shaped as the SDK's handler shapes it: one JSON body, or an SSE stream. */
 export type ModernAnswer =
   | { readonly kind: 'json'; readonly answer: JSONRPCMessage }
-  | { readonly kind: 'sse'; readonly body: PassThrough };
+  | { readonly kind: 'sse'; readonly body: SseAnswerBody };
 
 /**
  * Serves one plain 2026-07-28 call in process, its answer shaped as the SDK's handler shapes it ('auto' response
@@ -170,7 +205,7 @@ class ModernAnswerTransport extends PerRequestHTTPServerTransport {
   private readonly decided = Promise.withResolvers<ModernAnswer>();
   /** Settles with the first message the call sends: the answer itself, or the stream it begins. */
   readonly first = this.decided.promise;
-  private stream: SseStream | undefined;
+  private stream: SseAnswerBody | undefined;
   private done = false;
   private closed = false;
 
@@ -194,8 +229,8 @@ class ModernAnswerTransport extends PerRequestHTTPServerTransport {
       return;
     }
     if (this.stream === undefined) {
-      this.stream = new SseStream(this.keepAliveMs);
-      this.decided.resolve({ kind: 'sse', body: this.stream.body });
+      this.stream = new SseAnswerBody(this.keepAliveMs);
+      this.decided.resolve({ kind: 'sse', body: this.stream });
     }
     this.stream.write(message);
     if (related === 'answer') this.done = true;
