@@ -28,6 +28,12 @@ export const LONG_TEXTS = [
 ] as const;
 
 /** One run: its processes, its texts, and where its figures go. */
+/** A span of time in ms since the epoch, comparable with what the probes inside the servers record. */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface RunContext {
   readonly options: BenchOptions;
   readonly run: number;

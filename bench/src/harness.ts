@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText } from './context.js';
+import { LONG_TEXTS, SHORT_TEXTS, type RunContext, type SpokenText, type TimeWindow } from './context.js';
 import type { CallPathSample } from './call-path-probe.js';
 import type { GcPause } from './gc-probe.js';
 import { DirectClient } from './direct.js';
@@ -10,7 +10,7 @@ import { describeError } from './errors.js';
 import type { FigureValues } from './figures.js';
 import type { BenchOptions } from './options.js';
 import { Child, ENTRY, type CpuPlan } from './processes.js';
-import { crowd, type CrowdWindows, type TimeWindow } from './scenarios/crowd.js';
+import { crowd, type CrowdWindows } from './scenarios/crowd.js';
 import { bandwidth, firstAudio } from './scenarios/first-audio.js';
 import { noop } from './scenarios/noop.js';
 import { startup } from './scenarios/startup.js';
@@ -261,7 +261,7 @@ function callPath(
 
 /**
  * Scenario c's pauses of the server's main thread for garbage collection (gc-probe.ts), in each burst: their total
- * (ms) and how many of each kind. No target: it tells how much of a burst's server CPU the collector took from the
+ * (ms), and how many were scavenges and how many mark-compacts. No target: it tells how much of a burst's server CPU the collector took from the
  * event loop (its helper threads' share is in the by-thread split). A pause counts for the burst it began in.
  */
 function gcPauses(

@@ -187,6 +187,7 @@ export function formatReport(report: BenchReport): string {
           )
           .join('; ')}.`,
         '',
+        // Counts print as whole numbers, as stream counts do.
         `Main-thread GC pauses during the speeches (ms; scavenges / mark-compacts): ${['earshot', 'floor']
           .map((target) => {
             const burst = (which: string) =>

@@ -1,4 +1,4 @@
-import type { RunContext } from '../context.js';
+import type { RunContext, TimeWindow } from '../context.js';
 import { summariseError } from '../errors.js';
 import type { Player, StreamRecord } from '../player.js';
 import { cpuByThread, cpuByThreadSince, cpuMs, RssPeak, statusKiB } from '../proc.js';
@@ -129,12 +129,6 @@ export async function crowd(ctx: RunContext, target: Target): Promise<CrowdWindo
     for (const player of players.flat()) player.close();
     await Promise.all(speakers.map((speaker) => speaker.close()));
   }
-}
-
-/** A span of time in ms since the epoch, comparable with what the probes in the server record. */
-export interface TimeWindow {
-  readonly from: number;
-  readonly to: number;
 }
 
 /** When scenario c's two bursts ran on one target. */
