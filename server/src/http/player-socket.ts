@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex, Writable } from 'node:stream';
 import { CLOSE_CODES, PLAYER_SUBPROTOCOL, type ClientMessage } from '@earshot/protocol';
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ClientMessageSchema } from './player-messages.js';
 import { keyFromSubprotocols } from '../auth/request-guard.js';
@@ -37,24 +35,19 @@ function offersPlayerProtocol(header: string | string[] | undefined): boolean {
  * already closed the socket with the right code (1009 for a frame too big, 1002 or 1007 for a broken one). Only
  * our own failures are errors.
  */
-export function handlePlayerSocketError(
-  error: Error,
-  socket: WebSocket,
-  /** The upgrade's request, or just its logger once the request is let go (releaseUpgrade). */
-  { log }: { readonly log: FastifyBaseLogger },
-): void {
+export function handlePlayerSocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-    log.info(
+    request.log.info(
       { code, maxBytes: MAX_PLAYER_FRAME_BYTES },
       'player frame too large: closed the socket with 1009',
     );
   } else if (code.startsWith('WS_ERR_')) {
-    log.warn({ code, reason: error.message }, 'player sent a malformed frame: closed the socket');
+    request.log.warn({ code, reason: error.message }, 'player sent a malformed frame: closed the socket');
   } else if (code === 'ECONNRESET' || code === 'EPIPE') {
-    log.debug({ code }, 'player connection dropped');
+    request.log.debug({ code }, 'player connection dropped');
   } else {
-    log.error({ err: error }, 'player socket failed');
+    request.log.error({ err: error }, 'player socket failed');
   }
   // ws closes (and after its close timeout destroys) the socket on its own errors; anything else ends here.
   if (!code.startsWith('WS_ERR_')) socket.terminate();
@@ -127,7 +120,6 @@ export function registerPlayerSocket(
       },
     },
     (socket, request) => {
-      releaseUpgrade(socket, request);
       const grant = grants.get(request);
       if (grant) return attachSpeechPlayer(socket, grant, deps);
       attachPlayer(socket, request.raw.socket, request.user, deps, frames);
@@ -141,24 +133,6 @@ export function registerPlayerSocket(
       socket.once('close', untrack);
     },
   );
-}
-
-/**
- * Lets the upgrade's HTTP request and response go once a player's socket is open. @fastify/websocket's error
- * listener on the socket keeps Fastify's request and reply for the connection's life, and the TCP socket keeps
- * Node's response (its `_httpMessage`, and through it the request and its headers): a few KB a player that
- * nothing reads again, 5,000 players' worth copied and promoted by the garbage collector as they connect. Socket
- * errors go to the same handler with only the request's logger (its request id still bound).
- */
-function releaseUpgrade(socket: WebSocket, request: FastifyRequest): void {
-  const log = request.log;
-  // The plugin's listener is the only one here: ws reports its errors to whoever listens, and there must be one.
-  socket.removeAllListeners('error');
-  socket.on('error', (error) => handlePlayerSocketError(error, socket, { log }));
-  // Node's own way to part a response from its socket (what the server does after each answer); a hijacked
-  // upgrade's response is never ended, so it would stay attached until the socket closes.
-  const raw = request.raw.socket as Socket & { _httpMessage?: unknown };
-  if (raw._httpMessage instanceof ServerResponse) raw._httpMessage.detachSocket(raw);
 }
 
 export interface WriteBatch {
