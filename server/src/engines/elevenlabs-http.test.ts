@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fromElevenLabsError } from './elevenlabs-errors.js';
 import {
   chunksOf,
@@ -121,6 +122,49 @@ describe('ElevenLabs over fetch', () => {
       http.close();
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('keeps an idle connection a minute for the next speech, or as long as the server announces less a second', async () => {
+    // Node's own agents and fetch drop idle connections after 4-5 s, so all but back-to-back speeches would pay
+    // new TCP and TLS handshakes. Each connection the client opens is seen through Node's diagnostics channel.
+    const sockets: Socket[] = [];
+    const opened = (message: unknown) => sockets.push((message as { socket: Socket }).socket);
+    subscribe('net.client.socket', opened);
+    const cases = [
+      { announced: undefined, kept: 60_000 },
+      { announced: 'timeout=5', kept: 4_000 },
+      { announced: 'timeout=600', kept: 60_000 },
+    ];
+    try {
+      for (const { announced, kept } of cases) {
+        // A raw server, so that its answer carries exactly the Keep-Alive header given (Node's adds its own).
+        const server = createNetServer((socket) =>
+          socket.on('data', () =>
+            socket.write(
+              `HTTP/1.1 200 OK\r\ncontent-length: 2\r\n${announced ? `keep-alive: ${announced}\r\n` : ''}\r\n[]`,
+            ),
+          ),
+        );
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const http = new ElevenLabsHttp({ apiKey: 'k', baseUrl: url, maxRetries: 0, timeoutMs: 5000 });
+        try {
+          const before = sockets.length;
+          expect(await http.json('v1/models')).toEqual([]);
+          const socket = sockets[before]!;
+          // Once the answer is read the socket waits in the pool, timed out after the idle time.
+          await vi.waitFor(() => expect(socket.timeout, String(announced)).toBe(kept));
+          expect(socket.destroyed).toBe(false);
+          expect(await http.json('v1/models')).toEqual([]);
+          expect(sockets.length - before, 'the second request reused the connection').toBe(1);
+        } finally {
+          http.close();
+          await new Promise((resolve) => server.close(resolve));
+        }
+      }
+    } finally {
+      unsubscribe('net.client.socket', opened);
     }
   });
 

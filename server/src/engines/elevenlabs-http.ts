@@ -7,7 +7,7 @@
  * (studio tools, the subscription) still goes through the SDK, loaded on first use.
  */
 
-import type { IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
 
@@ -23,8 +23,17 @@ const DEFAULT_BASE_URL = 'https://api.elevenlabs.io';
 /** Like the SDK's: the first retry after about a second, then doubling; Retry-After when the server says. */
 const INITIAL_RETRY_DELAY_MS = 1000;
 const MAX_RETRY_DELAY_MS = 60_000;
-/** Idle keep-alive connections are closed after this (free ones only: the agent leaves busy sockets be). */
-const IDLE_SOCKET_MS = 4000;
+/**
+ * How long an idle kept-alive connection waits for the next request (free ones only: the agent leaves busy
+ * sockets be), unless the server announces a shorter `Keep-Alive: timeout=N`, which Node's agent honours less a
+ * second. A minute covers an agent that speaks every few seconds to a minute: each speech after the first skips
+ * a DNS lookup and the TCP and TLS handshakes (two round trips to ElevenLabs, tens of ms at least from a laptop).
+ * Node's own 4-5 s defaults lose that for all but back-to-back speeches. Idle sockets are safe to keep: the agent
+ * sends TCP keepalive probes every second (NATs keep their mapping; a dead path is found within ~10 s), a
+ * server's close takes the socket out of the pool, and a request that meets a close on its way is sent again
+ * (send()).
+ */
+const IDLE_SOCKET_MS = 60_000;
 /** Voice and model lists are read whole; an answer longer than this is refused. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** An error body is read for its code only; more than this is not read. */
@@ -60,6 +69,8 @@ export interface ElevenLabsHttpOptions {
   readonly maxRetries: number;
   /** How long to wait for the response's headers. */
   readonly timeoutMs: number;
+  /** How long an idle connection is kept for the next request, at most. @default IDLE_SOCKET_MS (a minute) */
+  readonly idleSocketMs?: number;
 }
 
 export interface RequestOptions {
@@ -93,15 +104,15 @@ interface Endpoint {
 
 export class ElevenLabsHttp {
   private readonly endpoint: Endpoint;
-  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake. An idle
-  // connection is dropped after IDLE_SOCKET_MS, before servers commonly drop theirs (Node's 5 s), so a request
-  // rarely meets a connection the other side is closing (the case send() retries).
-  private readonly agents = {
-    http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
-    https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
-  };
+  // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake (see IDLE_SOCKET_MS).
+  private readonly agents: { readonly http: Agent; readonly https: Agent };
 
   constructor(private readonly options: ElevenLabsHttpOptions) {
+    const idle = options.idleSocketMs ?? IDLE_SOCKET_MS;
+    this.agents = {
+      http: new HttpAgent({ keepAlive: true, timeout: idle }),
+      https: new HttpsAgent({ keepAlive: true, timeout: idle }),
+    };
     // A base with a path (a proxy's prefix) keeps it: paths are joined, not replaced.
     const base = new URL((options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/*$/, '/'));
     this.endpoint = {
