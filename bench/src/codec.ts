@@ -110,7 +110,7 @@ async function direct(standinUrl: string, outputFormat: string, text: string): P
     {
       method: 'POST',
       headers: { 'xi-api-key': UPSTREAM_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ text, model_id: 'eleven_multilingual_v2' }),
+      body: JSON.stringify({ text, model_id: 'eleven_flash_v2_5' }),
     },
   );
   const reader = response.body!.getReader();

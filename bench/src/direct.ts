@@ -62,7 +62,7 @@ export class DirectClient {
       });
       call.on('timeout', () => call.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       call.on('error', reject);
-      call.end(JSON.stringify({ text, model_id: 'eleven_multilingual_v2' }));
+      call.end(JSON.stringify({ text, model_id: 'eleven_flash_v2_5' }));
     });
   }
 

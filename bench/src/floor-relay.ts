@@ -54,7 +54,8 @@ const server = createServer((req, res) => {
       });
     });
     call.on('error', () => res.writeHead(502).end());
-    call.end(JSON.stringify({ text, model_id: 'eleven_multilingual_v2' }));
+    // Earshot's default model (the stand-in paces every model alike).
+    call.end(JSON.stringify({ text, model_id: 'eleven_flash_v2_5' }));
   });
 });
 

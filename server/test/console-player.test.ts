@@ -335,6 +335,13 @@ describe('the console player in Chromium (ElevenLabs stand-in)', () => {
     await page.locator('#try-model option[value="eleven_flash_v2_5"]').waitFor({ state: 'attached' });
     const text = 'Twenty characters!!!';
     await page.getByLabel('Text').fill(text);
+    // No model chosen and none saved: the estimate is the engine's default's (Flash, half a credit a character),
+    // and the empty choice says which model that is.
+    await page.getByText(/^20 characters · /).waitFor();
+    expect(await page.locator('#try-count').textContent()).toBe('20 characters · about 10 credits');
+    expect(await page.locator('#try-model option[value=""]').textContent()).toBe(
+      'Default (Eleven Flash v2.5)',
+    );
     await page.getByLabel('Model').selectOption('eleven_multilingual_v2');
     await page.getByText('20 characters · about 20 credits').waitFor();
     await page.getByLabel('Model').selectOption('eleven_flash_v2_5');

@@ -27,7 +27,7 @@ describe('language', () => {
   const ttsBodies = () =>
     standin.requests
       .filter((request) => request.path.startsWith('/v1/text-to-speech/'))
-      .map((request) => request.body as { text: string; language_code?: string });
+      .map((request) => request.body as { text: string; model_id?: string; language_code?: string });
 
   for (const via of [...MCP_CLIENT_KINDS.map((kind) => `http ${kind}`), 'stdio']) {
     it(`sends language_code on the models that take it and refuses it before spending elsewhere (${via})`, async () => {
@@ -50,6 +50,15 @@ describe('language', () => {
         expect(ttsBodies().find((body) => body.text === line.text)?.language_code).toBe('de');
       }
 
+      // The default model (Flash v2.5, when neither the call nor the settings name one) takes a language.
+      const byDefault = `Standardmodell über ${via}.`;
+      const defaultSaid = await call('speak', { text: byDefault, language: 'de' });
+      expect(defaultSaid.isError, textOf(defaultSaid)).toBeFalsy();
+      expect(ttsBodies().find((body) => body.text === byDefault)).toMatchObject({
+        model_id: FLASH,
+        language_code: 'de',
+      });
+
       const before = ttsBodies().length;
       const wrongModel = await call('speak', {
         text: 'Hallo.',
@@ -61,7 +70,11 @@ describe('language', () => {
       );
       const notSpoken = await call('text_to_speech', { text: 'Salam.', model: FLASH, language: 'fa' });
       expect(textOf(notSpoken)).toMatch(/does not speak Persian \(fa\).*\[language_unsupported\]/);
-      const dialogueRefused = await call('speak_dialogue', { lines, language: 'de' });
+      const dialogueRefused = await call('speak_dialogue', {
+        lines,
+        model: 'eleven_multilingual_v2',
+        language: 'de',
+      });
       expect(textOf(dialogueRefused)).toContain('[language_unsupported]');
       for (const language of ['xx', 'deu', 'e1']) {
         const invalid = await call('speak', { text: 'Hallo.', model: FLASH, language });

@@ -128,7 +128,8 @@ describe('speak_dialogue through ElevenLabs', () => {
       (r) => (r.body as { previous_request_ids?: string[] }).previous_request_ids ?? [],
     );
     expect(previous).toEqual([[], [ids[0]], [ids[0], ids[1]]]);
-    const credits = lines.reduce((sum, line) => sum + line.text.length, 0);
+    // Each line billed as ElevenLabs bills it: Flash, the default model, half a credit per character, rounded up.
+    const credits = lines.reduce((sum, line) => sum + Math.ceil(line.text.length / 2), 0);
     expect((result.structuredContent as { credits: number }).credits).toBe(credits);
     await client.close();
   });

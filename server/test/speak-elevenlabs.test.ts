@@ -102,9 +102,13 @@ describe('speak through ElevenLabs (the stand-in)', () => {
     // Under 64 kbit/s per player (24 kHz PCM was 384).
     expect((received.length * 8) / (end.durationMs / 1000)).toBeLessThan(64_000);
 
-    // Credits come from the character-cost header: the whole text at 1 credit per character.
-    expect(structured.credits).toBe(TEXT.length);
-    expect(standin.usage - usageBefore).toBe(TEXT.length * 2); // our call + the direct one
+    // With no model named, in the call or the settings, Earshot asks for Flash v2.5 (the fastest to first audio),
+    // and the credits come from its character-cost header: half a credit per character, rounded up.
+    const speechRequest = standin.requests.find((r) => r.path.includes('/stream/with-timestamps'));
+    expect((speechRequest?.body as { model_id?: string }).model_id).toBe('eleven_flash_v2_5');
+    expect(structured.credits).toBe(Math.ceil(TEXT.length / 2));
+    // Our call and the direct one (which names Multilingual v2: a credit per character).
+    expect(standin.usage - usageBefore).toBe(Math.ceil(TEXT.length / 2) + TEXT.length);
 
     // Character timings for live captions, in order and covering the whole text.
     const alignments = player.received('speech.alignment', (m) => m.id === structured.id);
@@ -122,16 +126,45 @@ describe('speak through ElevenLabs (the stand-in)', () => {
     await player.close();
   });
 
-  it('halves the credits on a Flash model, as the API bills it', async () => {
+  it('bills a credit per character on Multilingual v2, as the API does, when the call names it', async () => {
     const client = await connectMcp(server.url, server.keys.alice);
     const result = await client.callTool({
       name: 'speak',
-      arguments: { text: 'Quick and cheap.', model: 'eleven_flash_v2_5' },
+      arguments: { text: 'Slow and rich.', model: 'eleven_multilingual_v2' },
     });
-    expect((result.structuredContent as { credits: number }).credits).toBe(
-      Math.ceil('Quick and cheap.'.length / 2),
-    );
+    expect((result.structuredContent as { credits: number }).credits).toBe('Slow and rich.'.length);
     await client.close();
+  });
+
+  it("list_models marks the default: the engine's (Flash v2.5), or the one the user's settings name", async () => {
+    const client = await connectMcp(server.url, server.keys.bob);
+    type Listed = { models: { id: string; isDefault?: true }[]; settingsModel: string | null };
+    try {
+      const listed = await client.callTool({ name: 'list_models', arguments: {} });
+      const { models, settingsModel } = listed.structuredContent as Listed;
+      expect(models.filter((m) => m.isDefault).map((m) => m.id)).toEqual(['eleven_flash_v2_5']);
+      expect(settingsModel).toBeNull();
+      expect(textOf(listed)).toMatch(/\(eleven_flash_v2_5\)[^\n]* — the default/);
+      expect(textOf(listed).match(/the default/g)).toHaveLength(1);
+      // REST lists the same mark for the console.
+      const rest = await fetch(`${server.url}/api/v1/models`, {
+        headers: { authorization: `Bearer ${server.keys.bob}` },
+      });
+      const restModels = ((await rest.json()) as Listed).models;
+      expect(restModels.filter((m) => m.isDefault).map((m) => m.id)).toEqual(['eleven_flash_v2_5']);
+
+      await client.callTool({
+        name: 'update_settings',
+        arguments: { default_model: 'eleven_multilingual_v2' },
+      });
+      const after = await client.callTool({ name: 'list_models', arguments: {} });
+      expect((after.structuredContent as Listed).settingsModel).toBe('eleven_multilingual_v2');
+      expect(textOf(after)).toMatch(/\(eleven_multilingual_v2\)[^\n]* — the default/);
+      expect(textOf(after)).toContain("The user's settings make eleven_multilingual_v2 the default.");
+    } finally {
+      await client.callTool({ name: 'update_settings', arguments: { default_model: null } });
+      await client.close();
+    }
   });
 
   it("sends audio only to the speaking user's players", async () => {
@@ -253,7 +286,8 @@ describe('speak through ElevenLabs (the stand-in)', () => {
       const nextStart = await player.waitFor('speech.start', (m) => m.id === nextId);
       expect(player.frames.filter((frame) => frame.at > stopped.at && frame.at < nextStart.at)).toEqual([]);
       expect(player.audioOf(start.id).length).toBeGreaterThan(0);
-      expect(standin.usage - usage).toBe('After the stop.'.length);
+      // Only the next speech was billed (Flash, the default: half a credit per character).
+      expect(standin.usage - usage).toBe(Math.ceil('After the stop.'.length / 2));
       await client.close();
       await player.close();
     },

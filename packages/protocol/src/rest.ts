@@ -24,6 +24,8 @@ export interface Model {
   readonly creditsPerCharacter: number;
   /** ISO 639-1 codes of the languages the model speaks, where the engine states them. */
   readonly languages?: readonly string[];
+  /** Set on the engine's default: the model a speech uses when neither the call nor the user's settings name one. */
+  readonly isDefault?: true;
 }
 
 export interface HistoryItem {

@@ -95,7 +95,11 @@ export class VoiceCatalog {
         `could not refresh the ${list} list from the voice engine; the one loaded earlier is used meanwhile`,
       );
     this.voices = new StaleWhileRefreshing(() => engine.listVoices(), options.now, refreshFailed('voice'));
-    this.models = new StaleWhileRefreshing(() => engine.listModels(), options.now, refreshFailed('model'));
+    this.models = new StaleWhileRefreshing(
+      async () => markDefault(await engine.listModels(), engine.defaultModelId),
+      options.now,
+      refreshFailed('model'),
+    );
     this.log = log;
   }
 
@@ -197,6 +201,11 @@ export class VoiceCatalog {
     }
     return model;
   }
+}
+
+/** The list with the engine's default model marked, so clients can say what "the default" is. */
+function markDefault(models: Model[], defaultId: string): Model[] {
+  return models.map((model) => (model.id === defaultId ? { ...model, isDefault: true } : model));
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

@@ -72,13 +72,20 @@ export function voiceOptions(
   );
 }
 
+/**
+ * The model choices; the empty one says which model it stands for: `savedDefault` (the user's settings, where a
+ * speech with no model goes to them) or else the engine's default.
+ */
 export function modelOptions(
   select: HTMLSelectElement,
   models: readonly Model[],
   selected: string | null,
+  savedDefault: string | null = null,
 ): void {
+  const standsFor =
+    models.find((model) => model.id === savedDefault) ?? models.find((model) => model.isDefault);
   select.replaceChildren(
-    h('option', { value: '' }, 'Default model'),
+    h('option', { value: '' }, standsFor ? `Default (${standsFor.name})` : 'Default model'),
     ...models.map((model) =>
       h(
         'option',

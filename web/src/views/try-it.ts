@@ -31,6 +31,7 @@ export function tryItView(ctx: ConsoleContext): View {
     const chosen =
       models.find((m) => m.id === model.value) ??
       models.find((m) => m.id === ctx.settings?.defaultModel) ??
+      models.find((m) => m.isDefault) ??
       models[0];
     const rate = chosen?.creditsPerCharacter ?? 0;
     const credits = Math.ceil(chars * rate);
@@ -106,7 +107,8 @@ export function tryItView(ctx: ConsoleContext): View {
       const [voices, loadedModels] = await Promise.all([ctx.voices(), ctx.models()]);
       models = loadedModels;
       voiceOptions(voice, voices, voice.value || ctx.settings?.defaultVoice || null);
-      modelOptions(model, models, model.value || ctx.settings?.defaultModel || null);
+      const saved = ctx.settings?.defaultModel ?? null;
+      modelOptions(model, models, model.value || saved, saved);
       if (ctx.settings && !text.value) sliders.set(ctx.settings.voiceSettings);
       updateCount();
       if (failed) status.textContent = '';

@@ -29,23 +29,45 @@ export function registerListModelsTool(tools: ToolSet, deps: ToolDeps): void {
               .array(z.string())
               .optional()
               .describe('ISO 639-1 codes the model speaks, where the engine states them.'),
+            isDefault: z
+              .literal(true)
+              .optional()
+              .describe(
+                "The engine's default: used when neither the call nor the user's settings name a model.",
+              ),
           }),
         ),
+        settingsModel: z
+          .string()
+          .nullable()
+          .describe(
+            "The model the user's settings name as their default (it wins over the engine's), or null.",
+          ),
       },
       annotations: { readOnlyHint: true, openWorldHint: deps.engineName === 'elevenlabs' },
       answersAtOnce: true,
     },
-    () =>
+    (_args, call) =>
       guarded(async () => {
-        const models = (await deps.catalog.listModels()).map((model) => ({ ...model }));
+        const [listed, settings] = await Promise.all([
+          deps.catalog.listModels(),
+          deps.settings.get(call.user),
+        ]);
+        const models = listed.map((model) => ({ ...model }));
+        const settingsModel = settings.defaultModel;
+        // What a call that names no model gets: the user's saved default, else the engine's.
+        const usedByDefault = settingsModel ?? models.find((m) => m.isDefault)?.id;
         const lines = models.map(
           (m) =>
             `- ${m.name} (${m.id}): ${m.creditsPerCharacter} credit/char` +
-            (m.maxCharacters ? `, up to ${m.maxCharacters} chars` : ''),
+            (m.maxCharacters ? `, up to ${m.maxCharacters} chars` : '') +
+            (m.id === usedByDefault ? ' — the default' : ''),
         );
-        return ok([`${models.length} model${models.length === 1 ? '' : 's'}:`, ...lines].join('\n'), {
-          models,
-        });
+        const note = settingsModel === null ? [] : [`The user's settings make ${settingsModel} the default.`];
+        return ok(
+          [`${models.length} model${models.length === 1 ? '' : 's'}:`, ...lines, ...note].join('\n'),
+          { models, settingsModel },
+        );
       }),
   );
 }
