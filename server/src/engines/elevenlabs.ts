@@ -28,9 +28,10 @@ const FORMATS = {
 export type ElevenLabsOutputFormat = keyof typeof FORMATS;
 /**
  * The model a speech uses when neither the call nor the user's settings name one. Flash v2.5 is ElevenLabs' model
- * for real-time speech: ~75 ms to first audio (Multilingual v2, the API's own default, takes several hundred), half
- * the credits a character, four times the text per request, and it takes `language`. An agent's spoken updates
- * want exactly that; Multilingual v2 stays one setting away for narration.
+ * for real-time speech: under ~75 ms of model time to first audio by ElevenLabs' figures (Turbo v2.5 ~300 ms;
+ * Multilingual v2, the API's own default, is made for quality, not speed), half the credits a character, four
+ * times the text per request, and it takes `language`; ElevenLabs says its voice has slightly less emotional depth.
+ * An agent's short spoken updates want speed; Multilingual v2 stays one setting away for narration.
  */
 const DEFAULT_MODEL = 'eleven_flash_v2_5';
 const VOICE_PAGES_MAX = 10;
