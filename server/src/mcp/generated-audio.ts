@@ -39,7 +39,8 @@ export function engineWording(engine: VoiceEngine) {
   return {
     model: offline
       ? `Model id: the offline voice has one, "${engine.defaultModelId}" (the default).`
-      : "Model id, e.g. eleven_flash_v2_5 (fastest). Default: the user's default.",
+      : `Model id, e.g. eleven_multilingual_v2 (richest voice, slower). Default: the user's saved default, else ` +
+        `${engine.defaultModelId} (fastest).`,
     language: offline
       ? 'ISO 639-1 code; the offline voice speaks English only ("en"). Default: English.'
       : `ISO 639-1 code (e.g. "de") to speak in; only models ${LANGUAGE_CODE_MODELS.join(', ')} take one ` +
@@ -48,7 +49,7 @@ export function engineWording(engine: VoiceEngine) {
     cost: (of = '') =>
       offline
         ? 'Free: the offline voice spends no credits.'
-        : `Costs ElevenLabs credits: about 1 per character${of} (0.5 on Flash/Turbo models).`,
+        : `Costs ElevenLabs credits: 0.5 per character${of} on Flash/Turbo models (Flash is the default), 1 on others.`,
   };
 }
 
