@@ -7,7 +7,7 @@
  * (studio tools, the subscription) still goes through the SDK, loaded on first use.
  */
 
-import type { Agent, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
 
@@ -69,8 +69,6 @@ export interface ElevenLabsHttpOptions {
   readonly maxRetries: number;
   /** How long to wait for the response's headers. */
   readonly timeoutMs: number;
-  /** How long an idle connection is kept for the next request, at most. @default IDLE_SOCKET_MS (a minute) */
-  readonly idleSocketMs?: number;
 }
 
 export interface RequestOptions {
@@ -105,14 +103,12 @@ interface Endpoint {
 export class ElevenLabsHttp {
   private readonly endpoint: Endpoint;
   // Keep-alive: a speech reuses a warm connection instead of a new TCP (and TLS) handshake (see IDLE_SOCKET_MS).
-  private readonly agents: { readonly http: Agent; readonly https: Agent };
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  };
 
   constructor(private readonly options: ElevenLabsHttpOptions) {
-    const idle = options.idleSocketMs ?? IDLE_SOCKET_MS;
-    this.agents = {
-      http: new HttpAgent({ keepAlive: true, timeout: idle }),
-      https: new HttpsAgent({ keepAlive: true, timeout: idle }),
-    };
     // A base with a path (a proxy's prefix) keeps it: paths are joined, not replaced.
     const base = new URL((options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/*$/, '/'));
     this.endpoint = {
