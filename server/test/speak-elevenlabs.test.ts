@@ -152,6 +152,9 @@ describe('speak through ElevenLabs (the stand-in)', () => {
       });
       const restModels = ((await rest.json()) as Listed).models;
       expect(restModels.filter((m) => m.isDefault).map((m) => m.id)).toEqual(['eleven_flash_v2_5']);
+      // get_settings names the model "the engine default" stands for.
+      const settings = await client.callTool({ name: 'get_settings', arguments: {} });
+      expect(textOf(settings)).toContain('model: (engine default: eleven_flash_v2_5);');
 
       await client.callTool({
         name: 'update_settings',

@@ -20,7 +20,7 @@ export function registerGetSettingsTool(tools: ToolSet, deps: ToolDeps): void {
     (_args, call) =>
       guarded(async () => {
         const settings = await deps.settings.get(call.user);
-        return ok(describeSettings(settings), settingsForTools(settings));
+        return ok(describeSettings(settings, deps.engine.defaultModelId), settingsForTools(settings));
       }),
   );
 }

@@ -36,12 +36,13 @@ export function settingsForTools(settings: UserSettings) {
   };
 }
 
-export function describeSettings(settings: UserSettings): string {
+/** The settings in one line; `engineModel`: the model "the engine default" stands for, named for the reader. */
+export function describeSettings(settings: UserSettings, engineModel: string): string {
   const voiceSettings = Object.entries(settings.voiceSettings)
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(', ');
   return (
-    `Default voice: ${settings.defaultVoice ?? '(engine default)'}; model: ${settings.defaultModel ?? '(engine default)'}; ` +
+    `Default voice: ${settings.defaultVoice ?? '(engine default)'}; model: ${settings.defaultModel ?? `(engine default: ${engineModel})`}; ` +
     `voice settings: ${voiceSettings || '(defaults)'}; auto-play: ${settings.autoPlay ? 'on' : 'off'}; ` +
     `save audio: ${settings.saveAudio ? 'on' : 'off'}; daily limit: ${settings.dailyCharLimit ?? 'server default'}; ` +
     `audio kept ${settings.audioRetentionDays === null ? 'as long as the server keeps it' : `${settings.audioRetentionDays} days`}, ` +

@@ -84,7 +84,10 @@ export function registerUpdateSettingsTool(tools: ToolSet, deps: ToolDeps): void
           audioRetentionDays: args.audio_retention_days,
           audioQuotaMb: args.audio_quota_mb,
         });
-        return ok(`Saved. ${describeSettings(settings)}`, settingsForTools(settings));
+        return ok(
+          `Saved. ${describeSettings(settings, deps.engine.defaultModelId)}`,
+          settingsForTools(settings),
+        );
       }),
   );
 }
